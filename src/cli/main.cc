@@ -1,0 +1,11 @@
+// The `custos` executable: one binary, many subcommands, all in cli/commands.h.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return custos::cli::RunCli(args, std::cout, std::cerr);
+}

@@ -1,0 +1,57 @@
+// The one list of error codes in custos. Tests check codes, never message text.
+// CodeName() gives the stable upper-case name; adapters map codes to HTTP statuses
+// (api/) and CLI exit codes (cli/).
+// Thread-safety: constants only.
+#ifndef CUSTOS_COMMON_ERROR_CODE_H_
+#define CUSTOS_COMMON_ERROR_CODE_H_
+
+#include <optional>
+#include <string_view>
+
+namespace custos {
+
+#define CUSTOS_ERROR_CODES(X)                                                         \
+  X(kOk, "OK")                                                                        \
+  X(kInvalidArgument, "INVALID_ARGUMENT")                                             \
+  X(kNotFound, "NOT_FOUND")                                                           \
+  X(kIo, "IO_ERROR")                                                                  \
+  X(kInternal, "INTERNAL")                                                            \
+  /* policy loading and validation */                                                 \
+  X(kYamlSyntax, "YAML_SYNTAX")                                                       \
+  X(kDuplicateKey, "DUPLICATE_KEY")                                                   \
+  X(kUnsupportedVersion, "UNSUPPORTED_VERSION")                                       \
+  X(kUnknownField, "UNKNOWN_FIELD")                                                   \
+  X(kMissingField, "MISSING_FIELD")                                                   \
+  X(kWrongType, "WRONG_TYPE")                                                         \
+  X(kInvalidValue, "INVALID_VALUE")                                                   \
+  X(kMalformedPeriod, "MALFORMED_PERIOD")                                             \
+  X(kUnknownCategory, "UNKNOWN_CATEGORY")                                             \
+  X(kUnknownSubjectType, "UNKNOWN_SUBJECT_TYPE")                                      \
+  X(kUnknownPurpose, "UNKNOWN_PURPOSE")                                               \
+  X(kUnknownRecipient, "UNKNOWN_RECIPIENT")                                           \
+  X(kUnknownSource, "UNKNOWN_SOURCE")                                                 \
+  X(kUnknownEvent, "UNKNOWN_EVENT")                                                   \
+  X(kUnknownContact, "UNKNOWN_CONTACT")                                               \
+  X(kMissingLawfulBasis, "MISSING_LAWFUL_BASIS")                                      \
+  X(kInterestNotStated, "INTEREST_NOT_STATED")                                        \
+  X(kSpecialCategoryWithoutCondition, "SPECIAL_CATEGORY_WITHOUT_CONDITION")           \
+  X(kCategoryWithoutRetention, "CATEGORY_WITHOUT_RETENTION")                          \
+  X(kTransferWithoutSafeguard, "TRANSFER_WITHOUT_SAFEGUARD")                          \
+  X(kTransferForbidden, "TRANSFER_FORBIDDEN")                                         \
+  X(kInvalidParent, "INVALID_PARENT")                                                 \
+  X(kPolicyInvalid, "POLICY_INVALID")
+
+enum class ErrorCode {
+#define CUSTOS_ENUM_ENTRY(id, name) id,
+  CUSTOS_ERROR_CODES(CUSTOS_ENUM_ENTRY)
+#undef CUSTOS_ENUM_ENTRY
+};
+
+// Stable upper-case name of a code, e.g. "UNKNOWN_CATEGORY".
+std::string_view CodeName(ErrorCode code);
+// Inverse of CodeName; nullopt for an unknown name.
+std::optional<ErrorCode> CodeFromName(std::string_view name);
+
+}  // namespace custos
+
+#endif  // CUSTOS_COMMON_ERROR_CODE_H_

@@ -1,0 +1,296 @@
+// Policy: an organisation's privacy notice as data (the model behind docs/POLICY.md).
+//
+// A Policy is produced by LoadPolicy (loader.h) and checked by ValidatePolicy (validator.h);
+// the engine, the notice/RoPA/data-map renderers and the adapters read it and never change it.
+// Maps keep the file's order (the notice prints things in the order the author wrote them).
+// Every declared thing and every reference keeps its Loc so diagnostics can point at it.
+// Thread-safety: immutable after loading; safe to share between threads for reading.
+#ifndef CUSTOS_POLICY_POLICY_H_
+#define CUSTOS_POLICY_POLICY_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/period.h"
+#include "policy/diagnostic.h"
+
+namespace custos::policy {
+
+// A reference to a declared key (category, purpose, ...) with where it was written.
+struct Ref {
+  std::string key;
+  Loc loc;
+};
+
+// A period as written, with its parsed value (nullopt when malformed: the loader reports it).
+struct Period {
+  std::string text;
+  std::optional<IsoPeriod> value;
+  Loc loc;
+};
+
+enum class Role { kController, kProcessor };
+enum class LawfulBasis {
+  kNone,  // not stated: the validator reports MISSING_LAWFUL_BASIS
+  kConsent,
+  kContract,
+  kLegalObligation,
+  kVitalInterests,
+  kPublicTask,
+  kLegitimateInterests,
+};
+enum class SourceKind { kDirect, kThirdParty, kAutomated, kPublic };
+enum class RecipientKind {
+  kProcessor,
+  kSubProcessor,
+  kThirdParty,
+  kJointController,
+  kRegulator,
+  kAuthority,
+  kProfessionalAdviser,
+  kInternal,
+  kOtherUsers,
+  kPublic,
+};
+enum class RetentionAction { kDelete, kAnonymise, kReview };
+enum class TransferRule { kWithSafeguard, kForbidden };
+
+struct Contact {
+  std::string key;
+  Loc loc;
+  std::string purpose;  // general, rights_requests, complaints, marketing_opt_out, dpo, security
+  std::string name, email, phone, address, url;
+};
+
+struct Controller {
+  std::string name, legal_name, company_number, registration, address, email, phone, website;
+  std::string represents;
+  Role role = Role::kController;
+};
+
+struct Person {  // DPO
+  std::string name, email, phone, address;
+  bool present = false;
+};
+
+struct Regulator {
+  std::string name, address, phone, website, country;
+  bool first_contact_us = false;
+  std::string other_regulators;
+};
+
+struct ProcessorRole {
+  bool present = false;
+  std::string controllers, instructions;
+  std::string requests;  // "forward_to_controller" or empty
+  bool breach_notify_controller = false;
+};
+
+struct NoticeInfo {
+  std::string version;
+  std::optional<CivilDate> date;
+  std::string title, url, changes;
+  std::vector<std::string> scope;
+  bool not_for_children = false;
+};
+
+struct SubjectType {
+  std::string key;
+  Loc loc;
+  std::string name, description, fideslang;
+};
+
+struct Event {
+  std::string key;
+  Loc loc;
+  std::string name, description;
+  std::vector<Ref> resets;
+  bool builtin = false;
+};
+
+struct Source {
+  std::string key;
+  Loc loc;
+  SourceKind kind = SourceKind::kDirect;
+  std::string name, description;
+};
+
+struct Category {
+  std::string key;
+  Loc loc;
+  std::string name, description;
+  std::optional<Ref> parent;  // required for custom keys
+  bool special = false;       // Article 9 (or 10) data
+  std::string condition;      // Article 9(2) condition key
+  bool identifying = true;
+  std::vector<std::string> examples;
+  bool fideslang = false;  // the key is in the fideslang default taxonomy
+};
+
+struct AutomatedDecision {
+  bool present = false;
+  std::string logic, significance;
+  bool human_review = false;
+};
+
+struct Purpose {
+  std::string key;
+  Loc loc;
+  std::string name, description, activity, use;
+  LawfulBasis basis = LawfulBasis::kNone;
+  std::string interest, obligation;
+  std::vector<Ref> categories, subjects, sources, recipients;
+  bool direct_marketing = false, soft_opt_in = false, profiling = false;
+  std::vector<std::string> channels;
+  AutomatedDecision automated_decision;
+  std::string on_withdrawal = "stop";  // or keep_obtained
+  std::string necessary_for_service;
+};
+
+struct Recipient {
+  std::string key;
+  Loc loc;
+  std::string name, description, when, visibility;
+  RecipientKind kind = RecipientKind::kThirdParty;
+  std::optional<Ref> processor_of;
+  std::vector<Ref> countries;
+  std::string safeguard, safeguard_note;
+  std::vector<Ref> categories;
+};
+
+struct Transfers {
+  std::vector<Ref> regions;
+  TransferRule outside = TransferRule::kWithSafeguard;
+  std::string note;
+};
+
+struct RetentionRule {
+  std::string id;
+  Loc loc;
+  std::vector<Ref> categories, subjects, purposes, keep;
+  Ref after;
+  Period period;
+  RetentionAction action = RetentionAction::kDelete;
+  std::string description;
+};
+
+struct Exemption {
+  std::string right, ground, description;
+  std::vector<Ref> categories, purposes;
+  Loc loc;
+};
+
+struct Rights {
+  std::vector<std::string> available;
+  Period response_period;
+  std::optional<Period> extension_max;
+  std::string extension_when;
+  std::optional<Period> extension_notify_within;
+  std::string fee = "none";
+  bool refuse_if_unfounded_or_excessive = false;
+  bool identity_verification_required = false;
+  std::vector<std::string> identity_methods;
+  std::string identity_note;
+  std::optional<Ref> contact;
+  std::vector<Exemption> exemptions;
+};
+
+struct CookieCategory {
+  std::string key;
+  Loc loc;
+  std::string name, description, duration;
+  bool consent_required = true;
+  std::vector<std::string> examples, third_parties;
+};
+
+struct SecurityMeasure {
+  std::string key, description;
+};
+
+struct BreachProcess {
+  bool present = false;
+  std::optional<Period> notify_regulator_within;
+  bool notify_controller = false;
+  std::string notify_subjects;  // when_high_risk, never, always
+  std::string description;
+};
+
+struct Anonymisation {
+  bool present = false;
+  int small_cell_threshold = 0;
+  std::vector<std::string> shared_with;
+  std::string description;
+};
+
+struct ThirdPartyApps {
+  bool present = false;
+  std::string authorised_by, description;
+  bool revocable = false;
+};
+
+struct Policy {
+  std::string file;  // path it was loaded from, for diagnostics
+  int format_version = 0;
+  NoticeInfo notice;
+  Controller controller;
+  Person dpo;
+  std::vector<Contact> contacts;
+  Regulator regulator;
+  ProcessorRole processor;
+  std::vector<SubjectType> subject_types;
+  std::vector<Event> events;  // declared, then built-ins
+  std::vector<Source> sources;
+  std::vector<Category> categories;  // declared only
+  std::vector<Purpose> purposes;
+  std::vector<Recipient> recipients;
+  Transfers transfers;
+  std::vector<RetentionRule> retention;
+  Rights rights;
+  std::vector<CookieCategory> cookies;
+  std::vector<SecurityMeasure> security;
+  BreachProcess breach;
+  Anonymisation anonymisation;
+  ThirdPartyApps third_party_apps;
+
+  // Lookups by key; nullptr when absent.
+  const Purpose* FindPurpose(std::string_view key) const;
+  const Recipient* FindRecipient(std::string_view key) const;
+  const SubjectType* FindSubjectType(std::string_view key) const;
+  const Category* FindCategory(std::string_view key) const;  // declared categories only
+  const Event* FindEvent(std::string_view key) const;
+  const Source* FindSource(std::string_view key) const;
+  const Contact* FindContact(std::string_view key) const;
+  const Contact* FindContactFor(std::string_view purpose) const;
+
+  // Human name of a category: declared name, else fideslang name, else the key.
+  std::string CategoryName(std::string_view key) const;
+  // Keys of all subject types when `subjects` is empty, else those keys.
+  std::vector<std::string> SubjectsOrAll(const std::vector<Ref>& subjects) const;
+};
+
+// True when `key` equals `ancestor` or lies beneath it (`user.contact.email` under `user.contact`).
+bool CategoryCovers(std::string_view ancestor, std::string_view key);
+
+// Article 9(2) condition keys in order (a)..(j), and the letter for one key ("" if unknown).
+const std::vector<std::string_view>& Article9Conditions();
+std::string_view Article9Letter(std::string_view condition);
+
+std::string_view LawfulBasisKey(LawfulBasis basis);      // "legitimate_interests"
+std::string_view LawfulBasisName(LawfulBasis basis);     // "Legitimate interests"
+std::string_view LawfulBasisArticle(LawfulBasis basis);  // "Article 6(1)(f)"
+std::string_view RecipientKindKey(RecipientKind kind);
+std::string_view RecipientKindName(RecipientKind kind);
+std::string_view SourceKindKey(SourceKind kind);
+std::string_view RetentionActionKey(RetentionAction action);
+std::string_view RightName(std::string_view right);  // "access" -> "Right of access"
+std::string CountryName(std::string_view code);      // "GB" -> "United Kingdom"
+// True for an ISO 3166-1 alpha-2 code custos knows, or a region name (UK, EU, EEA).
+bool IsKnownRegionOrCountry(std::string_view code);
+// True when `country` lies in `region` (a region name or a country code).
+bool RegionIncludes(std::string_view region, std::string_view country);
+
+}  // namespace custos::policy
+
+#endif  // CUSTOS_POLICY_POLICY_H_
