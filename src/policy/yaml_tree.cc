@@ -136,7 +136,7 @@ class TreeBuilder {
                  "merge the two entries into one, or rename one of them"});
             continue;  // keep the first; report all duplicates
           }
-          node.entries.emplace_back(std::move(key), std::move(value));
+          node.entries.push_back(YamlEntry{std::move(key), std::move(value)});
         }
       }
       default:

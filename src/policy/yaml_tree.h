@@ -18,6 +18,8 @@
 
 namespace custos::policy {
 
+struct YamlEntry;
+
 struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMapping };
   Kind kind = Kind::kNull;
@@ -25,13 +27,18 @@ struct YamlNode {
   std::string scalar;   // kScalar: the text; plain scalars keep their YAML spelling
   bool quoted = false;  // kScalar: written in quotes (so "1" is text, not a number)
   std::vector<YamlNode> items;                          // kSequence
-  std::vector<std::pair<YamlNode, YamlNode>> entries;  // kMapping: key (scalar), value
+  std::vector<YamlEntry> entries;  // kMapping, in file order
 
   bool IsScalar() const { return kind == Kind::kScalar; }
   bool IsMap() const { return kind == Kind::kMapping; }
   bool IsSeq() const { return kind == Kind::kSequence; }
   // The value for `key` in a mapping, or nullptr.
   const YamlNode* Find(std::string_view key) const;
+};
+
+struct YamlEntry {
+  YamlNode key;  // always a scalar
+  YamlNode value;
 };
 
 // Maximum nesting of collections accepted; deeper documents are a YAML_SYNTAX error.

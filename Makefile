@@ -1,0 +1,46 @@
+# Short targets for the common tasks. Every target installs what it needs first.
+#   make run     set up, build, and run the main job (see README)
+#   make test    set up, build, and pass all tests (what CI runs)
+#   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz    the policy-loader fuzzer for FUZZ_SECONDS (default 60)
+#   make format  clang-format every C++ file in place
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+POLICY ?= policies/wig.yaml
+CMAKE_FLAGS ?=
+
+.PHONY: deps build run test test-fast asan fuzz bench format clean
+
+deps:
+	./scripts/setup-deps.sh
+
+build: deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS)
+
+run: build
+	./scripts/run-main-job.sh $(POLICY)
+
+test: build
+	ctest --test-dir build --output-on-failure -j $(JOBS)
+
+test-fast: build
+	ctest --test-dir build --output-on-failure -j $(JOBS) -L fast
+
+asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCUSTOS_SANITIZE=ON
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCUSTOS_FUZZ=ON -DCUSTOS_TESTS=OFF
+	cmake --build build-fuzz -j $(JOBS) --target policy_loader_fuzzer
+	./scripts/run-fuzzer.sh build-fuzz/policy_loader_fuzzer $(FUZZ_SECONDS)
+
+format:
+	find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-fuzz
