@@ -39,7 +39,26 @@ namespace custos {
   X(kTransferWithoutSafeguard, "TRANSFER_WITHOUT_SAFEGUARD")                          \
   X(kTransferForbidden, "TRANSFER_FORBIDDEN")                                         \
   X(kInvalidParent, "INVALID_PARENT")                                                 \
-  X(kPolicyInvalid, "POLICY_INVALID")
+  X(kPolicyInvalid, "POLICY_INVALID")                                                 \
+  /* engine: requests that cannot be carried out */                                   \
+  X(kUnknownSubject, "UNKNOWN_SUBJECT")                                               \
+  X(kSubjectErased, "SUBJECT_ERASED")                                                 \
+  X(kAlreadyExists, "ALREADY_EXISTS")                                                 \
+  X(kNotInitialised, "NOT_INITIALISED")                                               \
+  X(kAuditBroken, "AUDIT_CHAIN_BROKEN")                                               \
+  /* decision reasons (a deny carries one or more) */                                 \
+  X(kPurposeUnknown, "PURPOSE_UNKNOWN")                                               \
+  X(kCategoryNotInPurpose, "CATEGORY_NOT_IN_PURPOSE")                                 \
+  X(kSubjectTypeNotInPurpose, "SUBJECT_TYPE_NOT_IN_PURPOSE")                          \
+  X(kConsentMissing, "CONSENT_MISSING")                                               \
+  X(kConsentWithdrawn, "CONSENT_WITHDRAWN")                                           \
+  X(kObjected, "OBJECTED")                                                            \
+  X(kMarketingObjected, "MARKETING_OBJECTED")                                         \
+  X(kSuppressed, "SUPPRESSED")                                                        \
+  X(kChannelOptedOut, "CHANNEL_OPTED_OUT")                                            \
+  X(kRestricted, "RESTRICTED")                                                        \
+  X(kRetentionExpired, "RETENTION_EXPIRED")                                           \
+  X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")
 
 enum class ErrorCode {
 #define CUSTOS_ENUM_ENTRY(id, name) id,

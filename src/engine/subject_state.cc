@@ -1,0 +1,94 @@
+#include "engine/subject_state.h"
+
+#include <algorithm>
+
+namespace custos::engine {
+
+bool SubjectState::HasType(std::string_view type) const {
+  return std::find(types.begin(), types.end(), type) != types.end();
+}
+
+const ConsentChange* SubjectState::ConsentAt(std::string_view key, Timestamp at) const {
+  auto it = consent.find(key);
+  if (it == consent.end()) return nullptr;
+  const ConsentChange* latest = nullptr;
+  for (const auto& change : it->second) {
+    if (change.at <= at) latest = &change;
+  }
+  return latest;
+}
+
+bool SubjectState::ObjectedAt(std::string_view purpose, Timestamp at) const {
+  auto it = objections.find(purpose);
+  if (it == objections.end()) return false;
+  for (const auto& interval : it->second) {
+    if (interval.CoversTime(at)) return true;
+  }
+  return false;
+}
+
+std::optional<Timestamp> SubjectState::LatestEvent(std::string_view event, Timestamp at) const {
+  auto it = events.find(event);
+  if (it == events.end()) return std::nullopt;
+  std::optional<Timestamp> latest;
+  for (Timestamp t : it->second) {
+    if (t <= at) latest = t;
+  }
+  return latest;
+}
+
+SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject_id) {
+  return shards_[std::hash<std::string>{}(subject_id) % kShards];
+}
+
+SubjectStatePtr SubjectStateCache::Get(const std::string& subject_id) {
+  Shard& shard = ShardFor(subject_id);
+  {
+    std::shared_lock lock(shard.mutex);
+    auto it = shard.states.find(subject_id);
+    if (it != shard.states.end()) return it->second;
+  }
+  std::optional<SubjectState> loaded = loader_(subject_id);
+  if (!loaded) return nullptr;
+  std::unique_lock lock(shard.mutex);
+  auto [it, inserted] =
+      shard.states.emplace(subject_id, std::make_shared<const SubjectState>(std::move(*loaded)));
+  return it->second;
+}
+
+void SubjectStateCache::Update(const std::string& subject_id,
+                               const std::function<void(SubjectState&)>& change) {
+  SubjectStatePtr current = Get(subject_id);
+  if (!current) return;
+  Shard& shard = ShardFor(subject_id);
+  std::unique_lock lock(shard.mutex);
+  // Re-read under the lock so concurrent updates of one subject compose.
+  auto it = shard.states.find(subject_id);
+  SubjectState next = it != shard.states.end() ? *it->second : *current;
+  change(next);
+  shard.states[subject_id] = std::make_shared<const SubjectState>(std::move(next));
+}
+
+void SubjectStateCache::Put(SubjectState state) {
+  std::string id = state.subject_id;
+  Shard& shard = ShardFor(id);
+  std::unique_lock lock(shard.mutex);
+  shard.states[id] = std::make_shared<const SubjectState>(std::move(state));
+}
+
+void SubjectStateCache::Forget(const std::string& subject_id) {
+  Shard& shard = ShardFor(subject_id);
+  std::unique_lock lock(shard.mutex);
+  shard.states.erase(subject_id);
+}
+
+size_t SubjectStateCache::size() const {
+  size_t total = 0;
+  for (const auto& shard : shards_) {
+    std::shared_lock lock(shard.mutex);
+    total += shard.states.size();
+  }
+  return total;
+}
+
+}  // namespace custos::engine

@@ -1,0 +1,95 @@
+// SubjectState: what the decision path needs to know about one person, kept in memory so a
+// decision costs microseconds: types, consent history per purpose, objections, restrictions,
+// suppression, lifecycle event times and when each category was last collected. Built from the
+// Store on first use and updated by the engine on every write (write-through).
+// Thread-safety: SubjectStateCache is safe for concurrent use; a SubjectState snapshot handed
+// out is immutable (copy-on-write via shared_ptr).
+#ifndef CUSTOS_ENGINE_SUBJECT_STATE_H_
+#define CUSTOS_ENGINE_SUBJECT_STATE_H_
+
+#include <array>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/time.h"
+#include "store/rows.h"
+
+namespace custos::engine {
+
+struct ConsentChange {
+  Timestamp at;
+  bool given = false;
+};
+
+struct Interval {  // objection or restriction in force from `from` until `to` (if lifted)
+  Timestamp from;
+  std::optional<Timestamp> to;
+  bool CoversTime(Timestamp at) const { return from <= at && (!to || at < *to); }
+};
+
+struct Restriction {
+  int64_t id = 0;
+  std::vector<std::string> categories;  // empty: everything
+  Interval when;
+};
+
+struct SubjectState {
+  std::string subject_id;
+  std::vector<std::string> types;
+  bool erased = false;
+  bool suppressed = false;  // one of the subject's identifiers is on the suppression list
+  // Keyed by purpose (or cookie category "cookie:<key>"); changes in time order.
+  std::map<std::string, std::vector<ConsentChange>, std::less<>> consent;
+  std::map<std::string, std::vector<Interval>, std::less<>> objections;  // purpose or "*"
+  std::vector<Restriction> restrictions;
+  std::map<std::string, std::vector<Timestamp>, std::less<>> events;  // sorted occurrences
+  std::map<std::string, Timestamp, std::less<>> last_collected;     // category -> latest
+  std::map<std::string, bool, std::less<>> channel_allowed;         // latest preference
+
+  bool HasType(std::string_view type) const;
+  // The latest consent change for `key` at or before `at`.
+  const ConsentChange* ConsentAt(std::string_view key, Timestamp at) const;
+  bool ObjectedAt(std::string_view purpose, Timestamp at) const;
+  // Latest occurrence of `event` at or before `at`.
+  std::optional<Timestamp> LatestEvent(std::string_view event, Timestamp at) const;
+};
+
+using SubjectStatePtr = std::shared_ptr<const SubjectState>;
+
+// Keeps SubjectStates for one controller, sharded by subject id.
+class SubjectStateCache {
+ public:
+  using Loader = std::function<std::optional<SubjectState>(const std::string& subject_id)>;
+  explicit SubjectStateCache(Loader loader) : loader_(std::move(loader)) {}
+
+  // The state of `subject_id`, loading it on first use; nullptr when the subject is unknown.
+  SubjectStatePtr Get(const std::string& subject_id);
+  // Applies `change` to a copy of the current state and publishes it. No-op when absent and
+  // not loadable.
+  void Update(const std::string& subject_id, const std::function<void(SubjectState&)>& change);
+  void Put(SubjectState state);
+  void Forget(const std::string& subject_id);
+  size_t size() const;
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::string, SubjectStatePtr> states;
+  };
+  Shard& ShardFor(const std::string& subject_id);
+
+  Loader loader_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace custos::engine
+
+#endif  // CUSTOS_ENGINE_SUBJECT_STATE_H_

@@ -1,0 +1,90 @@
+// Store: the one storage port of custos. The engine talks to storage only through this
+// interface; SqliteStore (store/sqlite) is the embedded default and PostgresStore
+// (store/postgres) the shared one. Both pass tests/store/conformance_test.cc.
+//
+// Contract common to all methods:
+// - Every personal row is addressed by (controller, subject_id).
+// - Apply() is atomic and durable when it returns OK (the backend has committed).
+// - Reads see every batch whose Apply() returned before the read began.
+// - Failures are Status codes: NOT_FOUND only where a method says so, IO_ERROR for storage
+//   failures, INVALID_ARGUMENT for rows that break a constraint (e.g. a duplicate subject id).
+// Thread-safety: implementations are safe to call from many threads at once.
+// PII: the store holds personal values only sealed or as keyed hashes (see rows.h).
+#ifndef CUSTOS_STORE_STORE_H_
+#define CUSTOS_STORE_STORE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/rows.h"
+
+namespace custos::store {
+
+// Ids assigned by Apply(), in the order the batch added the rows that receive them.
+struct AppliedIds {
+  std::vector<int64_t> record_ids;
+  std::vector<int64_t> consent_seqs;
+  std::vector<int64_t> restriction_ids;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies every op of `batch` in one transaction. Row ids left 0 are assigned.
+  // Returns INVALID_ARGUMENT when a row breaks a constraint (nothing is applied).
+  virtual Result<AppliedIds> Apply(const WriteBatch& batch) = 0;
+  // Applies many batches in one transaction (group commit). Each batch's ids are returned in
+  // order. When one batch fails, none is applied and its error is returned.
+  virtual Result<std::vector<AppliedIds>> ApplyGroup(const std::vector<const WriteBatch*>& batches) = 0;
+
+  // --- controllers and policies
+  virtual Result<std::optional<ControllerRow>> GetController(const std::string& controller) = 0;
+
+  // --- subjects
+  virtual Result<std::optional<SubjectRow>> GetSubject(const std::string& controller,
+                                                       const std::string& subject_id) = 0;
+  // Calls `visit` for every subject of `controller` in subject_id order; stops early when
+  // `visit` returns false.
+  virtual Status ScanSubjects(const std::string& controller,
+                              const std::function<bool(const SubjectRow&)>& visit) = 0;
+  virtual Result<int64_t> CountSubjects(const std::string& controller) = 0;
+
+  // --- everything about one subject (each in insertion order)
+  virtual Result<std::vector<EventRow>> ListEvents(const std::string& controller,
+                                                   const std::string& subject_id) = 0;
+  virtual Result<std::vector<IdentifierRow>> ListIdentifiers(const std::string& controller,
+                                                             const std::string& subject_id) = 0;
+  virtual Result<std::vector<RecordRow>> ListRecords(const std::string& controller,
+                                                     const std::string& subject_id) = 0;
+  virtual Result<std::vector<ConsentEventRow>> ListConsentEvents(
+      const std::string& controller, const std::string& subject_id) = 0;
+  virtual Result<std::vector<PreferenceRow>> ListPreferences(const std::string& controller,
+                                                             const std::string& subject_id) = 0;
+  virtual Result<std::vector<ObjectionRow>> ListObjections(const std::string& controller,
+                                                           const std::string& subject_id) = 0;
+  virtual Result<std::vector<RestrictionRow>> ListRestrictions(const std::string& controller,
+                                                               const std::string& subject_id) = 0;
+
+  // --- lookups by keyed hash
+  // Subject ids whose identifier of `kind` has this blind index (several people may share
+  // e.g. a family email).
+  virtual Result<std::vector<std::string>> FindSubjectsByIdentifier(const std::string& controller,
+                                                                    const std::string& kind,
+                                                                    const Bytes& blind_index) = 0;
+  virtual Result<bool> IsSuppressed(const std::string& controller, const Bytes& hash) = 0;
+
+  // --- audit log
+  // The last entry (highest seq), or nullopt when the log is empty.
+  virtual Result<std::optional<AuditRow>> LastAudit() = 0;
+  // Calls `visit` for each entry with seq >= from_seq in seq order; stops when it returns false.
+  virtual Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) = 0;
+};
+
+}  // namespace custos::store
+
+#endif  // CUSTOS_STORE_STORE_H_
