@@ -58,7 +58,10 @@ namespace custos {
   X(kChannelOptedOut, "CHANNEL_OPTED_OUT")                                            \
   X(kRestricted, "RESTRICTED")                                                        \
   X(kRetentionExpired, "RETENTION_EXPIRED")                                           \
-  X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")
+  X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")                             \
+  /* crypto: sealing, key wrapping, the master key file */                            \
+  X(kCryptoFailure, "CRYPTO_FAILURE")                                                 \
+  X(kKeyFile, "KEY_FILE_INVALID")
 
 enum class ErrorCode {
 #define CUSTOS_ENUM_ENTRY(id, name) id,

@@ -1,0 +1,81 @@
+#include "crypto/hash_chain.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace custos::crypto {
+namespace {
+
+TEST(HashChain, IsDeterministic) {
+  Digest prev{};
+  EXPECT_EQ(ChainHash(prev, "entry"), ChainHash(prev, "entry"));
+}
+
+TEST(HashChain, MatchesKnownAnswers) {
+  // Pins the construction: BLAKE2b-256(u64be(|prev|) || prev || u64be(|entry|) || entry).
+  Digest zero{};
+  EXPECT_EQ(ToHex(ChainHash(zero, R"({"seq":1})")),
+            "1cb389eb2ce9c5cfaff3d45638cef968352f4058e54d2a9ecd37e1115d369ec7");
+  EXPECT_EQ(ToHex(ChainHash({}, R"({"seq":1})")),
+            "f3578a4b55514edd7735a55ab5b1c5cbe894be3c4dda2adf9016c6c5c995418f");
+}
+
+TEST(HashChain, ChangesWithAnyByteOfPrev) {
+  Digest prev = ChainHash({}, "genesis");
+  Digest base = ChainHash(prev, "entry");
+  for (size_t i = 0; i < prev.size(); ++i) {
+    Digest changed = prev;
+    changed[i] ^= 0x01;
+    EXPECT_NE(ChainHash(changed, "entry"), base) << i;
+  }
+}
+
+TEST(HashChain, ChangesWithAnyByteOfEntry) {
+  Digest prev = ChainHash({}, "genesis");
+  std::string entry = R"({"actor":"dpo","subject":"s-0001","action":"read"})";
+  Digest base = ChainHash(prev, entry);
+  for (size_t i = 0; i < entry.size(); ++i) {
+    std::string changed = entry;
+    changed[i] ^= 0x01;
+    EXPECT_NE(ChainHash(prev, changed), base) << i;
+  }
+  EXPECT_NE(ChainHash(prev, entry + " "), base);
+  EXPECT_NE(ChainHash(prev, entry.substr(1)), base);
+}
+
+TEST(HashChain, BoundaryBetweenPrevAndEntryIsUnambiguous) {
+  std::vector<uint8_t> ab = {'a', 'b'};
+  std::vector<uint8_t> a = {'a'};
+  EXPECT_NE(ChainHash(ab, "c"), ChainHash(a, "bc"));
+  EXPECT_NE(ChainHash({}, ""), ChainHash(Digest{}, ""));
+}
+
+TEST(HashChain, DetectsReorderedEntries) {
+  Digest h0{};
+  Digest forward = ChainHash(ChainHash(h0, "one"), "two");
+  Digest reversed = ChainHash(ChainHash(h0, "two"), "one");
+  EXPECT_NE(forward, reversed);
+}
+
+TEST(HashChainHex, RoundTrips) {
+  std::vector<uint8_t> bytes = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
+  EXPECT_EQ(ToHex(bytes), "00017f80abff");
+  EXPECT_EQ(FromHex("00017f80abff"), bytes);
+  EXPECT_EQ(FromHex("00017F80ABFF"), bytes);
+  EXPECT_EQ(ToHex({}), "");
+  EXPECT_EQ(FromHex(""), std::vector<uint8_t>());
+  Digest d = ChainHash({}, "x");
+  EXPECT_EQ(ToHex(d).size(), 64u);
+  EXPECT_EQ(*FromHex(ToHex(d)), std::vector<uint8_t>(d.begin(), d.end()));
+}
+
+TEST(HashChainHex, RejectsMalformedHex) {
+  for (const char* bad : {"0", "abc", "0g", "zz", " 00", "00 ", "0x00", "-1"}) {
+    EXPECT_FALSE(FromHex(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace custos::crypto
