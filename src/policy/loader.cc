@@ -112,7 +112,7 @@ class PolicyParser {
     FieldReader r(node, "notice", diagnostics_);
     r.Text("version", policy_.notice.version, true);
     std::string date;
-    if (r.Text("date", date, true)) {
+    if (r.Text("date", date)) {
       policy_.notice.date = CivilDate::Parse(date);
       if (!policy_.notice.date) {
         Report(ErrorCode::kInvalidValue, node.Find("date")->loc,
@@ -164,7 +164,8 @@ class PolicyParser {
       c.key = key;
       c.loc = loc;
       r.Enum("purpose", c.purpose,
-             {"general", "rights_requests", "complaints", "marketing_opt_out", "dpo", "security"},
+             {"general", "rights_requests", "withdraw_consent", "complaints", "marketing_opt_out",
+              "dpo", "security"},
              true);
       r.Text("name", c.name);
       r.Text("email", c.email);
@@ -392,7 +393,7 @@ class PolicyParser {
                    r.Text("description", c.description);
                    Ref processor_of;
                    if (r.OneRef("processor_of", processor_of)) c.processor_of = processor_of;
-                   r.RefList("countries", c.countries, true);
+                   r.RefList("countries", c.countries);
                    r.Enum("safeguard", c.safeguard,
                           {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation"});
                    r.Text("safeguard_note", c.safeguard_note);

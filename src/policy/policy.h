@@ -155,7 +155,7 @@ struct Recipient {
   std::string name, description, when, visibility;
   RecipientKind kind = RecipientKind::kThirdParty;
   std::optional<Ref> processor_of;
-  std::vector<Ref> countries;
+  std::vector<Ref> countries;  // empty: the notice does not say where
   std::string safeguard, safeguard_note;
   std::vector<Ref> categories;
 };
@@ -188,7 +188,7 @@ struct Rights {
   std::optional<Period> extension_max;
   std::string extension_when;
   std::optional<Period> extension_notify_within;
-  std::string fee = "none";
+  std::string fee;  // "none", "reasonable_if_unfounded_or_excessive", or "" (not stated)
   bool refuse_if_unfounded_or_excessive = false;
   bool identity_verification_required = false;
   std::vector<std::string> identity_methods;
