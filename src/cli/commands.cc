@@ -1,7 +1,10 @@
 #include "cli/commands.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
+
+#include "cli/data_commands.h"
 
 namespace custos::cli {
 
@@ -16,7 +19,26 @@ constexpr const char* kUsage =
     "  custos ropa FILE --format csv|json       the Article 30(1) record of processing\n"
     "  custos datamap FILE --format dot|svg     sources -> categories -> purposes -> recipients\n"
     "\n"
-    "Exit codes: 0 ok, 1 invalid input or refused, 2 wrong command line, 3 file not usable.\n";
+    "\n"
+    "personal data (global options: --data DIR, --controller KEY, --master-key PATH,\n"
+    "--now TIME to set the engine's clock, --json):\n"
+    "  custos --data DIR init --policy FILE\n"
+    "  custos --data DIR subject add [ID] --type T [--email E] [--phone P] [--at TIME]\n"
+    "  custos --data DIR subject show ID | subject find --email E\n"
+    "  custos --data DIR event SUBJECT EVENT [--at TIME]\n"
+    "  custos --data DIR record put SUBJECT CATEGORY VALUE --source S --purpose P [--at TIME]\n"
+    "  custos --data DIR record state SUBJECT CATEGORY\n"
+    "  custos --data DIR consent give|withdraw SUBJECT PURPOSE [--cookie] [--channel C]\n"
+    "  custos --data DIR consent export SUBJECT        (ISO/IEC 27560-shaped JSON)\n"
+    "  custos --data DIR preference set SUBJECT email|sms|post|phone on|off\n"
+    "  custos --data DIR object SUBJECT PURPOSE|direct_marketing|'*' [--lift]\n"
+    "  custos --data DIR restrict SUBJECT [CATEGORY...] --reason R | --lift ID\n"
+    "  custos --data DIR suppress --email E --reason R\n"
+    "  custos --data DIR decide SUBJECT PURPOSE CATEGORY... [--channel C] [--at TIME]\n"
+    "  custos --data DIR audit verify\n"
+    "\n"
+    "Exit codes: 0 ok, 1 invalid input or refused (a deny), 2 wrong command line,\n"
+    "3 file or database not usable.\n";
 
 }  // namespace
 
@@ -80,8 +102,52 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     (args.empty() ? err : out) << kUsage;
     return args.empty() ? kExitUsage : kExitOk;
   }
-  const std::string& verb = args[0];
-  std::vector<std::string> rest(args.begin() + 1, args.end());
+  GlobalOptions options;
+  if (const char* data = std::getenv("CUSTOS_DATA")) options.data_dir = data;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&](std::string& out) {
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    std::string now;
+    if (arg == "--data") {
+      if (!value(options.data_dir)) break;
+    } else if (arg == "--controller") {
+      if (!value(options.controller)) break;
+    } else if (arg == "--master-key") {
+      if (!value(options.master_key_path)) break;
+    } else if (arg == "--now") {
+      if (!value(now)) break;
+      options.now = Timestamp::Parse(now);
+      if (!options.now) {
+        err << "custos: --now '" << now << "' is not an ISO-8601 time\n";
+        return kExitUsage;
+      }
+    } else if (arg == "--json") {
+      options.json = true;
+    } else {
+      break;
+    }
+  }
+  if (i >= args.size()) {
+    err << kUsage;
+    return kExitUsage;
+  }
+  const std::string& verb = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  if (IsDataCommand(verb)) {
+    std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+    // Options that belong to the verb may also follow it (custos decide ... --json).
+    auto json = std::find(command.begin(), command.end(), "--json");
+    if (json != command.end()) {
+      options.json = true;
+      command.erase(json);
+    }
+    return RunDataCommand(options, command, out, err);
+  }
   if (verb == "policy") return RunPolicyCommand(rest, out, err);
   if (verb == "notice") return RunNoticeCommand(rest, out, err);
   if (verb == "ropa") return RunRopaCommand(rest, out, err);

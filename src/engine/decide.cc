@@ -175,6 +175,7 @@ Decision Decide(const policy::Policy& policy, const SubjectState* state,
 
   // Special category data needs its Article 9 condition to hold.
   for (const auto& category : request.categories) {
+    if (decision.Has(ErrorCode::kCategoryNotInPurpose)) break;  // already refused; say it once
     const policy::Category* governing = GoverningCategory(policy, category);
     if (governing == nullptr || governing->condition.empty()) continue;
     if (governing->condition == "explicit_consent" &&

@@ -123,6 +123,84 @@ struct AuditRow {
   Bytes prev_hash, hash;
 };
 
+// --- Retention: legal holds, DPO review tasks, anonymised facts, sweep runs -----------------
+
+// A legal hold suspends retention and erasure for a person, a category, or one category of one
+// person. Not a personal row: `reason` is written by the DPO and must not hold personal values.
+struct LegalHoldRow {
+  std::string controller;
+  int64_t hold_id = 0;     // assigned by the store when 0
+  std::string subject_id;  // empty: every subject
+  std::string category;    // empty: every category; else this category and its descendants
+  std::string reason;
+  Timestamp placed_at;
+  std::optional<Timestamp> expires_at;
+  std::optional<Timestamp> released_at;
+
+  // In force at `at`: placed, not expired and not released by then.
+  bool ActiveAt(Timestamp at) const {
+    return placed_at <= at && (!expires_at || at < *expires_at) &&
+           (!released_at || at < *released_at);
+  }
+};
+
+// A task for the DPO: retention rule `rule_id` asks for `category` of this subject to be reviewed
+// by `due_at`. At most one task per (subject, rule, category, due_at): adding it again is a no-op.
+struct ReviewTaskRow {
+  std::string controller, subject_id;
+  int64_t task_id = 0;  // assigned by the store when 0
+  std::string rule_id, category;
+  Timestamp due_at, created_at;
+  std::optional<Timestamp> done_at;
+};
+
+// One non-identifying fact kept after anonymisation. It names no subject, and fact ids are
+// chosen at random by the writer, so a fact cannot be linked back to the person it came from
+// by id or write order. `value` is plaintext: only categories declared `identifying: false`
+// are ever stored here.
+struct AnonymisedFactRow {
+  std::string controller;
+  int64_t fact_id = 0;  // > 0, random
+  std::string category;
+  std::string value;
+};
+
+// Counts of anonymised facts with one value (for aggregates).
+struct FactCount {
+  std::string category, value;
+  int64_t count = 0;
+};
+
+struct RetentionCounts {
+  int64_t subjects = 0;    // subjects scanned
+  int64_t deleted = 0;     // records and identifiers deleted
+  int64_t anonymised = 0;  // records anonymised
+  int64_t reviews = 0;     // review tasks created
+  int64_t held = 0;        // records and identifiers kept past their deadline by a legal hold
+  int64_t erased = 0;      // subjects erased whole (data key destroyed)
+};
+
+// One retention sweep. The sweep visits subjects in subject_id order and records, in the same
+// transaction as each page's actions, the last subject done, so a sweep interrupted by a crash
+// resumes after it and never acts twice.
+struct RetentionRunRow {
+  std::string controller;
+  int64_t run_id = 0;  // assigned by the store when 0
+  Timestamp as_of, started_at;
+  std::string last_subject_id;  // empty before the first page
+  RetentionCounts counts;       // totals so far
+  std::optional<Timestamp> finished_at;
+};
+
+// Everything a retention sweep reads about one subject (sealed values stay sealed).
+struct SweepSubject {
+  SubjectRow subject;
+  std::vector<EventRow> events;
+  std::vector<IdentifierRow> identifiers;
+  std::vector<RecordRow> records;
+  std::vector<ReviewTaskRow> review_tasks;
+};
+
 // --- Writes --------------------------------------------------------------------------------
 // A WriteBatch is applied atomically: all of its operations or none.
 
@@ -151,10 +229,42 @@ struct EraseSubject {
   Timestamp at;
 };
 
+// Deletes a subject's identifiers of `kind` (every kind when empty). Their keyed hashes go to
+// the suppression list in the same batch when they must never be contacted again.
+struct DeleteIdentifiers {
+  std::string controller, subject_id;
+  std::string kind;
+};
+
+// Releases a legal hold (idempotent: a hold released twice keeps the first time).
+struct ReleaseLegalHold {
+  std::string controller;
+  int64_t hold_id = 0;
+  Timestamp at;
+};
+
+// Marks a DPO review task done (idempotent: keeps the first time).
+struct CompleteReviewTask {
+  std::string controller;
+  int64_t task_id = 0;
+  Timestamp at;
+};
+
+// Records a sweep's progress: the last subject done and the totals so far; finished when set.
+struct RetentionCheckpoint {
+  std::string controller;
+  int64_t run_id = 0;
+  std::string last_subject_id;
+  RetentionCounts counts;
+  std::optional<Timestamp> finished_at;
+};
+
 using WriteOp = std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow,
                              ConsentEventRow, PreferenceRow, ObjectionRow, RestrictionRow,
                              SuppressionRow, AuditRow, SetRecordState, LiftRestriction,
-                             LiftObjection, EraseSubject>;
+                             LiftObjection, EraseSubject, LegalHoldRow, ReleaseLegalHold,
+                             ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
+                             DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

@@ -29,6 +29,8 @@ struct AppliedIds {
   std::vector<int64_t> record_ids;
   std::vector<int64_t> consent_seqs;
   std::vector<int64_t> restriction_ids;
+  std::vector<int64_t> hold_ids;  // LegalHoldRow
+  std::vector<int64_t> run_ids;   // RetentionRunRow
 };
 
 class Store {
@@ -77,6 +79,26 @@ class Store {
                                                                     const std::string& kind,
                                                                     const Bytes& blind_index) = 0;
   virtual Result<bool> IsSuppressed(const std::string& controller, const Bytes& hash) = 0;
+
+  // --- retention: legal holds, review tasks, anonymised facts, sweeps
+  // Every legal hold of `controller` (in force, expired or released), in hold_id order.
+  virtual Result<std::vector<LegalHoldRow>> ListLegalHolds(const std::string& controller) = 0;
+  // The controller's DPO review tasks in task_id order; only those not done when `open_only`.
+  virtual Result<std::vector<ReviewTaskRow>> ListReviewTasks(const std::string& controller,
+                                                             bool open_only) = 0;
+  // Up to `max_subjects` subjects with subject_id > `after_subject_id` (all when empty), in
+  // subject_id order, each with its events, identifiers, records and review tasks (each in
+  // insertion order), read as one consistent snapshot. Empty when the scan is done.
+  virtual Result<std::vector<SweepSubject>> ListSweepPage(const std::string& controller,
+                                                          const std::string& after_subject_id,
+                                                          size_t max_subjects) = 0;
+  // Anonymised facts of `category` and its descendants, counted by (category, value), in
+  // (category, value) order.
+  virtual Result<std::vector<FactCount>> CountAnonymisedFacts(const std::string& controller,
+                                                              const std::string& category) = 0;
+  // The controller's newest retention run (highest run_id), or nullopt when there is none.
+  virtual Result<std::optional<RetentionRunRow>> LastRetentionRun(
+      const std::string& controller) = 0;
 
   // --- audit log
   // The last entry (highest seq), or nullopt when the log is empty.

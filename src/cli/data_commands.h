@@ -1,0 +1,21 @@
+// Verbs that work over a data directory (see data_commands.cc and docs/CLI.md).
+// Thread-safety: reentrant.
+#ifndef CUSTOS_CLI_DATA_COMMANDS_H_
+#define CUSTOS_CLI_DATA_COMMANDS_H_
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "cli/session.h"
+
+namespace custos::cli {
+
+bool IsDataCommand(const std::string& verb);
+// REQUIRES: !args.empty() and IsDataCommand(args[0]).
+int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>& args,
+                   std::ostream& out, std::ostream& err);
+
+}  // namespace custos::cli
+
+#endif  // CUSTOS_CLI_DATA_COMMANDS_H_

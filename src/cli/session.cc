@@ -1,0 +1,125 @@
+#include "cli/session.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "policy/loader.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace custos::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string MasterKeyPath(const GlobalOptions& options) {
+  return options.master_key_path.empty() ? (fs::path(options.data_dir) / "master.key").string()
+                                         : options.master_key_path;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(ErrorCode::kIo, "cannot read " + path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+bool IsControllerKey(std::string_view key) {
+  if (key.empty() || key.size() > 64) return false;
+  for (char c : key) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Session::~Session() {
+  if (engine_) (void)engine_->Flush();
+}
+
+Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
+                                                const std::string& controller,
+                                                const std::string& policy_text) {
+  policy::LoadOutcome loaded = policy::CheckPolicyText(policy_text, controller + " policy");
+  if (!loaded.ok()) {
+    return Status(ErrorCode::kPolicyInvalid,
+                  loaded.diagnostics.front().Format(loaded.policy.file));
+  }
+  std::unique_ptr<Session> session(new Session());
+  session->options_ = options;
+  if (options.now) {
+    session->clock_ = std::make_unique<FixedClock>(*options.now);
+  } else {
+    session->clock_ = std::make_unique<SystemClock>();
+  }
+  ASSIGN_OR_RETURN(session->store_,
+                   store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
+  ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
+  session->master_key_.emplace(std::move(key));
+  session->engine_ = std::make_unique<engine::Engine>(std::move(loaded.policy), controller,
+                                                      *session->store_, *session->master_key_,
+                                                      *session->clock_);
+  RETURN_IF_ERROR(session->engine_->Open(policy_text));
+  return session;
+}
+
+Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
+                                               const std::string& policy_path) {
+  if (options.data_dir.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "init needs --data DIR");
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadFile(policy_path));
+  auto outcome = policy::CheckPolicyText(text, policy_path);
+  if (!outcome.ok()) {
+    return Status(ErrorCode::kPolicyInvalid, outcome.diagnostics.front().Format(policy_path));
+  }
+  std::string controller = options.controller;
+  if (controller.empty()) controller = fs::path(policy_path).stem().string();
+  if (!IsControllerKey(controller)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "controller key must be lower-case letters, digits, '_' or '-' (use "
+                  "--controller)");
+  }
+  std::error_code ec;
+  fs::create_directories(options.data_dir, ec);
+  if (ec) return Status(ErrorCode::kIo, "cannot create " + options.data_dir + ": " + ec.message());
+  fs::permissions(options.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  ASSIGN_OR_RETURN(auto session, Start(options, controller, text));
+  std::ofstream out(fs::path(options.data_dir) / "controller", std::ios::trunc);
+  out << controller << "\n";
+  if (!out) return Status(ErrorCode::kIo, "cannot write " + options.data_dir + "/controller");
+  return session;
+}
+
+Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
+  if (options.data_dir.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "this command needs --data DIR (or CUSTOS_DATA)");
+  }
+  std::string controller = options.controller;
+  if (controller.empty()) {
+    auto text = ReadFile((fs::path(options.data_dir) / "controller").string());
+    if (!text.ok()) {
+      return Status(ErrorCode::kNotInitialised,
+                    options.data_dir + " is not a custos data directory; run 'custos --data " +
+                        options.data_dir + " init --policy FILE' first");
+    }
+    controller = *text;
+    while (!controller.empty() && (controller.back() == '\n' || controller.back() == ' ')) {
+      controller.pop_back();
+    }
+  }
+  ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
+  ASSIGN_OR_RETURN(auto row, store->GetController(controller));
+  if (!row.has_value()) {
+    return Status(ErrorCode::kNotInitialised,
+                  "controller '" + controller + "' is not in " + options.data_dir);
+  }
+  std::string text = row->policy_text;
+  store.reset();
+  return Start(options, controller, text);
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,59 @@
+// Session: what one CLI invocation over a data directory needs — the store, the master key,
+// the controller's policy and an Engine — opened the same way every time.
+//
+// A data directory holds custos.db (SQLite), master.key (unless --master-key points elsewhere)
+// and `controller`, the default controller's key written by `init`.
+// Thread-safety: one session per invocation; not shared.
+#ifndef CUSTOS_CLI_SESSION_H_
+#define CUSTOS_CLI_SESSION_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "crypto/master_key.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace custos::cli {
+
+struct GlobalOptions {
+  std::string data_dir;         // --data DIR (or $CUSTOS_DATA)
+  std::string master_key_path;  // --master-key PATH, default DIR/master.key
+  std::string controller;       // --controller KEY, default the one `init` wrote
+  std::optional<Timestamp> now; // --now TIME: the engine's clock (tests, scenarios, imports)
+  bool json = false;            // --json
+};
+
+class Session {
+ public:
+  // Creates the data directory, master key and database, and registers `policy_path` as the
+  // controller's policy. Errors: IO_ERROR, POLICY_INVALID (first diagnostic).
+  static Result<std::unique_ptr<Session>> Init(const GlobalOptions& options,
+                                               const std::string& policy_path);
+  // Opens an initialised data directory. Errors: NOT_INITIALISED, IO_ERROR, POLICY_INVALID.
+  static Result<std::unique_ptr<Session>> Open(const GlobalOptions& options);
+
+  engine::Engine& engine() { return *engine_; }
+  store::Store& store() { return *store_; }
+  const GlobalOptions& options() const { return options_; }
+  ~Session();
+
+ private:
+  Session() = default;
+  static Result<std::unique_ptr<Session>> Start(const GlobalOptions& options,
+                                                const std::string& controller,
+                                                const std::string& policy_text);
+
+  GlobalOptions options_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<store::Store> store_;
+  std::optional<crypto::MasterKey> master_key_;
+  std::unique_ptr<engine::Engine> engine_;
+};
+
+}  // namespace custos::cli
+
+#endif  // CUSTOS_CLI_SESSION_H_

@@ -1,0 +1,643 @@
+#include "engine/engine.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/blind_index.h"
+#include "crypto/hash_chain.h"
+#include "crypto/sealing.h"
+#include "engine/decide.h"
+#include "policy/taxonomy.h"
+
+namespace custos::engine {
+
+namespace {
+
+constexpr std::string_view kChannels[] = {"email", "sms", "post", "phone", "in_app", "push"};
+constexpr std::string_view kIdentifierKinds[] = {"email", "phone", "external"};
+
+bool IsSubjectId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+  });
+}
+
+template <typename Container>
+bool Contains(const Container& items, std::string_view value) {
+  return std::find(std::begin(items), std::end(items), value) != std::end(items);
+}
+
+std::string NewSubjectId() {
+  unsigned char bytes[12];
+  randombytes_buf(bytes, sizeof bytes);
+  return "s_" + crypto::ToHex(bytes);
+}
+
+Status Invalid(std::string message) {
+  return Status(ErrorCode::kInvalidArgument, std::move(message));
+}
+
+std::string JoinKeys(const std::vector<std::string>& keys) {
+  std::string out;
+  for (const auto& key : keys) {
+    if (!out.empty()) out += ",";
+    out += key;
+  }
+  return out;
+}
+
+}  // namespace
+
+Engine::Engine(policy::Policy policy, std::string controller, store::Store& store,
+               const crypto::MasterKey& master_key, const Clock& clock)
+    : policy_(std::move(policy)),
+      controller_(std::move(controller)),
+      store_(store),
+      master_key_(master_key),
+      clock_(clock),
+      audit_(store),
+      cache_([this](const std::string& id) { return LoadState(id); }) {}
+
+Status Engine::Open(const std::string& policy_text) {
+  RETURN_IF_ERROR(audit_.Open());
+  auto existing = store_.GetController(controller_);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value() && (*existing)->policy_version == policy_.notice.version &&
+      (*existing)->policy_text == policy_text) {
+    return Status::Ok();
+  }
+  store::WriteBatch batch;
+  batch.Add(store::ControllerRow{controller_, policy_.controller.name, policy_.notice.version,
+                                 policy_text, clock_.Now()});
+  return audit_
+      .Commit(std::move(batch), {Entry("system", "policy_loaded", "", clock_.Now(),
+                                       "notice " + policy_.notice.version)})
+      .status();
+}
+
+AuditEntry Engine::Entry(const std::string& actor, const std::string& action,
+                         const std::string& subject_id, Timestamp at, std::string detail,
+                         std::string purpose) const {
+  return AuditEntry{controller_, at, actor, action, std::move(purpose), subject_id,
+                    std::move(detail)};
+}
+
+std::string Engine::KeyContext(const std::string& subject_id) const {
+  return controller_ + "/" + subject_id;
+}
+
+store::Bytes Engine::IdentifierHash(const std::string& kind, const std::string& value) const {
+  return crypto::BlindIndex(master_key_.BlindIndexKey(), kind,
+                            crypto::NormalizeIdentifier(kind, value));
+}
+
+// The suppression list holds the same keyed hash as the identifier index, so a subject's
+// suppression can be checked without unsealing anything, and survives the subject's erasure.
+store::Bytes Engine::SuppressionHash(const std::string& kind, const std::string& value) const {
+  return IdentifierHash(kind, value);
+}
+
+Result<store::SubjectRow> Engine::ActiveSubject(const std::string& subject_id) {
+  auto row = store_.GetSubject(controller_, subject_id);
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) {
+    return Status(ErrorCode::kUnknownSubject, "no subject " + subject_id);
+  }
+  if ((*row)->state == store::SubjectState::kErased) {
+    return Status(ErrorCode::kSubjectErased, "subject " + subject_id + " was erased");
+  }
+  return std::move(**row);
+}
+
+Result<crypto::SecretKey> Engine::DataKey(const store::SubjectRow& subject) {
+  return crypto::UnwrapDataKey(master_key_, subject.wrapped_key, KeyContext(subject.subject_id));
+}
+
+std::optional<SubjectState> Engine::LoadState(const std::string& subject_id) {
+  auto row = store_.GetSubject(controller_, subject_id);
+  if (!row.ok() || !row->has_value()) return std::nullopt;
+  SubjectState state;
+  state.subject_id = subject_id;
+  state.types = (*row)->types;
+  state.erased = (*row)->state == store::SubjectState::kErased;
+  if (auto events = store_.ListEvents(controller_, subject_id); events.ok()) {
+    for (const auto& event : *events) state.events[event.event].push_back(event.at);
+    for (auto& [key, times] : state.events) std::sort(times.begin(), times.end());
+  }
+  if (auto records = store_.ListRecords(controller_, subject_id); records.ok()) {
+    for (const auto& record : *records) {
+      auto& latest = state.last_collected[record.category];
+      latest = std::max(latest, record.collected_at);
+    }
+  }
+  if (auto consents = store_.ListConsentEvents(controller_, subject_id); consents.ok()) {
+    for (const auto& event : *consents) {
+      std::string key = event.target_kind == store::ConsentTarget::kCookieCategory
+                            ? "cookie:" + event.target
+                            : event.target;
+      state.consent[key].push_back(
+          {event.at, event.action == store::ConsentAction::kGiven});
+    }
+    for (auto& [key, changes] : state.consent) {
+      std::stable_sort(changes.begin(), changes.end(),
+                       [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; });
+    }
+  }
+  if (auto preferences = store_.ListPreferences(controller_, subject_id); preferences.ok()) {
+    for (const auto& preference : *preferences) {
+      state.channel_allowed[preference.channel] = preference.allowed;
+    }
+  }
+  if (auto objections = store_.ListObjections(controller_, subject_id); objections.ok()) {
+    for (const auto& objection : *objections) {
+      state.objections[objection.purpose].push_back({objection.at, objection.lifted_at});
+    }
+  }
+  if (auto restrictions = store_.ListRestrictions(controller_, subject_id); restrictions.ok()) {
+    for (const auto& restriction : *restrictions) {
+      state.restrictions.push_back(
+          {restriction.restriction_id, restriction.categories, {restriction.at, restriction.lifted_at}});
+    }
+  }
+  if (auto identifiers = store_.ListIdentifiers(controller_, subject_id); identifiers.ok()) {
+    for (const auto& identifier : *identifiers) {
+      auto suppressed = store_.IsSuppressed(controller_, identifier.blind_index);
+      if (suppressed.ok() && *suppressed) state.suppressed = true;
+    }
+  }
+  return state;
+}
+
+Status Engine::LoadAllSubjects() {
+  std::vector<std::string> ids;
+  RETURN_IF_ERROR(store_.ScanSubjects(controller_, [&](const store::SubjectRow& row) {
+    ids.push_back(row.subject_id);
+    return true;
+  }));
+  for (const auto& id : ids) cache_.Get(id);
+  return Status::Ok();
+}
+
+Result<std::string> Engine::AddSubject(const NewSubject& request) {
+  std::string id = request.subject_id.empty() ? NewSubjectId() : request.subject_id;
+  if (!IsSubjectId(id)) {
+    return Invalid("subject id must be 1-64 letters, digits, '_', '-' or '.'");
+  }
+  if (request.types.empty()) return Invalid("a subject needs at least one type");
+  for (const auto& type : request.types) {
+    if (!policy_.FindSubjectType(type)) {
+      return Invalid("subject type '" + type + "' is not in the policy");
+    }
+  }
+  for (const auto& identifier : request.identifiers) {
+    if (!Contains(kIdentifierKinds, identifier.kind)) {
+      return Invalid("identifier kind '" + identifier.kind + "' is not email, phone or external");
+    }
+    if (crypto::NormalizeIdentifier(identifier.kind, identifier.value).empty()) {
+      return Invalid("an identifier of kind " + identifier.kind + " is empty");
+    }
+  }
+  auto existing = store_.GetSubject(controller_, id);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return Status(ErrorCode::kAlreadyExists, "subject " + id + " already exists");
+  }
+  Timestamp at = At(request.at);
+  crypto::SecretKey data_key = crypto::SecretKey::Random();
+  store::WriteBatch batch;
+  store::SubjectRow subject;
+  subject.controller = controller_;
+  subject.subject_id = id;
+  subject.types = request.types;
+  subject.created_at = at;
+  subject.wrapped_key = crypto::WrapDataKey(master_key_, data_key, KeyContext(id));
+  batch.Add(subject);
+  batch.Add(store::EventRow{controller_, id, "subject_created", at});
+  SubjectState state;
+  state.subject_id = id;
+  state.types = request.types;
+  state.events["subject_created"].push_back(at);
+  for (const auto& identifier : request.identifiers) {
+    store::IdentifierRow row;
+    row.controller = controller_;
+    row.subject_id = id;
+    row.kind = identifier.kind;
+    row.blind_index = IdentifierHash(identifier.kind, identifier.value);
+    row.sealed_value = crypto::Seal(data_key, identifier.value, KeyContext(id) + "/id/" + row.kind);
+    row.verified = identifier.verified;
+    row.added_at = at;
+    auto suppressed = store_.IsSuppressed(controller_, row.blind_index);
+    if (!suppressed.ok()) return suppressed.status();
+    // Importing a suppressed person again never re-enables marketing.
+    if (*suppressed) state.suppressed = true;
+    batch.Add(std::move(row));
+  }
+  auto committed = audit_.Commit(
+      std::move(batch), {Entry(request.actor, "subject_add", id, at, JoinKeys(request.types))});
+  if (!committed.ok()) return committed.status();
+  cache_.Put(std::move(state));
+  return id;
+}
+
+Status Engine::RecordEvent(const std::string& subject_id, const std::string& event,
+                           std::optional<Timestamp> at_opt, const std::string& actor) {
+  if (!policy_.FindEvent(event)) {
+    return Invalid("event '" + event + "' is not declared in the policy");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::EventRow{controller_, subject_id, event, at});
+  RETURN_IF_ERROR(
+      audit_.Commit(std::move(batch), {Entry(actor, "event", subject_id, at, event)}).status());
+  cache_.Update(subject_id, [&](SubjectState& state) {
+    auto& times = state.events[event];
+    times.insert(std::upper_bound(times.begin(), times.end(), at), at);
+  });
+  return Status::Ok();
+}
+
+Status Engine::AddIdentifier(const std::string& subject_id, const Identifier& identifier,
+                             std::optional<Timestamp> at_opt, const std::string& actor) {
+  if (!Contains(kIdentifierKinds, identifier.kind)) {
+    return Invalid("identifier kind '" + identifier.kind + "' is not email, phone or external");
+  }
+  if (crypto::NormalizeIdentifier(identifier.kind, identifier.value).empty()) {
+    return Invalid("an identifier of kind " + identifier.kind + " is empty");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+  Timestamp at = At(at_opt);
+  store::IdentifierRow row;
+  row.controller = controller_;
+  row.subject_id = subject_id;
+  row.kind = identifier.kind;
+  row.blind_index = IdentifierHash(identifier.kind, identifier.value);
+  row.sealed_value =
+      crypto::Seal(data_key, identifier.value, KeyContext(subject_id) + "/id/" + row.kind);
+  row.verified = identifier.verified;
+  row.added_at = at;
+  ASSIGN_OR_RETURN(bool suppressed, store_.IsSuppressed(controller_, row.blind_index));
+  store::WriteBatch batch;
+  batch.Add(std::move(row));
+  RETURN_IF_ERROR(audit_
+                      .Commit(std::move(batch),
+                              {Entry(actor, "identifier_add", subject_id, at, identifier.kind)})
+                      .status());
+  if (suppressed) cache_.Update(subject_id, [](SubjectState& state) { state.suppressed = true; });
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Engine::FindSubjects(const std::string& kind,
+                                                      const std::string& value,
+                                                      const std::string& actor) {
+  if (!Contains(kIdentifierKinds, kind)) {
+    return Invalid("identifier kind '" + kind + "' is not email, phone or external");
+  }
+  auto found = store_.FindSubjectsByIdentifier(controller_, kind, IdentifierHash(kind, value));
+  if (!found.ok()) return found.status();
+  audit_.Record(Entry(actor, "lookup", "", clock_.Now(),
+                      kind + " -> " + std::to_string(found->size()) + " subject(s)"));
+  return found;
+}
+
+Result<int64_t> Engine::PutRecord(const NewRecord& request) {
+  const policy::Purpose* purpose = policy_.FindPurpose(request.purpose);
+  if (purpose == nullptr) return Invalid("purpose '" + request.purpose + "' is not in the policy");
+  if (!policy_.FindSource(request.source)) {
+    return Invalid("source '" + request.source + "' is not in the policy");
+  }
+  bool covered = std::any_of(purpose->categories.begin(), purpose->categories.end(),
+                             [&](const policy::Ref& ref) {
+                               return policy::CategoryCovers(ref.key, request.category);
+                             });
+  if (!covered) {
+    return Invalid("purpose '" + request.purpose + "' does not collect '" + request.category +
+                   "'");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+  Timestamp at = At(request.at);
+  store::RecordRow row;
+  row.controller = controller_;
+  row.subject_id = request.subject_id;
+  row.category = request.category;
+  row.sealed_value = crypto::Seal(data_key, request.value,
+                                  KeyContext(request.subject_id) + "/record/" + request.category);
+  row.source = request.source;
+  row.purpose = request.purpose;
+  row.collected_at = at;
+  row.updated_at = at;
+  store::WriteBatch batch;
+  batch.Add(std::move(row));
+  ASSIGN_OR_RETURN(store::AppliedIds ids,
+                   audit_.Commit(std::move(batch), {Entry(request.actor, "record_put",
+                                                          request.subject_id, at, request.category,
+                                                          request.purpose)}));
+  cache_.Update(request.subject_id, [&](SubjectState& state) {
+    auto& latest = state.last_collected[request.category];
+    latest = std::max(latest, at);
+  });
+  return ids.record_ids.empty() ? int64_t{0} : ids.record_ids.front();
+}
+
+Result<SubjectView> Engine::ReadSubject(const std::string& subject_id, const std::string& actor,
+                                        const std::string& purpose) {
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+  SubjectView view;
+  ASSIGN_OR_RETURN(view.events, store_.ListEvents(controller_, subject_id));
+  ASSIGN_OR_RETURN(std::vector<store::IdentifierRow> identifiers,
+                   store_.ListIdentifiers(controller_, subject_id));
+  for (const auto& identifier : identifiers) {
+    ASSIGN_OR_RETURN(std::string value,
+                     crypto::Open(data_key, identifier.sealed_value,
+                                  KeyContext(subject_id) + "/id/" + identifier.kind));
+    view.identifiers.push_back(
+        {identifier.kind, std::move(value), identifier.verified, identifier.added_at});
+  }
+  ASSIGN_OR_RETURN(std::vector<store::RecordRow> records,
+                   store_.ListRecords(controller_, subject_id));
+  for (const auto& record : records) {
+    SubjectView::RecordValue value;
+    value.record_id = record.record_id;
+    value.category = record.category;
+    value.source = record.source;
+    value.purpose = record.purpose;
+    value.collected_at = record.collected_at;
+    value.state = record.state;
+    if (record.state != store::RecordState::kErased && !record.sealed_value.empty()) {
+      ASSIGN_OR_RETURN(value.value,
+                       crypto::Open(data_key, record.sealed_value,
+                                    KeyContext(subject_id) + "/record/" + record.category));
+    }
+    view.records.push_back(std::move(value));
+  }
+  ASSIGN_OR_RETURN(view.consents, store_.ListConsentEvents(controller_, subject_id));
+  ASSIGN_OR_RETURN(view.preferences, store_.ListPreferences(controller_, subject_id));
+  ASSIGN_OR_RETURN(view.objections, store_.ListObjections(controller_, subject_id));
+  ASSIGN_OR_RETURN(view.restrictions, store_.ListRestrictions(controller_, subject_id));
+  subject.wrapped_key.clear();
+  view.subject = std::move(subject);
+  audit_.Record(Entry(actor, "read", subject_id, clock_.Now(),
+                      std::to_string(view.records.size()) + " records", purpose));
+  RETURN_IF_ERROR(audit_.Flush());
+  return view;
+}
+
+Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
+  if (request.cookie) {
+    bool known = std::any_of(policy_.cookies.begin(), policy_.cookies.end(),
+                             [&](const auto& c) { return c.key == request.target; });
+    if (!known) return Invalid("cookie category '" + request.target + "' is not in the policy");
+  } else if (!policy_.FindPurpose(request.target)) {
+    return Invalid("purpose '" + request.target + "' is not in the policy");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
+  Timestamp at = At(request.at);
+  store::ConsentEventRow row;
+  row.controller = controller_;
+  row.subject_id = request.subject_id;
+  row.target_kind =
+      request.cookie ? store::ConsentTarget::kCookieCategory : store::ConsentTarget::kPurpose;
+  row.target = request.target;
+  row.action = request.given ? store::ConsentAction::kGiven : store::ConsentAction::kWithdrawn;
+  row.notice_version =
+      request.notice_version.empty() ? policy_.notice.version : request.notice_version;
+  row.channel = request.channel;
+  row.at = at;
+  if (!request.evidence.empty()) {
+    ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+    row.sealed_evidence =
+        crypto::Seal(data_key, request.evidence, KeyContext(request.subject_id) + "/consent");
+  }
+  store::WriteBatch batch;
+  batch.Add(std::move(row));
+  std::string key = request.cookie ? "cookie:" + request.target : request.target;
+  RETURN_IF_ERROR(audit_
+                      .Commit(std::move(batch),
+                              {Entry(request.actor, request.given ? "consent_given" : "consent_withdrawn",
+                                     request.subject_id, at, key)})
+                      .status());
+  cache_.Update(request.subject_id, [&](SubjectState& state) {
+    auto& changes = state.consent[key];
+    ConsentChange change{at, request.given};
+    changes.insert(std::upper_bound(changes.begin(), changes.end(), change,
+                                    [](const ConsentChange& a, const ConsentChange& b) {
+                                      return a.at < b.at;
+                                    }),
+                   change);
+  });
+  return Status::Ok();
+}
+
+Status Engine::SetPreference(const std::string& subject_id, const std::string& channel,
+                             bool allowed, std::optional<Timestamp> at_opt,
+                             const std::string& actor) {
+  if (!Contains(kChannels, channel)) {
+    return Invalid("channel '" + channel + "' is not email, sms, post, phone, in_app or push");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::PreferenceRow{controller_, subject_id, channel, allowed, at});
+  RETURN_IF_ERROR(audit_
+                      .Commit(std::move(batch), {Entry(actor, "preference", subject_id, at,
+                                                       channel + (allowed ? "=on" : "=off"))})
+                      .status());
+  cache_.Update(subject_id,
+                [&](SubjectState& state) { state.channel_allowed[channel] = allowed; });
+  return Status::Ok();
+}
+
+Status Engine::Object(const std::string& subject_id, const std::string& purpose,
+                      std::optional<Timestamp> at_opt, const std::string& actor) {
+  if (purpose != "*" && purpose != "direct_marketing" && !policy_.FindPurpose(purpose)) {
+    return Invalid("purpose '" + purpose + "' is not in the policy");
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::ObjectionRow{controller_, subject_id, purpose, at, std::nullopt});
+  RETURN_IF_ERROR(
+      audit_.Commit(std::move(batch), {Entry(actor, "objection", subject_id, at, purpose)})
+          .status());
+  cache_.Update(subject_id, [&](SubjectState& state) {
+    state.objections[purpose].push_back({at, std::nullopt});
+  });
+  return Status::Ok();
+}
+
+Status Engine::LiftObjection(const std::string& subject_id, const std::string& purpose,
+                             std::optional<Timestamp> at_opt, const std::string& actor) {
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::LiftObjection{controller_, subject_id, purpose, at});
+  RETURN_IF_ERROR(
+      audit_.Commit(std::move(batch), {Entry(actor, "objection_lifted", subject_id, at, purpose)})
+          .status());
+  cache_.Update(subject_id, [&](SubjectState& state) {
+    for (auto& interval : state.objections[purpose]) {
+      if (!interval.to) interval.to = at;
+    }
+  });
+  return Status::Ok();
+}
+
+Result<int64_t> Engine::Restrict(const std::string& subject_id, std::vector<std::string> categories,
+                                 const std::string& reason, std::optional<Timestamp> at_opt,
+                                 const std::string& actor) {
+  for (const auto& category : categories) {
+    if (!policy_.FindCategory(category) && !policy::FindFideslangCategory(category)) {
+      return Invalid("category '" + category + "' is not in the policy");
+    }
+  }
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::RestrictionRow row;
+  row.controller = controller_;
+  row.subject_id = subject_id;
+  row.categories = categories;
+  row.reason = reason;
+  row.at = at;
+  store::WriteBatch batch;
+  batch.Add(std::move(row));
+  ASSIGN_OR_RETURN(store::AppliedIds ids,
+                   audit_.Commit(std::move(batch),
+                                 {Entry(actor, "restriction", subject_id, at,
+                                        categories.empty() ? "all" : JoinKeys(categories))}));
+  int64_t id = ids.restriction_ids.empty() ? 0 : ids.restriction_ids.front();
+  cache_.Update(subject_id, [&](SubjectState& state) {
+    state.restrictions.push_back({id, categories, {at, std::nullopt}});
+  });
+  return id;
+}
+
+Status Engine::LiftRestriction(const std::string& subject_id, int64_t restriction_id,
+                               std::optional<Timestamp> at_opt, const std::string& actor) {
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::LiftRestriction{controller_, subject_id, restriction_id, at});
+  RETURN_IF_ERROR(audit_
+                      .Commit(std::move(batch), {Entry(actor, "restriction_lifted", subject_id, at,
+                                                       std::to_string(restriction_id))})
+                      .status());
+  cache_.Update(subject_id, [&](SubjectState& state) {
+    for (auto& restriction : state.restrictions) {
+      if (restriction.id == restriction_id && !restriction.when.to) restriction.when.to = at;
+    }
+  });
+  return Status::Ok();
+}
+
+Status Engine::Suppress(const std::string& kind, const std::string& value,
+                        const std::string& reason, std::optional<Timestamp> at_opt,
+                        const std::string& actor) {
+  if (!Contains(kIdentifierKinds, kind)) {
+    return Invalid("identifier kind '" + kind + "' is not email, phone or external");
+  }
+  Timestamp at = At(at_opt);
+  store::Bytes hash = SuppressionHash(kind, value);
+  ASSIGN_OR_RETURN(bool already, store_.IsSuppressed(controller_, hash));
+  if (!already) {
+    store::WriteBatch batch;
+    batch.Add(store::SuppressionRow{controller_, hash, kind, reason, at});
+    RETURN_IF_ERROR(
+        audit_.Commit(std::move(batch), {Entry(actor, "suppress", "", at, kind + " " + reason)})
+            .status());
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> holders,
+                   store_.FindSubjectsByIdentifier(controller_, kind, hash));
+  for (const auto& id : holders) {
+    cache_.Update(id, [](SubjectState& state) { state.suppressed = true; });
+  }
+  return Status::Ok();
+}
+
+Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& value) {
+  return store_.IsSuppressed(controller_, SuppressionHash(kind, value));
+}
+
+Decision Engine::Decide(const DecisionRequest& request) {
+  SubjectStatePtr state = cache_.Get(request.subject_id);
+  Decision decision = engine::Decide(policy_, state.get(), request);
+  std::string detail = decision.allow ? "allow" : "deny";
+  for (const auto& reason : decision.reasons) {
+    detail += " ";
+    detail += CodeName(reason.code);
+  }
+  audit_.Record(Entry(request.actor, "decide", request.subject_id, request.at, std::move(detail),
+                      request.purpose));
+  return decision;
+}
+
+Result<std::string> Engine::ExportConsentRecords(const std::string& subject_id,
+                                                 const std::string& actor) {
+  ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+  ASSIGN_OR_RETURN(std::vector<store::ConsentEventRow> events,
+                   store_.ListConsentEvents(controller_, subject_id));
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto str = [&w](std::string_view key, std::string_view value) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  w.StartObject();
+  str("schema", "ISO/IEC 27560 consent record (custos profile 1)");
+  str("controller_key", controller_);
+  w.Key("pii_controller");
+  w.StartObject();
+  str("name", policy_.controller.name);
+  str("contact", policy_.controller.email);
+  w.EndObject();
+  str("pii_principal_id", subject_id);
+  w.Key("records");
+  w.StartArray();
+  for (const auto& event : events) {
+    w.StartObject();
+    str("record_id", controller_ + "/" + subject_id + "/consent/" + std::to_string(event.seq));
+    bool cookie = event.target_kind == store::ConsentTarget::kCookieCategory;
+    w.Key("purpose");
+    w.StartObject();
+    str("id", event.target);
+    str("kind", cookie ? "cookie_category" : "purpose");
+    if (!cookie) {
+      if (const policy::Purpose* purpose = policy_.FindPurpose(event.target)) {
+        str("description", purpose->name);
+        str("lawful_basis", policy::LawfulBasisKey(purpose->basis));
+        w.Key("pii_categories");
+        w.StartArray();
+        for (const auto& category : purpose->categories) w.String(category.key.c_str());
+        w.EndArray();
+      }
+    }
+    w.EndObject();
+    str("event_type", event.action == store::ConsentAction::kGiven ? "given" : "withdrawn");
+    str("state", event.action == store::ConsentAction::kGiven ? "active" : "withdrawn");
+    str("event_time", event.at.ToString());
+    str("notice_version", event.notice_version);
+    str("collection_method", event.channel);
+    if (!event.sealed_evidence.empty()) {
+      ASSIGN_OR_RETURN(std::string evidence,
+                       crypto::Open(data_key, event.sealed_evidence,
+                                    KeyContext(subject_id) + "/consent"));
+      str("evidence", evidence);
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  audit_.Record(Entry(actor, "read", subject_id, clock_.Now(), "consent records export"));
+  RETURN_IF_ERROR(audit_.Flush());
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+}  // namespace custos::engine

@@ -1,0 +1,176 @@
+// Engine: custos's rules over one controller's personal data.
+//
+// The engine gets a Policy, a Store, a MasterKey and a Clock and does no I/O of its own. Every
+// personal value is sealed with the subject's data key before it reaches the Store; every
+// decision, read and write is appended to the AuditLog. Times of events are given by callers
+// (history can be imported); `at` defaults to the clock's now where a method allows it.
+// Thread-safety: safe for concurrent use after Open().
+#ifndef CUSTOS_ENGINE_ENGINE_H_
+#define CUSTOS_ENGINE_ENGINE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "crypto/master_key.h"
+#include "engine/audit_log.h"
+#include "engine/decision.h"
+#include "engine/subject_state.h"
+#include "policy/policy.h"
+#include "store/store.h"
+
+namespace custos::engine {
+
+struct Identifier {
+  std::string kind;   // email, phone, external
+  std::string value;  // PII
+  bool verified = false;
+};
+
+struct NewSubject {
+  std::string subject_id;  // optional: generated ("s_" + 24 hex) when empty
+  std::vector<std::string> types;
+  std::vector<Identifier> identifiers;
+  std::optional<Timestamp> at;
+  std::string actor = "system";
+};
+
+struct NewRecord {
+  std::string subject_id, category;
+  std::string value;  // PII
+  std::string source, purpose;
+  std::optional<Timestamp> at;
+  std::string actor = "system";
+};
+
+struct ConsentChangeRequest {
+  std::string subject_id;
+  std::string target;  // a purpose key, or a cookie category key when `cookie` is true
+  bool cookie = false;
+  bool given = true;
+  std::string channel = "api";
+  std::string evidence;        // PII possible (IP address, form id): sealed
+  std::string notice_version;  // default: the policy's notice version
+  std::optional<Timestamp> at;
+  std::string actor = "system";
+};
+
+// Everything custos holds about one person, unsealed. PII: for the person or an authorised
+// actor only; every SubjectView produced is audited as a read.
+struct SubjectView {
+  store::SubjectRow subject;
+  std::vector<store::EventRow> events;
+  struct IdentifierValue {
+    std::string kind, value;
+    bool verified = false;
+    Timestamp added_at;
+  };
+  std::vector<IdentifierValue> identifiers;
+  struct RecordValue {
+    int64_t record_id = 0;
+    std::string category, value, source, purpose;
+    Timestamp collected_at;
+    store::RecordState state = store::RecordState::kActive;
+  };
+  std::vector<RecordValue> records;
+  std::vector<store::ConsentEventRow> consents;  // evidence left sealed
+  std::vector<store::PreferenceRow> preferences;
+  std::vector<store::ObjectionRow> objections;
+  std::vector<store::RestrictionRow> restrictions;
+};
+
+class Engine {
+ public:
+  // REQUIRES: `policy` is valid; store, master_key and clock outlive the engine.
+  Engine(policy::Policy policy, std::string controller, store::Store& store,
+         const crypto::MasterKey& master_key, const Clock& clock);
+
+  // Registers the controller and its policy text in the store when new (or when the policy
+  // version changed), and opens the audit log.
+  Status Open(const std::string& policy_text);
+
+  const policy::Policy& policy() const { return policy_; }
+  const std::string& controller() const { return controller_; }
+  Timestamp Now() const { return clock_.Now(); }
+
+  // Errors: INVALID_ARGUMENT (unknown type/kind, bad id), ALREADY_EXISTS. PII: identifiers are
+  // sealed and blind-indexed.
+  Result<std::string> AddSubject(const NewSubject& request);
+  // Errors: UNKNOWN_SUBJECT, SUBJECT_ERASED, INVALID_ARGUMENT (event not in the policy).
+  Status RecordEvent(const std::string& subject_id, const std::string& event,
+                     std::optional<Timestamp> at, const std::string& actor = "system");
+  Status AddIdentifier(const std::string& subject_id, const Identifier& identifier,
+                       std::optional<Timestamp> at, const std::string& actor = "system");
+  // Subjects holding this identifier. PII: `value` is only hashed.
+  Result<std::vector<std::string>> FindSubjects(const std::string& kind, const std::string& value,
+                                                const std::string& actor = "system");
+  // Errors: UNKNOWN_SUBJECT, SUBJECT_ERASED, INVALID_ARGUMENT (category, source or purpose not
+  // in the policy; purpose does not cover the category).
+  Result<int64_t> PutRecord(const NewRecord& request);
+  // Unseals everything about a subject; audited as a read by `actor` for `purpose`.
+  Result<SubjectView> ReadSubject(const std::string& subject_id, const std::string& actor,
+                                  const std::string& purpose);
+
+  Status ChangeConsent(const ConsentChangeRequest& request);
+  Status SetPreference(const std::string& subject_id, const std::string& channel, bool allowed,
+                       std::optional<Timestamp> at, const std::string& actor = "system");
+  // `purpose` is a purpose key, "*" (all legitimate-interest processing) or "direct_marketing".
+  Status Object(const std::string& subject_id, const std::string& purpose,
+                std::optional<Timestamp> at, const std::string& actor = "system");
+  Status LiftObjection(const std::string& subject_id, const std::string& purpose,
+                       std::optional<Timestamp> at, const std::string& actor = "system");
+  // Returns the restriction id. `categories` empty: everything.
+  Result<int64_t> Restrict(const std::string& subject_id, std::vector<std::string> categories,
+                           const std::string& reason, std::optional<Timestamp> at,
+                           const std::string& actor = "system");
+  Status LiftRestriction(const std::string& subject_id, int64_t restriction_id,
+                         std::optional<Timestamp> at, const std::string& actor = "system");
+  // Adds an identifier's keyed hash to the suppression list. PII: `value` is only hashed.
+  Status Suppress(const std::string& kind, const std::string& value, const std::string& reason,
+                  std::optional<Timestamp> at, const std::string& actor = "system");
+  Result<bool> IsSuppressed(const std::string& kind, const std::string& value);
+
+  // Decides and records the decision in the audit log (written with the next commit/Flush).
+  Decision Decide(const DecisionRequest& request);
+  // Writes buffered audit entries.
+  Status Flush() { return audit_.Flush(); }
+  AuditLog& audit() { return audit_; }
+
+  // The subject's consent ledger as consent records shaped after ISO/IEC 27560 (JSON).
+  Result<std::string> ExportConsentRecords(const std::string& subject_id,
+                                           const std::string& actor = "system");
+
+  // Warms the decision cache for every subject (used by benchmarks and the server at start).
+  Status LoadAllSubjects();
+  size_t cached_subjects() const { return cache_.size(); }
+  // Installs a subject's decision state directly (benchmarks build 1M subjects this way).
+  void PutStateForTesting(SubjectState state) { cache_.Put(std::move(state)); }
+
+ private:
+  std::optional<SubjectState> LoadState(const std::string& subject_id);
+  Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);
+  Result<crypto::SecretKey> DataKey(const store::SubjectRow& subject);
+  std::string KeyContext(const std::string& subject_id) const;
+  AuditEntry Entry(const std::string& actor, const std::string& action,
+                   const std::string& subject_id, Timestamp at, std::string detail = {},
+                   std::string purpose = {}) const;
+  Timestamp At(std::optional<Timestamp> at) const { return at ? *at : clock_.Now(); }
+  store::Bytes IdentifierHash(const std::string& kind, const std::string& value) const;
+  store::Bytes SuppressionHash(const std::string& kind, const std::string& value) const;
+
+  policy::Policy policy_;
+  std::string controller_;
+  store::Store& store_;
+  const crypto::MasterKey& master_key_;
+  const Clock& clock_;
+  AuditLog audit_;
+  SubjectStateCache cache_;
+};
+
+}  // namespace custos::engine
+
+#endif  // CUSTOS_ENGINE_ENGINE_H_

@@ -1,0 +1,303 @@
+#include "store/sqlite/sqlite_schema.h"
+
+#include <array>
+#include <string>
+
+namespace custos::store::sqlite {
+namespace {
+
+// Version 1: the whole schema as first shipped.
+//
+// Every personal table leads its primary key with (controller, subject_id) and is WITHOUT ROWID,
+// so one person's rows sit together in one b-tree range (one seek reads them all). Ids that the
+// store assigns come from `sequences`, one counter per table, read and bumped inside the write
+// transaction. Tables are STRICT so a wrong type is an error, not a silent conversion.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE sequences (
+  name TEXT PRIMARY KEY,
+  next_id INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+INSERT INTO sequences (name, next_id) VALUES
+  ('events', 1), ('identifiers', 1), ('records', 1), ('consent_events', 1),
+  ('preferences', 1), ('objections', 1), ('restrictions', 1);
+
+-- One row per policy version loaded, kept forever; the newest row is the one in force.
+CREATE TABLE controllers (
+  seq INTEGER PRIMARY KEY,
+  controller TEXT NOT NULL CHECK (controller <> ''),
+  name TEXT NOT NULL,
+  policy_version TEXT NOT NULL,
+  policy_text TEXT NOT NULL,
+  loaded_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX controllers_by_controller ON controllers (controller, seq);
+
+CREATE TABLE subjects (
+  controller TEXT NOT NULL CHECK (controller <> ''),
+  subject_id TEXT NOT NULL CHECK (subject_id <> ''),
+  types TEXT NOT NULL,  -- subject type keys joined with ','
+  created_at INTEGER NOT NULL,
+  wrapped_key BLOB NOT NULL,  -- empty once erased
+  state TEXT NOT NULL CHECK (state IN ('active', 'erased')),
+  erased_at INTEGER,
+  PRIMARY KEY (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE events (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE identifiers (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  blind_index BLOB NOT NULL,
+  sealed_value BLOB NOT NULL,
+  verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+  added_at INTEGER NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX identifiers_by_blind_index ON identifiers (controller, kind, blind_index);
+
+CREATE TABLE records (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  record_id INTEGER NOT NULL CHECK (record_id > 0),
+  category TEXT NOT NULL,
+  sealed_value BLOB NOT NULL,
+  source TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  collected_at INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('active', 'restricted', 'anonymised', 'erased')),
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (controller, subject_id, record_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+-- Append-only: a consent is changed by a later event, never by editing an earlier one.
+CREATE TABLE consent_events (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  target_kind TEXT NOT NULL CHECK (target_kind IN ('purpose', 'cookie_category')),
+  target TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('given', 'withdrawn')),
+  notice_version TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  sealed_evidence BLOB NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+CREATE TRIGGER consent_events_no_update BEFORE UPDATE ON consent_events
+  BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
+CREATE TRIGGER consent_events_no_delete BEFORE DELETE ON consent_events
+  BEGIN SELECT RAISE(ABORT, 'consent_events is append-only'); END;
+
+CREATE TABLE preferences (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  allowed INTEGER NOT NULL CHECK (allowed IN (0, 1)),
+  at INTEGER NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE objections (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  purpose TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  lifted_at INTEGER,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE restrictions (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  restriction_id INTEGER NOT NULL CHECK (restriction_id > 0),
+  categories TEXT NOT NULL,  -- category keys joined with ','; empty: all of the subject's data
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  lifted_at INTEGER,
+  PRIMARY KEY (controller, subject_id, restriction_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+
+-- Not personal rows: keyed hashes of identifiers that must never be contacted again.
+CREATE TABLE suppressions (
+  controller TEXT NOT NULL,
+  hash BLOB NOT NULL,
+  kind TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (controller, hash)
+) WITHOUT ROWID, STRICT;
+
+-- The tamper-evident audit log: seq is the rowid, so entries are stored in append order.
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY CHECK (seq > 0),
+  controller TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash BLOB NOT NULL,
+  hash BLOB NOT NULL
+) STRICT;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+)sql";
+
+// Version 2: retention (issue 6) -- legal holds, DPO review tasks, anonymised facts and the
+// checkpoints of retention sweeps.
+constexpr char kSchemaV2[] = R"sql(
+INSERT INTO sequences (name, next_id) VALUES
+  ('legal_holds', 1), ('review_tasks', 1), ('retention_runs', 1);
+
+-- Not personal rows: a hold names a subject id and/or a category; '' means every one.
+CREATE TABLE legal_holds (
+  controller TEXT NOT NULL CHECK (controller <> ''),
+  hold_id INTEGER NOT NULL CHECK (hold_id > 0),
+  subject_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  placed_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  released_at INTEGER,
+  CHECK (subject_id <> '' OR category <> ''),
+  PRIMARY KEY (controller, hold_id)
+) WITHOUT ROWID, STRICT;
+
+-- One task per (subject, rule, category, due date), so a sweep that runs twice asks once.
+CREATE TABLE review_tasks (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  task_id INTEGER NOT NULL CHECK (task_id > 0),
+  rule_id TEXT NOT NULL,
+  category TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  done_at INTEGER,
+  PRIMARY KEY (controller, subject_id, task_id),
+  UNIQUE (controller, subject_id, rule_id, category, due_at),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX review_tasks_by_id ON review_tasks (controller, task_id);
+
+-- Unlinkable: no subject id, no time, and random ids (the writer picks them), so neither the
+-- key nor the b-tree order says which person or which write a fact came from.
+CREATE TABLE anonymised_facts (
+  controller TEXT NOT NULL,
+  fact_id INTEGER NOT NULL CHECK (fact_id > 0),
+  category TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (controller, fact_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX anonymised_facts_by_value ON anonymised_facts (controller, category, value);
+
+-- A sweep's checkpoint, written in the same transaction as the actions it covers.
+CREATE TABLE retention_runs (
+  controller TEXT NOT NULL CHECK (controller <> ''),
+  run_id INTEGER NOT NULL CHECK (run_id > 0),
+  as_of INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  last_subject_id TEXT NOT NULL,
+  subjects INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  anonymised INTEGER NOT NULL,
+  reviews INTEGER NOT NULL,
+  held INTEGER NOT NULL,
+  erased INTEGER NOT NULL,
+  finished_at INTEGER,
+  PRIMARY KEY (controller, run_id)
+) WITHOUT ROWID, STRICT;
+)sql";
+
+// Append new versions at the end; never edit one that has shipped.
+constexpr std::array kMigrations = {
+    Migration{1, "initial schema", kSchemaV1},
+    Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
+};
+
+constexpr char kCreateMigrationsTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL) STRICT";
+constexpr char kSelectVersion[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+constexpr char kInsertVersion[] = "INSERT INTO schema_migrations (version, name) VALUES (?, ?)";
+constexpr char kTableExists[] =
+    "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'";
+
+Result<int> ReadVersion(Connection& connection) {
+  ASSIGN_OR_RETURN(Statement select, connection.Prepare(kSelectVersion));
+  ASSIGN_OR_RETURN(bool row, select.Step());
+  return row ? static_cast<int>(select.Int(0)) : 0;
+}
+
+Result<int> MigrateInTransaction(Connection& connection) {
+  RETURN_IF_ERROR(connection.Exec(kCreateMigrationsTable));
+  ASSIGN_OR_RETURN(int version, ReadVersion(connection));
+  if (version > LatestSchemaVersion()) {
+    return Status(ErrorCode::kIo, "sqlite: the database has schema version " +
+                                      std::to_string(version) + ", newer than this build's " +
+                                      std::to_string(LatestSchemaVersion()));
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    Status applied = connection.Exec(migration.sql);
+    if (!applied.ok()) {
+      return Status(ErrorCode::kIo, "schema migration " + std::to_string(migration.version) +
+                                        " failed: " + applied.message());
+    }
+    ASSIGN_OR_RETURN(Statement insert, connection.Prepare(kInsertVersion));
+    RETURN_IF_ERROR(insert.BindAll(migration.version, migration.name).Run());
+    version = migration.version;
+  }
+  return version;
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> Migrate(Connection& connection) {
+  RETURN_IF_ERROR(connection.Exec("BEGIN IMMEDIATE"));
+  Result<int> version = MigrateInTransaction(connection);
+  if (!version.ok()) {
+    if (connection.InTransaction()) (void)connection.Exec("ROLLBACK");
+    return version.status();
+  }
+  Status committed = connection.Exec("COMMIT");
+  if (!committed.ok()) {
+    if (connection.InTransaction()) (void)connection.Exec("ROLLBACK");
+    return Status(ErrorCode::kIo, committed.message());
+  }
+  return version;
+}
+
+Result<int> SchemaVersion(Connection& connection) {
+  ASSIGN_OR_RETURN(Statement exists, connection.Prepare(kTableExists));
+  ASSIGN_OR_RETURN(bool row, exists.Step());
+  if (!row || exists.Int(0) == 0) return 0;
+  return ReadVersion(connection);
+}
+
+}  // namespace custos::store::sqlite

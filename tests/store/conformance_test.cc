@@ -1,0 +1,749 @@
+// The Store contract (store/store.h), run against every backend. A backend joins by adding a
+// StoreFactory to the INSTANTIATE_TEST_SUITE_P list at the bottom.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "store/sqlite/sqlite_store.h"
+#include "store/store.h"
+#include "temp_dir.h"
+
+namespace custos::store {
+namespace {
+
+struct StoreFactory {
+  std::string name;
+  // Opens the store kept in `dir` (the same dir opens the same data); nullptr on failure.
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+};
+
+std::ostream& operator<<(std::ostream& out, const StoreFactory& factory) {
+  return out << factory.name;
+}
+
+Timestamp At(int64_t seconds) { return Timestamp::FromUnixSeconds(1'700'000'000 + seconds); }
+Bytes B(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+// --- Rows and how to compare them --------------------------------------------------------
+
+SubjectRow Subject(const std::string& controller, const std::string& id,
+                   std::vector<std::string> types = {"member"}) {
+  SubjectRow row;
+  row.controller = controller;
+  row.subject_id = id;
+  row.types = std::move(types);
+  row.created_at = At(1);
+  row.wrapped_key = B("key:" + controller + "/" + id);
+  return row;
+}
+
+RecordRow Record(const std::string& controller, const std::string& id, const std::string& category,
+                 const std::string& value) {
+  RecordRow row;
+  row.controller = controller;
+  row.subject_id = id;
+  row.category = category;
+  row.sealed_value = B(value);
+  row.source = "direct";
+  row.purpose = "membership";
+  row.collected_at = At(2);
+  row.updated_at = At(2);
+  return row;
+}
+
+ConsentEventRow Consent(const std::string& controller, const std::string& id,
+                        const std::string& target, ConsentAction action, int64_t at) {
+  ConsentEventRow row;
+  row.controller = controller;
+  row.subject_id = id;
+  row.target_kind = ConsentTarget::kPurpose;
+  row.target = target;
+  row.action = action;
+  row.notice_version = "2022-02-10";
+  row.channel = "web";
+  row.at = At(at);
+  row.sealed_evidence = B("form-7");
+  return row;
+}
+
+RestrictionRow Restriction(const std::string& controller, const std::string& id,
+                           std::vector<std::string> categories) {
+  RestrictionRow row;
+  row.controller = controller;
+  row.subject_id = id;
+  row.categories = std::move(categories);
+  row.reason = "accuracy_contested";
+  row.at = At(5);
+  return row;
+}
+
+IdentifierRow Identifier(const std::string& controller, const std::string& id,
+                         const std::string& kind, const Bytes& blind_index) {
+  IdentifierRow row;
+  row.controller = controller;
+  row.subject_id = id;
+  row.kind = kind;
+  row.blind_index = blind_index;
+  row.sealed_value = B("sealed:" + id);
+  row.verified = true;
+  row.added_at = At(3);
+  return row;
+}
+
+AuditRow Audit(int64_t seq, const std::string& action) {
+  AuditRow row;
+  row.seq = seq;
+  row.controller = "wig";
+  row.at = At(seq);
+  row.actor = "cli";
+  row.action = action;
+  row.purpose = "membership";
+  row.subject_id = "s1";
+  row.detail = "allow";
+  row.prev_hash = Bytes(32, static_cast<uint8_t>(seq - 1));
+  row.hash = Bytes(32, static_cast<uint8_t>(seq));
+  return row;
+}
+
+auto Fields(const ControllerRow& r) {
+  return std::make_tuple(r.controller, r.name, r.policy_version, r.policy_text, r.loaded_at);
+}
+auto Fields(const SubjectRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.types, r.created_at, r.wrapped_key, r.state,
+                         r.erased_at);
+}
+auto Fields(const EventRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.event, r.at);
+}
+auto Fields(const IdentifierRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.kind, r.blind_index, r.sealed_value,
+                         r.verified, r.added_at);
+}
+// The id is compared separately: the store assigns it.
+auto Fields(const RecordRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.category, r.sealed_value, r.source,
+                         r.purpose, r.collected_at, r.state, r.updated_at);
+}
+auto Fields(const ConsentEventRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.target_kind, r.target, r.action,
+                         r.notice_version, r.channel, r.at, r.sealed_evidence);
+}
+auto Fields(const PreferenceRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.channel, r.allowed, r.at);
+}
+auto Fields(const ObjectionRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.purpose, r.at, r.lifted_at);
+}
+auto Fields(const RestrictionRow& r) {
+  return std::make_tuple(r.controller, r.subject_id, r.categories, r.reason, r.at, r.lifted_at);
+}
+auto Fields(const AuditRow& r) {
+  return std::make_tuple(r.seq, r.controller, r.at, r.actor, r.action, r.purpose, r.subject_id,
+                         r.detail, r.prev_hash, r.hash);
+}
+
+template <typename Row>
+bool Same(const Row& a, const Row& b) {
+  return Fields(a) == Fields(b);
+}
+
+template <typename Row>
+bool SameList(const std::vector<Row>& a, const std::vector<Row>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const Row& x, const Row& y) { return Same(x, y); });
+}
+
+// --- The fixture ---------------------------------------------------------------------------
+
+class StoreConformance : public testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr) << "cannot open " << GetParam().name;
+  }
+
+  void Reopen() {
+    store_.reset();
+    store_ = GetParam().open(dir_.path());
+    ASSERT_NE(store_, nullptr);
+  }
+
+  template <typename... Rows>
+  static WriteBatch Batch(Rows... rows) {
+    WriteBatch batch;
+    (batch.Add(std::move(rows)), ...);
+    return batch;
+  }
+
+  // Applies `batch`, failing the test on an error.
+  AppliedIds MustApply(const WriteBatch& batch) {
+    Result<AppliedIds> applied = store_->Apply(batch);
+    EXPECT_TRUE(applied.ok()) << applied.status().ToString();
+    return applied.ok() ? *applied : AppliedIds{};
+  }
+
+  template <typename T>
+  static T Must(Result<T> result) {
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? std::move(result).value() : T{};
+  }
+
+  std::vector<std::string> ScanIds(const std::string& controller) {
+    std::vector<std::string> ids;
+    Status scanned = store_->ScanSubjects(controller, [&](const SubjectRow& row) {
+      ids.push_back(row.subject_id);
+      return true;
+    });
+    EXPECT_TRUE(scanned.ok()) << scanned.ToString();
+    return ids;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+// --- Round trips --------------------------------------------------------------------------
+
+TEST_P(StoreConformance, EveryRowTypeRoundTrips) {
+  ControllerRow controller{"wig", "The Whitehall & Industry Group", "2022-02-10", "custos: 1\n",
+                           At(0)};
+  SubjectRow subject = Subject("wig", "s1", {"member", "staff"});
+  EventRow event{"wig", "s1", "membership_ended", At(10)};
+  IdentifierRow identifier = Identifier("wig", "s1", "email", B("blind-1"));
+  RecordRow record = Record("wig", "s1", "user.contact.email", "sealed-email");
+  ConsentEventRow consent = Consent("wig", "s1", "newsletter", ConsentAction::kGiven, 4);
+  consent.target_kind = ConsentTarget::kCookieCategory;
+  PreferenceRow preference{"wig", "s1", "sms", true, At(6)};
+  ObjectionRow objection{"wig", "s1", "opportunities", At(7), std::nullopt};
+  ObjectionRow lifted_objection{"wig", "s1", "*", At(7), At(8)};
+  RestrictionRow restriction = Restriction("wig", "s1", {"user.contact", "user.name"});
+  RestrictionRow all_restriction = Restriction("wig", "s1", {});
+  SuppressionRow suppression{"wig", B("hash-1"), "email", "erased", At(9)};
+  AuditRow audit = Audit(1, "write");
+
+  MustApply(Batch(controller, subject, event, identifier, record, consent, preference, objection,
+                  lifted_objection, restriction, all_restriction, suppression, audit));
+
+  auto got_controller = Must(store_->GetController("wig"));
+  ASSERT_TRUE(got_controller.has_value());
+  EXPECT_TRUE(Same(*got_controller, controller));
+  auto got_subject = Must(store_->GetSubject("wig", "s1"));
+  ASSERT_TRUE(got_subject.has_value());
+  EXPECT_TRUE(Same(*got_subject, subject));
+  EXPECT_TRUE(SameList(Must(store_->ListEvents("wig", "s1")), {event}));
+  EXPECT_TRUE(SameList(Must(store_->ListIdentifiers("wig", "s1")), {identifier}));
+  EXPECT_TRUE(SameList(Must(store_->ListRecords("wig", "s1")), {record}));
+  EXPECT_TRUE(SameList(Must(store_->ListConsentEvents("wig", "s1")), {consent}));
+  EXPECT_TRUE(SameList(Must(store_->ListPreferences("wig", "s1")), {preference}));
+  EXPECT_TRUE(SameList(Must(store_->ListObjections("wig", "s1")), {objection, lifted_objection}));
+  EXPECT_TRUE(
+      SameList(Must(store_->ListRestrictions("wig", "s1")), {restriction, all_restriction}));
+  EXPECT_TRUE(Must(store_->IsSuppressed("wig", B("hash-1"))));
+  auto got_audit = Must(store_->LastAudit());
+  ASSERT_TRUE(got_audit.has_value());
+  EXPECT_TRUE(Same(*got_audit, audit));
+}
+
+TEST_P(StoreConformance, EmptyAndBinaryValuesRoundTrip) {
+  SubjectRow subject = Subject("wig", "s1", {});
+  subject.wrapped_key = {0, 1, 0, 255};
+  RecordRow empty = Record("wig", "s1", "user.name", "");
+  RecordRow binary = Record("wig", "s1", "user.name", std::string("\0\xff\0", 3));
+  MustApply(Batch(subject, empty, binary));
+
+  auto got = Must(store_->GetSubject("wig", "s1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->types.empty());
+  EXPECT_EQ(got->wrapped_key, subject.wrapped_key);
+  auto records = Must(store_->ListRecords("wig", "s1"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_TRUE(records[0].sealed_value.empty());
+  EXPECT_EQ(records[1].sealed_value, binary.sealed_value);
+}
+
+TEST_P(StoreConformance, MissingRowsReadAsAbsent) {
+  EXPECT_FALSE(Must(store_->GetController("nobody")).has_value());
+  EXPECT_FALSE(Must(store_->GetSubject("wig", "nobody")).has_value());
+  EXPECT_TRUE(Must(store_->ListRecords("wig", "nobody")).empty());
+  EXPECT_TRUE(Must(store_->ListEvents("wig", "nobody")).empty());
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 0);
+  EXPECT_TRUE(ScanIds("wig").empty());
+  EXPECT_FALSE(Must(store_->LastAudit()).has_value());
+  EXPECT_FALSE(Must(store_->IsSuppressed("wig", B("h"))));
+  EXPECT_TRUE(Must(store_->FindSubjectsByIdentifier("wig", "email", B("b"))).empty());
+}
+
+TEST_P(StoreConformance, NewestPolicyVersionIsTheControllersAndOldOnesStay) {
+  MustApply(Batch(ControllerRow{"wig", "WIG", "v1", "one", At(0)}));
+  MustApply(Batch(ControllerRow{"wig", "WIG", "v2", "two", At(1)}));
+  MustApply(Batch(ControllerRow{"other", "Other", "v9", "nine", At(2)}));
+  auto wig = Must(store_->GetController("wig"));
+  ASSERT_TRUE(wig.has_value());
+  EXPECT_EQ(wig->policy_version, "v2");
+  EXPECT_EQ(wig->policy_text, "two");
+  // Loading the first version again makes it the one in force.
+  MustApply(Batch(ControllerRow{"wig", "WIG", "v1", "one", At(3)}));
+  EXPECT_EQ(Must(store_->GetController("wig"))->policy_version, "v1");
+  EXPECT_EQ(Must(store_->GetController("other"))->policy_version, "v9");
+}
+
+// --- Ids ----------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, AssignsIncreasingIdsInBatchOrder) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  AppliedIds first =
+      MustApply(Batch(Record("wig", "s1", "user.name", "a"), Record("wig", "s2", "user.name", "b"),
+                      Consent("wig", "s1", "newsletter", ConsentAction::kGiven, 1),
+                      Record("wig", "s1", "user.contact.email", "c"),
+                      Consent("wig", "s1", "newsletter", ConsentAction::kWithdrawn, 2),
+                      Restriction("wig", "s1", {}), Restriction("wig", "s2", {"user.name"})));
+  AppliedIds second = MustApply(Batch(Record("wig", "s1", "user.name", "d"),
+                                      Consent("wig", "s2", "newsletter", ConsentAction::kGiven, 3),
+                                      Restriction("wig", "s1", {"user.name"})));
+
+  ASSERT_EQ(first.record_ids.size(), 3u);
+  ASSERT_EQ(first.consent_seqs.size(), 2u);
+  ASSERT_EQ(first.restriction_ids.size(), 2u);
+  ASSERT_EQ(second.record_ids.size(), 1u);
+  ASSERT_EQ(second.consent_seqs.size(), 1u);
+  ASSERT_EQ(second.restriction_ids.size(), 1u);
+  auto increasing = [](std::vector<int64_t> ids) {
+    return ids.front() > 0 && std::is_sorted(ids.begin(), ids.end()) &&
+           std::adjacent_find(ids.begin(), ids.end()) == ids.end();
+  };
+  EXPECT_TRUE(increasing(
+      {first.record_ids[0], first.record_ids[1], first.record_ids[2], second.record_ids[0]}));
+  EXPECT_TRUE(increasing({first.consent_seqs[0], first.consent_seqs[1], second.consent_seqs[0]}));
+  EXPECT_TRUE(
+      increasing({first.restriction_ids[0], first.restriction_ids[1], second.restriction_ids[0]}));
+
+  // Reads return the ids, in insertion order.
+  auto records = Must(store_->ListRecords("wig", "s1"));
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].record_id, first.record_ids[0]);
+  EXPECT_EQ(records[1].record_id, first.record_ids[2]);
+  EXPECT_EQ(records[2].record_id, second.record_ids[0]);
+  EXPECT_EQ(records[0].sealed_value, B("a"));
+  EXPECT_EQ(records[2].sealed_value, B("d"));
+  auto consents = Must(store_->ListConsentEvents("wig", "s1"));
+  ASSERT_EQ(consents.size(), 2u);
+  EXPECT_EQ(consents[0].seq, first.consent_seqs[0]);
+  EXPECT_EQ(consents[1].seq, first.consent_seqs[1]);
+  EXPECT_EQ(consents[1].action, ConsentAction::kWithdrawn);
+  auto restrictions = Must(store_->ListRestrictions("wig", "s1"));
+  ASSERT_EQ(restrictions.size(), 2u);
+  EXPECT_EQ(restrictions[0].restriction_id, first.restriction_ids[0]);
+  EXPECT_EQ(restrictions[1].restriction_id, second.restriction_ids[0]);
+}
+
+TEST_P(StoreConformance, EventsPreferencesAndIdentifiersKeepInsertionOrder) {
+  MustApply(Batch(Subject("wig", "s1")));
+  for (int i = 0; i < 5; ++i) {
+    // Times go backwards: order must follow insertion, not time.
+    MustApply(Batch(EventRow{"wig", "s1", "e" + std::to_string(i), At(100 - i)},
+                    PreferenceRow{"wig", "s1", "email", i % 2 == 0, At(100 - i)},
+                    Identifier("wig", "s1", "email", B("b" + std::to_string(i)))));
+  }
+  auto events = Must(store_->ListEvents("wig", "s1"));
+  auto preferences = Must(store_->ListPreferences("wig", "s1"));
+  auto identifiers = Must(store_->ListIdentifiers("wig", "s1"));
+  ASSERT_EQ(events.size(), 5u);
+  ASSERT_EQ(preferences.size(), 5u);
+  ASSERT_EQ(identifiers.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(events[i].event, "e" + std::to_string(i));
+    EXPECT_EQ(preferences[i].allowed, i % 2 == 0);
+    EXPECT_EQ(identifiers[i].blind_index, B("b" + std::to_string(i)));
+  }
+}
+
+// --- Isolation between subjects and controllers --------------------------------------------
+
+TEST_P(StoreConformance, ListsOnlyTheRowsOfThatSubjectOfThatController) {
+  const std::vector<std::string> controllers = {"c1", "c2"};
+  const std::vector<std::string> subjects = {"s1", "s2"};
+  for (const auto& c : controllers) {
+    for (const auto& s : subjects) {
+      std::string tag = c + "/" + s;
+      MustApply(Batch(Subject(c, s, {tag}), EventRow{c, s, tag, At(1)},
+                      Identifier(c, s, "email", B(tag)), Record(c, s, "user.name", tag),
+                      Consent(c, s, tag, ConsentAction::kGiven, 1),
+                      PreferenceRow{c, s, tag, true, At(1)}, ObjectionRow{c, s, tag, At(1), {}},
+                      Restriction(c, s, {tag})));
+    }
+  }
+  for (const auto& c : controllers) {
+    EXPECT_EQ(Must(store_->CountSubjects(c)), 2);
+    for (const auto& s : subjects) {
+      std::string tag = c + "/" + s;
+      SCOPED_TRACE(tag);
+      EXPECT_EQ(Must(store_->GetSubject(c, s))->types, std::vector<std::string>{tag});
+      auto events = Must(store_->ListEvents(c, s));
+      ASSERT_EQ(events.size(), 1u);
+      EXPECT_EQ(events[0].event, tag);
+      auto identifiers = Must(store_->ListIdentifiers(c, s));
+      ASSERT_EQ(identifiers.size(), 1u);
+      EXPECT_EQ(identifiers[0].blind_index, B(tag));
+      auto records = Must(store_->ListRecords(c, s));
+      ASSERT_EQ(records.size(), 1u);
+      EXPECT_EQ(records[0].sealed_value, B(tag));
+      EXPECT_EQ(records[0].controller, c);
+      EXPECT_EQ(records[0].subject_id, s);
+      auto consents = Must(store_->ListConsentEvents(c, s));
+      ASSERT_EQ(consents.size(), 1u);
+      EXPECT_EQ(consents[0].target, tag);
+      auto preferences = Must(store_->ListPreferences(c, s));
+      ASSERT_EQ(preferences.size(), 1u);
+      EXPECT_EQ(preferences[0].channel, tag);
+      auto objections = Must(store_->ListObjections(c, s));
+      ASSERT_EQ(objections.size(), 1u);
+      EXPECT_EQ(objections[0].purpose, tag);
+      auto restrictions = Must(store_->ListRestrictions(c, s));
+      ASSERT_EQ(restrictions.size(), 1u);
+      EXPECT_EQ(restrictions[0].categories, std::vector<std::string>{tag});
+    }
+  }
+}
+
+TEST_P(StoreConformance, ScansSubjectsInIdOrderAndStopsWhenAsked) {
+  MustApply(
+      Batch(Subject("wig", "b"), Subject("wig", "c"), Subject("wig", "a"), Subject("other", "aa")));
+  EXPECT_EQ(ScanIds("wig"), (std::vector<std::string>{"a", "b", "c"}));
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store_
+                  ->ScanSubjects("wig",
+                                 [&](const SubjectRow& row) {
+                                   seen.push_back(row.subject_id);
+                                   return seen.size() < 2;
+                                 })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 3);
+  EXPECT_EQ(Must(store_->CountSubjects("other")), 1);
+}
+
+// --- Updates ------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, SetRecordStateChangesStateAndOptionallyTheValue) {
+  MustApply(Batch(Subject("wig", "s1")));
+  AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "ada"),
+                                   Record("wig", "s1", "user.contact.email", "ada@")));
+  ASSERT_EQ(ids.record_ids.size(), 2u);
+  MustApply(Batch(
+      SetRecordState{"wig", "s1", ids.record_ids[0], RecordState::kAnonymised, B("anon"), At(50)},
+      SetRecordState{"wig", "s1", ids.record_ids[1], RecordState::kRestricted, std::nullopt,
+                     At(51)}));
+  auto records = Must(store_->ListRecords("wig", "s1"));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].state, RecordState::kAnonymised);
+  EXPECT_EQ(records[0].sealed_value, B("anon"));
+  EXPECT_EQ(records[0].updated_at, At(50));
+  EXPECT_EQ(records[0].collected_at, At(2));
+  EXPECT_EQ(records[1].state, RecordState::kRestricted);
+  EXPECT_EQ(records[1].sealed_value, B("ada@"));
+  EXPECT_EQ(records[1].updated_at, At(51));
+
+  // Erasing with an empty value leaves nothing behind.
+  MustApply(
+      Batch(SetRecordState{"wig", "s1", ids.record_ids[0], RecordState::kErased, Bytes(), At(52)}));
+  records = Must(store_->ListRecords("wig", "s1"));
+  EXPECT_EQ(records[0].state, RecordState::kErased);
+  EXPECT_TRUE(records[0].sealed_value.empty());
+}
+
+TEST_P(StoreConformance, SetRecordStateOfAnotherSubjectsRecordFails) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "ada")));
+  Result<AppliedIds> applied = store_->Apply(
+      Batch(SetRecordState{"wig", "s2", ids.record_ids[0], RecordState::kErased, Bytes(), At(9)}));
+  EXPECT_EQ(applied.status().code(), ErrorCode::kInvalidArgument);
+  applied = store_->Apply(
+      Batch(SetRecordState{"wig", "s1", 999999, RecordState::kErased, Bytes(), At(9)}));
+  EXPECT_EQ(applied.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(store_->ListRecords("wig", "s1"))[0].state, RecordState::kActive);
+}
+
+TEST_P(StoreConformance, LiftsRestrictionsAndObjections) {
+  MustApply(Batch(Subject("wig", "s1")));
+  AppliedIds ids =
+      MustApply(Batch(Restriction("wig", "s1", {"user.name"}), Restriction("wig", "s1", {}),
+                      ObjectionRow{"wig", "s1", "opportunities", At(1), {}},
+                      ObjectionRow{"wig", "s1", "*", At(1), {}}));
+  ASSERT_EQ(ids.restriction_ids.size(), 2u);
+  MustApply(Batch(LiftRestriction{"wig", "s1", ids.restriction_ids[1], At(20)},
+                  LiftObjection{"wig", "s1", "opportunities", At(21)}));
+
+  auto restrictions = Must(store_->ListRestrictions("wig", "s1"));
+  ASSERT_EQ(restrictions.size(), 2u);
+  EXPECT_FALSE(restrictions[0].lifted_at.has_value());
+  EXPECT_EQ(restrictions[1].lifted_at, At(20));
+  auto objections = Must(store_->ListObjections("wig", "s1"));
+  ASSERT_EQ(objections.size(), 2u);
+  EXPECT_EQ(objections[0].lifted_at, At(21));
+  EXPECT_FALSE(objections[1].lifted_at.has_value());
+
+  // A second lift keeps the first time; a new objection to the same purpose is open again.
+  MustApply(Batch(LiftRestriction{"wig", "s1", ids.restriction_ids[1], At(30)},
+                  ObjectionRow{"wig", "s1", "opportunities", At(31), {}}));
+  EXPECT_EQ(Must(store_->ListRestrictions("wig", "s1"))[1].lifted_at, At(20));
+  objections = Must(store_->ListObjections("wig", "s1"));
+  ASSERT_EQ(objections.size(), 3u);
+  EXPECT_EQ(objections[0].lifted_at, At(21));
+  EXPECT_FALSE(objections[2].lifted_at.has_value());
+
+  // Lifting a restriction that does not exist is an error.
+  EXPECT_EQ(store_->Apply(Batch(LiftRestriction{"wig", "s1", 999999, At(40)})).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, EraseSubjectDropsTheKeyAndMarksItErased) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  MustApply(Batch(Record("wig", "s1", "user.name", "ada")));
+  MustApply(Batch(EraseSubject{"wig", "s1", At(60)}));
+
+  auto erased = Must(store_->GetSubject("wig", "s1"));
+  ASSERT_TRUE(erased.has_value());
+  EXPECT_EQ(erased->state, SubjectState::kErased);
+  EXPECT_TRUE(erased->wrapped_key.empty());
+  EXPECT_EQ(erased->erased_at, At(60));
+  EXPECT_EQ(erased->types, std::vector<std::string>{"member"});
+  auto other = Must(store_->GetSubject("wig", "s2"));
+  EXPECT_EQ(other->state, SubjectState::kActive);
+  EXPECT_FALSE(other->wrapped_key.empty());
+
+  EXPECT_EQ(store_->Apply(Batch(EraseSubject{"wig", "nobody", At(61)})).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+// --- Lookups ------------------------------------------------------------------------------
+
+TEST_P(StoreConformance, FindsEverySubjectSharingAnIdentifier) {
+  Bytes family = B("family-email");
+  MustApply(Batch(Subject("wig", "parent"), Subject("wig", "child"), Subject("wig", "other"),
+                  Subject("c2", "parent")));
+  MustApply(Batch(
+      Identifier("wig", "parent", "email", family), Identifier("wig", "child", "email", family),
+      Identifier("wig", "other", "email", B("own-email")),
+      Identifier("wig", "other", "phone", family), Identifier("c2", "parent", "email", family)));
+
+  EXPECT_EQ(Must(store_->FindSubjectsByIdentifier("wig", "email", family)),
+            (std::vector<std::string>{"parent", "child"}));
+  EXPECT_EQ(Must(store_->FindSubjectsByIdentifier("wig", "phone", family)),
+            std::vector<std::string>{"other"});
+  EXPECT_EQ(Must(store_->FindSubjectsByIdentifier("c2", "email", family)),
+            std::vector<std::string>{"parent"});
+  EXPECT_TRUE(Must(store_->FindSubjectsByIdentifier("wig", "email", B("nobody"))).empty());
+}
+
+TEST_P(StoreConformance, SuppressionIsPerControllerAndAddingItTwiceKeepsTheFirst) {
+  MustApply(Batch(SuppressionRow{"wig", B("h1"), "email", "erased", At(1)}));
+  EXPECT_TRUE(Must(store_->IsSuppressed("wig", B("h1"))));
+  EXPECT_FALSE(Must(store_->IsSuppressed("wig", B("h2"))));
+  EXPECT_FALSE(Must(store_->IsSuppressed("c2", B("h1"))));
+  MustApply(Batch(SuppressionRow{"wig", B("h1"), "email", "marketing_opt_out", At(2)}));
+  EXPECT_TRUE(Must(store_->IsSuppressed("wig", B("h1"))));
+}
+
+// --- Audit log ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, AuditIsReadBackInSeqOrder) {
+  MustApply(Batch(Audit(1, "a"), Audit(2, "b")));
+  MustApply(Batch(Audit(3, "c"), Audit(4, "d"), Audit(5, "e")));
+  auto last = Must(store_->LastAudit());
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(Same(*last, Audit(5, "e")));
+
+  std::vector<int64_t> seqs;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(3,
+                              [&](const AuditRow& row) {
+                                seqs.push_back(row.seq);
+                                EXPECT_TRUE(Same(row, Audit(row.seq, row.action)));
+                                return true;
+                              })
+                  .ok());
+  EXPECT_EQ(seqs, (std::vector<int64_t>{3, 4, 5}));
+  seqs.clear();
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](const AuditRow& row) {
+                                seqs.push_back(row.seq);
+                                return row.seq < 2;
+                              })
+                  .ok());
+  EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2}));
+}
+
+TEST_P(StoreConformance, DuplicateAuditSeqIsRejected) {
+  MustApply(Batch(Audit(1, "a")));
+  Result<AppliedIds> applied = store_->Apply(Batch(Audit(2, "b"), Audit(1, "again")));
+  EXPECT_EQ(applied.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(store_->LastAudit())->seq, 1);
+}
+
+// --- Atomicity ----------------------------------------------------------------------------
+
+TEST_P(StoreConformance, FailingBatchAppliesNothing) {
+  MustApply(Batch(Subject("wig", "s1")));
+  Result<AppliedIds> applied =
+      store_->Apply(Batch(Subject("wig", "s2"), Record("wig", "s2", "user.name", "x"),
+                          Audit(1, "a"), SuppressionRow{"wig", B("h"), "email", "erased", At(1)},
+                          EraseSubject{"wig", "s1", At(2)}, Subject("wig", "s1")));
+  EXPECT_EQ(applied.status().code(), ErrorCode::kInvalidArgument);
+
+  EXPECT_FALSE(Must(store_->GetSubject("wig", "s2")).has_value());
+  EXPECT_TRUE(Must(store_->ListRecords("wig", "s2")).empty());
+  EXPECT_FALSE(Must(store_->LastAudit()).has_value());
+  EXPECT_FALSE(Must(store_->IsSuppressed("wig", B("h"))));
+  EXPECT_EQ(Must(store_->GetSubject("wig", "s1"))->state, SubjectState::kActive);
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 1);
+
+  // The store is still usable afterwards.
+  MustApply(Batch(Subject("wig", "s2")));
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 2);
+}
+
+TEST_P(StoreConformance, RowsOfAnUnknownSubjectAreRejected) {
+  EXPECT_EQ(store_->Apply(Batch(Record("wig", "ghost", "user.name", "x"))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(EventRow{"wig", "ghost", "last_activity", At(1)})).status().code(),
+            ErrorCode::kInvalidArgument);
+  // The subject added earlier in the same batch counts.
+  MustApply(Batch(Subject("wig", "s1"), EventRow{"wig", "s1", "subject_created", At(1)}));
+}
+
+TEST_P(StoreConformance, ApplyGroupIsAllOrNothing) {
+  MustApply(Batch(Subject("wig", "s1")));
+  WriteBatch good1 = Batch(Subject("wig", "g1"), Record("wig", "g1", "user.name", "a"));
+  WriteBatch bad = Batch(Subject("wig", "b1"), Subject("wig", "s1"));
+  WriteBatch good2 = Batch(Subject("wig", "g2"), Record("wig", "g2", "user.name", "b"));
+
+  auto failed = store_->ApplyGroup({&good1, &bad, &good2});
+  EXPECT_EQ(failed.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 1);
+
+  auto applied = store_->ApplyGroup({&good1, &good2});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_EQ(applied->size(), 2u);
+  ASSERT_EQ((*applied)[0].record_ids.size(), 1u);
+  ASSERT_EQ((*applied)[1].record_ids.size(), 1u);
+  EXPECT_LT((*applied)[0].record_ids[0], (*applied)[1].record_ids[0]);
+  EXPECT_EQ(Must(store_->ListRecords("wig", "g1"))[0].record_id, (*applied)[0].record_ids[0]);
+  EXPECT_EQ(Must(store_->ListRecords("wig", "g2"))[0].record_id, (*applied)[1].record_ids[0]);
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), 3);
+
+  // Later batches of a group see the rows of earlier ones.
+  WriteBatch subject = Batch(Subject("wig", "later"));
+  WriteBatch record = Batch(Record("wig", "later", "user.name", "c"));
+  ASSERT_TRUE(store_->ApplyGroup({&subject, &record}).ok());
+  EXPECT_TRUE(store_->ApplyGroup({}).ok());
+}
+
+TEST_P(StoreConformance, EmptyBatchIsANoOp) {
+  AppliedIds ids = MustApply(WriteBatch{});
+  EXPECT_TRUE(ids.record_ids.empty());
+}
+
+// --- Durability and concurrency -----------------------------------------------------------
+
+TEST_P(StoreConformance, DataSurvivesCloseAndReopen) {
+  MustApply(Batch(ControllerRow{"wig", "WIG", "v1", "text", At(0)}, Subject("wig", "s1")));
+  AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "ada"), Audit(1, "write")));
+  Reopen();
+  EXPECT_EQ(Must(store_->GetController("wig"))->policy_version, "v1");
+  EXPECT_TRUE(Must(store_->GetSubject("wig", "s1")).has_value());
+  auto records = Must(store_->ListRecords("wig", "s1"));
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].record_id, ids.record_ids[0]);
+  EXPECT_EQ(Must(store_->LastAudit())->seq, 1);
+  // Ids keep increasing across a reopen.
+  AppliedIds more = MustApply(Batch(Record("wig", "s1", "user.name", "lovelace")));
+  EXPECT_GT(more.record_ids[0], ids.record_ids[0]);
+}
+
+TEST_P(StoreConformance, ConcurrentApplyLosesNothingAndIdsAreUnique) {
+  constexpr int kThreads = 8;
+  constexpr int kBatchesPerThread = 40;
+  std::vector<std::vector<int64_t>> record_ids(kThreads);
+  std::vector<std::vector<int64_t>> consent_seqs(kThreads);
+  std::atomic<int> failures{0};
+  std::atomic<bool> writing{true};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kBatchesPerThread; ++i) {
+        std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Result<AppliedIds> applied =
+            store_->Apply(Batch(Subject("wig", id), Record("wig", id, "user.name", id),
+                                Record("wig", id, "user.contact.email", id),
+                                Consent("wig", id, "newsletter", ConsentAction::kGiven, i)));
+        if (!applied.ok()) {
+          ++failures;
+          continue;
+        }
+        for (int64_t r : applied->record_ids) record_ids[t].push_back(r);
+        for (int64_t c : applied->consent_seqs) consent_seqs[t].push_back(c);
+      }
+    });
+  }
+  // Readers run alongside the writers and never see a count go down.
+  std::thread reader([&] {
+    int64_t last = 0;
+    while (writing.load()) {
+      Result<int64_t> count = store_->CountSubjects("wig");
+      if (!count.ok() || *count < last) ++failures;
+      if (count.ok()) last = *count;
+    }
+  });
+  for (auto& thread : threads) thread.join();
+  writing = false;
+  reader.join();
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(Must(store_->CountSubjects("wig")), kThreads * kBatchesPerThread);
+  std::set<int64_t> unique_records;
+  std::set<int64_t> unique_consents;
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_TRUE(std::is_sorted(record_ids[t].begin(), record_ids[t].end()));
+    unique_records.insert(record_ids[t].begin(), record_ids[t].end());
+    unique_consents.insert(consent_seqs[t].begin(), consent_seqs[t].end());
+  }
+  EXPECT_EQ(unique_records.size(), size_t{2 * kThreads * kBatchesPerThread});
+  EXPECT_EQ(unique_consents.size(), size_t{kThreads * kBatchesPerThread});
+  for (int t = 0; t < kThreads; ++t) {
+    std::string id = "t" + std::to_string(t) + "-7";
+    auto records = Must(store_->ListRecords("wig", id));
+    ASSERT_EQ(records.size(), 2u);
+    EXPECT_EQ(records[0].sealed_value, B(id));
+  }
+}
+
+// --- Backends -----------------------------------------------------------------------------
+
+std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
+  SqliteOptions options;
+  options.data_dir = dir;
+  Result<std::unique_ptr<Store>> store = OpenSqliteStore(options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
+                         testing::Values(StoreFactory{"sqlite", OpenSqlite}),
+                         [](const testing::TestParamInfo<StoreFactory>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace custos::store
