@@ -521,6 +521,11 @@ TEST(SeedPolicyProtectUk, NotificationsCanBeStoppedInSettingsOrByContactingUs) {
   EXPECT_TRUE(Mentions(opt_out->name, "profile settings"));
   EXPECT_TRUE(Mentions(opt_out->name, "contact us directly"));
   EXPECT_EQ(opt_out->email, "mpsdataoffice@met.police.uk");
+  const Contact* withdraw = p.FindContactFor("withdraw_consent");
+  ASSERT_NE(withdraw, nullptr);
+  EXPECT_TRUE(Mentions(withdraw->name, "preference settings"));
+  EXPECT_EQ(withdraw->email, "mpsdataoffice@met.police.uk");
+  EXPECT_EQ(withdraw->url, "https://protectuk.police.uk/contact");
   EXPECT_EQ(p.FindPurpose("notifications")->on_withdrawal, "stop");
 }
 
@@ -608,7 +613,9 @@ TEST(SeedPolicyProtectUk, NetworkAndGroupAdministratorsSeeProfileAndActivityFiel
 TEST(SeedPolicyProtectUk, NetworkAndGroupAdministratorsGetEmailOnlyOnRequest) {
   const Recipient* r = ProtectUk().FindRecipient("network_group_admins_on_request");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->visibility, "on_request");
+  // The seed does not say who asks: not `on_request`, which means "when you ask us to".
+  EXPECT_TRUE(r->visibility.empty());
+  EXPECT_EQ(r->when, "On request.");
   ASSERT_EQ(r->categories.size(), 1u);
   EXPECT_EQ(r->categories[0].key, "user.contact.email");
 }
@@ -653,7 +660,7 @@ TEST(SeedPolicyProtectUk, ServiceProvidersAreProcessorsActingOnOurInstructions) 
 TEST(SeedPolicyProtectUk, IdentityMayGoOnlyToIntellectualPropertyClaimants) {
   const Recipient* r = ProtectUk().FindRecipient("ip_rights_claimants");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->visibility, "on_request");
+  EXPECT_NE(r->visibility, "on_request");  // the claimant asks, not you
   EXPECT_TRUE(Mentions(r->when, "intellectual property rights"));
   EXPECT_TRUE(Mentions(r->description, "Acceptable Use Policy"));
   EXPECT_TRUE(UsesOnlyGroups(r->categories, {kIdentity}));
@@ -666,7 +673,14 @@ TEST(SeedPolicyProtectUk, IdentityMayGoOnlyToIntellectualPropertyClaimants) {
 TEST(SeedPolicyProtectUk, DisclosureWithoutConsentOnlyWhereLawOrCrimePreventionRequires) {
   const Recipient* r = ProtectUk().FindRecipient("lawful_disclosures");
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->visibility, "on_request");
+  EXPECT_NE(r->visibility, "on_request");  // "without your consent"
+  EXPECT_TRUE(Mentions(r->description, "without your consent"));
+  // "your personal information": everything any purpose collects.
+  for (const auto& purpose : ProtectUk().purposes) {
+    for (const auto& ref : purpose.categories) {
+      EXPECT_TRUE(CoversCategory(r->categories, ref.key)) << ref.key;
+    }
+  }
   for (const char* words : {"required by law", "prevention or detection of any criminal action",
                             "overriding public interest and is permitted by law"}) {
     EXPECT_TRUE(Mentions(r->when, words)) << words;
