@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# The main job on the embedded default, as far as custos is built today: validate every seed
-# policy, then publish the chosen one's notice, Article 30 record and data map under out/.
-# (The store, decisions and `custos serve` come with issues 3 and 4; this script will then
-# initialise a SQLite data directory and start the server.)
+# The main job on the embedded default, as far as custos is built today:
+#  1. validate every seed policy;
+#  2. publish the chosen one's notice, Article 30 record and data map under out/<policy>/;
+#  3. open a SQLite data directory under out/<policy>/data (master key beside it, mode 0600),
+#     record one person, their consent and data, ask for decisions, plan and run retention,
+#     and verify the audit chain.
+# `custos serve` (the HTTP server) is not built yet (issue 4); when it is, step 3 becomes
+# "start the server on this data directory".
 set -euo pipefail
 policy=${1:-policies/wig.yaml}
 bin=build/custos
@@ -22,7 +26,24 @@ echo "== publishing $policy"
 "$bin" ropa "$policy" --format json > "$out/ropa.json"
 "$bin" datamap "$policy" --format svg > "$out/datamap.svg"
 ls -l "$out"
+
+echo
+echo "== the engine on the embedded SQLite store: $out/data"
+data=$out/data
+rm -rf "$data" "$out/master.key"
+run() { echo "\$ custos $*"; "$bin" --data "$data" --master-key "$out/master.key" "$@" || true; }
+run init --policy "$policy"
+if [ "$name" = wig ]; then
+  # A non-member who asked about events; the seed's promises decide what may happen next.
+  run subject add n1 --type non_member --email n1@example.test --at 2026-01-01
+  run record put n1 user.name "Ben Visitor" --source direct --purpose membership_records --at 2026-01-01
+  run event n1 last_activity --at 2026-01-10
+  run decide n1 newsletter user.contact.email --at 2026-02-01
+  run consent give n1 newsletter --channel web --at 2026-02-02
+  run decide n1 newsletter user.contact.email --at 2026-02-03
+  run retention plan --as-of 2031-01-11
+fi
+run audit verify
 echo
 echo "Open $out/notice.html in a browser to read the notice people will see."
-echo "Summary layer:"
-sed -n '1,25p' "$out/notice.md"
+echo "More verbs: build/custos --help and docs/CLI.md."

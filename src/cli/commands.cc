@@ -36,6 +36,12 @@ constexpr const char* kUsage =
     "  custos --data DIR suppress --email E --reason R\n"
     "  custos --data DIR decide SUBJECT PURPOSE CATEGORY... [--channel C] [--at TIME]\n"
     "  custos --data DIR audit verify\n"
+    "  custos --data DIR retention plan [--as-of TIME] [--json]   (dry run: what would happen)\n"
+    "  custos --data DIR retention run [--as-of TIME]      (resumes an interrupted run first)\n"
+    "  custos --data DIR hold place (--subject S | --category C) --reason R [--expires TIME]\n"
+    "  custos --data DIR hold release ID | hold list\n"
+    "  custos --data DIR review list [--all] | review done ID      (DPO review tasks)\n"
+    "  custos --data DIR aggregate CATEGORY [--threshold N]   (small cells suppressed)\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input or refused (a deny), 2 wrong command line,\n"
     "3 file or database not usable.\n";
@@ -53,8 +59,7 @@ bool Args::Flag(const std::string& name) const {
   return std::find(flags.begin(), flags.end(), name) != flags.end();
 }
 
-Result<Args> ParseArgs(const std::vector<std::string>& args,
-                       const std::vector<std::string>& valued,
+Result<Args> ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& valued,
                        const std::vector<std::string>& flags) {
   Args parsed;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -39,8 +39,7 @@ struct Args {
 
 // Splits `args` into positionals, `--opt value` options (for names in `valued`) and flags.
 // Returns INVALID_ARGUMENT for an option missing its value or a name not in `valued`/`flags`.
-Result<Args> ParseArgs(const std::vector<std::string>& args,
-                       const std::vector<std::string>& valued,
+Result<Args> ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& valued,
                        const std::vector<std::string>& flags);
 
 // `custos policy ...`, `custos notice`, `custos ropa`, `custos datamap` (policy_commands.cc).

@@ -8,6 +8,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/retention_commands.h"
 #include "cli/session.h"
 #include "engine/audit_log.h"
 
@@ -31,9 +32,9 @@ Result<std::optional<Timestamp>> AtOption(const Args& args) {
   if (text == nullptr) return std::optional<Timestamp>();
   auto at = Timestamp::Parse(*text);
   if (!at) {
-    return Status(ErrorCode::kInvalidArgument,
-                  "--at '" + *text + "' is not an ISO-8601 time (e.g. 2026-01-31 or "
-                  "2026-01-31T10:00:00Z)");
+    return Status(ErrorCode::kInvalidArgument, "--at '" + *text +
+                                                   "' is not an ISO-8601 time (e.g. 2026-01-31 or "
+                                                   "2026-01-31T10:00:00Z)");
   }
   return std::optional<Timestamp>(*at);
 }
@@ -57,8 +58,8 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
       "[--verified] [--at TIME] | subject show ID | subject find --email E|--phone P|--external X";
   if (args.empty()) return Usage(err, usage);
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto parsed = ParseArgs(rest, {"--type", "--email", "--phone", "--external", "--at"},
-                          {"--verified"});
+  auto parsed =
+      ParseArgs(rest, {"--type", "--email", "--phone", "--external", "--at"}, {"--verified"});
   if (!parsed.ok()) return Usage(err, usage);
   const Args& a = *parsed;
   if (args[0] == "add") {
@@ -98,11 +99,12 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
     }
     for (const auto& record : view->records) {
       out << "  record " << record.record_id << " " << record.category << " = " << record.value
-          << " [" << StateName(record.state) << ", " << record.source << ", for "
-          << record.purpose << ", " << record.collected_at.ToString() << "]\n";
+          << " [" << StateName(record.state) << ", " << record.source << ", for " << record.purpose
+          << ", " << record.collected_at.ToString() << "]\n";
     }
     for (const auto& consent : view->consents) {
-      out << "  consent " << (consent.action == store::ConsentAction::kGiven ? "given " : "withdrawn ")
+      out << "  consent "
+          << (consent.action == store::ConsentAction::kGiven ? "given " : "withdrawn ")
           << consent.target << " " << consent.at.ToString() << " via " << consent.channel
           << " (notice " << consent.notice_version << ")\n";
     }
@@ -161,8 +163,8 @@ int RecordCommand(Session& s, const std::vector<std::string>& args, std::ostream
     if (a->positional.size() != 3 || !source || !purpose) return Usage(err, usage);
     auto at = AtOption(*a);
     if (!at.ok()) return Fail(err, at.status());
-    engine::NewRecord request{a->positional[0], a->positional[1], a->positional[2], *source,
-                              *purpose,         *at,              "cli"};
+    engine::NewRecord request{
+        a->positional[0], a->positional[1], a->positional[2], *source, *purpose, *at, "cli"};
     auto id = s.engine().PutRecord(request);
     if (!id.ok()) return Fail(err, id.status());
     out << "record " << *id << "\n";
@@ -177,8 +179,8 @@ int RecordCommand(Session& s, const std::vector<std::string>& args, std::ostream
       if (record.category == a->positional[1]) state = StateName(record.state);
     }
     auto subject = s.store().GetSubject(s.engine().controller(), a->positional[0]);
-    if (subject.ok() && subject->has_value() &&
-        (*subject)->state == store::SubjectState::kErased && state != "absent") {
+    if (subject.ok() && subject->has_value() && (*subject)->state == store::SubjectState::kErased &&
+        state != "absent" && state != "anonymised") {
       state = "erased";
     }
     out << state << "\n";
@@ -267,8 +269,8 @@ int RestrictCommand(Session& s, const std::vector<std::string>& args, std::ostre
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
   if (const auto* lift = a->Option("--lift")) {
-    Status status = s.engine().LiftRestriction(a->positional[0], std::atoll(lift->c_str()), *at,
-                                               "cli");
+    Status status =
+        s.engine().LiftRestriction(a->positional[0], std::atoll(lift->c_str()), *at, "cli");
     if (!status.ok()) return Fail(err, status);
     out << "restriction lifted: " << *lift << "\n";
     return kExitOk;
@@ -385,10 +387,11 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
     return kExitOk;
   }
   static const std::vector<std::pair<std::string, Handler>> kHandlers = {
-      {"subject", SubjectCommand},   {"event", EventCommand},       {"record", RecordCommand},
-      {"consent", ConsentCommand},   {"preference", PreferenceCommand},
-      {"object", ObjectCommand},     {"restrict", RestrictCommand}, {"suppress", SuppressCommand},
-      {"decide", DecideCommand},     {"audit", AuditCommand},
+      {"subject", SubjectCommand},   {"event", EventCommand},           {"record", RecordCommand},
+      {"consent", ConsentCommand},   {"preference", PreferenceCommand}, {"object", ObjectCommand},
+      {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
+      {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
+      {"review", ReviewCommand},     {"aggregate", AggregateCommand},
   };
   for (const auto& [name, handler] : kHandlers) {
     if (name != verb) continue;
@@ -404,8 +407,9 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
 }
 
 bool IsDataCommand(const std::string& verb) {
-  for (const char* name : {"init", "subject", "event", "record", "consent", "preference", "object",
-                           "restrict", "suppress", "decide", "audit"}) {
+  for (const char* name :
+       {"init", "subject", "event", "record", "consent", "preference", "object", "restrict",
+        "suppress", "decide", "audit", "retention", "hold", "review", "aggregate"}) {
     if (verb == name) return true;
   }
   return false;

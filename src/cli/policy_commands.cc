@@ -1,9 +1,16 @@
 // `custos policy check`, `custos notice`, `custos ropa`, `custos datamap`.
+#include <algorithm>
+#include <fstream>
 #include <optional>
 #include <ostream>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "policy/datamap.h"
+#include "policy/datamap_svg.h"
 #include "policy/loader.h"
+#include "policy/notice.h"
+#include "policy/ropa.h"
 
 namespace custos::cli {
 
@@ -11,7 +18,7 @@ namespace {
 
 // Loads a valid policy for a rendering command, printing the reason on failure.
 // Returns nullopt (with `exit_code` set) when the policy cannot be used.
-[[maybe_unused]] std::optional<policy::Policy> LoadForRendering(const std::string& path, std::ostream& err,
+std::optional<policy::Policy> LoadForRendering(const std::string& path, std::ostream& err,
                                                int& exit_code) {
   auto loaded = policy::LoadPolicy(path);
   if (!loaded.ok()) {
@@ -56,23 +63,106 @@ int RunPolicyCommand(const std::vector<std::string>& args, std::ostream& out, st
     const policy::Policy& p = loaded->policy;
     out << path << ": valid (" << p.controller.name << ", notice " << p.notice.version << ": "
         << p.purposes.size() << " purposes, " << p.categories.size() << " categories, "
-        << p.recipients.size() << " recipients, " << p.retention.size()
-        << " retention rules)\n";
+        << p.recipients.size() << " recipients, " << p.retention.size() << " retention rules)\n";
   }
   return kExitOk;
 }
 
-int RunNoticeCommand(const std::vector<std::string>&, std::ostream&, std::ostream& err) {
-  err << "custos: notice is not built yet\n";
-  return kExitRefused;
+namespace {
+
+// What a rendering verb was asked for: the policy path, a format and where to write.
+struct RenderRequest {
+  std::string path;
+  std::string format;
+  std::optional<std::string> output;  // --output FILE; stdout when absent
+};
+
+// Parses `VERB FILE [--format F] [--output FILE]`. On a wrong command line prints one line and
+// returns nullopt; `formats` lists the accepted values, the first being the default.
+std::optional<RenderRequest> ParseRenderArgs(const std::vector<std::string>& args,
+                                             std::string_view verb,
+                                             const std::vector<std::string>& formats,
+                                             std::ostream& err) {
+  std::string usage = "usage: custos " + std::string(verb) + " FILE [--format ";
+  for (size_t i = 0; i < formats.size(); ++i) usage += (i > 0 ? "|" : "") + formats[i];
+  usage += "] [--output FILE]";
+  auto parsed = ParseArgs(args, {"--format", "--output"}, {});
+  if (!parsed.ok()) {
+    err << "custos " << verb << ": " << parsed.status().message() << "; " << usage << "\n";
+    return std::nullopt;
+  }
+  const Args& storage = *parsed;
+  if (storage.positional.size() != 1) {
+    err << "custos " << verb << ": expected one policy FILE; " << usage << "\n";
+    return std::nullopt;
+  }
+  RenderRequest request;
+  request.path = storage.positional[0];
+  const std::string* format = storage.Option("--format");
+  request.format = format != nullptr ? *format : formats[0];
+  if (std::find(formats.begin(), formats.end(), request.format) == formats.end()) {
+    err << "custos " << verb << ": unknown format '" << request.format << "'; " << usage << "\n";
+    return std::nullopt;
+  }
+  if (const std::string* output = storage.Option("--output")) request.output = *output;
+  return request;
 }
-int RunRopaCommand(const std::vector<std::string>&, std::ostream&, std::ostream& err) {
-  err << "custos: ropa is not built yet\n";
-  return kExitRefused;
+
+// Writes a rendered document to --output or to `out`.
+int WriteRendered(const RenderRequest& request, const std::string& text, std::ostream& out,
+                  std::ostream& err) {
+  if (!request.output) {
+    out << text;
+    return kExitOk;
+  }
+  std::ofstream file(*request.output, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) {
+    err << "custos: cannot write " << *request.output << "\n";
+    return kExitIo;
+  }
+  return kExitOk;
 }
-int RunDataMapCommand(const std::vector<std::string>&, std::ostream&, std::ostream& err) {
-  err << "custos: datamap is not built yet\n";
-  return kExitRefused;
+
+}  // namespace
+
+int RunNoticeCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto request = ParseRenderArgs(args, "notice", {"md", "html"}, err);
+  if (!request) return kExitUsage;
+  int exit_code = kExitOk;
+  auto policy = LoadForRendering(request->path, err, exit_code);
+  if (!policy) return exit_code;
+  auto format =
+      request->format == "html" ? policy::NoticeFormat::kHtml : policy::NoticeFormat::kMarkdown;
+  return WriteRendered(*request, policy::RenderNotice(*policy, format), out, err);
+}
+
+int RunRopaCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto request = ParseRenderArgs(args, "ropa", {"csv", "json"}, err);
+  if (!request) return kExitUsage;
+  int exit_code = kExitOk;
+  auto policy = LoadForRendering(request->path, err, exit_code);
+  if (!policy) return exit_code;
+  std::string text =
+      request->format == "json" ? policy::RenderRopaJson(*policy) : policy::RenderRopaCsv(*policy);
+  return WriteRendered(*request, text, out, err);
+}
+
+int RunDataMapCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto request = ParseRenderArgs(args, "datamap", {"dot", "svg"}, err);
+  if (!request) return kExitUsage;
+  int exit_code = kExitOk;
+  auto policy = LoadForRendering(request->path, err, exit_code);
+  if (!policy) return exit_code;
+  std::string dot = policy::RenderDataMapDot(*policy);
+  if (request->format == "dot") return WriteRendered(*request, dot, out, err);
+  auto svg = policy::RenderDotToSvg(dot);
+  if (!svg.ok()) {
+    err << "custos: cannot draw the data map: " << svg.status().message() << "\n";
+    return kExitRefused;
+  }
+  return WriteRendered(*request, *svg, out, err);
 }
 
 }  // namespace custos::cli

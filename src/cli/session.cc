@@ -45,8 +45,7 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
                                                 const std::string& policy_text) {
   policy::LoadOutcome loaded = policy::CheckPolicyText(policy_text, controller + " policy");
   if (!loaded.ok()) {
-    return Status(ErrorCode::kPolicyInvalid,
-                  loaded.diagnostics.front().Format(loaded.policy.file));
+    return Status(ErrorCode::kPolicyInvalid, loaded.diagnostics.front().Format(loaded.policy.file));
   }
   std::unique_ptr<Session> session(new Session());
   session->options_ = options;
@@ -59,9 +58,9 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
                    store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
   ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
   session->master_key_.emplace(std::move(key));
-  session->engine_ = std::make_unique<engine::Engine>(std::move(loaded.policy), controller,
-                                                      *session->store_, *session->master_key_,
-                                                      *session->clock_);
+  session->engine_ =
+      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, *session->store_,
+                                       *session->master_key_, *session->clock_);
   RETURN_IF_ERROR(session->engine_->Open(policy_text));
   return session;
 }
@@ -111,7 +110,8 @@ Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
       controller.pop_back();
     }
   }
-  ASSIGN_OR_RETURN(auto store, store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
+  ASSIGN_OR_RETURN(auto store,
+                   store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
   ASSIGN_OR_RETURN(auto row, store->GetController(controller));
   if (!row.has_value()) {
     return Status(ErrorCode::kNotInitialised,

@@ -20,11 +20,11 @@
 namespace custos::cli {
 
 struct GlobalOptions {
-  std::string data_dir;         // --data DIR (or $CUSTOS_DATA)
-  std::string master_key_path;  // --master-key PATH, default DIR/master.key
-  std::string controller;       // --controller KEY, default the one `init` wrote
-  std::optional<Timestamp> now; // --now TIME: the engine's clock (tests, scenarios, imports)
-  bool json = false;            // --json
+  std::string data_dir;          // --data DIR (or $CUSTOS_DATA)
+  std::string master_key_path;   // --master-key PATH, default DIR/master.key
+  std::string controller;        // --controller KEY, default the one `init` wrote
+  std::optional<Timestamp> now;  // --now TIME: the engine's clock (tests, scenarios, imports)
+  bool json = false;             // --json
 };
 
 class Session {

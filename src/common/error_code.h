@@ -10,58 +10,60 @@
 
 namespace custos {
 
-#define CUSTOS_ERROR_CODES(X)                                                         \
-  X(kOk, "OK")                                                                        \
-  X(kInvalidArgument, "INVALID_ARGUMENT")                                             \
-  X(kNotFound, "NOT_FOUND")                                                           \
-  X(kIo, "IO_ERROR")                                                                  \
-  X(kInternal, "INTERNAL")                                                            \
-  /* policy loading and validation */                                                 \
-  X(kYamlSyntax, "YAML_SYNTAX")                                                       \
-  X(kDuplicateKey, "DUPLICATE_KEY")                                                   \
-  X(kUnsupportedVersion, "UNSUPPORTED_VERSION")                                       \
-  X(kUnknownField, "UNKNOWN_FIELD")                                                   \
-  X(kMissingField, "MISSING_FIELD")                                                   \
-  X(kWrongType, "WRONG_TYPE")                                                         \
-  X(kInvalidValue, "INVALID_VALUE")                                                   \
-  X(kMalformedPeriod, "MALFORMED_PERIOD")                                             \
-  X(kUnknownCategory, "UNKNOWN_CATEGORY")                                             \
-  X(kUnknownSubjectType, "UNKNOWN_SUBJECT_TYPE")                                      \
-  X(kUnknownPurpose, "UNKNOWN_PURPOSE")                                               \
-  X(kUnknownRecipient, "UNKNOWN_RECIPIENT")                                           \
-  X(kUnknownSource, "UNKNOWN_SOURCE")                                                 \
-  X(kUnknownEvent, "UNKNOWN_EVENT")                                                   \
-  X(kUnknownContact, "UNKNOWN_CONTACT")                                               \
-  X(kMissingLawfulBasis, "MISSING_LAWFUL_BASIS")                                      \
-  X(kInterestNotStated, "INTEREST_NOT_STATED")                                        \
-  X(kSpecialCategoryWithoutCondition, "SPECIAL_CATEGORY_WITHOUT_CONDITION")           \
-  X(kCategoryWithoutRetention, "CATEGORY_WITHOUT_RETENTION")                          \
-  X(kTransferWithoutSafeguard, "TRANSFER_WITHOUT_SAFEGUARD")                          \
-  X(kTransferForbidden, "TRANSFER_FORBIDDEN")                                         \
-  X(kInvalidParent, "INVALID_PARENT")                                                 \
-  X(kPolicyInvalid, "POLICY_INVALID")                                                 \
-  /* engine: requests that cannot be carried out */                                   \
-  X(kUnknownSubject, "UNKNOWN_SUBJECT")                                               \
-  X(kSubjectErased, "SUBJECT_ERASED")                                                 \
-  X(kAlreadyExists, "ALREADY_EXISTS")                                                 \
-  X(kNotInitialised, "NOT_INITIALISED")                                               \
-  X(kAuditBroken, "AUDIT_CHAIN_BROKEN")                                               \
-  /* decision reasons (a deny carries one or more) */                                 \
-  X(kPurposeUnknown, "PURPOSE_UNKNOWN")                                               \
-  X(kCategoryNotInPurpose, "CATEGORY_NOT_IN_PURPOSE")                                 \
-  X(kSubjectTypeNotInPurpose, "SUBJECT_TYPE_NOT_IN_PURPOSE")                          \
-  X(kConsentMissing, "CONSENT_MISSING")                                               \
-  X(kConsentWithdrawn, "CONSENT_WITHDRAWN")                                           \
-  X(kObjected, "OBJECTED")                                                            \
-  X(kMarketingObjected, "MARKETING_OBJECTED")                                         \
-  X(kSuppressed, "SUPPRESSED")                                                        \
-  X(kChannelOptedOut, "CHANNEL_OPTED_OUT")                                            \
-  X(kRestricted, "RESTRICTED")                                                        \
-  X(kRetentionExpired, "RETENTION_EXPIRED")                                           \
-  X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")                             \
-  /* crypto: sealing, key wrapping, the master key file */                            \
-  X(kCryptoFailure, "CRYPTO_FAILURE")                                                 \
-  X(kKeyFile, "KEY_FILE_INVALID")
+#define CUSTOS_ERROR_CODES(X)                                               \
+  X(kOk, "OK")                                                              \
+  X(kInvalidArgument, "INVALID_ARGUMENT")                                   \
+  X(kNotFound, "NOT_FOUND")                                                 \
+  X(kIo, "IO_ERROR")                                                        \
+  X(kInternal, "INTERNAL")                                                  \
+  /* policy loading and validation */                                       \
+  X(kYamlSyntax, "YAML_SYNTAX")                                             \
+  X(kDuplicateKey, "DUPLICATE_KEY")                                         \
+  X(kUnsupportedVersion, "UNSUPPORTED_VERSION")                             \
+  X(kUnknownField, "UNKNOWN_FIELD")                                         \
+  X(kMissingField, "MISSING_FIELD")                                         \
+  X(kWrongType, "WRONG_TYPE")                                               \
+  X(kInvalidValue, "INVALID_VALUE")                                         \
+  X(kMalformedPeriod, "MALFORMED_PERIOD")                                   \
+  X(kUnknownCategory, "UNKNOWN_CATEGORY")                                   \
+  X(kUnknownSubjectType, "UNKNOWN_SUBJECT_TYPE")                            \
+  X(kUnknownPurpose, "UNKNOWN_PURPOSE")                                     \
+  X(kUnknownRecipient, "UNKNOWN_RECIPIENT")                                 \
+  X(kUnknownSource, "UNKNOWN_SOURCE")                                       \
+  X(kUnknownEvent, "UNKNOWN_EVENT")                                         \
+  X(kUnknownContact, "UNKNOWN_CONTACT")                                     \
+  X(kMissingLawfulBasis, "MISSING_LAWFUL_BASIS")                            \
+  X(kInterestNotStated, "INTEREST_NOT_STATED")                              \
+  X(kSpecialCategoryWithoutCondition, "SPECIAL_CATEGORY_WITHOUT_CONDITION") \
+  X(kCategoryWithoutRetention, "CATEGORY_WITHOUT_RETENTION")                \
+  X(kTransferWithoutSafeguard, "TRANSFER_WITHOUT_SAFEGUARD")                \
+  X(kTransferForbidden, "TRANSFER_FORBIDDEN")                               \
+  X(kInvalidParent, "INVALID_PARENT")                                       \
+  X(kPolicyInvalid, "POLICY_INVALID")                                       \
+  /* engine: requests that cannot be carried out */                         \
+  X(kUnknownSubject, "UNKNOWN_SUBJECT")                                     \
+  X(kSubjectErased, "SUBJECT_ERASED")                                       \
+  X(kAlreadyExists, "ALREADY_EXISTS")                                       \
+  X(kNotInitialised, "NOT_INITIALISED")                                     \
+  X(kAuditBroken, "AUDIT_CHAIN_BROKEN")                                     \
+  /* decision reasons (a deny carries one or more) */                       \
+  X(kPurposeUnknown, "PURPOSE_UNKNOWN")                                     \
+  X(kCategoryNotInPurpose, "CATEGORY_NOT_IN_PURPOSE")                       \
+  X(kSubjectTypeNotInPurpose, "SUBJECT_TYPE_NOT_IN_PURPOSE")                \
+  X(kConsentMissing, "CONSENT_MISSING")                                     \
+  X(kConsentWithdrawn, "CONSENT_WITHDRAWN")                                 \
+  X(kObjected, "OBJECTED")                                                  \
+  X(kMarketingObjected, "MARKETING_OBJECTED")                               \
+  X(kSuppressed, "SUPPRESSED")                                              \
+  X(kChannelOptedOut, "CHANNEL_OPTED_OUT")                                  \
+  X(kRestricted, "RESTRICTED")                                              \
+  X(kRetentionExpired, "RETENTION_EXPIRED")                                 \
+  X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")                   \
+  /* crypto: sealing, key wrapping, the master key file */                  \
+  X(kCryptoFailure, "CRYPTO_FAILURE")                                       \
+  X(kKeyFile, "KEY_FILE_INVALID")                                           \
+  /* retention: legal holds */                                              \
+  X(kLegalHoldActive, "LEGAL_HOLD_ACTIVE")
 
 enum class ErrorCode {
 #define CUSTOS_ENUM_ENTRY(id, name) id,

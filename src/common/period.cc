@@ -49,17 +49,38 @@ std::optional<IsoPeriod> IsoPeriod::Parse(std::string_view text) {
     int this_rank = 0;
     if (!in_time) {
       switch (designator) {
-        case 'Y': this_rank = 1; period.years = *number; break;
-        case 'M': this_rank = 2; period.months = *number; break;
-        case 'W': this_rank = 3; period.days += *number * 7; break;
-        case 'D': this_rank = 4; period.days += *number; break;
+        case 'Y':
+          this_rank = 1;
+          period.years = *number;
+          break;
+        case 'M':
+          this_rank = 2;
+          period.months = *number;
+          break;
+        case 'W':
+          this_rank = 3;
+          period.days += *number * 7;
+          break;
+        case 'D':
+          this_rank = 4;
+          period.days += *number;
+          break;
         default: return std::nullopt;
       }
     } else {
       switch (designator) {
-        case 'H': this_rank = 5; period.hours = *number; break;
-        case 'M': this_rank = 6; period.minutes = *number; break;
-        case 'S': this_rank = 7; period.seconds = *number; break;
+        case 'H':
+          this_rank = 5;
+          period.hours = *number;
+          break;
+        case 'M':
+          this_rank = 6;
+          period.minutes = *number;
+          break;
+        case 'S':
+          this_rank = 7;
+          period.seconds = *number;
+          break;
         default: return std::nullopt;
       }
       any_time = true;
@@ -108,9 +129,7 @@ bool IsoPeriod::IsZero() const {
   return years == 0 && months == 0 && days == 0 && hours == 0 && minutes == 0 && seconds == 0;
 }
 
-bool IsLeapYear(int32_t year) {
-  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
+bool IsLeapYear(int32_t year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
 int32_t DaysInMonth(int32_t year, int32_t month) {
   static constexpr std::array<int32_t, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -37,7 +37,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result built from an OK status without a value");
   }
@@ -61,9 +61,9 @@ class [[nodiscard]] Result {
 #define CUSTOS_CONCAT_INNER(a, b) a##b
 #define CUSTOS_CONCAT(a, b) CUSTOS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::custos::Status custos_status_ = (expr);  \
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::custos::Status custos_status_ = (expr);        \
     if (!custos_status_.ok()) return custos_status_; \
   } while (0)
 

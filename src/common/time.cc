@@ -1,8 +1,8 @@
 #include "common/time.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <algorithm>
 #include <cstdio>
 
 namespace custos {

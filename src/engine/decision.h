@@ -18,8 +18,8 @@ struct DecisionReason {
 
 struct Decision {
   bool allow = false;
-  std::string basis;                     // the lawful basis relied on when allowed
-  std::vector<DecisionReason> reasons;   // why not (empty when allowed)
+  std::string basis;                    // the lawful basis relied on when allowed
+  std::vector<DecisionReason> reasons;  // why not (empty when allowed)
   Timestamp at;
 
   bool Has(ErrorCode code) const {

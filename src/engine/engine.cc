@@ -22,8 +22,8 @@ constexpr std::string_view kIdentifierKinds[] = {"email", "phone", "external"};
 bool IsSubjectId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -83,7 +83,7 @@ Status Engine::Open(const std::string& policy_text) {
 AuditEntry Engine::Entry(const std::string& actor, const std::string& action,
                          const std::string& subject_id, Timestamp at, std::string detail,
                          std::string purpose) const {
-  return AuditEntry{controller_, at, actor, action, std::move(purpose), subject_id,
+  return AuditEntry{controller_,      at, actor, action, std::move(purpose), subject_id,
                     std::move(detail)};
 }
 
@@ -140,8 +140,7 @@ std::optional<SubjectState> Engine::LoadState(const std::string& subject_id) {
       std::string key = event.target_kind == store::ConsentTarget::kCookieCategory
                             ? "cookie:" + event.target
                             : event.target;
-      state.consent[key].push_back(
-          {event.at, event.action == store::ConsentAction::kGiven});
+      state.consent[key].push_back({event.at, event.action == store::ConsentAction::kGiven});
     }
     for (auto& [key, changes] : state.consent) {
       std::stable_sort(changes.begin(), changes.end(),
@@ -160,8 +159,9 @@ std::optional<SubjectState> Engine::LoadState(const std::string& subject_id) {
   }
   if (auto restrictions = store_.ListRestrictions(controller_, subject_id); restrictions.ok()) {
     for (const auto& restriction : *restrictions) {
-      state.restrictions.push_back(
-          {restriction.restriction_id, restriction.categories, {restriction.at, restriction.lifted_at}});
+      state.restrictions.push_back({restriction.restriction_id,
+                                    restriction.categories,
+                                    {restriction.at, restriction.lifted_at}});
     }
   }
   if (auto identifiers = store_.ListIdentifiers(controller_, subject_id); identifiers.ok()) {
@@ -312,13 +312,11 @@ Result<int64_t> Engine::PutRecord(const NewRecord& request) {
   if (!policy_.FindSource(request.source)) {
     return Invalid("source '" + request.source + "' is not in the policy");
   }
-  bool covered = std::any_of(purpose->categories.begin(), purpose->categories.end(),
-                             [&](const policy::Ref& ref) {
-                               return policy::CategoryCovers(ref.key, request.category);
-                             });
+  bool covered = std::any_of(
+      purpose->categories.begin(), purpose->categories.end(),
+      [&](const policy::Ref& ref) { return policy::CategoryCovers(ref.key, request.category); });
   if (!covered) {
-    return Invalid("purpose '" + request.purpose + "' does not collect '" + request.category +
-                   "'");
+    return Invalid("purpose '" + request.purpose + "' does not collect '" + request.category + "'");
   }
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
   ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
@@ -335,10 +333,10 @@ Result<int64_t> Engine::PutRecord(const NewRecord& request) {
   row.updated_at = at;
   store::WriteBatch batch;
   batch.Add(std::move(row));
-  ASSIGN_OR_RETURN(store::AppliedIds ids,
-                   audit_.Commit(std::move(batch), {Entry(request.actor, "record_put",
-                                                          request.subject_id, at, request.category,
-                                                          request.purpose)}));
+  ASSIGN_OR_RETURN(
+      store::AppliedIds ids,
+      audit_.Commit(std::move(batch), {Entry(request.actor, "record_put", request.subject_id, at,
+                                             request.category, request.purpose)}));
   cache_.Update(request.subject_id, [&](SubjectState& state) {
     auto& latest = state.last_collected[request.category];
     latest = std::max(latest, at);
@@ -419,18 +417,18 @@ Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
   store::WriteBatch batch;
   batch.Add(std::move(row));
   std::string key = request.cookie ? "cookie:" + request.target : request.target;
-  RETURN_IF_ERROR(audit_
-                      .Commit(std::move(batch),
-                              {Entry(request.actor, request.given ? "consent_given" : "consent_withdrawn",
-                                     request.subject_id, at, key)})
-                      .status());
+  RETURN_IF_ERROR(
+      audit_
+          .Commit(std::move(batch),
+                  {Entry(request.actor, request.given ? "consent_given" : "consent_withdrawn",
+                         request.subject_id, at, key)})
+          .status());
   cache_.Update(request.subject_id, [&](SubjectState& state) {
     auto& changes = state.consent[key];
     ConsentChange change{at, request.given};
-    changes.insert(std::upper_bound(changes.begin(), changes.end(), change,
-                                    [](const ConsentChange& a, const ConsentChange& b) {
-                                      return a.at < b.at;
-                                    }),
+    changes.insert(std::upper_bound(
+                       changes.begin(), changes.end(), change,
+                       [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; }),
                    change);
   });
   return Status::Ok();
@@ -450,8 +448,7 @@ Status Engine::SetPreference(const std::string& subject_id, const std::string& c
                       .Commit(std::move(batch), {Entry(actor, "preference", subject_id, at,
                                                        channel + (allowed ? "=on" : "=off"))})
                       .status());
-  cache_.Update(subject_id,
-                [&](SubjectState& state) { state.channel_allowed[channel] = allowed; });
+  cache_.Update(subject_id, [&](SubjectState& state) { state.channel_allowed[channel] = allowed; });
   return Status::Ok();
 }
 
@@ -508,10 +505,10 @@ Result<int64_t> Engine::Restrict(const std::string& subject_id, std::vector<std:
   row.at = at;
   store::WriteBatch batch;
   batch.Add(std::move(row));
-  ASSIGN_OR_RETURN(store::AppliedIds ids,
-                   audit_.Commit(std::move(batch),
-                                 {Entry(actor, "restriction", subject_id, at,
-                                        categories.empty() ? "all" : JoinKeys(categories))}));
+  ASSIGN_OR_RETURN(
+      store::AppliedIds ids,
+      audit_.Commit(std::move(batch), {Entry(actor, "restriction", subject_id, at,
+                                             categories.empty() ? "all" : JoinKeys(categories))}));
   int64_t id = ids.restriction_ids.empty() ? 0 : ids.restriction_ids.front();
   cache_.Update(subject_id, [&](SubjectState& state) {
     state.restrictions.push_back({id, categories, {at, std::nullopt}});
@@ -626,9 +623,8 @@ Result<std::string> Engine::ExportConsentRecords(const std::string& subject_id,
     str("notice_version", event.notice_version);
     str("collection_method", event.channel);
     if (!event.sealed_evidence.empty()) {
-      ASSIGN_OR_RETURN(std::string evidence,
-                       crypto::Open(data_key, event.sealed_evidence,
-                                    KeyContext(subject_id) + "/consent"));
+      ASSIGN_OR_RETURN(std::string evidence, crypto::Open(data_key, event.sealed_evidence,
+                                                          KeyContext(subject_id) + "/consent"));
       str("evidence", evidence);
     }
     w.EndObject();

@@ -19,6 +19,7 @@
 #include "crypto/master_key.h"
 #include "engine/audit_log.h"
 #include "engine/decision.h"
+#include "engine/retention.h"
 #include "engine/subject_state.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -144,6 +145,42 @@ class Engine {
   Result<std::string> ExportConsentRecords(const std::string& subject_id,
                                            const std::string& actor = "system");
 
+  // --- Retention, legal holds, anonymised aggregates (engine_retention.cc; see retention.h)
+  // What a sweep as of `options.as_of` would do, writing nothing but one audit entry.
+  Result<RetentionReport> PlanRetention(const RetentionOptions& options);
+  // Sweeps every subject and applies the plans: deletes, anonymises, opens DPO review tasks,
+  // erases whole people (crypto-shredding, identifiers' keyed hashes suppressed), auditing every
+  // action and every item a legal hold keeps. Each page of subjects is one transaction together
+  // with the run's checkpoint, so after a crash the next call resumes the unfinished run (with
+  // its own as_of; report.resumed is set) and never acts twice; call again for a new run.
+  // Errors: INVALID_ARGUMENT (as_of after now), IO_ERROR, CRYPTO_FAILURE (a value that does not
+  // unseal: the run stops and stays resumable).
+  Result<RetentionReport> RunRetention(const RetentionOptions& options);
+  // Places a legal hold on a subject, a category (of everyone), or one category of a subject;
+  // returns its id. Audited. Errors: INVALID_ARGUMENT (no subject and no category, unknown
+  // category, empty reason, expiry not after placement), UNKNOWN_SUBJECT, SUBJECT_ERASED.
+  Result<int64_t> PlaceLegalHold(const LegalHoldRequest& request);
+  // Releases a hold (a released hold stays listed). Audited. Errors: NOT_FOUND.
+  Status ReleaseLegalHold(int64_t hold_id, std::optional<Timestamp> at,
+                          const std::string& actor = "system");
+  Result<std::vector<store::LegalHoldRow>> ListLegalHolds();
+  // LEGAL_HOLD_ACTIVE when a hold in force at `at` covers any of `categories` of the subject
+  // (any of its data when `categories` is empty): for erasure, which must not touch held data.
+  Status CheckNoLegalHold(const std::string& subject_id, const std::vector<std::string>& categories,
+                          std::optional<Timestamp> at);
+  Result<std::vector<store::ReviewTaskRow>> ListReviewTasks(bool open_only);
+  // Marks a DPO review task done. Audited. Errors: NOT_FOUND.
+  Status CompleteReviewTask(int64_t task_id, std::optional<Timestamp> at,
+                            const std::string& actor = "system");
+  // Counts people by value of `category` (and its descendants): anonymised facts plus the live
+  // values of active, unrestricted records, with cells below the small-cell threshold
+  // suppressed. The threshold is the policy's (default kDefaultSmallCellThreshold); `threshold`
+  // may raise it, never lower it. Audited as one read. Errors: INVALID_ARGUMENT (unknown
+  // category, threshold below the policy's), CRYPTO_FAILURE, IO_ERROR.
+  // PII: unseals values to count them; returns only counts of at least the threshold.
+  Result<AggregateResult> Aggregate(const std::string& category, std::optional<int> threshold,
+                                    const std::string& actor = "system");
+
   // Warms the decision cache for every subject (used by benchmarks and the server at start).
   Status LoadAllSubjects();
   size_t cached_subjects() const { return cache_.size(); }
@@ -152,6 +189,7 @@ class Engine {
 
  private:
   std::optional<SubjectState> LoadState(const std::string& subject_id);
+  Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);
   Result<crypto::SecretKey> DataKey(const store::SubjectRow& subject);
   std::string KeyContext(const std::string& subject_id) const;

@@ -1,12 +1,6 @@
 #include "engine/subject_state.h"
 
-#include <algorithm>
-
 namespace custos::engine {
-
-bool SubjectState::HasType(std::string_view type) const {
-  return std::find(types.begin(), types.end(), type) != types.end();
-}
 
 const ConsentChange* SubjectState::ConsentAt(std::string_view key, Timestamp at) const {
   auto it = consent.find(key);

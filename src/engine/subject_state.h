@@ -15,6 +15,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -50,10 +51,16 @@ struct SubjectState {
   std::map<std::string, std::vector<Interval>, std::less<>> objections;  // purpose or "*"
   std::vector<Restriction> restrictions;
   std::map<std::string, std::vector<Timestamp>, std::less<>> events;  // sorted occurrences
-  std::map<std::string, Timestamp, std::less<>> last_collected;     // category -> latest
-  std::map<std::string, bool, std::less<>> channel_allowed;         // latest preference
+  std::map<std::string, Timestamp, std::less<>> last_collected;       // category -> latest
+  std::map<std::string, bool, std::less<>> channel_allowed;           // latest preference
 
-  bool HasType(std::string_view type) const;
+  // Inline: the retention rules ask it once per rule in every decision.
+  bool HasType(std::string_view type) const {
+    for (const auto& held : types) {
+      if (held == type) return true;
+    }
+    return false;
+  }
   // The latest consent change for `key` at or before `at`.
   const ConsentChange* ConsentAt(std::string_view key, Timestamp at) const;
   bool ObjectedAt(std::string_view purpose, Timestamp at) const;

@@ -79,8 +79,7 @@ const YamlNode* FieldReader::Get(std::string_view key, bool required) {
   const YamlNode* value = node_.IsMap() ? node_.Find(key) : nullptr;
   if (value != nullptr && value->kind == YamlNode::Kind::kNull) value = nullptr;
   if (value == nullptr && required && node_.IsMap()) {
-    Report(ErrorCode::kMissingField, node_.loc,
-           what_ + " has no '" + std::string(key) + "'",
+    Report(ErrorCode::kMissingField, node_.loc, what_ + " has no '" + std::string(key) + "'",
            "add '" + std::string(key) + ":' (see docs/POLICY.md)");
   }
   return value;
@@ -105,7 +104,8 @@ bool FieldReader::Bool(std::string_view key, bool& out) {
       return true;
     }
   }
-  Report(ErrorCode::kWrongType, value->loc, what_ + "." + std::string(key) + " must be true or false",
+  Report(ErrorCode::kWrongType, value->loc,
+         what_ + "." + std::string(key) + " must be true or false",
          "write true or false without quotes");
   return false;
 }
@@ -197,8 +197,7 @@ void FieldReader::Finish() {
   if (!node_.IsMap()) return;
   for (const auto& [key, value] : node_.entries) {
     if (read_.count(key.scalar) == 0) {
-      Report(ErrorCode::kUnknownField, key.loc,
-             what_ + " has no field '" + key.scalar + "'",
+      Report(ErrorCode::kUnknownField, key.loc, what_ + " has no field '" + key.scalar + "'",
              "check the spelling against docs/POLICY.md, or remove it");
     }
   }

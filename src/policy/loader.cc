@@ -158,23 +158,24 @@ class PolicyParser {
   }
 
   void ReadContacts(const YamlNode& node) {
-    ForEachKeyed(node, "contacts", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
-      FieldReader r(v, "contact '" + key + "'", diagnostics_);
-      Contact c;
-      c.key = key;
-      c.loc = loc;
-      r.Enum("purpose", c.purpose,
-             {"general", "rights_requests", "withdraw_consent", "complaints", "marketing_opt_out",
-              "dpo", "security"},
-             true);
-      r.Text("name", c.name);
-      r.Text("email", c.email);
-      r.Text("phone", c.phone);
-      r.Text("address", c.address);
-      r.Text("url", c.url);
-      r.Finish();
-      policy_.contacts.push_back(std::move(c));
-    });
+    ForEachKeyed(node, "contacts", false,
+                 [this](const std::string& key, Loc loc, const YamlNode& v) {
+                   FieldReader r(v, "contact '" + key + "'", diagnostics_);
+                   Contact c;
+                   c.key = key;
+                   c.loc = loc;
+                   r.Enum("purpose", c.purpose,
+                          {"general", "rights_requests", "withdraw_consent", "complaints",
+                           "marketing_opt_out", "dpo", "security"},
+                          true);
+                   r.Text("name", c.name);
+                   r.Text("email", c.email);
+                   r.Text("phone", c.phone);
+                   r.Text("address", c.address);
+                   r.Text("url", c.url);
+                   r.Finish();
+                   policy_.contacts.push_back(std::move(c));
+                 });
   }
 
   void ReadRegulator(const YamlNode& node) {
@@ -250,22 +251,23 @@ class PolicyParser {
   }
 
   void ReadSources(const YamlNode& node) {
-    ForEachKeyed(node, "sources", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
-      FieldReader r(v, "source '" + key + "'", diagnostics_);
-      Source s;
-      s.key = key;
-      s.loc = loc;
-      std::string kind;
-      if (r.Enum("kind", kind, {"direct", "third_party", "automated", "public"}, true)) {
-        if (kind == "third_party") s.kind = SourceKind::kThirdParty;
-        if (kind == "automated") s.kind = SourceKind::kAutomated;
-        if (kind == "public") s.kind = SourceKind::kPublic;
-      }
-      r.Text("name", s.name);
-      r.Text("description", s.description);
-      r.Finish();
-      policy_.sources.push_back(std::move(s));
-    });
+    ForEachKeyed(
+        node, "sources", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
+          FieldReader r(v, "source '" + key + "'", diagnostics_);
+          Source s;
+          s.key = key;
+          s.loc = loc;
+          std::string kind;
+          if (r.Enum("kind", kind, {"direct", "third_party", "automated", "public"}, true)) {
+            if (kind == "third_party") s.kind = SourceKind::kThirdParty;
+            if (kind == "automated") s.kind = SourceKind::kAutomated;
+            if (kind == "public") s.kind = SourceKind::kPublic;
+          }
+          r.Text("name", s.name);
+          r.Text("description", s.description);
+          r.Finish();
+          policy_.sources.push_back(std::move(s));
+        });
   }
 
   void ReadCategories(const YamlNode& node) {
@@ -310,99 +312,99 @@ class PolicyParser {
   }
 
   void ReadPurposes(const YamlNode& node) {
-    ForEachKeyed(node, "purposes", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
-      FieldReader r(v, "purpose '" + key + "'", diagnostics_);
-      Purpose p;
-      p.key = key;
-      p.loc = loc;
-      r.Text("name", p.name, true);
-      r.Text("description", p.description);
-      r.Text("activity", p.activity);
-      std::string basis;
-      // A missing basis is a semantic error (MISSING_LAWFUL_BASIS), reported by the validator.
-      if (r.Enum("basis", basis,
-                 {"consent", "contract", "legal_obligation", "vital_interests", "public_task",
-                  "legitimate_interests"})) {
-        p.basis = BasisFromKey(basis);
-      }
-      r.Text("interest", p.interest);
-      r.Text("obligation", p.obligation);
-      r.RefList("categories", p.categories, true);
-      r.RefList("subjects", p.subjects);
-      r.RefList("sources", p.sources);
-      r.RefList("recipients", p.recipients);
-      if (r.Text("use", p.use) && !FindFideslangUse(p.use)) {
-        Report(ErrorCode::kInvalidValue, v.Find("use")->loc,
-               "'" + p.use + "' is not a fideslang data use",
-               "use a fideslang data use such as marketing.communications.email, or remove it");
-      }
-      r.Bool("direct_marketing", p.direct_marketing);
-      r.Bool("soft_opt_in", p.soft_opt_in);
-      r.Bool("profiling", p.profiling);
-      r.TextList("channels", p.channels);
-      for (const auto& channel : p.channels) {
-        if (channel != "email" && channel != "sms" && channel != "post" && channel != "phone" &&
-            channel != "in_app" && channel != "push") {
-          Report(ErrorCode::kInvalidValue, v.Find("channels")->loc,
-                 "channel '" + channel + "' is not known",
-                 "use email, sms, post, phone, in_app or push");
-        }
-      }
-      if (const YamlNode* ad = r.Get("automated_decision")) {
-        FieldReader a(*ad, "purpose '" + key + "'.automated_decision", diagnostics_);
-        p.automated_decision.present = true;
-        a.Text("logic", p.automated_decision.logic, true);
-        a.Text("significance", p.automated_decision.significance, true);
-        a.Bool("human_review", p.automated_decision.human_review);
-        a.Finish();
-      }
-      r.Enum("on_withdrawal", p.on_withdrawal, {"stop", "keep_obtained"});
-      r.Text("necessary_for_service", p.necessary_for_service);
-      r.Finish();
-      policy_.purposes.push_back(std::move(p));
-    });
+    ForEachKeyed(
+        node, "purposes", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
+          FieldReader r(v, "purpose '" + key + "'", diagnostics_);
+          Purpose p;
+          p.key = key;
+          p.loc = loc;
+          r.Text("name", p.name, true);
+          r.Text("description", p.description);
+          r.Text("activity", p.activity);
+          std::string basis;
+          // A missing basis is a semantic error (MISSING_LAWFUL_BASIS), reported by the validator.
+          if (r.Enum("basis", basis,
+                     {"consent", "contract", "legal_obligation", "vital_interests", "public_task",
+                      "legitimate_interests"})) {
+            p.basis = BasisFromKey(basis);
+          }
+          r.Text("interest", p.interest);
+          r.Text("obligation", p.obligation);
+          r.RefList("categories", p.categories, true);
+          r.RefList("subjects", p.subjects);
+          r.RefList("sources", p.sources);
+          r.RefList("recipients", p.recipients);
+          if (r.Text("use", p.use) && !FindFideslangUse(p.use)) {
+            Report(ErrorCode::kInvalidValue, v.Find("use")->loc,
+                   "'" + p.use + "' is not a fideslang data use",
+                   "use a fideslang data use such as marketing.communications.email, or remove it");
+          }
+          r.Bool("direct_marketing", p.direct_marketing);
+          r.Bool("soft_opt_in", p.soft_opt_in);
+          r.Bool("profiling", p.profiling);
+          r.TextList("channels", p.channels);
+          for (const auto& channel : p.channels) {
+            if (channel != "email" && channel != "sms" && channel != "post" && channel != "phone" &&
+                channel != "in_app" && channel != "push") {
+              Report(ErrorCode::kInvalidValue, v.Find("channels")->loc,
+                     "channel '" + channel + "' is not known",
+                     "use email, sms, post, phone, in_app or push");
+            }
+          }
+          if (const YamlNode* ad = r.Get("automated_decision")) {
+            FieldReader a(*ad, "purpose '" + key + "'.automated_decision", diagnostics_);
+            p.automated_decision.present = true;
+            a.Text("logic", p.automated_decision.logic, true);
+            a.Text("significance", p.automated_decision.significance, true);
+            a.Bool("human_review", p.automated_decision.human_review);
+            a.Finish();
+          }
+          r.Enum("on_withdrawal", p.on_withdrawal, {"stop", "keep_obtained"});
+          r.Text("necessary_for_service", p.necessary_for_service);
+          r.Finish();
+          policy_.purposes.push_back(std::move(p));
+        });
   }
 
   static std::optional<RecipientKind> RecipientKindFromKey(std::string_view key) {
-    for (auto kind : {RecipientKind::kProcessor, RecipientKind::kSubProcessor,
-                      RecipientKind::kThirdParty, RecipientKind::kJointController,
-                      RecipientKind::kRegulator, RecipientKind::kAuthority,
-                      RecipientKind::kProfessionalAdviser, RecipientKind::kInternal,
-                      RecipientKind::kOtherUsers, RecipientKind::kPublic}) {
+    for (auto kind :
+         {RecipientKind::kProcessor, RecipientKind::kSubProcessor, RecipientKind::kThirdParty,
+          RecipientKind::kJointController, RecipientKind::kRegulator, RecipientKind::kAuthority,
+          RecipientKind::kProfessionalAdviser, RecipientKind::kInternal, RecipientKind::kOtherUsers,
+          RecipientKind::kPublic}) {
       if (RecipientKindKey(kind) == key) return kind;
     }
     return std::nullopt;
   }
 
   void ReadRecipients(const YamlNode& node) {
-    ForEachKeyed(node, "recipients", false,
-                 [this](const std::string& key, Loc loc, const YamlNode& v) {
-                   FieldReader r(v, "recipient '" + key + "'", diagnostics_);
-                   Recipient c;
-                   c.key = key;
-                   c.loc = loc;
-                   r.Text("name", c.name, true);
-                   std::string kind;
-                   if (r.Enum("kind", kind,
-                              {"processor", "sub_processor", "third_party", "joint_controller",
-                               "regulator", "authority", "professional_adviser", "internal",
-                               "other_users", "public"},
-                              true)) {
-                     c.kind = *RecipientKindFromKey(kind);
-                   }
-                   r.Text("description", c.description);
-                   Ref processor_of;
-                   if (r.OneRef("processor_of", processor_of)) c.processor_of = processor_of;
-                   r.RefList("countries", c.countries);
-                   r.Enum("safeguard", c.safeguard,
-                          {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation"});
-                   r.Text("safeguard_note", c.safeguard_note);
-                   r.RefList("categories", c.categories);
-                   r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
-                   r.Text("when", c.when);
-                   r.Finish();
-                   policy_.recipients.push_back(std::move(c));
-                 });
+    ForEachKeyed(
+        node, "recipients", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
+          FieldReader r(v, "recipient '" + key + "'", diagnostics_);
+          Recipient c;
+          c.key = key;
+          c.loc = loc;
+          r.Text("name", c.name, true);
+          std::string kind;
+          if (r.Enum("kind", kind,
+                     {"processor", "sub_processor", "third_party", "joint_controller", "regulator",
+                      "authority", "professional_adviser", "internal", "other_users", "public"},
+                     true)) {
+            c.kind = *RecipientKindFromKey(kind);
+          }
+          r.Text("description", c.description);
+          Ref processor_of;
+          if (r.OneRef("processor_of", processor_of)) c.processor_of = processor_of;
+          r.RefList("countries", c.countries);
+          r.Enum("safeguard", c.safeguard,
+                 {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation"});
+          r.Text("safeguard_note", c.safeguard_note);
+          r.RefList("categories", c.categories);
+          r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
+          r.Text("when", c.when);
+          r.Finish();
+          policy_.recipients.push_back(std::move(c));
+        });
   }
 
   void ReadTransfers(const YamlNode& node) {
@@ -465,7 +467,7 @@ class PolicyParser {
     if (const YamlNode* ext = r.Get("extension")) {
       FieldReader e(*ext, "rights.extension", diagnostics_);
       Period max;
-      if (e.PeriodField("max", max, true)) g.extension_max = max;
+      if (e.PeriodField("max", max)) g.extension_max = max;
       e.Text("when", g.extension_when);
       Period notify;
       if (e.PeriodField("notify_within", notify)) g.extension_notify_within = notify;
@@ -511,20 +513,21 @@ class PolicyParser {
   }
 
   void ReadCookies(const YamlNode& node) {
-    ForEachKeyed(node, "cookies", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
-      FieldReader r(v, "cookie category '" + key + "'", diagnostics_);
-      CookieCategory c;
-      c.key = key;
-      c.loc = loc;
-      r.Text("name", c.name, true);
-      r.Text("description", c.description);
-      r.Bool("consent_required", c.consent_required);
-      r.Text("duration", c.duration);
-      r.TextList("examples", c.examples);
-      r.TextList("third_parties", c.third_parties);
-      r.Finish();
-      policy_.cookies.push_back(std::move(c));
-    });
+    ForEachKeyed(node, "cookies", false,
+                 [this](const std::string& key, Loc loc, const YamlNode& v) {
+                   FieldReader r(v, "cookie category '" + key + "'", diagnostics_);
+                   CookieCategory c;
+                   c.key = key;
+                   c.loc = loc;
+                   r.Text("name", c.name, true);
+                   r.Text("description", c.description);
+                   r.Bool("consent_required", c.consent_required);
+                   r.Text("duration", c.duration);
+                   r.TextList("examples", c.examples);
+                   r.TextList("third_parties", c.third_parties);
+                   r.Finish();
+                   policy_.cookies.push_back(std::move(c));
+                 });
   }
 
   void ReadSecurity(const YamlNode& node) {

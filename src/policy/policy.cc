@@ -105,11 +105,16 @@ bool CategoryCovers(std::string_view ancestor, std::string_view key) {
 }
 
 const std::vector<std::string_view>& Article9Conditions() {
-  static const std::vector<std::string_view> kConditions = {
-      "explicit_consent",     "employment_social_security", "vital_interests",
-      "not_for_profit_body",  "made_public",                "legal_claims",
-      "substantial_public_interest", "health_social_care",  "public_health",
-      "archiving_research_statistics"};
+  static const std::vector<std::string_view> kConditions = {"explicit_consent",
+                                                            "employment_social_security",
+                                                            "vital_interests",
+                                                            "not_for_profit_body",
+                                                            "made_public",
+                                                            "legal_claims",
+                                                            "substantial_public_interest",
+                                                            "health_social_care",
+                                                            "public_health",
+                                                            "archiving_research_statistics"};
   return kConditions;
 }
 

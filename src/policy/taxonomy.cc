@@ -40,10 +40,14 @@ const TaxonomyEntry* FindFideslangUse(std::string_view key) { return Find(Kind::
 
 bool IsInherentlySpecial(std::string_view key) {
   static constexpr std::array<std::string_view, 9> kSpecialRoots = {
-      "user.health_and_medical",           "user.biometric",
-      "user.authorization.biometric",      "user.demographic.race_ethnicity",
-      "user.demographic.religious_belief", "user.demographic.political_opinion",
-      "user.demographic.sexual_orientation", "user.criminal_history",
+      "user.health_and_medical",
+      "user.biometric",
+      "user.authorization.biometric",
+      "user.demographic.race_ethnicity",
+      "user.demographic.religious_belief",
+      "user.demographic.political_opinion",
+      "user.demographic.sexual_orientation",
+      "user.criminal_history",
       "user.biometric.health"};
   for (auto root : kSpecialRoots) {
     if (CategoryCovers(root, key)) return true;

@@ -47,8 +47,9 @@ class Validator {
     for (const auto& ref : refs) {
       if (!KnownCategory(ref.key)) {
         Report(ErrorCode::kUnknownCategory, ref.loc,
-               where + " names category '" + ref.key + "', which is neither a fideslang key nor "
-                       "declared under 'categories'",
+               where + " names category '" + ref.key +
+                   "', which is neither a fideslang key nor "
+                   "declared under 'categories'",
                "declare it under 'categories' with a 'parent' and 'name', or fix the spelling");
       }
     }
@@ -116,10 +117,10 @@ class Validator {
                  "add 'parent:' naming the fideslang or declared category it refines, and a "
                  "'name:'");
         } else if (!KnownCategory(category.parent->key)) {
-          Report(ErrorCode::kUnknownCategory, category.parent->loc,
-                 "category '" + category.key + "' has unknown parent '" + category.parent->key +
-                     "'",
-                 "the parent must be a fideslang key or a declared category");
+          Report(
+              ErrorCode::kUnknownCategory, category.parent->loc,
+              "category '" + category.key + "' has unknown parent '" + category.parent->key + "'",
+              "the parent must be a fideslang key or a declared category");
         } else if (!CategoryCovers(category.parent->key, category.key) ||
                    category.parent->key == category.key) {
           Report(ErrorCode::kInvalidParent, category.parent->loc,
@@ -155,11 +156,12 @@ class Validator {
         }
       }
       if (!declared_below) {
-        Report(ErrorCode::kSpecialCategoryWithoutCondition, ref.loc,
-               where + " uses special category data '" + ref.key +
-                   "' without an Article 9 condition",
-               "declare '" + ref.key + "' under 'categories' with 'special: true' and "
-               "'condition:'");
+        Report(
+            ErrorCode::kSpecialCategoryWithoutCondition, ref.loc,
+            where + " uses special category data '" + ref.key + "' without an Article 9 condition",
+            "declare '" + ref.key +
+                "' under 'categories' with 'special: true' and "
+                "'condition:'");
       }
     }
   }
@@ -271,8 +273,9 @@ class Validator {
         const Category* category = policy_.FindCategory(ref.key);
         if (category == nullptr || category->identifying) {
           Report(ErrorCode::kInvalidValue, ref.loc,
-                 where + " keeps '" + ref.key + "' after anonymising, but it is not declared "
-                         "non-identifying",
+                 where + " keeps '" + ref.key +
+                     "' after anonymising, but it is not declared "
+                     "non-identifying",
                  "declare the category with 'identifying: false', or do not keep it");
         }
       }

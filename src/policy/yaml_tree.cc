@@ -129,18 +129,17 @@ class TreeBuilder {
           if (!Build(value, depth + 1)) return false;
           if (!seen.insert(key.scalar).second) {
             const YamlNode* first = node.Find(key.scalar);
-            diagnostics_.push_back(
-                {ErrorCode::kDuplicateKey, key.loc,
-                 "key '" + key.scalar + "' appears twice in the same map (first at line " +
-                     std::to_string(first ? first->loc.line : 0) + ")",
-                 "merge the two entries into one, or rename one of them"});
+            diagnostics_.push_back({ErrorCode::kDuplicateKey, key.loc,
+                                    "key '" + key.scalar +
+                                        "' appears twice in the same map (first at line " +
+                                        std::to_string(first ? first->loc.line : 0) + ")",
+                                    "merge the two entries into one, or rename one of them"});
             continue;  // keep the first; report all duplicates
           }
           node.entries.push_back(YamlEntry{std::move(key), std::move(value)});
         }
       }
-      default:
-        return Fail(node.loc, "unexpected YAML structure", "check the document's structure");
+      default: return Fail(node.loc, "unexpected YAML structure", "check the document's structure");
     }
   }
 

@@ -24,9 +24,9 @@ struct YamlNode {
   enum class Kind { kNull, kScalar, kSequence, kMapping };
   Kind kind = Kind::kNull;
   Loc loc;
-  std::string scalar;   // kScalar: the text; plain scalars keep their YAML spelling
-  bool quoted = false;  // kScalar: written in quotes (so "1" is text, not a number)
-  std::vector<YamlNode> items;                          // kSequence
+  std::string scalar;              // kScalar: the text; plain scalars keep their YAML spelling
+  bool quoted = false;             // kScalar: written in quotes (so "1" is text, not a number)
+  std::vector<YamlNode> items;     // kSequence
   std::vector<YamlEntry> entries;  // kMapping, in file order
 
   bool IsScalar() const { return kind == Kind::kScalar; }

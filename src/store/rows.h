@@ -24,8 +24,8 @@ enum class ConsentAction { kGiven, kWithdrawn };
 enum class ConsentTarget { kPurpose, kCookieCategory };
 
 struct ControllerRow {
-  std::string controller;   // short key, e.g. "wig"
-  std::string name;         // organisation name from the policy
+  std::string controller;  // short key, e.g. "wig"
+  std::string name;        // organisation name from the policy
   std::string policy_version;
   std::string policy_text;  // the policy file as loaded; versions are kept forever
   Timestamp loaded_at;
@@ -60,8 +60,8 @@ struct RecordRow {
   int64_t record_id = 0;  // assigned by the store on insert when 0
   std::string category;   // data category key from the policy
   Bytes sealed_value;
-  std::string source;       // a source key from the policy
-  std::string purpose;      // the purpose it was collected for
+  std::string source;   // a source key from the policy
+  std::string purpose;  // the purpose it was collected for
   Timestamp collected_at;
   RecordState state = RecordState::kActive;
   Timestamp updated_at;
@@ -94,7 +94,7 @@ struct ObjectionRow {
 
 struct RestrictionRow {
   std::string controller, subject_id;
-  int64_t restriction_id = 0;  // assigned by the store
+  int64_t restriction_id = 0;           // assigned by the store
   std::vector<std::string> categories;  // empty: all of the subject's data
   std::string reason;  // accuracy_contested, unlawful_processing, legal_claims, objection_pending
   Timestamp at;
@@ -229,11 +229,13 @@ struct EraseSubject {
   Timestamp at;
 };
 
-// Deletes a subject's identifiers of `kind` (every kind when empty). Their keyed hashes go to
-// the suppression list in the same batch when they must never be contacted again.
+// Deletes a subject's identifiers of `kind` (every kind when empty) whose blind index is
+// `blind_index` (any when empty). Their keyed hashes go to the suppression list in the same
+// batch when they must never be contacted again.
 struct DeleteIdentifiers {
   std::string controller, subject_id;
   std::string kind;
+  Bytes blind_index;
 };
 
 // Releases a legal hold (idempotent: a hold released twice keeps the first time).
@@ -250,6 +252,16 @@ struct CompleteReviewTask {
   Timestamp at;
 };
 
+// A precondition, checked where it stands in the batch: the subject is not erased and, when
+// `record_id` is set, that record is in `record_state`. Otherwise the batch fails with
+// INVALID_ARGUMENT and nothing of it is applied. A sweep guards what it read with it, so two
+// sweeps racing over the same person cannot both act.
+struct ExpectState {
+  std::string controller, subject_id;
+  int64_t record_id = 0;  // 0: the subject only
+  RecordState record_state = RecordState::kActive;
+};
+
 // Records a sweep's progress: the last subject done and the totals so far; finished when set.
 struct RetentionCheckpoint {
   std::string controller;
@@ -259,12 +271,12 @@ struct RetentionCheckpoint {
   std::optional<Timestamp> finished_at;
 };
 
-using WriteOp = std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow,
-                             ConsentEventRow, PreferenceRow, ObjectionRow, RestrictionRow,
-                             SuppressionRow, AuditRow, SetRecordState, LiftRestriction,
-                             LiftObjection, EraseSubject, LegalHoldRow, ReleaseLegalHold,
-                             ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
-                             DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint>;
+using WriteOp =
+    std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow, ConsentEventRow,
+                 PreferenceRow, ObjectionRow, RestrictionRow, SuppressionRow, AuditRow,
+                 SetRecordState, LiftRestriction, LiftObjection, EraseSubject, LegalHoldRow,
+                 ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
+                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

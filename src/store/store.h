@@ -42,7 +42,8 @@ class Store {
   virtual Result<AppliedIds> Apply(const WriteBatch& batch) = 0;
   // Applies many batches in one transaction (group commit). Each batch's ids are returned in
   // order. When one batch fails, none is applied and its error is returned.
-  virtual Result<std::vector<AppliedIds>> ApplyGroup(const std::vector<const WriteBatch*>& batches) = 0;
+  virtual Result<std::vector<AppliedIds>> ApplyGroup(
+      const std::vector<const WriteBatch*>& batches) = 0;
 
   // --- controllers and policies
   virtual Result<std::optional<ControllerRow>> GetController(const std::string& controller) = 0;
@@ -63,8 +64,8 @@ class Store {
                                                              const std::string& subject_id) = 0;
   virtual Result<std::vector<RecordRow>> ListRecords(const std::string& controller,
                                                      const std::string& subject_id) = 0;
-  virtual Result<std::vector<ConsentEventRow>> ListConsentEvents(
-      const std::string& controller, const std::string& subject_id) = 0;
+  virtual Result<std::vector<ConsentEventRow>> ListConsentEvents(const std::string& controller,
+                                                                 const std::string& subject_id) = 0;
   virtual Result<std::vector<PreferenceRow>> ListPreferences(const std::string& controller,
                                                              const std::string& subject_id) = 0;
   virtual Result<std::vector<ObjectionRow>> ListObjections(const std::string& controller,

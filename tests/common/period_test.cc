@@ -19,8 +19,8 @@ TEST(IsoPeriod, ParsesTheRetentionPeriodsTheSeedsUse) {
 }
 
 TEST(IsoPeriod, RejectsMalformedPeriods) {
-  for (const char* bad : {"", "P", "5Y", "P5", "PY", "P-1Y", "P1.5Y", "P5Y5Y", "P1M1Y", "PT",
-                          "P1H", "PT1D", "p5y", "P5Y ", "P99999999Y"}) {
+  for (const char* bad : {"", "P", "5Y", "P5", "PY", "P-1Y", "P1.5Y", "P5Y5Y", "P1M1Y", "PT", "P1H",
+                          "PT1D", "p5y", "P5Y ", "P99999999Y"}) {
     EXPECT_FALSE(IsoPeriod::Parse(bad).has_value()) << bad;
   }
 }

@@ -20,7 +20,8 @@ TEST(Timestamp, ParsesDatesTimesAndOffsets) {
 }
 
 TEST(Timestamp, RoundTripsThroughText) {
-  for (const char* text : {"1999-12-31T23:59:59Z", "2024-02-29T12:00:00Z", "1969-07-20T20:17:40Z"}) {
+  for (const char* text :
+       {"1999-12-31T23:59:59Z", "2024-02-29T12:00:00Z", "1969-07-20T20:17:40Z"}) {
     EXPECT_EQ(T(text).ToString(), text);
   }
 }

@@ -23,9 +23,10 @@ Timestamp T(const char* text) { return *Timestamp::Parse(text); }
 class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("custos-engine-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("custos-engine-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) +
                                           "/tests/fixtures/policy/valid/decisions.yaml");
@@ -82,11 +83,13 @@ TEST_F(EngineTest, NoPlaintextInTheDatabaseWalOrJournal) {
   request.types = {"member"};
   request.identifiers = {{"email", secrets[0], true}, {"phone", secrets[1], false}};
   ASSERT_TRUE(engine_->AddSubject(request).ok());
-  ASSERT_TRUE(engine_->PutRecord({"s1", "user.name", secrets[2], "direct", "event_booking",
-                                  T("2021-02-01"), "test"})
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"s1", "user.name", secrets[2], "direct", "event_booking",
+                               T("2021-02-01"), "test"})
                   .ok());
-  ASSERT_TRUE(engine_->PutRecord({"s1", "user.health_and_medical.access_needs", secrets[3],
-                                  "direct", "event_booking", T("2021-02-01"), "test"})
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"s1", "user.health_and_medical.access_needs", secrets[3], "direct",
+                               "event_booking", T("2021-02-01"), "test"})
                   .ok());
   ConsentChangeRequest consent;
   consent.subject_id = "s1";
@@ -160,10 +163,10 @@ TEST_F(EngineTest, ConsentRecordsExportShapedAfterIso27560) {
   ASSERT_TRUE(engine_->ChangeConsent(give).ok());
   auto json = engine_->ExportConsentRecords("s1");
   ASSERT_TRUE(json.ok());
-  for (const char* field : {"\"pii_principal_id\":\"s1\"", "\"event_type\":\"given\"",
-                            "\"lawful_basis\":\"consent\"", "\"notice_version\":\"2022-02-10\"",
-                            "\"collection_method\":\"web\"", "\"evidence\":\"form:booking-2021\"",
-                            "\"event_time\":\"2021-03-01T00:00:00Z\""}) {
+  for (const char* field :
+       {"\"pii_principal_id\":\"s1\"", "\"event_type\":\"given\"", "\"lawful_basis\":\"consent\"",
+        "\"notice_version\":\"2022-02-10\"", "\"collection_method\":\"web\"",
+        "\"evidence\":\"form:booking-2021\"", "\"event_time\":\"2021-03-01T00:00:00Z\""}) {
     EXPECT_NE(json->find(field), std::string::npos) << field << " in " << *json;
   }
 }
@@ -189,8 +192,8 @@ TEST_F(EngineTest, ObjectionAndRestrictionChangeDecisionsFromThatMoment) {
   EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kObjected));
   ask.at = T("2021-04-01");  // before the objection
   EXPECT_TRUE(engine_->Decide(ask).allow);
-  auto restriction = engine_->Restrict("s1", {"user.job_title"}, "accuracy_contested",
-                                       T("2021-03-01"));
+  auto restriction =
+      engine_->Restrict("s1", {"user.job_title"}, "accuracy_contested", T("2021-03-01"));
   ASSERT_TRUE(restriction.ok());
   EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kRestricted));
   ASSERT_TRUE(engine_->LiftRestriction("s1", *restriction, T("2021-03-15")).ok());

@@ -245,8 +245,9 @@ TEST_F(SeedPolicyProgressTogether, CollectsWebsiteVisitInformation) {
   EXPECT_NE(P().FindCategory("user.device.ip_address"), nullptr);
   const Category* visits = P().FindCategory("user.behavior.browsing_history");
   ASSERT_NE(visits, nullptr);
-  for (const char* example : {"access times", "pages viewed", "URLs clicked on",
-                              "the pages you visited before and after navigating to this website"}) {
+  for (const char* example :
+       {"access times", "pages viewed", "URLs clicked on",
+        "the pages you visited before and after navigating to this website"}) {
     EXPECT_TRUE(Has(visits->examples, example)) << example;
   }
   const Purpose& web = PurposeOf("website_interaction");
@@ -263,8 +264,8 @@ TEST_F(SeedPolicyProgressTogether, CollectsFeedbackFromSocialMediaTrackingPixels
   ASSERT_TRUE(feedback->parent.has_value());
   EXPECT_EQ(feedback->parent->key, "user.behavior");
   EXPECT_TRUE(Contains(feedback->description, "Twitter"));
-  EXPECT_TRUE(Has(PurposeOf("website_interaction").categories,
-                  "user.behavior.social_media_feedback"));
+  EXPECT_TRUE(
+      Has(PurposeOf("website_interaction").categories, "user.behavior.social_media_feedback"));
 }
 
 // "Any other information relating to you which you may provide to us: in your email
@@ -377,8 +378,8 @@ TEST_F(SeedPolicyProgressTogether, OnlyTheThreeBasesTheSeedListsAreUsed) {
 // be able to provide you with the information (such as responses to your queries or the
 // newsletter) that you have requested."
 TEST_F(SeedPolicyProgressTogether, WithholdingInformationMayMeanNoResponseOrNewsletter) {
-  EXPECT_TRUE(Contains(PurposeOf("responding_to_queries").necessary_for_service,
-                       "respond to your query"));
+  EXPECT_TRUE(
+      Contains(PurposeOf("responding_to_queries").necessary_for_service, "respond to your query"));
   EXPECT_TRUE(Contains(PurposeOf("responding_to_queries").necessary_for_service,
                        "always choose not to share"));
   EXPECT_TRUE(Contains(PurposeOf("marketing_consent").necessary_for_service, "newsletter"));
@@ -402,8 +403,8 @@ TEST_F(SeedPolicyProgressTogether, SharedWithStaffSecondeesAndInternalDepartment
   EXPECT_TRUE(Contains(RecipientOf("staff").name, "secondees"));
   const Recipient& depts = RecipientOf("internal_departments");
   EXPECT_EQ(depts.kind, RecipientKind::kInternal);
-  for (const char* d : {"human resources", "legal", "technology services", "security",
-                        "accounting", "internal audit"}) {
+  for (const char* d : {"human resources", "legal", "technology services", "security", "accounting",
+                        "internal audit"}) {
     EXPECT_TRUE(Contains(depts.description, d)) << d;
   }
 }
@@ -521,9 +522,9 @@ TEST_F(SeedPolicyProgressTogether, BusinessNeedIsReviewedAfterYourLastInteractio
   EXPECT_TRUE(Contains(rule.description, "gives no fixed period"));
   const Event* last = P().FindEvent("last_activity");
   ASSERT_NE(last, nullptr);
-  EXPECT_EQ(Keys(last->resets), (std::vector<std::string>{"contacted_us", "newsletter_signup",
-                                                           "added_to_member_portal",
-                                                           "website_visit"}));
+  EXPECT_EQ(Keys(last->resets),
+            (std::vector<std::string>{"contacted_us", "newsletter_signup", "added_to_member_portal",
+                                      "website_visit"}));
 }
 
 // "We will always keep your personal information for the period required by law. We will also
@@ -641,9 +642,9 @@ TEST_F(SeedPolicyProgressTogether, ObjectionIsRespectedInAccordanceWithLegalObli
 TEST_F(SeedPolicyProgressTogether, SecurityMeasuresTheSeedLists) {
   std::set<std::string> keys;
   for (const SecurityMeasure& m : P().security) keys.insert(m.key);
-  EXPECT_EQ(keys, (std::set<std::string>{"access_limitation", "regular_review",
-                                         "vulnerability_detection", "hsts", "tls",
-                                         "site_hardening"}));
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"access_limitation", "regular_review", "vulnerability_detection",
+                                   "hsts", "tls", "site_hardening"}));
   for (const SecurityMeasure& m : P().security) {
     if (m.key == "hsts") {
       EXPECT_EQ(m.description, "HTTP Strict Transport Security and related security headers.");

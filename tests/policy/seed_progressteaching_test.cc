@@ -231,9 +231,9 @@ TEST_F(SeedPolicyProgressTeaching, CollectsIpAddressesAndWebsiteUse) {
 // information will come directly from you. We might also get some of it from publicly
 // available sources." ... "Sometimes, other people give us data about you"
 TEST_F(SeedPolicyProgressTeaching, SourcesAreDirectPublicAndOtherPeople) {
-  for (auto key : {"newsletter_signup", "enquiry_form", "competitions",
-                   "live_chat_and_notifications", "phone_and_email", "event_booking",
-                   "market_research"}) {
+  for (auto key :
+       {"newsletter_signup", "enquiry_form", "competitions", "live_chat_and_notifications",
+        "phone_and_email", "event_booking", "market_research"}) {
     const Source* source = c().FindSource(key);
     ASSERT_NE(source, nullptr) << key;
     EXPECT_EQ(source->kind, SourceKind::kDirect) << key;
@@ -641,9 +641,9 @@ TEST_F(SeedPolicyProgressTeaching, PeopleAreAdvisedWhatNotToShareAndToGuardDevic
 // [W] section 12 and [A] "Your rights": informed, access, withdraw consent, portability,
 // rectification, erasure, objection, restriction (and [W] 4 automated decisions, marketing).
 TEST_F(SeedPolicyProgressTeaching, AllRightsOfTheNoticeAreAvailable) {
-  for (auto right : {"informed", "access", "withdraw_consent", "portability", "rectification",
-                     "erasure", "objection", "restriction", "automated_decision_review",
-                     "marketing_opt_out"}) {
+  for (auto right :
+       {"informed", "access", "withdraw_consent", "portability", "rectification", "erasure",
+        "objection", "restriction", "automated_decision_review", "marketing_opt_out"}) {
     EXPECT_TRUE(HasText(c().rights.available, right)) << right;
   }
 }
@@ -907,8 +907,9 @@ TEST_F(SeedPolicyProgressTeaching, AppPersonalDataTypesAreAllDeclared) {
 // [A] "Other types of information ... which emanate from the MIS controlled by the school (such
 // as your child/pupil's attendance record, school reports and achievements)"
 TEST_F(SeedPolicyProgressTeaching, SchoolRecordsIncludeAttendanceReportsAndAchievements) {
-  for (auto key : {"user.childrens.school_records.attendance", "user.childrens.school_records.reports",
-                   "user.childrens.school_records.achievements"}) {
+  for (auto key :
+       {"user.childrens.school_records.attendance", "user.childrens.school_records.reports",
+        "user.childrens.school_records.achievements"}) {
     EXPECT_NE(s().FindCategory(key), nullptr) << key;
     EXPECT_TRUE(PurposeUses(SP("school_legal_obligation"), key)) << key;
   }
@@ -988,7 +989,8 @@ TEST_F(SeedPolicyProgressTeaching, SchoolDataIsNeverUsedForMarketing) {
 // given us permission to inspect their data; for example, to provide technical support"
 TEST_F(SeedPolicyProgressTeaching, StaffInspectDataOnlyWithTheSchoolsPermission) {
   ASSERT_NE(FindSecurity(s(), "no_inspection"), nullptr);
-  EXPECT_TRUE(Contains(SP("technical_support").description, "only where your school has given us permission"));
+  EXPECT_TRUE(Contains(SP("technical_support").description,
+                       "only where your school has given us permission"));
 }
 
 // [P] "We DO NOT: Share your data with any third parties except where explicitly requested by

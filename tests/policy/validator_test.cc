@@ -59,9 +59,9 @@ TEST_P(InvalidFixture, IsRejectedWithItsCodeAndLine) {
   EXPECT_GT(first.loc.column, 0);
   EXPECT_FALSE(first.hint.empty()) << "every diagnostic tells how to fix it";
   // The formatted line names file, line and column.
-  EXPECT_NE(first.Format(file.string()).find(file.string() + ":" + std::to_string(first.loc.line) +
-                                             ":"),
-            std::string::npos);
+  EXPECT_NE(
+      first.Format(file.string()).find(file.string() + ":" + std::to_string(first.loc.line) + ":"),
+      std::string::npos);
 }
 
 std::vector<std::string> InvalidFixtureNames() {
@@ -81,13 +81,26 @@ TEST(PolicyValidator, EveryValidatorCodeHasAFailingFixture) {
   for (const auto& name : InvalidFixtureNames()) {
     covered.insert(ReadExpectation(kFixtures / "invalid" / (name + ".yaml")).code);
   }
-  for (const char* code :
-       {"UNKNOWN_CATEGORY", "UNKNOWN_PURPOSE", "UNKNOWN_SUBJECT_TYPE", "UNKNOWN_RECIPIENT",
-        "UNKNOWN_EVENT", "DUPLICATE_KEY", "MISSING_LAWFUL_BASIS", "INTEREST_NOT_STATED",
-        "SPECIAL_CATEGORY_WITHOUT_CONDITION", "CATEGORY_WITHOUT_RETENTION",
-        "TRANSFER_WITHOUT_SAFEGUARD", "TRANSFER_FORBIDDEN", "MALFORMED_PERIOD", "UNKNOWN_FIELD",
-        "MISSING_FIELD", "WRONG_TYPE", "INVALID_VALUE", "UNSUPPORTED_VERSION", "YAML_SYNTAX",
-        "INVALID_PARENT"}) {
+  for (const char* code : {"UNKNOWN_CATEGORY",
+                           "UNKNOWN_PURPOSE",
+                           "UNKNOWN_SUBJECT_TYPE",
+                           "UNKNOWN_RECIPIENT",
+                           "UNKNOWN_EVENT",
+                           "DUPLICATE_KEY",
+                           "MISSING_LAWFUL_BASIS",
+                           "INTEREST_NOT_STATED",
+                           "SPECIAL_CATEGORY_WITHOUT_CONDITION",
+                           "CATEGORY_WITHOUT_RETENTION",
+                           "TRANSFER_WITHOUT_SAFEGUARD",
+                           "TRANSFER_FORBIDDEN",
+                           "MALFORMED_PERIOD",
+                           "UNKNOWN_FIELD",
+                           "MISSING_FIELD",
+                           "WRONG_TYPE",
+                           "INVALID_VALUE",
+                           "UNSUPPORTED_VERSION",
+                           "YAML_SYNTAX",
+                           "INVALID_PARENT"}) {
     EXPECT_TRUE(covered.count(code)) << code << " has no failing fixture";
   }
 }

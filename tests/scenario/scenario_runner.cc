@@ -15,14 +15,14 @@
 //   restart                             drop every in-memory state (each command reopens)
 //
 // Usage: custos_scenarios FILE [--backend sqlite]. Exit 0 when every step passes.
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "cli/commands.h"
 
@@ -56,8 +56,7 @@ std::vector<std::string> ToCliArgs(const std::vector<std::string>& tokens) {
   std::vector<std::string> args;
   for (const auto& token : tokens) {
     auto eq = token.find('=');
-    if (token.rfind("--", 0) != 0 && eq != std::string::npos && eq > 0 &&
-        token.find('@') > eq) {
+    if (token.rfind("--", 0) != 0 && eq != std::string::npos && eq > 0 && token.find('@') > eq) {
       args.push_back("--" + token.substr(0, eq));
       args.push_back(token.substr(eq + 1));
     } else {
@@ -76,7 +75,8 @@ std::string TrimRight(std::string text) {
 
 class Runner {
  public:
-  Runner(fs::path file, std::string backend) : file_(std::move(file)), backend_(std::move(backend)) {}
+  Runner(fs::path file, std::string backend)
+      : file_(std::move(file)), backend_(std::move(backend)) {}
 
   int Run() {
     std::ifstream in(file_);
@@ -129,9 +129,11 @@ class Runner {
       std::ostringstream out, err;
       int code = custos::cli::RunCli(args, out, err);
       if (!expected_error.empty()) {
-        if (code == 0) return Fail(number, line + "\n  expected error " + expected_error + ", it succeeded");
+        if (code == 0)
+          return Fail(number, line + "\n  expected error " + expected_error + ", it succeeded");
         if (err.str().find("error " + expected_error + ":") == std::string::npos) {
-          return Fail(number, line + "\n  expected error " + expected_error + ", got: " + err.str());
+          return Fail(number,
+                      line + "\n  expected error " + expected_error + ", got: " + err.str());
         }
       } else if (has_block) {
         std::string actual = TrimRight(out.str());

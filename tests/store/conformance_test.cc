@@ -589,6 +589,275 @@ TEST_P(StoreConformance, DuplicateAuditSeqIsRejected) {
   EXPECT_EQ(Must(store_->LastAudit())->seq, 1);
 }
 
+// --- Retention: legal holds, review tasks, anonymised facts, sweeps -----------------------
+
+LegalHoldRow Hold(const std::string& controller, const std::string& subject,
+                  const std::string& category, int64_t placed) {
+  LegalHoldRow row;
+  row.controller = controller;
+  row.subject_id = subject;
+  row.category = category;
+  row.reason = "litigation";
+  row.placed_at = At(placed);
+  return row;
+}
+
+ReviewTaskRow Task(const std::string& id, const std::string& rule, const std::string& category,
+                   int64_t due) {
+  ReviewTaskRow row;
+  row.controller = "wig";
+  row.subject_id = id;
+  row.rule_id = rule;
+  row.category = category;
+  row.due_at = At(due);
+  row.created_at = At(due + 1);
+  return row;
+}
+
+AnonymisedFactRow Fact(const std::string& controller, int64_t id, const std::string& category,
+                       const std::string& value) {
+  return AnonymisedFactRow{controller, id, category, value};
+}
+
+TEST_P(StoreConformance, LegalHoldsAreAssignedIdsListedAndReleasedOnce) {
+  LegalHoldRow with_expiry = Hold("wig", "", "user.engagement", 2);
+  with_expiry.expires_at = At(100);
+  AppliedIds ids = MustApply(Batch(Hold("wig", "s1", "", 1), with_expiry, Hold("c2", "s1", "", 3)));
+  ASSERT_EQ(ids.hold_ids.size(), 3u);
+  EXPECT_LT(ids.hold_ids[0], ids.hold_ids[1]);
+
+  auto holds = Must(store_->ListLegalHolds("wig"));
+  ASSERT_EQ(holds.size(), 2u);
+  EXPECT_EQ(holds[0].hold_id, ids.hold_ids[0]);
+  EXPECT_EQ(holds[0].subject_id, "s1");
+  EXPECT_EQ(holds[0].category, "");
+  EXPECT_EQ(holds[0].reason, "litigation");
+  EXPECT_EQ(holds[0].placed_at, At(1));
+  EXPECT_FALSE(holds[0].expires_at.has_value());
+  EXPECT_FALSE(holds[0].released_at.has_value());
+  EXPECT_EQ(holds[1].category, "user.engagement");
+  EXPECT_EQ(holds[1].expires_at, At(100));
+  EXPECT_TRUE(holds[1].ActiveAt(At(99)));
+  EXPECT_FALSE(holds[1].ActiveAt(At(100)));
+  EXPECT_FALSE(holds[1].ActiveAt(At(1)));  // not yet placed
+
+  MustApply(Batch(ReleaseLegalHold{"wig", ids.hold_ids[0], At(50)}));
+  MustApply(Batch(ReleaseLegalHold{"wig", ids.hold_ids[0], At(60)}));  // keeps the first time
+  holds = Must(store_->ListLegalHolds("wig"));
+  EXPECT_EQ(holds[0].released_at, At(50));
+  EXPECT_TRUE(holds[0].ActiveAt(At(49)));
+  EXPECT_FALSE(holds[0].ActiveAt(At(50)));
+  EXPECT_FALSE(Must(store_->ListLegalHolds("c2"))[0].released_at.has_value());
+
+  // Another controller's hold cannot be released from here; a hold needs a subject or category.
+  EXPECT_EQ(store_->Apply(Batch(ReleaseLegalHold{"wig", ids.hold_ids[2], At(70)})).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Hold("wig", "", "", 4))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Must(store_->ListLegalHolds("nobody")).empty());
+}
+
+TEST_P(StoreConformance, ReviewTaskAddedTwiceIsOneTaskAndCanBeCompleted) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  MustApply(Batch(Task("s1", "review_rule", "user.name", 10),
+                  Task("s1", "review_rule", "user.name", 10)));  // the same task twice
+  MustApply(Batch(Task("s1", "review_rule", "user.name", 10)));  // and again later
+  MustApply(Batch(Task("s1", "review_rule", "user.name", 20),    // a later due date
+                  Task("s2", "review_rule", "user.name", 10)));
+  auto tasks = Must(store_->ListReviewTasks("wig", /*open_only=*/true));
+  ASSERT_EQ(tasks.size(), 3u);
+  EXPECT_EQ(tasks[0].subject_id, "s1");
+  EXPECT_EQ(tasks[0].rule_id, "review_rule");
+  EXPECT_EQ(tasks[0].category, "user.name");
+  EXPECT_EQ(tasks[0].due_at, At(10));
+  EXPECT_EQ(tasks[0].created_at, At(11));
+  EXPECT_LT(tasks[0].task_id, tasks[1].task_id);
+  EXPECT_LT(tasks[1].task_id, tasks[2].task_id);
+
+  MustApply(Batch(CompleteReviewTask{"wig", tasks[1].task_id, At(30)}));
+  MustApply(Batch(CompleteReviewTask{"wig", tasks[1].task_id, At(40)}));
+  EXPECT_EQ(Must(store_->ListReviewTasks("wig", true)).size(), 2u);
+  auto all = Must(store_->ListReviewTasks("wig", false));
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[1].done_at, At(30));
+  EXPECT_EQ(store_->Apply(Batch(CompleteReviewTask{"wig", 999999, At(30)})).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Task("ghost", "r", "user.name", 1))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(Must(store_->ListReviewTasks("c2", false)).empty());
+}
+
+TEST_P(StoreConformance, AnonymisedFactsAreCountedByValueUnderACategory) {
+  MustApply(Batch(Fact("wig", 9001, "user.engagement.participation", "mentoring"),
+                  Fact("wig", 17, "user.engagement.participation", "mentoring"),
+                  Fact("wig", 123456789012345, "user.engagement.participation", "seminar"),
+                  Fact("wig", 5, "user.engagement", "member"),
+                  Fact("wig", 6, "user.engagementx", "not under user.engagement"),
+                  Fact("wig", 7, "user.engagement.website", "downloads"),
+                  Fact("c2", 9001, "user.engagement.participation", "mentoring")));
+  auto counts = Must(store_->CountAnonymisedFacts("wig", "user.engagement"));
+  ASSERT_EQ(counts.size(), 4u);
+  EXPECT_EQ(counts[0].category, "user.engagement");
+  EXPECT_EQ(counts[0].value, "member");
+  EXPECT_EQ(counts[0].count, 1);
+  EXPECT_EQ(counts[1].category, "user.engagement.participation");
+  EXPECT_EQ(counts[1].value, "mentoring");
+  EXPECT_EQ(counts[1].count, 2);
+  EXPECT_EQ(counts[2].value, "seminar");
+  EXPECT_EQ(counts[3].category, "user.engagement.website");
+
+  auto one = Must(store_->CountAnonymisedFacts("wig", "user.engagement.participation"));
+  EXPECT_EQ(one.size(), 2u);
+  EXPECT_EQ(Must(store_->CountAnonymisedFacts("c2", "user.engagement"))[0].count, 1);
+  EXPECT_TRUE(Must(store_->CountAnonymisedFacts("wig", "user.contact")).empty());
+
+  // The writer chooses the (random) id; none, or one already used, is refused.
+  EXPECT_EQ(store_->Apply(Batch(Fact("wig", 0, "user.engagement", "x"))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Fact("wig", 17, "user.engagement", "x"))).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, DeleteIdentifiersRemovesOneKindOrAll) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  MustApply(
+      Batch(Identifier("wig", "s1", "email", B("e1")), Identifier("wig", "s1", "email", B("e2")),
+            Identifier("wig", "s1", "phone", B("p1")), Identifier("wig", "s2", "email", B("e1"))));
+  MustApply(Batch(DeleteIdentifiers{"wig", "s1", "email", B("e2")}));
+  auto left = Must(store_->ListIdentifiers("wig", "s1"));
+  ASSERT_EQ(left.size(), 2u);
+  EXPECT_EQ(left[0].blind_index, B("e1"));
+  MustApply(Batch(DeleteIdentifiers{"wig", "s1", "email", {}}));
+  left = Must(store_->ListIdentifiers("wig", "s1"));
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].kind, "phone");
+  EXPECT_EQ(Must(store_->FindSubjectsByIdentifier("wig", "email", B("e1"))),
+            std::vector<std::string>{"s2"});
+  MustApply(Batch(DeleteIdentifiers{"wig", "s1", "", {}}));
+  MustApply(Batch(DeleteIdentifiers{"wig", "s1", "", {}}));  // nothing left: a no-op
+  EXPECT_TRUE(Must(store_->ListIdentifiers("wig", "s1")).empty());
+  EXPECT_EQ(Must(store_->ListIdentifiers("wig", "s2")).size(), 1u);
+}
+
+TEST_P(StoreConformance, SweepPagesVisitEverySubjectOnceWithItsRows) {
+  MustApply(Batch(Subject("wig", "a"), Subject("wig", "b"), Subject("wig", "c"),
+                  Subject("wig", "d"), Subject("wig", "e"), Subject("c2", "b")));
+  MustApply(Batch(
+      Record("wig", "b", "user.name", "bee"), Record("wig", "d", "user.name", "dee"),
+      Record("wig", "b", "user.contact.email", "b@x"),
+      Record("c2", "b", "user.name", "other controller"),
+      EventRow{"wig", "b", "last_activity", At(4)}, EventRow{"wig", "e", "membership_ended", At(5)},
+      EventRow{"c2", "b", "last_activity", At(6)}, Identifier("wig", "c", "email", B("c-hash")),
+      Identifier("c2", "b", "email", B("other"))));
+  MustApply(Batch(Task("d", "r", "user.name", 7)));
+
+  std::vector<std::vector<std::string>> pages;
+  std::string after;
+  std::vector<SweepSubject> all;
+  while (true) {
+    auto page = Must(store_->ListSweepPage("wig", after, 2));
+    if (page.empty()) break;
+    pages.emplace_back();
+    for (auto& subject : page) {
+      pages.back().push_back(subject.subject.subject_id);
+      after = subject.subject.subject_id;
+      all.push_back(std::move(subject));
+    }
+  }
+  EXPECT_EQ(pages, (std::vector<std::vector<std::string>>{{"a", "b"}, {"c", "d"}, {"e"}}));
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_TRUE(all[0].records.empty() && all[0].events.empty() && all[0].identifiers.empty());
+  ASSERT_EQ(all[1].records.size(), 2u);
+  EXPECT_EQ(all[1].records[0].category, "user.name");
+  EXPECT_EQ(all[1].records[0].sealed_value, B("bee"));
+  EXPECT_EQ(all[1].records[1].category, "user.contact.email");
+  ASSERT_EQ(all[1].events.size(), 1u);
+  EXPECT_EQ(all[1].events[0].event, "last_activity");
+  EXPECT_TRUE(all[1].identifiers.empty());
+  ASSERT_EQ(all[2].identifiers.size(), 1u);
+  EXPECT_EQ(all[2].identifiers[0].blind_index, B("c-hash"));
+  ASSERT_EQ(all[3].records.size(), 1u);
+  ASSERT_EQ(all[3].review_tasks.size(), 1u);
+  EXPECT_EQ(all[3].review_tasks[0].rule_id, "r");
+  ASSERT_EQ(all[4].events.size(), 1u);
+  EXPECT_EQ(all[4].events[0].at, At(5));
+
+  EXPECT_EQ(Must(store_->ListSweepPage("wig", "", 100)).size(), 5u);
+  EXPECT_TRUE(Must(store_->ListSweepPage("wig", "e", 100)).empty());
+  EXPECT_TRUE(Must(store_->ListSweepPage("wig", "", 0)).empty());
+  auto other = Must(store_->ListSweepPage("c2", "", 100));
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].records.size(), 1u);
+  EXPECT_EQ(other[0].identifiers.size(), 1u);
+}
+
+TEST_P(StoreConformance, ExpectStateFailsTheBatchWhenTheRowChanged) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "ada")));
+  const int64_t id = ids.record_ids[0];
+  MustApply(Batch(ExpectState{"wig", "s1", 0, RecordState::kActive},
+                  ExpectState{"wig", "s1", id, RecordState::kActive},
+                  SetRecordState{"wig", "s1", id, RecordState::kErased, Bytes(), At(10)}));
+  // Planned from "active", but it is erased now: nothing of the batch is applied.
+  Result<AppliedIds> stale = store_->Apply(
+      Batch(SuppressionRow{"wig", B("h"), "email", "retention", At(11)},
+            ExpectState{"wig", "s1", id, RecordState::kActive},
+            SetRecordState{"wig", "s1", id, RecordState::kAnonymised, Bytes(), At(11)}));
+  EXPECT_EQ(stale.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(Must(store_->IsSuppressed("wig", B("h"))));
+  EXPECT_EQ(Must(store_->ListRecords("wig", "s1"))[0].state, RecordState::kErased);
+  // A subject erased since, or unknown, fails the same way; the record of another subject too.
+  MustApply(Batch(EraseSubject{"wig", "s2", At(12)}));
+  EXPECT_EQ(store_->Apply(Batch(ExpectState{"wig", "s2", 0, RecordState::kActive})).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      store_->Apply(Batch(ExpectState{"wig", "ghost", 0, RecordState::kActive})).status().code(),
+      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      store_->Apply(Batch(ExpectState{"wig", "s2", id, RecordState::kErased})).status().code(),
+      ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, RetentionRunKeepsItsCheckpointAndFinishesOnce) {
+  EXPECT_FALSE(Must(store_->LastRetentionRun("wig")).has_value());
+  RetentionRunRow run;
+  run.controller = "wig";
+  run.as_of = At(100);
+  run.started_at = At(101);
+  AppliedIds first = MustApply(Batch(run));
+  ASSERT_EQ(first.run_ids.size(), 1u);
+
+  RetentionCounts counts{5, 4, 3, 2, 1, 1};
+  MustApply(Batch(RetentionCheckpoint{"wig", first.run_ids[0], "s5", counts, std::nullopt}));
+  auto last = Must(store_->LastRetentionRun("wig"));
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->run_id, first.run_ids[0]);
+  EXPECT_EQ(last->as_of, At(100));
+  EXPECT_EQ(last->started_at, At(101));
+  EXPECT_EQ(last->last_subject_id, "s5");
+  EXPECT_EQ(last->counts.subjects, 5);
+  EXPECT_EQ(last->counts.deleted, 4);
+  EXPECT_EQ(last->counts.anonymised, 3);
+  EXPECT_EQ(last->counts.reviews, 2);
+  EXPECT_EQ(last->counts.held, 1);
+  EXPECT_EQ(last->counts.erased, 1);
+  EXPECT_FALSE(last->finished_at.has_value());
+
+  MustApply(Batch(RetentionCheckpoint{"wig", first.run_ids[0], "s9", counts, At(110)}));
+  MustApply(Batch(RetentionCheckpoint{"wig", first.run_ids[0], "s9", counts, At(120)}));
+  EXPECT_EQ(Must(store_->LastRetentionRun("wig"))->finished_at, At(110));
+
+  AppliedIds second = MustApply(Batch(run));
+  EXPECT_GT(second.run_ids[0], first.run_ids[0]);
+  EXPECT_EQ(Must(store_->LastRetentionRun("wig"))->run_id, second.run_ids[0]);
+  EXPECT_FALSE(Must(store_->LastRetentionRun("c2")).has_value());
+  EXPECT_EQ(
+      store_->Apply(Batch(RetentionCheckpoint{"c2", first.run_ids[0], "x", counts, std::nullopt}))
+          .status()
+          .code(),
+      ErrorCode::kInvalidArgument);
+}
+
 // --- Atomicity ----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FailingBatchAppliesNothing) {

@@ -193,7 +193,12 @@ constexpr char kCompleteReviewTask[] =
 constexpr char kInsertAnonymisedFact[] =
     "INSERT INTO anonymised_facts (controller, fact_id, category, value) VALUES (?, ?, ?, ?)";
 constexpr char kDeleteIdentifiers[] =
-    "DELETE FROM identifiers WHERE controller = ?1 AND subject_id = ?2 AND (?3 = '' OR kind = ?3)";
+    "DELETE FROM identifiers WHERE controller = ?1 AND subject_id = ?2 AND (?3 = '' OR kind = ?3)"
+    " AND (length(?4) = 0 OR blind_index = ?4)";
+constexpr char kExpectSubject[] =
+    "SELECT state FROM subjects WHERE controller = ? AND subject_id = ?";
+constexpr char kExpectRecord[] =
+    "SELECT state FROM records WHERE controller = ? AND subject_id = ? AND record_id = ?";
 constexpr char kInsertRetentionRun[] =
     "INSERT INTO retention_runs (controller, run_id, as_of, started_at, last_subject_id, subjects,"
     " deleted, anonymised, reviews, held, erased, finished_at)"
@@ -252,7 +257,7 @@ constexpr char kSweepRecords[] =
     "SELECT controller, subject_id, record_id, category, sealed_value, source, purpose,"
     " collected_at, state, updated_at FROM records"
     " WHERE controller = ? AND subject_id > ? AND subject_id <= ? ORDER BY subject_id, record_id";
-#define CUSTOS_REVIEW_TASK_COLUMNS                                                        \
+#define CUSTOS_REVIEW_TASK_COLUMNS                                                         \
   "SELECT controller, subject_id, task_id, rule_id, category, due_at, created_at, done_at" \
   " FROM review_tasks"
 constexpr char kSweepReviewTasks[] = CUSTOS_REVIEW_TASK_COLUMNS
@@ -455,8 +460,8 @@ enum class Sequence {
   kCount
 };
 constexpr std::array<const char*, static_cast<size_t>(Sequence::kCount)> kSequenceNames = {
-    "events",      "identifiers",  "records",     "consent_events", "preferences",
-    "objections",  "restrictions", "legal_holds", "review_tasks",   "retention_runs"};
+    "events",     "identifiers",  "records",     "consent_events", "preferences",
+    "objections", "restrictions", "legal_holds", "review_tasks",   "retention_runs"};
 
 class IdAllocator {
  public:
@@ -644,8 +649,7 @@ class BatchWriter {
   }
 
   Status operator()(const ReleaseLegalHold& op) {
-    ASSIGN_OR_RETURN(int64_t changed,
-                     Update(kReleaseLegalHold, op.at, op.controller, op.hold_id));
+    ASSIGN_OR_RETURN(int64_t changed, Update(kReleaseLegalHold, op.at, op.controller, op.hold_id));
     if (changed == 0) return Invalid("legal_holds: no hold " + std::to_string(op.hold_id));
     return Status::Ok();
   }
@@ -669,7 +673,8 @@ class BatchWriter {
   }
 
   Status operator()(const DeleteIdentifiers& op) {
-    return Update(kDeleteIdentifiers, op.controller, op.subject_id, op.kind).status();
+    return Update(kDeleteIdentifiers, op.controller, op.subject_id, op.kind, op.blind_index)
+        .status();
   }
 
   Status operator()(const RetentionRunRow& row) {
@@ -682,12 +687,31 @@ class BatchWriter {
     return Status::Ok();
   }
 
+  Status operator()(const ExpectState& op) {
+    {
+      ASSIGN_OR_RETURN(Statement select, db_.Prepare(kExpectSubject));
+      select.BindAll(op.controller, op.subject_id);
+      ASSIGN_OR_RETURN(bool found, select.Step());
+      if (!found || select.Text(0) != Name(SubjectState::kActive)) {
+        return Invalid("subjects: subject " + op.subject_id + " is absent or erased");
+      }
+    }
+    if (op.record_id == 0) return Status::Ok();
+    ASSIGN_OR_RETURN(Statement select, db_.Prepare(kExpectRecord));
+    select.BindAll(op.controller, op.subject_id, op.record_id);
+    ASSIGN_OR_RETURN(bool found, select.Step());
+    if (!found || select.Text(0) != Name(op.record_state)) {
+      return Invalid("records: record " + std::to_string(op.record_id) + " of subject " +
+                     op.subject_id + " is not " + Name(op.record_state) + " any more");
+    }
+    return Status::Ok();
+  }
+
   Status operator()(const RetentionCheckpoint& op) {
     const RetentionCounts& c = op.counts;
-    ASSIGN_OR_RETURN(int64_t changed,
-                     Update(kRetentionCheckpoint, op.last_subject_id, c.subjects, c.deleted,
-                            c.anonymised, c.reviews, c.held, c.erased, op.finished_at,
-                            op.controller, op.run_id));
+    ASSIGN_OR_RETURN(int64_t changed, Update(kRetentionCheckpoint, op.last_subject_id, c.subjects,
+                                             c.deleted, c.anonymised, c.reviews, c.held, c.erased,
+                                             op.finished_at, op.controller, op.run_id));
     if (changed == 0) return Invalid("retention_runs: no run " + std::to_string(op.run_id));
     return Status::Ok();
   }
@@ -1026,7 +1050,9 @@ Result<std::vector<SweepSubject>> ReadSweepPage(Connection& db, const std::strin
   if (subjects.empty()) return page;
   const std::string last = subjects.back().subject_id;
   page.reserve(subjects.size());
-  for (SubjectRow& subject : subjects) page.push_back(SweepSubject{std::move(subject), {}, {}, {}, {}});
+  for (SubjectRow& subject : subjects) {
+    page.push_back(SweepSubject{std::move(subject), {}, {}, {}, {}});
+  }
   ASSIGN_OR_RETURN(std::vector<EventRow> events,
                    ReadAll<EventRow>(db, kSweepEvents, controller, after, last));
   Distribute(std::move(events), page, &SweepSubject::events);

@@ -65,7 +65,8 @@ class SqliteStore final : public Store {
   // - Retention ids: LegalHoldRow/ReviewTaskRow/RetentionRunRow ids left 0 are assigned
   //   (hold_ids and run_ids are returned); AnonymisedFactRow needs its (random) fact_id > 0.
   //   ReleaseLegalHold / CompleteReviewTask / RetentionCheckpoint naming a row that does not
-  //   exist, and a legal hold with neither subject nor category, are INVALID_ARGUMENT.
+  //   exist, and a legal hold with neither subject nor category, are INVALID_ARGUMENT; so is an
+  //   ExpectState that does not hold (the subject erased, the record in another state).
   Result<AppliedIds> Apply(const WriteBatch& batch) override;
   Result<std::vector<AppliedIds>> ApplyGroup(
       const std::vector<const WriteBatch*>& batches) override;

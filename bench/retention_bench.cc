@@ -1,0 +1,341 @@
+// Retention (issue 6), two measurements, each against a baseline measured in the same run:
+//
+// 1. Sweep: Engine::RunRetention over SUBJECTS subjects with RECORDS records in all, of which
+//    10 % have passed their deadline (Pluggin: "Messages are stored for up to three years"),
+//    against one raw SQL `DELETE FROM records WHERE ... collected_at < deadline` of the same
+//    rows on a byte-for-byte copy of the same database. The sweep does what the DELETE does not:
+//    reads every subject, plans every record against the policy, audits every action (hash
+//    chain), checkpoints for crash-resume. Goal: sweep <= 2x the DELETE.
+// 2. Erasure of one person whose every record has expired (Pluggin staff, six years after
+//    leaving): the person is erased by destroying their data key (crypto-shredding), so the
+//    write that erases them should cost the same for 10 records as for 100 000. Reported: the
+//    time of the erasing transaction (Store::Apply of the batch with EraseSubject, median of
+//    REPEATS) and, for information, the whole sweep, which also reads the person's records.
+//
+// Data is built directly as rows (sealed with per-subject keys as the engine does) on a
+// non-durable store (synchronous=NORMAL); the baseline connection uses the same setting.
+// Everything lives under /tmp/custos-retention-bench-*/ and is removed at the end.
+//
+// Usage: retention_bench [SUBJECTS=100000] [RECORDS=1000000] [REPEATS=5]
+// (or RETENTION_SUBJECTS, RETENTION_RECORDS, RETENTION_REPEATS). The issue's size is
+// 1000000 subjects and 10000000 records.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "crypto/key.h"
+#include "crypto/master_key.h"
+#include "crypto/sealing.h"
+#include "engine/engine.h"
+#include "policy/loader.h"
+#include "store/forwarding_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace custos::bench {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kController[] = "bench";
+constexpr size_t kSubjectsPerBatch = 5000;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+size_t Arg(int argc, char** argv, int index, const char* env, size_t fallback) {
+  if (argc > index) return std::strtoull(argv[index], nullptr, 10);
+  if (const char* value = std::getenv(env)) return std::strtoull(value, nullptr, 10);
+  return fallback;
+}
+
+std::string SubjectId(size_t i) {
+  char id[32];
+  std::snprintf(id, sizeof id, "s%08zu", i);
+  return id;
+}
+
+[[noreturn]] void Die(const std::string& what, const Status& status) {
+  std::fprintf(stderr, "retention_bench: %s: %s\n", what.c_str(), status.ToString().c_str());
+  std::exit(1);
+}
+
+policy::Policy LoadPluggin() {
+  auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/pluggin.yaml");
+  if (!policy.ok()) Die("policy", policy.status());
+  return std::move(*policy);
+}
+
+std::unique_ptr<store::Store> OpenStore(const fs::path& dir) {
+  auto store = store::OpenSqliteStore({dir.string(), /*durable=*/false});
+  if (!store.ok()) Die("open " + dir.string(), store.status());
+  return std::move(*store);
+}
+
+// Adds subject `id` of `type` with `records` records of `category` collected for `purpose`;
+// `collected(j)` gives record j's collection time.
+// `key` is the subject's data key (a bench may share one between subjects: nothing here is
+// unsealed, and a fresh guarded allocation per subject would dominate the load).
+template <typename CollectedAt>
+void AddSubjectRows(store::WriteBatch& batch, const crypto::MasterKey& master,
+                    const crypto::SecretKey& key, const std::string& id, const std::string& type,
+                    size_t records, const std::string& category, const std::string& purpose,
+                    CollectedAt collected) {
+  std::string context = std::string(kController) + "/" + id;
+  store::SubjectRow subject;
+  subject.controller = kController;
+  subject.subject_id = id;
+  subject.types = {type};
+  subject.created_at = *Timestamp::Parse("2019-01-01");
+  subject.wrapped_key = crypto::WrapDataKey(master, key, context);
+  batch.Add(std::move(subject));
+  for (size_t j = 0; j < records; ++j) {
+    store::RecordRow row;
+    row.controller = kController;
+    row.subject_id = id;
+    row.category = category;
+    row.sealed_value =
+        crypto::Seal(key, "value " + std::to_string(j), context + "/record/" + category);
+    row.source = "direct";
+    row.purpose = purpose;
+    row.collected_at = collected(j);
+    row.updated_at = row.collected_at;
+    batch.Add(std::move(row));
+  }
+}
+
+void MustApply(store::Store& store, const store::WriteBatch& batch) {
+  auto applied = store.Apply(batch);
+  if (!applied.ok()) Die("load", applied.status());
+}
+
+void Exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::fprintf(stderr, "sqlite: %s: %s\n", sql, error ? error : "?");
+    std::exit(1);
+  }
+}
+
+// Counts the rows of `table`: reads every page so both sides start with a warm cache.
+void Warm(const fs::path& file) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(file.c_str(), &db) != SQLITE_OK) std::exit(1);
+  for (const char* sql :
+       {"SELECT COUNT(*), SUM(LENGTH(sealed_value)) FROM records", "SELECT COUNT(*) FROM subjects",
+        "SELECT COUNT(*) FROM events", "SELECT COUNT(*) FROM identifiers"}) {
+    Exec(db, sql);
+  }
+  sqlite3_close(db);
+}
+
+// Times the store calls of a sweep: reads of sweep pages, writes, and the writes that erase a
+// subject.
+class TimingStore final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  Result<store::AppliedIds> Apply(const store::WriteBatch& batch) override {
+    bool erases = std::any_of(batch.ops.begin(), batch.ops.end(), [](const store::WriteOp& op) {
+      return std::holds_alternative<store::EraseSubject>(op);
+    });
+    auto started = Clock::now();
+    auto applied = ForwardingStore::Apply(batch);
+    double took = Seconds(Clock::now() - started);
+    write_seconds += took;
+    if (erases) erase_seconds += took;
+    return applied;
+  }
+  Result<std::vector<store::SweepSubject>> ListSweepPage(const std::string& controller,
+                                                         const std::string& after,
+                                                         size_t max_subjects) override {
+    auto started = Clock::now();
+    auto page = ForwardingStore::ListSweepPage(controller, after, max_subjects);
+    read_seconds += Seconds(Clock::now() - started);
+    return page;
+  }
+  double erase_seconds = 0, write_seconds = 0, read_seconds = 0;
+};
+
+// --- 1. Sweep against raw DELETE -----------------------------------------------------------
+
+void SweepBench(size_t subjects, size_t records) {
+  const fs::path dir = fs::temp_directory_path() / "custos-retention-bench-sweep";
+  const fs::path copy = fs::temp_directory_path() / "custos-retention-bench-sweep-raw";
+  fs::remove_all(dir);
+  fs::remove_all(copy);
+  crypto::MasterKey master = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
+  FixedClock clock(*Timestamp::Parse("2026-06-01"));
+  const Timestamp old_time = *Timestamp::Parse("2022-01-01");  // past its three years
+  const Timestamp new_time = *Timestamp::Parse("2025-06-01");
+  size_t per_subject = std::max<size_t>(records / subjects, 1);
+  size_t expiring = 0;
+  {
+    auto store = OpenStore(dir);
+    engine::Engine engine(LoadPluggin(), kController, *store, master, clock);
+    if (Status opened = engine.Open("bench"); !opened.ok()) Die("engine", opened);
+    auto started = Clock::now();
+    size_t record_index = 0;
+    for (size_t from = 0; from < subjects; from += kSubjectsPerBatch) {
+      store::WriteBatch batch;
+      crypto::SecretKey key = crypto::SecretKey::Random();
+      for (size_t i = from; i < std::min(subjects, from + kSubjectsPerBatch); ++i) {
+        AddSubjectRows(batch, master, key, SubjectId(i), "registered_user", per_subject,
+                       "user.content.private.messages", "messaging", [&](size_t) {
+                         // Every tenth record, spread over the subjects, has expired.
+                         bool old = record_index++ % 10 == 0;
+                         expiring += old ? 1 : 0;
+                         return old ? old_time : new_time;
+                       });
+      }
+      MustApply(*store, batch);
+    }
+    std::printf("loaded %zu subjects, %zu records (%zu expiring) in %.1f s\n", subjects,
+                subjects * per_subject, expiring, Seconds(Clock::now() - started));
+  }
+  fs::create_directories(copy);
+  fs::copy_file(dir / store::SqliteStore::kFileName, copy / store::SqliteStore::kFileName);
+
+  // Baseline: the same rows deleted by one SQL statement in one transaction.
+  Warm(copy / store::SqliteStore::kFileName);
+  sqlite3* raw = nullptr;
+  if (sqlite3_open((copy / store::SqliteStore::kFileName).c_str(), &raw) != SQLITE_OK) {
+    std::exit(1);
+  }
+  Exec(raw, "PRAGMA synchronous = NORMAL");
+  std::string sql = "DELETE FROM records WHERE controller = 'bench' AND collected_at < " +
+                    std::to_string(Timestamp::Parse("2023-06-01")->micros);
+  auto raw_started = Clock::now();
+  Exec(raw, "BEGIN IMMEDIATE");
+  Exec(raw, sql.c_str());
+  int64_t raw_deleted = sqlite3_changes64(raw);
+  Exec(raw, "COMMIT");
+  double raw_seconds = Seconds(Clock::now() - raw_started);
+  sqlite3_close(raw);
+
+  // The sweep, on the original.
+  Warm(dir / store::SqliteStore::kFileName);
+  auto store = OpenStore(dir);
+  TimingStore timing(*store);
+  engine::Engine engine(LoadPluggin(), kController, timing, master, clock);
+  if (Status opened = engine.Open("bench"); !opened.ok()) Die("engine", opened);
+  timing.write_seconds = 0;
+  engine::RetentionOptions options;
+  options.page_size = 2048;
+  auto sweep_started = Clock::now();
+  auto report = engine.RunRetention(options);
+  double sweep_seconds = Seconds(Clock::now() - sweep_started);
+  if (!report.ok()) Die("sweep", report.status());
+
+  std::printf("retention sweep over %zu subjects, %zu records, 10 %% expiring\n", subjects,
+              subjects * per_subject);
+  std::printf("  custos RunRetention: %.2f s (%lld deleted, %lld subjects, %.0f records/s)\n",
+              sweep_seconds, static_cast<long long>(report->totals.deleted),
+              static_cast<long long>(report->totals.subjects),
+              static_cast<double>(subjects * per_subject) / sweep_seconds);
+  std::printf(
+      "    of which reading pages %.2f s, writing (actions, audit, checkpoints) %.2f s, "
+      "planning and sealing the rest\n",
+      timing.read_seconds, timing.write_seconds);
+  std::printf("  baseline raw SQL DELETE of the same rows: %.2f s (%lld deleted)\n", raw_seconds,
+              static_cast<long long>(raw_deleted));
+  double ratio = sweep_seconds / raw_seconds;
+  std::printf("  ratio sweep/DELETE: %.2f\n", ratio);
+  std::printf("  goal <= 2x: %s\n", ratio <= 2.0 ? "met" : "NOT met");
+  if (report->totals.deleted != raw_deleted) {
+    std::printf("  MISMATCH: the sweep and the DELETE removed different numbers of rows\n");
+  }
+  store.reset();
+  fs::remove_all(dir);
+  fs::remove_all(copy);
+}
+
+// --- 2. Erasure of a person with 10 vs 100 000 records --------------------------------------
+
+struct ErasureTimes {
+  double erase_write = 0;  // the erasing transaction
+  double sweep = 0;        // the whole RunRetention
+};
+
+ErasureTimes EraseOnce(size_t records) {
+  const fs::path dir = fs::temp_directory_path() / "custos-retention-bench-erase";
+  fs::remove_all(dir);
+  crypto::MasterKey master = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
+  FixedClock clock(*Timestamp::Parse("2026-06-01"));
+  auto store = OpenStore(dir);
+  {
+    store::WriteBatch batch;
+    AddSubjectRows(batch, master, crypto::SecretKey::Random(), "staff1", "staff", records,
+                   "user.name", "staff_administration",
+                   [](size_t) { return *Timestamp::Parse("2018-01-01"); });
+    batch.Add(store::EventRow{kController, "staff1", "employment_ended",
+                              *Timestamp::Parse("2019-01-01")});
+    MustApply(*store, batch);
+  }
+  TimingStore timing(*store);
+  engine::Engine engine(LoadPluggin(), kController, timing, master, clock);
+  if (Status opened = engine.Open("bench"); !opened.ok()) Die("engine", opened);
+  auto started = Clock::now();
+  auto report = engine.RunRetention({});
+  ErasureTimes times;
+  times.sweep = Seconds(Clock::now() - started);
+  if (!report.ok()) Die("erase", report.status());
+  if (report->totals.erased != 1) {
+    std::fprintf(stderr, "retention_bench: the person was not erased\n");
+    std::exit(1);
+  }
+  times.erase_write = timing.erase_seconds;
+  store.reset();
+  fs::remove_all(dir);
+  return times;
+}
+
+ErasureTimes Median(size_t records, size_t repeats) {
+  std::vector<double> writes, sweeps;
+  for (size_t i = 0; i < repeats; ++i) {
+    ErasureTimes t = EraseOnce(records);
+    writes.push_back(t.erase_write);
+    sweeps.push_back(t.sweep);
+  }
+  std::sort(writes.begin(), writes.end());
+  std::sort(sweeps.begin(), sweeps.end());
+  return {writes[writes.size() / 2], sweeps[sweeps.size() / 2]};
+}
+
+void ErasureBench(size_t repeats) {
+  ErasureTimes small = Median(10, repeats);
+  ErasureTimes large = Median(100000, repeats);
+  std::printf("erasure of one person (all records expired), median of %zu\n", repeats);
+  std::printf("  erasing transaction:  10 records %.3f ms, 100000 records %.3f ms, ratio %.2f\n",
+              small.erase_write * 1e3, large.erase_write * 1e3,
+              large.erase_write / small.erase_write);
+  std::printf(
+      "  whole sweep (reads every record, for information): 10 records %.3f ms, "
+      "100000 records %.3f ms\n",
+      small.sweep * 1e3, large.sweep * 1e3);
+  double ratio = large.erase_write / small.erase_write;
+  std::printf("  goal: the same time within noise (ratio <= 1.5): %s\n",
+              ratio <= 1.5 ? "met" : "NOT met");
+}
+
+}  // namespace
+}  // namespace custos::bench
+
+int main(int argc, char** argv) {
+  using custos::bench::Arg;
+  size_t subjects = Arg(argc, argv, 1, "RETENTION_SUBJECTS", 100000);
+  size_t records = Arg(argc, argv, 2, "RETENTION_RECORDS", 1000000);
+  size_t repeats = std::max<size_t>(Arg(argc, argv, 3, "RETENTION_REPEATS", 5), 1);
+  if (subjects == 0) return 2;
+  const char* only = std::getenv("RETENTION_ONLY");  // "sweep" or "erasure"
+  if (only == nullptr || std::string(only) == "sweep") {
+    custos::bench::SweepBench(subjects, records);
+  }
+  if (only == nullptr || std::string(only) == "erasure") custos::bench::ErasureBench(repeats);
+  return 0;
+}

@@ -1,0 +1,264 @@
+#include "policy/datamap.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "policy/taxonomy.h"
+
+namespace custos::policy {
+
+namespace {
+
+// Quoted DOT string.
+std::string Q(std::string_view text) { return "\"" + EscapeDot(text) + "\""; }
+
+// A label of several lines; each line is escaped, lines are joined by DOT's "\n".
+std::string Label(const std::vector<std::string>& lines) {
+  std::string out = "\"";
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i > 0) out += "\\n";
+    out += EscapeDot(lines[i]);
+  }
+  return out + "\"";
+}
+
+bool IsSpecial(const Category& category) {
+  return category.special || IsInherentlySpecial(category.key);
+}
+
+void AddUnique(std::vector<std::string>& items, const std::string& item) {
+  if (std::find(items.begin(), items.end(), item) == items.end()) items.push_back(item);
+}
+
+void AddEdge(std::vector<std::pair<std::string, std::string>>& edges, std::string from,
+             std::string to) {
+  std::pair<std::string, std::string> edge{std::move(from), std::move(to)};
+  if (std::find(edges.begin(), edges.end(), edge) == edges.end()) edges.push_back(edge);
+}
+
+constexpr std::string_view kSpecialStyle =
+    "style=\"rounded,filled,bold\", fillcolor=\"#fde2e1\", color=\"#b3261e\", penwidth=2";
+constexpr std::string_view kOutsideStyle =
+    "style=\"rounded,filled,dashed\", fillcolor=\"#fff1d6\", color=\"#b26a00\"";
+
+class DataMapWriter {
+ public:
+  explicit DataMapWriter(const Policy& policy) : p_(policy) {}
+
+  std::string Write() {
+    out_ += "digraph datamap {\n";
+    out_ +=
+        "  graph [rankdir=LR, newrank=true, nodesep=0.25, ranksep=1.2, fontname=\"Helvetica\", "
+        "labelloc=t, fontsize=18, label=" +
+        Label({"Data map: " + p_.controller.name, "notice " + p_.notice.version}) + "];\n";
+    out_ +=
+        "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", "
+        "fontname=\"Helvetica\", fontsize=11];\n";
+    out_ += "  edge [color=\"#6b7280\", arrowsize=0.7];\n";
+    Sources();
+    Categories();
+    Purposes();
+    Recipients();
+    Countries();
+    Edges();
+    out_ += "}\n";
+    return std::move(out_);
+  }
+
+ private:
+  void BeginCluster(std::string_view name, std::string_view label, std::string_view colour) {
+    out_ += "  subgraph " + Q(std::string("cluster_") + std::string(name)) + " {\n";
+    out_ += "    graph [label=" + Q(label) +
+            ", rank=same, style=\"rounded,filled\", fillcolor=" + Q(colour) +
+            ", color=\"#d0d7de\", fontsize=14];\n";
+  }
+  void EndCluster() { out_ += "  }\n"; }
+  void Node(std::string_view id, const std::string& label, std::string_view style = "") {
+    out_ += "    " + Q(id) + " [label=" + label;
+    if (!style.empty()) out_ += ", " + std::string(style);
+    out_ += "];\n";
+  }
+
+  static std::string SourceKindWords(SourceKind kind) {
+    switch (kind) {
+      case SourceKind::kDirect: return "given by the person";
+      case SourceKind::kThirdParty: return "from a third party";
+      case SourceKind::kAutomated: return "collected automatically";
+      case SourceKind::kPublic: return "publicly available";
+    }
+    return "";
+  }
+
+  // Categories in the order purposes use them.
+  std::vector<std::string> CategoryKeys() const {
+    std::vector<std::string> keys;
+    for (const auto& purpose : p_.purposes) {
+      for (const auto& ref : purpose.categories) AddUnique(keys, ref.key);
+    }
+    return keys;
+  }
+
+  bool OutsideRegions(std::string_view country) const {
+    return std::none_of(
+        p_.transfers.regions.begin(), p_.transfers.regions.end(),
+        [country](const Ref& region) { return RegionIncludes(region.key, country); });
+  }
+
+  void Sources() {
+    BeginCluster("sources", "Sources", "#f3f6fa");
+    for (const auto& source : p_.sources) {
+      std::string name = source.name.empty() ? source.key : source.name;
+      Node("source:" + source.key, Label({name, "(" + SourceKindWords(source.kind) + ")"}));
+    }
+    EndCluster();
+  }
+
+  void Categories() {
+    BeginCluster("categories", "Data categories", "#f3f6fa");
+    for (const auto& key : CategoryKeys()) {
+      std::vector<std::string> lines{p_.CategoryName(key)};
+      const Category* declared = p_.FindCategory(key);
+      std::string style;
+      if (declared != nullptr && IsSpecial(*declared)) {
+        std::string_view letter = Article9Letter(declared->condition);
+        bool criminal = CategoryCovers("user.criminal_history", key);
+        lines.push_back(std::string(criminal ? "Criminal offence data" : "Special category") +
+                        (letter.empty() ? "" : ": " + std::string(letter)));
+        style = kSpecialStyle;
+      } else {
+        // A broad key ("user") may cover declared special categories beneath it.
+        bool covers_special = std::any_of(
+            p_.categories.begin(), p_.categories.end(), [&key](const Category& category) {
+              return IsSpecial(category) && CategoryCovers(key, category.key);
+            });
+        if (covers_special) {
+          lines.push_back("includes special category data");
+          style = kSpecialStyle;
+        }
+      }
+      Node("category:" + key, Label(lines), style);
+    }
+    EndCluster();
+  }
+
+  void Purposes() {
+    BeginCluster("purposes", "Purposes (lawful basis)", "#f3f6fa");
+    for (const auto& purpose : p_.purposes) {
+      std::string basis = std::string(LawfulBasisName(purpose.basis));
+      if (!LawfulBasisArticle(purpose.basis).empty()) {
+        basis += " (" + std::string(LawfulBasisArticle(purpose.basis)) + ")";
+      }
+      std::vector<std::string> lines{purpose.name.empty() ? purpose.key : purpose.name, basis};
+      if (purpose.direct_marketing) lines.push_back("direct marketing");
+      if (purpose.automated_decision.present) lines.push_back("automated decision");
+      Node("purpose:" + purpose.key, Label(lines));
+    }
+    EndCluster();
+  }
+
+  void Recipients() {
+    BeginCluster("recipients", "Recipients", "#f3f6fa");
+    for (const auto& recipient : p_.recipients) {
+      Node("recipient:" + recipient.key,
+           Label({recipient.name.empty() ? recipient.key : recipient.name,
+                  std::string(RecipientKindName(recipient.kind))}));
+    }
+    EndCluster();
+  }
+
+  void Countries() {
+    std::vector<std::string> codes;
+    for (const auto& recipient : p_.recipients) {
+      for (const auto& country : recipient.countries) AddUnique(codes, country.key);
+    }
+    if (codes.empty()) return;
+    BeginCluster("countries", "Countries", "#f3f6fa");
+    for (const auto& code : codes) {
+      if (OutsideRegions(code)) {
+        Node("country:" + code, Label({CountryName(code), "outside the transfer regions"}),
+             kOutsideStyle);
+      } else {
+        Node("country:" + code, Label({CountryName(code)}));
+      }
+    }
+    EndCluster();
+  }
+
+  void Edges() {
+    std::vector<std::pair<std::string, std::string>> edges;
+    for (const auto& purpose : p_.purposes) {
+      std::vector<std::string> sources;
+      if (purpose.sources.empty()) {
+        for (const auto& source : p_.sources) sources.push_back(source.key);
+      } else {
+        for (const auto& ref : purpose.sources) sources.push_back(ref.key);
+      }
+      for (const auto& source : sources) {
+        for (const auto& category : purpose.categories) {
+          AddEdge(edges, "source:" + source, "category:" + category.key);
+        }
+      }
+    }
+    for (const auto& purpose : p_.purposes) {
+      for (const auto& category : purpose.categories) {
+        AddEdge(edges, "category:" + category.key, "purpose:" + purpose.key);
+      }
+    }
+    for (const auto& purpose : p_.purposes) {
+      for (const auto& recipient : purpose.recipients) {
+        AddEdge(edges, "purpose:" + purpose.key, "recipient:" + recipient.key);
+      }
+    }
+    for (const auto& [from, to] : edges) out_ += "  " + Q(from) + " -> " + Q(to) + ";\n";
+
+    for (const auto& recipient : p_.recipients) {
+      if (recipient.processor_of) {
+        // Both ends share a rank; Graphviz 2.42 corrupts memory freeing a labelled flat edge,
+        // so this edge has no label (the node itself says "Sub-processor").
+        out_ += "  " + Q("recipient:" + recipient.processor_of->key) + " -> " +
+                Q("recipient:" + recipient.key) + " [style=dashed, constraint=false];\n";
+      }
+      std::vector<std::string> seen;
+      for (const auto& country : recipient.countries) {
+        if (std::find(seen.begin(), seen.end(), country.key) != seen.end()) continue;
+        seen.push_back(country.key);
+        out_ += "  " + Q("recipient:" + recipient.key) + " -> " + Q("country:" + country.key);
+        if (OutsideRegions(country.key)) {
+          std::string safeguard =
+              recipient.safeguard.empty() ? "no safeguard" : recipient.safeguard;
+          out_ += " [label=" + Q(safeguard) + ", color=\"#b26a00\", fontsize=9, style=dashed]";
+        }
+        out_ += ";\n";
+      }
+    }
+  }
+
+  const Policy& p_;
+  std::string out_;
+};
+
+}  // namespace
+
+std::string EscapeDot(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n' || c == '\r' || c == '\t') {
+      out += ' ';
+    } else if (u < 0x20 || u == 0x7F) {
+      continue;  // control characters have no place in a label
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderDataMapDot(const Policy& policy) { return DataMapWriter(policy).Write(); }
+
+}  // namespace custos::policy

@@ -1,0 +1,58 @@
+// The privacy notice a person reads, generated only from a Policy.
+//
+// RenderNotice produces a layered notice: a short summary first (who we are, what we collect,
+// why, who gets it, how long, your rights, how to complain), then the full notice with every
+// promise of the policy in plain words. Markdown and a standalone HTML5 page (no external
+// resources, every policy string escaped) are rendered from one document model, so the two
+// formats always say the same thing.
+//
+// The helpers below are the words the notice uses; the RoPA (ropa.h) and the tests reuse them so
+// every document states a retention period or a right the same way.
+//
+// All functions are pure (no I/O) and reentrant. Thread-safety: safe to call concurrently.
+#ifndef CUSTOS_POLICY_NOTICE_H_
+#define CUSTOS_POLICY_NOTICE_H_
+
+#include <string>
+#include <string_view>
+
+#include "common/period.h"
+#include "policy/policy.h"
+
+namespace custos::policy {
+
+enum class NoticeFormat { kMarkdown, kHtml };
+
+// Returns the notice for `policy` in `format`. Never fails: fields the policy leaves out are
+// left out of the notice (it never states a promise the policy does not make).
+// REQUIRES: `policy` is valid (ValidatePolicy reported nothing); an invalid policy still renders
+// but may mention unresolved keys.
+// PII: none (a policy holds no personal data).
+std::string RenderNotice(const Policy& policy, NoticeFormat format);
+
+// A period in plain English: "5 years", "one month", "72 hours", "immediately".
+std::string PeriodInWords(const IsoPeriod& period);
+
+// One retention rule in plain words, e.g. "Contact details (Members): deleted 5 years after
+// membership ended (the clock restarts on each website login or product booking)". Does not
+// include the rule's own `description`.
+std::string DescribeRetentionRule(const Policy& policy, const RetentionRule& rule);
+
+// The Article 9(2) condition in words ("your explicit consent"); the key itself if unknown.
+std::string_view ConditionInWords(std::string_view condition);
+
+// A transfer safeguard in words ("the International Data Transfer Agreement (IDTA)").
+std::string_view SafeguardInWords(std::string_view safeguard);
+
+// Escapes text for HTML element content and double- or single-quoted attribute values:
+// & < > " ' become character references.
+std::string EscapeHtml(std::string_view text);
+
+// Escapes text for inline Markdown: characters that start emphasis, code, links, HTML, tables
+// or headings are backslash-escaped, and runs of whitespace (including newlines) become one
+// space, so policy text cannot change the notice's structure.
+std::string EscapeMarkdown(std::string_view text);
+
+}  // namespace custos::policy
+
+#endif  // CUSTOS_POLICY_NOTICE_H_
