@@ -43,12 +43,6 @@ namespace {
 constexpr char kController[] = "bench";
 constexpr size_t kSubjects = 10000;
 
-std::string SubjectId(size_t i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "s%07zu", i);
-  return id;
-}
-
 // Records how many batches each commit held, in commit order, for the baseline to replay.
 class RecordingStore final : public store::ForwardingStore {
  public:
