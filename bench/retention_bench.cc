@@ -318,7 +318,7 @@ void ErasureBench(size_t repeats) {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
-  using custos::bench::Arg;
+  using custos::bench::SizeArg;
   size_t subjects = SizeArg(argc, argv, 1, "RETENTION_SUBJECTS", 100000);
   size_t records = SizeArg(argc, argv, 2, "RETENTION_RECORDS", 1000000);
   size_t repeats = std::max<size_t>(SizeArg(argc, argv, 3, "RETENTION_REPEATS", 5), 1);
