@@ -64,6 +64,7 @@ AuditLog::Stats AuditLog::stats() const {
 
 void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
                      store::Bytes& hash) {
+  batch.ops.reserve(batch.ops.size() + entries.size());
   for (const auto& entry : entries) {
     store::AuditRow row;
     row.seq = ++seq;
