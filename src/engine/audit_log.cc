@@ -99,6 +99,14 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
   return std::move(*me.result);
 }
 
+bool AuditLog::AdoptNewerHead(int64_t& seq, store::Bytes& hash) {
+  auto head = store_.LastAudit();
+  if (!head.ok() || !head->has_value() || (*head)->seq <= seq) return false;
+  seq = (*head)->seq;
+  hash = (*head)->hash;
+  return true;
+}
+
 void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   leading_ = true;
   std::vector<Pending*> group(waiting_.begin(), waiting_.end());
@@ -107,70 +115,93 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   // take them down with it.
   std::vector<AuditEntry> decisions;
   decisions.swap(buffer_);
-  int64_t seq = last_seq_;
-  store::Bytes hash = last_hash_;
+  int64_t head_seq = last_seq_;
+  store::Bytes head_hash = last_hash_;
   lock.unlock();
 
-  store::WriteBatch decision_batch;
   std::vector<size_t> own_ops;  // each caller's op count before its audit rows
   own_ops.reserve(group.size());
-  std::vector<const store::WriteBatch*> batches;
-  batches.reserve(group.size() + 1);
-  Chain(decisions, decision_batch, seq, hash);
-  if (!decision_batch.empty()) batches.push_back(&decision_batch);
-  for (Pending* pending : group) {
-    own_ops.push_back(pending->batch->ops.size());
-    Chain(*pending->entries, *pending->batch, seq, hash);
-    batches.push_back(pending->batch);
-  }
+  for (Pending* pending : group) own_ops.push_back(pending->batch->ops.size());
+  // Chains `entries` onto `batch` (first cut back to `own` ops) from (seq, hash) and applies
+  // it alone. Another process sharing the database (PostgreSQL, or SQLite opened twice) may
+  // have appended since this log read its head: then the first seq is taken, the store
+  // refuses the batch whole (INVALID_ARGUMENT), and it is chained again from the new head.
+  // Any other refusal is the batch's own fault. On success (seq, hash) is the new head.
+  auto apply_alone = [&](store::WriteBatch& batch, size_t own,
+                         const std::vector<AuditEntry>& entries, int64_t& seq,
+                         store::Bytes& hash) -> Result<store::AppliedIds> {
+    for (int attempt = 0;; ++attempt) {
+      batch.ops.resize(own);
+      int64_t next_seq = seq;
+      store::Bytes next_hash = hash;
+      Chain(entries, batch, next_seq, next_hash);
+      auto applied = store_.Apply(batch);
+      if (applied.ok()) {
+        seq = next_seq;
+        hash = std::move(next_hash);
+        return applied;
+      }
+      if (applied.status().code() != ErrorCode::kInvalidArgument ||
+          attempt + 1 >= kMaxHeadRetries || !AdoptNewerHead(seq, hash)) {
+        return applied;
+      }
+    }
+  };
+
   // Results are handed to their callers under the lock only (callers read them under it).
   std::vector<std::optional<Result<store::AppliedIds>>> results(group.size());
-  auto applied = store_.ApplyGroup(batches);
-  int64_t transactions = 1;
-  if (applied.ok()) {
-    size_t index = decision_batch.empty() ? 0 : 1;
-    for (auto& result : results) result = std::move((*applied)[index++]);
-  } else {
-    // Someone's batch is bad: retry each alone, re-chained from the head stored so far.
-    seq = last_seq_;
-    hash = last_hash_;
-    bool decisions_stored = decisions.empty();
+  int64_t transactions = 0;
+  bool grouped = false;
+  store::WriteBatch decision_batch;
+  for (int attempt = 0; attempt < kMaxHeadRetries; ++attempt) {
+    int64_t seq = head_seq;
+    store::Bytes hash = head_hash;
+    decision_batch.ops.clear();
+    Chain(decisions, decision_batch, seq, hash);
+    std::vector<const store::WriteBatch*> batches;
+    batches.reserve(group.size() + 1);
+    if (!decision_batch.empty()) batches.push_back(&decision_batch);
+    for (size_t i = 0; i < group.size(); ++i) {
+      group[i]->batch->ops.resize(own_ops[i]);
+      Chain(*group[i]->entries, *group[i]->batch, seq, hash);
+      batches.push_back(group[i]->batch);
+    }
+    ++transactions;
+    auto applied = store_.ApplyGroup(batches);
+    if (applied.ok()) {
+      size_t index = decision_batch.empty() ? 0 : 1;
+      for (auto& result : results) result = std::move((*applied)[index++]);
+      head_seq = seq;
+      head_hash = std::move(hash);
+      grouped = true;
+      break;
+    }
+    if (applied.status().code() != ErrorCode::kInvalidArgument ||
+        !AdoptNewerHead(head_seq, head_hash)) {
+      break;
+    }
+  }
+  bool decisions_stored = grouped || decisions.empty();
+  if (!grouped) {
+    // Someone's batch is bad: each is retried alone, so it fails only its own caller.
     if (!decisions.empty()) {
-      store::WriteBatch alone;
-      int64_t next_seq = seq;
-      store::Bytes next_hash = hash;
-      Chain(decisions, alone, next_seq, next_hash);
       ++transactions;
-      if (store_.Apply(alone).ok()) {
-        seq = next_seq;
-        hash = std::move(next_hash);
-        decisions_stored = true;
-      }
+      decisions_stored = apply_alone(decision_batch, 0, decisions, head_seq, head_hash).ok();
     }
     for (size_t i = 0; i < group.size(); ++i) {
-      Pending* pending = group[i];
-      pending->batch->ops.resize(own_ops[i]);
-      int64_t next_seq = seq;
-      store::Bytes next_hash = hash;
-      Chain(*pending->entries, *pending->batch, next_seq, next_hash);
       ++transactions;
-      results[i] = store_.Apply(*pending->batch);
-      if (results[i]->ok()) {
-        seq = next_seq;
-        hash = std::move(next_hash);
-      }
-    }
-    if (!decisions_stored) {
-      lock.lock();
-      buffer_.insert(buffer_.begin(), std::make_move_iterator(decisions.begin()),
-                     std::make_move_iterator(decisions.end()));
-      lock.unlock();
+      results[i] =
+          apply_alone(*group[i]->batch, own_ops[i], *group[i]->entries, head_seq, head_hash);
     }
   }
 
   lock.lock();
-  last_seq_ = seq;
-  last_hash_ = std::move(hash);
+  if (!decisions_stored) {
+    buffer_.insert(buffer_.begin(), std::make_move_iterator(decisions.begin()),
+                   std::make_move_iterator(decisions.end()));
+  }
+  last_seq_ = head_seq;
+  last_hash_ = std::move(head_hash);
   stats_.groups += transactions;
   for (size_t i = 0; i < group.size(); ++i) {
     stats_.commits += results[i]->ok() ? 1 : 0;

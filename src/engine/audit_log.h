@@ -11,7 +11,9 @@
 // fsync); the others wait and return their own batch's ids. If the group fails, the leader
 // retries each batch alone (re-chained), so one bad batch fails only its own caller. The chain
 // order is the commit order, because only the leader chains and it holds the chain's head
-// until the group is stored.
+// until the group is stored. Several processes may share one database: audit seqs are unique
+// in the store, so a commit chained from a stale head is refused whole, and the leader re-reads
+// the head and chains again (the chain stays one line; nothing is written twice).
 // Thread-safety: safe for concurrent use.
 #ifndef CUSTOS_ENGINE_AUDIT_LOG_H_
 #define CUSTOS_ENGINE_AUDIT_LOG_H_
@@ -80,11 +82,16 @@ class AuditLog {
     const std::vector<AuditEntry>* entries = nullptr;
     std::optional<Result<store::AppliedIds>> result;
   };
+  // How often one commit re-chains after finding that another process appended first.
+  static constexpr int kMaxHeadRetries = 64;
   // Commits every waiting call as one group. REQUIRES: `lock` holds mutex_, no leader active.
   void LeadGroup(std::unique_lock<std::mutex>& lock);
   // Appends `entries` to `batch` as chained rows after (seq, hash), advancing both.
   static void Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
                     store::Bytes& hash);
+  // When the stored chain's head is past `seq` (another process appended), moves (seq, hash)
+  // to it and returns true.
+  bool AdoptNewerHead(int64_t& seq, store::Bytes& hash);
 
   store::Store& store_;
   mutable std::mutex mutex_;

@@ -167,5 +167,26 @@ TEST_F(AuditLogTest, BufferedDecisionsSurviveAFailedCommit) {
   EXPECT_EQ(verified->entries_checked, 2);  // subject_add and the decision, nothing of the clash
 }
 
+// Two processes over one database (PostgreSQL, or SQLite opened twice): each log read the head
+// when it opened; the second to commit finds its seq taken and chains again from the new head.
+TEST_F(AuditLogTest, ALogWhoseHeadIsStaleChainsAgainFromTheStoredHead) {
+  AuditLog first(*sqlite_);
+  AuditLog second(*sqlite_);
+  ASSERT_TRUE(first.Open().ok());
+  ASSERT_TRUE(second.Open().ok());
+  ASSERT_TRUE(first.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
+  second.Record(Entry("s1", "decide"));
+  auto applied = second.Commit(NewSubject("s2"), {Entry("s2", "subject_add")});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_TRUE(first.Commit(NewSubject("s3"), {Entry("s3", "subject_add")}).ok());
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, 4);  // three subjects and the decision, each once
+  auto count = sqlite_->CountSubjects("wig");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 3);
+}
+
 }  // namespace
 }  // namespace custos::engine
