@@ -132,14 +132,17 @@ class TimingStore final : public store::ForwardingStore {
  public:
   using ForwardingStore::ForwardingStore;
   Result<store::AppliedIds> Apply(const store::WriteBatch& batch) override {
-    bool erases = std::any_of(batch.ops.begin(), batch.ops.end(), [](const store::WriteOp& op) {
-      return std::holds_alternative<store::EraseSubject>(op);
-    });
     auto started = Clock::now();
     auto applied = ForwardingStore::Apply(batch);
-    double took = Seconds(Clock::now() - started);
-    write_seconds += took;
-    if (erases) erase_seconds += took;
+    Note({&batch}, Seconds(Clock::now() - started));
+    return applied;
+  }
+  // The engine's audit log commits through ApplyGroup (one transaction for many batches).
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>& batches) override {
+    auto started = Clock::now();
+    auto applied = ForwardingStore::ApplyGroup(batches);
+    Note(batches, Seconds(Clock::now() - started));
     return applied;
   }
   Result<std::vector<store::SweepSubject>> ListSweepPage(const std::string& controller,
@@ -151,6 +154,19 @@ class TimingStore final : public store::ForwardingStore {
     return page;
   }
   double erase_seconds = 0, write_seconds = 0, read_seconds = 0;
+
+ private:
+  void Note(const std::vector<const store::WriteBatch*>& batches, double took) {
+    write_seconds += took;
+    for (const store::WriteBatch* batch : batches) {
+      if (std::any_of(batch->ops.begin(), batch->ops.end(), [](const store::WriteOp& op) {
+            return std::holds_alternative<store::EraseSubject>(op);
+          })) {
+        erase_seconds += took;
+        return;
+      }
+    }
+  }
 };
 
 // --- 1. Sweep against raw DELETE -----------------------------------------------------------
