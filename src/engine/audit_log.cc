@@ -58,32 +58,51 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
                                            std::vector<AuditEntry> entries) {
   std::lock_guard lock(mutex_);
   if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
-  int64_t seq = last_seq_;
-  store::Bytes hash = last_hash_;
-  auto chain = [&](const AuditEntry& entry) {
-    store::AuditRow row;
-    row.seq = ++seq;
-    row.controller = entry.controller;
-    row.at = entry.at;
-    row.actor = entry.actor;
-    row.action = entry.action;
-    row.purpose = entry.purpose;
-    row.subject_id = entry.subject_id;
-    row.detail = entry.detail;
-    row.prev_hash = hash;
-    crypto::Digest digest = crypto::ChainHash(hash, Canonical(row));
-    row.hash.assign(digest.begin(), digest.end());
-    hash = row.hash;
-    batch.Add(std::move(row));
-  };
-  for (const auto& entry : buffer_) chain(entry);
-  for (const auto& entry : entries) chain(entry);
-  auto applied = store_.Apply(batch);
-  if (!applied.ok()) return applied.status();
-  last_seq_ = seq;
-  last_hash_ = std::move(hash);
-  buffer_.clear();
-  return applied;
+  // Another process sharing the database (PostgreSQL, or SQLite from two processes) may have
+  // appended since this log read its head. Then the first seq chained here is taken already,
+  // the store refuses the whole batch (INVALID_ARGUMENT, nothing applied), and the batch is
+  // chained again from the new head. The chain stays one line; the data is written once.
+  constexpr int kMaxAttempts = 64;
+  Status failure;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    store::WriteBatch chained = batch;
+    int64_t seq = last_seq_;
+    store::Bytes hash = last_hash_;
+    auto chain = [&](const AuditEntry& entry) {
+      store::AuditRow row;
+      row.seq = ++seq;
+      row.controller = entry.controller;
+      row.at = entry.at;
+      row.actor = entry.actor;
+      row.action = entry.action;
+      row.purpose = entry.purpose;
+      row.subject_id = entry.subject_id;
+      row.detail = entry.detail;
+      row.prev_hash = hash;
+      crypto::Digest digest = crypto::ChainHash(hash, Canonical(row));
+      row.hash.assign(digest.begin(), digest.end());
+      hash = row.hash;
+      chained.Add(std::move(row));
+    };
+    for (const auto& entry : buffer_) chain(entry);
+    for (const auto& entry : entries) chain(entry);
+    auto applied = store_.Apply(chained);
+    if (applied.ok()) {
+      last_seq_ = seq;
+      last_hash_ = std::move(hash);
+      buffer_.clear();
+      return applied;
+    }
+    failure = applied.status();
+    if (failure.code() != ErrorCode::kInvalidArgument || seq == last_seq_) break;
+    // Refused: retry only when the head moved (someone else appended); otherwise the batch
+    // itself is at fault and the error is the caller's.
+    auto head = store_.LastAudit();
+    if (!head.ok() || !head->has_value() || (*head)->seq <= last_seq_) break;
+    last_seq_ = (*head)->seq;
+    last_hash_ = (*head)->hash;
+  }
+  return failure;
 }
 
 Result<AuditVerification> AuditLog::Verify(store::Store& store) {

@@ -5,7 +5,9 @@
 // Decisions are buffered (Record) and written by the next Commit or Flush; writes carry their
 // own entries in the same transaction as the data (Commit), so no change lands unaudited.
 // Thread-safety: safe for concurrent use; commits are serialised by an internal mutex so the
-// chain order is the commit order.
+// chain order is the commit order. Several processes may share one database: audit seqs are
+// unique in the store, so a commit from a stale head is refused whole, and Commit re-reads the
+// head and chains the batch again (the chain stays linear; nothing is written twice).
 #ifndef CUSTOS_ENGINE_AUDIT_LOG_H_
 #define CUSTOS_ENGINE_AUDIT_LOG_H_
 
@@ -41,6 +43,7 @@ class AuditLog {
   // Buffers an entry; it is chained and stored by the next Commit or Flush.
   void Record(AuditEntry entry);
   // Chains the buffered entries and `entries`, adds them to `batch`, applies it atomically.
+  // When another process appended first, chains again from the new head and retries.
   // On failure nothing is stored and the buffered entries stay buffered.
   Result<store::AppliedIds> Commit(store::WriteBatch batch, std::vector<AuditEntry> entries);
   Status Flush() { return Commit({}, {}).status(); }
