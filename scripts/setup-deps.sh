@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything custos needs from Debian 12's packages. Idempotent: packages already
 # present are skipped, and apt is not touched at all when nothing is missing.
+# postgresql-15 provides the server binaries (/usr/lib/postgresql/15/bin) for the throwaway
+# test cluster (scripts/pg-test-cluster.sh); the tests never use Debian's own cluster.
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-dev rapidjson-dev libsodium-dev libsqlite3-dev sqlite3
+  libpq-dev postgresql-15
   libgraphviz-dev graphviz
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev clang-format

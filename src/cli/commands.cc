@@ -20,7 +20,8 @@ constexpr const char* kUsage =
     "  custos datamap FILE --format dot|svg     sources -> categories -> purposes -> recipients\n"
     "\n"
     "\n"
-    "personal data (global options: --data DIR, --controller KEY, --master-key PATH,\n"
+    "personal data (global options: --data DIR, --database postgresql://... [--schema NAME]\n"
+    "to keep the database in PostgreSQL, --controller KEY, --master-key PATH,\n"
     "--now TIME to set the engine's clock, --json):\n"
     "  custos --data DIR init --policy FILE\n"
     "  custos --data DIR subject add [ID] --type T [--email E] [--phone P] [--at TIME]\n"
@@ -109,6 +110,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   }
   GlobalOptions options;
   if (const char* data = std::getenv("CUSTOS_DATA")) options.data_dir = data;
+  if (const char* url = std::getenv("CUSTOS_DATABASE")) options.database_url = url;
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -120,6 +122,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     std::string now;
     if (arg == "--data") {
       if (!value(options.data_dir)) break;
+    } else if (arg == "--database") {
+      if (!value(options.database_url)) break;
+    } else if (arg == "--schema") {
+      if (!value(options.database_schema)) break;
     } else if (arg == "--controller") {
       if (!value(options.controller)) break;
     } else if (arg == "--master-key") {

@@ -381,8 +381,10 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
     }
     auto session = Session::Init(options, *a->Option("--policy"));
     if (!session.ok()) return Fail(err, session.status());
-    out << "initialised " << options.data_dir << " for " << (*session)->engine().controller()
-        << " (" << (*session)->engine().policy().controller.name << ", notice "
+    out << "initialised "
+        << (options.database_url.empty() ? options.data_dir : "the PostgreSQL database") << " for "
+        << (*session)->engine().controller() << " ("
+        << (*session)->engine().policy().controller.name << ", notice "
         << (*session)->engine().policy().notice.version << ")\n";
     return kExitOk;
   }

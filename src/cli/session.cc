@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "policy/loader.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::cli {
@@ -24,6 +25,24 @@ Result<std::string> ReadFile(const std::string& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return buffer.str();
+}
+
+// The one place that picks a backend: PostgreSQL with --database, else SQLite in DIR.
+Result<std::unique_ptr<store::Store>> OpenStore(const GlobalOptions& options) {
+  if (!options.database_url.empty()) {
+    store::PostgresOptions postgres;
+    postgres.url = options.database_url;
+    if (!options.database_schema.empty()) postgres.schema = options.database_schema;
+    return store::OpenPostgresStore(postgres);
+  }
+  return store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true});
+}
+
+// Where the database lives, for messages (never the URL: it may carry a password).
+std::string Where(const GlobalOptions& options) {
+  if (options.database_url.empty()) return options.data_dir;
+  return "the PostgreSQL database (schema " +
+         (options.database_schema.empty() ? std::string("custos") : options.database_schema) + ")";
 }
 
 bool IsControllerKey(std::string_view key) {
@@ -54,8 +73,7 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
   } else {
     session->clock_ = std::make_unique<SystemClock>();
   }
-  ASSIGN_OR_RETURN(session->store_,
-                   store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
+  ASSIGN_OR_RETURN(session->store_, OpenStore(options));
   ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
   session->master_key_.emplace(std::move(key));
   session->engine_ =
@@ -67,8 +85,10 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
 
 Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
                                                const std::string& policy_path) {
-  if (options.data_dir.empty()) {
-    return Status(ErrorCode::kInvalidArgument, "init needs --data DIR");
+  if (options.data_dir.empty() &&
+      (options.database_url.empty() || options.master_key_path.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "init needs --data DIR (or --database URL with --master-key PATH)");
   }
   ASSIGN_OR_RETURN(std::string text, ReadFile(policy_path));
   auto outcome = policy::CheckPolicyText(text, policy_path);
@@ -83,6 +103,7 @@ Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
                   "--controller)");
   }
   std::error_code ec;
+  if (options.data_dir.empty()) return Start(options, controller, text);
   fs::create_directories(options.data_dir, ec);
   if (ec) return Status(ErrorCode::kIo, "cannot create " + options.data_dir + ": " + ec.message());
   fs::permissions(options.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
@@ -94,8 +115,13 @@ Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
 }
 
 Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
-  if (options.data_dir.empty()) {
-    return Status(ErrorCode::kInvalidArgument, "this command needs --data DIR (or CUSTOS_DATA)");
+  if (options.data_dir.empty() && options.database_url.empty()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "this command needs --data DIR (or CUSTOS_DATA) or --database URL");
+  }
+  if (options.data_dir.empty() && (options.controller.empty() || options.master_key_path.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "--database without --data needs --controller KEY and --master-key PATH");
   }
   std::string controller = options.controller;
   if (controller.empty()) {
@@ -110,12 +136,11 @@ Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
       controller.pop_back();
     }
   }
-  ASSIGN_OR_RETURN(auto store,
-                   store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
+  ASSIGN_OR_RETURN(auto store, OpenStore(options));
   ASSIGN_OR_RETURN(auto row, store->GetController(controller));
   if (!row.has_value()) {
     return Status(ErrorCode::kNotInitialised,
-                  "controller '" + controller + "' is not in " + options.data_dir);
+                  "controller '" + controller + "' is not in " + Where(options));
   }
   std::string text = row->policy_text;
   store.reset();

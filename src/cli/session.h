@@ -2,7 +2,9 @@
 // the controller's policy and an Engine — opened the same way every time.
 //
 // A data directory holds custos.db (SQLite), master.key (unless --master-key points elsewhere)
-// and `controller`, the default controller's key written by `init`.
+// and `controller`, the default controller's key written by `init`. With --database URL the
+// database is PostgreSQL instead (several processes may share it); the directory, when given,
+// still holds master.key and `controller`.
 // Thread-safety: one session per invocation; not shared.
 #ifndef CUSTOS_CLI_SESSION_H_
 #define CUSTOS_CLI_SESSION_H_
@@ -21,6 +23,8 @@ namespace custos::cli {
 
 struct GlobalOptions {
   std::string data_dir;          // --data DIR (or $CUSTOS_DATA)
+  std::string database_url;      // --database postgresql://... (or $CUSTOS_DATABASE)
+  std::string database_schema;   // --schema NAME: the PostgreSQL schema, default "custos"
   std::string master_key_path;   // --master-key PATH, default DIR/master.key
   std::string controller;        // --controller KEY, default the one `init` wrote
   std::optional<Timestamp> now;  // --now TIME: the engine's clock (tests, scenarios, imports)
@@ -33,7 +37,8 @@ class Session {
   // controller's policy. Errors: IO_ERROR, POLICY_INVALID (first diagnostic).
   static Result<std::unique_ptr<Session>> Init(const GlobalOptions& options,
                                                const std::string& policy_path);
-  // Opens an initialised data directory. Errors: NOT_INITIALISED, IO_ERROR, POLICY_INVALID.
+  // Opens an initialised data directory (or database). Errors: NOT_INITIALISED, IO_ERROR,
+  // POLICY_INVALID, INVALID_ARGUMENT (neither --data nor --database).
   static Result<std::unique_ptr<Session>> Open(const GlobalOptions& options);
 
   engine::Engine& engine() { return *engine_; }

@@ -54,6 +54,9 @@ std::string Counts(const store::RetentionCounts& c) {
 // Pages of a run with nothing to write still move the checkpoint now and then, so a resumed
 // run does not rescan everything (rescanning is harmless: plans of done subjects are empty).
 constexpr int kPagesBetweenIdleCheckpoints = 64;
+// A page whose commit is refused because another sweep acted first is read again up to this
+// many times in a row before the run gives up with the error.
+constexpr int kMaxPageConflicts = 16;
 
 }  // namespace
 
@@ -108,7 +111,11 @@ Result<RetentionReport> Engine::SweepRetention(const RetentionOptions& options, 
 
   ASSIGN_OR_RETURN(int64_t total, store_.CountSubjects(controller_));
   int idle_pages = 0;
+  int conflicts = 0;  // consecutive pages refused because another sweep acted first
   while (true) {
+    // Kept to read this page again when its commit is refused (see below).
+    const std::string page_cursor = cursor;
+    const RetentionReport page_start = apply ? report : RetentionReport{};
     // Holds are read again for every page so one placed during a long sweep takes effect.
     ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, store_.ListLegalHolds(controller_));
     ASSIGN_OR_RETURN(std::vector<store::SweepSubject> page,
@@ -244,7 +251,17 @@ Result<RetentionReport> Engine::SweepRetention(const RetentionOptions& options, 
         idle_pages = 0;
         batch.Add(store::RetentionCheckpoint{controller_, report.run_id, cursor, report.totals,
                                              std::nullopt});
-        RETURN_IF_ERROR(audit_.Commit(std::move(batch), std::move(entries)).status());
+        Status committed = audit_.Commit(std::move(batch), std::move(entries)).status();
+        if (committed.code() == ErrorCode::kInvalidArgument && ++conflicts < kMaxPageConflicts) {
+          // Another process's sweep (or a write) changed someone in this page since it was read:
+          // a precondition failed and nothing of the page was applied. Read it again and plan
+          // anew, so what the other sweep did is not done twice and what it left is done once.
+          cursor = page_cursor;
+          report = page_start;
+          continue;
+        }
+        RETURN_IF_ERROR(committed);
+        conflicts = 0;
         // The decision cache reloads these people from the store on their next decision.
         for (const auto& id : touched) cache_.Forget(id);
       }

@@ -14,9 +14,12 @@
 //   error UNKNOWN_SUBJECT: event s9 x   must fail with this error code
 //   restart                             drop every in-memory state (each command reopens)
 //
-// Usage: custos_scenarios FILE [--backend sqlite]. Exit 0 when every step passes.
+// Usage: custos_scenarios FILE [--backend sqlite|postgres]. Exit 0 when every step passes.
+// With postgres, the database is a fresh schema on the server in CUSTOS_TEST_DATABASE_URL
+// (ctest's `postgres` fixture), dropped afterwards; the data directory keeps the master key.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "store/postgres/postgres_store.h"
 
 namespace {
 
@@ -120,7 +124,7 @@ class Runner {
         while (i < lines.size() && !lines[i].empty()) expected.push_back(lines[i++]);
       }
       if (data_dir_.empty()) return Fail(number, "start with a 'policy FILE' line");
-      std::vector<std::string> args = {"--data", data_dir_.string()};
+      std::vector<std::string> args = BackendArgs();
       if (!clock_.empty()) {
         args.push_back("--now");
         args.push_back(clock_);
@@ -155,18 +159,46 @@ class Runner {
   ~Runner() {
     std::error_code ec;
     if (!data_dir_.empty()) fs::remove_all(data_dir_, ec);
+    DropSchema();
   }
 
  private:
+  // --data DIR, and for PostgreSQL --database URL --schema NAME.
+  std::vector<std::string> BackendArgs() const {
+    std::vector<std::string> args = {"--data", data_dir_.string()};
+    if (backend_ == "postgres") {
+      args.insert(args.end(), {"--database", url_, "--schema", schema_});
+    }
+    return args;
+  }
+
+  void DropSchema() {
+    if (!schema_.empty()) (void)custos::store::DropPostgresSchemaForTesting(url_, schema_);
+    schema_.clear();
+  }
+
   bool StartDataDir(size_t number, const std::string& policy) {
     std::error_code ec;
     if (!data_dir_.empty()) fs::remove_all(data_dir_, ec);
     data_dir_ = fs::temp_directory_path() /
                 ("custos-scenario-" + std::to_string(::getpid()) + "-" + std::to_string(number));
     fs::remove_all(data_dir_, ec);
+    if (backend_ == "postgres") {
+      const char* url = std::getenv("CUSTOS_TEST_DATABASE_URL");
+      if (url == nullptr || *url == '\0') {
+        Fail(number,
+             "CUSTOS_TEST_DATABASE_URL is not set (run under ctest: its postgres "
+             "fixture starts a throwaway cluster)");
+        return false;
+      }
+      url_ = url;
+      DropSchema();
+      schema_ = "sc_" + std::to_string(::getpid()) + "_" + std::to_string(number);
+      (void)custos::store::DropPostgresSchemaForTesting(url_, schema_);
+    }
     fs::path policy_path = fs::path(CUSTOS_SOURCE_DIR) / policy;
-    std::vector<std::string> args = {"--data", data_dir_.string(), "init", "--policy",
-                                     policy_path.string()};
+    std::vector<std::string> args = BackendArgs();
+    args.insert(args.end(), {"init", "--policy", policy_path.string()});
     if (!clock_.empty()) args.insert(args.begin(), {"--now", clock_});
     std::ostringstream out, err;
     if (custos::cli::RunCli(args, out, err) != 0) {
@@ -184,6 +216,7 @@ class Runner {
   fs::path file_;
   std::string backend_;
   fs::path data_dir_;
+  std::string url_, schema_;  // postgres only
   std::string clock_;
   int steps_ = 0;
 };
@@ -192,15 +225,15 @@ class Runner {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: custos_scenarios FILE [--backend sqlite]\n";
+    std::cerr << "usage: custos_scenarios FILE [--backend sqlite|postgres]\n";
     return 2;
   }
   std::string backend = "sqlite";
   for (int i = 2; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--backend") backend = argv[i + 1];
   }
-  if (backend != "sqlite") {
-    std::cerr << "backend " << backend << " is not built yet\n";
+  if (backend != "sqlite" && backend != "postgres") {
+    std::cerr << "unknown backend " << backend << " (sqlite or postgres)\n";
     return 2;
   }
   return Runner(argv[1], backend).Run();

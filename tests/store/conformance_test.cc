@@ -12,6 +12,8 @@
 #include <tuple>
 #include <vector>
 
+#include "pg_test_database.h"
+#include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/store.h"
 #include "temp_dir.h"
@@ -23,6 +25,8 @@ struct StoreFactory {
   std::string name;
   // Opens the store kept in `dir` (the same dir opens the same data); nullptr on failure.
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+  // Removes what `open` created outside `dir` (e.g. a PostgreSQL schema); may be empty.
+  std::function<void(const std::string& dir)> drop;
 };
 
 std::ostream& operator<<(std::ostream& out, const StoreFactory& factory) {
@@ -168,6 +172,10 @@ class StoreConformance : public testing::TestWithParam<StoreFactory> {
   void SetUp() override {
     store_ = GetParam().open(dir_.path());
     ASSERT_NE(store_, nullptr) << "cannot open " << GetParam().name;
+  }
+  void TearDown() override {
+    store_.reset();
+    if (GetParam().drop) GetParam().drop(dir_.path());
   }
 
   void Reopen() {
@@ -1008,8 +1016,29 @@ std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
   return std::move(store).value();
 }
 
+// One schema per test directory, so tests run in parallel on one cluster.
+std::unique_ptr<Store> OpenPostgres(const std::string& dir) {
+  std::string url = pgtest::PostgresTestUrl();
+  if (url.empty()) return nullptr;
+  PostgresOptions options;
+  options.url = url;
+  options.schema = pgtest::SchemaFor(dir);
+  Result<std::unique_ptr<Store>> store = OpenPostgresStore(options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.status().ToString();
+    return nullptr;
+  }
+  return std::move(store).value();
+}
+
+void DropPostgres(const std::string& dir) {
+  std::string url = pgtest::PostgresTestUrl();
+  if (!url.empty()) (void)DropPostgresSchemaForTesting(url, pgtest::SchemaFor(dir));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
-                         testing::Values(StoreFactory{"sqlite", OpenSqlite}),
+                         testing::Values(StoreFactory{"sqlite", OpenSqlite, {}},
+                                         StoreFactory{"postgres", OpenPostgres, DropPostgres}),
                          [](const testing::TestParamInfo<StoreFactory>& info) {
                            return info.param.name;
                          });

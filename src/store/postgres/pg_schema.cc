@@ -1,0 +1,323 @@
+#include "store/postgres/pg_schema.h"
+
+#include <array>
+#include <string>
+
+namespace custos::store::pg {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;
+};
+
+// Version 1: the whole schema as first shipped (mirrors SQLite's version 1).
+//
+// Every personal table leads its primary key with (controller, subject_id), so one person's rows
+// are found by one index range, and a distributed PostgreSQL can place every table of one person
+// on one node (docs/SCALING.md). Ids the store assigns come from sequences (column defaults), so
+// concurrent writers never wait for each other to get an id. Times are microseconds since the
+// Unix epoch (bigint), exactly as the engine gives them.
+constexpr char kSchemaV1[] = R"sql(
+CREATE FUNCTION custos_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+
+CREATE SEQUENCE events_seq;
+CREATE SEQUENCE identifiers_seq;
+CREATE SEQUENCE records_seq;
+CREATE SEQUENCE consent_events_seq;
+CREATE SEQUENCE preferences_seq;
+CREATE SEQUENCE objections_seq;
+CREATE SEQUENCE restrictions_seq;
+
+-- One row per policy version loaded, kept forever; the newest row is the one in force.
+CREATE TABLE controllers (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  controller text NOT NULL CHECK (controller <> ''),
+  name text NOT NULL,
+  policy_version text NOT NULL,
+  policy_text text NOT NULL,
+  loaded_at bigint NOT NULL
+);
+CREATE INDEX controllers_by_controller ON controllers (controller, seq);
+
+CREATE TABLE subjects (
+  controller text NOT NULL CHECK (controller <> ''),
+  subject_id text NOT NULL CHECK (subject_id <> ''),
+  types text NOT NULL,  -- subject type keys joined with ','
+  created_at bigint NOT NULL,
+  wrapped_key bytea NOT NULL,  -- empty once erased
+  state text NOT NULL CHECK (state IN ('active', 'erased')),
+  erased_at bigint,
+  PRIMARY KEY (controller, subject_id)
+);
+
+CREATE TABLE events (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('events_seq'),
+  event text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+
+CREATE TABLE identifiers (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('identifiers_seq'),
+  kind text NOT NULL,
+  blind_index bytea NOT NULL,
+  sealed_value bytea NOT NULL,
+  verified boolean NOT NULL,
+  added_at bigint NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+CREATE INDEX identifiers_by_blind_index ON identifiers (controller, kind, blind_index);
+
+CREATE TABLE records (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  record_id bigint NOT NULL DEFAULT nextval('records_seq') CHECK (record_id > 0),
+  category text NOT NULL,
+  sealed_value bytea NOT NULL,
+  source text NOT NULL,
+  purpose text NOT NULL,
+  collected_at bigint NOT NULL,
+  state text NOT NULL CHECK (state IN ('active', 'restricted', 'anonymised', 'erased')),
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (controller, subject_id, record_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+
+-- Append-only: a consent is changed by a later event, never by editing an earlier one.
+CREATE TABLE consent_events (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('consent_events_seq') CHECK (seq > 0),
+  target_kind text NOT NULL CHECK (target_kind IN ('purpose', 'cookie_category')),
+  target text NOT NULL,
+  action text NOT NULL CHECK (action IN ('given', 'withdrawn')),
+  notice_version text NOT NULL,
+  channel text NOT NULL,
+  at bigint NOT NULL,
+  sealed_evidence bytea NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+CREATE TRIGGER consent_events_append_only BEFORE UPDATE OR DELETE ON consent_events
+  FOR EACH ROW EXECUTE FUNCTION custos_append_only();
+CREATE TRIGGER consent_events_no_truncate BEFORE TRUNCATE ON consent_events
+  FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();
+
+CREATE TABLE preferences (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('preferences_seq'),
+  channel text NOT NULL,
+  allowed boolean NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+
+CREATE TABLE objections (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('objections_seq'),
+  purpose text NOT NULL,
+  at bigint NOT NULL,
+  lifted_at bigint,
+  PRIMARY KEY (controller, subject_id, seq),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+
+CREATE TABLE restrictions (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  restriction_id bigint NOT NULL DEFAULT nextval('restrictions_seq')
+    CHECK (restriction_id > 0),
+  categories text NOT NULL,  -- category keys joined with ','; empty: all of the subject's data
+  reason text NOT NULL,
+  at bigint NOT NULL,
+  lifted_at bigint,
+  PRIMARY KEY (controller, subject_id, restriction_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+
+-- Not personal rows: keyed hashes of identifiers that must never be contacted again.
+CREATE TABLE suppressions (
+  controller text NOT NULL,
+  hash bytea NOT NULL,
+  kind text NOT NULL,
+  reason text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (controller, hash)
+);
+
+-- The tamper-evident audit log, in append order.
+CREATE TABLE audit_log (
+  seq bigint PRIMARY KEY CHECK (seq > 0),
+  controller text NOT NULL,
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  action text NOT NULL,
+  purpose text NOT NULL,
+  subject_id text NOT NULL,
+  detail text NOT NULL,
+  prev_hash bytea NOT NULL,
+  hash bytea NOT NULL
+);
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION custos_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();
+)sql";
+
+// Version 2: retention -- legal holds, DPO review tasks, anonymised facts and the checkpoints of
+// retention sweeps (mirrors SQLite's version 2).
+constexpr char kSchemaV2[] = R"sql(
+CREATE SEQUENCE legal_holds_seq;
+CREATE SEQUENCE review_tasks_seq;
+CREATE SEQUENCE retention_runs_seq;
+
+-- Not personal rows: a hold names a subject id and/or a category; '' means every one.
+CREATE TABLE legal_holds (
+  controller text NOT NULL CHECK (controller <> ''),
+  hold_id bigint NOT NULL DEFAULT nextval('legal_holds_seq') CHECK (hold_id > 0),
+  subject_id text NOT NULL,
+  category text NOT NULL,
+  reason text NOT NULL,
+  placed_at bigint NOT NULL,
+  expires_at bigint,
+  released_at bigint,
+  CHECK (subject_id <> '' OR category <> ''),
+  PRIMARY KEY (controller, hold_id)
+);
+
+-- One task per (subject, rule, category, due date), so a sweep that runs twice asks once.
+CREATE TABLE review_tasks (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  task_id bigint NOT NULL DEFAULT nextval('review_tasks_seq') CHECK (task_id > 0),
+  rule_id text NOT NULL,
+  category text NOT NULL,
+  due_at bigint NOT NULL,
+  created_at bigint NOT NULL,
+  done_at bigint,
+  PRIMARY KEY (controller, subject_id, task_id),
+  UNIQUE (controller, subject_id, rule_id, category, due_at),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
+CREATE INDEX review_tasks_by_id ON review_tasks (controller, task_id);
+
+-- Unlinkable: no subject id, no time, and random ids (the writer picks them).
+CREATE TABLE anonymised_facts (
+  controller text NOT NULL,
+  fact_id bigint NOT NULL CHECK (fact_id > 0),
+  category text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (controller, fact_id)
+);
+CREATE INDEX anonymised_facts_by_value ON anonymised_facts (controller, category, value);
+
+-- A sweep's checkpoint, written in the same transaction as the actions it covers.
+CREATE TABLE retention_runs (
+  controller text NOT NULL CHECK (controller <> ''),
+  run_id bigint NOT NULL DEFAULT nextval('retention_runs_seq') CHECK (run_id > 0),
+  as_of bigint NOT NULL,
+  started_at bigint NOT NULL,
+  last_subject_id text NOT NULL,
+  subjects bigint NOT NULL,
+  deleted bigint NOT NULL,
+  anonymised bigint NOT NULL,
+  reviews bigint NOT NULL,
+  held bigint NOT NULL,
+  erased bigint NOT NULL,
+  finished_at bigint,
+  PRIMARY KEY (controller, run_id)
+);
+)sql";
+
+// Append new versions at the end; never edit one that has shipped.
+constexpr std::array kMigrations = {
+    Migration{1, "initial schema", kSchemaV1},
+    Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
+};
+
+// Any fixed number: migrations of every schema in the database take turns on it.
+constexpr char kLock[] = "SELECT pg_advisory_xact_lock(7233516047)";
+constexpr char kCreateMigrationsTable[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version bigint PRIMARY KEY, name text NOT NULL)";
+constexpr char kSelectVersion[] = "SELECT COALESCE(MAX(version), 0)::bigint FROM schema_migrations";
+constexpr char kInsertVersion[] = "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)";
+constexpr char kTableExists[] = "SELECT (to_regclass('schema_migrations') IS NOT NULL)";
+
+Result<int> ReadVersion(Connection& connection) {
+  ASSIGN_OR_RETURN(Rows rows, connection.Query(kSelectVersion, Params()));
+  return rows.size() > 0 ? static_cast<int>(rows.Int(0, 0)) : 0;
+}
+
+Result<int> MigrateInTransaction(Connection& connection, const std::string& schema) {
+  RETURN_IF_ERROR(connection.Exec(kLock));
+  std::string create = "CREATE SCHEMA IF NOT EXISTS " + schema;
+  RETURN_IF_ERROR(connection.Exec(create.c_str()));
+  std::string path = "SET LOCAL search_path TO " + schema;
+  RETURN_IF_ERROR(connection.Exec(path.c_str()));
+  RETURN_IF_ERROR(connection.Exec(kCreateMigrationsTable));
+  ASSIGN_OR_RETURN(int version, ReadVersion(connection));
+  if (version > LatestSchemaVersion()) {
+    return Status(ErrorCode::kIo, "postgresql: the schema has version " + std::to_string(version) +
+                                      ", newer than this build's " +
+                                      std::to_string(LatestSchemaVersion()));
+  }
+  for (const Migration& migration : kMigrations) {
+    if (migration.version <= version) continue;
+    Status applied = connection.Exec(migration.sql);
+    if (!applied.ok()) {
+      return Status(ErrorCode::kIo, "schema migration " + std::to_string(migration.version) +
+                                        " failed: " + applied.message());
+    }
+    RETURN_IF_ERROR(connection
+                        .Query(kInsertVersion, Params().AddAll(int64_t{migration.version},
+                                                               std::string(migration.name)))
+                        .status());
+    version = migration.version;
+  }
+  return version;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+Result<int> Migrate(Connection& connection, const std::string& schema) {
+  if (!IsValidSchemaName(schema)) {
+    return Status(ErrorCode::kInvalidArgument, "postgresql: invalid schema name");
+  }
+  RETURN_IF_ERROR(connection.Exec("BEGIN"));
+  Result<int> version = MigrateInTransaction(connection, schema);
+  if (!version.ok()) {
+    (void)connection.Exec("ROLLBACK");
+    return Status(ErrorCode::kIo, version.status().message());
+  }
+  Status committed = connection.Exec("COMMIT");
+  if (!committed.ok()) {
+    (void)connection.Exec("ROLLBACK");
+    return Status(ErrorCode::kIo, committed.message());
+  }
+  return version;
+}
+
+Result<int> SchemaVersion(Connection& connection) {
+  ASSIGN_OR_RETURN(Rows exists, connection.Query(kTableExists, Params()));
+  if (exists.size() == 0 || !exists.Bool(0, 0)) return 0;
+  return ReadVersion(connection);
+}
+
+}  // namespace custos::store::pg

@@ -1,0 +1,1139 @@
+#include "store/postgres/postgres_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "store/postgres/pg_connection.h"
+#include "store/postgres/pg_schema.h"
+
+namespace custos::store {
+
+using pg::Connection;
+using pg::Failure;
+using pg::Params;
+using pg::Rows;
+
+namespace {
+
+// A transaction that hits a deadlock or a serialization failure is run again this many times.
+constexpr int kMaxAttempts = 5;
+// Scans read this many rows per query, so a big table is never held in memory at once.
+constexpr int64_t kScanPage = 1000;
+
+Status Invalid(std::string message) {
+  return Status(ErrorCode::kInvalidArgument, std::move(message));
+}
+Status Corrupt(std::string_view where) {
+  return Status(ErrorCode::kIo, "postgresql: unexpected value in " + std::string(where));
+}
+
+// --- Enums as text (the schema's CHECK constraints hold the same lists) ---------------------
+
+const char* Name(SubjectState state) {
+  return state == SubjectState::kErased ? "erased" : "active";
+}
+const char* Name(RecordState state) {
+  switch (state) {
+    case RecordState::kActive: return "active";
+    case RecordState::kRestricted: return "restricted";
+    case RecordState::kAnonymised: return "anonymised";
+    case RecordState::kErased: return "erased";
+  }
+  return "";
+}
+const char* Name(ConsentAction action) {
+  return action == ConsentAction::kWithdrawn ? "withdrawn" : "given";
+}
+const char* Name(ConsentTarget target) {
+  return target == ConsentTarget::kCookieCategory ? "cookie_category" : "purpose";
+}
+
+Status Parse(const std::string& text, SubjectState* out) {
+  if (text == "active") {
+    *out = SubjectState::kActive;
+  } else if (text == "erased") {
+    *out = SubjectState::kErased;
+  } else {
+    return Corrupt("subjects.state");
+  }
+  return Status::Ok();
+}
+Status Parse(const std::string& text, RecordState* out) {
+  for (RecordState state : {RecordState::kActive, RecordState::kRestricted,
+                            RecordState::kAnonymised, RecordState::kErased}) {
+    if (text == Name(state)) {
+      *out = state;
+      return Status::Ok();
+    }
+  }
+  return Corrupt("records.state");
+}
+Status Parse(const std::string& text, ConsentAction* out) {
+  if (text == "given") {
+    *out = ConsentAction::kGiven;
+  } else if (text == "withdrawn") {
+    *out = ConsentAction::kWithdrawn;
+  } else {
+    return Corrupt("consent_events.action");
+  }
+  return Status::Ok();
+}
+Status Parse(const std::string& text, ConsentTarget* out) {
+  if (text == "purpose") {
+    *out = ConsentTarget::kPurpose;
+  } else if (text == "cookie_category") {
+    *out = ConsentTarget::kCookieCategory;
+  } else {
+    return Corrupt("consent_events.target_kind");
+  }
+  return Status::Ok();
+}
+
+// Subject types and restriction categories are policy keys, which never contain ','.
+Status JoinKeys(const std::vector<std::string>& keys, std::string_view where, std::string* out) {
+  out->clear();
+  for (const std::string& key : keys) {
+    if (key.empty() || key.find(',') != std::string::npos) {
+      return Invalid(std::string(where) + ": a key is empty or contains ','");
+    }
+    if (!out->empty()) out->push_back(',');
+    out->append(key);
+  }
+  return Status::Ok();
+}
+
+std::vector<std::string> SplitKeys(const std::string& text) {
+  std::vector<std::string> keys;
+  if (text.empty()) return keys;
+  size_t start = 0;
+  while (true) {
+    size_t comma = text.find(',', start);
+    keys.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return keys;
+}
+
+// --- SQL ------------------------------------------------------------------------------------
+// Every value is a bound parameter, so no personal value ever appears in SQL text or errors.
+
+// Makes ids assigned later come after a given one. nextval() is never rolled back, so this
+// works across concurrent writers without a lock (gaps are fine; ids are unique).
+constexpr char kBumpSequence[] =
+    "SELECT CASE WHEN $2 > v THEN setval($1::regclass, $2) ELSE v END FROM nextval($1::regclass) v";
+
+constexpr char kInsertController[] =
+    "INSERT INTO controllers (controller, name, policy_version, policy_text, loaded_at)"
+    " VALUES ($1, $2, $3, $4, $5)";
+constexpr char kInsertSubject[] =
+    "INSERT INTO subjects (controller, subject_id, types, created_at, wrapped_key, state,"
+    " erased_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kInsertEvent[] =
+    "INSERT INTO events (controller, subject_id, event, at) VALUES ($1, $2, $3, $4)";
+constexpr char kInsertIdentifier[] =
+    "INSERT INTO identifiers (controller, subject_id, kind, blind_index, sealed_value,"
+    " verified, added_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+constexpr char kInsertRecord[] =
+    "INSERT INTO records (controller, subject_id, record_id, category, sealed_value, source,"
+    " purpose, collected_at, state, updated_at)"
+    " VALUES ($1, $2, COALESCE($3, nextval('records_seq')), $4, $5, $6, $7, $8, $9, $10)"
+    " RETURNING record_id";
+constexpr char kInsertConsentEvent[] =
+    "INSERT INTO consent_events (controller, subject_id, seq, target_kind, target, action,"
+    " notice_version, channel, at, sealed_evidence)"
+    " VALUES ($1, $2, COALESCE($3, nextval('consent_events_seq')), $4, $5, $6, $7, $8, $9, $10)"
+    " RETURNING seq";
+constexpr char kInsertPreference[] =
+    "INSERT INTO preferences (controller, subject_id, channel, allowed, at)"
+    " VALUES ($1, $2, $3, $4, $5)";
+constexpr char kInsertObjection[] =
+    "INSERT INTO objections (controller, subject_id, purpose, at, lifted_at)"
+    " VALUES ($1, $2, $3, $4, $5)";
+constexpr char kInsertRestriction[] =
+    "INSERT INTO restrictions (controller, subject_id, restriction_id, categories, reason, at,"
+    " lifted_at) VALUES ($1, $2, COALESCE($3, nextval('restrictions_seq')), $4, $5, $6, $7)"
+    " RETURNING restriction_id";
+constexpr char kInsertSuppression[] =
+    "INSERT INTO suppressions (controller, hash, kind, reason, at) VALUES ($1, $2, $3, $4, $5)"
+    " ON CONFLICT (controller, hash) DO NOTHING";
+constexpr char kInsertAudit[] =
+    "INSERT INTO audit_log (seq, controller, at, actor, action, purpose, subject_id, detail,"
+    " prev_hash, hash) VALUES (COALESCE($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM audit_log)),"
+    " $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+constexpr char kSetRecordState[] =
+    "UPDATE records SET state = $1, sealed_value = COALESCE($2, sealed_value), updated_at = $3"
+    " WHERE controller = $4 AND subject_id = $5 AND record_id = $6";
+constexpr char kLiftRestriction[] =
+    "UPDATE restrictions SET lifted_at = COALESCE(lifted_at, $1)"
+    " WHERE controller = $2 AND subject_id = $3 AND restriction_id = $4";
+constexpr char kLiftObjection[] =
+    "UPDATE objections SET lifted_at = $1"
+    " WHERE controller = $2 AND subject_id = $3 AND purpose = $4 AND lifted_at IS NULL";
+constexpr char kEraseSubject[] =
+    "UPDATE subjects SET wrapped_key = ''::bytea, state = 'erased',"
+    " erased_at = COALESCE(erased_at, $1) WHERE controller = $2 AND subject_id = $3";
+constexpr char kInsertLegalHold[] =
+    "INSERT INTO legal_holds (controller, hold_id, subject_id, category, reason, placed_at,"
+    " expires_at, released_at)"
+    " VALUES ($1, COALESCE($2, nextval('legal_holds_seq')), $3, $4, $5, $6, $7, $8)"
+    " RETURNING hold_id";
+constexpr char kReleaseLegalHold[] =
+    "UPDATE legal_holds SET released_at = COALESCE(released_at, $1)"
+    " WHERE controller = $2 AND hold_id = $3";
+constexpr char kInsertReviewTask[] =
+    "INSERT INTO review_tasks (controller, subject_id, task_id, rule_id, category, due_at,"
+    " created_at, done_at)"
+    " VALUES ($1, $2, COALESCE($3, nextval('review_tasks_seq')), $4, $5, $6, $7, $8)"
+    " ON CONFLICT (controller, subject_id, rule_id, category, due_at) DO NOTHING";
+constexpr char kCompleteReviewTask[] =
+    "UPDATE review_tasks SET done_at = COALESCE(done_at, $1) WHERE controller = $2"
+    " AND task_id = $3";
+constexpr char kInsertAnonymisedFact[] =
+    "INSERT INTO anonymised_facts (controller, fact_id, category, value) VALUES ($1, $2, $3, $4)";
+constexpr char kDeleteIdentifiers[] =
+    "DELETE FROM identifiers WHERE controller = $1 AND subject_id = $2 AND ($3 = '' OR kind = $3)"
+    " AND (length($4) = 0 OR blind_index = $4)";
+// Row locks: the precondition holds until this transaction ends (see the header).
+constexpr char kExpectSubject[] =
+    "SELECT state FROM subjects WHERE controller = $1 AND subject_id = $2 FOR UPDATE";
+constexpr char kExpectRecord[] =
+    "SELECT state FROM records WHERE controller = $1 AND subject_id = $2 AND record_id = $3"
+    " FOR UPDATE";
+constexpr char kInsertRetentionRun[] =
+    "INSERT INTO retention_runs (controller, run_id, as_of, started_at, last_subject_id,"
+    " subjects, deleted, anonymised, reviews, held, erased, finished_at)"
+    " VALUES ($1, COALESCE($2, nextval('retention_runs_seq')), $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, $12) RETURNING run_id";
+constexpr char kRetentionCheckpoint[] =
+    "UPDATE retention_runs SET last_subject_id = $1, subjects = $2, deleted = $3,"
+    " anonymised = $4, reviews = $5, held = $6, erased = $7,"
+    " finished_at = COALESCE(finished_at, $8) WHERE controller = $9 AND run_id = $10";
+
+constexpr char kSelectController[] =
+    "SELECT controller, name, policy_version, policy_text, loaded_at FROM controllers"
+    " WHERE controller = $1 ORDER BY seq DESC LIMIT 1";
+#define CUSTOS_SUBJECT_COLUMNS \
+  "SELECT controller, subject_id, types, created_at, wrapped_key, state, erased_at FROM subjects"
+constexpr char kSelectSubject[] =
+    CUSTOS_SUBJECT_COLUMNS " WHERE controller = $1 AND subject_id = $2";
+constexpr char kSubjectsAfter[] = CUSTOS_SUBJECT_COLUMNS
+    " WHERE controller = $1 AND subject_id > $2 ORDER BY subject_id LIMIT $3";
+#undef CUSTOS_SUBJECT_COLUMNS
+constexpr char kCountSubjects[] = "SELECT COUNT(*) FROM subjects WHERE controller = $1";
+constexpr char kSelectEvents[] =
+    "SELECT controller, subject_id, event, at FROM events"
+    " WHERE controller = $1 AND subject_id = $2 ORDER BY seq";
+constexpr char kSelectIdentifiers[] =
+    "SELECT controller, subject_id, kind, blind_index, sealed_value, verified, added_at"
+    " FROM identifiers WHERE controller = $1 AND subject_id = $2 ORDER BY seq";
+constexpr char kSelectRecords[] =
+    "SELECT controller, subject_id, record_id, category, sealed_value, source, purpose,"
+    " collected_at, state, updated_at FROM records"
+    " WHERE controller = $1 AND subject_id = $2 ORDER BY record_id";
+constexpr char kSelectConsentEvents[] =
+    "SELECT controller, subject_id, seq, target_kind, target, action, notice_version, channel,"
+    " at, sealed_evidence FROM consent_events WHERE controller = $1 AND subject_id = $2"
+    " ORDER BY seq";
+constexpr char kSelectPreferences[] =
+    "SELECT controller, subject_id, channel, allowed, at FROM preferences"
+    " WHERE controller = $1 AND subject_id = $2 ORDER BY seq";
+constexpr char kSelectObjections[] =
+    "SELECT controller, subject_id, purpose, at, lifted_at FROM objections"
+    " WHERE controller = $1 AND subject_id = $2 ORDER BY seq";
+constexpr char kSelectRestrictions[] =
+    "SELECT controller, subject_id, restriction_id, categories, reason, at, lifted_at"
+    " FROM restrictions WHERE controller = $1 AND subject_id = $2 ORDER BY restriction_id";
+constexpr char kFindSubjects[] =
+    "SELECT subject_id FROM identifiers WHERE controller = $1 AND kind = $2 AND blind_index = $3"
+    " GROUP BY subject_id ORDER BY MIN(seq)";
+constexpr char kIsSuppressed[] =
+    "SELECT true FROM suppressions WHERE controller = $1 AND hash = $2";
+constexpr char kSweepEvents[] =
+    "SELECT controller, subject_id, event, at FROM events"
+    " WHERE controller = $1 AND subject_id > $2 AND subject_id <= $3 ORDER BY subject_id, seq";
+constexpr char kSweepIdentifiers[] =
+    "SELECT controller, subject_id, kind, blind_index, sealed_value, verified, added_at"
+    " FROM identifiers WHERE controller = $1 AND subject_id > $2 AND subject_id <= $3"
+    " ORDER BY subject_id, seq";
+constexpr char kSweepRecords[] =
+    "SELECT controller, subject_id, record_id, category, sealed_value, source, purpose,"
+    " collected_at, state, updated_at FROM records"
+    " WHERE controller = $1 AND subject_id > $2 AND subject_id <= $3"
+    " ORDER BY subject_id, record_id";
+#define CUSTOS_REVIEW_TASK_COLUMNS                                                         \
+  "SELECT controller, subject_id, task_id, rule_id, category, due_at, created_at, done_at" \
+  " FROM review_tasks"
+constexpr char kSweepReviewTasks[] = CUSTOS_REVIEW_TASK_COLUMNS
+    " WHERE controller = $1 AND subject_id > $2 AND subject_id <= $3"
+    " ORDER BY subject_id, task_id";
+constexpr char kSelectReviewTasks[] = CUSTOS_REVIEW_TASK_COLUMNS
+    " WHERE controller = $1 AND (NOT $2 OR done_at IS NULL) ORDER BY task_id";
+#undef CUSTOS_REVIEW_TASK_COLUMNS
+constexpr char kSelectLegalHolds[] =
+    "SELECT controller, hold_id, subject_id, category, reason, placed_at, expires_at,"
+    " released_at FROM legal_holds WHERE controller = $1 ORDER BY hold_id";
+// `category` and its descendants, whatever the database's collation.
+constexpr char kCountFacts[] =
+    "SELECT category, value, COUNT(*) FROM anonymised_facts WHERE controller = $1"
+    " AND (category = $2 OR starts_with(category, $2 || '.'))"
+    " GROUP BY category, value ORDER BY category COLLATE \"C\", value COLLATE \"C\"";
+constexpr char kLastRetentionRun[] =
+    "SELECT controller, run_id, as_of, started_at, last_subject_id, subjects, deleted,"
+    " anonymised, reviews, held, erased, finished_at FROM retention_runs"
+    " WHERE controller = $1 ORDER BY run_id DESC LIMIT 1";
+#define CUSTOS_AUDIT_COLUMNS                                                                \
+  "SELECT seq, controller, at, actor, action, purpose, subject_id, detail, prev_hash, hash" \
+  " FROM audit_log"
+constexpr char kLastAudit[] = CUSTOS_AUDIT_COLUMNS " ORDER BY seq DESC LIMIT 1";
+constexpr char kScanAudit[] = CUSTOS_AUDIT_COLUMNS " WHERE seq >= $1 ORDER BY seq LIMIT $2";
+#undef CUSTOS_AUDIT_COLUMNS
+
+// --- Row readers (column order as in the SELECTs above) -------------------------------------
+
+Status ReadRow(const Rows& s, int i, ControllerRow* row) {
+  row->controller = s.Text(i, 0);
+  row->name = s.Text(i, 1);
+  row->policy_version = s.Text(i, 2);
+  row->policy_text = s.Text(i, 3);
+  row->loaded_at = s.Time(i, 4);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, SubjectRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->types = SplitKeys(s.Text(i, 2));
+  row->created_at = s.Time(i, 3);
+  row->wrapped_key = s.Blob(i, 4);
+  row->erased_at = s.OptionalTime(i, 6);
+  return Parse(s.Text(i, 5), &row->state);
+}
+
+Status ReadRow(const Rows& s, int i, EventRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->event = s.Text(i, 2);
+  row->at = s.Time(i, 3);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, IdentifierRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->kind = s.Text(i, 2);
+  row->blind_index = s.Blob(i, 3);
+  row->sealed_value = s.Blob(i, 4);
+  row->verified = s.Bool(i, 5);
+  row->added_at = s.Time(i, 6);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, RecordRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->record_id = s.Int(i, 2);
+  row->category = s.Text(i, 3);
+  row->sealed_value = s.Blob(i, 4);
+  row->source = s.Text(i, 5);
+  row->purpose = s.Text(i, 6);
+  row->collected_at = s.Time(i, 7);
+  row->updated_at = s.Time(i, 9);
+  return Parse(s.Text(i, 8), &row->state);
+}
+
+Status ReadRow(const Rows& s, int i, ConsentEventRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->seq = s.Int(i, 2);
+  row->target = s.Text(i, 4);
+  row->notice_version = s.Text(i, 6);
+  row->channel = s.Text(i, 7);
+  row->at = s.Time(i, 8);
+  row->sealed_evidence = s.Blob(i, 9);
+  RETURN_IF_ERROR(Parse(s.Text(i, 3), &row->target_kind));
+  return Parse(s.Text(i, 5), &row->action);
+}
+
+Status ReadRow(const Rows& s, int i, PreferenceRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->channel = s.Text(i, 2);
+  row->allowed = s.Bool(i, 3);
+  row->at = s.Time(i, 4);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, ObjectionRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->purpose = s.Text(i, 2);
+  row->at = s.Time(i, 3);
+  row->lifted_at = s.OptionalTime(i, 4);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, RestrictionRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->restriction_id = s.Int(i, 2);
+  row->categories = SplitKeys(s.Text(i, 3));
+  row->reason = s.Text(i, 4);
+  row->at = s.Time(i, 5);
+  row->lifted_at = s.OptionalTime(i, 6);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, AuditRow* row) {
+  row->seq = s.Int(i, 0);
+  row->controller = s.Text(i, 1);
+  row->at = s.Time(i, 2);
+  row->actor = s.Text(i, 3);
+  row->action = s.Text(i, 4);
+  row->purpose = s.Text(i, 5);
+  row->subject_id = s.Text(i, 6);
+  row->detail = s.Text(i, 7);
+  row->prev_hash = s.Blob(i, 8);
+  row->hash = s.Blob(i, 9);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, LegalHoldRow* row) {
+  row->controller = s.Text(i, 0);
+  row->hold_id = s.Int(i, 1);
+  row->subject_id = s.Text(i, 2);
+  row->category = s.Text(i, 3);
+  row->reason = s.Text(i, 4);
+  row->placed_at = s.Time(i, 5);
+  row->expires_at = s.OptionalTime(i, 6);
+  row->released_at = s.OptionalTime(i, 7);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, ReviewTaskRow* row) {
+  row->controller = s.Text(i, 0);
+  row->subject_id = s.Text(i, 1);
+  row->task_id = s.Int(i, 2);
+  row->rule_id = s.Text(i, 3);
+  row->category = s.Text(i, 4);
+  row->due_at = s.Time(i, 5);
+  row->created_at = s.Time(i, 6);
+  row->done_at = s.OptionalTime(i, 7);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, FactCount* row) {
+  row->category = s.Text(i, 0);
+  row->value = s.Text(i, 1);
+  row->count = s.Int(i, 2);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, RetentionRunRow* row) {
+  row->controller = s.Text(i, 0);
+  row->run_id = s.Int(i, 1);
+  row->as_of = s.Time(i, 2);
+  row->started_at = s.Time(i, 3);
+  row->last_subject_id = s.Text(i, 4);
+  row->counts.subjects = s.Int(i, 5);
+  row->counts.deleted = s.Int(i, 6);
+  row->counts.anonymised = s.Int(i, 7);
+  row->counts.reviews = s.Int(i, 8);
+  row->counts.held = s.Int(i, 9);
+  row->counts.erased = s.Int(i, 10);
+  row->finished_at = s.OptionalTime(i, 11);
+  return Status::Ok();
+}
+
+// Runs `sql` with `args` and reads every row with ReadRow().
+template <typename Row, typename... Args>
+Result<std::vector<Row>> ReadAll(Connection& db, const char* sql, const Args&... args) {
+  Params params;
+  params.AddAll(args...);
+  ASSIGN_OR_RETURN(Rows rows, db.Query(sql, params));
+  std::vector<Row> out(static_cast<size_t>(rows.size()));
+  for (int i = 0; i < rows.size(); ++i) RETURN_IF_ERROR(ReadRow(rows, i, &out[i]));
+  return out;
+}
+
+// --- Writing --------------------------------------------------------------------------------
+
+// A given id (> 0) is kept; 0 asks the database for the next one (NULL → the sequence).
+Result<std::optional<int64_t>> GivenId(Connection& db, const char* sequence, int64_t given) {
+  if (given < 0) return Invalid(std::string(sequence) + ": a negative id");
+  if (given == 0) return std::optional<int64_t>();
+  RETURN_IF_ERROR(db.Query(kBumpSequence, Params().AddAll(std::string(sequence), given)).status());
+  return std::optional<int64_t>(given);
+}
+
+// Applies the ops of one batch inside the open transaction; one overload per WriteOp.
+class BatchWriter {
+ public:
+  BatchWriter(Connection& db, AppliedIds* applied) : db_(db), applied_(applied) {}
+
+  Status Write(const WriteBatch& batch) {
+    for (const WriteOp& op : batch.ops) RETURN_IF_ERROR(std::visit(*this, op));
+    return Status::Ok();
+  }
+
+  Status operator()(const ControllerRow& row) {
+    return Run(kInsertController, row.controller, row.name, row.policy_version, row.policy_text,
+               row.loaded_at);
+  }
+
+  Status operator()(const SubjectRow& row) {
+    std::string types;
+    RETURN_IF_ERROR(JoinKeys(row.types, "subjects.types", &types));
+    return Run(kInsertSubject, row.controller, row.subject_id, types, row.created_at,
+               row.wrapped_key, std::string(Name(row.state)), row.erased_at);
+  }
+
+  Status operator()(const EventRow& row) {
+    return Run(kInsertEvent, row.controller, row.subject_id, row.event, row.at);
+  }
+
+  Status operator()(const IdentifierRow& row) {
+    return Run(kInsertIdentifier, row.controller, row.subject_id, row.kind, row.blind_index,
+               row.sealed_value, row.verified, row.added_at);
+  }
+
+  Status operator()(const RecordRow& row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "records_seq", row.record_id));
+    ASSIGN_OR_RETURN(int64_t assigned,
+                     Returning(kInsertRecord, row.controller, row.subject_id, id, row.category,
+                               row.sealed_value, row.source, row.purpose, row.collected_at,
+                               std::string(Name(row.state)), row.updated_at));
+    applied_->record_ids.push_back(assigned);
+    return Status::Ok();
+  }
+
+  Status operator()(const ConsentEventRow& row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "consent_events_seq", row.seq));
+    ASSIGN_OR_RETURN(
+        int64_t assigned,
+        Returning(kInsertConsentEvent, row.controller, row.subject_id, id,
+                  std::string(Name(row.target_kind)), row.target, std::string(Name(row.action)),
+                  row.notice_version, row.channel, row.at, row.sealed_evidence));
+    applied_->consent_seqs.push_back(assigned);
+    return Status::Ok();
+  }
+
+  Status operator()(const PreferenceRow& row) {
+    return Run(kInsertPreference, row.controller, row.subject_id, row.channel, row.allowed, row.at);
+  }
+
+  Status operator()(const ObjectionRow& row) {
+    return Run(kInsertObjection, row.controller, row.subject_id, row.purpose, row.at,
+               row.lifted_at);
+  }
+
+  Status operator()(const RestrictionRow& row) {
+    std::string categories;
+    RETURN_IF_ERROR(JoinKeys(row.categories, "restrictions.categories", &categories));
+    ASSIGN_OR_RETURN(std::optional<int64_t> id,
+                     GivenId(db_, "restrictions_seq", row.restriction_id));
+    ASSIGN_OR_RETURN(int64_t assigned,
+                     Returning(kInsertRestriction, row.controller, row.subject_id, id, categories,
+                               row.reason, row.at, row.lifted_at));
+    applied_->restriction_ids.push_back(assigned);
+    return Status::Ok();
+  }
+
+  Status operator()(const SuppressionRow& row) {
+    return Run(kInsertSuppression, row.controller, row.hash, row.kind, row.reason, row.at);
+  }
+
+  Status operator()(const AuditRow& row) {
+    if (row.seq < 0) return Invalid("audit_log: a negative seq");
+    std::optional<int64_t> seq;  // NULL: the next seq
+    if (row.seq > 0) seq = row.seq;
+    return Run(kInsertAudit, seq, row.controller, row.at, row.actor, row.action, row.purpose,
+               row.subject_id, row.detail, row.prev_hash, row.hash);
+  }
+
+  Status operator()(const SetRecordState& op) {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     Changed(kSetRecordState, std::string(Name(op.state)), op.sealed_value, op.at,
+                             op.controller, op.subject_id, op.record_id));
+    if (changed == 0) {
+      return Invalid("records: no record " + std::to_string(op.record_id) + " of subject " +
+                     op.subject_id);
+    }
+    return Status::Ok();
+  }
+
+  Status operator()(const LiftRestriction& op) {
+    ASSIGN_OR_RETURN(int64_t changed, Changed(kLiftRestriction, op.at, op.controller, op.subject_id,
+                                              op.restriction_id));
+    if (changed == 0) {
+      return Invalid("restrictions: no restriction " + std::to_string(op.restriction_id) +
+                     " of subject " + op.subject_id);
+    }
+    return Status::Ok();
+  }
+
+  Status operator()(const LiftObjection& op) {
+    return Run(kLiftObjection, op.at, op.controller, op.subject_id, op.purpose);
+  }
+
+  Status operator()(const EraseSubject& op) {
+    ASSIGN_OR_RETURN(int64_t changed, Changed(kEraseSubject, op.at, op.controller, op.subject_id));
+    if (changed == 0) return Invalid("subjects: no subject " + op.subject_id);
+    return Status::Ok();
+  }
+
+  Status operator()(const LegalHoldRow& row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "legal_holds_seq", row.hold_id));
+    ASSIGN_OR_RETURN(int64_t assigned,
+                     Returning(kInsertLegalHold, row.controller, id, row.subject_id, row.category,
+                               row.reason, row.placed_at, row.expires_at, row.released_at));
+    applied_->hold_ids.push_back(assigned);
+    return Status::Ok();
+  }
+
+  Status operator()(const ReleaseLegalHold& op) {
+    ASSIGN_OR_RETURN(int64_t changed, Changed(kReleaseLegalHold, op.at, op.controller, op.hold_id));
+    if (changed == 0) return Invalid("legal_holds: no hold " + std::to_string(op.hold_id));
+    return Status::Ok();
+  }
+
+  Status operator()(const ReviewTaskRow& row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "review_tasks_seq", row.task_id));
+    return Run(kInsertReviewTask, row.controller, row.subject_id, id, row.rule_id, row.category,
+               row.due_at, row.created_at, row.done_at);
+  }
+
+  Status operator()(const CompleteReviewTask& op) {
+    ASSIGN_OR_RETURN(int64_t changed,
+                     Changed(kCompleteReviewTask, op.at, op.controller, op.task_id));
+    if (changed == 0) return Invalid("review_tasks: no task " + std::to_string(op.task_id));
+    return Status::Ok();
+  }
+
+  Status operator()(const AnonymisedFactRow& row) {
+    if (row.fact_id <= 0) return Invalid("anonymised_facts: the fact id must be set (> 0)");
+    return Run(kInsertAnonymisedFact, row.controller, row.fact_id, row.category, row.value);
+  }
+
+  Status operator()(const DeleteIdentifiers& op) {
+    return Run(kDeleteIdentifiers, op.controller, op.subject_id, op.kind, op.blind_index);
+  }
+
+  Status operator()(const RetentionRunRow& row) {
+    ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "retention_runs_seq", row.run_id));
+    const RetentionCounts& c = row.counts;
+    ASSIGN_OR_RETURN(int64_t assigned,
+                     Returning(kInsertRetentionRun, row.controller, id, row.as_of, row.started_at,
+                               row.last_subject_id, c.subjects, c.deleted, c.anonymised, c.reviews,
+                               c.held, c.erased, row.finished_at));
+    applied_->run_ids.push_back(assigned);
+    return Status::Ok();
+  }
+
+  Status operator()(const ExpectState& op) {
+    {
+      ASSIGN_OR_RETURN(Rows rows,
+                       db_.Query(kExpectSubject, Params().AddAll(op.controller, op.subject_id)));
+      if (rows.size() == 0 || rows.Text(0, 0) != Name(SubjectState::kActive)) {
+        return Invalid("subjects: subject " + op.subject_id + " is absent or erased");
+      }
+    }
+    if (op.record_id == 0) return Status::Ok();
+    ASSIGN_OR_RETURN(
+        Rows rows,
+        db_.Query(kExpectRecord, Params().AddAll(op.controller, op.subject_id, op.record_id)));
+    if (rows.size() == 0 || rows.Text(0, 0) != Name(op.record_state)) {
+      return Invalid("records: record " + std::to_string(op.record_id) + " of subject " +
+                     op.subject_id + " is not " + Name(op.record_state) + " any more");
+    }
+    return Status::Ok();
+  }
+
+  Status operator()(const RetentionCheckpoint& op) {
+    const RetentionCounts& c = op.counts;
+    ASSIGN_OR_RETURN(int64_t changed, Changed(kRetentionCheckpoint, op.last_subject_id, c.subjects,
+                                              c.deleted, c.anonymised, c.reviews, c.held, c.erased,
+                                              op.finished_at, op.controller, op.run_id));
+    if (changed == 0) return Invalid("retention_runs: no run " + std::to_string(op.run_id));
+    return Status::Ok();
+  }
+
+ private:
+  template <typename... Args>
+  Status Run(const char* sql, const Args&... args) {
+    return db_.Query(sql, Params().AddAll(args...)).status();
+  }
+
+  template <typename... Args>
+  Result<int64_t> Changed(const char* sql, const Args&... args) {
+    ASSIGN_OR_RETURN(Rows rows, db_.Query(sql, Params().AddAll(args...)));
+    return rows.Affected();
+  }
+
+  // The id an INSERT ... RETURNING gave back.
+  template <typename... Args>
+  Result<int64_t> Returning(const char* sql, const Args&... args) {
+    ASSIGN_OR_RETURN(Rows rows, db_.Query(sql, Params().AddAll(args...)));
+    if (rows.size() != 1) return Corrupt("RETURNING");
+    return rows.Int(0, 0);
+  }
+
+  Connection& db_;
+  AppliedIds* applied_;
+};
+
+}  // namespace
+
+// --- The connection pool --------------------------------------------------------------------
+
+// A connection borrowed from the pool; returned when destroyed unless it broke.
+class PostgresStore::Lease {
+ public:
+  Lease(PostgresStore* store, std::unique_ptr<Connection> connection)
+      : store_(store), connection_(std::move(connection)) {}
+  Lease(Lease&& other) noexcept = default;
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() {
+    if (connection_ != nullptr) store_->Release(std::move(connection_));
+  }
+  Connection& operator*() { return *connection_; }
+  Connection* operator->() { return connection_.get(); }
+
+ private:
+  PostgresStore* store_;
+  std::unique_ptr<Connection> connection_;
+};
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresOptions& options) {
+  if (options.url.empty()) return Invalid("the PostgreSQL URL is empty");
+  if (!pg::IsValidSchemaName(options.schema)) {
+    return Invalid("PostgreSQL schema names are lower-case letters, digits and '_' (at most 63)");
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> first,
+                   Connection::Open({options.url, options.schema}));
+  ASSIGN_OR_RETURN(int version, pg::Migrate(*first, options.schema));
+  (void)version;
+  return std::unique_ptr<PostgresStore>(new PostgresStore(options, std::move(first)));
+}
+
+PostgresStore::PostgresStore(PostgresOptions options, std::unique_ptr<Connection> first)
+    : options_(std::move(options)), schema_(options_.schema) {
+  idle_.push_back(std::move(first));
+}
+
+PostgresStore::~PostgresStore() = default;
+
+int PostgresStore::LatestSchemaVersion() { return pg::LatestSchemaVersion(); }
+
+Result<PostgresStore::Lease> PostgresStore::Acquire() {
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> connection = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(connection));
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                   Connection::Open({options_.url, options_.schema}));
+  return Lease(this, std::move(connection));
+}
+
+void PostgresStore::Release(std::unique_ptr<Connection> connection) {
+  if (connection->broken()) return;
+  std::lock_guard lock(pool_mutex_);
+  if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(connection));
+}
+
+// --- Writes ---------------------------------------------------------------------------------
+
+Result<AppliedIds> PostgresStore::Apply(const WriteBatch& batch) {
+  const WriteBatch* one = &batch;
+  ASSIGN_OR_RETURN(std::vector<AppliedIds> applied, ApplyBatches(&one, 1));
+  return std::move(applied.front());
+}
+
+Result<std::vector<AppliedIds>> PostgresStore::ApplyGroup(
+    const std::vector<const WriteBatch*>& batches) {
+  return ApplyBatches(batches.data(), batches.size());
+}
+
+Result<std::vector<AppliedIds>> PostgresStore::ApplyBatches(const WriteBatch* const* batches,
+                                                            size_t count) {
+  if (std::all_of(batches, batches + count, [](const WriteBatch* b) { return b->empty(); })) {
+    return std::vector<AppliedIds>(count);
+  }
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  Status status;
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    std::vector<AppliedIds> applied(count);
+    status = [&]() -> Status {
+      RETURN_IF_ERROR(db->Exec("BEGIN"));
+      for (size_t i = 0; i < count; ++i) {
+        Status written = BatchWriter(*db, &applied[i]).Write(*batches[i]);
+        if (!written.ok()) {
+          if (count == 1) return written;
+          return Status(written.code(), "batch " + std::to_string(i + 1) + " of " +
+                                            std::to_string(count) + ": " + written.message());
+        }
+      }
+      return db->Exec("COMMIT");
+    }();
+    if (status.ok()) return applied;
+    Failure failure = db->failure();
+    if (!db->broken()) (void)db->Exec("ROLLBACK");
+    if (failure != Failure::kRetry) break;
+  }
+  return status;
+}
+
+Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
+  // COPY's text format, one buffer per table, loaded parents first (subjects).
+  std::string subjects, events, identifiers, records, consents, preferences;
+  int64_t rows = 0;
+  auto tab = [](std::string& out) { out.push_back('\t'); };
+  auto text = [&](std::string& out, std::string_view value) {
+    pg::AppendCopyText(out, value);
+    tab(out);
+  };
+  auto bytes = [&](std::string& out, const Bytes& value) {
+    pg::AppendCopyBytea(out, value);
+    tab(out);
+  };
+  auto number = [&](std::string& out, int64_t value) {
+    out += std::to_string(value);
+    tab(out);
+  };
+  auto end = [&](std::string& out) {
+    out.back() = '\n';
+    ++rows;
+  };
+  for (const WriteOp& op : batch.ops) {
+    if (const auto* s = std::get_if<SubjectRow>(&op)) {
+      std::string types;
+      RETURN_IF_ERROR(JoinKeys(s->types, "subjects.types", &types));
+      text(subjects, s->controller);
+      text(subjects, s->subject_id);
+      text(subjects, types);
+      number(subjects, s->created_at.micros);
+      bytes(subjects, s->wrapped_key);
+      text(subjects, Name(s->state));
+      if (s->erased_at) {
+        number(subjects, s->erased_at->micros);
+      } else {
+        subjects += "\\N\t";
+      }
+      end(subjects);
+    } else if (const auto* e = std::get_if<EventRow>(&op)) {
+      text(events, e->controller);
+      text(events, e->subject_id);
+      text(events, e->event);
+      number(events, e->at.micros);
+      end(events);
+    } else if (const auto* d = std::get_if<IdentifierRow>(&op)) {
+      text(identifiers, d->controller);
+      text(identifiers, d->subject_id);
+      text(identifiers, d->kind);
+      bytes(identifiers, d->blind_index);
+      bytes(identifiers, d->sealed_value);
+      text(identifiers, d->verified ? "t" : "f");
+      number(identifiers, d->added_at.micros);
+      end(identifiers);
+    } else if (const auto* r = std::get_if<RecordRow>(&op)) {
+      text(records, r->controller);
+      text(records, r->subject_id);
+      text(records, r->category);
+      bytes(records, r->sealed_value);
+      text(records, r->source);
+      text(records, r->purpose);
+      number(records, r->collected_at.micros);
+      text(records, Name(r->state));
+      number(records, r->updated_at.micros);
+      end(records);
+    } else if (const auto* c = std::get_if<ConsentEventRow>(&op)) {
+      text(consents, c->controller);
+      text(consents, c->subject_id);
+      text(consents, Name(c->target_kind));
+      text(consents, c->target);
+      text(consents, Name(c->action));
+      text(consents, c->notice_version);
+      text(consents, c->channel);
+      number(consents, c->at.micros);
+      bytes(consents, c->sealed_evidence);
+      end(consents);
+    } else if (const auto* p = std::get_if<PreferenceRow>(&op)) {
+      text(preferences, p->controller);
+      text(preferences, p->subject_id);
+      text(preferences, p->channel);
+      text(preferences, p->allowed ? "t" : "f");
+      number(preferences, p->at.micros);
+      end(preferences);
+    } else {
+      return Invalid(
+          "import: only subjects, events, identifiers, records, consent events and"
+          " preferences are bulk-loaded");
+    }
+  }
+  if (rows == 0) return int64_t{0};
+  const std::pair<const std::string*, const char*> copies[] = {
+      {&subjects,
+       "COPY subjects (controller, subject_id, types, created_at, wrapped_key, state, erased_at)"
+       " FROM STDIN"},
+      {&events, "COPY events (controller, subject_id, event, at) FROM STDIN"},
+      {&identifiers,
+       "COPY identifiers (controller, subject_id, kind, blind_index, sealed_value, verified,"
+       " added_at) FROM STDIN"},
+      {&records,
+       "COPY records (controller, subject_id, category, sealed_value, source, purpose,"
+       " collected_at, state, updated_at) FROM STDIN"},
+      {&consents,
+       "COPY consent_events (controller, subject_id, target_kind, target, action,"
+       " notice_version, channel, at, sealed_evidence) FROM STDIN"},
+      {&preferences, "COPY preferences (controller, subject_id, channel, allowed, at) FROM STDIN"},
+  };
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  Status status = [&]() -> Status {
+    RETURN_IF_ERROR(db->Exec("BEGIN"));
+    for (const auto& [data, sql] : copies) {
+      if (data->empty()) continue;
+      RETURN_IF_ERROR(db->Copy(sql, *data).status());
+    }
+    return db->Exec("COMMIT");
+  }();
+  if (!status.ok()) {
+    if (!db->broken()) (void)db->Exec("ROLLBACK");
+    return status;
+  }
+  return rows;
+}
+
+// --- Reads ----------------------------------------------------------------------------------
+
+namespace {
+
+template <typename Row>
+Result<std::optional<Row>> First(Result<std::vector<Row>> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Row>();
+  return std::optional<Row>(std::move(rows->front()));
+}
+
+}  // namespace
+
+Result<std::optional<ControllerRow>> PostgresStore::GetController(const std::string& controller) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return First(ReadAll<ControllerRow>(*db, kSelectController, controller));
+}
+
+Result<std::optional<SubjectRow>> PostgresStore::GetSubject(const std::string& controller,
+                                                            const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return First(ReadAll<SubjectRow>(*db, kSelectSubject, controller, subject_id));
+}
+
+Status PostgresStore::ScanSubjects(const std::string& controller,
+                                   const std::function<bool(const SubjectRow&)>& visit) {
+  std::string after;
+  while (true) {
+    std::vector<SubjectRow> page;
+    {
+      ASSIGN_OR_RETURN(Lease db, Acquire());
+      ASSIGN_OR_RETURN(page,
+                       ReadAll<SubjectRow>(*db, kSubjectsAfter, controller, after, kScanPage));
+    }
+    for (const SubjectRow& row : page) {
+      if (!visit(row)) return Status::Ok();
+    }
+    if (static_cast<int64_t>(page.size()) < kScanPage) return Status::Ok();
+    after = page.back().subject_id;
+  }
+}
+
+Result<int64_t> PostgresStore::CountSubjects(const std::string& controller) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  ASSIGN_OR_RETURN(Rows rows, db->Query(kCountSubjects, Params().Add(controller)));
+  return rows.size() > 0 ? rows.Int(0, 0) : 0;
+}
+
+Result<std::vector<EventRow>> PostgresStore::ListEvents(const std::string& controller,
+                                                        const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<EventRow>(*db, kSelectEvents, controller, subject_id);
+}
+
+Result<std::vector<IdentifierRow>> PostgresStore::ListIdentifiers(const std::string& controller,
+                                                                  const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<IdentifierRow>(*db, kSelectIdentifiers, controller, subject_id);
+}
+
+Result<std::vector<RecordRow>> PostgresStore::ListRecords(const std::string& controller,
+                                                          const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<RecordRow>(*db, kSelectRecords, controller, subject_id);
+}
+
+Result<std::vector<ConsentEventRow>> PostgresStore::ListConsentEvents(
+    const std::string& controller, const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<ConsentEventRow>(*db, kSelectConsentEvents, controller, subject_id);
+}
+
+Result<std::vector<PreferenceRow>> PostgresStore::ListPreferences(const std::string& controller,
+                                                                  const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<PreferenceRow>(*db, kSelectPreferences, controller, subject_id);
+}
+
+Result<std::vector<ObjectionRow>> PostgresStore::ListObjections(const std::string& controller,
+                                                                const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<ObjectionRow>(*db, kSelectObjections, controller, subject_id);
+}
+
+Result<std::vector<RestrictionRow>> PostgresStore::ListRestrictions(const std::string& controller,
+                                                                    const std::string& subject_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<RestrictionRow>(*db, kSelectRestrictions, controller, subject_id);
+}
+
+Result<std::vector<std::string>> PostgresStore::FindSubjectsByIdentifier(
+    const std::string& controller, const std::string& kind, const Bytes& blind_index) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  ASSIGN_OR_RETURN(Rows rows,
+                   db->Query(kFindSubjects, Params().AddAll(controller, kind, blind_index)));
+  std::vector<std::string> ids;
+  for (int i = 0; i < rows.size(); ++i) ids.push_back(rows.Text(i, 0));
+  return ids;
+}
+
+Result<bool> PostgresStore::IsSuppressed(const std::string& controller, const Bytes& hash) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  ASSIGN_OR_RETURN(Rows rows, db->Query(kIsSuppressed, Params().AddAll(controller, hash)));
+  return rows.size() > 0;
+}
+
+Result<std::vector<LegalHoldRow>> PostgresStore::ListLegalHolds(const std::string& controller) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<LegalHoldRow>(*db, kSelectLegalHolds, controller);
+}
+
+Result<std::vector<ReviewTaskRow>> PostgresStore::ListReviewTasks(const std::string& controller,
+                                                                  bool open_only) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<ReviewTaskRow>(*db, kSelectReviewTasks, controller, open_only);
+}
+
+namespace {
+
+// Hands each row of `rows` (sorted by subject_id, as `page` is) to the page entry of its subject.
+template <typename Row>
+void Distribute(std::vector<Row>&& rows, std::vector<SweepSubject>& page,
+                std::vector<Row> SweepSubject::*field) {
+  size_t at = 0;
+  for (Row& row : rows) {
+    while (at < page.size() && page[at].subject.subject_id != row.subject_id) ++at;
+    if (at == page.size()) break;
+    (page[at].*field).push_back(std::move(row));
+  }
+}
+
+Result<std::vector<SweepSubject>> ReadSweepPage(Connection& db, const std::string& controller,
+                                                const std::string& after, size_t max_subjects) {
+  std::vector<SweepSubject> page;
+  ASSIGN_OR_RETURN(std::vector<SubjectRow> subjects,
+                   ReadAll<SubjectRow>(db, kSubjectsAfter, controller, after,
+                                       static_cast<int64_t>(max_subjects)));
+  if (subjects.empty()) return page;
+  const std::string last = subjects.back().subject_id;
+  page.reserve(subjects.size());
+  for (SubjectRow& subject : subjects) {
+    page.push_back(SweepSubject{std::move(subject), {}, {}, {}, {}});
+  }
+  ASSIGN_OR_RETURN(std::vector<EventRow> events,
+                   ReadAll<EventRow>(db, kSweepEvents, controller, after, last));
+  Distribute(std::move(events), page, &SweepSubject::events);
+  ASSIGN_OR_RETURN(std::vector<IdentifierRow> identifiers,
+                   ReadAll<IdentifierRow>(db, kSweepIdentifiers, controller, after, last));
+  Distribute(std::move(identifiers), page, &SweepSubject::identifiers);
+  ASSIGN_OR_RETURN(std::vector<RecordRow> records,
+                   ReadAll<RecordRow>(db, kSweepRecords, controller, after, last));
+  Distribute(std::move(records), page, &SweepSubject::records);
+  ASSIGN_OR_RETURN(std::vector<ReviewTaskRow> tasks,
+                   ReadAll<ReviewTaskRow>(db, kSweepReviewTasks, controller, after, last));
+  Distribute(std::move(tasks), page, &SweepSubject::review_tasks);
+  return page;
+}
+
+}  // namespace
+
+Result<std::vector<SweepSubject>> PostgresStore::ListSweepPage(const std::string& controller,
+                                                               const std::string& after_subject_id,
+                                                               size_t max_subjects) {
+  if (max_subjects == 0) return std::vector<SweepSubject>();
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  // One snapshot for the five queries.
+  RETURN_IF_ERROR(db->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  Result<std::vector<SweepSubject>> page =
+      ReadSweepPage(*db, controller, after_subject_id, max_subjects);
+  if (!db->broken()) (void)db->Exec(page.ok() ? "COMMIT" : "ROLLBACK");
+  return page;
+}
+
+Result<std::vector<FactCount>> PostgresStore::CountAnonymisedFacts(const std::string& controller,
+                                                                   const std::string& category) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return ReadAll<FactCount>(*db, kCountFacts, controller, category);
+}
+
+Result<std::optional<RetentionRunRow>> PostgresStore::LastRetentionRun(
+    const std::string& controller) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return First(ReadAll<RetentionRunRow>(*db, kLastRetentionRun, controller));
+}
+
+Result<std::optional<AuditRow>> PostgresStore::LastAudit() {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return First(ReadAll<AuditRow>(*db, kLastAudit));
+}
+
+Status PostgresStore::ScanAudit(int64_t from_seq,
+                                const std::function<bool(const AuditRow&)>& visit) {
+  int64_t from = from_seq;
+  while (true) {
+    std::vector<AuditRow> page;
+    {
+      ASSIGN_OR_RETURN(Lease db, Acquire());
+      ASSIGN_OR_RETURN(page, ReadAll<AuditRow>(*db, kScanAudit, from, kScanPage));
+    }
+    for (const AuditRow& row : page) {
+      if (!visit(row)) return Status::Ok();
+    }
+    if (static_cast<int64_t>(page.size()) < kScanPage) return Status::Ok();
+    from = page.back().seq + 1;
+  }
+}
+
+Result<int> PostgresStore::SchemaVersion() {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return pg::SchemaVersion(*db);
+}
+
+Status PostgresStore::ExecForTesting(const std::string& sql) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return db->Exec(sql.c_str());
+}
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status DropPostgresSchemaForTesting(const std::string& url, const std::string& schema) {
+  if (!pg::IsValidSchemaName(schema)) return Invalid("invalid schema name");
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> db, Connection::Open({url, "public"}));
+  std::string sql = "DROP SCHEMA IF EXISTS " + schema + " CASCADE";
+  return db->Exec(sql.c_str());
+}
+
+}  // namespace custos::store
