@@ -590,6 +590,36 @@ TEST_P(StoreConformance, AuditIsReadBackInSeqOrder) {
   EXPECT_EQ(seqs, (std::vector<int64_t>{1, 2}));
 }
 
+TEST_P(StoreConformance, ManyAuditEntriesInOneBatchRoundTripAndATakenSeqFailsThemAll) {
+  // A flush of buffered decisions: many entries in one batch (PostgreSQL COPYs them).
+  WriteBatch first;
+  for (int64_t seq = 1; seq <= 40; ++seq) {
+    AuditRow row = Audit(seq, "decide");
+    row.detail = "deny\tCONSENT_MISSING\n\\ " + std::to_string(seq);
+    first.Add(row);
+  }
+  first.Add(Subject("wig", "s1"));
+  MustApply(first);
+  std::vector<AuditRow> read;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](const AuditRow& row) {
+                                read.push_back(row);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(read.size(), 40u);
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_TRUE(Same(read[i], std::get<AuditRow>(first.ops[i]))) << i;
+  }
+  WriteBatch overlapping;
+  overlapping.Add(Subject("wig", "s2"));
+  for (int64_t seq = 21; seq <= 60; ++seq) overlapping.Add(Audit(seq, "decide"));
+  EXPECT_EQ(store_->Apply(overlapping).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(store_->LastAudit())->seq, 40);
+  EXPECT_FALSE(Must(store_->GetSubject("wig", "s2")).has_value());
+}
+
 TEST_P(StoreConformance, DuplicateAuditSeqIsRejected) {
   MustApply(Batch(Audit(1, "a")));
   Result<AppliedIds> applied = store_->Apply(Batch(Audit(2, "b"), Audit(1, "again")));

@@ -6,6 +6,8 @@
 // Layout: every personal table's primary key leads with (controller, subject_id), so one
 // person's rows are one index range and a distributed PostgreSQL can shard on that key
 // (docs/SCALING.md). Ids come from sequences, so concurrent writers never queue for an id.
+// Rows are written with prepared statements, one round trip each, except runs of 16 or more
+// audit entries in a batch (a flush of buffered decisions), which go in one COPY.
 //
 // Concurrency between processes:
 // - Every Apply/ApplyGroup is one transaction (READ COMMITTED); a deadlock or serialization
