@@ -30,6 +30,11 @@ std::string AuditLog::Canonical(const store::AuditRow& row) {
   return out;
 }
 
+void AuditLog::ChainInGroupCommit(store::GroupCommitter& committer) {
+  committer_ = &committer;
+  committer.SetSequencer(this);
+}
+
 Status AuditLog::Open() {
   std::lock_guard lock(mutex_);
   auto last = store_.LastAudit();
@@ -41,7 +46,39 @@ Status AuditLog::Open() {
     last_seq_ = 0;
     last_hash_ = GenesisHash();
   }
+  pending_seq_ = last_seq_;
+  pending_hash_ = last_hash_;
   return Status::Ok();
+}
+
+void AuditLog::ChainRow(store::AuditRow& row, int64_t& seq, store::Bytes& hash) const {
+  row.seq = ++seq;
+  row.prev_hash = hash;
+  crypto::Digest digest = crypto::ChainHash(hash, Canonical(row));
+  row.hash.assign(digest.begin(), digest.end());
+  hash = row.hash;
+}
+
+void AuditLog::Sequence(store::WriteBatch& batch) {
+  std::lock_guard lock(mutex_);
+  for (auto& op : batch.ops) {
+    auto* row = std::get_if<store::AuditRow>(&op);
+    // Every audit row of a submitted batch came from Commit() below; a batch retried after its
+    // group failed is chained again from the committed head.
+    if (row != nullptr) ChainRow(*row, pending_seq_, pending_hash_);
+  }
+}
+
+void AuditLog::Committed() {
+  std::lock_guard lock(mutex_);
+  last_seq_ = pending_seq_;
+  last_hash_ = pending_hash_;
+}
+
+void AuditLog::Abandoned() {
+  std::lock_guard lock(mutex_);
+  pending_seq_ = last_seq_;
+  pending_hash_ = last_hash_;
 }
 
 void AuditLog::Record(AuditEntry entry) {
@@ -56,6 +93,34 @@ size_t AuditLog::buffered() const {
 
 Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
                                            std::vector<AuditEntry> entries) {
+  auto row_of = [](const AuditEntry& entry) {
+    store::AuditRow row;
+    row.controller = entry.controller;
+    row.at = entry.at;
+    row.actor = entry.actor;
+    row.action = entry.action;
+    row.purpose = entry.purpose;
+    row.subject_id = entry.subject_id;
+    row.detail = entry.detail;
+    return row;
+  };
+  if (committer_ != nullptr) {
+    std::vector<AuditEntry> taken;
+    {
+      std::lock_guard lock(mutex_);
+      taken.swap(buffer_);
+    }
+    if (batch.empty() && entries.empty() && taken.empty()) return store::AppliedIds{};
+    for (const auto& entry : taken) batch.Add(row_of(entry));
+    for (const auto& entry : entries) batch.Add(row_of(entry));
+    auto applied = committer_->Submit(std::move(batch));
+    if (!applied.ok() && !taken.empty()) {
+      std::lock_guard lock(mutex_);
+      buffer_.insert(buffer_.begin(), std::make_move_iterator(taken.begin()),
+                     std::make_move_iterator(taken.end()));
+    }
+    return applied;
+  }
   std::lock_guard lock(mutex_);
   if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
   int64_t seq = last_seq_;
