@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-dev rapidjson-dev libsodium-dev libsqlite3-dev sqlite3
   libgraphviz-dev graphviz
+  libmicrohttpd-dev wrk curl
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev clang-format
 )

@@ -49,7 +49,11 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
   }
   std::unique_ptr<Session> session(new Session());
   session->options_ = options;
-  if (options.now) {
+  if (options.test_clock) {
+    auto clock = std::make_unique<FixedClock>(options.now.value_or(SystemClock().Now()));
+    session->test_clock_ = clock.get();
+    session->clock_ = std::move(clock);
+  } else if (options.now) {
     session->clock_ = std::make_unique<FixedClock>(*options.now);
   } else {
     session->clock_ = std::make_unique<SystemClock>();
@@ -58,9 +62,13 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
                    store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
   ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
   session->master_key_.emplace(std::move(key));
+  if (options.group_commit) {
+    session->committer_ = std::make_unique<store::GroupCommitter>(*session->store_);
+  }
   session->engine_ =
-      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, *session->store_,
+      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, session->store(),
                                        *session->master_key_, *session->clock_);
+  if (session->committer_) session->engine_->audit().ChainInGroupCommit(*session->committer_);
   RETURN_IF_ERROR(session->engine_->Open(policy_text));
   return session;
 }
