@@ -13,7 +13,8 @@ namespace custos::api {
 // One request as it is read: created on the first callback, freed when MHD says it is done.
 struct HttpServer::Call {
   HttpRequest request;
-  bool counted = false;  // in in_flight_
+  bool counted = false;   // in in_flight_
+  bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
 };
 
@@ -138,6 +139,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     *call_ptr = call;
     call->counted = true;
     self->in_flight_.fetch_add(1);
+    call->admitted = !self->draining_.load();
     call->request.method = method;
     call->request.path = url;
     call->request.client_address = ClientAddress(connection);
@@ -170,7 +172,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
       return MHD_YES;
     }
   }
-  const bool draining = self->draining_.load();
+  const bool draining = !call->admitted;
   HttpResponse response = draining ? self->draining_response_ : self->handler_(call->request);
   call->answered = true;
   // A refused body is not read: the connection cannot be reused after it.

@@ -31,7 +31,7 @@ namespace custos::api {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // an IPv4 address
   uint16_t port = 8080;            // 0: any free port (see port())
-  unsigned threads = 16;
+  unsigned threads = 64;           // many handlers may wait on one group commit together
   size_t max_body_bytes = 64 * 1024;
   std::string tls_cert_pem, tls_key_pem;  // both set: TLS
   unsigned connection_timeout_seconds = 60;
@@ -50,7 +50,7 @@ class HttpServer {
   Status Start();
   // The port bound (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const { return port_; }
-  // Stops accepting, waits up to `timeout` for requests in the handler to be answered, then
+  // Stops accepting, waits up to `timeout` for requests already received to be answered, then
   // stops. Returns the number of requests still unfinished at the deadline (0 normally).
   int Drain(std::chrono::milliseconds timeout);
   // Requests inside the handler or being answered.
