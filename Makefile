@@ -3,6 +3,7 @@
 #   make test    set up, build, and pass all tests (what CI runs)
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    the policy-loader fuzzer for FUZZ_SECONDS (default 60)
+#   make bench   build the benchmarks in Release and run them (docs/PERFORMANCE.md)
 #   make format  clang-format every C++ file in place
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
@@ -10,7 +11,7 @@ POLICY ?= policies/wig.yaml
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: deps build run test test-fast asan fuzz bench format clean
+.PHONY: deps build build-bench run test test-fast asan fuzz bench format clean
 
 deps:
 	./scripts/setup-deps.sh
@@ -31,7 +32,8 @@ test-fast: build
 asan: deps
 	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCUSTOS_SANITIZE=ON
 	cmake --build build-asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
 fuzz: deps
@@ -39,6 +41,18 @@ fuzz: deps
 	  -DCUSTOS_FUZZ=ON -DCUSTOS_TESTS=OFF
 	cmake --build build-fuzz -j $(JOBS) --target policy_loader_fuzzer
 	./scripts/run-fuzzer.sh build-fuzz/policy_loader_fuzzer $(FUZZ_SECONDS)
+
+build-bench: deps
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_BENCH=ON -DCUSTOS_TESTS=OFF
+	cmake --build build-bench -j $(JOBS)
+
+# Sizes are the issues' (1M subjects, 10M records); the read and sweep data sets take minutes
+# to build the first time and several GB under /tmp.
+bench: build-bench
+	build-bench/bench/decide_bench 1000000 2000000
+	build-bench/bench/consent_ingest_bench 64 200 10
+	build-bench/bench/subject_read_bench 1000000 10000000 1000
+	build-bench/bench/retention_bench 1000000 10000000 5
 
 format:
 	find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -34,6 +34,13 @@ inline size_t SizeArg(int argc, char** argv, int index, const char* env, size_t 
   return static_cast<size_t>(value);
 }
 
+// The id of the i-th generated subject, zero-padded so ids sort in generation order.
+inline std::string SubjectId(size_t i, int width = 7) {
+  char id[32];
+  std::snprintf(id, sizeof id, "s%0*zu", width, i);
+  return id;
+}
+
 // The p-quantile (0..1) of `values`; reorders them.
 inline double Percentile(std::vector<double>& values, double p) {
   if (values.empty()) return 0;

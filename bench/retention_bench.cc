@@ -30,6 +30,7 @@
 #include <variant>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "crypto/sealing.h"
@@ -49,17 +50,7 @@ constexpr size_t kSubjectsPerBatch = 5000;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-size_t Arg(int argc, char** argv, int index, const char* env, size_t fallback) {
-  if (argc > index) return std::strtoull(argv[index], nullptr, 10);
-  if (const char* value = std::getenv(env)) return std::strtoull(value, nullptr, 10);
-  return fallback;
-}
-
-std::string SubjectId(size_t i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "s%08zu", i);
-  return id;
-}
+std::string SubjectId(size_t i) { return bench::SubjectId(i, 8); }
 
 [[noreturn]] void Die(const std::string& what, const Status& status) {
   std::fprintf(stderr, "retention_bench: %s: %s\n", what.c_str(), status.ToString().c_str());
@@ -327,10 +318,10 @@ void ErasureBench(size_t repeats) {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
-  using custos::bench::Arg;
-  size_t subjects = Arg(argc, argv, 1, "RETENTION_SUBJECTS", 100000);
-  size_t records = Arg(argc, argv, 2, "RETENTION_RECORDS", 1000000);
-  size_t repeats = std::max<size_t>(Arg(argc, argv, 3, "RETENTION_REPEATS", 5), 1);
+  using custos::bench::SizeArg;
+  size_t subjects = SizeArg(argc, argv, 1, "RETENTION_SUBJECTS", 100000);
+  size_t records = SizeArg(argc, argv, 2, "RETENTION_RECORDS", 1000000);
+  size_t repeats = std::max<size_t>(SizeArg(argc, argv, 3, "RETENTION_REPEATS", 5), 1);
   if (subjects == 0) return 2;
   const char* only = std::getenv("RETENTION_ONLY");  // "sweep" or "erasure"
   if (only == nullptr || std::string(only) == "sweep") {

@@ -102,9 +102,9 @@ echo
 echo "== durable consent writes over HTTP vs raw SQLite, same rows, same batches"
 sqlite3 "$data/custos.db" ".backup $work/baseline.db"
 metric() { curl -s -H "Authorization: Bearer $token" "$url/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-b0=$(metric custos_group_commit_batches_total); c0=$(metric custos_group_commit_commits_total)
+b0=$(metric custos_writes_total); c0=$(metric custos_write_transactions_total)
 consent=$(run_wrk -s "$work/consent.lua" "$url")
-b1=$(metric custos_group_commit_batches_total); c1=$(metric custos_group_commit_commits_total)
+b1=$(metric custos_writes_total); c1=$(metric custos_write_transactions_total)
 http_rps=$(echo "$consent" | awk '{print $1}')
 rows=$((b1 - b0)); commits=$((c1 - c0))
 group=$(( (rows + commits - 1) / commits ))

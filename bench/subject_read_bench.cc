@@ -61,12 +61,6 @@ constexpr const char* kCategories[] = {"user.name",
                                        "user.engagement.feedback"};
 constexpr size_t kCategoryCount = sizeof kCategories / sizeof kCategories[0];
 
-std::string SubjectId(size_t i) {
-  char id[32];
-  std::snprintf(id, sizeof id, "s%07zu", i);
-  return id;
-}
-
 // Records of subject `i`: RECORDS spread evenly over SUBJECTS.
 size_t RecordsOf(size_t i, size_t subjects, size_t records) {
   return records / subjects + (i < records % subjects ? 1 : 0);

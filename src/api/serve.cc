@@ -122,7 +122,6 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
       return cli::kExitUsage;
     }
   }
-  options.group_commit = true;
   options.test_clock = a.Flag("--test-clock");
 
   HttpServerOptions http;
@@ -209,8 +208,7 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
   TokenStore tokens(TokenPath(options));
   Status loaded = tokens.Load();
   if (!loaded.ok()) return Fail(err, loaded);
-  Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock(),
-          (*session)->committer());
+  Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
   HttpServer server(
       http, [&api](HttpRequest& request) { return api.Handle(request); }, Api::Draining());
   Status started = server.Start();

@@ -220,14 +220,13 @@ struct Api::Context {
 };
 
 Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLog& log,
-         ApiOptions options, FixedClock* test_clock, store::GroupCommitter* committer)
+         ApiOptions options, FixedClock* test_clock)
     : engine_(engine),
       store_(store),
       tokens_(tokens),
       log_(log),
       options_(options),
       test_clock_(test_clock),
-      committer_(committer),
       token_limiter_(options.token_rate, std::max(1.0, options.token_rate)),
       address_limiter_(options.address_rate, std::max(1.0, options.address_rate * 2)) {
   AddRoutes();
@@ -430,15 +429,13 @@ HttpResponse Api::Ping(Context&) {
 
 HttpResponse Api::MetricsText(Context&) {
   std::string extra;
-  if (committer_ != nullptr) {
-    store::GroupCommitter::Stats stats = committer_->stats();
-    extra += "# TYPE custos_group_commit_batches_total counter\n";
-    extra += "custos_group_commit_batches_total " + std::to_string(stats.batches) + "\n";
-    extra += "# TYPE custos_group_commit_commits_total counter\n";
-    extra += "custos_group_commit_commits_total " + std::to_string(stats.commits) + "\n";
-    extra += "# TYPE custos_group_commit_retries_total counter\n";
-    extra += "custos_group_commit_retries_total " + std::to_string(stats.retries) + "\n";
-  }
+  engine::AuditLog::Stats stats = engine_.audit().stats();
+  extra += "# HELP custos_writes_total Engine writes stored (each with its audit entries).\n";
+  extra += "# TYPE custos_writes_total counter\n";
+  extra += "custos_writes_total " + std::to_string(stats.commits) + "\n";
+  extra += "# HELP custos_write_transactions_total Store transactions that carried them.\n";
+  extra += "# TYPE custos_write_transactions_total counter\n";
+  extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
   extra += "# TYPE custos_audit_buffered_entries gauge\n";
   extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
   extra += "# TYPE custos_cached_subjects gauge\n";

@@ -24,7 +24,6 @@
 #include "api/rate_limit.h"
 #include "common/time.h"
 #include "engine/engine.h"
-#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace custos::api {
@@ -49,9 +48,9 @@ class Api {
   using Handler = HttpResponse (Api::*)(Context&);
 
   // REQUIRES: everything outlives the Api; `test_clock` is the engine's clock when
-  // options.test_clock is set; `committer` may be null.
+  // options.test_clock is set.
   Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLog& log,
-      ApiOptions options, FixedClock* test_clock, store::GroupCommitter* committer);
+      ApiOptions options, FixedClock* test_clock);
   ~Api();
 
   HttpResponse Handle(HttpRequest& request);
@@ -106,7 +105,6 @@ class Api {
   JsonLog& log_;
   const ApiOptions options_;
   FixedClock* test_clock_;
-  store::GroupCommitter* committer_;
   std::vector<Route> routes_;
   std::unique_ptr<Metrics> metrics_;
   RateLimiter token_limiter_, address_limiter_;

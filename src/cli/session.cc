@@ -62,13 +62,9 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
                    store::OpenSqliteStore(store::SqliteOptions{options.data_dir, true}));
   ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
   session->master_key_.emplace(std::move(key));
-  if (options.group_commit) {
-    session->committer_ = std::make_unique<store::GroupCommitter>(*session->store_);
-  }
   session->engine_ =
-      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, session->store(),
+      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, *session->store_,
                                        *session->master_key_, *session->clock_);
-  if (session->committer_) session->engine_->audit().ChainInGroupCommit(*session->committer_);
   RETURN_IF_ERROR(session->engine_->Open(policy_text));
   return session;
 }

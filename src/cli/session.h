@@ -15,7 +15,6 @@
 #include "common/time.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
-#include "store/group_commit.h"
 #include "store/store.h"
 
 namespace custos::cli {
@@ -26,10 +25,8 @@ struct GlobalOptions {
   std::string controller;        // --controller KEY, default the one `init` wrote
   std::optional<Timestamp> now;  // --now TIME: the engine's clock (tests, scenarios, imports)
   bool json = false;             // --json
-  // For the server (custos serve): writes from many threads share commits (GroupCommitter),
-  // and the engine's clock can be set while running (--test-clock: a FixedClock starting at
-  // --now or the real time).
-  bool group_commit = false;
+  // For the server (custos serve): the engine's clock can be set while running (--test-clock:
+  // a FixedClock starting at --now or the real time).
   bool test_clock = false;
 };
 
@@ -43,9 +40,7 @@ class Session {
   static Result<std::unique_ptr<Session>> Open(const GlobalOptions& options);
 
   engine::Engine& engine() { return *engine_; }
-  // The store the engine writes through (the GroupCommitter when group_commit is set).
-  store::Store& store() { return committer_ ? *committer_ : *store_; }
-  store::GroupCommitter* committer() { return committer_.get(); }
+  store::Store& store() { return *store_; }
   // The engine's clock when test_clock is set, else null.
   FixedClock* test_clock() { return test_clock_; }
   const GlobalOptions& options() const { return options_; }
@@ -61,7 +56,6 @@ class Session {
   std::unique_ptr<Clock> clock_;
   FixedClock* test_clock_ = nullptr;
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::GroupCommitter> committer_;
   std::optional<crypto::MasterKey> master_key_;
   std::unique_ptr<engine::Engine> engine_;
 };

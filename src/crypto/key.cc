@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "crypto/internal.h"
 
@@ -21,11 +23,49 @@ namespace {
   std::abort();
 }
 
-uint8_t* AllocateGuarded() {
-  internal::InitSodiumOrDie();
-  auto* data = static_cast<uint8_t*>(sodium_malloc(SecretKey::kSize));
-  if (data == nullptr) Die("cannot allocate guarded memory for a key");
-  return data;
+// Key slots come from slabs of locked memory: each slab is one sodium_malloc'd region (guard
+// pages around it, mlock'd so keys are not swapped out) cut into kSize-byte slots, kept for
+// the life of the process and reused through a free list. A key per subject is opened for
+// every read and write, and a sodium_malloc per key costs mmap, mprotect, mlock and munmap:
+// in a process with many threads those serialise on the kernel's memory-map lock (measured:
+// 64 threads changing consent spent most of their time there). Slots are wiped when freed.
+class KeySlots {
+ public:
+  uint8_t* Take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) Grow();
+    uint8_t* slot = free_.back();
+    free_.pop_back();
+    return slot;
+  }
+  void Give(uint8_t* slot) {
+    sodium_memzero(slot, SecretKey::kSize);
+    std::lock_guard lock(mutex_);
+    free_.push_back(slot);
+  }
+
+ private:
+  static constexpr size_t kSlotsPerSlab = 1024;
+  void Grow() {
+    internal::InitSodiumOrDie();
+    auto* slab = static_cast<uint8_t*>(sodium_malloc(kSlotsPerSlab * SecretKey::kSize));
+    if (slab == nullptr) Die("cannot allocate locked memory for keys");
+    free_.reserve(free_.size() + kSlotsPerSlab);
+    for (size_t i = kSlotsPerSlab; i-- > 0;) free_.push_back(slab + i * SecretKey::kSize);
+  }
+  std::mutex mutex_;
+  std::vector<uint8_t*> free_;
+};
+
+KeySlots& Slots() {
+  static KeySlots* slots = new KeySlots();  // never destroyed: keys may outlive statics
+  return *slots;
+}
+
+uint8_t* AllocateGuarded() { return Slots().Take(); }
+
+void Release(uint8_t* data) {
+  if (data != nullptr) Slots().Give(data);
 }
 
 }  // namespace
@@ -46,7 +86,6 @@ void InitSodiumOrDie() {
 SecretKey SecretKey::Random() {
   uint8_t* data = AllocateGuarded();
   randombytes_buf(data, kSize);
-  sodium_mprotect_readonly(data);
   return SecretKey(data);
 }
 
@@ -57,7 +96,6 @@ Result<SecretKey> SecretKey::FromBytes(std::span<const uint8_t> bytes) {
   }
   uint8_t* data = AllocateGuarded();
   std::copy(bytes.begin(), bytes.end(), data);
-  sodium_mprotect_readonly(data);
   return SecretKey(data);
 }
 
@@ -65,14 +103,13 @@ SecretKey::SecretKey(SecretKey&& other) noexcept : data_(std::exchange(other.dat
 
 SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
   if (this != &other) {
-    sodium_free(data_);
+    Release(data_);
     data_ = std::exchange(other.data_, nullptr);
   }
   return *this;
 }
 
-// sodium_free makes the region writable again, wipes it and unmaps it; it accepts null.
-SecretKey::~SecretKey() { sodium_free(data_); }
+SecretKey::~SecretKey() { Release(data_); }
 
 std::span<const uint8_t> SecretKey::bytes() const {
   if (data_ == nullptr) return {};

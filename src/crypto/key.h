@@ -1,9 +1,11 @@
 // SecretKey: 32 bytes of key material held in guarded memory, and InitSodium().
 //
-// The bytes live in sodium_malloc'd memory: guard pages on both sides, mlock'd where the
-// system allows (so the key is not swapped out), read-only after construction, and wiped
-// by sodium_free when the key is destroyed. A SecretKey is move-only; a moved-from key is
-// empty (bytes() is empty) and may only be destroyed or assigned to.
+// The bytes live in slots of locked memory: slabs allocated with sodium_malloc (guard pages
+// around each slab, mlock'd where the system allows, so keys are not swapped out), reused
+// through a free list, and wiped when the key is destroyed. (A sodium_malloc per key, with
+// guard pages and read-only protection per key, cost four system calls per key and
+// serialised many threads on the kernel's memory-map lock; see key.cc.) A SecretKey is move-only; a
+// moved-from key is empty (bytes() is empty) and may only be destroyed or assigned to.
 //
 // Thread-safety: InitSodium() may be called from any thread. A SecretKey is immutable after
 // construction, so const methods may be called concurrently; moving one is not thread-safe.
@@ -52,7 +54,7 @@ class SecretKey {
  private:
   explicit SecretKey(uint8_t* data) : data_(data) {}
 
-  uint8_t* data_;  // Owned; sodium_malloc'd, kSize bytes, read-only. Null once moved from.
+  uint8_t* data_;  // Owned slot of kSize bytes in locked memory. Null once moved from.
 };
 
 }  // namespace custos::crypto

@@ -1,5 +1,8 @@
 #include "engine/audit_log.h"
 
+#include <iterator>
+#include <optional>
+
 #include "crypto/hash_chain.h"
 
 namespace custos::engine {
@@ -30,11 +33,6 @@ std::string AuditLog::Canonical(const store::AuditRow& row) {
   return out;
 }
 
-void AuditLog::ChainInGroupCommit(store::GroupCommitter& committer) {
-  committer_ = &committer;
-  committer.SetSequencer(this);
-}
-
 Status AuditLog::Open() {
   std::lock_guard lock(mutex_);
   auto last = store_.LastAudit();
@@ -46,39 +44,7 @@ Status AuditLog::Open() {
     last_seq_ = 0;
     last_hash_ = GenesisHash();
   }
-  pending_seq_ = last_seq_;
-  pending_hash_ = last_hash_;
   return Status::Ok();
-}
-
-void AuditLog::ChainRow(store::AuditRow& row, int64_t& seq, store::Bytes& hash) const {
-  row.seq = ++seq;
-  row.prev_hash = hash;
-  crypto::Digest digest = crypto::ChainHash(hash, Canonical(row));
-  row.hash.assign(digest.begin(), digest.end());
-  hash = row.hash;
-}
-
-void AuditLog::Sequence(store::WriteBatch& batch) {
-  std::lock_guard lock(mutex_);
-  for (auto& op : batch.ops) {
-    auto* row = std::get_if<store::AuditRow>(&op);
-    // Every audit row of a submitted batch came from Commit() below; a batch retried after its
-    // group failed is chained again from the committed head.
-    if (row != nullptr) ChainRow(*row, pending_seq_, pending_hash_);
-  }
-}
-
-void AuditLog::Committed() {
-  std::lock_guard lock(mutex_);
-  last_seq_ = pending_seq_;
-  last_hash_ = pending_hash_;
-}
-
-void AuditLog::Abandoned() {
-  std::lock_guard lock(mutex_);
-  pending_seq_ = last_seq_;
-  pending_hash_ = last_hash_;
 }
 
 void AuditLog::Record(AuditEntry entry) {
@@ -91,41 +57,14 @@ size_t AuditLog::buffered() const {
   return buffer_.size();
 }
 
-Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
-                                           std::vector<AuditEntry> entries) {
-  auto row_of = [](const AuditEntry& entry) {
-    store::AuditRow row;
-    row.controller = entry.controller;
-    row.at = entry.at;
-    row.actor = entry.actor;
-    row.action = entry.action;
-    row.purpose = entry.purpose;
-    row.subject_id = entry.subject_id;
-    row.detail = entry.detail;
-    return row;
-  };
-  if (committer_ != nullptr) {
-    std::vector<AuditEntry> taken;
-    {
-      std::lock_guard lock(mutex_);
-      taken.swap(buffer_);
-    }
-    if (batch.empty() && entries.empty() && taken.empty()) return store::AppliedIds{};
-    for (const auto& entry : taken) batch.Add(row_of(entry));
-    for (const auto& entry : entries) batch.Add(row_of(entry));
-    auto applied = committer_->Submit(std::move(batch));
-    if (!applied.ok() && !taken.empty()) {
-      std::lock_guard lock(mutex_);
-      buffer_.insert(buffer_.begin(), std::make_move_iterator(taken.begin()),
-                     std::make_move_iterator(taken.end()));
-    }
-    return applied;
-  }
+AuditLog::Stats AuditLog::stats() const {
   std::lock_guard lock(mutex_);
-  if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
-  int64_t seq = last_seq_;
-  store::Bytes hash = last_hash_;
-  auto chain = [&](const AuditEntry& entry) {
+  return stats_;
+}
+
+void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
+                     store::Bytes& hash) {
+  for (const auto& entry : entries) {
     store::AuditRow row;
     row.seq = ++seq;
     row.controller = entry.controller;
@@ -140,15 +79,104 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
     row.hash.assign(digest.begin(), digest.end());
     hash = row.hash;
     batch.Add(std::move(row));
-  };
-  for (const auto& entry : buffer_) chain(entry);
-  for (const auto& entry : entries) chain(entry);
-  auto applied = store_.Apply(batch);
-  if (!applied.ok()) return applied.status();
+  }
+}
+
+Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
+                                           std::vector<AuditEntry> entries) {
+  std::unique_lock lock(mutex_);
+  if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
+  Pending me{&batch, &entries, std::nullopt};
+  waiting_.push_back(&me);
+  while (!me.result.has_value()) {
+    if (leading_) {
+      committed_.wait(lock);
+    } else {
+      LeadGroup(lock);
+    }
+  }
+  return std::move(*me.result);
+}
+
+void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
+  leading_ = true;
+  std::vector<Pending*> group(waiting_.begin(), waiting_.end());
+  waiting_.clear();
+  // Buffered decisions travel in a batch of their own, so a caller's failing batch cannot
+  // take them down with it.
+  std::vector<AuditEntry> decisions;
+  decisions.swap(buffer_);
+  int64_t seq = last_seq_;
+  store::Bytes hash = last_hash_;
+  lock.unlock();
+
+  store::WriteBatch decision_batch;
+  std::vector<size_t> own_ops;  // each caller's op count before its audit rows
+  own_ops.reserve(group.size());
+  std::vector<const store::WriteBatch*> batches;
+  batches.reserve(group.size() + 1);
+  Chain(decisions, decision_batch, seq, hash);
+  if (!decision_batch.empty()) batches.push_back(&decision_batch);
+  for (Pending* pending : group) {
+    own_ops.push_back(pending->batch->ops.size());
+    Chain(*pending->entries, *pending->batch, seq, hash);
+    batches.push_back(pending->batch);
+  }
+  // Results are handed to their callers under the lock only (callers read them under it).
+  std::vector<std::optional<Result<store::AppliedIds>>> results(group.size());
+  auto applied = store_.ApplyGroup(batches);
+  int64_t transactions = 1;
+  if (applied.ok()) {
+    size_t index = decision_batch.empty() ? 0 : 1;
+    for (auto& result : results) result = std::move((*applied)[index++]);
+  } else {
+    // Someone's batch is bad: retry each alone, re-chained from the head stored so far.
+    seq = last_seq_;
+    hash = last_hash_;
+    bool decisions_stored = decisions.empty();
+    if (!decisions.empty()) {
+      store::WriteBatch alone;
+      int64_t next_seq = seq;
+      store::Bytes next_hash = hash;
+      Chain(decisions, alone, next_seq, next_hash);
+      ++transactions;
+      if (store_.Apply(alone).ok()) {
+        seq = next_seq;
+        hash = std::move(next_hash);
+        decisions_stored = true;
+      }
+    }
+    for (size_t i = 0; i < group.size(); ++i) {
+      Pending* pending = group[i];
+      pending->batch->ops.resize(own_ops[i]);
+      int64_t next_seq = seq;
+      store::Bytes next_hash = hash;
+      Chain(*pending->entries, *pending->batch, next_seq, next_hash);
+      ++transactions;
+      results[i] = store_.Apply(*pending->batch);
+      if (results[i]->ok()) {
+        seq = next_seq;
+        hash = std::move(next_hash);
+      }
+    }
+    if (!decisions_stored) {
+      lock.lock();
+      buffer_.insert(buffer_.begin(), std::make_move_iterator(decisions.begin()),
+                     std::make_move_iterator(decisions.end()));
+      lock.unlock();
+    }
+  }
+
+  lock.lock();
   last_seq_ = seq;
   last_hash_ = std::move(hash);
-  buffer_.clear();
-  return applied;
+  stats_.groups += transactions;
+  for (size_t i = 0; i < group.size(); ++i) {
+    stats_.commits += results[i]->ok() ? 1 : 0;
+    group[i]->result = std::move(results[i]);
+  }
+  leading_ = false;
+  committed_.notify_all();
 }
 
 Result<AuditVerification> AuditLog::Verify(store::Store& store) {

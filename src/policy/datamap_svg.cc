@@ -3,7 +3,6 @@
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 
-#include <memory>
 #include <mutex>
 
 namespace custos::policy {
@@ -29,9 +28,15 @@ std::string Trimmed(std::string text) {
   return text;
 }
 
-struct ContextDeleter {
-  void operator()(GVC_t* context) const { gvFreeContext(context); }
-};
+// One Graphviz context for the life of the process, used under the mutex. Graphviz 2.42's
+// Pango plugin remembers a pointer to the last font name it measured, and that name lives in
+// the context's font dictionary: freeing a context and laying out again with a new one reads
+// freed memory (ASan finds it on the second SVG). A context that is never freed keeps the
+// name alive; it stays reachable, so it is not a leak.
+GVC_t* SharedContext() {
+  static GVC_t* context = gvContext();
+  return context;
+}
 
 // Restores Graphviz's error handler and level when the call ends, however it ends.
 class ErrorCapture {
@@ -61,7 +66,7 @@ Result<std::string> RenderDotToSvg(std::string_view dot) {
   std::string errors;
   ErrorCapture capture(&errors);
 
-  std::unique_ptr<GVC_t, ContextDeleter> context(gvContext());
+  GVC_t* context = SharedContext();
   if (context == nullptr) return Status(ErrorCode::kInternal, "Graphviz could not start");
 
   std::string text(dot);  // agmemread needs a NUL-terminated string
@@ -70,18 +75,18 @@ Result<std::string> RenderDotToSvg(std::string_view dot) {
     return Status(ErrorCode::kInvalidArgument,
                   "not a valid DOT graph" + (errors.empty() ? "" : ": " + Trimmed(errors)));
   }
-  if (gvLayout(context.get(), graph, "dot") != 0) {
+  if (gvLayout(context, graph, "dot") != 0) {
     agclose(graph);
     return Status(ErrorCode::kInternal, "Graphviz could not lay out the graph" +
                                             (errors.empty() ? "" : ": " + Trimmed(errors)));
   }
   char* data = nullptr;
   unsigned int length = 0;
-  int rendered = gvRenderData(context.get(), graph, "svg", &data, &length);
+  int rendered = gvRenderData(context, graph, "svg", &data, &length);
   std::string svg;
   if (rendered == 0 && data != nullptr) svg.assign(data, length);
   if (data != nullptr) gvFreeRenderData(data);
-  gvFreeLayout(context.get(), graph);
+  gvFreeLayout(context, graph);
   agclose(graph);
   if (rendered != 0 || svg.empty()) {
     return Status(ErrorCode::kInternal,

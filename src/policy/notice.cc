@@ -1182,9 +1182,9 @@ class NoticeWriter {
         std::any_of(p_.purposes.begin(), p_.purposes.end(),
                     [](const Purpose& purpose) { return purpose.automated_decision.present; });
     if (marketing.empty() && profiling.empty() && !any_automated) {
-      doc_.Para(
-          "We do not use your personal data for direct marketing or profiling, and we make "
-          "no decisions about you by automated means alone.");
+      // Nothing is said about automated decisions that no purpose declares: no seed promises
+      // their absence, and a notice must not promise more than the policy states.
+      doc_.Para("We do not use your personal data for direct marketing or profiling.");
       doc_.EndSection();
       return;
     }
@@ -1225,8 +1225,6 @@ class NoticeWriter {
         items.push_back(Labelled(purpose.name, text));
       }
       doc_.List(std::move(items));
-    } else {
-      doc_.Para("We make no decisions about you by automated means alone.");
     }
     doc_.EndSection();
   }

@@ -21,22 +21,12 @@ GroupCommitter::~GroupCommitter() {
   done_.wait(lock, [&] { return callers_ == 0; });
 }
 
-Result<AppliedIds> GroupCommitter::Submit(WriteBatch batch) {
-  if (batch.empty()) return AppliedIds{};
-  Pending pending;
-  pending.batch = &batch;
-  pending.sequenced = &batch;
-  return Enqueue(pending);
-}
+Result<AppliedIds> GroupCommitter::Submit(WriteBatch batch) { return Apply(batch); }
 
 Result<AppliedIds> GroupCommitter::Apply(const WriteBatch& batch) {
   if (batch.empty()) return AppliedIds{};
   Pending pending;
   pending.batch = &batch;
-  return Enqueue(pending);
-}
-
-Result<AppliedIds> GroupCommitter::Enqueue(Pending& pending) {
   std::unique_lock lock(mutex_);
   if (stopping_) return Status(ErrorCode::kInternal, "group commit: shutting down");
   ++callers_;
@@ -83,40 +73,21 @@ void GroupCommitter::Run() {
 void GroupCommitter::Commit(const std::vector<Pending*>& group) {
   int64_t commits = 0;
   int64_t retries = 0;
-  auto sequence = [&](Pending* pending) {
-    if (sequencer_ != nullptr && pending->sequenced != nullptr) {
-      sequencer_->Sequence(*pending->sequenced);
-    }
-  };
-  auto settle = [&](bool ok) {
-    if (sequencer_ == nullptr) return;
-    if (ok) {
-      sequencer_->Committed();
-    } else {
-      sequencer_->Abandoned();
-    }
-  };
   if (group.size() == 1) {
-    sequence(group.front());
     group.front()->result = base().Apply(*group.front()->batch);
-    settle(group.front()->result->ok());
     if (group.front()->result->ok()) ++commits;
   } else {
-    for (Pending* pending : group) sequence(pending);
     std::vector<const WriteBatch*> batches;
     batches.reserve(group.size());
     for (const Pending* pending : group) batches.push_back(pending->batch);
     Result<std::vector<AppliedIds>> applied = base().ApplyGroup(batches);
-    settle(applied.ok());
     if (applied.ok()) {
       ++commits;
       for (size_t i = 0; i < group.size(); ++i) group[i]->result = std::move((*applied)[i]);
     } else {
       // A group is all or nothing: commit each batch alone so only the bad ones fail.
       for (Pending* pending : group) {
-        sequence(pending);
         pending->result = base().Apply(*pending->batch);
-        settle(pending->result->ok());
         ++retries;
         if (pending->result->ok()) ++commits;
       }

@@ -8,10 +8,6 @@
 // everything else is passed straight to the wrapped store. Hand it to the engine to give every
 // request group commit.
 //
-// A BatchSequencer (optional) sees every batch of a group, in commit order, just before the
-// group is committed: the audit log uses it to chain its entries in the order they are stored,
-// so writers need not hold a lock across their commit (engine/audit_log.h).
-//
 // Thread-safety: safe to call from many threads at once. The destructor commits every batch
 // already submitted, waits for their callers to return, then stops the thread; a Submit() that
 // arrives once destruction has begun fails with INTERNAL.
@@ -38,17 +34,6 @@ struct GroupCommitOptions {
   size_t max_batches = 1024;  // most batches in one commit (at least 1)
 };
 
-// Called on the writer thread only. Sequence() may complete a batch (e.g. number and chain its
-// audit rows); then exactly one of Committed() (every batch sequenced since the last call is
-// durable) or Abandoned() (none of them is: forget them) follows before the next Sequence().
-class BatchSequencer {
- public:
-  virtual ~BatchSequencer() = default;
-  virtual void Sequence(WriteBatch& batch) = 0;
-  virtual void Committed() = 0;
-  virtual void Abandoned() = 0;
-};
-
 class GroupCommitter final : public ForwardingStore {
  public:
   struct Stats {
@@ -71,10 +56,6 @@ class GroupCommitter final : public ForwardingStore {
   // An empty batch returns at once with no ids.
   Result<AppliedIds> Submit(WriteBatch batch);
 
-  // Installs the sequencer for batches given to Submit() (Apply() batches are committed as they
-  // are). REQUIRES: called before any batch is submitted; `sequencer` outlives this object.
-  void SetSequencer(BatchSequencer* sequencer) { sequencer_ = sequencer; }
-
   // Counters since construction.
   Stats stats() const;
   // Batches waiting for the writer thread (not yet taken into a group).
@@ -87,18 +68,15 @@ class GroupCommitter final : public ForwardingStore {
   // One waiting caller. Lives on the caller's stack; the caller blocks until `done`.
   struct Pending {
     const WriteBatch* batch = nullptr;
-    WriteBatch* sequenced = nullptr;  // the same batch when the sequencer may complete it
     std::optional<Result<AppliedIds>> result;
     bool done = false;
   };
 
-  Result<AppliedIds> Enqueue(Pending& pending);
   void Run();
   // Commits `group` (called without the lock) and fills in every result.
   void Commit(const std::vector<Pending*>& group);
 
   const GroupCommitOptions options_;
-  BatchSequencer* sequencer_ = nullptr;
 
   mutable std::mutex mutex_;
   std::condition_variable work_;  // the writer waits for batches or stopping_

@@ -16,7 +16,6 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "policy/loader.h"
-#include "store/group_commit.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::api {
@@ -50,12 +49,9 @@ class ApiTest : public ::testing::Test {
     auto store = store::OpenSqliteStore({dir_.string(), true});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    committer_ = std::make_unique<store::GroupCommitter>(*store_);
     auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
     ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    engine_ =
-        std::make_unique<engine::Engine>(std::move(*policy), "wig", *committer_, master_, clock_);
-    engine_->audit().ChainInGroupCommit(*committer_);
+    engine_ = std::make_unique<engine::Engine>(std::move(*policy), "wig", *store_, master_, clock_);
     ASSERT_TRUE(engine_->Open("policy text").ok());
     ASSERT_TRUE(engine_->AddSubject({"s1", {"non_member"}, {}, T("2026-01-01"), "t"}).ok());
     ASSERT_TRUE(engine_->AddSubject({"s2", {"non_member"}, {}, T("2026-01-01"), "t"}).ok());
@@ -71,7 +67,6 @@ class ApiTest : public ::testing::Test {
   void TearDown() override {
     api_.reset();
     engine_.reset();
-    committer_.reset();
     store_.reset();
     std::fclose(log_file_);
     fs::remove_all(dir_);
@@ -83,8 +78,7 @@ class ApiTest : public ::testing::Test {
     return token.ok() ? *token : "";
   }
   void MakeApi(ApiOptions options) {
-    api_ = std::make_unique<Api>(*engine_, *committer_, *tokens_, *log_, options, &clock_,
-                                 committer_.get());
+    api_ = std::make_unique<Api>(*engine_, *store_, *tokens_, *log_, options, &clock_);
   }
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& token,
@@ -115,7 +109,6 @@ class ApiTest : public ::testing::Test {
   crypto::MasterKey master_ = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
   FixedClock clock_{T("2026-02-01")};
   std::unique_ptr<store::Store> store_;
-  std::unique_ptr<store::GroupCommitter> committer_;
   std::unique_ptr<engine::Engine> engine_;
   std::unique_ptr<TokenStore> tokens_;
   std::map<Role, std::string> token_;
@@ -449,7 +442,7 @@ TEST_F(ApiTest, MetricsAreInPrometheusTextFormat) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("# TYPE custos_http_request_duration_seconds histogram"),
             std::string::npos);
-  EXPECT_NE(metrics.body.find("custos_group_commit_commits_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("custos_write_transactions_total"), std::string::npos);
 }
 
 TEST_F(ApiTest, TokensAreStoredHashed) {

@@ -6,13 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/audit_log.h"
 #include "policy/loader.h"
-#include "store/group_commit.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::engine {
@@ -242,46 +240,6 @@ TEST_F(EngineTest, AuditChainCatchesOneChangedByte) {
   ASSERT_TRUE(broken->first_broken_seq.has_value());
   EXPECT_EQ(*broken->first_broken_seq, 4);
   EXPECT_EQ(broken->entries_checked, 3);
-}
-
-TEST_F(EngineTest, ConcurrentWritersShareCommitsAndKeepTheAuditChain) {
-  // issue 4: "Durable writes from many concurrent requests are grouped into shared commits".
-  engine_.reset();
-  auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) +
-                                        "/tests/fixtures/policy/valid/decisions.yaml");
-  ASSERT_TRUE(policy.ok());
-  {
-    store::GroupCommitter committer(*store_);
-    Engine engine(std::move(*policy), "club", committer, master_, clock_);
-    engine.audit().ChainInGroupCommit(committer);
-    ASSERT_TRUE(engine.Open("policy text").ok());
-    constexpr int kThreads = 8, kPerThread = 20;
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        std::string id = "s" + std::to_string(t);
-        ASSERT_TRUE(engine.AddSubject({id, {"member"}, {}, T("2021-01-01"), "t"}).ok());
-        for (int i = 0; i < kPerThread; ++i) {
-          engine.Decide({id, "event_booking", {"user.name"}, "", T("2021-06-01"), "t"});
-          ConsentChangeRequest consent;
-          consent.subject_id = id;
-          consent.target = "event_booking";
-          consent.given = i % 2 == 0;
-          ASSERT_TRUE(engine.ChangeConsent(consent).ok());
-        }
-      });
-    }
-    for (auto& thread : threads) thread.join();
-    ASSERT_TRUE(engine.Flush().ok());
-    store::GroupCommitter::Stats stats = committer.stats();
-    EXPECT_EQ(stats.retries, 0);              // nothing failed
-    EXPECT_LT(stats.commits, stats.batches);  // and commits were shared
-  }
-  auto verified = AuditLog::Verify(*store_);
-  ASSERT_TRUE(verified.ok());
-  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
-  // policy_loaded + 8 subjects + 8*20 consents + 8*20 decisions.
-  EXPECT_EQ(verified->entries_checked, 1 + 8 + 8 * 20 * 2);
 }
 
 }  // namespace

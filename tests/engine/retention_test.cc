@@ -331,6 +331,15 @@ class FailingStore final : public store::ForwardingStore {
     }
     return ForwardingStore::Apply(batch);
   }
+  // The audit log commits through ApplyGroup: one transaction, one unit of the budget.
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>& batches) override {
+    if (budget_ >= 0 && budget_-- == 0) {
+      budget_ = 0;
+      return Status(ErrorCode::kIo, "injected failure");
+    }
+    return ForwardingStore::ApplyGroup(batches);
+  }
 
  private:
   int budget_ = -1;  // < 0: never fail

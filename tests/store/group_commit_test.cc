@@ -183,38 +183,6 @@ TEST_F(GroupCommitTest, BadBatchFailsAloneAndTheOthersCommit) {
   }
 }
 
-// Records what the committer asks of its sequencer, in order.
-class RecordingSequencer final : public BatchSequencer {
- public:
-  void Sequence(WriteBatch& batch) override {
-    calls.push_back("S " + std::get<SubjectRow>(batch.ops.front()).subject_id);
-  }
-  void Committed() override { calls.push_back("C"); }
-  void Abandoned() override { calls.push_back("A"); }
-  std::vector<std::string> calls;
-};
-
-TEST_F(GroupCommitTest, SequencerSeesBatchesInCommitOrderAndEveryOutcome) {
-  ASSERT_TRUE(sqlite_->Apply(NewSubject("taken")).ok());
-  GatedStore gated(*sqlite_);
-  RecordingSequencer sequencer;
-  GroupCommitter committer(gated);
-  committer.SetSequencer(&sequencer);
-  std::thread first_thread([&] { (void)committer.Submit(NewSubject("first")); });
-  EXPECT_TRUE(Eventually([&] { return gated.Waiting(); }));
-  std::vector<std::thread> threads;
-  for (const char* id : {"good1", "taken", "good2"}) {
-    threads.emplace_back([&, id] { (void)committer.Submit(NewSubject(id)); });
-    EXPECT_TRUE(Eventually([&] { return committer.queued() == threads.size(); }));
-  }
-  gated.Open();
-  first_thread.join();
-  for (auto& thread : threads) thread.join();
-  EXPECT_EQ(sequencer.calls,
-            (std::vector<std::string>{"S first", "C", "S good1", "S taken", "S good2", "A",
-                                      "S good1", "C", "S taken", "A", "S good2", "C"}));
-}
-
 TEST_F(GroupCommitTest, DestructorCommitsEveryBatchAlreadySubmitted) {
   GatedStore gated(*sqlite_);
   std::vector<Result<AppliedIds>> results(4, Status(ErrorCode::kInternal, "not run"));

@@ -1,0 +1,171 @@
+// AuditLog over a real SqliteStore: concurrent commits share one transaction, the chain stays
+// whole and in commit order, and one bad batch fails only its own caller.
+#include "engine/audit_log.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../store/temp_dir.h"
+#include "store/forwarding_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace custos::engine {
+namespace {
+
+// Holds the first write at a gate until `writers` more callers are waiting behind it, so the
+// test knows a group has formed; counts the store calls.
+class HoldFirstWrite : public store::ForwardingStore {
+ public:
+  HoldFirstWrite(store::Store& base, AuditLog*& log, size_t writers)
+      : ForwardingStore(base), log_(log), writers_(writers) {}
+
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>& batches) override {
+    {
+      std::lock_guard lock(mutex_);
+      group_sizes.push_back(batches.size());
+    }
+    if (first_) {
+      first_ = false;
+      // The others queue in AuditLog::Commit while this (leader's) write is held.
+      for (int i = 0; i < 5000 && log_->waiting_for_testing() < writers_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+    return ForwardingStore::ApplyGroup(batches);
+  }
+
+  std::vector<size_t> group_sizes;
+
+ private:
+  AuditLog*& log_;
+  size_t writers_;
+  bool first_ = true;  // only the leader thread calls ApplyGroup
+  std::mutex mutex_;
+};
+
+store::WriteBatch NewSubject(const std::string& id) {
+  store::WriteBatch batch;
+  store::SubjectRow row;
+  row.controller = "wig";
+  row.subject_id = id;
+  row.types = {"member"};
+  row.created_at = Timestamp::FromUnixSeconds(1'700'000'000);
+  row.wrapped_key = store::Bytes(40, 7);
+  batch.Add(std::move(row));
+  return batch;
+}
+
+AuditEntry Entry(const std::string& subject, const std::string& action) {
+  AuditEntry entry;
+  entry.controller = "wig";
+  entry.at = Timestamp::FromUnixSeconds(1'700'000'000);
+  entry.actor = "test";
+  entry.action = action;
+  entry.subject_id = subject;
+  return entry;
+}
+
+class AuditLogTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    store::SqliteOptions options;
+    options.data_dir = dir_.path();
+    auto opened = store::SqliteStore::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    sqlite_ = std::move(*opened);
+    store::WriteBatch controller;
+    controller.Add(store::ControllerRow{"wig", "test", "1", "", Timestamp::FromUnixSeconds(0)});
+    ASSERT_TRUE(sqlite_->Apply(controller).ok());
+  }
+
+  store::TempDir dir_;
+  std::unique_ptr<store::SqliteStore> sqlite_;
+};
+
+// Issue 3/4: "Durable writes from many concurrent requests are grouped into shared commits."
+TEST_F(AuditLogTest, ConcurrentCommitsShareOneTransactionAndKeepTheChainWhole) {
+  constexpr size_t kWriters = 16;
+  AuditLog* log_ptr = nullptr;
+  HoldFirstWrite gated(*sqlite_, log_ptr, kWriters - 1);
+  AuditLog log(gated);
+  log_ptr = &log;
+  ASSERT_TRUE(log.Open().ok());
+  log.Record(Entry("", "decide"));  // a buffered decision rides along
+
+  std::vector<std::thread> threads;
+  std::vector<bool> ok(kWriters, false);
+  for (size_t i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      std::string id = "s" + std::to_string(i);
+      ok[i] = log.Commit(NewSubject(id), {Entry(id, "subject_add")}).ok();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (size_t i = 0; i < kWriters; ++i) EXPECT_TRUE(ok[i]) << i;
+
+  AuditLog::Stats stats = log.stats();
+  EXPECT_EQ(stats.commits, static_cast<int64_t>(kWriters));
+  EXPECT_LT(stats.groups, static_cast<int64_t>(kWriters));
+  ASSERT_GE(gated.group_sizes.size(), 2u);
+  // The held leader committed alone (with the decision); the other fifteen shared one commit.
+  EXPECT_EQ(gated.group_sizes[1], kWriters - 1);
+
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, static_cast<int64_t>(kWriters) + 1);
+  auto count = sqlite_->CountSubjects("wig");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, static_cast<int64_t>(kWriters));
+}
+
+TEST_F(AuditLogTest, ABadBatchFailsOnlyItsCallerAndLeavesNoGapInTheChain) {
+  constexpr size_t kWriters = 8;
+  AuditLog* log_ptr = nullptr;
+  HoldFirstWrite gated(*sqlite_, log_ptr, kWriters - 1);
+  AuditLog log(gated);
+  log_ptr = &log;
+  ASSERT_TRUE(log.Open().ok());
+
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kWriters);
+  for (size_t i = 0; i < kWriters; ++i) {
+    threads.emplace_back([&, i] {
+      // Writer 5 adds a subject that writer 0 adds too: a primary-key clash.
+      std::string id = "s" + std::to_string(i == 5 ? 0 : i);
+      results[i] = log.Commit(NewSubject(id), {Entry(id, "subject_add")}).status();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+
+  int failed = 0;
+  for (const Status& status : results) failed += status.ok() ? 0 : 1;
+  EXPECT_EQ(failed, 1);  // whichever of writers 0 and 5 came second
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, static_cast<int64_t>(kWriters) - 1);
+}
+
+TEST_F(AuditLogTest, BufferedDecisionsSurviveAFailedCommit) {
+  AuditLog log(*sqlite_);
+  ASSERT_TRUE(log.Open().ok());
+  ASSERT_TRUE(log.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
+  log.Record(Entry("s1", "decide"));
+  EXPECT_FALSE(log.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
+  ASSERT_TRUE(log.Flush().ok());
+  EXPECT_EQ(log.buffered(), 0u);
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, 2);  // subject_add and the decision, nothing of the clash
+}
+
+}  // namespace
+}  // namespace custos::engine
