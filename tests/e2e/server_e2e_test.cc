@@ -30,21 +30,22 @@ namespace fs = std::filesystem;
 
 const std::string kSecretEmail = "e2e.private.person@example.test";
 
-// Runs the CLI to completion and returns its stdout. *code gets the exit status.
-std::string RunCustos(const std::vector<std::string>& args, int* code) {
+// Runs `program` to completion and returns its stdout. *code gets the exit status.
+std::string RunProgram(const std::string& program, const std::vector<std::string>& args,
+                       int* code) {
   int out[2];
   if (pipe(out) != 0) return "";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::vector<std::string> argv_storage = {CUSTOS_BINARY};
+  std::vector<std::string> argv_storage = {program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
-  int spawned = posix_spawn(&pid, CUSTOS_BINARY, &actions, nullptr, argv.data(), environ);
+  int spawned = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   close(out[1]);
   std::string text;
@@ -56,6 +57,10 @@ std::string RunCustos(const std::vector<std::string>& args, int* code) {
   if (spawned == 0) waitpid(pid, &status, 0);
   *code = spawned == 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return text;
+}
+
+std::string RunCustos(const std::vector<std::string>& args, int* code) {
+  return RunProgram(CUSTOS_BINARY, args, code);
 }
 
 struct Reply {
@@ -172,7 +177,7 @@ class ServerE2eTest : public ::testing::Test {
     }
     close(out[0]);
     auto colon = text.rfind(':');
-    ASSERT_NE(text.find("listening on http://127.0.0.1:"), std::string::npos) << text;
+    ASSERT_NE(text.find("listening on http"), std::string::npos) << text;
     port_ = static_cast<uint16_t>(std::atoi(text.c_str() + colon + 1));
     ASSERT_GT(port_, 0);
   }
@@ -272,6 +277,21 @@ TEST_F(ServerE2eTest, TestClockRouteOnlyWithTheFlag) {
   Reply subject = Send(port_, "GET", "/v1/subjects/" + id, "", admin_);
   EXPECT_NE(subject.body.find("\"created_at\":\"2031-06-01T00:00:00Z\""), std::string::npos)
       << subject.body;
+  EXPECT_EQ(Stop(), 0);
+}
+
+TEST_F(ServerE2eTest, ServesTlsWithHsts) {
+  const std::string fixtures = std::string(CUSTOS_SOURCE_DIR) + "/tests/fixtures/tls/";
+  Start({"--tls-cert", fixtures + "cert.pem", "--tls-key", fixtures + "key.pem"});
+  int code = 0;
+  std::string reply = RunProgram(
+      "curl", {"-sk", "-D", "-", "https://127.0.0.1:" + std::to_string(port_) + "/ping"}, &code);
+  ASSERT_EQ(code, 0) << "curl (from scripts/setup-deps.sh) failed";
+  EXPECT_NE(reply.find("200"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Strict-Transport-Security: max-age="), std::string::npos) << reply;
+  EXPECT_NE(reply.find("pong"), std::string::npos);
+  // Plain HTTP to a TLS port gets no HTTP answer.
+  EXPECT_EQ(Send(port_, "GET", "/ping").status, 0);
   EXPECT_EQ(Stop(), 0);
 }
 
