@@ -85,7 +85,9 @@ bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fi
     }
   }
   std::vector<const Field*> seen;
-  for (const auto& member : document_.GetObject()) {
+  // Through a const reference: const iterators on both sides of RapidJSON's operator!=.
+  const rapidjson::Value& object = document_;
+  for (const auto& member : object.GetObject()) {
     const Field* field = nullptr;
     for (const Field& f : fields) {
       if (member.name.GetStringLength() == std::strlen(f.name) &&

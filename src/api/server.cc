@@ -129,7 +129,8 @@ std::vector<std::string> PersonalStrings(const std::string& body) {
     std::string_view text(v.GetString(), v.GetStringLength());
     if (personal_field || !key_shaped(text)) out.emplace_back(text);
   };
-  for (const auto& member : doc.GetObject()) {
+  const rapidjson::Value& object = doc;  // const iterators: unambiguous operator!= in C++20
+  for (const auto& member : object.GetObject()) {
     std::string_view name(member.name.GetString(), member.name.GetStringLength());
     bool personal = name == "value" || name == "email" || name == "phone" || name == "external" ||
                     name == "evidence";
