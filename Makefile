@@ -8,6 +8,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 POLICY ?= policies/wig.yaml
+LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
 .PHONY: deps build build-bench run test test-fast asan fuzz bench format clean
@@ -20,7 +21,7 @@ build: deps
 	cmake --build build -j $(JOBS)
 
 run: build
-	./scripts/run-main-job.sh $(POLICY)
+	LISTEN=$(LISTEN) ./scripts/run-main-job.sh $(POLICY)
 
 test: build
 	ctest --test-dir build --output-on-failure -j $(JOBS)

@@ -5,8 +5,8 @@
 #  3. open a SQLite data directory under out/<policy>/data (master key beside it, mode 0600),
 #     record one person, their consent and data, ask for decisions, plan and run retention,
 #     and verify the audit chain.
-# `custos serve` (the HTTP server) is not built yet (issue 4); when it is, step 3 becomes
-# "start the server on this data directory".
+#  4. start `custos serve` on that data directory (LISTEN, default 127.0.0.1:8080) with an admin
+#     token printed once; Ctrl-C (SIGINT) or SIGTERM drains it and exits.
 set -euo pipefail
 policy=${1:-policies/wig.yaml}
 bin=build/custos
@@ -47,3 +47,14 @@ run audit verify
 echo
 echo "Open $out/notice.html in a browser to read the notice people will see."
 echo "More verbs: build/custos --help and docs/CLI.md."
+
+listen=${LISTEN:-127.0.0.1:8080}
+echo
+echo "== custos serve on $data ($listen)"
+token=$("$bin" --data "$data" token create --role admin --label "make run")
+echo "admin token (shown once, stored hashed in $data/tokens.jsonl):"
+echo "  $token"
+echo "try:  curl -s http://$listen/healthz"
+echo "      curl -s -H 'Authorization: Bearer $token' http://$listen/v1/audit/verify"
+echo "      the API: http://$listen/v1/openapi.json   the notice: http://$listen/v1/notice"
+exec "$bin" serve --data "$data" --master-key "$out/master.key" --listen "$listen"

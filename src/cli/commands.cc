@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <ostream>
 
+#include "api/serve.h"
 #include "cli/data_commands.h"
 
 namespace custos::cli {
@@ -43,6 +44,14 @@ constexpr const char* kUsage =
     "  custos --data DIR hold release ID | hold list\n"
     "  custos --data DIR review list [--all] | review done ID      (DPO review tasks)\n"
     "  custos --data DIR aggregate CATEGORY [--threshold N]   (small cells suppressed)\n"
+    "\n"
+    "server:\n"
+    "  custos serve --data DIR [--policy FILE] [--listen 127.0.0.1:8080] [--tls-cert F --tls-key "
+    "F]\n"
+    "               [--test-clock] [--threads N] [--rate-limit N] [--log-requests "
+    "all|errors|none]\n"
+    "  custos --data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"
+    "               [--controller C --category C...] [--subject ID] [--label TEXT] | token list\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input or refused (a deny), 2 wrong command line,\n"
     "3 file or database not usable.\n";
@@ -159,6 +168,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     }
     return RunDataCommand(options, command, out, err);
   }
+  if (verb == "serve") return api::RunServeCommand(options, rest, out, err);
+  if (verb == "token") return api::RunTokenCommand(options, rest, out, err);
   if (verb == "policy") return RunPolicyCommand(rest, out, err);
   if (verb == "notice") return RunNoticeCommand(rest, out, err);
   if (verb == "ropa") return RunRopaCommand(rest, out, err);

@@ -68,7 +68,11 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
   }
   std::unique_ptr<Session> session(new Session());
   session->options_ = options;
-  if (options.now) {
+  if (options.test_clock) {
+    auto clock = std::make_unique<FixedClock>(options.now.value_or(SystemClock().Now()));
+    session->test_clock_ = clock.get();
+    session->clock_ = std::move(clock);
+  } else if (options.now) {
     session->clock_ = std::make_unique<FixedClock>(*options.now);
   } else {
     session->clock_ = std::make_unique<SystemClock>();

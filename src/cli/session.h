@@ -29,6 +29,9 @@ struct GlobalOptions {
   std::string controller;        // --controller KEY, default the one `init` wrote
   std::optional<Timestamp> now;  // --now TIME: the engine's clock (tests, scenarios, imports)
   bool json = false;             // --json
+  // For the server (custos serve): the engine's clock can be set while running (--test-clock:
+  // a FixedClock starting at --now or the real time).
+  bool test_clock = false;
 };
 
 class Session {
@@ -43,6 +46,8 @@ class Session {
 
   engine::Engine& engine() { return *engine_; }
   store::Store& store() { return *store_; }
+  // The engine's clock when test_clock is set, else null.
+  FixedClock* test_clock() { return test_clock_; }
   const GlobalOptions& options() const { return options_; }
   ~Session();
 
@@ -54,6 +59,7 @@ class Session {
 
   GlobalOptions options_;
   std::unique_ptr<Clock> clock_;
+  FixedClock* test_clock_ = nullptr;
   std::unique_ptr<store::Store> store_;
   std::optional<crypto::MasterKey> master_key_;
   std::unique_ptr<engine::Engine> engine_;

@@ -1,0 +1,227 @@
+#include "api/auth.h"
+
+#include <fcntl.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <mutex>
+
+#include "crypto/api_token.h"
+
+namespace custos::api {
+
+namespace {
+
+bool Under(std::string_view category, std::string_view scope) {
+  return category == scope ||
+         (category.size() > scope.size() && category.substr(0, scope.size()) == scope &&
+          category[scope.size()] == '.');
+}
+
+std::timespec Mtime(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return st.st_mtim;
+}
+
+std::string ToLine(const TokenRecord& record) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto strings = [&](const char* key, const std::vector<std::string>& values) {
+    w.Key(key);
+    w.StartArray();
+    for (const auto& v : values) w.String(v.c_str());
+    w.EndArray();
+  };
+  const Principal& p = record.principal;
+  w.StartObject();
+  w.Key("id");
+  w.String(p.token_id.c_str());
+  w.Key("hash");
+  w.String(record.hash.c_str());
+  w.Key("role");
+  w.String(std::string(RoleName(p.role)).c_str());
+  strings("purposes", p.purposes);
+  w.Key("controller");
+  w.String(p.controller.c_str());
+  strings("categories", p.categories);
+  w.Key("subject");
+  w.String(p.subject_id.c_str());
+  w.Key("label");
+  w.String(record.label.c_str());
+  w.Key("created_at");
+  w.String(record.created_at.c_str());
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::optional<TokenRecord> FromLine(const std::string& line) {
+  rapidjson::Document d;
+  d.Parse(line.c_str());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  auto str = [&](const char* key) -> std::string {
+    return d.HasMember(key) && d[key].IsString() ? d[key].GetString() : "";
+  };
+  auto strings = [&](const char* key) {
+    std::vector<std::string> out;
+    if (d.HasMember(key) && d[key].IsArray()) {
+      for (const auto& v : d[key].GetArray()) {
+        if (v.IsString()) out.emplace_back(v.GetString());
+      }
+    }
+    return out;
+  };
+  TokenRecord record;
+  auto role = RoleFromName(str("role"));
+  if (!role || str("id").empty() || str("hash").empty()) return std::nullopt;
+  record.principal.token_id = str("id");
+  record.principal.role = *role;
+  record.principal.purposes = strings("purposes");
+  record.principal.controller = str("controller");
+  record.principal.categories = strings("categories");
+  record.principal.subject_id = str("subject");
+  record.hash = str("hash");
+  record.label = str("label");
+  record.created_at = str("created_at");
+  return record;
+}
+
+}  // namespace
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kAdmin: return "admin";
+    case Role::kDpo: return "dpo";
+    case Role::kStaff: return "staff";
+    case Role::kProcessor: return "processor";
+    case Role::kSubject: return "subject";
+  }
+  return "?";
+}
+
+std::optional<Role> RoleFromName(std::string_view name) {
+  for (Role role : kAllRoles) {
+    if (RoleName(role) == name) return role;
+  }
+  return std::nullopt;
+}
+
+bool Principal::MayUsePurpose(std::string_view purpose) const {
+  if (role != Role::kStaff) return true;
+  for (const auto& p : purposes) {
+    if (p == purpose) return true;
+  }
+  return false;
+}
+
+bool Principal::MayUseCategory(std::string_view category) const {
+  if (role != Role::kProcessor) return true;
+  for (const auto& scope : categories) {
+    if (Under(category, scope)) return true;
+  }
+  return false;
+}
+
+bool Principal::MayActFor(std::string_view subject) const {
+  return role != Role::kSubject || subject == subject_id;
+}
+
+Status TokenStore::Load() {
+  std::unique_lock lock(mutex_);
+  return LoadLocked();
+}
+
+Status TokenStore::LoadLocked() {
+  std::timespec mtime = Mtime(path_);
+  std::ifstream in(path_);
+  std::map<std::string, TokenRecord> tokens;
+  if (in) {
+    std::string line;
+    int number = 0;
+    while (std::getline(in, line)) {
+      ++number;
+      if (line.empty()) continue;
+      auto record = FromLine(line);
+      if (!record) {
+        return Status(ErrorCode::kInvalidArgument,
+                      path_ + ":" + std::to_string(number) + " is not a token record");
+      }
+      tokens[record->principal.token_id] = std::move(*record);
+    }
+  }
+  tokens_ = std::move(tokens);
+  loaded_mtime_ = mtime;
+  return Status::Ok();
+}
+
+Result<std::string> TokenStore::Create(const Principal& scope, const std::string& label,
+                                       const std::string& created_at) {
+  if (scope.role == Role::kStaff && scope.purposes.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "a staff token needs at least one --purpose");
+  }
+  if (scope.role == Role::kProcessor && (scope.controller.empty() || scope.categories.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "a processor token needs --controller and at least one --category");
+  }
+  if (scope.role == Role::kSubject && scope.subject_id.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "a subject token needs --subject");
+  }
+  crypto::NewToken token = crypto::GenerateApiToken();
+  TokenRecord record;
+  record.principal = scope;
+  record.principal.token_id = token.id;
+  record.hash = crypto::HashApiToken(token.token);
+  record.label = label;
+  record.created_at = created_at;
+  std::unique_lock lock(mutex_);
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status(ErrorCode::kIo, "cannot write " + path_);
+  std::string line = ToLine(record) + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Status(ErrorCode::kIo, "cannot write " + path_);
+  tokens_[token.id] = std::move(record);
+  return token.token;
+}
+
+std::optional<Principal> TokenStore::Authenticate(std::string_view authorization) {
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() <= kBearer.size() ||
+      authorization.substr(0, kBearer.size()) != kBearer) {
+    return std::nullopt;
+  }
+  std::string_view token = authorization.substr(kBearer.size());
+  auto id = crypto::ApiTokenId(token);
+  if (!id) return std::nullopt;
+  std::string hash = crypto::HashApiToken(token);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      std::shared_lock lock(mutex_);
+      auto it = tokens_.find(*id);
+      if (it != tokens_.end()) {
+        if (!crypto::ApiTokenHashesEqual(it->second.hash, hash)) return std::nullopt;
+        return it->second.principal;
+      }
+    }
+    if (attempt == 1) break;
+    std::unique_lock lock(mutex_);
+    std::timespec mtime = Mtime(path_);
+    if (mtime.tv_sec == loaded_mtime_.tv_sec && mtime.tv_nsec == loaded_mtime_.tv_nsec) break;
+    if (!LoadLocked().ok()) break;
+  }
+  return std::nullopt;
+}
+
+std::vector<TokenRecord> TokenStore::List() const {
+  std::shared_lock lock(mutex_);
+  std::vector<TokenRecord> out;
+  for (const auto& [id, record] : tokens_) out.push_back(record);
+  return out;
+}
+
+}  // namespace custos::api

@@ -1,0 +1,87 @@
+// API tokens and roles.
+//
+// Roles (DESIGN.md, "Security model"): admin and dpo see everything; staff act only for the
+// purposes named on their token; a processor acts only for one controller and only on the
+// categories named on its token; a subject token reaches only its own subject's data. Which
+// role may call which route is the route table's business (server.cc); the scope checks for
+// staff, processors and subjects are here.
+//
+// TokenStore keeps tokens in DIR/tokens.jsonl (mode 0600), one JSON object per line with the
+// token's id, role, scope and BLAKE2b hash: never the token itself (crypto/api_token.h).
+// A running server sees tokens created later: an unknown id makes it re-read the file when
+// the file has changed.
+// Thread-safety: TokenStore is safe for concurrent use.
+#ifndef CUSTOS_API_AUTH_H_
+#define CUSTOS_API_AUTH_H_
+
+#include <ctime>
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace custos::api {
+
+enum class Role { kAdmin, kDpo, kStaff, kProcessor, kSubject };
+inline constexpr Role kAllRoles[] = {Role::kAdmin, Role::kDpo, Role::kStaff, Role::kProcessor,
+                                     Role::kSubject};
+
+std::string_view RoleName(Role role);  // "admin", "dpo", "staff", "processor", "subject"
+std::optional<Role> RoleFromName(std::string_view name);
+
+// Who is calling, as established from a token.
+struct Principal {
+  std::string token_id;
+  Role role = Role::kAdmin;
+  std::vector<std::string> purposes;    // staff
+  std::string controller;               // processor
+  std::vector<std::string> categories;  // processor: these keys and their descendants
+  std::string subject_id;               // subject
+
+  bool Is(Role r) const { return role == r; }
+  // Staff: the purpose is on the token. Other roles: true (their limits are elsewhere).
+  bool MayUsePurpose(std::string_view purpose) const;
+  // Processor: every category lies under one of the token's. Other roles: true.
+  bool MayUseCategory(std::string_view category) const;
+  // Subject: it is their own id. Other roles: true.
+  bool MayActFor(std::string_view subject_id) const;
+};
+
+struct TokenRecord {
+  Principal principal;  // scope and role
+  std::string hash;     // HashApiToken(token)
+  std::string label;    // a note for people (not a personal value)
+  std::string created_at;
+};
+
+class TokenStore {
+ public:
+  explicit TokenStore(std::string path) : path_(std::move(path)) {}
+
+  // Reads the file (a missing file means no tokens). Errors: IO_ERROR, INVALID_ARGUMENT (a
+  // line that is not a token record).
+  Status Load();
+  // Creates a token, appends its record to the file and returns the token (shown once).
+  // Errors: INVALID_ARGUMENT (scope missing for the role), IO_ERROR.
+  Result<std::string> Create(const Principal& scope, const std::string& label,
+                             const std::string& created_at);
+  // The principal for an "Authorization: Bearer ..." header value, or nullopt.
+  std::optional<Principal> Authenticate(std::string_view authorization);
+  std::vector<TokenRecord> List() const;
+
+ private:
+  Status LoadLocked();
+
+  const std::string path_;
+  mutable std::shared_mutex mutex_;
+  std::map<std::string, TokenRecord> tokens_;  // by id
+  std::timespec loaded_mtime_{};
+};
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_AUTH_H_

@@ -1,0 +1,40 @@
+// HttpRequest and HttpResponse: what the HTTP library hands the API and what it sends back.
+// Plain values with no library types, so the router and handlers are tested without sockets.
+// Thread-safety: value types.
+#ifndef CUSTOS_API_HTTP_H_
+#define CUSTOS_API_HTTP_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace custos::api {
+
+struct HttpRequest {
+  std::string method;  // GET, POST, ...
+  std::string path;    // without the query string, percent-decoded
+  std::vector<std::pair<std::string, std::string>> query;  // decoded
+  std::string authorization;                               // the Authorization header
+  std::string content_type;                                // the Content-Type header
+  std::string client_address;   // peer IP, for rate limits only: never logged (personal data)
+  std::string body;             // PII possible: never logged
+  bool body_too_large = false;  // the transport stopped reading: the body exceeded the limit
+
+  const std::string* Query(const std::string& name) const {
+    for (const auto& [key, value] : query) {
+      if (key == name) return &value;
+    }
+    return nullptr;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides the security headers
+};
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_HTTP_H_

@@ -1,0 +1,209 @@
+#include "api/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+#include <thread>
+
+namespace custos::api {
+
+// One request as it is read: created on the first callback, freed when MHD says it is done.
+struct HttpServer::Call {
+  HttpRequest request;
+  bool counted = false;   // in in_flight_
+  bool admitted = false;  // arrived before draining began: it is served in full
+  bool answered = false;
+};
+
+namespace {
+
+MHD_Result Trampoline(void* self, MHD_Connection* connection, const char* url, const char* method,
+                      const char* version, const char* upload_data, size_t* upload_data_size,
+                      void** call);
+void CompletedTrampoline(void* self, MHD_Connection* connection, void** call,
+                         MHD_RequestTerminationCode reason);
+
+const char* Header(MHD_Connection* connection, const char* name) {
+  return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
+}
+
+MHD_Result CollectQuery(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  auto* query = static_cast<std::vector<std::pair<std::string, std::string>>*>(cls);
+  if (query->size() < 64) query->emplace_back(key ? key : "", value ? value : "");
+  return MHD_YES;
+}
+
+std::string ClientAddress(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == nullptr || info->client_addr == nullptr) return "";
+  char text[INET6_ADDRSTRLEN] = {0};
+  if (info->client_addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(info->client_addr);
+    inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+  } else if (info->client_addr->sa_family == AF_INET6) {
+    const auto* in = reinterpret_cast<const sockaddr_in6*>(info->client_addr);
+    inet_ntop(AF_INET6, &in->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler, HttpResponse draining_response)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      draining_response_(std::move(draining_response)) {}
+
+HttpServer::~HttpServer() {
+  if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
+}
+
+Status HttpServer::Start() {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(options_.port);
+  if (inet_pton(AF_INET, options_.host.c_str(), &address.sin_addr) != 1) {
+    return Status(ErrorCode::kInvalidArgument, "listen address must be IPv4 HOST:PORT");
+  }
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                   MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+  const bool tls = !options_.tls_cert_pem.empty() && !options_.tls_key_pem.empty();
+  if (tls) flags |= MHD_USE_TLS;
+  std::vector<MHD_OptionItem> items = {
+      {MHD_OPTION_SOCK_ADDR, 0, &address},
+      {MHD_OPTION_THREAD_POOL_SIZE, std::max(1u, options_.threads), nullptr},
+      {MHD_OPTION_CONNECTION_TIMEOUT, options_.connection_timeout_seconds, nullptr},
+      {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&CompletedTrampoline), this},
+      {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, nullptr},
+      {MHD_OPTION_CONNECTION_LIMIT, 4096, nullptr},
+  };
+  if (tls) {
+    items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, options_.tls_cert_pem.data()});
+    items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, options_.tls_key_pem.data()});
+  }
+  items.push_back({MHD_OPTION_END, 0, nullptr});
+  daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Trampoline, this, MHD_OPTION_ARRAY,
+                             items.data(), MHD_OPTION_END);
+  if (daemon_ == nullptr) {
+    return Status(ErrorCode::kIo, "cannot listen on " + options_.host + ":" +
+                                      std::to_string(options_.port) +
+                                      (tls ? " with TLS (check the certificate and key)" : ""));
+  }
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
+  port_ = info != nullptr ? info->port : options_.port;
+  return Status::Ok();
+}
+
+int HttpServer::Drain(std::chrono::milliseconds timeout) {
+  if (daemon_ == nullptr) return 0;
+  draining_ = true;
+  MHD_socket listen = MHD_quiesce_daemon(daemon_);
+  if (listen != MHD_INVALID_SOCKET) close(listen);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  int left = in_flight_.load();
+  MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
+  return left;
+}
+
+int HttpServer::Answer(MHD_Connection* connection, const HttpResponse& response, bool close) {
+  MHD_Response* reply = MHD_create_response_from_buffer(
+      response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+  if (reply == nullptr) return MHD_NO;
+  MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE, response.content_type.c_str());
+  for (const auto& [name, value] : response.headers) {
+    MHD_add_response_header(reply, name.c_str(), value.c_str());
+  }
+  if (close) MHD_add_response_header(reply, MHD_HTTP_HEADER_CONNECTION, "close");
+  MHD_Result queued = MHD_queue_response(connection, static_cast<unsigned>(response.status), reply);
+  MHD_destroy_response(reply);
+  return queued;
+}
+
+int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char* url,
+                          const char* method, const char*, const char* upload_data,
+                          size_t* upload_data_size, void** call_ptr) {
+  auto* self = static_cast<HttpServer*>(self_ptr);
+  auto* call = static_cast<Call*>(*call_ptr);
+  if (call == nullptr) {
+    // First callback: headers only. Answering here would make libmicrohttpd close the
+    // connection, so only remember the request (unless its body is declared too large).
+    call = new Call();
+    *call_ptr = call;
+    call->counted = true;
+    self->in_flight_.fetch_add(1);
+    call->admitted = !self->draining_.load();
+    call->request.method = method;
+    call->request.path = url;
+    call->request.client_address = ClientAddress(connection);
+    if (const char* auth = Header(connection, MHD_HTTP_HEADER_AUTHORIZATION)) {
+      call->request.authorization = auth;
+    }
+    if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
+      call->request.content_type = type;
+    }
+    if (const char* length = Header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+      char* end = nullptr;
+      unsigned long long declared = std::strtoull(length, &end, 10);
+      if (declared > self->options_.max_body_bytes) call->request.body_too_large = true;
+    }
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery,
+                              &call->request.query);
+    if (!call->request.body_too_large) return MHD_YES;
+  }
+  if (call->answered) {
+    *upload_data_size = 0;  // discard the rest of a body we refused
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0 && !call->request.body_too_large) {
+    if (call->request.body.size() + *upload_data_size > self->options_.max_body_bytes) {
+      call->request.body_too_large = true;
+      call->request.body.clear();
+    } else {
+      call->request.body.append(upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+  }
+  const bool draining = !call->admitted;
+  HttpResponse response = draining ? self->draining_response_ : self->handler_(call->request);
+  call->answered = true;
+  // A refused body is not read: the connection cannot be reused after it.
+  bool close = draining || call->request.body_too_large;
+  if (call->request.body_too_large) *upload_data_size = 0;
+  return self->Answer(connection, response, close);
+}
+
+void HttpServer::OnCompleted(void* self_ptr, MHD_Connection*, void** call_ptr, int) {
+  auto* self = static_cast<HttpServer*>(self_ptr);
+  auto* call = static_cast<Call*>(*call_ptr);
+  if (call == nullptr) return;
+  if (call->counted) self->in_flight_.fetch_sub(1);
+  delete call;
+  *call_ptr = nullptr;
+}
+
+namespace {
+
+MHD_Result Trampoline(void* self, MHD_Connection* connection, const char* url, const char* method,
+                      const char* version, const char* upload_data, size_t* upload_data_size,
+                      void** call) {
+  return static_cast<MHD_Result>(HttpServer::OnRequestForTransport(
+      self, connection, url, method, version, upload_data, upload_data_size, call));
+}
+
+void CompletedTrampoline(void* self, MHD_Connection* connection, void** call,
+                         MHD_RequestTerminationCode reason) {
+  HttpServer::OnCompletedForTransport(self, connection, call, static_cast<int>(reason));
+}
+
+}  // namespace
+
+}  // namespace custos::api

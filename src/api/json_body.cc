@@ -1,0 +1,164 @@
+#include "api/json_body.h"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+#include "api/problem.h"
+
+namespace custos::api {
+
+namespace {
+
+// A client's key is echoed only when it looks like a field name (it could be anything).
+std::string Printable(const char* key, size_t size) {
+  if (size == 0 || size > 40) return "a field";
+  for (size_t i = 0; i < size; ++i) {
+    char c = key[i];
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '_')) {
+      return "a field";
+    }
+  }
+  return "'" + std::string(key, size) + "'";
+}
+
+const char* TypeName(FieldType type) {
+  switch (type) {
+    case FieldType::kString: return "a string";
+    case FieldType::kBool: return "a boolean";
+    case FieldType::kInt: return "an integer";
+    case FieldType::kStrings: return "an array of strings";
+    case FieldType::kTime: return "an ISO-8601 time string";
+  }
+  return "?";
+}
+
+bool HasType(const rapidjson::Value& value, FieldType type) {
+  switch (type) {
+    case FieldType::kString:
+    case FieldType::kTime: return value.IsString();
+    case FieldType::kBool: return value.IsBool();
+    case FieldType::kInt: return value.IsInt64();
+    case FieldType::kStrings:
+      if (!value.IsArray()) return false;
+      for (const auto& item : value.GetArray()) {
+        if (!item.IsString()) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool IsJsonContentType(const std::string& content_type) {
+  std::string base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && base.back() == ' ') base.pop_back();
+  for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return base == "application/json";
+}
+
+bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fields,
+                     HttpResponse* problem) {
+  bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (blank) {
+    document_.SetObject();
+  } else {
+    if (!IsJsonContentType(request.content_type)) {
+      *problem = Problem(HttpProblem::kUnsupportedMedia, "send the body as application/json");
+      return false;
+    }
+    document_.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(
+        request.body.data(), request.body.size());
+    if (document_.HasParseError()) {
+      *problem = Problem(HttpProblem::kMalformedJson,
+                         std::string(rapidjson::GetParseError_En(document_.GetParseError())) +
+                             " (at byte " + std::to_string(document_.GetErrorOffset()) + ")");
+      return false;
+    }
+    if (!document_.IsObject()) {
+      *problem = Problem(HttpProblem::kWrongType, "the body must be a JSON object");
+      return false;
+    }
+  }
+  std::vector<const Field*> seen;
+  // Through a const reference: const iterators on both sides of RapidJSON's operator!=.
+  const rapidjson::Value& object = document_;
+  for (const auto& member : object.GetObject()) {
+    const Field* field = nullptr;
+    for (const Field& f : fields) {
+      if (member.name.GetStringLength() == std::strlen(f.name) &&
+          std::memcmp(member.name.GetString(), f.name, member.name.GetStringLength()) == 0) {
+        field = &f;
+      }
+    }
+    if (field == nullptr) {
+      *problem = Problem(HttpProblem::kUnknownField,
+                         Printable(member.name.GetString(), member.name.GetStringLength()) +
+                             " is not a field of this request");
+      return false;
+    }
+    if (std::find(seen.begin(), seen.end(), field) != seen.end()) {
+      *problem =
+          Problem(HttpProblem::kMalformedJson, "'" + std::string(field->name) + "' appears twice");
+      return false;
+    }
+    seen.push_back(field);
+    if (!HasType(member.value, field->type)) {
+      *problem = Problem(HttpProblem::kWrongType,
+                         "'" + std::string(field->name) + "' must be " + TypeName(field->type));
+      return false;
+    }
+    if (field->type == FieldType::kTime &&
+        !Timestamp::Parse({member.value.GetString(), member.value.GetStringLength()})) {
+      *problem = Problem(HttpProblem::kInvalidValue,
+                         "'" + std::string(field->name) + "' must be " + TypeName(field->type));
+      return false;
+    }
+  }
+  for (const Field& f : fields) {
+    if (f.required && !Has(f.name)) {
+      *problem = Problem(HttpProblem::kMissingField, "'" + std::string(f.name) + "' is required");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool JsonBody::Has(const char* name) const {
+  return document_.IsObject() && document_.HasMember(name);
+}
+
+std::string JsonBody::String(const char* name, std::string fallback) const {
+  if (!Has(name)) return fallback;
+  const auto& value = document_[name];
+  return std::string(value.GetString(), value.GetStringLength());
+}
+
+bool JsonBody::Bool(const char* name, bool fallback) const {
+  return Has(name) ? document_[name].GetBool() : fallback;
+}
+
+std::optional<int64_t> JsonBody::Int(const char* name) const {
+  if (!Has(name)) return std::nullopt;
+  return document_[name].GetInt64();
+}
+
+std::vector<std::string> JsonBody::Strings(const char* name) const {
+  std::vector<std::string> out;
+  if (!Has(name)) return out;
+  for (const auto& item : document_[name].GetArray()) {
+    out.emplace_back(item.GetString(), item.GetStringLength());
+  }
+  return out;
+}
+
+std::optional<Timestamp> JsonBody::Time(const char* name) const {
+  if (!Has(name)) return std::nullopt;
+  return Timestamp::Parse(String(name));
+}
+
+}  // namespace custos::api

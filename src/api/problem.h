@@ -1,0 +1,49 @@
+// Problem details (RFC 9457): every error the API returns is application/problem+json with a
+// stable `type` URI, a `title`, the HTTP `status`, a `detail` and custos's error `code`.
+//
+// ProblemFor() is the one mapping from custos's ErrorCode list to HTTP statuses and types.
+// Client mistakes are 4xx; only failures of the server itself (I/O, crypto, internal) are 5xx.
+// `detail` never holds a personal value: engine messages name subjects by id only, and
+// request-parsing problems name fields, never their values.
+// Thread-safety: pure functions.
+#ifndef CUSTOS_API_PROBLEM_H_
+#define CUSTOS_API_PROBLEM_H_
+
+#include <string>
+#include <string_view>
+
+#include "api/http.h"
+#include "common/status.h"
+
+namespace custos::api {
+
+// Problem types of the HTTP layer itself (request shape, auth, limits). Engine errors use
+// their ErrorCode's name.
+enum class HttpProblem {
+  kMalformedJson,     // 400
+  kWrongType,         // 400
+  kUnknownField,      // 400
+  kMissingField,      // 400
+  kInvalidValue,      // 400 (a field or parameter with a value out of range)
+  kUnsupportedMedia,  // 415
+  kPayloadTooLarge,   // 413
+  kNotFound,          // 404 (no such route)
+  kMethodNotAllowed,  // 405
+  kUnauthorized,      // 401
+  kForbidden,         // 403
+  kRateLimited,       // 429
+  kUnavailable,       // 503 (shutting down)
+};
+
+// "urn:custos:problem:<name>", e.g. urn:custos:problem:unknown-subject.
+std::string ProblemType(std::string_view name);
+
+HttpResponse Problem(HttpProblem problem, std::string detail);
+// The response for a failed engine Status. REQUIRES: !status.ok().
+HttpResponse ProblemFor(const Status& status);
+// The HTTP status for an engine ErrorCode.
+int HttpStatusFor(ErrorCode code);
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_PROBLEM_H_

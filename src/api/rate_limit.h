@@ -1,0 +1,42 @@
+// RateLimiter: a token bucket per key (an API token id, or a client address on routes that
+// need no token). `rate` requests per second on average, bursts up to `burst`.
+// Thread-safety: safe for concurrent use (sharded locks).
+#ifndef CUSTOS_API_RATE_LIMIT_H_
+#define CUSTOS_API_RATE_LIMIT_H_
+
+#include <array>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace custos::api {
+
+class RateLimiter {
+ public:
+  // rate <= 0: unlimited.
+  RateLimiter(double rate, double burst) : rate_(rate), burst_(burst < 1 ? 1 : burst) {}
+
+  // True when the request may go ahead (and takes one token from the key's bucket).
+  bool Allow(const std::string& key);
+  bool enabled() const { return rate_ > 0; }
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, Bucket> buckets;
+  };
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kMaxKeysPerShard = 16384;  // old buckets are dropped beyond this
+
+  const double rate_, burst_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_RATE_LIMIT_H_

@@ -1,0 +1,118 @@
+// Api: the HTTP adapter over the engine. Handle() turns one HttpRequest into one HttpResponse:
+// route, authenticate, authorise, rate-limit, parse, call the same Engine functions the CLI
+// calls, render JSON or problem+json, add the security headers, count and log.
+//
+// The route table (Routes()) is the one list of what the server serves, which roles may call
+// each route, and the operation it implements; the OpenAPI document (src/api/openapi.json,
+// served at /v1/openapi.json) lists the same set, and a test checks that.
+// Handle() does no network I/O: tests call it directly; HttpServer calls it for real traffic.
+// Thread-safety: Handle() is safe from many threads at once.
+// PII: bodies and some responses hold personal values; they are never logged, and problem
+// details name fields and subject ids only.
+#ifndef CUSTOS_API_SERVER_H_
+#define CUSTOS_API_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth.h"
+#include "api/http.h"
+#include "api/log.h"
+#include "api/metrics.h"
+#include "api/rate_limit.h"
+#include "common/time.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace custos::api {
+
+struct ApiOptions {
+  bool tls = false;          // adds Strict-Transport-Security
+  bool test_clock = false;   // registers POST /v1/test/clock (REQUIRES a FixedClock)
+  double token_rate = 1000;  // requests/s per token (<= 0: unlimited)
+  double address_rate = 50;  // requests/s per client address on routes without a token
+  enum class RequestLog { kNone, kErrors, kAll } request_log = RequestLog::kErrors;
+};
+
+// What the router knows about a route. `roles` empty: no token needed.
+struct RouteInfo {
+  std::string method, pattern, operation;
+  std::vector<Role> roles;
+};
+
+class Api {
+ public:
+  struct Context;
+  using Handler = HttpResponse (Api::*)(Context&);
+
+  // REQUIRES: everything outlives the Api; `test_clock` is the engine's clock when
+  // options.test_clock is set.
+  Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLog& log,
+      ApiOptions options, FixedClock* test_clock);
+  ~Api();
+
+  HttpResponse Handle(HttpRequest& request);
+  std::vector<RouteInfo> Routes() const;
+  // The response sent to requests that arrive while the server shuts down.
+  static HttpResponse Draining();
+
+ private:
+  struct Route;
+  void AddRoutes();
+  void Add(const char* method, const char* pattern, const char* operation, std::vector<Role> roles,
+           Handler handler);
+  void Secure(HttpResponse& response, bool html) const;
+
+  HttpResponse Healthz(Context& c);
+  HttpResponse Ping(Context& c);
+  HttpResponse MetricsText(Context& c);
+  HttpResponse OpenApi(Context& c);
+  HttpResponse Notice(Context& c);
+  HttpResponse PolicyDocument(Context& c);
+  HttpResponse Ropa(Context& c);
+  HttpResponse CreateSubject(Context& c);
+  HttpResponse GetSubject(Context& c);
+  HttpResponse AddIdentifier(Context& c);
+  HttpResponse LookupIdentifier(Context& c);
+  HttpResponse AddEvent(Context& c);
+  HttpResponse PutRecord(Context& c);
+  HttpResponse ListRecords(Context& c);
+  HttpResponse ChangeConsent(Context& c);
+  HttpResponse ExportConsents(Context& c);
+  HttpResponse SetPreference(Context& c);
+  HttpResponse Object(Context& c);
+  HttpResponse LiftObjection(Context& c);
+  HttpResponse Restrict(Context& c);
+  HttpResponse LiftRestriction(Context& c);
+  HttpResponse Suppress(Context& c);
+  HttpResponse Decide(Context& c);
+  HttpResponse PlanRetention(Context& c);
+  HttpResponse RunRetention(Context& c);
+  HttpResponse ListHolds(Context& c);
+  HttpResponse PlaceHold(Context& c);
+  HttpResponse ReleaseHold(Context& c);
+  HttpResponse ListReviewTasks(Context& c);
+  HttpResponse CompleteReviewTask(Context& c);
+  HttpResponse Aggregate(Context& c);
+  HttpResponse VerifyAudit(Context& c);
+  HttpResponse SetTestClock(Context& c);
+
+  engine::Engine& engine_;
+  store::Store& store_;
+  TokenStore& tokens_;
+  JsonLog& log_;
+  const ApiOptions options_;
+  FixedClock* test_clock_;
+  std::vector<Route> routes_;
+  std::unique_ptr<Metrics> metrics_;
+  RateLimiter token_limiter_, address_limiter_;
+};
+
+// The OpenAPI 3.1 document served at /v1/openapi.json (src/api/openapi.json, built in).
+std::string_view OpenApiDocument();
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_SERVER_H_
