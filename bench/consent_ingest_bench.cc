@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "common/allocator.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "crypto/sealing.h"
@@ -205,6 +206,7 @@ double Mean(const std::vector<size_t>& groups) {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
+  custos::TuneAllocator();
   using namespace custos;
   using namespace custos::bench;
   size_t threads = SizeArg(argc, argv, 1, "CONSENT_THREADS", 64);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "common/allocator.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
@@ -75,6 +76,7 @@ Run Measure(engine::Engine& engine, const std::vector<engine::DecisionRequest>& 
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
+  custos::TuneAllocator();
   using namespace custos;
   using namespace custos::bench;
   size_t subjects = SizeArg(argc, argv, 1, "DECIDE_SUBJECTS", 1000000);

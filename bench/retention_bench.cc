@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "common/allocator.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "crypto/sealing.h"
@@ -334,6 +335,7 @@ void ErasureBench(size_t repeats) {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
+  custos::TuneAllocator();
   using custos::bench::SizeArg;
   size_t subjects = SizeArg(argc, argv, 1, "RETENTION_SUBJECTS", 100000);
   size_t records = SizeArg(argc, argv, 2, "RETENTION_RECORDS", 1000000);

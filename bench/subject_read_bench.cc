@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "common/allocator.h"
 #include "crypto/blind_index.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
@@ -242,6 +243,7 @@ class RawReader {
 }  // namespace custos::bench
 
 int main(int argc, char** argv) {
+  custos::TuneAllocator();
   using namespace custos;
   using namespace custos::bench;
   size_t subjects = SizeArg(argc, argv, 1, "READ_SUBJECTS", 1000000);

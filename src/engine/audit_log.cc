@@ -195,10 +195,13 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
     }
   }
 
+  if (decisions_stored) decisions.clear();  // keeps its capacity for the next decisions
   lock.lock();
   if (!decisions_stored) {
     buffer_.insert(buffer_.begin(), std::make_move_iterator(decisions.begin()),
                    std::make_move_iterator(decisions.end()));
+  } else if (buffer_.empty()) {
+    buffer_.swap(decisions);  // no regrowing (and page faults) at every flush
   }
   last_seq_ = head_seq;
   last_hash_ = std::move(head_hash);
