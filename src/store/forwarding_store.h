@@ -89,6 +89,38 @@ class ForwardingStore : public Store {
   Result<std::optional<RetentionRunRow>> LastRetentionRun(const std::string& controller) override {
     return base_.LastRetentionRun(controller);
   }
+  Result<std::optional<RequestRow>> GetRequest(const std::string& controller,
+                                               const std::string& request_id) override {
+    return base_.GetRequest(controller, request_id);
+  }
+  Result<std::vector<RequestRow>> ListRequests(const std::string& controller,
+                                               bool open_only) override {
+    return base_.ListRequests(controller, open_only);
+  }
+  Result<std::vector<RequestEventRow>> ListRequestEvents(const std::string& controller,
+                                                         const std::string& request_id) override {
+    return base_.ListRequestEvents(controller, request_id);
+  }
+  Result<std::vector<OutboxRow>> ListOutbox(const std::string& controller,
+                                            const std::string& request_id) override {
+    return base_.ListOutbox(controller, request_id);
+  }
+  Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& controller, Timestamp now,
+                                             Timestamp lease_until, size_t max) override {
+    return base_.ClaimOutbox(controller, now, lease_until, max);
+  }
+  Result<std::optional<RecipientEndpointRow>> GetRecipientEndpoint(
+      const std::string& controller, const std::string& recipient) override {
+    return base_.GetRecipientEndpoint(controller, recipient);
+  }
+  Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
+      const std::string& controller) override {
+    return base_.ListRecipientEndpoints(controller);
+  }
+  Result<std::vector<RecordVersionRow>> ListRecordVersions(const std::string& controller,
+                                                           const std::string& subject_id) override {
+    return base_.ListRecordVersions(controller, subject_id);
+  }
   Result<std::optional<AuditRow>> LastAudit() override { return base_.LastAudit(); }
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) override {
     return base_.ScanAudit(from_seq, visit);

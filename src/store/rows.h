@@ -7,8 +7,10 @@
 #define CUSTOS_STORE_ROWS_H_
 
 #include <cstdint>
+#include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -201,6 +203,125 @@ struct SweepSubject {
   std::vector<ReviewTaskRow> review_tasks;
 };
 
+// --- Rights requests, their history, the outbox (schema version 3) --------------------------
+
+enum class RequestState {
+  kReceived,
+  kVerifyingIdentity,
+  kInProgress,
+  kExtended,
+  kCompleted,
+  kRefused,
+  kWithdrawn,
+  kForwarded,  // a processor passed it to the controller whose data it is
+};
+
+// Stable names of request and outbox states, as stored and shown ("in_progress").
+inline constexpr std::array<std::string_view, 8> kRequestStateNames = {
+    "received",  "verifying_identity", "in_progress", "extended",
+    "completed", "refused",            "withdrawn",   "forwarded"};
+inline std::string_view RequestStateName(RequestState state) {
+  return kRequestStateNames[static_cast<size_t>(state)];
+}
+inline std::optional<RequestState> RequestStateFromName(std::string_view name) {
+  for (size_t i = 0; i < kRequestStateNames.size(); ++i) {
+    if (kRequestStateNames[i] == name) return static_cast<RequestState>(i);
+  }
+  return std::nullopt;
+}
+
+// One rights request. Keyed by (controller, request_id): at intake the person may not be known
+// yet. Its personal parts (the requester's identifiers, what is asked, the answer prepared for
+// the person) are sealed with the request's own data key (`wrapped_key`, wrapped by the master
+// key), so they are shredded when the request no longer needs them, while the non-personal
+// fields and the history (RequestEventRow) stay as proof of what was done.
+struct RequestRow {
+  std::string controller, request_id;
+  int64_t version = 1;  // 1 on insert; every UpdateRequest bumps it (optimistic concurrency)
+  std::string type;     // access, portability, rectification, erasure, restriction, objection,
+                        // withdraw_consent, automated_decision_review
+  RequestState state = RequestState::kReceived;
+  std::string intake;        // self_service, staff
+  std::string verification;  // how identity was checked ("email_code", "staff:passport"); "" not yet
+  std::string waiting_for;   // "", identity, clarification, fee: the month does not run meanwhile
+  std::vector<std::string> subject_ids;  // reached through verified identifiers only
+  Timestamp received_at;
+  std::optional<Timestamp> clock_started_at;  // the day the month runs from
+  std::optional<Timestamp> due_at;            // midnight UTC of the due date; nullopt when waiting
+  std::optional<Timestamp> extended_at;
+  std::optional<Timestamp> closed_at;
+  std::string outcome;  // non-personal: a reason code or a short summary of what was done
+  Bytes wrapped_key;    // the request's data key; empty once shredded
+  Bytes sealed_details;  // JSON: identifiers claimed, what is asked (sealed with the request key)
+  Bytes sealed_result;   // the answer for the person (access package, ...), sealed; may be empty
+  Bytes code_hash;       // keyed hash of the one-time code sent to the requester; empty when none
+  std::optional<Timestamp> code_expires_at;
+  int64_t code_attempts = 0;
+  Bytes access_hash;  // keyed hash of the requester's secret for following the request
+};
+
+// One step of a request's history, append-only. `detail` is non-personal.
+struct RequestEventRow {
+  std::string controller, request_id;
+  int64_t seq = 0;  // assigned by the store
+  Timestamp at;
+  std::string actor, event;  // received, code_sent, identity_verified, extended, completed, ...
+  RequestState state = RequestState::kReceived;  // the request's state after the event
+  std::string detail;
+};
+
+// An earlier value of a record, kept when the record is rectified (history kept, sealed with
+// the subject's data key like the record itself). Setting a record's state to erased or
+// anonymised deletes its earlier versions in the same batch.
+struct RecordVersionRow {
+  std::string controller, subject_id;
+  int64_t record_id = 0;
+  int64_t version = 0;  // assigned by the store: 1, 2, ... per record
+  Bytes sealed_value;
+  Timestamp replaced_at;
+  std::string request_id;  // the rectification request, when there was one
+};
+
+enum class OutboxState { kPending, kDelivered, kManual, kDead };
+inline constexpr std::array<std::string_view, 4> kOutboxStateNames = {"pending", "delivered",
+                                                                      "manual", "dead"};
+inline std::string_view OutboxStateName(OutboxState state) {
+  return kOutboxStateNames[static_cast<size_t>(state)];
+}
+inline std::optional<OutboxState> OutboxStateFromName(std::string_view name) {
+  for (size_t i = 0; i < kOutboxStateNames.size(); ++i) {
+    if (kOutboxStateNames[i] == name) return static_cast<OutboxState>(i);
+  }
+  return std::nullopt;
+}
+
+// A message that must leave custos: an Article 19 notice to a recipient (webhook) or a message
+// to the requester (one-time code, extension notice, outcome). Durable: written in the same
+// transaction as the change that causes it, delivered later by whoever claims it.
+struct OutboxRow {
+  std::string controller;
+  int64_t outbox_id = 0;  // assigned by the store
+  std::string request_id;
+  std::string kind;    // recipient_notice, requester_message
+  std::string target;  // the recipient key, or "requester"
+  OutboxState state = OutboxState::kPending;  // manual: no endpoint, someone must act by hand
+  int64_t attempts = 0;
+  Timestamp created_at, next_attempt_at;
+  std::optional<Timestamp> delivered_at;
+  std::optional<Timestamp> claimed_until;  // a deliverer's lease
+  std::string last_error;                  // non-personal (an HTTP status, a curl error name)
+  Bytes sealed_payload;  // sealed with the request's key; cleared once delivered
+  Bytes payload_digest;  // BLAKE2b of the payload: proof of what was sent after it is cleared
+};
+
+// Where a recipient receives Article 19 notices: a webhook URL and its HMAC secret (sealed with
+// a key derived from the master key). Set by the operator, not by the policy.
+struct RecipientEndpointRow {
+  std::string controller, recipient, url;
+  Bytes sealed_secret;
+  Timestamp updated_at;
+};
+
 // --- Writes --------------------------------------------------------------------------------
 // A WriteBatch is applied atomically: all of its operations or none.
 
@@ -271,12 +392,34 @@ struct RetentionCheckpoint {
   std::optional<Timestamp> finished_at;
 };
 
+// Replaces a request's row when its stored version is `expected_version` (the row's version is
+// then expected_version + 1); otherwise the batch fails with INVALID_ARGUMENT ("changed
+// concurrently"). Two processes fulfilling one request cannot both act.
+struct UpdateRequest {
+  RequestRow row;
+  int64_t expected_version = 0;
+};
+
+// Changes an outbox message's delivery state. `clear_payload` drops the sealed payload.
+struct UpdateOutbox {
+  std::string controller;
+  int64_t outbox_id = 0;
+  OutboxState state = OutboxState::kPending;
+  int64_t attempts = 0;
+  Timestamp next_attempt_at;
+  std::optional<Timestamp> delivered_at;
+  std::string last_error;
+  bool clear_payload = false;
+};
+
 using WriteOp =
     std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow, ConsentEventRow,
                  PreferenceRow, ObjectionRow, RestrictionRow, SuppressionRow, AuditRow,
                  SetRecordState, LiftRestriction, LiftObjection, EraseSubject, LegalHoldRow,
                  ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
-                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState>;
+                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState,
+                 RequestRow, UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox,
+                 RecipientEndpointRow, RecordVersionRow>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

@@ -31,6 +31,7 @@ struct AppliedIds {
   std::vector<int64_t> restriction_ids;
   std::vector<int64_t> hold_ids;  // LegalHoldRow
   std::vector<int64_t> run_ids;   // RetentionRunRow
+  std::vector<int64_t> outbox_ids;  // OutboxRow
 };
 
 class Store {
@@ -100,6 +101,34 @@ class Store {
   // The controller's newest retention run (highest run_id), or nullopt when there is none.
   virtual Result<std::optional<RetentionRunRow>> LastRetentionRun(
       const std::string& controller) = 0;
+
+  // --- rights requests and the outbox (schema version 3)
+  virtual Result<std::optional<RequestRow>> GetRequest(const std::string& controller,
+                                                       const std::string& request_id) = 0;
+  // The controller's requests in received_at order (then request_id); only those not closed
+  // (closed_at unset) when `open_only`.
+  virtual Result<std::vector<RequestRow>> ListRequests(const std::string& controller,
+                                                       bool open_only) = 0;
+  // A request's history in seq order.
+  virtual Result<std::vector<RequestEventRow>> ListRequestEvents(const std::string& controller,
+                                                                 const std::string& request_id) = 0;
+  // Outbox messages in outbox_id order: of one request, or all when `request_id` is empty.
+  virtual Result<std::vector<OutboxRow>> ListOutbox(const std::string& controller,
+                                                    const std::string& request_id) = 0;
+  // Claims up to `max` pending messages of `controller` due at `now` (next_attempt_at <= now)
+  // whose lease is unset or over (claimed_until <= now), setting claimed_until = lease_until,
+  // and returns them in outbox_id order. Atomic: concurrent callers (threads or processes)
+  // never get the same message while its lease runs.
+  virtual Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& controller, Timestamp now,
+                                                     Timestamp lease_until, size_t max) = 0;
+  virtual Result<std::optional<RecipientEndpointRow>> GetRecipientEndpoint(
+      const std::string& controller, const std::string& recipient) = 0;
+  virtual Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
+      const std::string& controller) = 0;
+
+  // Earlier values of the subject's rectified records, in (record_id, version) order.
+  virtual Result<std::vector<RecordVersionRow>> ListRecordVersions(
+      const std::string& controller, const std::string& subject_id) = 0;
 
   // --- audit log
   // The last entry (highest seq), or nullopt when the log is empty.

@@ -230,10 +230,113 @@ CREATE TABLE retention_runs (
 ) WITHOUT ROWID, STRICT;
 )sql";
 
+// Version 3: rights requests (issue 5) -- requests with their history, the outbox of notices to
+// recipients and messages to requesters, recipients' webhook endpoints, and earlier values of
+// rectified records.
+constexpr char kSchemaV3[] = R"sql(
+INSERT INTO sequences (name, next_id) VALUES ('request_events', 1), ('outbox', 1),
+  ('record_versions', 1);
+
+-- Keyed by request: at intake the person may not be known yet. Personal parts are sealed with
+-- the request's own key (wrapped_key), which is dropped when the request no longer needs them.
+CREATE TABLE requests (
+  controller TEXT NOT NULL CHECK (controller <> ''),
+  request_id TEXT NOT NULL CHECK (request_id <> ''),
+  version INTEGER NOT NULL CHECK (version > 0),
+  type TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('received', 'verifying_identity', 'in_progress',
+    'extended', 'completed', 'refused', 'withdrawn', 'forwarded')),
+  intake TEXT NOT NULL,
+  verification TEXT NOT NULL,
+  waiting_for TEXT NOT NULL,
+  subject_ids TEXT NOT NULL,  -- subject ids joined with ','
+  received_at INTEGER NOT NULL,
+  clock_started_at INTEGER,
+  due_at INTEGER,
+  extended_at INTEGER,
+  closed_at INTEGER,
+  outcome TEXT NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  sealed_details BLOB NOT NULL,
+  sealed_result BLOB NOT NULL,
+  code_hash BLOB NOT NULL,
+  code_expires_at INTEGER,
+  code_attempts INTEGER NOT NULL,
+  access_hash BLOB NOT NULL,
+  PRIMARY KEY (controller, request_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX requests_by_received ON requests (controller, received_at, request_id);
+
+-- A request's history: append-only.
+CREATE TABLE request_events (
+  controller TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  seq INTEGER NOT NULL CHECK (seq > 0),
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  event TEXT NOT NULL,
+  state TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  PRIMARY KEY (controller, request_id, seq),
+  FOREIGN KEY (controller, request_id) REFERENCES requests (controller, request_id)
+) WITHOUT ROWID, STRICT;
+CREATE TRIGGER request_events_no_update BEFORE UPDATE ON request_events
+  BEGIN SELECT RAISE(ABORT, 'request_events is append-only'); END;
+CREATE TRIGGER request_events_no_delete BEFORE DELETE ON request_events
+  BEGIN SELECT RAISE(ABORT, 'request_events is append-only'); END;
+
+CREATE TABLE outbox (
+  controller TEXT NOT NULL,
+  outbox_id INTEGER NOT NULL CHECK (outbox_id > 0),
+  request_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'manual', 'dead')),
+  attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  claimed_until INTEGER,
+  last_error TEXT NOT NULL,
+  sealed_payload BLOB NOT NULL,
+  payload_digest BLOB NOT NULL,
+  PRIMARY KEY (controller, outbox_id),
+  FOREIGN KEY (controller, request_id) REFERENCES requests (controller, request_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX outbox_by_request ON outbox (controller, request_id, outbox_id);
+CREATE INDEX outbox_due ON outbox (controller, state, next_attempt_at);
+
+-- Not personal: where a recipient takes Article 19 notices; the secret is sealed.
+CREATE TABLE recipient_endpoints (
+  controller TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  url TEXT NOT NULL,
+  sealed_secret BLOB NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (controller, recipient)
+) WITHOUT ROWID, STRICT;
+
+-- Earlier values of rectified records, sealed with the subject's key like the records.
+CREATE TABLE record_versions (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  record_id INTEGER NOT NULL,
+  version INTEGER NOT NULL CHECK (version > 0),
+  sealed_value BLOB NOT NULL,
+  replaced_at INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  PRIMARY KEY (controller, subject_id, record_id, version),
+  FOREIGN KEY (controller, subject_id, record_id)
+    REFERENCES records (controller, subject_id, record_id)
+) WITHOUT ROWID, STRICT;
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
+    Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
+              kSchemaV3},
 };
 
 constexpr char kCreateMigrationsTable[] =

@@ -104,6 +104,22 @@ class SqliteStore final : public Store {
   Result<std::vector<FactCount>> CountAnonymisedFacts(const std::string& controller,
                                                       const std::string& category) override;
   Result<std::optional<RetentionRunRow>> LastRetentionRun(const std::string& controller) override;
+  Result<std::optional<RequestRow>> GetRequest(const std::string& controller,
+                                               const std::string& request_id) override;
+  Result<std::vector<RequestRow>> ListRequests(const std::string& controller,
+                                               bool open_only) override;
+  Result<std::vector<RequestEventRow>> ListRequestEvents(const std::string& controller,
+                                                         const std::string& request_id) override;
+  Result<std::vector<OutboxRow>> ListOutbox(const std::string& controller,
+                                            const std::string& request_id) override;
+  Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& controller, Timestamp now,
+                                             Timestamp lease_until, size_t max) override;
+  Result<std::optional<RecipientEndpointRow>> GetRecipientEndpoint(
+      const std::string& controller, const std::string& recipient) override;
+  Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
+      const std::string& controller) override;
+  Result<std::vector<RecordVersionRow>> ListRecordVersions(const std::string& controller,
+                                                           const std::string& subject_id) override;
   Result<std::optional<AuditRow>> LastAudit() override;
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) override;
 
