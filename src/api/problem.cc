@@ -87,9 +87,13 @@ int HttpStatusFor(ErrorCode code) {
   switch (code) {
     case ErrorCode::kOk: return 200;
     case ErrorCode::kNotFound:
-    case ErrorCode::kUnknownSubject: return 404;
+    case ErrorCode::kUnknownSubject:
+    case ErrorCode::kUnknownRequest: return 404;
     case ErrorCode::kAlreadyExists:
-    case ErrorCode::kLegalHoldActive: return 409;
+    case ErrorCode::kLegalHoldActive:
+    case ErrorCode::kRequestState:
+    case ErrorCode::kConflict: return 409;
+    case ErrorCode::kVerificationFailed: return 403;
     case ErrorCode::kSubjectErased: return 410;
     case ErrorCode::kIo:
     case ErrorCode::kInternal:
@@ -108,6 +112,7 @@ HttpResponse ProblemFor(const Status& status) {
   // A server-side failure says nothing about internals beyond its code.
   std::string detail = http >= 500 ? "the server could not complete the request" : status.message();
   const char* title = http == 404   ? "Not found"
+                      : http == 403 ? "Forbidden"
                       : http == 409 ? "Conflict"
                       : http == 410 ? "Gone"
                       : http >= 500 ? "Server error"

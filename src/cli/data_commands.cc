@@ -7,7 +7,9 @@
 
 #include <ostream>
 
+#include "cli/command_helpers.h"
 #include "cli/commands.h"
+#include "cli/request_commands.h"
 #include "cli/retention_commands.h"
 #include "cli/session.h"
 #include "engine/audit_log.h"
@@ -16,28 +18,7 @@ namespace custos::cli {
 
 namespace {
 
-// Prints a failed Status as one clear line and returns its exit code.
-int Fail(std::ostream& err, const Status& status) {
-  err << "custos: error " << CodeName(status.code()) << ": " << status.message() << "\n";
-  return ExitCodeFor(status);
-}
-
-int Usage(std::ostream& err, const std::string& usage) {
-  err << "usage: custos --data DIR " << usage << "\n";
-  return kExitUsage;
-}
-
-Result<std::optional<Timestamp>> AtOption(const Args& args) {
-  const std::string* text = args.Option("--at");
-  if (text == nullptr) return std::optional<Timestamp>();
-  auto at = Timestamp::Parse(*text);
-  if (!at) {
-    return Status(ErrorCode::kInvalidArgument, "--at '" + *text +
-                                                   "' is not an ISO-8601 time (e.g. 2026-01-31 or "
-                                                   "2026-01-31T10:00:00Z)");
-  }
-  return std::optional<Timestamp>(*at);
-}
+Result<std::optional<Timestamp>> AtOption(const Args& args) { return TimeOption(args, "--at"); }
 
 std::string StateName(store::RecordState state) {
   switch (state) {
@@ -393,7 +374,8 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
       {"consent", ConsentCommand},   {"preference", PreferenceCommand}, {"object", ObjectCommand},
       {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
       {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
-      {"review", ReviewCommand},     {"aggregate", AggregateCommand},
+      {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
+      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},
   };
   for (const auto& [name, handler] : kHandlers) {
     if (name != verb) continue;
@@ -411,7 +393,8 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
 bool IsDataCommand(const std::string& verb) {
   for (const char* name :
        {"init", "subject", "event", "record", "consent", "preference", "object", "restrict",
-        "suppress", "decide", "audit", "retention", "hold", "review", "aggregate"}) {
+        "suppress", "decide", "audit", "retention", "hold", "review", "aggregate", "request",
+        "outbox", "endpoint"}) {
     if (verb == name) return true;
   }
   return false;

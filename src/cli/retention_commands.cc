@@ -13,56 +13,12 @@
 #include <memory>
 #include <ostream>
 
+#include "cli/command_helpers.h"
 #include "cli/commands.h"
 
 namespace custos::cli {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-int Fail(std::ostream& err, const Status& status) {
-  err << "custos: error " << CodeName(status.code()) << ": " << status.message() << "\n";
-  return ExitCodeFor(status);
-}
-
-int Usage(std::ostream& err, const std::string& usage) {
-  err << "usage: custos --data DIR " << usage << "\n";
-  return kExitUsage;
-}
-
-// A time option (`--at`, `--as-of`, `--expires`): nullopt when absent.
-Result<std::optional<Timestamp>> TimeOption(const Args& args, const std::string& name) {
-  const std::string* text = args.Option(name);
-  if (text == nullptr) return std::optional<Timestamp>();
-  auto at = Timestamp::Parse(*text);
-  if (!at) {
-    return Status(ErrorCode::kInvalidArgument,
-                  name + " '" + *text + "' is not an ISO-8601 time (e.g. 2026-01-31)");
-  }
-  return std::optional<Timestamp>(*at);
-}
-
-Result<int64_t> IdArgument(const std::string& text, const std::string& what) {
-  char* end = nullptr;
-  long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || value <= 0) {
-    return Status(ErrorCode::kInvalidArgument, what + " '" + text + "' is not a number");
-  }
-  return static_cast<int64_t>(value);
-}
-
-void Key(JsonWriter& w, std::string_view key) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-}
-void Str(JsonWriter& w, std::string_view key, std::string_view value) {
-  Key(w, key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-void Int(JsonWriter& w, std::string_view key, int64_t value) {
-  Key(w, key);
-  w.Int64(value);
-}
 
 // --- retention plan | run ------------------------------------------------------------------
 

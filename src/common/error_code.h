@@ -63,7 +63,15 @@ namespace custos {
   X(kCryptoFailure, "CRYPTO_FAILURE")                                       \
   X(kKeyFile, "KEY_FILE_INVALID")                                           \
   /* retention: legal holds */                                              \
-  X(kLegalHoldActive, "LEGAL_HOLD_ACTIVE")
+  X(kLegalHoldActive, "LEGAL_HOLD_ACTIVE")                                  \
+  /* rights requests */                                                     \
+  X(kUnknownRequest, "UNKNOWN_REQUEST")                                     \
+  X(kRequestState, "REQUEST_STATE_INVALID")                                 \
+  X(kRightNotAvailable, "RIGHT_NOT_AVAILABLE")                              \
+  X(kVerificationFailed, "VERIFICATION_FAILED")                             \
+  X(kExtensionNotAllowed, "EXTENSION_NOT_ALLOWED")                          \
+  X(kFeeNotAllowed, "FEE_NOT_ALLOWED")                                      \
+  X(kConflict, "CONFLICT")
 
 enum class ErrorCode {
 #define CUSTOS_ENUM_ENTRY(id, name) id,

@@ -20,6 +20,7 @@
 #include "engine/audit_log.h"
 #include "engine/decision.h"
 #include "engine/retention.h"
+#include "engine/subject_request.h"
 #include "engine/subject_state.h"
 #include "policy/policy.h"
 #include "store/store.h"
@@ -83,6 +84,18 @@ struct SubjectView {
   std::vector<store::ObjectionRow> objections;
   std::vector<store::RestrictionRow> restrictions;
 };
+
+// A message claimed from the outbox for delivery, unsealed. PII: `payload` may hold the
+// requester's contact or the person's identifiers; `secret` is the endpoint's HMAC key.
+struct OutboxDelivery {
+  int64_t outbox_id = 0;
+  std::string request_id, kind, target, url, secret, payload;
+  int64_t attempts = 0;  // before this one
+};
+
+// The wait before delivery attempt `attempts` + 1 after `attempts` failures: 1 min, 5 min,
+// 30 min, 2 h, 6 h, then daily. After kMaxDeliveryAttempts a message is abandoned (dead).
+int64_t OutboxRetryDelayMicros(int64_t attempts);
 
 class Engine {
  public:
@@ -181,6 +194,91 @@ class Engine {
   Result<AggregateResult> Aggregate(const std::string& category, std::optional<int> threshold,
                                     const std::string& actor = "system");
 
+  // --- Rights requests (engine_requests.cc; subject_request.h). Every step is audited and
+  // appended to the request's history in the same transaction as its effects.
+  //
+  // Opens a request. By the person (self_service): a one-time code goes to `contact` through
+  // the outbox and the request waits in verifying_identity. By staff with `verification`: in
+  // progress at once, its month running from today. A processor whose policy says
+  // `requests: forward_to_controller` passes the request to its controller (forwarded).
+  // Errors: INVALID_ARGUMENT (type, ids, categories, purpose, contact), RIGHT_NOT_AVAILABLE
+  // (not in the policy's rights), UNKNOWN_SUBJECT, SUBJECT_ERASED, ALREADY_EXISTS.
+  // PII: contact, rectified values and the note are sealed with the request's own key.
+  Result<OpenedRequest> OpenRequest(const NewRequest& request);
+  // Checks the one-time code. On success the request reaches the subjects filed under the
+  // proven identifier only, its month runs from today, and the returned secret
+  // ("rq_<id>_<hex>") lets the requester follow it. Errors: UNKNOWN_REQUEST,
+  // REQUEST_STATE_INVALID, VERIFICATION_FAILED (wrong, expired, or 5 failed attempts).
+  Result<std::string> VerifyRequest(const std::string& request_id, const std::string& code,
+                                    std::optional<Timestamp> at);
+  // Sends a new code (the old one stops working). Errors: UNKNOWN_REQUEST, REQUEST_STATE_INVALID.
+  Status ResendRequestCode(const std::string& request_id, std::optional<Timestamp> at,
+                           const std::string& actor = "system");
+  // Staff record how they checked identity (and for whom, when the request names nobody yet).
+  Status VerifyRequestByStaff(const std::string& request_id, const std::string& method,
+                              const std::string& subject_id, std::optional<Timestamp> at,
+                              const std::string& actor = "system");
+  // Asks the person for clarification or (when the policy allows one) a fee; the month stops
+  // and runs again from the day RequesterAnswered is called. Errors: FEE_NOT_ALLOWED,
+  // REQUEST_STATE_INVALID.
+  Status AwaitRequester(const std::string& request_id, const std::string& what,
+                        std::optional<Timestamp> at, const std::string& actor = "system");
+  Status RequesterAnswered(const std::string& request_id, std::optional<Timestamp> at,
+                           const std::string& actor = "system");
+  // Extends by the policy's `extension.max` for a complex or numerous request, telling the
+  // person why and the new date; only within the first month. Errors: EXTENSION_NOT_ALLOWED.
+  Status ExtendRequest(const std::string& request_id, const std::string& reason,
+                       std::optional<Timestamp> at, const std::string& actor = "system");
+  // Refuses with a reason (kRefusalReasons); the person is told it and their right to complain.
+  Status RefuseRequest(const std::string& request_id, const std::string& reason,
+                       std::optional<Timestamp> at, const std::string& actor = "system");
+  Status WithdrawRequest(const std::string& request_id, std::optional<Timestamp> at,
+                         const std::string& actor = "system");
+  // Carries the request out and completes it: access and portability packages (kept sealed
+  // for download), rectification (earlier values kept), erasure (the policy's exemptions and
+  // legal holds applied; the whole person crypto-shredded when nothing stays), restriction,
+  // objection, consent withdrawal; Article 19 notices to recipients through the outbox.
+  // `outcome` is required for automated_decision_review (what the human reviewer decided).
+  // Errors: REQUEST_STATE_INVALID, CONFLICT (fulfilled concurrently elsewhere), and the errors
+  // of the operations it performs.
+  Result<RequestView> FulfilRequest(const std::string& request_id, const std::string& outcome,
+                                    std::optional<Timestamp> at,
+                                    const std::string& actor = "system");
+  // The request with its history and outbox; audited as a read. PII: contact and details.
+  Result<RequestView> ViewRequest(const std::string& request_id,
+                                  const std::string& actor = "system");
+  // VERIFICATION_FAILED unless `secret` is the one VerifyRequest returned for this request.
+  Status CheckRequesterSecret(const std::string& request_id, const std::string& secret);
+  // Requests by filter (subject_request.h), personal parts cleared; due soon: due within
+  // `within_days` of `as_of`; overdue: due before `as_of`'s date.
+  Result<std::vector<store::RequestRow>> ListRequests(RequestListFilter filter,
+                                                      std::optional<Timestamp> as_of,
+                                                      int within_days = 7);
+  // The answer prepared for the person: "json" or "html" (access), "json" or "csv"
+  // (portability). Audited. Errors: NOT_FOUND, REQUEST_STATE_INVALID (shredded).
+  // PII: the person's data.
+  Result<std::string> RequestDocument(const std::string& request_id, const std::string& format,
+                                      const std::string& actor = "system");
+  // The recipients told of this request's changes (Article 19), with their delivery state.
+  Result<std::vector<RecipientNotice>> RequestRecipients(const std::string& request_id);
+  // Where a recipient ("requester" for the notifier of requesters, "controller" for a
+  // processor's controller) takes notices: a webhook URL and its HMAC secret (sealed).
+  Status SetRecipientEndpoint(const std::string& recipient, const std::string& url,
+                              const std::string& secret, std::optional<Timestamp> at,
+                              const std::string& actor = "system");
+  // Claims due outbox messages for delivery (a lease of `lease_micros`; several processes may
+  // claim at once, each message goes to one). Messages without an endpoint become manual.
+  Result<std::vector<OutboxDelivery>> ClaimDeliveries(size_t max, int64_t lease_micros);
+  // Records a delivery attempt: delivered (payload dropped, digest kept) or retried with
+  // backoff, abandoned after kMaxDeliveryAttempts.
+  Status RecordDelivery(const OutboxDelivery& delivery, bool delivered, const std::string& error);
+  // The payload of an outbox message still held (the local outbox). Audited. PII.
+  Result<std::string> ReadOutboxMessage(int64_t outbox_id, const std::string& actor = "system");
+  // Shreds the personal parts of requests closed 30 days or more before `as_of` (their key,
+  // contact, details and answer); the history stays as proof. Returns how many.
+  Result<int64_t> PurgeClosedRequests(std::optional<Timestamp> as_of,
+                                      const std::string& actor = "system");
+
   // Warms the decision cache for every subject (used by benchmarks and the server at start).
   Status LoadAllSubjects();
   size_t cached_subjects() const { return cache_.size(); }
@@ -188,6 +286,31 @@ class Engine {
   void PutStateForTesting(SubjectState state) { cache_.Put(std::move(state)); }
 
  private:
+  // Rights requests (engine_requests.cc).
+  std::string RequestKeyContext(const std::string& request_id) const;
+  Result<store::RequestRow> LoadRequest(const std::string& request_id);
+  Result<crypto::SecretKey> RequestKey(const store::RequestRow& row);
+  Result<Timestamp> ResponseDue(Timestamp clock_start, bool extended) const;
+  store::Bytes RequestSecretHash(const std::string& request_id, const std::string& kind,
+                                 const std::string& secret) const;
+  void AddRequestStep(store::WriteBatch& batch, store::RequestRow& row, int64_t old_version,
+                      const std::string& event, store::RequestState state,
+                      const std::string& detail, const std::string& actor, Timestamp at);
+  Status AddRequesterMessage(store::WriteBatch& batch, const store::RequestRow& row,
+                             const crypto::SecretKey& key, const RequestIdentifier& contact,
+                             const std::string& subject_line, const std::string& body,
+                             const std::string& code, Timestamp at);
+  Status AddRecipientNotice(store::WriteBatch& batch, const store::RequestRow& row,
+                            const crypto::SecretKey& key, const std::string& target,
+                            const std::string& action, const std::vector<std::string>& categories,
+                            Timestamp at);
+  std::vector<std::pair<std::string, std::vector<std::string>>> RecipientsOf(
+      const std::vector<std::string>& categories) const;
+  std::pair<std::string, std::string> ErasureExemption(
+      const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
+      Timestamp at) const;
+  std::string ComplaintRoute() const;
+  crypto::SecretKey EndpointKey() const;
   std::optional<SubjectState> LoadState(const std::string& subject_id);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);

@@ -13,6 +13,9 @@
 //   deny CONSENT_MISSING                up to the next blank line (exit code not checked)
 //   error UNKNOWN_SUBJECT: event s9 x   must fail with this error code
 //   restart                             drop every in-memory state (each command reopens)
+//   capture CODE: outbox read ...       run a command that must succeed and keep its output's
+//                                       last word; later lines may write $CODE (one-time codes,
+//                                       ids a scenario cannot know in advance)
 //
 // Usage: custos_scenarios FILE [--backend sqlite|postgres]. Exit 0 when every step passes.
 // With postgres, the database is a fresh schema on the server in CUSTOS_TEST_DATABASE_URL
@@ -23,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -109,6 +113,15 @@ class Runner {
         continue;
       }
       if (tokens[0] == "restart") continue;
+      for (auto& token : tokens) token = Substitute(token);
+      std::string capture;
+      if (tokens[0] == "capture") {
+        if (tokens.size() < 3 || tokens[1].back() != ':') {
+          return Fail(number, "write: capture NAME: command ...");
+        }
+        capture = tokens[1].substr(0, tokens[1].size() - 1);
+        tokens.erase(tokens.begin(), tokens.begin() + 2);
+      }
       std::string expected_error;
       if (tokens[0] == "error") {
         if (tokens.size() < 3 || tokens[1].back() != ':') {
@@ -150,6 +163,11 @@ class Runner {
       } else if (code != 0) {
         return Fail(number, line + "\n  failed (exit " + std::to_string(code) + "): " + err.str());
       }
+      if (!capture.empty()) {
+        std::vector<std::string> words = Split(TrimRight(out.str()));
+        if (words.empty()) return Fail(number, line + "\n  printed nothing to capture");
+        captured_["$" + capture] = words.back();
+      }
       ++steps_;
     }
     std::cout << file_.string() << " [" << backend_ << "]: " << steps_ << " steps passed\n";
@@ -163,6 +181,18 @@ class Runner {
   }
 
  private:
+  // A token naming a captured value ($CODE), or containing one (key=$CODE), with it replaced.
+  std::string Substitute(const std::string& token) const {
+    std::string result = token;
+    for (const auto& [name, value] : captured_) {
+      for (size_t at = result.find(name); at != std::string::npos; at = result.find(name, at)) {
+        result.replace(at, name.size(), value);
+        at += value.size();
+      }
+    }
+    return result;
+  }
+
   // --data DIR, and for PostgreSQL --database URL --schema NAME.
   std::vector<std::string> BackendArgs() const {
     std::vector<std::string> args = {"--data", data_dir_.string()};
@@ -219,6 +249,7 @@ class Runner {
   std::string url_, schema_;  // postgres only
   std::string clock_;
   int steps_ = 0;
+  std::map<std::string, std::string> captured_;  // "$NAME" -> value
 };
 
 }  // namespace
