@@ -12,10 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "common/period.h"
 #include "common/time.h"
+#include "policy/loader.h"
 
 namespace custos::engine {
 namespace {
@@ -293,6 +296,24 @@ TEST(ResponseDeadline, NationKeysRoundTrip) {
   EXPECT_FALSE(UkNationFromKey("wales").has_value());
   EXPECT_FALSE(UkNationFromKey("Scotland").has_value());
   EXPECT_FALSE(UkNationFromKey("").has_value());
+}
+
+// The policy keeps `rights.bank_holidays` as text (policy/ may not use engine/): the loader
+// must admit every UkNationKey, and its default must be one.
+TEST(ResponseDeadline, PolicyLoaderAdmitsEveryNationKey) {
+  std::ifstream in(CUSTOS_SOURCE_DIR "/tests/fixtures/policy/valid/minimal.yaml");
+  const std::string text(std::istreambuf_iterator<char>(in), {});
+  const std::string line = "  bank_holidays: england_and_wales\n";
+  ASSERT_NE(text.find(line), std::string::npos);
+  for (UkNation nation : kNations) {
+    std::string edited = text;
+    edited.replace(edited.find(line), line.size(),
+                   "  bank_holidays: " + std::string(UkNationKey(nation)) + "\n");
+    policy::LoadOutcome outcome = policy::CheckPolicyText(edited, "minimal.yaml");
+    ASSERT_TRUE(outcome.ok()) << outcome.Report();
+    EXPECT_EQ(UkNationFromKey(outcome.policy.rights.bank_holidays), nation);
+  }
+  EXPECT_EQ(UkNationFromKey(policy::Rights{}.bank_holidays), kEnglandAndWales);
 }
 
 }  // namespace
