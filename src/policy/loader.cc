@@ -473,6 +473,7 @@ class PolicyParser {
       if (e.PeriodField("notify_within", notify)) g.extension_notify_within = notify;
       e.Finish();
     }
+    r.Enum("bank_holidays", g.bank_holidays, {"england_and_wales", "scotland", "northern_ireland"});
     r.Enum("fee", g.fee, {"none", "reasonable_if_unfounded_or_excessive"});
     r.Bool("refuse_if_unfounded_or_excessive", g.refuse_if_unfounded_or_excessive);
     if (const YamlNode* id = r.Get("identity_verification")) {

@@ -188,6 +188,11 @@ struct Rights {
   std::optional<Period> extension_max;
   std::string extension_when;
   std::optional<Period> extension_notify_within;
+  // Whose bank holidays move a response deadline that falls on one: "england_and_wales"
+  // (the default; Wales shares England's), "scotland" or "northern_ireland". A key of
+  // engine::UkNation (engine/response_deadline.h), kept as text because policy/ may not use
+  // engine/; the loader admits only those three.
+  std::string bank_holidays = "england_and_wales";
   std::string fee;  // "none", "reasonable_if_unfounded_or_excessive", or "" (not stated)
   bool refuse_if_unfounded_or_excessive = false;
   bool identity_verification_required = false;

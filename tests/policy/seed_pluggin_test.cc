@@ -771,6 +771,12 @@ TEST(SeedPolicyPluggin, RequestsAreAnsweredWithinTheStatutoryMonthAndNothingMore
   EXPECT_FALSE(rights.refuse_if_unfounded_or_excessive);
 }
 
+// "Pluggin registered address is Grosvenor House, 11 St Paul's Square, Birmingham": England's
+// bank holidays move a response deadline.
+TEST(SeedPolicyPluggin, DeadlinesSkipEnglandAndWalesBankHolidays) {
+  EXPECT_EQ(Pluggin().rights.bank_holidays, "england_and_wales");
+}
+
 // "Withdrawal of consent - where your consent is the legal basis for our processing, you have
 // the right to withdraw your consent."
 TEST(SeedPolicyPluggin, ConsentPurposesStopOnWithdrawal) {

@@ -606,6 +606,12 @@ TEST_F(SeedPolicyProgressTogether, NoResponseTermsBeyondTheStatutoryMonth) {
   EXPECT_FALSE(P().rights.refuse_if_unfounded_or_excessive);
 }
 
+// "Leonard House, 5-7 Newman Road, Bromley, BR1 1RJ": England's bank holidays move a response
+// deadline.
+TEST_F(SeedPolicyProgressTogether, DeadlinesSkipEnglandAndWalesBankHolidays) {
+  EXPECT_EQ(P().rights.bank_holidays, "england_and_wales");
+}
+
 // "We will always keep your personal information for the period required by law. We will also
 // keep your personal information where we need to do so in connection with legal action or an
 // investigation"; "... prevent fraud, resolve disputes, ... assist with investigations, enforce

@@ -681,6 +681,14 @@ TEST_F(SeedPolicyProgressTeaching, ResponsePeriodIsTheStatutoryMonth) {
   }
 }
 
+// "whose registered office is 86-90 Paul Street, London, EC2A 4NE": England's bank holidays
+// move a response deadline (the schools the processor policy serves are not named).
+TEST_F(SeedPolicyProgressTeaching, DeadlinesSkipEnglandAndWalesBankHolidays) {
+  for (const Policy* p : {&c(), &s()}) {
+    EXPECT_EQ(p->rights.bank_holidays, "england_and_wales");
+  }
+}
+
 // [W] "We may continue to retain your information if we're entitled or required to retain
 // it"; "there may be situations where you object to, or ask us to restrict, our processing of
 // your information but we're entitled to continue processing it and/or to refuse your

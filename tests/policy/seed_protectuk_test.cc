@@ -824,6 +824,12 @@ TEST(SeedPolicyProtectUk, RequestsAreAnsweredWithinOneMonth) {
   EXPECT_EQ(rights.response_period.value->ToString(), "P1M");
 }
 
+// The Metropolitan Police Service, "Information Rights Unit PO Box 313 Sidcup DA15 0HH":
+// England's bank holidays move a response deadline.
+TEST(SeedPolicyProtectUk, DeadlinesSkipEnglandAndWalesBankHolidays) {
+  EXPECT_EQ(ProtectUk().rights.bank_holidays, "england_and_wales");
+}
+
 // "Occasionally it could take us longer than a month if your request is particularly complex or
 // you have made a number of requests. In this case, we will notify you and keep you updated."
 TEST(SeedPolicyProtectUk, ComplexOrNumerousRequestsMayTakeLongerWithNotice) {

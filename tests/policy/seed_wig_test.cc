@@ -573,6 +573,11 @@ TEST(SeedPolicyWig, RequestsAreAnsweredWithinOneMonth) {
   EXPECT_FALSE(Wig().rights.extension_max.has_value()) << "the notice promises no extension";
 }
 
+// 80 Petty France, London, SW1H 9EX: England's bank holidays move a response deadline.
+TEST(SeedPolicyWig, DeadlinesSkipEnglandAndWalesBankHolidays) {
+  EXPECT_EQ(Wig().rights.bank_holidays, "england_and_wales");
+}
+
 // "You are not required to pay any charge for exercising your rights."
 TEST(SeedPolicyWig, NoFeeForExercisingRights) {
   EXPECT_EQ(Wig().rights.fee, "none");

@@ -3,6 +3,7 @@
 // (tests/fixtures/policy/valid/minimal.yaml) that exercises the passing side of every rule.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -117,6 +118,54 @@ TEST(PolicyValidator, FideslangSpecialCategoryUsedUndeclaredNeedsACondition) {
   ASSERT_FALSE(outcome.ok());
   EXPECT_EQ(outcome.diagnostics.front().code, ErrorCode::kSpecialCategoryWithoutCondition)
       << outcome.Report();
+}
+
+std::string MinimalText() {
+  std::ifstream in(kFixtures / "valid" / "minimal.yaml");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// minimal.yaml with its `rights.bank_holidays` line replaced by `line` ("" drops it).
+std::string MinimalWithBankHolidays(const std::string& line) {
+  std::string text = MinimalText();
+  const std::string from = "  bank_holidays: england_and_wales\n";
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) text.replace(at, from.size(), line);
+  return text;
+}
+
+TEST(PolicyValidator, UnknownBankHolidaysNationNamesFileLineColumnAndTheNations) {
+  std::string text = MinimalWithBankHolidays("  bank_holidays: wales\n");
+  LoadOutcome outcome = CheckPolicyText(text, "inline.yaml");
+  ASSERT_FALSE(outcome.ok());
+  const Diagnostic& first = outcome.diagnostics.front();
+  EXPECT_EQ(first.code, ErrorCode::kInvalidValue) << outcome.Report();
+  int line =
+      1 + static_cast<int>(std::count(text.begin(), text.begin() + text.find("wales"), '\n'));
+  EXPECT_EQ(first.loc.line, line) << outcome.Report();
+  EXPECT_EQ(first.loc.column, 18) << "the value, after '  bank_holidays: '";
+  for (const char* nation : {"england_and_wales", "scotland", "northern_ireland"}) {
+    EXPECT_NE(first.hint.find(nation), std::string::npos) << first.hint;
+  }
+  EXPECT_NE(first.Format("inline.yaml").find("inline.yaml:" + std::to_string(line) + ":18:"),
+            std::string::npos)
+      << first.Format("inline.yaml");
+}
+
+TEST(PolicyLoader, BankHolidaysDefaultsToEnglandAndWales) {
+  LoadOutcome outcome = CheckPolicyText(MinimalWithBankHolidays(""), "inline.yaml");
+  ASSERT_TRUE(outcome.ok()) << outcome.Report();
+  EXPECT_EQ(outcome.policy.rights.bank_holidays, "england_and_wales");
+}
+
+TEST(PolicyLoader, BankHolidaysAcceptsEachUkNation) {
+  for (std::string nation : {"england_and_wales", "scotland", "northern_ireland"}) {
+    LoadOutcome outcome =
+        CheckPolicyText(MinimalWithBankHolidays("  bank_holidays: " + nation + "\n"), "i.yaml");
+    ASSERT_TRUE(outcome.ok()) << outcome.Report();
+    EXPECT_EQ(outcome.policy.rights.bank_holidays, nation);
+  }
 }
 
 TEST(PolicyValidator, ReportsEveryDuplicateAndKeepsGoing) {
