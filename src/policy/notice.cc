@@ -1622,6 +1622,8 @@ std::string_view SafeguardInWords(std::string_view safeguard) {
   return safeguard;
 }
 
+std::string RightInWords(std::string_view right) { return RightWords(right); }
+
 std::string EscapeHtml(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -44,6 +44,10 @@ std::string_view ConditionInWords(std::string_view condition);
 // A transfer safeguard in words ("the International Data Transfer Agreement (IDTA)").
 std::string_view SafeguardInWords(std::string_view safeguard);
 
+// What a right lets the person do, in one or two plain sentences ("You can ask for a copy of
+// the personal data we hold about you and how we use it."); "" for a right custos does not know.
+std::string RightInWords(std::string_view right);
+
 // Escapes text for HTML element content and double- or single-quoted attribute values:
 // & < > " ' become character references.
 std::string EscapeHtml(std::string_view text);
