@@ -391,10 +391,9 @@ int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>&
 }
 
 bool IsDataCommand(const std::string& verb) {
-  for (const char* name :
-       {"init", "subject", "event", "record", "consent", "preference", "object", "restrict",
-        "suppress", "decide", "audit", "retention", "hold", "review", "aggregate", "request",
-        "outbox", "endpoint"}) {
+  for (const char* name : {"init", "subject", "event", "record", "consent", "preference", "object",
+                           "restrict", "suppress", "decide", "audit", "retention", "hold", "review",
+                           "aggregate", "request", "outbox", "endpoint"}) {
     if (verb == name) return true;
   }
   return false;

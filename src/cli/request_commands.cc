@@ -67,8 +67,8 @@ void PrintView(const engine::RequestView& view, std::ostream& out) {
       << store::RequestStateName(row.state) << "\n";
   out << "  intake " << row.intake << ", identity "
       << (row.verification.empty() ? "not verified" : row.verification) << "\n";
-  out << "  received " << row.received_at.ToString() << "; month from " << Date(row.clock_started_at)
-      << "; due " << Date(row.due_at)
+  out << "  received " << row.received_at.ToString() << "; month from "
+      << Date(row.clock_started_at) << "; due " << Date(row.due_at)
       << (row.waiting_for.empty() ? "" : "; waiting for " + row.waiting_for) << "\n";
   out << "  subjects " << JoinIds(row.subject_ids) << "\n";
   if (!row.outcome.empty()) out << "  outcome: " << row.outcome << "\n";
@@ -95,7 +95,8 @@ void PrintView(const engine::RequestView& view, std::ostream& out) {
   }
 }
 
-int Open(Session& s, const Args& a, std::ostream& out, std::ostream& err, const std::string& usage) {
+int Open(Session& s, const Args& a, std::ostream& out, std::ostream& err,
+         const std::string& usage) {
   if (a.positional.size() != 1) return Usage(err, usage);
   engine::NewRequest request;
   request.type = a.positional[0];
@@ -159,11 +160,11 @@ int RequestCommand(Session& s, const std::vector<std::string>& args, std::ostrea
   if (args.empty()) return Usage(err, usage);
   const std::string& verb = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto parsed = ParseArgs(rest,
-                          {"--id", "--email", "--phone", "--subject", "--verified-by", "--category",
-                           "--purpose", "--rectify", "--note", "--at", "--staff", "--outcome",
-                           "--field", "--within", "--as-of"},
-                          {"--open", "--due-soon", "--overdue"});
+  auto parsed = ParseArgs(
+      rest,
+      {"--id", "--email", "--phone", "--subject", "--verified-by", "--category", "--purpose",
+       "--rectify", "--note", "--at", "--staff", "--outcome", "--field", "--within", "--as-of"},
+      {"--open", "--due-soon", "--overdue"});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& a = *parsed;
   auto at = TimeOption(a, "--at");

@@ -157,7 +157,8 @@ struct Details {
     d.note = GetString(doc, "note");
     if (auto it = doc.FindMember("rectifications"); it != doc.MemberEnd() && it->value.IsArray()) {
       for (const auto& r : it->value.GetArray()) {
-        if (r.IsObject()) d.rectifications.push_back({GetString(r, "category"), GetString(r, "value")});
+        if (r.IsObject())
+          d.rectifications.push_back({GetString(r, "category"), GetString(r, "value")});
       }
     }
     if (auto it = doc.FindMember("items"); it != doc.MemberEnd() && it->value.IsArray()) {
@@ -235,12 +236,13 @@ store::Bytes Engine::RequestSecretHash(const std::string& request_id, const std:
 
 // Adds the history step and the row update to `batch`; the row's version moves on.
 void Engine::AddRequestStep(store::WriteBatch& batch, store::RequestRow& row, int64_t old_version,
-                            const std::string& event, RequestState state,
-                            const std::string& detail, const std::string& actor, Timestamp at) {
+                            const std::string& event, RequestState state, const std::string& detail,
+                            const std::string& actor, Timestamp at) {
   row.state = state;
   row.version = old_version + 1;
   batch.Add(store::UpdateRequest{row, old_version});
-  batch.Add(store::RequestEventRow{controller_, row.request_id, 0, at, actor, event, state, detail});
+  batch.Add(
+      store::RequestEventRow{controller_, row.request_id, 0, at, actor, event, state, detail});
 }
 
 // A message to the requester through the outbox: pending when a notifier endpoint for
@@ -279,7 +281,8 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
   crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
                      reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
                      nullptr, 0);
-  message.sealed_payload = crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
+  message.sealed_payload =
+      crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
   batch.Add(std::move(message));
   return Status::Ok();
 }
@@ -287,8 +290,9 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
 // The sentence every refusal and every answer ends with: the right to complain (Article 77).
 std::string Engine::ComplaintRoute() const {
   const policy::Regulator& r = policy_.regulator;
-  std::string text = "You have the right to complain to " +
-                     (r.name.empty() ? std::string("the Information Commissioner's Office") : r.name);
+  std::string text =
+      "You have the right to complain to " +
+      (r.name.empty() ? std::string("the Information Commissioner's Office") : r.name);
   if (!r.website.empty()) text += " (" + r.website + ")";
   if (!r.phone.empty()) text += ", telephone " + r.phone;
   return text + ".";
@@ -298,7 +302,8 @@ std::string Engine::ComplaintRoute() const {
 
 Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
   if (!IsRequestType(request.type)) {
-    return Invalid("request type '" + request.type + "' is not one of access, portability, "
+    return Invalid("request type '" + request.type +
+                   "' is not one of access, portability, "
                    "rectification, erasure, restriction, objection, withdraw_consent, "
                    "automated_decision_review");
   }
@@ -310,7 +315,7 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
   std::string id = request.request_id.empty() ? "r_" + RandomHex(12) : request.request_id;
   if (!IsRequestId(id)) return Invalid("request id must be 1-64 letters, digits, '_', '-' or '.'");
   for (const auto& category : request.categories) {
-    if (!policy_.FindCategory(category) && !policy::FindFideslangCategory(category) != nullptr) {
+    if (!policy_.FindCategory(category) && policy::FindFideslangCategory(category) == nullptr) {
       return Invalid("category '" + category + "' is not in the policy");
     }
   }
@@ -322,7 +327,7 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
     return Invalid("a rectification request needs at least one corrected value");
   }
   for (const auto& r : request.rectifications) {
-    if (!policy_.FindCategory(r.category) && !policy::FindFideslangCategory(r.category) != nullptr) {
+    if (!policy_.FindCategory(r.category) && policy::FindFideslangCategory(r.category) == nullptr) {
       return Invalid("category '" + r.category + "' is not in the policy");
     }
   }
@@ -368,8 +373,8 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
     RequestState state;
     std::string detail;
   };
-  std::vector<Step> steps = {{"received", RequestState::kReceived,
-                              request.type + " by " + request.intake}};
+  std::vector<Step> steps = {
+      {"received", RequestState::kReceived, request.type + " by " + request.intake}};
   std::string code;
   // A processor does not answer requests about its controllers' data: it passes them on
   // (ProgressTeaching's Parent App statement).
@@ -422,14 +427,15 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
   } else if (!code.empty()) {
     RETURN_IF_ERROR(AddRequesterMessage(
         batch, row, key, request.contact, "Your code to confirm your request",
-        "Someone, probably you, asked " + policy_.controller.name + " to act on a " +
-            request.type + " request. To confirm it is you, enter this code: " + code +
+        "Someone, probably you, asked " + policy_.controller.name + " to act on a " + request.type +
+            " request. To confirm it is you, enter this code: " + code +
             ". It is valid for 30 minutes. If this was not you, ignore this message.",
         code, at));
   }
   std::vector<AuditEntry> audit;
-  audit.push_back(Entry(request.actor, "request_open", staff ? request.subject_id : "", at,
-                        id + " " + request.type + " " + std::string(store::RequestStateName(row.state))));
+  audit.push_back(
+      Entry(request.actor, "request_open", staff ? request.subject_id : "", at,
+            id + " " + request.type + " " + std::string(store::RequestStateName(row.state))));
   RETURN_IF_ERROR(audit_.Commit(std::move(batch), std::move(audit)).status());
   return OpenedRequest{id, row.state, row.due_at};
 }
@@ -446,30 +452,31 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
   store::WriteBatch batch;
   bool expired = !row.code_expires_at || at >= *row.code_expires_at;
   bool locked = row.code_attempts >= kMaxCodeAttempts;
-  bool matches = !expired && !locked && sodium_memcmp(RequestSecretHash(request_id, "code", code).data(),
-                                                      row.code_hash.data(), row.code_hash.size()) == 0;
+  bool matches = !expired && !locked &&
+                 sodium_memcmp(RequestSecretHash(request_id, "code", code).data(),
+                               row.code_hash.data(), row.code_hash.size()) == 0;
   if (!matches) {
     ++row.code_attempts;
     std::string why = expired ? "expired" : locked ? "too many attempts" : "wrong code";
     AddRequestStep(batch, row, version, "code_rejected", row.state, why, "requester", at);
     RETURN_IF_ERROR(audit_
-                        .Commit(std::move(batch),
-                                {Entry("requester", "request_verify_failed", "", at,
-                                       request_id + " " + why)})
+                        .Commit(std::move(batch), {Entry("requester", "request_verify_failed", "",
+                                                         at, request_id + " " + why)})
                         .status());
     return Status(ErrorCode::kVerificationFailed,
                   "request " + request_id + ": the code is " + why +
                       (expired || locked ? "; ask for a new code" : ""));
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   // Only the identifier that was proven opens data: subjects filed under it, nothing else.
-  ASSIGN_OR_RETURN(row.subject_ids,
-                   store_.FindSubjectsByIdentifier(
-                       controller_, details.contact.kind,
-                       IdentifierHash(details.contact.kind, details.contact.value)));
+  ASSIGN_OR_RETURN(
+      row.subject_ids,
+      store_.FindSubjectsByIdentifier(controller_, details.contact.kind,
+                                      IdentifierHash(details.contact.kind, details.contact.value)));
   std::string secret = "rq_" + request_id + "_" + RandomHex(24);
   row.access_hash = RequestSecretHash(request_id, "access", secret);
   row.code_hash.clear();
@@ -500,8 +507,9 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
                   "request " + request_id + " is not waiting for a one-time code");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   const int64_t version = row.version;
   std::string code = NewCode();
@@ -511,18 +519,18 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
   store::WriteBatch batch;
   AddRequestStep(batch, row, version, "code_sent", row.state,
                  "a new one-time code sent to the " + details.contact.kind + " given", actor, at);
-  RETURN_IF_ERROR(AddRequesterMessage(
-      batch, row, key, details.contact, "Your new code to confirm your request",
-      "To confirm your " + row.type + " request to " + policy_.controller.name +
-          ", enter this code: " + code + ". It is valid for 30 minutes.",
-      code, at));
+  RETURN_IF_ERROR(
+      AddRequesterMessage(batch, row, key, details.contact, "Your new code to confirm your request",
+                          "To confirm your " + row.type + " request to " + policy_.controller.name +
+                              ", enter this code: " + code + ". It is valid for 30 minutes.",
+                          code, at));
   return audit_.Commit(std::move(batch), {Entry(actor, "request_code_sent", "", at, request_id)})
       .status();
 }
 
 Status Engine::VerifyRequestByStaff(const std::string& request_id, const std::string& method,
-                                    const std::string& subject_id,
-                                    std::optional<Timestamp> at_opt, const std::string& actor) {
+                                    const std::string& subject_id, std::optional<Timestamp> at_opt,
+                                    const std::string& actor) {
   if (method.empty()) return Invalid("say how identity was checked (e.g. passport_seen)");
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
   Timestamp at = At(at_opt);
@@ -563,10 +571,10 @@ Status Engine::AwaitRequester(const std::string& request_id, const std::string& 
                               std::optional<Timestamp> at_opt, const std::string& actor) {
   if (what != "clarification" && what != "fee") return Invalid("wait for clarification or fee");
   if (what == "fee" && policy_.rights.fee != "reasonable_if_unfounded_or_excessive") {
-    return Status(ErrorCode::kFeeNotAllowed,
-                  "the policy promises no fee for requests (rights.fee is '" +
-                      (policy_.rights.fee.empty() ? std::string("not stated") : policy_.rights.fee) +
-                      "')");
+    return Status(
+        ErrorCode::kFeeNotAllowed,
+        "the policy promises no fee for requests (rights.fee is '" +
+            (policy_.rights.fee.empty() ? std::string("not stated") : policy_.rights.fee) + "')");
   }
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
   Timestamp at = At(at_opt);
@@ -578,8 +586,9 @@ Status Engine::AwaitRequester(const std::string& request_id, const std::string& 
                   "request " + request_id + " already waits for " + row.waiting_for);
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   const int64_t version = row.version;
   row.waiting_for = what;
@@ -593,12 +602,14 @@ Status Engine::AwaitRequester(const std::string& request_id, const std::string& 
       what == "fee"
           ? "Your request is manifestly unfounded or excessive, so " + policy_.controller.name +
                 " asks a reasonable fee before dealing with it. The one-month time limit starts "
-                "when we receive it. " + ComplaintRoute()
+                "when we receive it. " +
+                ComplaintRoute()
           : "To answer your " + row.type + " request, " + policy_.controller.name +
                 " needs you to tell us more about what you are asking for. The one-month time "
                 "limit starts again when we receive your answer.",
       "", at));
-  return audit_.Commit(std::move(batch), {Entry(actor, "request_wait", "", at, request_id + " " + what)})
+  return audit_
+      .Commit(std::move(batch), {Entry(actor, "request_wait", "", at, request_id + " " + what)})
       .status();
 }
 
@@ -637,13 +648,16 @@ Status Engine::ExtendRequest(const std::string& request_id, const std::string& r
   // The person must be told within the first month.
   if (at.Date() > row.due_at->Date()) {
     return Status(ErrorCode::kExtensionNotAllowed,
-                  "request " + request_id + ": an extension must be decided and told to the "
-                  "person within the first month (due " + row.due_at->Date().ToString() + ")");
+                  "request " + request_id +
+                      ": an extension must be decided and told to the "
+                      "person within the first month (due " +
+                      row.due_at->Date().ToString() + ")");
   }
   ASSIGN_OR_RETURN(Timestamp extended_due, ResponseDue(*row.clock_started_at, true));
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   const int64_t version = row.version;
   row.due_at = extended_due;
@@ -651,13 +665,14 @@ Status Engine::ExtendRequest(const std::string& request_id, const std::string& r
   store::WriteBatch batch;
   AddRequestStep(batch, row, version, "extended", RequestState::kExtended,
                  reason + "; due " + extended_due.Date().ToString(), actor, at);
-  std::string why = reason == "complex" ? "your request is complex"
-                                        : "you have made a number of requests";
+  std::string why =
+      reason == "complex" ? "your request is complex" : "you have made a number of requests";
   if (!policy_.rights.extension_when.empty()) why += " (" + policy_.rights.extension_when + ")";
   RETURN_IF_ERROR(AddRequesterMessage(
       batch, row, key, details.contact, "We need more time to answer your request",
-      policy_.controller.name + " needs more time to answer your " + row.type + " request because " +
-          why + ". We will answer by " + extended_due.Date().ToHuman() + ". " + ComplaintRoute(),
+      policy_.controller.name + " needs more time to answer your " + row.type +
+          " request because " + why + ". We will answer by " + extended_due.Date().ToHuman() +
+          ". " + ComplaintRoute(),
       "", at));
   return audit_
       .Commit(std::move(batch), {Entry(actor, "request_extend", Join(row.subject_ids), at,
@@ -670,8 +685,9 @@ Status Engine::ExtendRequest(const std::string& request_id, const std::string& r
 Status Engine::RefuseRequest(const std::string& request_id, const std::string& reason,
                              std::optional<Timestamp> at_opt, const std::string& actor) {
   if (!IsRefusalReason(reason)) {
-    return Invalid("a refusal's reason is manifestly_unfounded, manifestly_excessive, "
-                   "identity_not_verified, exemption or not_a_valid_request");
+    return Invalid(
+        "a refusal's reason is manifestly_unfounded, manifestly_excessive, "
+        "identity_not_verified, exemption or not_a_valid_request");
   }
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
   Timestamp at = At(at_opt);
@@ -679,8 +695,9 @@ Status Engine::RefuseRequest(const std::string& request_id, const std::string& r
     return Status(ErrorCode::kRequestState, "request " + request_id + " is closed");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   const int64_t version = row.version;
   row.closed_at = at;
@@ -690,15 +707,16 @@ Status Engine::RefuseRequest(const std::string& request_id, const std::string& r
   AddRequestStep(batch, row, version, "refused", RequestState::kRefused, reason, actor, at);
   std::string why = reason;
   std::replace(why.begin(), why.end(), '_', ' ');
-  RETURN_IF_ERROR(AddRequesterMessage(
-      batch, row, key, details.contact, "Your request has been refused",
-      policy_.controller.name + " will not act on your " + row.type + " request. The reason: " +
-          why + ". " + ComplaintRoute() + " You may also seek to enforce your rights through the "
-          "courts.",
-      "", at));
+  RETURN_IF_ERROR(
+      AddRequesterMessage(batch, row, key, details.contact, "Your request has been refused",
+                          policy_.controller.name + " will not act on your " + row.type +
+                              " request. The reason: " + why + ". " + ComplaintRoute() +
+                              " You may also seek to enforce your rights through the "
+                              "courts.",
+                          "", at));
   return audit_
-      .Commit(std::move(batch),
-              {Entry(actor, "request_refuse", Join(row.subject_ids), at, request_id + " " + reason)})
+      .Commit(std::move(batch), {Entry(actor, "request_refuse", Join(row.subject_ids), at,
+                                       request_id + " " + reason)})
       .status();
 }
 
@@ -744,8 +762,9 @@ Result<RequestView> Engine::ViewRequest(const std::string& request_id, const std
   view.personal_parts_shredded = row.wrapped_key.empty();
   if (!view.personal_parts_shredded) {
     ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-    ASSIGN_OR_RETURN(std::string details_json, crypto::Open(key, row.sealed_details,
-                                                            RequestKeyContext(request_id) + "/details"));
+    ASSIGN_OR_RETURN(
+        std::string details_json,
+        crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
     ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
     view.contact = std::move(details.contact);
     view.categories = std::move(details.categories);
@@ -809,7 +828,8 @@ Result<std::string> Engine::RequestDocument(const std::string& request_id,
   }
   std::string document = GetString(doc, format.c_str());
   if (document.empty()) {
-    return Status(ErrorCode::kNotFound, "request " + request_id + " has no " + format + " document");
+    return Status(ErrorCode::kNotFound,
+                  "request " + request_id + " has no " + format + " document");
   }
   audit_.Record(Entry(actor, "request_document", Join(row.subject_ids), clock_.Now(),
                       request_id + " " + format));
@@ -819,7 +839,8 @@ Result<std::string> Engine::RequestDocument(const std::string& request_id,
 
 Result<std::vector<RecipientNotice>> Engine::RequestRecipients(const std::string& request_id) {
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
-  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> outbox, store_.ListOutbox(controller_, request_id));
+  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> outbox,
+                   store_.ListOutbox(controller_, request_id));
   ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> history,
                    store_.ListRequestEvents(controller_, request_id));
   std::vector<RecipientNotice> out;
@@ -859,8 +880,9 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
                                   const crypto::SecretKey& key, const std::string& target,
                                   const std::string& action,
                                   const std::vector<std::string>& categories, Timestamp at) {
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(row.request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(row.request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
   std::vector<RequestIdentifier> identities;
   if (!details.contact.value.empty()) identities.push_back(details.contact);
@@ -872,7 +894,8 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
     ASSIGN_OR_RETURN(std::vector<store::IdentifierRow> ids,
                      store_.ListIdentifiers(controller_, subject_id));
     for (const auto& id : ids) {
-      auto value = crypto::Open(*data_key, id.sealed_value, KeyContext(subject_id) + "/id/" + id.kind);
+      auto value =
+          crypto::Open(*data_key, id.sealed_value, KeyContext(subject_id) + "/id/" + id.kind);
       if (!value.ok()) continue;
       bool seen = std::any_of(identities.begin(), identities.end(), [&](const auto& i) {
         return i.kind == id.kind && crypto::NormalizeIdentifier(i.kind, i.value) ==
@@ -942,10 +965,12 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
   crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
                      reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
                      nullptr, 0);
-  message.sealed_payload = crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
+  message.sealed_payload =
+      crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
   batch.Add(std::move(message));
-  batch.Add(store::RequestEventRow{controller_, row.request_id, 0, at, "system", "recipient_notified",
-                                   row.state, target + ": " + Join(categories)});
+  batch.Add(store::RequestEventRow{controller_, row.request_id, 0, at, "system",
+                                   "recipient_notified", row.state,
+                                   target + ": " + Join(categories)});
   return Status::Ok();
 }
 
@@ -975,7 +1000,8 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Engine::Recipients
   for (const auto& recipient : policy_.recipients) {  // in the policy's order
     auto it = by_recipient.find(recipient.key);
     if (it != by_recipient.end()) {
-      out.emplace_back(recipient.key, std::vector<std::string>(it->second.begin(), it->second.end()));
+      out.emplace_back(recipient.key,
+                       std::vector<std::string>(it->second.begin(), it->second.end()));
     }
   }
   return out;
@@ -986,21 +1012,24 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Engine::Recipients
 std::pair<std::string, std::string> Engine::ErasureExemption(
     const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
     Timestamp at) const {
-  if (const store::LegalHoldRow* hold = FindLegalHold(holds, record.subject_id, record.category, at)) {
+  if (const store::LegalHoldRow* hold =
+          FindLegalHold(holds, record.subject_id, record.category, at)) {
     return {"legal_claims", "legal hold " + std::to_string(hold->hold_id) + ": " + hold->reason};
   }
   const policy::Purpose* purpose = policy_.FindPurpose(record.purpose);
   for (const auto& exemption : policy_.rights.exemptions) {
     if (exemption.right != "erasure") continue;
-    bool by_category = !exemption.categories.empty() && RefsCover(exemption.categories, record.category);
+    bool by_category =
+        !exemption.categories.empty() && RefsCover(exemption.categories, record.category);
     bool by_purpose = std::any_of(exemption.purposes.begin(), exemption.purposes.end(),
                                   [&](const policy::Ref& r) { return r.key == record.purpose; });
     bool scoped = !exemption.categories.empty() || !exemption.purposes.empty();
     bool applies = false;
     if (exemption.ground == "legal_obligation") {
       // Unscoped: what the law makes us keep is what we collect under a legal obligation.
-      applies = scoped ? (by_category || by_purpose)
-                       : purpose != nullptr && purpose->basis == policy::LawfulBasis::kLegalObligation;
+      applies = scoped
+                    ? (by_category || by_purpose)
+                    : purpose != nullptr && purpose->basis == policy::LawfulBasis::kLegalObligation;
     } else {
       // legal_claims unscoped applies through legal holds (above); research_article_89 and
       // the rest name what they cover.
@@ -1011,16 +1040,15 @@ std::pair<std::string, std::string> Engine::ErasureExemption(
   return {"", ""};
 }
 
-Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
-                                          const std::string& outcome,
+Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const std::string& outcome,
                                           std::optional<Timestamp> at_opt,
                                           const std::string& actor) {
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
   Timestamp at = At(at_opt);
   if (row.state != RequestState::kInProgress && row.state != RequestState::kExtended) {
-    return Status(ErrorCode::kRequestState,
-                  "request " + request_id + " is " + std::string(store::RequestStateName(row.state)) +
-                      ", not in progress");
+    return Status(ErrorCode::kRequestState, "request " + request_id + " is " +
+                                                std::string(store::RequestStateName(row.state)) +
+                                                ", not in progress");
   }
   if (!row.waiting_for.empty()) {
     return Status(ErrorCode::kRequestState,
@@ -1030,8 +1058,9 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
     return Invalid("a human review of an automated decision ends with its outcome (--outcome)");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(std::string details_json,
-                   crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
+  ASSIGN_OR_RETURN(
+      std::string details_json,
+      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
   ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
 
   // Claim the fulfilment first: of two processes (or two staff) fulfilling one request, only the
@@ -1042,7 +1071,8 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
     AddRequestStep(claim, row, version, "fulfilment_started", row.state, row.type, actor, at);
     Status claimed = audit_.Commit(std::move(claim), {}).status();
     if (claimed.code() == ErrorCode::kInvalidArgument) {
-      return Status(ErrorCode::kConflict, "request " + request_id + " is being fulfilled elsewhere");
+      return Status(ErrorCode::kConflict,
+                    "request " + request_id + " is being fulfilled elsewhere");
     }
     RETURN_IF_ERROR(claimed);
   }
@@ -1089,8 +1119,9 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
         // The newest live record of that category is the one the person corrects.
         const store::RecordRow* target = nullptr;
         for (const auto& record : records) {
-          if (record.category == fix.category && (record.state == store::RecordState::kActive ||
-                                                  record.state == store::RecordState::kRestricted)) {
+          if (record.category == fix.category &&
+              (record.state == store::RecordState::kActive ||
+               record.state == store::RecordState::kRestricted)) {
             target = &record;
           }
         }
@@ -1105,11 +1136,12 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
             controller_, subject_id, target->record_id, target->state,
             crypto::Seal(data_key, fix.value, KeyContext(subject_id) + "/record/" + fix.category),
             at});
-        items.push_back({subject_id, fix.category, "rectified", "", "earlier value kept in history"});
+        items.push_back(
+            {subject_id, fix.category, "rectified", "", "earlier value kept in history"});
         affected_categories.push_back(fix.category);
-        audit.push_back(Entry(actor, "request_rectify", subject_id, at,
-                              request_id + " " + fix.category + " record " +
-                                  std::to_string(target->record_id)));
+        audit.push_back(Entry(
+            actor, "request_rectify", subject_id, at,
+            request_id + " " + fix.category + " record " + std::to_string(target->record_id)));
       }
     }
     summary = std::to_string(affected_categories.size()) + " value(s) rectified";
@@ -1119,7 +1151,7 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
     for (const auto& subject_id : row.subject_ids) {
       ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
                        store_.GetSubject(controller_, subject_id));
-      if (!subject.has_value() || (*subject)->state == store::SubjectState::kErased) continue;
+      if (!subject.has_value() || subject->state == store::SubjectState::kErased) continue;
       ASSIGN_OR_RETURN(std::vector<store::RecordRow> records,
                        store_.ListRecords(controller_, subject_id));
       ASSIGN_OR_RETURN(std::vector<store::IdentifierRow> identifiers,
@@ -1257,7 +1289,8 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id,
   const int64_t version = row.version;
   row.closed_at = at;
   row.outcome = summary;
-  row.sealed_details = crypto::Seal(key, details.ToJson(), RequestKeyContext(request_id) + "/details");
+  row.sealed_details =
+      crypto::Seal(key, details.ToJson(), RequestKeyContext(request_id) + "/details");
   if (!result_json.empty()) {
     row.sealed_result = crypto::Seal(key, result_json, RequestKeyContext(request_id) + "/result");
   }
@@ -1308,7 +1341,8 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
   batch.Add(store::RecipientEndpointRow{
       controller_, recipient, url,
       crypto::Seal(EndpointKey(), secret, controller_ + "/endpoint/" + recipient), at});
-  return audit_.Commit(std::move(batch), {Entry(actor, "endpoint_set", "", at, recipient)}).status();
+  return audit_.Commit(std::move(batch), {Entry(actor, "endpoint_set", "", at, recipient)})
+      .status();
 }
 
 crypto::SecretKey Engine::EndpointKey() const {
@@ -1354,8 +1388,8 @@ Result<std::vector<OutboxDelivery>> Engine::ClaimDeliveries(size_t max, int64_t 
       auto opened = key.ok() ? crypto::Open(*key, message.sealed_payload,
                                             RequestKeyContext(message.request_id) + "/outbox")
                              : Result<std::string>(key.status());
-      auto unsealed_secret =
-          crypto::Open(EndpointKey(), endpoint->sealed_secret, controller_ + "/endpoint/" + message.target);
+      auto unsealed_secret = crypto::Open(EndpointKey(), endpoint->sealed_secret,
+                                          controller_ + "/endpoint/" + message.target);
       if (!opened.ok()) problem = opened.status();
       if (!unsealed_secret.ok()) problem = unsealed_secret.status();
       if (problem.ok()) {
@@ -1410,8 +1444,8 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
   batch.Add(update);
   batch.Add(store::RequestEventRow{
       controller_, delivery.request_id, 0, now, "system:outbox",
-      delivered ? "delivered" : (update.state == OutboxState::kDead ? "delivery_abandoned"
-                                                                    : "delivery_failed"),
+      delivered ? "delivered"
+                : (update.state == OutboxState::kDead ? "delivery_abandoned" : "delivery_failed"),
       // The request's state does not change with a delivery; read it to keep the history true.
       [&] {
         auto request = store_.GetRequest(controller_, delivery.request_id);
@@ -1420,9 +1454,9 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
       delivery.target + " (message " + std::to_string(delivery.outbox_id) + ")" +
           (delivered ? "" : ": " + error)});
   return audit_
-      .Commit(std::move(batch), {Entry("system:outbox", delivered ? "outbox_delivered" : "outbox_failed",
-                                       "", now,
-                                       delivery.target + " " + std::to_string(delivery.outbox_id))})
+      .Commit(std::move(batch),
+              {Entry("system:outbox", delivered ? "outbox_delivered" : "outbox_failed", "", now,
+                     delivery.target + " " + std::to_string(delivery.outbox_id))})
       .status();
 }
 
@@ -1430,17 +1464,19 @@ Result<std::string> Engine::ReadOutboxMessage(int64_t outbox_id, const std::stri
   ASSIGN_OR_RETURN(std::vector<store::OutboxRow> all, store_.ListOutbox(controller_, ""));
   auto it = std::find_if(all.begin(), all.end(),
                          [&](const store::OutboxRow& m) { return m.outbox_id == outbox_id; });
-  if (it == all.end()) return Status(ErrorCode::kNotFound, "no outbox message " + std::to_string(outbox_id));
+  if (it == all.end())
+    return Status(ErrorCode::kNotFound, "no outbox message " + std::to_string(outbox_id));
   if (it->sealed_payload.empty()) {
-    return Status(ErrorCode::kNotFound,
-                  "outbox message " + std::to_string(outbox_id) + " was delivered; only its digest is kept");
+    return Status(ErrorCode::kNotFound, "outbox message " + std::to_string(outbox_id) +
+                                            " was delivered; only its digest is kept");
   }
   ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(it->request_id));
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
-  ASSIGN_OR_RETURN(std::string payload,
-                   crypto::Open(key, it->sealed_payload, RequestKeyContext(it->request_id) + "/outbox"));
-  audit_.Record(Entry(actor, "outbox_read", "", clock_.Now(),
-                      it->target + " " + std::to_string(outbox_id)));
+  ASSIGN_OR_RETURN(
+      std::string payload,
+      crypto::Open(key, it->sealed_payload, RequestKeyContext(it->request_id) + "/outbox"));
+  audit_.Record(
+      Entry(actor, "outbox_read", "", clock_.Now(), it->target + " " + std::to_string(outbox_id)));
   RETURN_IF_ERROR(audit_.Flush());
   return payload;
 }
@@ -1468,11 +1504,11 @@ Result<int64_t> Engine::PurgeClosedRequests(std::optional<Timestamp> as_of_opt,
     row.code_expires_at.reset();
     store::WriteBatch batch;
     AddRequestStep(batch, row, version, "personal_parts_shredded", row.state,
-                   "requester's details and the answer destroyed; this history is the proof",
-                   actor, as_of);
-    Status committed = audit_.Commit(std::move(batch), {Entry(actor, "request_purge", "", as_of,
-                                                              row.request_id)})
-                           .status();
+                   "requester's details and the answer destroyed; this history is the proof", actor,
+                   as_of);
+    Status committed =
+        audit_.Commit(std::move(batch), {Entry(actor, "request_purge", "", as_of, row.request_id)})
+            .status();
     if (committed.code() == ErrorCode::kInvalidArgument) continue;  // changed meanwhile
     RETURN_IF_ERROR(committed);
     ++purged;

@@ -11,8 +11,7 @@ bool IsRequestType(std::string_view type) {
 }
 
 bool IsRefusalReason(std::string_view reason) {
-  return std::find(kRefusalReasons.begin(), kRefusalReasons.end(), reason) !=
-         kRefusalReasons.end();
+  return std::find(kRefusalReasons.begin(), kRefusalReasons.end(), reason) != kRefusalReasons.end();
 }
 
 bool IsOpen(RequestState state) {

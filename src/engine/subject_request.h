@@ -27,8 +27,8 @@ namespace custos::engine {
 
 // The request types, named as the policy's rights (`rights.available`).
 inline constexpr std::array<std::string_view, 8> kRequestTypes = {
-    "access",    "portability", "rectification",    "erasure",
-    "restriction", "objection", "withdraw_consent", "automated_decision_review"};
+    "access",      "portability", "rectification",    "erasure",
+    "restriction", "objection",   "withdraw_consent", "automated_decision_review"};
 bool IsRequestType(std::string_view type);
 
 // True for states a request can still move from.
@@ -60,13 +60,13 @@ struct NewRequest {
   // staff: staff ask on the person's behalf for `subject_id`, saying how they checked identity
   // in `verification` (e.g. "passport_seen"); without it the request waits for identity.
   std::string intake = "self_service";
-  RequestIdentifier contact;   // self_service: where the code and answers go. PII
-  std::string subject_id;      // staff intake
-  std::string verification;    // staff intake: how identity was checked
+  RequestIdentifier contact;            // self_service: where the code and answers go. PII
+  std::string subject_id;               // staff intake
+  std::string verification;             // staff intake: how identity was checked
   std::vector<std::string> categories;  // restriction / erasure scope; empty: everything
   std::string purpose;  // objection / withdraw_consent: a purpose key, "direct_marketing" or ""
   std::vector<Rectification> rectifications;  // rectification: the corrected values. PII
-  std::string note;  // free text from the person. PII: sealed
+  std::string note;                           // free text from the person. PII: sealed
   std::optional<Timestamp> at;
   std::string actor = "system";
 };

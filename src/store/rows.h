@@ -6,8 +6,8 @@
 #ifndef CUSTOS_STORE_ROWS_H_
 #define CUSTOS_STORE_ROWS_H_
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -218,8 +218,8 @@ enum class RequestState {
 
 // Stable names of request and outbox states, as stored and shown ("in_progress").
 inline constexpr std::array<std::string_view, 8> kRequestStateNames = {
-    "received",  "verifying_identity", "in_progress", "extended",
-    "completed", "refused",            "withdrawn",   "forwarded"};
+    "received", "verifying_identity", "in_progress", "extended", "completed",
+    "refused",  "withdrawn",          "forwarded"};
 inline std::string_view RequestStateName(RequestState state) {
   return kRequestStateNames[static_cast<size_t>(state)];
 }
@@ -241,17 +241,18 @@ struct RequestRow {
   std::string type;     // access, portability, rectification, erasure, restriction, objection,
                         // withdraw_consent, automated_decision_review
   RequestState state = RequestState::kReceived;
-  std::string intake;        // self_service, staff
-  std::string verification;  // how identity was checked ("email_code", "staff:passport"); "" not yet
-  std::string waiting_for;   // "", identity, clarification, fee: the month does not run meanwhile
+  std::string intake;  // self_service, staff
+  std::string
+      verification;         // how identity was checked ("email_code", "staff:passport"); "" not yet
+  std::string waiting_for;  // "", identity, clarification, fee: the month does not run meanwhile
   std::vector<std::string> subject_ids;  // reached through verified identifiers only
   Timestamp received_at;
   std::optional<Timestamp> clock_started_at;  // the day the month runs from
   std::optional<Timestamp> due_at;            // midnight UTC of the due date; nullopt when waiting
   std::optional<Timestamp> extended_at;
   std::optional<Timestamp> closed_at;
-  std::string outcome;  // non-personal: a reason code or a short summary of what was done
-  Bytes wrapped_key;    // the request's data key; empty once shredded
+  std::string outcome;   // non-personal: a reason code or a short summary of what was done
+  Bytes wrapped_key;     // the request's data key; empty once shredded
   Bytes sealed_details;  // JSON: identifiers claimed, what is asked (sealed with the request key)
   Bytes sealed_result;   // the answer for the person (access package, ...), sealed; may be empty
   Bytes code_hash;       // keyed hash of the one-time code sent to the requester; empty when none
@@ -302,15 +303,15 @@ struct OutboxRow {
   std::string controller;
   int64_t outbox_id = 0;  // assigned by the store
   std::string request_id;
-  std::string kind;    // recipient_notice, requester_message
-  std::string target;  // the recipient key, or "requester"
+  std::string kind;                           // recipient_notice, requester_message
+  std::string target;                         // the recipient key, or "requester"
   OutboxState state = OutboxState::kPending;  // manual: no endpoint, someone must act by hand
   int64_t attempts = 0;
   Timestamp created_at, next_attempt_at;
   std::optional<Timestamp> delivered_at;
   std::optional<Timestamp> claimed_until;  // a deliverer's lease
   std::string last_error;                  // non-personal (an HTTP status, a curl error name)
-  Bytes sealed_payload;  // sealed with the request's key; cleared once delivered
+  Bytes sealed_payload;                    // sealed with the request's key; cleared once delivered
   Bytes payload_digest;  // BLAKE2b of the payload: proof of what was sent after it is cleared
 };
 
@@ -417,9 +418,9 @@ using WriteOp =
                  PreferenceRow, ObjectionRow, RestrictionRow, SuppressionRow, AuditRow,
                  SetRecordState, LiftRestriction, LiftObjection, EraseSubject, LegalHoldRow,
                  ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
-                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState,
-                 RequestRow, UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox,
-                 RecipientEndpointRow, RecordVersionRow>;
+                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState, RequestRow,
+                 UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox, RecipientEndpointRow,
+                 RecordVersionRow>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

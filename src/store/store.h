@@ -29,8 +29,8 @@ struct AppliedIds {
   std::vector<int64_t> record_ids;
   std::vector<int64_t> consent_seqs;
   std::vector<int64_t> restriction_ids;
-  std::vector<int64_t> hold_ids;  // LegalHoldRow
-  std::vector<int64_t> run_ids;   // RetentionRunRow
+  std::vector<int64_t> hold_ids;    // LegalHoldRow
+  std::vector<int64_t> run_ids;     // RetentionRunRow
   std::vector<int64_t> outbox_ids;  // OutboxRow
 };
 

@@ -22,8 +22,8 @@ Result<std::vector<RequestEventRow>> PostgresStore::ListRequestEvents(const std:
 Result<std::vector<OutboxRow>> PostgresStore::ListOutbox(const std::string&, const std::string&) {
   return NotYet();
 }
-Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(const std::string&, Timestamp,
-                                                          Timestamp, size_t) {
+Result<std::vector<OutboxRow>> PostgresStore::ClaimOutbox(const std::string&, Timestamp, Timestamp,
+                                                          size_t) {
   return NotYet();
 }
 Result<std::optional<RecipientEndpointRow>> PostgresStore::GetRecipientEndpoint(

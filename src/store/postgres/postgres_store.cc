@@ -676,11 +676,11 @@ class BatchWriter {
 
   // Rights requests (schema version 3): not built on PostgreSQL yet (postgres_requests.cc).
   template <typename Op>
-    requires(std::is_same_v<Op, RequestRow> || std::is_same_v<Op, UpdateRequest> ||
-             std::is_same_v<Op, RequestEventRow> || std::is_same_v<Op, OutboxRow> ||
-             std::is_same_v<Op, UpdateOutbox> || std::is_same_v<Op, RecipientEndpointRow> ||
-             std::is_same_v<Op, RecordVersionRow>)
-  Status operator()(const Op&) {
+  requires(std::is_same_v<Op, RequestRow> || std::is_same_v<Op, UpdateRequest> ||
+           std::is_same_v<Op, RequestEventRow> || std::is_same_v<Op, OutboxRow> ||
+           std::is_same_v<Op, UpdateOutbox> || std::is_same_v<Op, RecipientEndpointRow> ||
+           std::is_same_v<Op, RecordVersionRow>) Status
+  operator()(const Op&) {
     return Status(ErrorCode::kInternal, "postgres: rights requests not built yet");
   }
 
