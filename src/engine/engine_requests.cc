@@ -980,7 +980,9 @@ std::vector<std::pair<std::string, std::vector<std::string>>> Engine::Recipients
   std::map<std::string, std::set<std::string>> by_recipient;
   for (const auto& category : categories) {
     for (const auto& recipient : policy_.recipients) {
-      if (!NotifiableRecipient(recipient.kind)) continue;
+      // A recipient that receives data only on occasions (`when`: a court order, a threat)
+      // has it only if such an occasion happened, which custos does not record.
+      if (!NotifiableRecipient(recipient.kind) || !recipient.when.empty()) continue;
       bool gets = RefsCover(recipient.categories, category);
       if (!gets) {
         for (const auto& purpose : policy_.purposes) {

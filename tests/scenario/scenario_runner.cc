@@ -22,6 +22,7 @@
 // (ctest's `postgres` fixture), dropped afterwards; the data directory keeps the master key.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -184,7 +185,11 @@ class Runner {
   // A token naming a captured value ($CODE), or containing one (key=$CODE), with it replaced.
   std::string Substitute(const std::string& token) const {
     std::string result = token;
-    for (const auto& [name, value] : captured_) {
+    // Longest names first, so $CODE does not eat the start of $CODE2.
+    std::vector<std::pair<std::string, std::string>> names(captured_.begin(), captured_.end());
+    std::sort(names.begin(), names.end(),
+              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+    for (const auto& [name, value] : names) {
       for (size_t at = result.find(name); at != std::string::npos; at = result.find(name, at)) {
         result.replace(at, name.size(), value);
         at += value.size();
