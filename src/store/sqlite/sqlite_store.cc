@@ -209,9 +209,9 @@ constexpr char kRetentionCheckpoint[] =
     " WHERE controller = ? AND run_id = ?";
 
 // Rights requests (schema version 3).
-#define CUSTOS_REQUEST_COLUMNS                                                                  \
-  "controller, request_id, version, type, state, intake, verification, waiting_for,"          \
-  " subject_ids, received_at, clock_started_at, due_at, extended_at, closed_at, outcome,"     \
+#define CUSTOS_REQUEST_COLUMNS                                                              \
+  "controller, request_id, version, type, state, intake, verification, waiting_for,"        \
+  " subject_ids, received_at, clock_started_at, due_at, extended_at, closed_at, outcome,"   \
   " wrapped_key, sealed_details, sealed_result, code_hash, code_expires_at, code_attempts," \
   " access_hash"
 constexpr char kInsertRequest[] = "INSERT INTO requests (" CUSTOS_REQUEST_COLUMNS
@@ -223,8 +223,8 @@ constexpr char kUpdateRequest[] =
     " extended_at = ?, closed_at = ?, outcome = ?, wrapped_key = ?, sealed_details = ?,"
     " sealed_result = ?, code_hash = ?, code_expires_at = ?, code_attempts = ?, access_hash = ?"
     " WHERE controller = ? AND request_id = ? AND version = ?";
-constexpr char kSelectRequest[] = "SELECT " CUSTOS_REQUEST_COLUMNS
-                                  " FROM requests WHERE controller = ? AND request_id = ?";
+constexpr char kSelectRequest[] =
+    "SELECT " CUSTOS_REQUEST_COLUMNS " FROM requests WHERE controller = ? AND request_id = ?";
 constexpr char kListRequests[] = "SELECT " CUSTOS_REQUEST_COLUMNS
                                  " FROM requests WHERE controller = ?1"
                                  " AND (?2 = 0 OR closed_at IS NULL)"
@@ -236,8 +236,8 @@ constexpr char kInsertRequestEvent[] =
 constexpr char kListRequestEvents[] =
     "SELECT controller, request_id, seq, at, actor, event, state, detail FROM request_events"
     " WHERE controller = ? AND request_id = ? ORDER BY seq";
-#define CUSTOS_OUTBOX_COLUMNS                                                            \
-  "controller, outbox_id, request_id, kind, target, state, attempts, created_at,"       \
+#define CUSTOS_OUTBOX_COLUMNS                                                     \
+  "controller, outbox_id, request_id, kind, target, state, attempts, created_at," \
   " next_attempt_at, delivered_at, claimed_until, last_error, sealed_payload, payload_digest"
 constexpr char kInsertOutbox[] = "INSERT INTO outbox (" CUSTOS_OUTBOX_COLUMNS
                                  ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
@@ -609,9 +609,8 @@ enum class Sequence {
   kCount
 };
 constexpr std::array<const char*, static_cast<size_t>(Sequence::kCount)> kSequenceNames = {
-    "events",     "identifiers",  "records",     "consent_events", "preferences",
-    "objections", "restrictions", "legal_holds", "review_tasks",   "retention_runs",
-    "request_events", "outbox"};
+    "events",       "identifiers", "records",      "consent_events", "preferences",    "objections",
+    "restrictions", "legal_holds", "review_tasks", "retention_runs", "request_events", "outbox"};
 
 class IdAllocator {
  public:
@@ -885,8 +884,8 @@ class BatchWriter {
     ASSIGN_OR_RETURN(
         int64_t changed,
         Update(kUpdateRequest, r.version, r.type, RequestStateName(r.state), r.intake,
-               r.verification, r.waiting_for, subjects, r.received_at, r.clock_started_at,
-               r.due_at, r.extended_at, r.closed_at, r.outcome, r.wrapped_key, r.sealed_details,
+               r.verification, r.waiting_for, subjects, r.received_at, r.clock_started_at, r.due_at,
+               r.extended_at, r.closed_at, r.outcome, r.wrapped_key, r.sealed_details,
                r.sealed_result, r.code_hash, r.code_expires_at, r.code_attempts, r.access_hash,
                r.controller, r.request_id, op.expected_version));
     if (changed == 0) {
@@ -903,19 +902,18 @@ class BatchWriter {
 
   Status operator()(const OutboxRow& row) {
     ASSIGN_OR_RETURN(int64_t id, ids_.Take(Sequence::kOutbox, row.outbox_id));
-    RETURN_IF_ERROR(Insert(kInsertOutbox, row.controller, id, row.request_id, row.kind,
-                           row.target, OutboxStateName(row.state), row.attempts, row.created_at,
-                           row.next_attempt_at, row.delivered_at, row.claimed_until,
-                           row.last_error, row.sealed_payload, row.payload_digest));
+    RETURN_IF_ERROR(Insert(kInsertOutbox, row.controller, id, row.request_id, row.kind, row.target,
+                           OutboxStateName(row.state), row.attempts, row.created_at,
+                           row.next_attempt_at, row.delivered_at, row.claimed_until, row.last_error,
+                           row.sealed_payload, row.payload_digest));
     applied_->outbox_ids.push_back(id);
     return Status::Ok();
   }
 
   Status operator()(const UpdateOutbox& op) {
-    ASSIGN_OR_RETURN(int64_t changed,
-                     Update(kUpdateOutbox, OutboxStateName(op.state), op.attempts,
-                            op.next_attempt_at, op.delivered_at, op.last_error, op.clear_payload,
-                            op.controller, op.outbox_id));
+    ASSIGN_OR_RETURN(int64_t changed, Update(kUpdateOutbox, OutboxStateName(op.state), op.attempts,
+                                             op.next_attempt_at, op.delivered_at, op.last_error,
+                                             op.clear_payload, op.controller, op.outbox_id));
     if (changed == 0) return Invalid("outbox: no message " + std::to_string(op.outbox_id));
     return Status::Ok();
   }
@@ -940,8 +938,8 @@ class BatchWriter {
     return Insert(sql, r.controller, r.request_id, r.version, r.type, RequestStateName(r.state),
                   r.intake, r.verification, r.waiting_for, subjects, r.received_at,
                   r.clock_started_at, r.due_at, r.extended_at, r.closed_at, r.outcome,
-                  r.wrapped_key, r.sealed_details, r.sealed_result, r.code_hash,
-                  r.code_expires_at, r.code_attempts, r.access_hash);
+                  r.wrapped_key, r.sealed_details, r.sealed_result, r.code_hash, r.code_expires_at,
+                  r.code_attempts, r.access_hash);
   }
 
   template <typename... Args>
@@ -1340,8 +1338,8 @@ Result<std::vector<RequestRow>> SqliteStore::ListRequests(const std::string& con
   return ReadAll<RequestRow>(*reader, kListRequests, controller, open_only);
 }
 
-Result<std::vector<RequestEventRow>> SqliteStore::ListRequestEvents(
-    const std::string& controller, const std::string& request_id) {
+Result<std::vector<RequestEventRow>> SqliteStore::ListRequestEvents(const std::string& controller,
+                                                                    const std::string& request_id) {
   ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   return ReadAll<RequestEventRow>(*reader, kListRequestEvents, controller, request_id);
 }
@@ -1360,8 +1358,8 @@ Result<std::vector<OutboxRow>> SqliteStore::ClaimOutbox(const std::string& contr
   std::lock_guard lock(writer_mutex_);
   Connection& db = *writer_;
   RETURN_IF_ERROR(RunCached(db, kBegin));
-  Result<std::vector<OutboxRow>> claimed = ReadAll<OutboxRow>(
-      db, kClaimOutbox, controller, now, lease_until, static_cast<int64_t>(max));
+  Result<std::vector<OutboxRow>> claimed =
+      ReadAll<OutboxRow>(db, kClaimOutbox, controller, now, lease_until, static_cast<int64_t>(max));
   Status status = claimed.ok() ? RunCached(db, kCommit) : claimed.status();
   if (!status.ok()) {
     if (db.InTransaction()) (void)RunCached(db, kRollback);
