@@ -27,6 +27,9 @@ struct StoreFactory {
   std::function<std::unique_ptr<Store>(const std::string& dir)> open;
   // Removes what `open` created outside `dir` (e.g. a PostgreSQL schema); may be empty.
   std::function<void(const std::string& dir)> drop;
+  // Runs trusted SQL on the database of a store `open` gave, past the Store interface (to
+  // show the database itself refuses what no Store method would do).
+  std::function<Status(Store& store, const std::string& sql)> exec;
 };
 
 std::ostream& operator<<(std::ostream& out, const StoreFactory& factory) {
@@ -152,6 +155,27 @@ auto Fields(const RestrictionRow& r) {
 auto Fields(const AuditRow& r) {
   return std::make_tuple(r.seq, r.controller, r.at, r.actor, r.action, r.purpose, r.subject_id,
                          r.detail, r.prev_hash, r.hash);
+}
+
+auto Fields(const RequestRow& r) {
+  return std::make_tuple(r.controller, r.request_id, r.version, r.type, r.state, r.intake,
+                         r.verification, r.waiting_for, r.subject_ids, r.received_at,
+                         r.clock_started_at, r.due_at, r.extended_at, r.closed_at, r.outcome,
+                         r.wrapped_key, r.sealed_details, r.sealed_result, r.code_hash,
+                         r.code_expires_at, r.code_attempts, r.access_hash);
+}
+// The seq is compared separately: the store assigns it.
+auto Fields(const RequestEventRow& r) {
+  return std::make_tuple(r.controller, r.request_id, r.at, r.actor, r.event, r.state, r.detail);
+}
+// The id is compared separately: the store assigns it.
+auto Fields(const OutboxRow& r) {
+  return std::make_tuple(r.controller, r.request_id, r.kind, r.target, r.state, r.attempts,
+                         r.created_at, r.next_attempt_at, r.delivered_at, r.claimed_until,
+                         r.last_error, r.sealed_payload, r.payload_digest);
+}
+auto Fields(const RecipientEndpointRow& r) {
+  return std::make_tuple(r.controller, r.recipient, r.url, r.sealed_secret, r.updated_at);
 }
 
 template <typename Row>
@@ -896,6 +920,450 @@ TEST_P(StoreConformance, RetentionRunKeepsItsCheckpointAndFinishesOnce) {
       ErrorCode::kInvalidArgument);
 }
 
+// --- Rights requests: requests, history, outbox, endpoints, record versions -----------------
+
+RequestRow Request(const std::string& controller, const std::string& id, int64_t received) {
+  RequestRow row;
+  row.controller = controller;
+  row.request_id = id;
+  row.type = "access";
+  row.intake = "self_service";
+  row.received_at = At(received);
+  row.wrapped_key = B("request-key:" + id);
+  row.sealed_details = B("sealed-details");
+  row.access_hash = B("access-hash");
+  return row;
+}
+
+RequestEventRow RequestEvent(const std::string& controller, const std::string& id,
+                             const std::string& event, RequestState state, int64_t at) {
+  RequestEventRow row;
+  row.controller = controller;
+  row.request_id = id;
+  row.at = At(at);
+  row.actor = "staff:dpo";
+  row.event = event;
+  row.state = state;
+  row.detail = "detail of " + event;
+  return row;
+}
+
+OutboxRow Message(const std::string& controller, const std::string& request_id,
+                  int64_t next_attempt) {
+  OutboxRow row;
+  row.controller = controller;
+  row.request_id = request_id;
+  row.kind = "recipient_notice";
+  row.target = "mailchimp";
+  row.created_at = At(1);
+  row.next_attempt_at = At(next_attempt);
+  row.sealed_payload = B("sealed-payload");
+  row.payload_digest = B("digest");
+  return row;
+}
+
+RecordVersionRow Version(const std::string& controller, const std::string& subject,
+                         int64_t record_id, const std::string& value) {
+  RecordVersionRow row;
+  row.controller = controller;
+  row.subject_id = subject;
+  row.record_id = record_id;
+  row.sealed_value = B(value);
+  row.replaced_at = At(20);
+  row.request_id = "r1";
+  return row;
+}
+
+std::vector<int64_t> OutboxIds(const std::vector<OutboxRow>& rows) {
+  std::vector<int64_t> ids;
+  for (const OutboxRow& row : rows) ids.push_back(row.outbox_id);
+  return ids;
+}
+
+TEST_P(StoreConformance, RequestRoundTripsAndAnUnknownOneIsAbsent) {
+  RequestRow full = Request("wig", "r1", 10);
+  full.type = "rectification";
+  full.state = RequestState::kExtended;
+  full.intake = "staff";
+  full.verification = "staff:passport";
+  full.waiting_for = "clarification";
+  full.subject_ids = {"s1", "s2"};
+  full.clock_started_at = At(11);
+  full.due_at = At(12);
+  full.extended_at = At(13);
+  full.closed_at = At(14);
+  full.outcome = "rectified";
+  full.sealed_result = Bytes{0, 1, 2, 255};
+  full.code_hash = B("code-hash");
+  full.code_expires_at = At(15);
+  full.code_attempts = 2;
+  RequestRow bare = Request("wig", "r2", 20);  // optional times unset, empty bytes
+  bare.wrapped_key = {};
+  bare.sealed_details = {};
+  bare.access_hash = {};
+  MustApply(Batch(full, bare));
+
+  auto got = Must(store_->GetRequest("wig", "r1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(Same(*got, full));
+  got = Must(store_->GetRequest("wig", "r2"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(Same(*got, bare));
+  EXPECT_FALSE(Must(store_->GetRequest("wig", "r3")).has_value());
+  EXPECT_FALSE(Must(store_->GetRequest("c2", "r1")).has_value());
+
+  // A request id is taken once per controller, and a new request starts at version 1.
+  EXPECT_EQ(store_->Apply(Batch(Request("wig", "r1", 30))).status().code(),
+            ErrorCode::kInvalidArgument);
+  RequestRow versioned = Request("wig", "r4", 30);
+  versioned.version = 2;
+  EXPECT_EQ(store_->Apply(Batch(versioned)).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(Must(store_->GetRequest("wig", "r4")).has_value());
+}
+
+TEST_P(StoreConformance, UpdateRequestWithTheStoredVersionReplacesTheRowAndBumpsTheVersion) {
+  MustApply(Batch(Request("wig", "r1", 10)));
+  RequestRow next = Request("wig", "r1", 10);
+  next.version = 2;
+  next.state = RequestState::kInProgress;
+  next.verification = "email_code";
+  next.subject_ids = {"s1"};
+  next.clock_started_at = At(11);
+  next.due_at = At(40);
+  MustApply(Batch(UpdateRequest{next, 1}));
+  auto got = Must(store_->GetRequest("wig", "r1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->version, 2);
+  EXPECT_TRUE(Same(*got, next));
+
+  next.version = 3;
+  next.state = RequestState::kCompleted;
+  next.closed_at = At(30);
+  next.wrapped_key = {};  // shredded
+  MustApply(Batch(UpdateRequest{next, 2}));
+  got = Must(store_->GetRequest("wig", "r1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(Same(*got, next));
+}
+
+TEST_P(StoreConformance, UpdateRequestWithAStaleVersionFailsAndAppliesNothingOfItsBatch) {
+  MustApply(Batch(Request("wig", "r1", 10)));
+  RequestRow first = Request("wig", "r1", 10);
+  first.version = 2;
+  first.state = RequestState::kInProgress;
+  MustApply(Batch(UpdateRequest{first, 1}));
+
+  // A second writer that read version 1 loses, and nothing of its batch is applied.
+  RequestRow stale = Request("wig", "r1", 10);
+  stale.version = 2;
+  stale.state = RequestState::kRefused;
+  Result<AppliedIds> applied = store_->Apply(
+      Batch(RequestEvent("wig", "r1", "refused", RequestState::kRefused, 12),
+            Message("wig", "r1", 12), Request("wig", "r2", 12), UpdateRequest{stale, 1}));
+  EXPECT_EQ(applied.status().code(), ErrorCode::kInvalidArgument);
+  auto got = Must(store_->GetRequest("wig", "r1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(Same(*got, first));
+  EXPECT_TRUE(Must(store_->ListRequestEvents("wig", "r1")).empty());
+  EXPECT_TRUE(Must(store_->ListOutbox("wig", "")).empty());
+  EXPECT_FALSE(Must(store_->GetRequest("wig", "r2")).has_value());
+
+  // An update must set version expected_version + 1; an absent request cannot be updated;
+  // another controller's request is absent.
+  RequestRow skip = first;
+  skip.version = 4;
+  EXPECT_EQ(store_->Apply(Batch(UpdateRequest{skip, 2})).status().code(),
+            ErrorCode::kInvalidArgument);
+  RequestRow ghost = Request("wig", "ghost", 10);
+  ghost.version = 2;
+  EXPECT_EQ(store_->Apply(Batch(UpdateRequest{ghost, 1})).status().code(),
+            ErrorCode::kInvalidArgument);
+  RequestRow other = first;
+  other.controller = "c2";
+  other.version = 3;
+  EXPECT_EQ(store_->Apply(Batch(UpdateRequest{other, 2})).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Must(store_->GetRequest("wig", "r1"))->version, 2);
+}
+
+TEST_P(StoreConformance, ListRequestsOrdersByReceivedAtAndOpenOnlySkipsClosedOnes) {
+  RequestRow late = Request("wig", "a-late", 30);
+  RequestRow closed = Request("wig", "b-closed", 10);
+  closed.state = RequestState::kCompleted;
+  closed.closed_at = At(15);
+  RequestRow early = Request("wig", "c-early", 5);
+  RequestRow tie = Request("wig", "B-tie", 30);  // same time as a-late: request_id decides
+  MustApply(Batch(late, closed, early, tie, Request("c2", "z-other", 1)));
+
+  auto ids = [](const std::vector<RequestRow>& rows) {
+    std::vector<std::string> out;
+    for (const RequestRow& row : rows) out.push_back(row.request_id);
+    return out;
+  };
+  EXPECT_EQ(ids(Must(store_->ListRequests("wig", false))),
+            (std::vector<std::string>{"c-early", "b-closed", "B-tie", "a-late"}));
+  EXPECT_EQ(ids(Must(store_->ListRequests("wig", true))),
+            (std::vector<std::string>{"c-early", "B-tie", "a-late"}));
+  EXPECT_TRUE(Must(store_->ListRequests("nobody", false)).empty());
+}
+
+TEST_P(StoreConformance, RequestEventsAreListedInAppendOrderAndAreAppendOnly) {
+  MustApply(Batch(Request("wig", "r1", 10), Request("wig", "r2", 10)));
+  RequestEventRow received = RequestEvent("wig", "r1", "received", RequestState::kReceived, 10);
+  RequestEventRow sent =
+      RequestEvent("wig", "r1", "code_sent", RequestState::kVerifyingIdentity, 11);
+  RequestEventRow other = RequestEvent("wig", "r2", "received", RequestState::kReceived, 10);
+  RequestEventRow verified =
+      RequestEvent("wig", "r1", "identity_verified", RequestState::kInProgress, 11);
+  MustApply(Batch(received, sent, other));
+  MustApply(Batch(verified));
+
+  auto events = Must(store_->ListRequestEvents("wig", "r1"));
+  EXPECT_TRUE(SameList(events, {received, sent, verified}));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_GT(events[0].seq, 0);
+  EXPECT_LT(events[0].seq, events[1].seq);
+  EXPECT_LT(events[1].seq, events[2].seq);
+  EXPECT_TRUE(SameList(Must(store_->ListRequestEvents("wig", "r2")), {other}));
+  EXPECT_TRUE(Must(store_->ListRequestEvents("c2", "r1")).empty());
+
+  // The history of an unknown request is refused.
+  EXPECT_EQ(
+      store_->Apply(Batch(RequestEvent("wig", "ghost", "received", RequestState::kReceived, 10)))
+          .status()
+          .code(),
+      ErrorCode::kInvalidArgument);
+
+  // The database itself refuses to change or delete history (it takes other SQL).
+  EXPECT_TRUE(GetParam().exec(*store_, "UPDATE requests SET outcome = outcome").ok());
+  EXPECT_FALSE(GetParam().exec(*store_, "UPDATE request_events SET detail = 'x'").ok());
+  EXPECT_FALSE(GetParam().exec(*store_, "DELETE FROM request_events").ok());
+  EXPECT_TRUE(SameList(Must(store_->ListRequestEvents("wig", "r1")), {received, sent, verified}));
+}
+
+TEST_P(StoreConformance, OutboxInsertsGiveTheirIdsAndListInIdOrder) {
+  MustApply(Batch(Request("wig", "r1", 10), Request("wig", "r2", 10)));
+  OutboxRow notice = Message("wig", "r1", 10);
+  OutboxRow code = Message("wig", "r2", 11);
+  code.kind = "requester_message";
+  code.target = "requester";
+  code.state = OutboxState::kManual;
+  code.attempts = 3;
+  code.delivered_at = At(12);
+  code.claimed_until = At(13);
+  code.last_error = "http_503";
+  OutboxRow second = Message("wig", "r1", 14);
+  AppliedIds ids = MustApply(Batch(notice, code, second));
+  ASSERT_EQ(ids.outbox_ids.size(), 3u);
+  EXPECT_LT(ids.outbox_ids[0], ids.outbox_ids[1]);
+  EXPECT_LT(ids.outbox_ids[1], ids.outbox_ids[2]);
+
+  auto all = Must(store_->ListOutbox("wig", ""));
+  EXPECT_TRUE(SameList(all, {notice, code, second}));
+  EXPECT_EQ(OutboxIds(all), ids.outbox_ids);
+  auto of_r1 = Must(store_->ListOutbox("wig", "r1"));
+  EXPECT_TRUE(SameList(of_r1, {notice, second}));
+  EXPECT_EQ(OutboxIds(of_r1), (std::vector<int64_t>{ids.outbox_ids[0], ids.outbox_ids[2]}));
+
+  // Later ids come after these, in a later batch too; a message needs its request.
+  AppliedIds more = MustApply(Batch(Message("wig", "r2", 15)));
+  ASSERT_EQ(more.outbox_ids.size(), 1u);
+  EXPECT_GT(more.outbox_ids[0], ids.outbox_ids[2]);
+  EXPECT_EQ(store_->Apply(Batch(Message("wig", "ghost", 10))).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, ClaimOutboxTakesDuePendingUnleasedMessagesUntilTheirLeaseEnds) {
+  MustApply(Batch(Request("wig", "r1", 10), Request("c2", "r1", 10)));
+  OutboxRow due = Message("wig", "r1", 100);
+  OutboxRow not_yet = Message("wig", "r1", 150);
+  OutboxRow delivered = Message("wig", "r1", 100);
+  delivered.state = OutboxState::kDelivered;
+  OutboxRow manual = Message("wig", "r1", 100);
+  manual.state = OutboxState::kManual;
+  OutboxRow leased = Message("wig", "r1", 100);
+  leased.claimed_until = At(300);
+  OutboxRow lease_over = Message("wig", "r1", 90);
+  lease_over.claimed_until = At(120);
+  OutboxRow others = Message("c2", "r1", 100);
+  AppliedIds ids = MustApply(Batch(due, not_yet, delivered, manual, leased, lease_over, others));
+  ASSERT_EQ(ids.outbox_ids.size(), 7u);
+  const int64_t due_id = ids.outbox_ids[0], not_yet_id = ids.outbox_ids[1];
+  const int64_t leased_id = ids.outbox_ids[4], lease_over_id = ids.outbox_ids[5];
+
+  // At 120: `due` and `lease_over` (its lease ends at 120), in id order, leased until 200.
+  auto claimed = Must(store_->ClaimOutbox("wig", At(120), At(200), 10));
+  EXPECT_EQ(OutboxIds(claimed), (std::vector<int64_t>{due_id, lease_over_id}));
+  for (const OutboxRow& row : claimed) {
+    EXPECT_EQ(row.claimed_until, At(200));
+    EXPECT_EQ(row.sealed_payload, B("sealed-payload"));
+    EXPECT_EQ(row.state, OutboxState::kPending);
+  }
+  auto listed = Must(store_->ListOutbox("wig", "r1"));
+  ASSERT_EQ(listed.size(), 6u);
+  EXPECT_EQ(listed[0].claimed_until, At(200));
+
+  // Before the lease ends, nothing more (not_yet is due at 150, but claim at 140).
+  EXPECT_TRUE(Must(store_->ClaimOutbox("wig", At(140), At(250), 10)).empty());
+  // At 199 not_yet is due; the claimed two are still leased.
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("wig", At(199), At(400), 10))),
+            (std::vector<int64_t>{not_yet_id}));
+  // When the lease is over they can be claimed again; `max` takes the lowest ids first.
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("wig", At(200), At(500), 1))),
+            (std::vector<int64_t>{due_id}));
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("wig", At(200), At(500), 10))),
+            (std::vector<int64_t>{lease_over_id}));
+  // At 400 `leased` (until 300) and `not_yet` (until 400) are free again; delivered and manual
+  // messages never are.
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("wig", At(400), At(600), 10))),
+            (std::vector<int64_t>{not_yet_id, leased_id}));
+  EXPECT_TRUE(Must(store_->ClaimOutbox("wig", At(400), At(600), 0)).empty());
+  // The other controller's message is its own.
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("c2", At(400), At(600), 10))),
+            (std::vector<int64_t>{ids.outbox_ids[6]}));
+  EXPECT_TRUE(Must(store_->ClaimOutbox("nobody", At(400), At(600), 10)).empty());
+}
+
+TEST_P(StoreConformance, UpdateOutboxChangesDeliveryStateAndCanClearThePayload) {
+  MustApply(Batch(Request("wig", "r1", 10)));
+  AppliedIds ids = MustApply(Batch(Message("wig", "r1", 100), Message("wig", "r1", 100)));
+  ASSERT_EQ(ids.outbox_ids.size(), 2u);
+  ASSERT_EQ(Must(store_->ClaimOutbox("wig", At(100), At(200), 10)).size(), 2u);
+
+  // A failed attempt: retried later, the payload kept, the lease given back.
+  UpdateOutbox retry{
+      "wig", ids.outbox_ids[0], OutboxState::kPending, 1, At(150), std::nullopt, "http_503", false};
+  // Delivered: the payload is dropped, its digest stays as proof of what was sent.
+  UpdateOutbox delivered{"wig", ids.outbox_ids[1], OutboxState::kDelivered, 1, At(100), At(110), "",
+                         true};
+  MustApply(Batch(retry, delivered));
+
+  auto rows = Must(store_->ListOutbox("wig", "r1"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].state, OutboxState::kPending);
+  EXPECT_EQ(rows[0].attempts, 1);
+  EXPECT_EQ(rows[0].next_attempt_at, At(150));
+  EXPECT_FALSE(rows[0].delivered_at.has_value());
+  EXPECT_FALSE(rows[0].claimed_until.has_value());
+  EXPECT_EQ(rows[0].last_error, "http_503");
+  EXPECT_EQ(rows[0].sealed_payload, B("sealed-payload"));
+  EXPECT_EQ(rows[1].state, OutboxState::kDelivered);
+  EXPECT_EQ(rows[1].delivered_at, At(110));
+  EXPECT_FALSE(rows[1].claimed_until.has_value());
+  EXPECT_TRUE(rows[1].sealed_payload.empty());
+  EXPECT_EQ(rows[1].payload_digest, B("digest"));
+
+  // The retried message is claimable at its next attempt, the delivered one never again.
+  EXPECT_TRUE(Must(store_->ClaimOutbox("wig", At(149), At(300), 10)).empty());
+  EXPECT_EQ(OutboxIds(Must(store_->ClaimOutbox("wig", At(150), At(300), 10))),
+            (std::vector<int64_t>{ids.outbox_ids[0]}));
+
+  // An unknown message, or another controller's, cannot be updated.
+  UpdateOutbox ghost = retry;
+  ghost.outbox_id = ids.outbox_ids[1] + 100;
+  EXPECT_EQ(store_->Apply(Batch(ghost)).status().code(), ErrorCode::kInvalidArgument);
+  UpdateOutbox other = retry;
+  other.controller = "c2";
+  EXPECT_EQ(store_->Apply(Batch(other)).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, RecipientEndpointPutTwiceKeepsTheSecondAndListsByRecipient) {
+  RecipientEndpointRow mailchimp{"wig", "mailchimp", "https://a.example/hook", B("secret-1"),
+                                 At(1)};
+  RecipientEndpointRow crm{"wig", "crm", "https://crm.example/hook", B("secret-2"), At(2)};
+  RecipientEndpointRow elsewhere{"c2", "mailchimp", "https://c2.example/hook", B("s"), At(3)};
+  MustApply(Batch(mailchimp, crm, elsewhere));
+  RecipientEndpointRow moved{"wig", "mailchimp", "https://b.example/hook", B("secret-3"), At(4)};
+  MustApply(Batch(moved));
+
+  auto got = Must(store_->GetRecipientEndpoint("wig", "mailchimp"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(Same(*got, moved));
+  EXPECT_TRUE(SameList(Must(store_->ListRecipientEndpoints("wig")), {crm, moved}));
+  EXPECT_TRUE(SameList(Must(store_->ListRecipientEndpoints("c2")), {elsewhere}));
+  EXPECT_FALSE(Must(store_->GetRecipientEndpoint("wig", "unknown")).has_value());
+  EXPECT_FALSE(Must(store_->GetRecipientEndpoint("wig", "")).has_value());
+  EXPECT_TRUE(Must(store_->ListRecipientEndpoints("nobody")).empty());
+
+  RecipientEndpointRow no_url{"wig", "sms", "", B("s"), At(5)};
+  EXPECT_EQ(store_->Apply(Batch(no_url)).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, RecordVersionsAreNumberedPerRecordAndGoWhenTheRecordIsErased) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "v3"),
+                                   Record("wig", "s1", "user.contact.email", "e2"),
+                                   Record("wig", "s1", "user.contact.phone_number", "p2"),
+                                   Record("wig", "s2", "user.name", "x2")));
+  ASSERT_EQ(ids.record_ids.size(), 4u);
+  const int64_t name = ids.record_ids[0], email = ids.record_ids[1], phone = ids.record_ids[2];
+  MustApply(Batch(Version("wig", "s1", name, "v1"), Version("wig", "s1", email, "e1")));
+  MustApply(Batch(Version("wig", "s1", name, "v2"), Version("wig", "s1", phone, "p1"),
+                  Version("wig", "s2", ids.record_ids[3], "x1")));
+
+  auto versions = Must(store_->ListRecordVersions("wig", "s1"));
+  ASSERT_EQ(versions.size(), 4u);
+  std::vector<std::tuple<int64_t, int64_t, Bytes>> got;
+  for (const RecordVersionRow& v : versions)
+    got.emplace_back(v.record_id, v.version, v.sealed_value);
+  EXPECT_EQ(got,
+            (std::vector<std::tuple<int64_t, int64_t, Bytes>>{
+                {name, 1, B("v1")}, {name, 2, B("v2")}, {email, 1, B("e1")}, {phone, 1, B("p1")}}));
+  EXPECT_EQ(versions[0].controller, "wig");
+  EXPECT_EQ(versions[0].subject_id, "s1");
+  EXPECT_EQ(versions[0].replaced_at, At(20));
+  EXPECT_EQ(versions[0].request_id, "r1");
+  ASSERT_EQ(Must(store_->ListRecordVersions("wig", "s2")).size(), 1u);
+  EXPECT_EQ(Must(store_->ListRecordVersions("wig", "s2"))[0].version, 1);
+
+  // Restricting keeps the history; erasing or anonymising a record drops it, only its own.
+  MustApply(
+      Batch(SetRecordState{"wig", "s1", phone, RecordState::kRestricted, std::nullopt, At(30)}));
+  EXPECT_EQ(Must(store_->ListRecordVersions("wig", "s1")).size(), 4u);
+  MustApply(Batch(SetRecordState{"wig", "s1", name, RecordState::kErased, Bytes{}, At(31)}));
+  versions = Must(store_->ListRecordVersions("wig", "s1"));
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].record_id, email);
+  EXPECT_EQ(versions[1].record_id, phone);
+  MustApply(Batch(SetRecordState{"wig", "s1", email, RecordState::kAnonymised, Bytes{}, At(32)}));
+  versions = Must(store_->ListRecordVersions("wig", "s1"));
+  ASSERT_EQ(versions.size(), 1u);
+  EXPECT_EQ(versions[0].record_id, phone);
+  EXPECT_EQ(Must(store_->ListRecordVersions("wig", "s2")).size(), 1u);
+
+  // A version needs the record, of that subject.
+  EXPECT_EQ(store_->Apply(Batch(Version("wig", "s1", phone + 1000, "?"))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Version("wig", "s2", phone, "?"))).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, RequestRowsOfOneControllerNeverShowInAnothers) {
+  MustApply(Batch(Request("wig", "r1", 10), Request("c2", "r1", 20), Subject("wig", "s1"),
+                  Subject("c2", "s1")));
+  AppliedIds records =
+      MustApply(Batch(Record("wig", "s1", "user.name", "a"), Record("c2", "s1", "user.name", "b")));
+  MustApply(Batch(RequestEvent("wig", "r1", "received", RequestState::kReceived, 10),
+                  Message("wig", "r1", 10),
+                  RecipientEndpointRow{"wig", "crm", "https://wig.example", B("s"), At(1)},
+                  Version("wig", "s1", records.record_ids[0], "old")));
+
+  EXPECT_EQ(Must(store_->GetRequest("c2", "r1"))->received_at, At(20));
+  ASSERT_EQ(Must(store_->ListRequests("c2", false)).size(), 1u);
+  EXPECT_TRUE(Must(store_->ListRequestEvents("c2", "r1")).empty());
+  EXPECT_TRUE(Must(store_->ListOutbox("c2", "")).empty());
+  EXPECT_TRUE(Must(store_->ListOutbox("c2", "r1")).empty());
+  EXPECT_TRUE(Must(store_->ClaimOutbox("c2", At(100), At(200), 10)).empty());
+  EXPECT_FALSE(Must(store_->GetRecipientEndpoint("c2", "crm")).has_value());
+  EXPECT_TRUE(Must(store_->ListRecipientEndpoints("c2")).empty());
+  EXPECT_TRUE(Must(store_->ListRecordVersions("c2", "s1")).empty());
+
+  EXPECT_EQ(Must(store_->ListRequestEvents("wig", "r1")).size(), 1u);
+  EXPECT_EQ(Must(store_->ListOutbox("wig", "")).size(), 1u);
+  EXPECT_EQ(Must(store_->ListRecipientEndpoints("wig")).size(), 1u);
+  EXPECT_EQ(Must(store_->ListRecordVersions("wig", "s1")).size(), 1u);
+}
+
 // --- Atomicity ----------------------------------------------------------------------------
 
 TEST_P(StoreConformance, FailingBatchAppliesNothing) {
@@ -1033,6 +1501,103 @@ TEST_P(StoreConformance, ConcurrentApplyLosesNothingAndIdsAreUnique) {
   }
 }
 
+TEST_P(StoreConformance, ConcurrentClaimsNeverHandOutOneMessageTwiceWhileItsLeaseRuns) {
+  // Two stores over one database, as two processes would be, each claimed from by two threads.
+  std::unique_ptr<Store> second = GetParam().open(dir_.path());
+  ASSERT_NE(second, nullptr);
+  constexpr int kMessages = 60;
+  MustApply(Batch(Request("wig", "r1", 10)));
+  WriteBatch messages;
+  for (int i = 0; i < kMessages; ++i) messages.Add(Message("wig", "r1", 100));
+  ASSERT_EQ(MustApply(messages).outbox_ids.size(), size_t{kMessages});
+
+  constexpr int kThreads = 4;
+  std::vector<std::vector<int64_t>> claimed(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Store* store = t % 2 == 0 ? store_.get() : second.get();
+    threads.emplace_back([&, t, store] {
+      // Claims until one finds nothing left; the lease (until 1000) outlives the test's clock.
+      for (int round = 0; round < 4 * kMessages; ++round) {
+        Result<std::vector<OutboxRow>> got = store->ClaimOutbox("wig", At(100), At(1000), 3);
+        if (!got.ok()) {
+          ++failures;
+          continue;
+        }
+        if (got->empty()) break;
+        for (const OutboxRow& row : *got) claimed[t].push_back(row.outbox_id);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  second.reset();
+
+  EXPECT_EQ(failures.load(), 0);
+  std::multiset<int64_t> all;
+  for (const auto& ids : claimed) all.insert(ids.begin(), ids.end());
+  EXPECT_EQ(all.size(), size_t{kMessages});
+  EXPECT_EQ(std::set<int64_t>(all.begin(), all.end()).size(), size_t{kMessages});
+  EXPECT_TRUE(Must(store_->ClaimOutbox("wig", At(999), At(2000), 100)).empty());
+  for (const OutboxRow& row : Must(store_->ListOutbox("wig", "r1"))) {
+    EXPECT_EQ(row.claimed_until, At(1000));
+  }
+}
+
+TEST_P(StoreConformance, ConcurrentUpdatesOfOneRequestWinEachVersionOnce) {
+  // Two stores over one database, two threads on each, all updating one request from what
+  // they last read: each version is won by one writer, and a loser's batch leaves no trace.
+  std::unique_ptr<Store> second = GetParam().open(dir_.path());
+  ASSERT_NE(second, nullptr);
+  MustApply(Batch(Request("wig", "r1", 10)));
+  constexpr int kThreads = 4;
+  constexpr int kTries = 15;
+  std::vector<std::vector<int64_t>> won(kThreads);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Store* store = t % 2 == 0 ? store_.get() : second.get();
+    threads.emplace_back([&, t, store] {
+      for (int i = 0; i < kTries; ++i) {
+        Result<std::optional<RequestRow>> read = store->GetRequest("wig", "r1");
+        if (!read.ok() || !read->has_value()) {
+          ++failures;
+          continue;
+        }
+        RequestRow next = **read;
+        const int64_t expected = next.version;
+        next.version = expected + 1;
+        next.outcome = "t" + std::to_string(t);
+        Result<AppliedIds> applied = store->Apply(
+            Batch(UpdateRequest{next, expected},
+                  RequestEvent("wig", "r1", "updated", RequestState::kInProgress, next.version)));
+        if (applied.ok()) {
+          won[t].push_back(next.version);
+        } else if (applied.status().code() != ErrorCode::kInvalidArgument) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  second.reset();
+
+  EXPECT_EQ(failures.load(), 0);
+  std::multiset<int64_t> versions;
+  for (const auto& mine : won) versions.insert(mine.begin(), mine.end());
+  auto final_row = Must(store_->GetRequest("wig", "r1"));
+  ASSERT_TRUE(final_row.has_value());
+  EXPECT_EQ(final_row->version, 1 + static_cast<int64_t>(versions.size()));
+  std::multiset<int64_t> expected_versions;
+  for (int64_t v = 2; v <= final_row->version; ++v) expected_versions.insert(v);
+  EXPECT_EQ(versions, expected_versions);
+  auto events = Must(store_->ListRequestEvents("wig", "r1"));
+  ASSERT_EQ(events.size(), versions.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].at, At(static_cast<int64_t>(i) + 2));  // appended in version order
+  }
+}
+
 // --- Backends -----------------------------------------------------------------------------
 
 std::unique_ptr<Store> OpenSqlite(const std::string& dir) {
@@ -1066,12 +1631,23 @@ void DropPostgres(const std::string& dir) {
   if (!url.empty()) (void)DropPostgresSchemaForTesting(url, pgtest::SchemaFor(dir));
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance,
-                         testing::Values(StoreFactory{"sqlite", OpenSqlite, {}},
-                                         StoreFactory{"postgres", OpenPostgres, DropPostgres}),
-                         [](const testing::TestParamInfo<StoreFactory>& info) {
-                           return info.param.name;
-                         });
+Status ExecSqlite(Store& store, const std::string& sql) {
+  auto* sqlite = dynamic_cast<SqliteStore*>(&store);
+  if (sqlite == nullptr) return Status(ErrorCode::kInternal, "not a SqliteStore");
+  return sqlite->ExecForTesting(sql);
+}
+
+Status ExecPostgres(Store& store, const std::string& sql) {
+  auto* postgres = dynamic_cast<PostgresStore*>(&store);
+  if (postgres == nullptr) return Status(ErrorCode::kInternal, "not a PostgresStore");
+  return postgres->ExecForTesting(sql);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, StoreConformance,
+    testing::Values(StoreFactory{"sqlite", OpenSqlite, {}, ExecSqlite},
+                    StoreFactory{"postgres", OpenPostgres, DropPostgres, ExecPostgres}),
+    [](const testing::TestParamInfo<StoreFactory>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace custos::store

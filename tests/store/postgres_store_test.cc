@@ -111,7 +111,7 @@ TEST_F(PostgresStoreTest, RefusesBadOptions) {
   EXPECT_EQ(PostgresStore::Open(options).status().code(), ErrorCode::kIo);
 }
 
-TEST_F(PostgresStoreTest, ConsentLedgerAndAuditLogAreAppendOnlyInTheDatabase) {
+TEST_F(PostgresStoreTest, ConsentLedgerAuditLogAndRequestHistoryAreAppendOnlyInTheDatabase) {
   ConsentEventRow consent;
   consent.controller = "wig";
   consent.subject_id = "s1";
@@ -123,8 +123,15 @@ TEST_F(PostgresStoreTest, ConsentLedgerAndAuditLogAreAppendOnlyInTheDatabase) {
   audit.controller = "wig";
   audit.prev_hash = Bytes(32, 0);
   audit.hash = Bytes(32, 1);
-  ASSERT_TRUE(store_->Apply(Batch(Subject("s1"), consent, audit)).ok());
-  for (const char* table : {"consent_events", "audit_log"}) {
+  RequestRow request;
+  request.controller = "wig";
+  request.request_id = "r1";
+  RequestEventRow received;
+  received.controller = "wig";
+  received.request_id = "r1";
+  received.event = "received";
+  ASSERT_TRUE(store_->Apply(Batch(Subject("s1"), consent, audit, request, received)).ok());
+  for (const char* table : {"consent_events", "audit_log", "request_events"}) {
     SCOPED_TRACE(table);
     std::string t(table);
     EXPECT_FALSE(store_->ExecForTesting("UPDATE " + t + " SET at = 0").ok());

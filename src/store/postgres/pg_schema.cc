@@ -243,10 +243,115 @@ CREATE TABLE retention_runs (
 );
 )sql";
 
+// Version 3: rights requests (issue 5) -- requests with their history, the outbox of notices to
+// recipients and messages to requesters, recipients' webhook endpoints, and earlier values of
+// rectified records (mirrors SQLite's version 3). Text that a list is ordered by sorts with
+// COLLATE "C", byte by byte like SQLite, whatever the database's collation.
+constexpr char kSchemaV3[] = R"sql(
+CREATE SEQUENCE request_events_seq;
+CREATE SEQUENCE outbox_seq;
+
+-- Keyed by request: at intake the person may not be known yet. Personal parts are sealed with
+-- the request's own key (wrapped_key), which is dropped when the request no longer needs them.
+CREATE TABLE requests (
+  controller text NOT NULL CHECK (controller <> ''),
+  request_id text NOT NULL CHECK (request_id <> ''),
+  version bigint NOT NULL CHECK (version > 0),
+  type text NOT NULL,
+  state text NOT NULL CHECK (state IN ('received', 'verifying_identity', 'in_progress',
+    'extended', 'completed', 'refused', 'withdrawn', 'forwarded')),
+  intake text NOT NULL,
+  verification text NOT NULL,
+  waiting_for text NOT NULL,
+  subject_ids text NOT NULL,  -- subject ids joined with ','
+  received_at bigint NOT NULL,
+  clock_started_at bigint,
+  due_at bigint,
+  extended_at bigint,
+  closed_at bigint,
+  outcome text NOT NULL,
+  wrapped_key bytea NOT NULL,
+  sealed_details bytea NOT NULL,
+  sealed_result bytea NOT NULL,
+  code_hash bytea NOT NULL,
+  code_expires_at bigint,
+  code_attempts bigint NOT NULL,
+  access_hash bytea NOT NULL,
+  PRIMARY KEY (controller, request_id)
+);
+CREATE INDEX requests_by_received ON requests (controller, received_at, request_id COLLATE "C");
+
+-- A request's history: append-only.
+CREATE TABLE request_events (
+  controller text NOT NULL,
+  request_id text NOT NULL,
+  seq bigint NOT NULL DEFAULT nextval('request_events_seq') CHECK (seq > 0),
+  at bigint NOT NULL,
+  actor text NOT NULL,
+  event text NOT NULL,
+  state text NOT NULL,
+  detail text NOT NULL,
+  PRIMARY KEY (controller, request_id, seq),
+  FOREIGN KEY (controller, request_id) REFERENCES requests (controller, request_id)
+);
+CREATE TRIGGER request_events_append_only BEFORE UPDATE OR DELETE ON request_events
+  FOR EACH ROW EXECUTE FUNCTION custos_append_only();
+CREATE TRIGGER request_events_no_truncate BEFORE TRUNCATE ON request_events
+  FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();
+
+CREATE TABLE outbox (
+  controller text NOT NULL,
+  outbox_id bigint NOT NULL DEFAULT nextval('outbox_seq') CHECK (outbox_id > 0),
+  request_id text NOT NULL,
+  kind text NOT NULL,
+  target text NOT NULL,
+  state text NOT NULL CHECK (state IN ('pending', 'delivered', 'manual', 'dead')),
+  attempts bigint NOT NULL,
+  created_at bigint NOT NULL,
+  next_attempt_at bigint NOT NULL,
+  delivered_at bigint,
+  claimed_until bigint,
+  last_error text NOT NULL,
+  sealed_payload bytea NOT NULL,
+  payload_digest bytea NOT NULL,
+  PRIMARY KEY (controller, outbox_id),
+  FOREIGN KEY (controller, request_id) REFERENCES requests (controller, request_id)
+);
+CREATE INDEX outbox_by_request ON outbox (controller, request_id, outbox_id);
+CREATE INDEX outbox_due ON outbox (controller, state, next_attempt_at);
+
+-- Not personal: where a recipient takes Article 19 notices; the secret is sealed.
+CREATE TABLE recipient_endpoints (
+  controller text NOT NULL,
+  recipient text NOT NULL,
+  url text NOT NULL,
+  sealed_secret bytea NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (controller, recipient)
+);
+
+-- Earlier values of rectified records, sealed with the subject's key like the records. The
+-- version is max + 1 per record, computed by the writer under the record's row lock.
+CREATE TABLE record_versions (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  record_id bigint NOT NULL,
+  version bigint NOT NULL CHECK (version > 0),
+  sealed_value bytea NOT NULL,
+  replaced_at bigint NOT NULL,
+  request_id text NOT NULL,
+  PRIMARY KEY (controller, subject_id, record_id, version),
+  FOREIGN KEY (controller, subject_id, record_id)
+    REFERENCES records (controller, subject_id, record_id)
+);
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
+    Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
+              kSchemaV3},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

@@ -18,6 +18,12 @@
 // - The audit chain is linear because audit seqs are a primary key: a writer whose head is
 //   stale fails with INVALID_ARGUMENT and nothing of its batch is applied (the engine re-reads
 //   the head and retries, engine/audit_log.cc).
+// - UpdateRequest changes the row only WHERE version = expected_version: a concurrent writer
+//   waits for the row and re-checks the version, so of two processes acting on one request
+//   only the first succeeds; the other's batch fails with INVALID_ARGUMENT.
+// - ClaimOutbox is one UPDATE over a SELECT ... FOR UPDATE SKIP LOCKED: concurrent claims never
+//   return the same message while its lease runs, and a claim may return fewer than `max`
+//   while due messages are locked by another claim in flight.
 //
 // Thread-safety: safe to call from many threads at once; each call leases a connection from a
 // pool (opened on demand, up to `max_idle_connections` kept).

@@ -1424,6 +1424,11 @@ Result<std::string> SqliteStore::PragmaForTesting(const std::string& name) {
   return reader->QueryText(sql.c_str());
 }
 
+Status SqliteStore::ExecForTesting(const std::string& sql) {
+  std::lock_guard lock(writer_mutex_);
+  return writer_->Exec(sql.c_str());
+}
+
 Result<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(options));
   return std::unique_ptr<Store>(std::move(store));

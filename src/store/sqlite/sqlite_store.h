@@ -130,6 +130,9 @@ class SqliteStore final : public Store {
   // The value of `PRAGMA <name>` on a read connection (e.g. "journal_mode" gives "wal").
   // REQUIRES: `name` is a pragma name, not user input.
   Result<std::string> PragmaForTesting(const std::string& name);
+  // Runs `sql` (trusted test SQL, e.g. an UPDATE the triggers must refuse) on the writer
+  // connection, outside any batch. The same as PostgresStore::ExecForTesting.
+  Status ExecForTesting(const std::string& sql);
 
  private:
   class ReaderLease;
