@@ -83,6 +83,11 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
           << " [" << StateName(record.state) << ", " << record.source << ", for " << record.purpose
           << ", " << record.collected_at.ToString() << "]\n";
     }
+    for (const auto& earlier : view->record_versions) {
+      out << "  earlier value of record " << earlier.record_id << " = " << earlier.value
+          << " [replaced " << earlier.replaced_at.ToString()
+          << (earlier.request_id.empty() ? "" : " by request " + earlier.request_id) << "]\n";
+    }
     for (const auto& consent : view->consents) {
       out << "  consent "
           << (consent.action == store::ConsentAction::kGiven ? "given " : "withdrawn ")

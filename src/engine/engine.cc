@@ -376,6 +376,19 @@ Result<SubjectView> Engine::ReadSubject(const std::string& subject_id, const std
     }
     view.records.push_back(std::move(value));
   }
+  ASSIGN_OR_RETURN(std::vector<store::RecordVersionRow> versions,
+                   store_.ListRecordVersions(controller_, subject_id));
+  for (const auto& version : versions) {
+    auto record = std::find_if(records.begin(), records.end(), [&](const store::RecordRow& r) {
+      return r.record_id == version.record_id;
+    });
+    if (record == records.end()) continue;
+    ASSIGN_OR_RETURN(std::string value,
+                     crypto::Open(data_key, version.sealed_value,
+                                  KeyContext(subject_id) + "/record/" + record->category));
+    view.record_versions.push_back({version.record_id, version.version, std::move(value),
+                                    version.request_id, version.replaced_at});
+  }
   ASSIGN_OR_RETURN(view.consents, store_.ListConsentEvents(controller_, subject_id));
   ASSIGN_OR_RETURN(view.preferences, store_.ListPreferences(controller_, subject_id));
   ASSIGN_OR_RETURN(view.objections, store_.ListObjections(controller_, subject_id));

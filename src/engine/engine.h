@@ -79,6 +79,13 @@ struct SubjectView {
     store::RecordState state = store::RecordState::kActive;
   };
   std::vector<RecordValue> records;
+  // Earlier values of rectified records (history kept), oldest first per record.
+  struct RecordVersionValue {
+    int64_t record_id = 0, version = 0;
+    std::string value, request_id;
+    Timestamp replaced_at;
+  };
+  std::vector<RecordVersionValue> record_versions;
   std::vector<store::ConsentEventRow> consents;  // evidence left sealed
   std::vector<store::PreferenceRow> preferences;
   std::vector<store::ObjectionRow> objections;
