@@ -174,8 +174,9 @@ int RequestCommand(Session& s, const std::vector<std::string>& args, std::ostrea
     if (!status.ok()) return Fail(err, status);
     auto row = engine.ViewRequest(id, "cli");
     if (!row.ok()) return Fail(err, row.status());
+    bool open = engine::IsOpen(row->row.state);
     out << id << " " << store::RequestStateName(row->row.state)
-        << (row->row.due_at ? ", due " + row->row.due_at->Date().ToString() : "")
+        << (open && row->row.due_at ? ", due " + row->row.due_at->Date().ToString() : "")
         << (row->row.waiting_for.empty() ? "" : ", waiting for " + row->row.waiting_for) << "\n";
     return kExitOk;
   };
