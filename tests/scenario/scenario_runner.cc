@@ -154,7 +154,12 @@ class Runner {
                       line + "\n  expected error " + expected_error + ", got: " + err.str());
         }
       } else if (has_block) {
-        std::string actual = TrimRight(out.str());
+        std::string actual = out.str();
+        // Documents with CRLF line ends (CSV, RFC 4180) compare line by line like the rest.
+        for (size_t at = actual.find("\r\n"); at != std::string::npos; at = actual.find("\r\n", at)) {
+          actual.erase(at, 1);
+        }
+        actual = TrimRight(actual);
         std::string want;
         for (const auto& e : expected) want += (want.empty() ? "" : "\n") + e;
         if (actual != want) {
