@@ -311,8 +311,8 @@ class Engine {
                             const crypto::SecretKey& key, const std::string& target,
                             const std::string& action, const std::vector<std::string>& categories,
                             Timestamp at);
-  std::vector<std::pair<std::string, std::vector<std::string>>> RecipientsOf(
-      const std::vector<std::string>& categories) const;
+  Result<std::vector<std::pair<std::string, std::vector<std::string>>>> RecipientsOf(
+      const std::vector<std::string>& categories, const std::vector<std::string>& subject_ids);
   std::pair<std::string, std::string> ErasureExemption(
       const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
       Timestamp at) const;

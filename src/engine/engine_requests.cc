@@ -974,32 +974,61 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
   return Status::Ok();
 }
 
-// Recipients that received any of `categories` (Article 19), each with the categories it got.
-std::vector<std::pair<std::string, std::vector<std::string>>> Engine::RecipientsOf(
-    const std::vector<std::string>& categories) const {
-  std::map<std::string, std::set<std::string>> by_recipient;
-  for (const auto& category : categories) {
-    for (const auto& recipient : policy_.recipients) {
-      // A recipient that receives data only on occasions (`when`: a court order, a threat)
-      // has it only if such an occasion happened, which custos does not record.
-      if (!NotifiableRecipient(recipient.kind) || !recipient.when.empty()) continue;
-      bool gets = RefsCover(recipient.categories, category);
-      if (!gets) {
-        for (const auto& purpose : policy_.purposes) {
-          bool named = std::any_of(purpose.recipients.begin(), purpose.recipients.end(),
-                                   [&](const policy::Ref& r) { return r.key == recipient.key; });
-          if (named && RefsCover(purpose.categories, category) &&
-              (recipient.categories.empty() || RefsCover(recipient.categories, category))) {
-            gets = true;
-            break;
-          }
-        }
+// Recipients that received any of `categories` of these people (Article 19), each with the
+// categories it got: the recipients named by a purpose that processed them (a purpose for
+// their subject type, and for consent purposes only one they consented to at some time),
+// limited to the categories the purpose and the recipient cover; sub-processors follow their
+// processor.
+Result<std::vector<std::pair<std::string, std::vector<std::string>>>> Engine::RecipientsOf(
+    const std::vector<std::string>& categories, const std::vector<std::string>& subject_ids) {
+  std::set<std::string> types, consented;
+  for (const auto& subject_id : subject_ids) {
+    ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
+                     store_.GetSubject(controller_, subject_id));
+    if (subject.has_value()) types.insert(subject->types.begin(), subject->types.end());
+    ASSIGN_OR_RETURN(std::vector<store::ConsentEventRow> ledger,
+                     store_.ListConsentEvents(controller_, subject_id));
+    for (const auto& event : ledger) {
+      if (event.target_kind == store::ConsentTarget::kPurpose &&
+          event.action == store::ConsentAction::kGiven) {
+        consented.insert(event.target);
       }
-      if (gets) by_recipient[recipient.key].insert(category);
+    }
+  }
+  auto recipient_gets = [](const policy::Recipient& r, const std::string& category) {
+    return r.categories.empty() || RefsCover(r.categories, category);
+  };
+  std::map<std::string, std::set<std::string>> by_recipient;
+  for (const auto& purpose : policy_.purposes) {
+    bool for_them = purpose.subjects.empty() ||
+                    std::any_of(purpose.subjects.begin(), purpose.subjects.end(),
+                                [&](const policy::Ref& r) { return types.count(r.key) > 0; });
+    if (!for_them) continue;
+    if (purpose.basis == policy::LawfulBasis::kConsent && consented.count(purpose.key) == 0) {
+      continue;
+    }
+    for (const auto& category : categories) {
+      if (!RefsCover(purpose.categories, category)) continue;
+      for (const auto& ref : purpose.recipients) {
+        const policy::Recipient* recipient = policy_.FindRecipient(ref.key);
+        if (recipient == nullptr || !recipient_gets(*recipient, category)) continue;
+        by_recipient[recipient->key].insert(category);
+      }
+    }
+  }
+  for (const auto& recipient : policy_.recipients) {  // sub-processors of those processors
+    if (!recipient.processor_of) continue;
+    auto of = by_recipient.find(recipient.processor_of->key);
+    if (of == by_recipient.end()) continue;
+    for (const auto& category : std::set<std::string>(of->second)) {
+      if (recipient_gets(recipient, category)) by_recipient[recipient.key].insert(category);
     }
   }
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& recipient : policy_.recipients) {  // in the policy's order
+    // A recipient that receives data only on occasions (`when`: a court order, a threat) has
+    // it only if such an occasion happened, which custos does not record.
+    if (!NotifiableRecipient(recipient.kind) || !recipient.when.empty()) continue;
     auto it = by_recipient.find(recipient.key);
     if (it != by_recipient.end()) {
       out.emplace_back(recipient.key,
@@ -1283,7 +1312,8 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
     std::string action = row.type == "rectification" ? "rectify"
                          : row.type == "erasure"     ? "erase"
                                                      : "restrict";
-    for (const auto& [recipient, categories] : RecipientsOf(affected_categories)) {
+    ASSIGN_OR_RETURN(auto recipients, RecipientsOf(affected_categories, row.subject_ids));
+    for (const auto& [recipient, categories] : recipients) {
       RETURN_IF_ERROR(AddRecipientNotice(batch, row, key, recipient, action, categories, at));
     }
   }

@@ -156,7 +156,8 @@ class Runner {
       } else if (has_block) {
         std::string actual = out.str();
         // Documents with CRLF line ends (CSV, RFC 4180) compare line by line like the rest.
-        for (size_t at = actual.find("\r\n"); at != std::string::npos; at = actual.find("\r\n", at)) {
+        for (size_t at = actual.find("\r\n"); at != std::string::npos;
+             at = actual.find("\r\n", at)) {
           actual.erase(at, 1);
         }
         actual = TrimRight(actual);
