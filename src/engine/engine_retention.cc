@@ -65,7 +65,11 @@ Result<RetentionReport> Engine::PlanRetention(const RetentionOptions& options) {
 }
 
 Result<RetentionReport> Engine::RunRetention(const RetentionOptions& options) {
-  return SweepRetention(options, /*apply=*/true);
+  ASSIGN_OR_RETURN(RetentionReport report, SweepRetention(options, /*apply=*/true));
+  // Closed rights requests keep the requester's details only as long as the request needs
+  // them: the sweep that keeps retention promises keeps this one too.
+  ASSIGN_OR_RETURN(report.requests_shredded, PurgeClosedRequests(report.as_of, options.actor));
+  return report;
 }
 
 Result<RetentionReport> Engine::SweepRetention(const RetentionOptions& options, bool apply) {

@@ -122,7 +122,8 @@ struct RetentionReport {
   std::map<std::string, RetentionRuleCounts> by_rule;
   // Items no rule covers, per category (this call).
   std::map<std::string, int64_t> not_covered;
-  int64_t not_due = 0;  // items covered whose deadline has not come (this call)
+  int64_t not_due = 0;            // items covered whose deadline has not come (this call)
+  int64_t requests_shredded = 0;  // closed rights requests whose personal parts were shredded
 };
 
 // Adds one subject's plan to a report (counts only).

@@ -110,7 +110,7 @@ TEST(SubjectRequestStates, FollowTheDiagram) {
   EXPECT_TRUE(CanMove(S::kVerifyingIdentity, S::kWithdrawn));
   EXPECT_TRUE(CanMove(S::kVerifyingIdentity, S::kForwarded));
   EXPECT_FALSE(CanMove(S::kVerifyingIdentity, S::kCompleted));  // identity first
-  EXPECT_FALSE(CanMove(S::kExtended, S::kExtended));             // one extension
+  EXPECT_FALSE(CanMove(S::kExtended, S::kExtended));            // one extension
   EXPECT_FALSE(CanMove(S::kInProgress, S::kForwarded));
   for (S closed : {S::kCompleted, S::kRefused, S::kWithdrawn, S::kForwarded}) {
     EXPECT_FALSE(IsOpen(closed));
@@ -277,10 +277,25 @@ TEST_F(RequestsTest, ClosedRequestsKeepOnlyTheirProofAfterThirtyDays) {
   EXPECT_FALSE(engine_->RequestDocument("r1", "html").ok());
 }
 
+TEST_F(RequestsTest, TheRetentionSweepShredsClosedRequestsByItself) {
+  AddMember("m1", "m1@example.test");
+  OpenSelfService("r1", "access", "m1@example.test");
+  ASSERT_TRUE(engine_->WithdrawRequest("r1", std::nullopt).ok());
+  clock_.Set(T("2026-02-10"));
+  RetentionOptions options;
+  auto report = engine_->RunRetention(options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->requests_shredded, 1);
+  auto view = engine_->ViewRequest("r1");
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->personal_parts_shredded);
+}
+
 TEST_F(RequestsTest, DeliveryIsRetriedWithBackoffThenAbandoned) {
   AddMember("m1", "m1@example.test");
-  ASSERT_TRUE(engine_->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
-                                            "0123456789abcdef0123", std::nullopt)
+  ASSERT_TRUE(engine_
+                  ->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
+                                         "0123456789abcdef0123", std::nullopt)
                   .ok());
   OpenSelfService("r1", "access", "m1@example.test");
   auto claimed = engine_->ClaimDeliveries(10, 60'000'000);
@@ -301,8 +316,7 @@ TEST_F(RequestsTest, DeliveryIsRetriedWithBackoffThenAbandoned) {
     const store::OutboxRow& row = outbox->back();
     if (attempt < 8) {
       EXPECT_EQ(row.state, OutboxState::kPending);
-      EXPECT_EQ(row.next_attempt_at.micros - clock_.Now().micros,
-                OutboxRetryDelayMicros(attempt));
+      EXPECT_EQ(row.next_attempt_at.micros - clock_.Now().micros, OutboxRetryDelayMicros(attempt));
     } else {
       EXPECT_EQ(row.state, OutboxState::kDead);
     }
@@ -314,8 +328,9 @@ TEST_F(RequestsTest, DeliveryIsRetriedWithBackoffThenAbandoned) {
 
 TEST_F(RequestsTest, DeliveredMessagesKeepOnlyTheirDigest) {
   AddMember("m1", "m1@example.test");
-  ASSERT_TRUE(engine_->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
-                                            "0123456789abcdef0123", std::nullopt)
+  ASSERT_TRUE(engine_
+                  ->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
+                                         "0123456789abcdef0123", std::nullopt)
                   .ok());
   OpenSelfService("r1", "access", "m1@example.test");
   auto claimed = engine_->ClaimDeliveries(10, 60'000'000);
@@ -331,16 +346,19 @@ TEST_F(RequestsTest, DeliveredMessagesKeepOnlyTheirDigest) {
 }
 
 TEST_F(RequestsTest, EndpointsMustBeHttpsExceptOnThisMachine) {
-  EXPECT_EQ(engine_->SetRecipientEndpoint("pushfar", "http://pushfar.example/hook",
-                                          "0123456789abcdef0123", std::nullopt)
+  EXPECT_EQ(engine_
+                ->SetRecipientEndpoint("pushfar", "http://pushfar.example/hook",
+                                       "0123456789abcdef0123", std::nullopt)
                 .code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_EQ(engine_->SetRecipientEndpoint("nobody", "https://x.example/hook",
-                                          "0123456789abcdef0123", std::nullopt)
+  EXPECT_EQ(engine_
+                ->SetRecipientEndpoint("nobody", "https://x.example/hook", "0123456789abcdef0123",
+                                       std::nullopt)
                 .code(),
             ErrorCode::kInvalidArgument);
-  EXPECT_TRUE(engine_->SetRecipientEndpoint("pushfar", "http://127.0.0.1:8081/hook",
-                                            "0123456789abcdef0123", std::nullopt)
+  EXPECT_TRUE(engine_
+                  ->SetRecipientEndpoint("pushfar", "http://127.0.0.1:8081/hook",
+                                         "0123456789abcdef0123", std::nullopt)
                   .ok());
 }
 
