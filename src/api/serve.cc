@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -14,8 +15,10 @@
 #include "api/auth.h"
 #include "api/http_server.h"
 #include "api/log.h"
+#include "api/outbox_dispatcher.h"
 #include "api/retention_schedule.h"
 #include "api/server.h"
+#include "api/webhook_sender.h"
 #include "cli/commands.h"
 
 namespace custos::api {
@@ -28,7 +31,7 @@ constexpr const char* kServeUsage =
     "usage: custos serve --data DIR [--policy FILE] [--listen HOST:PORT] [--tls-cert FILE "
     "--tls-key FILE] [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND] "
     "[--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock] "
-    "[--drain-seconds N] [--sweep-every SECONDS]";
+    "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -103,12 +106,12 @@ class AuditFlusher {
 
 int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err) {
-  auto parsed =
-      cli::ParseArgs(args,
-                     {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads",
-                      "--max-body", "--rate-limit", "--address-rate-limit", "--log-requests",
-                      "--drain-seconds", "--sweep-every", "--master-key", "--controller", "--now"},
-                     {"--test-clock"});
+  auto parsed = cli::ParseArgs(
+      args,
+      {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
+       "--rate-limit", "--address-rate-limit", "--log-requests", "--drain-seconds", "--sweep-every",
+       "--deliver-every", "--master-key", "--controller", "--now"},
+      {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
     return cli::kExitUsage;
@@ -163,6 +166,15 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
   if (const auto* v = a.Option("--sweep-every")) {
     if (!ParseNumber(*v, &sweep_seconds) || sweep_seconds < 0) {
       err << "custos: --sweep-every must be a number of seconds (0: no scheduled sweep)\n";
+      return cli::kExitUsage;
+    }
+  }
+  // The outbox is delivered by itself: at start, then every --deliver-every seconds (0: never;
+  // `custos outbox deliver` then does it by hand).
+  double deliver_seconds = 10;
+  if (const auto* v = a.Option("--deliver-every")) {
+    if (!ParseNumber(*v, &deliver_seconds) || deliver_seconds < 0) {
+      err << "custos: --deliver-every must be a number of seconds (0: no scheduled delivery)\n";
       return cli::kExitUsage;
     }
   }
@@ -229,6 +241,14 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
     sweeps.emplace(engine, log,
                    std::chrono::milliseconds(static_cast<int64_t>(sweep_seconds * 1000)));
   }
+  CurlWebhookSender sender;
+  OutboxDispatcher dispatcher(engine, sender);
+  std::optional<DeliverySchedule> deliveries;
+  if (deliver_seconds > 0) {
+    deliveries.emplace(dispatcher, log,
+                       std::chrono::milliseconds(
+                           std::max<int64_t>(1, static_cast<int64_t>(deliver_seconds * 1000))));
+  }
   std::string scheme = api_options.tls ? "https" : "http";
   log.Write("info", "listening",
             {{"controller", engine.controller()},
@@ -245,6 +265,7 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
   int unfinished =
       server.Drain(std::chrono::milliseconds(static_cast<int64_t>(drain_seconds * 1000)));
   if (sweeps) sweeps->Stop();
+  if (deliveries) deliveries->Stop();
   flusher.Stop();
   Status flushed = engine.Flush();
   log.Write(flushed.ok() && unfinished == 0 ? "info" : "error", "stopped",

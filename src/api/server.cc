@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "api/json_body.h"
+#include "api/outbox_dispatcher.h"
 #include "api/problem.h"
 #include "engine/audit_log.h"
 #include "policy/notice.h"
@@ -439,6 +440,15 @@ HttpResponse Api::MetricsText(Context&) {
   extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
   extra += "# TYPE custos_audit_buffered_entries gauge\n";
   extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
+  const DeliveryTotals& deliveries = ProcessDeliveryTotals();
+  extra += "# HELP custos_outbox_deliveries_total Outbox messages sent, by outcome.\n";
+  extra += "# TYPE custos_outbox_deliveries_total counter\n";
+  for (const auto& [outcome, count] :
+       {std::pair{"delivered", &deliveries.delivered}, std::pair{"failed", &deliveries.failed},
+        std::pair{"dead", &deliveries.dead}}) {
+    extra += std::string("custos_outbox_deliveries_total{outcome=\"") + outcome + "\"} " +
+             std::to_string(count->load()) + "\n";
+  }
   extra += "# TYPE custos_cached_subjects gauge\n";
   extra += "custos_cached_subjects " + std::to_string(engine_.cached_subjects()) + "\n";
   HttpResponse response;

@@ -52,6 +52,7 @@ constexpr const char* kUsage =
     "  custos --data DIR request show R | list [--due-soon|--overdue] | document R FORMAT\n"
     "  custos --data DIR request recipients R | request purge\n"
     "  custos --data DIR outbox list | outbox read ID      (the local outbox of messages)\n"
+    "  custos --data DIR outbox deliver [--max N]   (one pass: POST due messages to endpoints)\n"
     "  custos --data DIR endpoint set RECIPIENT URL --secret S | endpoint list\n"
     "\n"
     "server:\n"

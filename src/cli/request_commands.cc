@@ -1,5 +1,5 @@
-// `custos request ...`, `custos outbox list|read`, `custos endpoint set|list`. Each parses its
-// arguments, calls one Engine function and prints lines a person can read (or JSON with
+// `custos request ...`, `custos outbox list|read|deliver`, `custos endpoint set|list`. Each parses
+// its arguments, calls one Engine function and prints lines a person can read (or JSON with
 // --json). Requests are shown by id and subject id; personal values (the requester's contact,
 // corrected values, the person's data) are printed only by `request show`, `request document`
 // and `outbox read`, which are audited reads.
@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <ostream>
 
+#include "api/outbox_dispatcher.h"
+#include "api/webhook_sender.h"
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
 
@@ -322,12 +324,36 @@ int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream
                   std::ostream& err) {
   const std::string usage =
       "outbox list [--request R] | outbox read ID [--field to|subject|body|code]\n"
-      "       | outbox read --request R --last [--field F]";
+      "       | outbox read --request R --last [--field F] | outbox deliver [--max N]";
   if (args.empty()) return Usage(err, usage);
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto parsed = ParseArgs(rest, {"--request", "--field"}, {"--last"});
+  auto parsed = ParseArgs(rest, {"--request", "--field", "--max"}, {"--last"});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& a = *parsed;
+  if (args[0] == "deliver") {
+    // One pass of what `custos serve` does every --deliver-every seconds.
+    if (!a.positional.empty()) return Usage(err, usage);
+    int64_t max = 100;
+    if (const auto* text = a.Option("--max")) {
+      auto n = IdArgument(*text, "--max");
+      if (!n.ok()) return Fail(err, n.status());
+      if (*n > 1000) {
+        return Fail(err, Status(ErrorCode::kInvalidArgument, "--max is at most 1000 a pass"));
+      }
+      max = *n;
+    }
+    api::CurlWebhookSender sender;
+    api::OutboxDispatcher dispatcher(s.engine(), sender);
+    auto counts = dispatcher.RunOnce(static_cast<size_t>(max));
+    if (!counts.ok()) return Fail(err, counts.status());
+    for (const auto& o : counts->outcomes) {
+      out << o.outbox_id << " " << o.target << " " << store::OutboxStateName(o.state)
+          << (o.error.empty() ? "" : " (" + o.error + ")") << "\n";
+    }
+    out << "claimed " << counts->claimed << ", delivered " << counts->delivered << ", failed "
+        << counts->failed << ", dead " << counts->dead << ", deferred " << counts->deferred << "\n";
+    return kExitOk;
+  }
   std::string request = a.Option("--request") ? *a.Option("--request") : "";
   auto messages = s.store().ListOutbox(s.engine().controller(), request);
   if (!messages.ok()) return Fail(err, messages.status());

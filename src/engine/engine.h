@@ -103,6 +103,7 @@ struct OutboxDelivery {
 // The wait before delivery attempt `attempts` + 1 after `attempts` failures: 1 min, 5 min,
 // 30 min, 2 h, 6 h, then daily. After kMaxDeliveryAttempts a message is abandoned (dead).
 int64_t OutboxRetryDelayMicros(int64_t attempts);
+inline constexpr int64_t kMaxDeliveryAttempts = 8;
 
 class Engine {
  public:

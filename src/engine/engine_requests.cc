@@ -24,7 +24,6 @@ namespace {
 using store::OutboxState;
 using store::RequestState;
 
-constexpr int64_t kMaxDeliveryAttempts = 8;
 // A one-time code lives this long and may be tried this many times.
 constexpr int64_t kCodeLifetimeMicros = int64_t{30} * 60 * 1000000;
 constexpr int64_t kMaxCodeAttempts = 5;

@@ -1,0 +1,114 @@
+// OutboxDispatcher: delivers the engine's outbox (Article 19 notices to recipients, messages to
+// requesters) to the endpoints registered for their targets, and DeliverySchedule, the
+// background thread `custos serve` runs it on.
+//
+// A pass claims due messages (Engine::ClaimDeliveries: a lease, so several processes over one
+// PostgreSQL database can run dispatchers and each message goes to one of them), sends each
+// with a WebhookSender, and records the outcome (Engine::RecordDelivery: delivered, payload
+// dropped and digest kept; or failed, retried after 1 min, 5 min, 30 min, 2 h, 6 h, then daily;
+// dead after engine::kMaxDeliveryAttempts). A message is never sent after its lease could have
+// run out: the rest of the batch is left to be claimed again once the lease ends, with no
+// attempt counted. Delivery is at least once (a crash between the POST and its record repeats
+// it); receivers deduplicate by X-Custos-Delivery.
+// Logs and counts name outbox ids, recipient keys and error strings: never a payload or a URL.
+// Thread-safety: RunOnce may run in several threads or processes at once (claims are leased);
+// DeliverySchedule::Stop may be called from any thread.
+#ifndef CUSTOS_API_OUTBOX_DISPATCHER_H_
+#define CUSTOS_API_OUTBOX_DISPATCHER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/log.h"
+#include "api/webhook_sender.h"
+#include "common/status.h"
+#include "engine/engine.h"
+
+namespace custos::api {
+
+// What one pass did with each message it sent. Non-personal.
+struct DeliveryOutcome {
+  int64_t outbox_id = 0;
+  std::string target;  // the recipient key, "requester" or "controller"
+  store::OutboxState state = store::OutboxState::kPending;  // delivered, pending (retry), dead
+  std::string error;
+};
+
+struct DeliveryCounts {
+  int64_t claimed = 0;    // messages claimed with an endpoint to send to
+  int64_t delivered = 0;  // answered 2xx
+  int64_t failed = 0;     // failed, to be retried later
+  int64_t dead = 0;       // failed for the last time (kMaxDeliveryAttempts)
+  int64_t deferred = 0;   // claimed but not sent: the lease would have run out, or stopping
+  std::vector<DeliveryOutcome> outcomes;
+};
+
+// Deliveries recorded by every dispatcher in this process, for /metrics.
+struct DeliveryTotals {
+  std::atomic<int64_t> delivered{0}, failed{0}, dead{0};
+};
+DeliveryTotals& ProcessDeliveryTotals();
+
+class OutboxDispatcher {
+ public:
+  // REQUIRES: `engine` and `sender` outlive the dispatcher.
+  OutboxDispatcher(engine::Engine& engine, WebhookSender& sender);
+
+  // One pass over at most `max` due messages. `stop`, when given and set, ends the pass before
+  // the next send (the rest is deferred). Errors: those of Engine::ClaimDeliveries and
+  // Engine::RecordDelivery (IO_ERROR, CRYPTO_FAILURE); a pass stopped by an error has sent
+  // the messages before it, and a message whose record failed is sent again after its lease.
+  Result<DeliveryCounts> RunOnce(size_t max, const std::atomic<bool>* stop = nullptr);
+
+  // How long a claim holds: long enough for a whole batch of `max` sends.
+  std::chrono::milliseconds LeaseFor(size_t max) const;
+
+ private:
+  engine::Engine& engine_;
+  WebhookSender& sender_;
+};
+
+class DeliverySchedule {
+ public:
+  // Starts the thread: a pass at start, then every `every`, each pass claiming batches of
+  // `batch` until the due messages are done. Each pass that sent anything is logged with its
+  // counts, and each failure with its outbox id, target and error; a pass that fails as a
+  // whole is logged once, not again while it keeps failing the same way.
+  // REQUIRES: `every` > 0; `dispatcher` and `log` outlive this object.
+  DeliverySchedule(OutboxDispatcher& dispatcher, JsonLog& log, std::chrono::milliseconds every,
+                   size_t batch = 20);
+  ~DeliverySchedule();
+  DeliverySchedule(const DeliverySchedule&) = delete;
+  DeliverySchedule& operator=(const DeliverySchedule&) = delete;
+
+  // Stops the thread; a send in progress finishes first (at most the sender's timeout).
+  void Stop();
+  // Passes finished so far (successful or not).
+  int64_t runs() const;
+
+ private:
+  void Run();
+  void DeliverDue();
+
+  OutboxDispatcher& dispatcher_;
+  JsonLog& log_;
+  const std::chrono::milliseconds every_;
+  const size_t batch_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // seen by a pass between sends
+  int64_t runs_ = 0;
+  std::string last_error_;  // of the previous pass; only the schedule's thread touches it
+  std::thread thread_;      // last: starts once every other member is ready
+};
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_OUTBOX_DISPATCHER_H_
