@@ -341,6 +341,8 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
        422, ""},
       {"POST", "/v1/identifiers/lookup", "{\"kind\":\"fax\",\"value\":\"" + secret + "\"}", 422,
        ""},
+      // A short value is redacted from the detail only: the problem stays well-formed.
+      {"POST", "/v1/identifiers/lookup", R"({"kind":"fax","value":"2"})", 422, ""},
       {"GET", "/v1/subjects/nobody", "", 404, "UNKNOWN_SUBJECT"},
       {"DELETE", "/v1/subjects/s1/restrictions/99", "", 422, ""},
       {"POST", "/v1/legal-holds/abc/release", "", 404, ""},
