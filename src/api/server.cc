@@ -23,6 +23,7 @@ using internal::ParseId;
 
 constexpr Role A = Role::kAdmin, D = Role::kDpo, S = Role::kStaff, P = Role::kProcessor,
                U = Role::kSubject;
+constexpr bool kRequester = true;  // RouteInfo::requester
 
 std::vector<std::string> Split(std::string_view path) {
   std::vector<std::string> parts;
@@ -180,8 +181,9 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
 Api::~Api() = default;
 
 void Api::Add(const char* method, const char* pattern, const char* operation,
-              std::vector<Role> roles, Handler handler) {
-  routes_.push_back(Route{{method, pattern, operation, std::move(roles)}, Split(pattern), handler});
+              std::vector<Role> roles, Handler handler, bool requester) {
+  routes_.push_back(
+      Route{{method, pattern, operation, std::move(roles), requester}, Split(pattern), handler});
 }
 
 void Api::AddRoutes() {
@@ -223,6 +225,34 @@ void Api::AddRoutes() {
       &Api::CompleteReviewTask);
   Add("GET", "/v1/aggregates/{category}", "aggregate", {A, D}, &Api::Aggregate);
   Add("GET", "/v1/audit/verify", "verifyAudit", {A, D}, &Api::VerifyAudit);
+  // Rights requests (request_routes.cc). The person, without a token (rate-limited per address):
+  Add("POST", "/v1/requests", "openRequest", {}, &Api::OpenRequest);
+  Add("POST", "/v1/requests/{id}/verification", "verifyRequest", {}, &Api::VerifyRequest);
+  Add("POST", "/v1/requests/{id}/code", "resendRequestCode", {}, &Api::ResendRequestCode);
+  // The person with their requester secret (kRequester); staff, the DPO and admins where they
+  // help. Staff never refuse, extend, erase or restrict: those are the DPO's (the handlers
+  // narrow staff further: no fee, fulfilment of what staff may do themselves).
+  Add("GET", "/v1/requests/{id}/status", "getRequestStatus", {}, &Api::RequestStatus, kRequester);
+  Add("GET", "/v1/requests/{id}/document", "getRequestDocument", {A, D, S}, &Api::RequestDocument,
+      kRequester);
+  Add("GET", "/v1/requests/{id}/recipients", "listRequestRecipients", {A, D, S},
+      &Api::RequestRecipients, kRequester);
+  Add("POST", "/v1/requests/{id}/withdrawal", "withdrawRequest", {A, D, S}, &Api::WithdrawRequest,
+      kRequester);
+  Add("POST", "/v1/subjects/{id}/requests", "openStaffRequest", {A, D, S}, &Api::OpenStaffRequest);
+  Add("GET", "/v1/requests", "listRequests", {A, D, S}, &Api::ListRequests);
+  Add("POST", "/v1/requests/purge", "purgeRequests", {A, D}, &Api::PurgeRequests);
+  Add("GET", "/v1/requests/{id}", "getRequest", {A, D, S}, &Api::GetRequest);
+  Add("POST", "/v1/requests/{id}/identity", "verifyRequestIdentity", {A, D, S},
+      &Api::VerifyRequestIdentity);
+  Add("POST", "/v1/requests/{id}/wait", "awaitRequester", {A, D, S}, &Api::AwaitRequester);
+  Add("POST", "/v1/requests/{id}/answer", "requesterAnswered", {A, D, S}, &Api::RequesterAnswered);
+  Add("POST", "/v1/requests/{id}/extension", "extendRequest", {A, D}, &Api::ExtendRequest);
+  Add("POST", "/v1/requests/{id}/refusal", "refuseRequest", {A, D}, &Api::RefuseRequest);
+  Add("POST", "/v1/requests/{id}/fulfilment", "fulfilRequest", {A, D, S}, &Api::FulfilRequest);
+  Add("PUT", "/v1/endpoints/{recipient}", "setEndpoint", {A, D}, &Api::SetEndpoint);
+  Add("GET", "/v1/endpoints", "listEndpoints", {A, D}, &Api::ListEndpoints);
+  Add("GET", "/v1/outbox", "listOutbox", {A, D}, &Api::ListOutbox);
   if (options_.test_clock) {
     Add("POST", "/v1/test/clock", "setTestClock", {A}, &Api::SetTestClock);
   }
@@ -293,10 +323,13 @@ HttpResponse Api::Handle(HttpRequest& request) {
     response = path_known ? Problem(HttpProblem::kMethodNotAllowed, "allowed: " + allow)
                           : Problem(HttpProblem::kNotFound, "no such resource");
     if (path_known) response.headers.emplace_back("Allow", allow);
-  } else if (route->info.roles.empty()) {
+  } else if (route->info.roles.empty() ||
+             (route->info.requester && request.authorization.rfind("Bearer rq_", 0) == 0)) {
     if (address_limiter_.enabled() && !address_limiter_.Allow(request.client_address)) {
       response = Problem(HttpProblem::kRateLimited, "slow down");
       response.headers.emplace_back("Retry-After", "1");
+    } else if (route->info.requester) {
+      response = AsRequester(context, route->handler);
     } else {
       response = (this->*route->handler)(context);
     }
