@@ -32,6 +32,7 @@ const char* TypeName(FieldType type) {
     case FieldType::kInt: return "an integer";
     case FieldType::kStrings: return "an array of strings";
     case FieldType::kTime: return "an ISO-8601 time string";
+    case FieldType::kObjects: return "an array of objects";
   }
   return "?";
 }
@@ -48,8 +49,61 @@ bool HasType(const rapidjson::Value& value, FieldType type) {
         if (!item.IsString()) return false;
       }
       return true;
+    case FieldType::kObjects:
+      if (!value.IsArray()) return false;
+      for (const auto& item : value.GetArray()) {
+        if (!item.IsObject()) return false;
+      }
+      return true;
   }
   return false;
+}
+
+// Checks the members of `object` against `fields`; `where` prefixes field names in problems
+// ("" for the body, "items[2]." for an item of an array of objects).
+bool CheckMembers(const rapidjson::Value& object, std::initializer_list<Field> fields,
+                  const std::string& where, HttpResponse* problem) {
+  std::vector<const Field*> seen;
+  // Const iterators on both sides of RapidJSON's operator!= (C++20).
+  for (const auto& member : object.GetObject()) {
+    const Field* field = nullptr;
+    for (const Field& f : fields) {
+      if (member.name.GetStringLength() == std::strlen(f.name) &&
+          std::memcmp(member.name.GetString(), f.name, member.name.GetStringLength()) == 0) {
+        field = &f;
+      }
+    }
+    if (field == nullptr) {
+      std::string of =
+          where.empty() ? "this request" : "'" + where.substr(0, where.size() - 1) + "'";
+      *problem = Problem(HttpProblem::kUnknownField,
+                         Printable(member.name.GetString(), member.name.GetStringLength()) +
+                             " is not a field of " + of);
+      return false;
+    }
+    std::string name = "'" + where + field->name + "'";
+    if (std::find(seen.begin(), seen.end(), field) != seen.end()) {
+      *problem = Problem(HttpProblem::kMalformedJson, name + " appears twice");
+      return false;
+    }
+    seen.push_back(field);
+    if (!HasType(member.value, field->type)) {
+      *problem = Problem(HttpProblem::kWrongType, name + " must be " + TypeName(field->type));
+      return false;
+    }
+    if (field->type == FieldType::kTime &&
+        !Timestamp::Parse({member.value.GetString(), member.value.GetStringLength()})) {
+      *problem = Problem(HttpProblem::kInvalidValue, name + " must be " + TypeName(field->type));
+      return false;
+    }
+  }
+  for (const Field& f : fields) {
+    if (f.required && !object.HasMember(f.name)) {
+      *problem = Problem(HttpProblem::kMissingField, "'" + where + f.name + "' is required");
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -84,48 +138,7 @@ bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fi
       return false;
     }
   }
-  std::vector<const Field*> seen;
-  // Through a const reference: const iterators on both sides of RapidJSON's operator!=.
-  const rapidjson::Value& object = document_;
-  for (const auto& member : object.GetObject()) {
-    const Field* field = nullptr;
-    for (const Field& f : fields) {
-      if (member.name.GetStringLength() == std::strlen(f.name) &&
-          std::memcmp(member.name.GetString(), f.name, member.name.GetStringLength()) == 0) {
-        field = &f;
-      }
-    }
-    if (field == nullptr) {
-      *problem = Problem(HttpProblem::kUnknownField,
-                         Printable(member.name.GetString(), member.name.GetStringLength()) +
-                             " is not a field of this request");
-      return false;
-    }
-    if (std::find(seen.begin(), seen.end(), field) != seen.end()) {
-      *problem =
-          Problem(HttpProblem::kMalformedJson, "'" + std::string(field->name) + "' appears twice");
-      return false;
-    }
-    seen.push_back(field);
-    if (!HasType(member.value, field->type)) {
-      *problem = Problem(HttpProblem::kWrongType,
-                         "'" + std::string(field->name) + "' must be " + TypeName(field->type));
-      return false;
-    }
-    if (field->type == FieldType::kTime &&
-        !Timestamp::Parse({member.value.GetString(), member.value.GetStringLength()})) {
-      *problem = Problem(HttpProblem::kInvalidValue,
-                         "'" + std::string(field->name) + "' must be " + TypeName(field->type));
-      return false;
-    }
-  }
-  for (const Field& f : fields) {
-    if (f.required && !Has(f.name)) {
-      *problem = Problem(HttpProblem::kMissingField, "'" + std::string(f.name) + "' is required");
-      return false;
-    }
-  }
-  return true;
+  return CheckMembers(document_, fields, "", problem);
 }
 
 bool JsonBody::Has(const char* name) const {
@@ -159,6 +172,29 @@ std::vector<std::string> JsonBody::Strings(const char* name) const {
 std::optional<Timestamp> JsonBody::Time(const char* name) const {
   if (!Has(name)) return std::nullopt;
   return Timestamp::Parse(String(name));
+}
+
+bool JsonBody::CheckItems(const char* name, std::initializer_list<Field> items,
+                          HttpResponse* problem) const {
+  if (!Has(name)) return true;
+  const rapidjson::Value& array = document_[name];
+  for (rapidjson::SizeType i = 0; i < array.Size(); ++i) {
+    std::string where = std::string(name) + "[" + std::to_string(i) + "].";
+    if (!CheckMembers(array[i], items, where, problem)) return false;
+  }
+  return true;
+}
+
+size_t JsonBody::ItemCount(const char* name) const {
+  return Has(name) ? document_[name].Size() : 0;
+}
+
+std::string JsonBody::ItemString(const char* name, size_t index, const char* field,
+                                 std::string fallback) const {
+  const rapidjson::Value& item = document_[name][static_cast<rapidjson::SizeType>(index)];
+  auto it = item.FindMember(field);
+  if (it == item.MemberEnd()) return fallback;
+  return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
 }  // namespace custos::api

@@ -4,6 +4,8 @@
 // key must be one of the declared fields, with the declared type; required fields must be
 // present. Anything else is a 4xx problem+json that names the field, never its value. Parsing
 // is iterative (RapidJSON kParseIterativeFlag), so nesting depth cannot exhaust the stack.
+// A field may be an array of objects (kObjects); its items are read as strictly, one level
+// deep, with CheckItems.
 // Thread-safety: one JsonBody per request.
 #ifndef CUSTOS_API_JSON_BODY_H_
 #define CUSTOS_API_JSON_BODY_H_
@@ -21,7 +23,8 @@
 
 namespace custos::api {
 
-enum class FieldType { kString, kBool, kInt, kStrings, kTime };
+// kObjects: an array of JSON objects, each checked with CheckItems.
+enum class FieldType { kString, kBool, kInt, kStrings, kTime, kObjects };
 
 struct Field {
   const char* name;
@@ -42,6 +45,17 @@ class JsonBody {
   std::optional<int64_t> Int(const char* name) const;
   std::vector<std::string> Strings(const char* name) const;
   std::optional<Timestamp> Time(const char* name) const;
+
+  // Checks every item of the kObjects field `name` against `items` as Parse checks the body
+  // (declared fields, types, required; kObjects is not allowed inside an item). Returns false
+  // and fills *problem, naming the field as 'name[i].field', when an item does not fit; an
+  // absent field has no items.
+  bool CheckItems(const char* name, std::initializer_list<Field> items,
+                  HttpResponse* problem) const;
+  size_t ItemCount(const char* name) const;
+  // A string field of item `index`. REQUIRES: CheckItems passed, index < ItemCount(name).
+  std::string ItemString(const char* name, size_t index, const char* field,
+                         std::string fallback = {}) const;
 
  private:
   rapidjson::Document document_;

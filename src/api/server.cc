@@ -7,9 +7,8 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "api/json_body.h"
+#include "api/handler_support.h"
 #include "api/outbox_dispatcher.h"
-#include "api/problem.h"
 #include "engine/audit_log.h"
 #include "policy/notice.h"
 #include "policy/ropa.h"
@@ -18,63 +17,14 @@ namespace custos::api {
 
 namespace {
 
+using internal::Empty;
+using internal::Forbidden;
+using internal::Json;
+using internal::ParseId;
+
 constexpr Role A = Role::kAdmin, D = Role::kDpo, S = Role::kStaff, P = Role::kProcessor,
                U = Role::kSubject;
-
-// A JSON response body under construction.
-class Json {
- public:
-  Json() : w_(buffer_) {}
-  rapidjson::Writer<rapidjson::StringBuffer>& w() { return w_; }
-  void Key(const char* key) { w_.Key(key); }
-  void Str(const std::string& value) {
-    w_.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  }
-  void Field(const char* key, const std::string& value) {
-    Key(key);
-    Str(value);
-  }
-  void Field(const char* key, int64_t value) {
-    Key(key);
-    w_.Int64(value);
-  }
-  void Field(const char* key, bool value) {
-    Key(key);
-    w_.Bool(value);
-  }
-  void Field(const char* key, Timestamp value) { Field(key, value.ToString()); }
-  void Field(const char* key, const std::optional<Timestamp>& value) {
-    Key(key);
-    if (value) {
-      Str(value->ToString());
-    } else {
-      w_.Null();
-    }
-  }
-  void Strings(const char* key, const std::vector<std::string>& values) {
-    Key(key);
-    w_.StartArray();
-    for (const auto& v : values) Str(v);
-    w_.EndArray();
-  }
-  HttpResponse Done(int status = 200) {
-    HttpResponse response;
-    response.status = status;
-    response.body.assign(buffer_.GetString(), buffer_.GetSize());
-    return response;
-  }
-
- private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_;
-};
-
-HttpResponse Empty(int status) {
-  HttpResponse response;
-  response.status = status;
-  response.body = "{}";
-  return response;
-}
+constexpr bool kRequester = true;  // RouteInfo::requester
 
 std::vector<std::string> Split(std::string_view path) {
   std::vector<std::string> parts;
@@ -88,16 +38,6 @@ std::vector<std::string> Split(std::string_view path) {
   return parts;
 }
 
-std::optional<int64_t> ParseId(const std::string& text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
-}
-
 const char* StateName(store::RecordState state) {
   switch (state) {
     case store::RecordState::kActive: return "active";
@@ -109,8 +49,9 @@ const char* StateName(store::RecordState state) {
 }
 
 // Strings of the request body that must not come back in an error: every value of a field that
-// carries personal data, and every string that is not shaped like a policy key (a client may
-// put a personal value in the wrong field, and the engine names the keys it rejects).
+// carries personal data (or a secret), and every string that is not shaped like a policy key (a
+// client may put a personal value in the wrong field, and the engine names the keys it
+// rejects). Objects inside arrays (rectifications) are read the same way, one level deep.
 std::vector<std::string> PersonalStrings(const std::string& body) {
   std::vector<std::string> out;
   rapidjson::Document doc;
@@ -130,32 +71,51 @@ std::vector<std::string> PersonalStrings(const std::string& body) {
     std::string_view text(v.GetString(), v.GetStringLength());
     if (personal_field || !key_shaped(text)) out.emplace_back(text);
   };
-  const rapidjson::Value& object = doc;  // const iterators: unambiguous operator!= in C++20
-  for (const auto& member : object.GetObject()) {
-    std::string_view name(member.name.GetString(), member.name.GetStringLength());
-    bool personal = name == "value" || name == "email" || name == "phone" || name == "external" ||
-                    name == "evidence";
-    if (!key_shaped(name)) out.emplace_back(name);
-    if (member.value.IsArray()) {
-      for (const auto& item : member.value.GetArray()) consider(item, personal);
-    } else {
-      consider(member.value, personal);
+  auto members = [&](const rapidjson::Value& object, bool nested, auto& self) -> void {
+    for (const auto& member : object.GetObject()) {
+      std::string_view name(member.name.GetString(), member.name.GetStringLength());
+      bool personal = name == "value" || name == "email" || name == "phone" || name == "external" ||
+                      name == "evidence" || name == "note" || name == "code" || name == "secret";
+      if (!key_shaped(name)) out.emplace_back(name);
+      if (member.value.IsArray()) {
+        for (const auto& item : member.value.GetArray()) {
+          if (item.IsObject() && !nested) self(item, true, self);
+          consider(item, personal);
+        }
+      } else {
+        consider(member.value, personal);
+      }
     }
-  }
+  };
+  const rapidjson::Value& object = doc;  // const iterators: unambiguous operator!= in C++20
+  members(object, false, members);
   return out;
 }
 
-void Redact(std::string& text, const std::vector<std::string>& secrets) {
+// Replaces `secrets` in a problem's detail, the only member that carries the engine's words
+// (type, title and code are the server's own), so the problem stays well-formed whatever the
+// secrets are.
+void Redact(std::string& problem, const std::vector<std::string>& secrets) {
+  if (secrets.empty()) return;
+  rapidjson::Document doc;
+  doc.Parse(problem.c_str(), problem.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("detail") ||
+      !doc["detail"].IsString()) {
+    return;
+  }
+  std::string detail(doc["detail"].GetString(), doc["detail"].GetStringLength());
   for (const auto& secret : secrets) {
-    for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-      text.replace(at, secret.size(), "[redacted]");
+    for (size_t at = detail.find(secret); at != std::string::npos; at = detail.find(secret, at)) {
+      detail.replace(at, secret.size(), "[redacted]");
       at += 10;
     }
   }
-}
-
-HttpResponse Forbidden(const std::string& detail) {
-  return Problem(HttpProblem::kForbidden, detail);
+  doc["detail"].SetString(detail.c_str(), static_cast<rapidjson::SizeType>(detail.size()),
+                          doc.GetAllocator());
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  doc.Accept(w);
+  problem.assign(buffer.GetString(), buffer.GetSize());
 }
 
 void WriteReport(Json& j, const engine::RetentionReport& report, bool plan) {
@@ -203,24 +163,6 @@ struct Api::Route {
   Handler handler;
 };
 
-struct Api::Context {
-  HttpRequest& request;
-  const Principal* who = nullptr;
-  std::vector<std::pair<std::string, std::string>> params;
-  std::string actor = "anonymous";
-
-  const std::string& Param(const char* name) const {
-    static const std::string kEmpty;
-    for (const auto& [key, value] : params) {
-      if (key == name) return value;
-    }
-    return kEmpty;
-  }
-  bool Body(JsonBody& body, std::initializer_list<Field> fields, HttpResponse* problem) {
-    return body.Parse(request, fields, problem);
-  }
-};
-
 Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLog& log,
          ApiOptions options, FixedClock* test_clock)
     : engine_(engine),
@@ -240,8 +182,9 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
 Api::~Api() = default;
 
 void Api::Add(const char* method, const char* pattern, const char* operation,
-              std::vector<Role> roles, Handler handler) {
-  routes_.push_back(Route{{method, pattern, operation, std::move(roles)}, Split(pattern), handler});
+              std::vector<Role> roles, Handler handler, bool requester) {
+  routes_.push_back(
+      Route{{method, pattern, operation, std::move(roles), requester}, Split(pattern), handler});
 }
 
 void Api::AddRoutes() {
@@ -283,6 +226,34 @@ void Api::AddRoutes() {
       &Api::CompleteReviewTask);
   Add("GET", "/v1/aggregates/{category}", "aggregate", {A, D}, &Api::Aggregate);
   Add("GET", "/v1/audit/verify", "verifyAudit", {A, D}, &Api::VerifyAudit);
+  // Rights requests (request_routes.cc). The person, without a token (rate-limited per address):
+  Add("POST", "/v1/requests", "openRequest", {}, &Api::OpenRequest);
+  Add("POST", "/v1/requests/{id}/verification", "verifyRequest", {}, &Api::VerifyRequest);
+  Add("POST", "/v1/requests/{id}/code", "resendRequestCode", {}, &Api::ResendRequestCode);
+  // The person with their requester secret (kRequester); staff, the DPO and admins where they
+  // help. Staff never refuse, extend, erase or restrict: those are the DPO's (the handlers
+  // narrow staff further: no fee, fulfilment of what staff may do themselves).
+  Add("GET", "/v1/requests/{id}/status", "getRequestStatus", {}, &Api::RequestStatus, kRequester);
+  Add("GET", "/v1/requests/{id}/document", "getRequestDocument", {A, D, S}, &Api::RequestDocument,
+      kRequester);
+  Add("GET", "/v1/requests/{id}/recipients", "listRequestRecipients", {A, D, S},
+      &Api::RequestRecipients, kRequester);
+  Add("POST", "/v1/requests/{id}/withdrawal", "withdrawRequest", {A, D, S}, &Api::WithdrawRequest,
+      kRequester);
+  Add("POST", "/v1/subjects/{id}/requests", "openStaffRequest", {A, D, S}, &Api::OpenStaffRequest);
+  Add("GET", "/v1/requests", "listRequests", {A, D, S}, &Api::ListRequests);
+  Add("POST", "/v1/requests/purge", "purgeRequests", {A, D}, &Api::PurgeRequests);
+  Add("GET", "/v1/requests/{id}", "getRequest", {A, D, S}, &Api::GetRequest);
+  Add("POST", "/v1/requests/{id}/identity", "verifyRequestIdentity", {A, D, S},
+      &Api::VerifyRequestIdentity);
+  Add("POST", "/v1/requests/{id}/wait", "awaitRequester", {A, D, S}, &Api::AwaitRequester);
+  Add("POST", "/v1/requests/{id}/answer", "requesterAnswered", {A, D, S}, &Api::RequesterAnswered);
+  Add("POST", "/v1/requests/{id}/extension", "extendRequest", {A, D}, &Api::ExtendRequest);
+  Add("POST", "/v1/requests/{id}/refusal", "refuseRequest", {A, D}, &Api::RefuseRequest);
+  Add("POST", "/v1/requests/{id}/fulfilment", "fulfilRequest", {A, D, S}, &Api::FulfilRequest);
+  Add("PUT", "/v1/endpoints/{recipient}", "setEndpoint", {A, D}, &Api::SetEndpoint);
+  Add("GET", "/v1/endpoints", "listEndpoints", {A, D}, &Api::ListEndpoints);
+  Add("GET", "/v1/outbox", "listOutbox", {A, D}, &Api::ListOutbox);
   if (options_.test_clock) {
     Add("POST", "/v1/test/clock", "setTestClock", {A}, &Api::SetTestClock);
   }
@@ -353,10 +324,13 @@ HttpResponse Api::Handle(HttpRequest& request) {
     response = path_known ? Problem(HttpProblem::kMethodNotAllowed, "allowed: " + allow)
                           : Problem(HttpProblem::kNotFound, "no such resource");
     if (path_known) response.headers.emplace_back("Allow", allow);
-  } else if (route->info.roles.empty()) {
+  } else if (route->info.roles.empty() ||
+             (route->info.requester && request.authorization.rfind("Bearer rq_", 0) == 0)) {
     if (address_limiter_.enabled() && !address_limiter_.Allow(request.client_address)) {
       response = Problem(HttpProblem::kRateLimited, "slow down");
       response.headers.emplace_back("Retry-After", "1");
+    } else if (route->info.requester) {
+      response = AsRequester(context, route->handler);
     } else {
       response = (this->*route->handler)(context);
     }

@@ -36,10 +36,14 @@ struct ApiOptions {
   enum class RequestLog { kNone, kErrors, kAll } request_log = RequestLog::kErrors;
 };
 
-// What the router knows about a route. `roles` empty: no token needed.
+// What the router knows about a route. `roles`: the token roles that may call it. `requester`:
+// the person who made the rights request in the path ({id}) may call it with the secret that
+// verifying the request gave them (Authorization: Bearer rq_...), checked by the engine.
+// Neither (roles empty, requester false): no token needed, rate-limited per client address.
 struct RouteInfo {
   std::string method, pattern, operation;
   std::vector<Role> roles;
+  bool requester = false;
 };
 
 class Api {
@@ -62,7 +66,10 @@ class Api {
   struct Route;
   void AddRoutes();
   void Add(const char* method, const char* pattern, const char* operation, std::vector<Role> roles,
-           Handler handler);
+           Handler handler, bool requester = false);
+  // Checks the requester secret for the request in the path and calls `handler` as the
+  // requester (request_routes.cc).
+  HttpResponse AsRequester(Context& c, Handler handler);
   void Secure(HttpResponse& response, bool html) const;
 
   HttpResponse Healthz(Context& c);
@@ -98,6 +105,32 @@ class Api {
   HttpResponse Aggregate(Context& c);
   HttpResponse VerifyAudit(Context& c);
   HttpResponse SetTestClock(Context& c);
+
+  // Rights requests (request_routes.cc). The person: intake, verification, following.
+  HttpResponse OpenRequest(Context& c);
+  HttpResponse VerifyRequest(Context& c);
+  HttpResponse ResendRequestCode(Context& c);
+  HttpResponse RequestStatus(Context& c);
+  HttpResponse RequestDocument(Context& c);
+  HttpResponse RequestRecipients(Context& c);
+  HttpResponse WithdrawRequest(Context& c);
+  // Staff and the DPO.
+  HttpResponse OpenStaffRequest(Context& c);
+  HttpResponse ListRequests(Context& c);
+  HttpResponse GetRequest(Context& c);
+  HttpResponse VerifyRequestIdentity(Context& c);
+  HttpResponse AwaitRequester(Context& c);
+  HttpResponse RequesterAnswered(Context& c);
+  HttpResponse ExtendRequest(Context& c);
+  HttpResponse RefuseRequest(Context& c);
+  HttpResponse FulfilRequest(Context& c);
+  HttpResponse PurgeRequests(Context& c);
+  HttpResponse SetEndpoint(Context& c);
+  HttpResponse ListEndpoints(Context& c);
+  HttpResponse ListOutbox(Context& c);
+  // The request's state after a step, as every step's route answers it.
+  HttpResponse RequestStep(const Status& status, const std::string& request_id,
+                           const std::string& actor, int http_status = 200);
 
   engine::Engine& engine_;
   store::Store& store_;

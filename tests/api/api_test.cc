@@ -93,6 +93,55 @@ class ApiTest : public ::testing::Test {
     if (!token.empty()) request.authorization = "Bearer " + token;
     return api_->Handle(request);
   }
+  // The one-time code last sent for `request_id`, read from the outbox as the person reads it
+  // from their mail.
+  std::string LastCode(const std::string& request_id) {
+    auto messages = store_->ListOutbox("wig", request_id);
+    EXPECT_TRUE(messages.ok() && !messages->empty());
+    if (!messages.ok() || messages->empty()) return "";
+    auto payload = engine_->ReadOutboxMessage(messages->back().outbox_id, "test");
+    EXPECT_TRUE(payload.ok()) << payload.status().ToString();
+    if (!payload.ok()) return "";
+    rapidjson::Document doc;
+    doc.Parse(payload->c_str());
+    return doc.HasMember("code") ? doc["code"].GetString() : "";
+  }
+  std::string OpenByPerson(const std::string& type, const std::string& email) {
+    HttpResponse opened = Call("POST", "/v1/requests",
+                               R"({"type":")" + type + R"(","email":")" + email + R"("})", "");
+    EXPECT_EQ(opened.status, 202) << opened.body;
+    return JsonString(opened.body, "request_id");
+  }
+  struct Verified {
+    std::string id, secret;
+  };
+  // A request the person opened and verified with the code; `secret` follows it.
+  Verified OpenVerified(const std::string& type, const std::string& email) {
+    std::string id = OpenByPerson(type, email);
+    HttpResponse verified = Call("POST", "/v1/requests/" + id + "/verification",
+                                 R"({"code":")" + LastCode(id) + R"("})", "");
+    EXPECT_EQ(verified.status, 200) << verified.body;
+    return {id, JsonString(verified.body, "requester_secret")};
+  }
+  // A request staff opened for s1 (identity checked unless `verified_by` is empty).
+  std::string OpenByStaff(const std::string& type, const std::string& verified_by,
+                          const std::string& subject = "s1") {
+    std::string body = R"({"type":")" + type + "\"" +
+                       (verified_by.empty() ? "" : R"(,"verified_by":")" + verified_by + "\"") +
+                       "}";
+    HttpResponse opened =
+        Call("POST", "/v1/subjects/" + subject + "/requests", body, token_[Role::kAdmin]);
+    EXPECT_EQ(opened.status, 201) << opened.body;
+    return JsonString(opened.body, "request_id");
+  }
+  static std::string JsonString(const std::string& json, const char* key) {
+    rapidjson::Document doc;
+    doc.Parse(json.c_str());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsString()) {
+      return "";
+    }
+    return doc[key].GetString();
+  }
   std::string Logs() {
     std::fflush(log_file_);
     std::rewind(log_file_);
@@ -150,6 +199,7 @@ TEST_F(ApiTest, RoutesAreExactlyThoseOfTheOpenApiDocument) {
   for (const auto& route : api_->Routes()) {
     std::string roles;
     for (Role role : route.roles) roles += std::string(RoleName(role)) + ",";
+    if (route.requester) roles += "requester,";
     served.insert(route.method + " " + route.pattern + " " + route.operation + " [" + roles + "]");
   }
   EXPECT_EQ(documented, served);
@@ -162,10 +212,20 @@ TEST_F(ApiTest, OpenApiDocumentIsServed) {
 }
 
 // A request that is valid and within every scoped token's scope, for each operation.
+// `secret`: the requester secret that opens the request in the path (requester routes).
 struct Sample {
-  std::string path, body;
+  Sample(std::string p, std::string b, std::string s = {})
+      : path(std::move(p)), body(std::move(b)), secret(std::move(s)) {}
+  std::string path, body, secret;
 };
-std::map<std::string, Sample> Samples() {
+// The requests the samples act on, opened by the role test.
+struct SampleRequests {
+  std::string verify_id, verify_code, resend_id;
+  std::string follow_id, follow_secret, done_id, done_secret, withdraw_id, withdraw_secret;
+  std::string identity_id, waiting_id, refuse_id, fulfil_id;
+};
+std::map<std::string, Sample> Samples(const SampleRequests& r) {
+  const std::string q = "/v1/requests/";
   return {
       {"healthz", {"/healthz", ""}},
       {"ping", {"/ping", ""}},
@@ -206,51 +266,121 @@ std::map<std::string, Sample> Samples() {
       {"aggregate", {"/v1/aggregates/user.contact.email", ""}},
       {"verifyAudit", {"/v1/audit/verify", ""}},
       {"setTestClock", {"/v1/test/clock", R"({"now":"2026-02-01"})"}},
+      {"openRequest", {"/v1/requests", R"({"type":"access","email":"x4@example.test"})"}},
+      {"verifyRequest",
+       {q + r.verify_id + "/verification", R"({"code":")" + r.verify_code + R"("})"}},
+      {"resendRequestCode", {q + r.resend_id + "/code", ""}},
+      {"getRequestStatus", {q + r.follow_id + "/status", "", r.follow_secret}},
+      {"getRequestDocument", {q + r.done_id + "/document", "", r.done_secret}},
+      {"listRequestRecipients", {q + r.done_id + "/recipients", "", r.done_secret}},
+      {"withdrawRequest", {q + r.withdraw_id + "/withdrawal", "", r.withdraw_secret}},
+      {"openStaffRequest",
+       {"/v1/subjects/s1/requests", R"({"type":"access","verified_by":"passport_seen"})"}},
+      {"listRequests", {"/v1/requests", ""}},
+      {"purgeRequests", {"/v1/requests/purge", ""}},
+      {"getRequest", {q + r.done_id, ""}},
+      {"verifyRequestIdentity", {q + r.identity_id + "/identity", R"({"method":"passport_seen"})"}},
+      {"awaitRequester", {q + r.waiting_id + "/wait", R"({"for":"clarification"})"}},
+      {"requesterAnswered", {q + r.waiting_id + "/answer", ""}},
+      {"extendRequest", {q + r.fulfil_id + "/extension", R"({"reason":"complex"})"}},
+      {"refuseRequest", {q + r.refuse_id + "/refusal", R"({"reason":"manifestly_unfounded"})"}},
+      {"fulfilRequest", {q + r.fulfil_id + "/fulfilment", ""}},
+      {"setEndpoint",
+       {"/v1/endpoints/third_party_platforms",
+        R"({"url":"https://hooks.example.test/custos","secret":"0123456789abcdef"})"}},
+      {"listEndpoints", {"/v1/endpoints", ""}},
+      {"listOutbox", {"/v1/outbox", ""}},
   };
 }
 
 TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
   // issue 4.3: "A test calls every route with every role and checks allow or deny against one
-  // table." Columns: admin, dpo, staff, processor, subject ('-' = no token needed).
+  // table." Columns: admin, dpo, staff, processor, subject, and R: the requester secret of the
+  // request in the path (allowed with that request's secret, denied with another request's).
+  // '-' = no token needed.
   const std::map<std::string, std::string> kTable = {
       {"healthz", "-"},
       {"ping", "-"},
       {"openapi", "-"},
       {"getNotice", "-"},
-      {"metrics", "A...."},
-      {"getPolicy", "AD..."},
-      {"getRopa", "AD..."},
-      {"createSubject", "ADS.."},
-      {"getSubject", "ADS.U"},
-      {"addIdentifier", "ADS.U"},
-      {"lookupIdentifier", "ADS.."},
-      {"addEvent", "ADS.."},
-      {"putRecord", "ADSP."},
-      {"listRecords", "ADSPU"},
-      {"changeConsent", "ADS.U"},
-      {"exportConsents", "AD..U"},
-      {"setPreference", "ADS.U"},
-      {"object", "ADS.U"},
-      {"liftObjection", "AD..U"},
-      {"restrict", "AD..U"},
-      {"liftRestriction", "AD..."},
-      {"suppress", "AD..."},
-      {"decide", "ADSP."},
-      {"planRetention", "AD..."},
-      {"runRetention", "AD..."},
-      {"listLegalHolds", "AD..."},
-      {"placeLegalHold", "AD..."},
-      {"releaseLegalHold", "AD..."},
-      {"listReviewTasks", "AD..."},
-      {"completeReviewTask", "AD..."},
-      {"aggregate", "AD..."},
-      {"verifyAudit", "AD..."},
-      {"setTestClock", "A...."},
+      {"metrics", "A....."},
+      {"getPolicy", "AD...."},
+      {"getRopa", "AD...."},
+      {"createSubject", "ADS..."},
+      {"getSubject", "ADS.U."},
+      {"addIdentifier", "ADS.U."},
+      {"lookupIdentifier", "ADS..."},
+      {"addEvent", "ADS..."},
+      {"putRecord", "ADSP.."},
+      {"listRecords", "ADSPU."},
+      {"changeConsent", "ADS.U."},
+      {"exportConsents", "AD..U."},
+      {"setPreference", "ADS.U."},
+      {"object", "ADS.U."},
+      {"liftObjection", "AD..U."},
+      {"restrict", "AD..U."},
+      {"liftRestriction", "AD...."},
+      {"suppress", "AD...."},
+      {"decide", "ADSP.."},
+      {"planRetention", "AD...."},
+      {"runRetention", "AD...."},
+      {"listLegalHolds", "AD...."},
+      {"placeLegalHold", "AD...."},
+      {"releaseLegalHold", "AD...."},
+      {"listReviewTasks", "AD...."},
+      {"completeReviewTask", "AD...."},
+      {"aggregate", "AD...."},
+      {"verifyAudit", "AD...."},
+      {"setTestClock", "A....."},
+      // Rights requests: the person (no token, or their requester secret), staff, the DPO.
+      {"openRequest", "-"},
+      {"verifyRequest", "-"},
+      {"resendRequestCode", "-"},
+      {"getRequestStatus", ".....R"},
+      {"getRequestDocument", "ADS..R"},
+      {"listRequestRecipients", "ADS..R"},
+      {"withdrawRequest", "ADS..R"},
+      {"openStaffRequest", "ADS..."},
+      {"listRequests", "ADS..."},
+      {"purgeRequests", "AD...."},
+      {"getRequest", "ADS..."},
+      {"verifyRequestIdentity", "ADS..."},
+      {"awaitRequester", "ADS..."},
+      {"requesterAnswered", "ADS..."},
+      {"extendRequest", "AD...."},
+      {"refuseRequest", "AD...."},
+      {"fulfilRequest", "ADS..."},
+      {"setEndpoint", "AD...."},
+      {"listEndpoints", "AD...."},
+      {"listOutbox", "AD...."},
   };
   ApiOptions options;
   options.test_clock = true;
   MakeApi(options);
-  auto samples = Samples();
+  SampleRequests r;
+  r.verify_id = OpenByPerson("access", "x5@example.test");
+  r.verify_code = LastCode(r.verify_id);
+  r.resend_id = OpenByPerson("access", "x6@example.test");
+  auto follow = OpenVerified("access", "x7@example.test");
+  auto done = OpenVerified("access", "x8@example.test");
+  auto withdraw = OpenVerified("erasure", "x9@example.test");
+  auto other = OpenVerified("access", "x10@example.test");
+  r.follow_id = follow.id;
+  r.follow_secret = follow.secret;
+  r.done_id = done.id;
+  r.done_secret = done.secret;
+  r.withdraw_id = withdraw.id;
+  r.withdraw_secret = withdraw.secret;
+  ASSERT_EQ(
+      Call("POST", "/v1/requests/" + done.id + "/fulfilment", "", token_[Role::kAdmin]).status,
+      200);
+  r.identity_id = OpenByStaff("access", "");
+  r.waiting_id = OpenByStaff("access", "passport_seen");
+  r.refuse_id = OpenByStaff("access", "passport_seen");
+  r.fulfil_id = OpenByStaff("access", "passport_seen");
+  ASSERT_FALSE(other.secret.empty());
+
+  auto samples = Samples(r);
   auto routes = api_->Routes();
   ASSERT_EQ(routes.size(), kTable.size());
   for (const auto& route : routes) {
@@ -260,17 +390,19 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
     const Sample& sample = samples.at(route.operation);
     std::vector<std::pair<std::string, std::string>> query = {{"purpose", "newsletter"}};
     if (allowed == "-") {
+      ASSERT_FALSE(route.requester) << route.operation;
       HttpResponse response = Call(route.method, sample.path, sample.body, "", query);
       EXPECT_LT(response.status, 400) << route.operation << ": " << response.body;
       continue;
     }
+    ASSERT_EQ(allowed.size(), 6u) << route.operation;
     HttpResponse anonymous = Call(route.method, sample.path, sample.body, "", query);
     EXPECT_EQ(anonymous.status, 401) << route.operation;
     const char kLetters[] = "ADSPU";
-    for (size_t r = 0; r < 5; ++r) {
-      Role role = kAllRoles[r];
+    for (size_t i = 0; i < 5; ++i) {
+      Role role = kAllRoles[i];
       HttpResponse response = Call(route.method, sample.path, sample.body, token_[role], query);
-      bool expect_allow = allowed[r] == kLetters[r];
+      bool expect_allow = allowed[i] == kLetters[i];
       if (expect_allow) {
         EXPECT_NE(response.status, 401) << route.operation << " as " << RoleName(role);
         EXPECT_NE(response.status, 403)
@@ -279,6 +411,19 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       } else {
         EXPECT_EQ(response.status, 403) << route.operation << " as " << RoleName(role);
       }
+    }
+    // The requester: another request's secret never opens this one; the right one does where
+    // the table says so.
+    EXPECT_EQ(route.requester, allowed[5] == 'R') << route.operation;
+    HttpResponse stranger = Call(route.method, sample.path, sample.body, other.secret, query);
+    EXPECT_TRUE(stranger.status == 401 || stranger.status == 403)
+        << route.operation << " with another request's secret: " << stranger.status;
+    if (allowed[5] == 'R') {
+      EXPECT_EQ(stranger.status, 403) << route.operation;
+      HttpResponse response = Call(route.method, sample.path, sample.body, sample.secret, query);
+      EXPECT_NE(response.status, 401) << route.operation << " as the requester";
+      EXPECT_NE(response.status, 403) << route.operation << " as the requester: " << response.body;
+      EXPECT_LT(response.status, 500) << route.operation << ": " << response.body;
     }
   }
 }
@@ -341,6 +486,8 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
        422, ""},
       {"POST", "/v1/identifiers/lookup", "{\"kind\":\"fax\",\"value\":\"" + secret + "\"}", 422,
        ""},
+      // A short value is redacted from the detail only: the problem stays well-formed.
+      {"POST", "/v1/identifiers/lookup", R"({"kind":"fax","value":"2"})", 422, ""},
       {"GET", "/v1/subjects/nobody", "", 404, "UNKNOWN_SUBJECT"},
       {"DELETE", "/v1/subjects/s1/restrictions/99", "", 422, ""},
       {"POST", "/v1/legal-holds/abc/release", "", 404, ""},
@@ -351,6 +498,43 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
        "WRONG_TYPE"},
       {"POST", "/v1/subjects/s1/events", R"({"event":"last_activity","event":"x"})", 400,
        "MALFORMED_JSON"},
+      // Rights requests: the contact, the code, a corrected value and the note never come back.
+      {"POST", "/v1/requests", "{\"type\":\"access\",\"email\":\"" + secret, 400, "MALFORMED_JSON"},
+      {"POST", "/v1/requests", "{\"type\":\"access\",\"emial\":\"" + secret + "\"}", 400,
+       "UNKNOWN_FIELD"},
+      {"POST", "/v1/requests",
+       "{\"type\":\"access\",\"email\":\"" + secret + "\",\"phone\":\"" + secret + "\"}", 400,
+       "INVALID_VALUE"},
+      {"POST", "/v1/requests", "{\"type\":\"" + secret + "\",\"email\":\"" + secret + "\"}", 422,
+       "INVALID_ARGUMENT"},
+      {"POST", "/v1/requests",
+       "{\"type\":\"erasure\",\"email\":\"" + secret + "\",\"categories\":[\"" + secret + "\"]}",
+       422, "INVALID_ARGUMENT"},
+      {"POST", "/v1/requests",
+       "{\"type\":\"rectification\",\"email\":\"a@example.test\",\"rectifications\":[{\"category\":"
+       "\"" +
+           secret + "\",\"value\":\"" + secret + "\"}]}",
+       422, "INVALID_ARGUMENT"},
+      {"POST", "/v1/requests",
+       "{\"type\":\"rectification\",\"email\":\"a@example.test\",\"rectifications\":[{\"category\":"
+       "\"user.name\",\"valeu\":\"" +
+           secret + "\"}]}",
+       400, "UNKNOWN_FIELD"},
+      {"POST", "/v1/requests",
+       "{\"type\":\"nonsense\",\"email\":\"a@example.test\",\"note\":\"" + secret + "\"}", 422,
+       "INVALID_ARGUMENT"},
+      {"POST", "/v1/requests/r_nobody/verification", "{\"code\":\"" + secret + "\"}", 404,
+       "UNKNOWN_REQUEST"},
+      {"POST", "/v1/subjects/s1/requests",
+       "{\"type\":\"rectification\",\"rectifications\":[{\"category\":\"user.nonsense\",\"value\":"
+       "\"" +
+           secret + "\"}],\"note\":\"" + secret + "\"}",
+       422, "INVALID_ARGUMENT"},
+      {"POST", "/v1/subjects/nobody/requests", "{\"type\":\"access\",\"note\":\"" + secret + "\"}",
+       404, "UNKNOWN_SUBJECT"},
+      {"PUT", "/v1/endpoints/third_party_platforms",
+       "{\"url\":\"http://example.test/" + secret + "\",\"secret\":\"" + secret + "\"}", 422,
+       "INVALID_ARGUMENT"},
   };
   for (const auto& c : cases) {
     HttpResponse response = Call(c.method, c.path, c.body, admin);
@@ -386,6 +570,292 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   EXPECT_NE(logs.find("\"status\":400"), std::string::npos);
   EXPECT_EQ(logs.find(secret), std::string::npos) << logs;
   EXPECT_EQ(logs.find("nobody"), std::string::npos) << "paths are not logged";
+}
+
+TEST_F(ApiTest, WrongCodesAreRefusedCountedAndLockTheRequest) {
+  // A code that does not match is 403 and counted in the history; after five the right code
+  // no longer works either, until a new one is sent.
+  ApiOptions options;
+  options.request_log = ApiOptions::RequestLog::kAll;
+  MakeApi(options);
+  std::string id = OpenByPerson("access", "locked.person@example.test");
+  std::string code = LastCode(id);
+  ASSERT_EQ(code.size(), 8u);
+  std::string wrong = code == "00000000" ? "11111111" : "00000000";
+  const std::string path = "/v1/requests/" + id + "/verification";
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse refused = Call("POST", path, R"({"code":")" + wrong + R"("})", "");
+    EXPECT_EQ(refused.status, 403) << refused.body;
+    EXPECT_EQ(refused.content_type, "application/problem+json");
+    EXPECT_EQ(JsonString(refused.body, "code"), "VERIFICATION_FAILED");
+    EXPECT_EQ(refused.body.find(wrong), std::string::npos);
+  }
+  HttpResponse locked = Call("POST", path, R"({"code":")" + code + R"("})", "");
+  EXPECT_EQ(locked.status, 403) << locked.body;
+  HttpResponse view = Call("GET", "/v1/requests/" + id, "", token_[Role::kDpo]);
+  ASSERT_EQ(view.status, 200) << view.body;
+  size_t rejected = 0;
+  for (size_t at = view.body.find("code_rejected"); at != std::string::npos;
+       at = view.body.find("code_rejected", at + 1)) {
+    ++rejected;
+  }
+  EXPECT_EQ(rejected, 6u);
+  EXPECT_EQ(JsonString(view.body, "state"), "verifying_identity");
+  // A new code (the old one stops working) opens it.
+  HttpResponse resent = Call("POST", "/v1/requests/" + id + "/code", "", "");
+  EXPECT_EQ(resent.status, 202) << resent.body;
+  std::string fresh = LastCode(id);
+  EXPECT_EQ(resent.body.find(fresh), std::string::npos) << "the code goes to the contact only";
+  HttpResponse verified = Call("POST", path, R"({"code":")" + fresh + R"("})", "");
+  EXPECT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(verified.body, "requester_secret").rfind("rq_" + id + "_", 0), 0u);
+  // Once verified, codes are done with.
+  EXPECT_EQ(Call("POST", path, R"({"code":")" + fresh + R"("})", "").status, 409);
+  std::string logs = Logs();
+  EXPECT_EQ(logs.find(code), std::string::npos);
+  EXPECT_EQ(logs.find(fresh), std::string::npos);
+  EXPECT_EQ(logs.find("locked.person"), std::string::npos);
+}
+
+TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
+  // The person opens an access request without a token, proves their email with the code the
+  // outbox holds for them, staff fulfil it, and the person downloads their copy.
+  const std::string email = "jo.person@example.test";
+  ASSERT_TRUE(
+      engine_->AddSubject({"p1", {"non_member"}, {{"email", email, true}}, T("2026-01-01"), "t"})
+          .ok());
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"p1", "user.name", "Jo Sample-Person", "direct", "newsletter",
+                               T("2026-01-02"), "t"})
+                  .ok());
+  HttpResponse opened =
+      Call("POST", "/v1/requests", R"({"type":"access","email":")" + email + R"("})", "");
+  ASSERT_EQ(opened.status, 202) << opened.body;
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(JsonString(opened.body, "state"), "verifying_identity");
+  EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id + "/status");
+  std::string code = LastCode(id);
+  ASSERT_FALSE(code.empty());
+  EXPECT_EQ(opened.body.find(code), std::string::npos);
+
+  HttpResponse verified =
+      Call("POST", "/v1/requests/" + id + "/verification", R"({"code":")" + code + R"("})", "");
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
+  // A month from 2026-02-01 is Sunday 2026-03-01: the next working day.
+  EXPECT_EQ(JsonString(verified.body, "due_on"), "2026-03-02");
+  std::string secret = JsonString(verified.body, "requester_secret");
+  ASSERT_FALSE(secret.empty());
+
+  HttpResponse status = Call("GET", "/v1/requests/" + id + "/status", "", secret);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(JsonString(status.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(status.body, "due_on"), "2026-03-02");
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/status", "", "").status, 401);
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/status", "", secret + "0").status, 403);
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", secret).status, 404)
+      << "nothing to download before fulfilment";
+
+  HttpResponse fulfilled =
+      Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kStaff]);
+  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
+
+  HttpResponse html =
+      Call("GET", "/v1/requests/" + id + "/document", "", secret, {{"format", "html"}});
+  ASSERT_EQ(html.status, 200) << html.body;
+  EXPECT_EQ(html.content_type.rfind("text/html", 0), 0u);
+  EXPECT_NE(html.body.find("Jo Sample-Person"), std::string::npos);
+  EXPECT_NE(Header(html, "Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_EQ(Header(html, "X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(Header(html, "Cache-Control"), "no-store");
+  HttpResponse json = Call("GET", "/v1/requests/" + id + "/document", "", secret);
+  ASSERT_EQ(json.status, 200) << json.body;
+  EXPECT_EQ(json.content_type, "application/json");
+  EXPECT_NE(json.body.find("Jo Sample-Person"), std::string::npos);
+  rapidjson::Document package;
+  package.Parse(json.body.c_str());
+  EXPECT_FALSE(package.HasParseError());
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", secret, {{"format", "csv"}}).status,
+            404)
+      << "an access package has no csv";
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", secret, {{"format", "pdf"}}).status,
+            400);
+  // Staff may download it too (to send it another way); another request's secret may not.
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kStaff]).status, 200);
+  auto stranger = OpenVerified("access", "stranger@example.test");
+  EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", stranger.secret).status, 403);
+
+  HttpResponse done = Call("GET", "/v1/requests/" + id + "/status", "", secret);
+  ASSERT_EQ(done.status, 200);
+  EXPECT_EQ(JsonString(done.body, "state"), "completed");
+  EXPECT_NE(done.body.find("\"event\":\"completed\""), std::string::npos) << done.body;
+  EXPECT_EQ(done.body.find(email), std::string::npos) << "the status holds nothing personal";
+  EXPECT_EQ(done.body.find("Jo Sample-Person"), std::string::npos);
+  // Withdrawing a completed request is a conflict, not a server error.
+  EXPECT_EQ(Call("POST", "/v1/requests/" + id + "/withdrawal", "", secret).status, 409);
+}
+
+TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
+  // Staff take an erasure request on the person's behalf; erasing is the DPO's; the recipients
+  // told (Article 19) are listed, and the outbox shows states without payloads.
+  const std::string email = "erase.me@example.test";
+  ASSERT_TRUE(
+      engine_->AddSubject({"p2", {"non_member"}, {{"email", email, true}}, T("2026-01-01"), "t"})
+          .ok());
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"p2", "user.contact.email", email, "direct", "newsletter",
+                               T("2026-01-02"), "t"})
+                  .ok());
+  HttpResponse opened = Call("POST", "/v1/subjects/p2/requests",
+                             R"({"type":"erasure","verified_by":"passport_seen","email":")" +
+                                 email + R"(","note":"asked by phone"})",
+                             token_[Role::kStaff]);
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(JsonString(opened.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(opened.body, "due_on"), "2026-03-02");
+  const std::string path = "/v1/requests/" + id;
+  EXPECT_EQ(Call("POST", path + "/fulfilment", "", token_[Role::kStaff]).status, 403);
+  EXPECT_EQ(
+      Call("POST", path + "/refusal", R"({"reason":"exemption"})", token_[Role::kStaff]).status,
+      403);
+  HttpResponse fulfilled = Call("POST", path + "/fulfilment", "", token_[Role::kDpo]);
+  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
+  EXPECT_NE(fulfilled.body.find("\"action\":\"erased\""), std::string::npos) << fulfilled.body;
+
+  HttpResponse recipients = Call("GET", path + "/recipients", "", token_[Role::kStaff]);
+  ASSERT_EQ(recipients.status, 200) << recipients.body;
+  rapidjson::Document doc;
+  doc.Parse(recipients.body.c_str());
+  ASSERT_TRUE(doc.IsObject() && doc["recipients"].IsArray()) << recipients.body;
+  bool told = false;
+  for (const auto& r : doc["recipients"].GetArray()) {
+    if (std::string(r["recipient"].GetString()) != "third_party_platforms") continue;
+    told = true;
+    EXPECT_STREQ(r["state"].GetString(), "manual") << "no endpoint: left for a person";
+    bool email_category = false;
+    for (const auto& c : r["categories"].GetArray()) {
+      email_category = email_category || std::string(c.GetString()) == "user.contact.email";
+    }
+    EXPECT_TRUE(email_category) << recipients.body;
+  }
+  EXPECT_TRUE(told) << recipients.body;
+
+  HttpResponse outbox = Call("GET", "/v1/outbox", "", token_[Role::kDpo], {{"request_id", id}});
+  ASSERT_EQ(outbox.status, 200) << outbox.body;
+  EXPECT_NE(outbox.body.find("recipient_notice"), std::string::npos);
+  EXPECT_EQ(outbox.body.find(email), std::string::npos) << "payloads stay sealed";
+  EXPECT_EQ(Call("GET", "/v1/outbox", "", token_[Role::kStaff]).status, 403);
+  HttpResponse view = Call("GET", path, "", token_[Role::kStaff]);
+  ASSERT_EQ(view.status, 200);
+  EXPECT_NE(view.body.find("recipient_notified"), std::string::npos);
+  EXPECT_NE(view.body.find("asked by phone"), std::string::npos) << "the full view has the note";
+  HttpResponse subject = Call("GET", "/v1/subjects/p2", "", token_[Role::kAdmin]);
+  EXPECT_EQ(subject.status, 410) << "the whole person was erased: " << subject.body;
+}
+
+TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
+  // Every rights-request POST and PUT refuses a malformed body, an unknown field, a wrong type
+  // and a missing field with 400, a value the engine refuses with 422, a step the request's
+  // state does not allow with 409: problem+json, never 5xx.
+  std::string waiting = OpenByStaff("access", "");
+  std::string running = OpenByStaff("access", "passport_seen");
+  const std::string q = "/v1/requests/";
+  const std::string& dpo = token_[Role::kDpo];
+  struct Case {
+    std::string method, path, body;
+    int status;
+    std::string code;
+  };
+  std::vector<Case> cases = {
+      {"POST", "/v1/requests", "{", 400, "MALFORMED_JSON"},
+      {"POST", "/v1/requests", R"({"email":"a@example.test"})", 400, "MISSING_FIELD"},
+      {"POST", "/v1/requests", R"({"type":1,"email":"a@example.test"})", 400, "WRONG_TYPE"},
+      {"POST", "/v1/requests", R"({"type":"access"})", 400, "MISSING_FIELD"},
+      {"POST", "/v1/requests", R"({"type":"access","email":"a@example.test","at":"2026-01-01"})",
+       400, "UNKNOWN_FIELD"},
+      {"POST", "/v1/requests", R"({"type":"rectification","email":"a@example.test",
+         "rectifications":["user.name"]})",
+       400, "WRONG_TYPE"},
+      {"POST", "/v1/requests", R"({"type":"rectification","email":"a@example.test",
+         "rectifications":[{"category":"user.name"}]})",
+       400, "MISSING_FIELD"},
+      {"POST", "/v1/requests", R"({"type":"rectification","email":"a@example.test"})", 422,
+       "INVALID_ARGUMENT"},
+      {"POST", "/v1/requests", R"({"type":"automated_decision_review","email":"a@example.test"})",
+       422, "RIGHT_NOT_AVAILABLE"},
+      {"POST", "/v1/requests", R"({"type":"access","email":"   "})", 422, "INVALID_ARGUMENT"},
+      {"POST", q + waiting + "/verification", R"({"code":12345678})", 400, "WRONG_TYPE"},
+      {"POST", q + waiting + "/verification", "", 400, "MISSING_FIELD"},
+      {"POST", q + waiting + "/verification", R"({"code":"12345678"})", 409,
+       "REQUEST_STATE_INVALID"},
+      {"POST", q + "r_nobody/code", "", 404, "UNKNOWN_REQUEST"},
+      {"POST", q + running + "/code", R"({"email":"a@example.test"})", 400, "UNKNOWN_FIELD"},
+      {"POST", q + running + "/code", "", 409, "REQUEST_STATE_INVALID"},
+      {"POST", q + running + "/withdrawal", "[]", 400, "WRONG_TYPE"},
+      {"POST", "/v1/subjects/s1/requests", R"({"verified_by":"passport_seen"})", 400,
+       "MISSING_FIELD"},
+      {"POST", "/v1/subjects/s1/requests", R"({"type":"access","verified_by":true})", 400,
+       "WRONG_TYPE"},
+      {"POST", "/v1/subjects/s1/requests", R"({"type":"objection","purpose":"nothing_such"})", 422,
+       "INVALID_ARGUMENT"},
+      {"POST", q + waiting + "/identity", "{}", 400, "MISSING_FIELD"},
+      {"POST", q + waiting + "/identity", R"({"method":"passport_seen","subject_id":"nobody"})",
+       404, "UNKNOWN_SUBJECT"},
+      {"POST", q + running + "/identity", R"({"method":"passport_seen"})", 409,
+       "REQUEST_STATE_INVALID"},
+      {"POST", q + running + "/wait", R"({"for":"later"})", 422, "INVALID_ARGUMENT"},
+      {"POST", q + running + "/wait", R"({"for":"fee"})", 422, "FEE_NOT_ALLOWED"},
+      {"POST", q + running + "/wait", R"({"what":"fee"})", 400, "UNKNOWN_FIELD"},
+      {"POST", q + running + "/answer", "", 409, "REQUEST_STATE_INVALID"},
+      {"POST", q + running + "/extension", R"({"reason":"busy"})", 422, "INVALID_ARGUMENT"},
+      {"POST", q + running + "/extension", R"({"reason":"complex"})", 422, "EXTENSION_NOT_ALLOWED"},
+      {"POST", q + running + "/refusal", "{}", 400, "MISSING_FIELD"},
+      {"POST", q + running + "/refusal", R"({"reason":"because"})", 422, "INVALID_ARGUMENT"},
+      {"POST", q + running + "/fulfilment", R"({"outcome":7})", 400, "WRONG_TYPE"},
+      {"POST", q + waiting + "/fulfilment", "", 409, "REQUEST_STATE_INVALID"},
+      {"POST", q + "r_nobody/fulfilment", "", 404, "UNKNOWN_REQUEST"},
+      {"POST", "/v1/requests/purge", R"({"as_of":"2030-01-01"})", 400, "UNKNOWN_FIELD"},
+      {"PUT", "/v1/endpoints/third_party_platforms", R"({"url":"https://h.example.test"})", 400,
+       "MISSING_FIELD"},
+      {"PUT", "/v1/endpoints/third_party_platforms",
+       R"({"url":"https://h.example.test","secret":"short"})", 422, "INVALID_ARGUMENT"},
+      {"PUT", "/v1/endpoints/nobody_known", R"({"url":"https://h.example.test",
+         "secret":"0123456789abcdef"})",
+       422, "INVALID_ARGUMENT"},
+      {"GET", "/v1/requests", "", 400, "INVALID_VALUE"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::pair<std::string, std::string>> query;
+    if (c.method == "GET") query = {{"filter", "late"}};
+    HttpResponse response = Call(c.method, c.path, c.body, dpo, query);
+    EXPECT_EQ(response.status, c.status)
+        << c.method << " " << c.path << " " << c.body << " " << response.body;
+    EXPECT_EQ(response.content_type, "application/problem+json") << c.path;
+    EXPECT_EQ(JsonString(response.body, "code"), c.code) << c.path << " " << response.body;
+  }
+  EXPECT_EQ(Call("GET", "/v1/requests", "", dpo, {{"within", "x"}}).status, 400);
+  EXPECT_EQ(Call("GET", "/v1/requests", "", dpo, {{"as_of", "yesterday"}}).status, 400);
+  EXPECT_EQ(Call("POST", q + running + "/wait", R"({"for":"fee"})", token_[Role::kStaff]).status,
+            403)
+      << "a fee is the DPO's call";
+  // A well-formed list answers.
+  HttpResponse open = Call("GET", "/v1/requests", "", dpo, {{"filter", "open"}});
+  EXPECT_EQ(open.status, 200);
+  EXPECT_NE(open.body.find(running), std::string::npos);
+  // An endpoint is set without its secret ever coming back.
+  HttpResponse set =
+      Call("PUT", "/v1/endpoints/third_party_platforms",
+           R"({"url":"https://h.example.test/x","secret":"s3cr3t-s3cr3t-s3cr3t"})", dpo);
+  EXPECT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.body.find("s3cr3t"), std::string::npos);
+  HttpResponse listed = Call("GET", "/v1/endpoints", "", dpo);
+  EXPECT_NE(listed.body.find("https://h.example.test/x"), std::string::npos);
+  EXPECT_EQ(listed.body.find("s3cr3t"), std::string::npos);
 }
 
 TEST_F(ApiTest, SecurityHeadersOnEveryResponseAndHstsOnlyWithTls) {

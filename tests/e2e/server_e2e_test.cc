@@ -350,6 +350,77 @@ TEST_F(ServerE2eTest, SigtermDrainsAndLosesNoAcknowledgedWrite) {
   EXPECT_NE(logs.find("\"unfinished_requests\":0"), std::string::npos) << logs;
 }
 
+// Issue 5 over real HTTP: a person opens an access request without a token, reads the code
+// from the outbox (here with `custos outbox read` on the data directory, beside the running
+// server, as an operator without a notifier would), verifies, staff fulfil it, and the person
+// downloads their copy with the requester secret.
+TEST_F(ServerE2eTest, ARightsRequestFromIntakeToDownload) {
+  Start();
+  int code = 0;
+  std::string staff = RunCustos(
+      {"--data", data_, "token", "create", "--role", "staff", "--purpose", "newsletter"}, &code);
+  ASSERT_EQ(code, 0);
+  while (!staff.empty() && staff.back() == '\n') staff.pop_back();
+  Reply created =
+      Send(port_, "POST", "/v1/subjects",
+           R"({"types":["non_member"],"email":")" + kSecretEmail + R"(","verified":true})", admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string subject = Field(created.body, "subject_id");
+  const std::string name = "E2e Private Name";
+  ASSERT_EQ(Send(port_, "POST", "/v1/subjects/" + subject + "/records",
+                 R"({"category":"user.name","value":")" + name +
+                     R"(","source":"direct","purpose":"newsletter"})",
+                 admin_)
+                .status,
+            201);
+
+  Reply opened =
+      Send(port_, "POST", "/v1/requests", R"({"type":"access","email":")" + kSecretEmail + R"("})");
+  ASSERT_EQ(opened.status, 202) << opened.body;
+  std::string id = Field(opened.body, "request_id");
+  ASSERT_FALSE(id.empty());
+  std::string one_time = RunCustos(
+      {"--data", data_, "outbox", "read", "--request", id, "--last", "--field", "code"}, &code);
+  ASSERT_EQ(code, 0) << one_time;
+  while (!one_time.empty() && one_time.back() == '\n') one_time.pop_back();
+  ASSERT_EQ(one_time.size(), 8u) << one_time;
+  EXPECT_EQ(opened.body.find(one_time), std::string::npos);
+
+  Reply verified = Send(port_, "POST", "/v1/requests/" + id + "/verification",
+                        R"({"code":")" + one_time + R"("})");
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  std::string secret = Field(verified.body, "requester_secret");
+  ASSERT_EQ(secret.rfind("rq_" + id + "_", 0), 0u) << verified.body;
+  EXPECT_EQ(Send(port_, "GET", "/v1/requests/" + id + "/status").status, 401);
+
+  Reply fulfilled = Send(port_, "POST", "/v1/requests/" + id + "/fulfilment", "", staff);
+  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  EXPECT_EQ(Field(fulfilled.body, "state"), "completed");
+
+  Reply html = Send(port_, "GET", "/v1/requests/" + id + "/document?format=html", "", secret);
+  ASSERT_EQ(html.status, 200) << html.body;
+  EXPECT_NE(html.headers.find("Content-Type: text/html"), std::string::npos) << html.headers;
+  EXPECT_NE(html.headers.find("frame-ancestors 'none'"), std::string::npos) << html.headers;
+  EXPECT_NE(html.body.find(name), std::string::npos);
+  Reply json = Send(port_, "GET", "/v1/requests/" + id + "/document", "", secret);
+  ASSERT_EQ(json.status, 200) << json.body;
+  EXPECT_NE(json.body.find(name), std::string::npos);
+  Reply status = Send(port_, "GET", "/v1/requests/" + id + "/status", "", secret);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(Field(status.body, "state"), "completed");
+  EXPECT_EQ(Send(port_, "GET", "/v1/requests/" + id + "/document", "", admin_).status, 200);
+  EXPECT_EQ(Stop(), 0);
+
+  std::string logs = Logs();
+  EXPECT_EQ(logs.find(kSecretEmail), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(one_time), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(secret), std::string::npos) << logs;
+  EXPECT_EQ(logs.find(name), std::string::npos) << logs;
+  // The server and the CLI wrote to one audit chain; it holds together.
+  RunCustos({"--data", data_, "audit", "verify"}, &code);
+  EXPECT_EQ(code, 0);
+}
+
 // issue 6.4: "the server sweeps on a schedule". WIG: a non-member inactive for five years is
 // swept (seed 002: "... or your account has been inactive for five years ... We will then
 // dispose of your information"). No one calls the retention route: the schedule does it.
