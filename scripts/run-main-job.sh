@@ -3,8 +3,8 @@
 #  1. validate every seed policy;
 #  2. publish the chosen one's notice, Article 30 record and data map under out/<policy>/;
 #  3. open a SQLite data directory under out/<policy>/data (master key beside it, mode 0600),
-#     record one person, their consent and data, ask for decisions, plan and run retention,
-#     and verify the audit chain.
+#     record one person, their consent and data, ask for decisions, plan retention, answer
+#     their access request (code, verification, package), and verify the audit chain.
 #  4. start `custos serve` on that data directory (LISTEN, default 127.0.0.1:8080) with an admin
 #     token printed once; Ctrl-C (SIGINT) or SIGTERM drains it and exits.
 set -euo pipefail
@@ -42,6 +42,15 @@ if [ "$name" = wig ]; then
   run consent give n1 newsletter --channel web --at 2026-02-02
   run decide n1 newsletter user.contact.email --at 2026-02-03
   run retention plan --as-of 2031-01-11
+  # The person asks for a copy of their data: a one-time code goes to their email (the local
+  # outbox here, a mailer webhook in production), they confirm, WIG answers within the month.
+  run --now 2026-03-02T09:00:00Z request open access --email n1@example.test --id r1
+  code=$("$bin" --data "$data" --master-key "$out/master.key" outbox read --request r1 --last --field code)
+  run --now 2026-03-02T09:05:00Z request verify r1 "$code"
+  run --now 2026-03-03T10:00:00Z request fulfil r1
+  "$bin" --data "$data" --master-key "$out/master.key" request document r1 html > "$out/access-r1.html"
+  echo "(the access package for r1 is in $out/access-r1.html)"
+  run request show r1
 fi
 run audit verify
 echo

@@ -289,9 +289,9 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
 // The sentence every refusal and every answer ends with: the right to complain (Article 77).
 std::string Engine::ComplaintRoute() const {
   const policy::Regulator& r = policy_.regulator;
-  std::string text =
-      "You have the right to complain to " +
-      (r.name.empty() ? std::string("the Information Commissioner's Office") : r.name);
+  std::string name = r.name.empty() ? std::string("Information Commissioner's Office") : r.name;
+  if (name.rfind("the ", 0) != 0 && name.rfind("The ", 0) != 0) name = "the " + name;
+  std::string text = "You have the right to complain to " + name;
   if (!r.website.empty()) text += " (" + r.website + ")";
   if (!r.phone.empty()) text += ", telephone " + r.phone;
   return text + ".";
@@ -420,14 +420,16 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
         batch, row, key, request.contact, "Your request was passed to the organisation responsible",
         policy_.controller.name + " processes this data on behalf of " +
             policy_.processor.controllers +
-            ", which decides how it is used and answers requests about it. We have passed your " +
-            request.type + " request to them; they will contact you.",
+            ", which decides how it is used and answers requests about it. We have passed your "
+            "request for " +
+            std::string(RequestTypeInWords(request.type)) + " to them; they will contact you.",
         "", at));
   } else if (!code.empty()) {
     RETURN_IF_ERROR(AddRequesterMessage(
         batch, row, key, request.contact, "Your code to confirm your request",
-        "Someone, probably you, asked " + policy_.controller.name + " to act on a " + request.type +
-            " request. To confirm it is you, enter this code: " + code +
+        "Someone, probably you, asked " + policy_.controller.name + " to act on a request for " +
+            std::string(RequestTypeInWords(request.type)) +
+            ". To confirm it is you, enter this code: " + code +
             ". It is valid for 30 minutes. If this was not you, ignore this message.",
         code, at));
   }
@@ -518,11 +520,11 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
   store::WriteBatch batch;
   AddRequestStep(batch, row, version, "code_sent", row.state,
                  "a new one-time code sent to the " + details.contact.kind + " given", actor, at);
-  RETURN_IF_ERROR(
-      AddRequesterMessage(batch, row, key, details.contact, "Your new code to confirm your request",
-                          "To confirm your " + row.type + " request to " + policy_.controller.name +
-                              ", enter this code: " + code + ". It is valid for 30 minutes.",
-                          code, at));
+  RETURN_IF_ERROR(AddRequesterMessage(
+      batch, row, key, details.contact, "Your new code to confirm your request",
+      "To confirm your request for " + std::string(RequestTypeInWords(row.type)) + " to " +
+          policy_.controller.name + ", enter this code: " + code + ". It is valid for 30 minutes.",
+      code, at));
   return audit_.Commit(std::move(batch), {Entry(actor, "request_code_sent", "", at, request_id)})
       .status();
 }
@@ -603,7 +605,8 @@ Status Engine::AwaitRequester(const std::string& request_id, const std::string& 
                 " asks a reasonable fee before dealing with it. The one-month time limit starts "
                 "when we receive it. " +
                 ComplaintRoute()
-          : "To answer your " + row.type + " request, " + policy_.controller.name +
+          : "To answer your request for " + std::string(RequestTypeInWords(row.type)) + ", " +
+                policy_.controller.name +
                 " needs you to tell us more about what you are asking for. The one-month time "
                 "limit starts again when we receive your answer.",
       "", at));
@@ -669,9 +672,9 @@ Status Engine::ExtendRequest(const std::string& request_id, const std::string& r
   if (!policy_.rights.extension_when.empty()) why += " (" + policy_.rights.extension_when + ")";
   RETURN_IF_ERROR(AddRequesterMessage(
       batch, row, key, details.contact, "We need more time to answer your request",
-      policy_.controller.name + " needs more time to answer your " + row.type +
-          " request because " + why + ". We will answer by " + extended_due.Date().ToHuman() +
-          ". " + ComplaintRoute(),
+      policy_.controller.name + " needs more time to answer your request for " +
+          std::string(RequestTypeInWords(row.type)) + " because " + why + ". We will answer by " +
+          extended_due.Date().ToHuman() + ". " + ComplaintRoute(),
       "", at));
   return audit_
       .Commit(std::move(batch), {Entry(actor, "request_extend", Join(row.subject_ids), at,
@@ -708,8 +711,9 @@ Status Engine::RefuseRequest(const std::string& request_id, const std::string& r
   std::replace(why.begin(), why.end(), '_', ' ');
   RETURN_IF_ERROR(
       AddRequesterMessage(batch, row, key, details.contact, "Your request has been refused",
-                          policy_.controller.name + " will not act on your " + row.type +
-                              " request. The reason: " + why + ". " + ComplaintRoute() +
+                          policy_.controller.name + " will not act on your request for " +
+                              std::string(RequestTypeInWords(row.type)) + ". The reason: " + why +
+                              ". " + ComplaintRoute() +
                               " You may also seek to enforce your rights through the "
                               "courts.",
                           "", at));
@@ -1299,8 +1303,9 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
     }
     summary = "consent withdrawn";
   } else {  // automated_decision_review: a person has reviewed it; record what they decided
-    items.push_back({subjects, "", "human_review", "", "reviewed by " + actor});
-    summary = "human review: " + outcome;
+    // The reviewer's words may be about the person: they stay sealed with the request.
+    items.push_back({subjects, "", "human_review", "", outcome});
+    summary = "human review done by " + actor;
   }
 
   // Article 19: tell each recipient of the changed data, through the durable outbox.
@@ -1334,12 +1339,14 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
                                      item.subject_id + " " + item.category + ": " + item.reason});
     kept_text += "\n- " + policy_.CategoryName(item.category) + ": " + item.detail;
   }
-  std::string body = "We have dealt with your " + row.type + " request to " +
-                     policy_.controller.name + ": " + summary + ".";
+  std::string body = policy_.controller.name + " has dealt with your request for " +
+                     std::string(RequestTypeInWords(row.type)) + ": " + summary + ".";
   if (!kept_text.empty()) body += " We have kept some information, and why:" + kept_text + "\n";
   if (row.type == "access" || row.type == "portability") {
     body += " Your copy is ready to download for 30 days.";
   }
+  if (row.type == "automated_decision_review")
+    body += " The outcome of the review: " + outcome + ".";
   body += " " + ComplaintRoute();
   RETURN_IF_ERROR(AddRequesterMessage(batch, row, key, details.contact,
                                       "Your request has been completed", body, "", at));
@@ -1372,7 +1379,22 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
   batch.Add(store::RecipientEndpointRow{
       controller_, recipient, url,
       crypto::Seal(EndpointKey(), secret, controller_ + "/endpoint/" + recipient), at});
-  return audit_.Commit(std::move(batch), {Entry(actor, "endpoint_set", "", at, recipient)})
+  // Messages that waited by hand for want of an endpoint go by webhook from now on.
+  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> outbox, store_.ListOutbox(controller_, ""));
+  int64_t requeued = 0;
+  for (const auto& message : outbox) {
+    if (message.target != recipient || message.state != OutboxState::kManual ||
+        message.sealed_payload.empty()) {
+      continue;
+    }
+    batch.Add(store::UpdateOutbox{controller_, message.outbox_id, OutboxState::kPending,
+                                  message.attempts, at, std::nullopt, "", false});
+    ++requeued;
+  }
+  return audit_
+      .Commit(std::move(batch),
+              {Entry(actor, "endpoint_set", "", at,
+                     recipient + "; " + std::to_string(requeued) + " waiting message(s) queued")})
       .status();
 }
 

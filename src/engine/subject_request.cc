@@ -10,6 +10,18 @@ bool IsRequestType(std::string_view type) {
   return std::find(kRequestTypes.begin(), kRequestTypes.end(), type) != kRequestTypes.end();
 }
 
+std::string_view RequestTypeInWords(std::string_view type) {
+  if (type == "access") return "access to your data";
+  if (type == "portability") return "your data in a portable form";
+  if (type == "rectification") return "correction of your data";
+  if (type == "erasure") return "erasure of your data";
+  if (type == "restriction") return "restriction of processing";
+  if (type == "objection") return "an end to processing you object to";
+  if (type == "withdraw_consent") return "withdrawal of your consent";
+  if (type == "automated_decision_review") return "a human review of an automated decision";
+  return type;
+}
+
 bool IsRefusalReason(std::string_view reason) {
   return std::find(kRefusalReasons.begin(), kRefusalReasons.end(), reason) != kRefusalReasons.end();
 }

@@ -30,6 +30,8 @@ inline constexpr std::array<std::string_view, 8> kRequestTypes = {
     "access",      "portability", "rectification",    "erasure",
     "restriction", "objection",   "withdraw_consent", "automated_decision_review"};
 bool IsRequestType(std::string_view type);
+// The type in words for messages to people ("your request for ..."): "access to your data".
+std::string_view RequestTypeInWords(std::string_view type);
 
 // True for states a request can still move from.
 bool IsOpen(store::RequestState state);

@@ -157,6 +157,12 @@ class OutboxDispatcherTest : public ::testing::Test {
     engine::NewRecord name{
         "s1", "user.name", "Ada Lovelace", "direct", "newsletter", T("2026-01-01"), "t"};
     ASSERT_TRUE(engine_->PutRecord(name).ok());
+    // Ada joined the mentoring programme, so PushFar (its platform) received her name too.
+    engine::ConsentChangeRequest mentoring;
+    mentoring.subject_id = "s1";
+    mentoring.target = "mentoring";
+    mentoring.at = T("2026-01-01");
+    ASSERT_TRUE(engine_->ChangeConsent(mentoring).ok());
     dispatcher_ = std::make_unique<OutboxDispatcher>(*engine_, sender_);
   }
 

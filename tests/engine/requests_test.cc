@@ -345,6 +345,24 @@ TEST_F(RequestsTest, DeliveredMessagesKeepOnlyTheirDigest) {
             ErrorCode::kNotFound);
 }
 
+TEST_F(RequestsTest, MessagesWaitingByHandGoByWebhookOnceAnEndpointIsSet) {
+  AddMember("m1", "m1@example.test");
+  OpenSelfService("r1", "access", "m1@example.test");
+  auto outbox = store_->ListOutbox("wig", "r1");
+  ASSERT_TRUE(outbox.ok() && outbox->size() == 1);
+  EXPECT_EQ(outbox->back().state, OutboxState::kManual);
+  ASSERT_TRUE(engine_
+                  ->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
+                                         "0123456789abcdef0123", std::nullopt)
+                  .ok());
+  outbox = store_->ListOutbox("wig", "r1");
+  ASSERT_TRUE(outbox.ok());
+  EXPECT_EQ(outbox->back().state, OutboxState::kPending);
+  auto claimed = engine_->ClaimDeliveries(10, 60'000'000);
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_EQ(claimed->size(), 1u);
+}
+
 TEST_F(RequestsTest, EndpointsMustBeHttpsExceptOnThisMachine) {
   EXPECT_EQ(engine_
                 ->SetRecipientEndpoint("pushfar", "http://pushfar.example/hook",
