@@ -308,6 +308,9 @@ class Engine {
                              const crypto::SecretKey& key, const RequestIdentifier& contact,
                              const std::string& subject_line, const std::string& body,
                              const std::string& code, Timestamp at);
+  Status AddOutboxMessage(store::WriteBatch& batch, const store::RequestRow& row,
+                          const crypto::SecretKey& key, const std::string& kind,
+                          const std::string& target, const std::string& payload, Timestamp at);
   Status AddRecipientNotice(store::WriteBatch& batch, const store::RequestRow& row,
                             const crypto::SecretKey& key, const std::string& target,
                             const std::string& action, const std::vector<std::string>& categories,

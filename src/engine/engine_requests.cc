@@ -171,6 +171,14 @@ struct Details {
   }
 };
 
+// The request's sealed details, opened with its key.
+Result<Details> ReadDetails(const crypto::SecretKey& key, const store::RequestRow& row,
+                            const std::string& key_context) {
+  ASSIGN_OR_RETURN(std::string json,
+                   crypto::Open(key, row.sealed_details, key_context + "/details"));
+  return Details::FromJson(json);
+}
+
 // Article 19 names "each recipient to whom the personal data have been disclosed"; these kinds
 // are organisations that can be told. Other users of a service, the public, regulators and
 // internal teams are not sent notices.
@@ -265,17 +273,26 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
   Str(w, "body", body);
   if (!code.empty()) Str(w, "code", code);
   w.EndObject();
+  return AddOutboxMessage(batch, row, key, "requester_message", "requester", buffer.GetString(),
+                          at);
+}
+
+// One durable message: pending when its target has an endpoint, else waiting by hand; the
+// payload sealed with the request's key, its digest kept as proof once it is delivered.
+Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRow& row,
+                                const crypto::SecretKey& key, const std::string& kind,
+                                const std::string& target, const std::string& payload,
+                                Timestamp at) {
   ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
-                   store_.GetRecipientEndpoint(controller_, "requester"));
+                   store_.GetRecipientEndpoint(controller_, target));
   store::OutboxRow message;
   message.controller = controller_;
   message.request_id = row.request_id;
-  message.kind = "requester_message";
-  message.target = "requester";
+  message.kind = kind;
+  message.target = target;
   message.state = endpoint.has_value() ? OutboxState::kPending : OutboxState::kManual;
   message.created_at = at;
   message.next_attempt_at = at;
-  std::string payload = buffer.GetString();
   message.payload_digest.resize(crypto_generichash_BYTES);
   crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
                      reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
@@ -469,10 +486,7 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
                       (expired || locked ? "; ask for a new code" : ""));
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   // Only the identifier that was proven opens data: subjects filed under it, nothing else.
   ASSIGN_OR_RETURN(
       row.subject_ids,
@@ -508,10 +522,7 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
                   "request " + request_id + " is not waiting for a one-time code");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   const int64_t version = row.version;
   std::string code = NewCode();
   row.code_hash = RequestSecretHash(request_id, "code", code);
@@ -587,10 +598,7 @@ Status Engine::AwaitRequester(const std::string& request_id, const std::string& 
                   "request " + request_id + " already waits for " + row.waiting_for);
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   const int64_t version = row.version;
   row.waiting_for = what;
   row.due_at.reset();
@@ -657,10 +665,7 @@ Status Engine::ExtendRequest(const std::string& request_id, const std::string& r
   }
   ASSIGN_OR_RETURN(Timestamp extended_due, ResponseDue(*row.clock_started_at, true));
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   const int64_t version = row.version;
   row.due_at = extended_due;
   row.extended_at = at;
@@ -697,10 +702,7 @@ Status Engine::RefuseRequest(const std::string& request_id, const std::string& r
     return Status(ErrorCode::kRequestState, "request " + request_id + " is closed");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   const int64_t version = row.version;
   row.closed_at = at;
   row.outcome = "refused:" + reason;
@@ -765,10 +767,7 @@ Result<RequestView> Engine::ViewRequest(const std::string& request_id, const std
   view.personal_parts_shredded = row.wrapped_key.empty();
   if (!view.personal_parts_shredded) {
     ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-    ASSIGN_OR_RETURN(
-        std::string details_json,
-        crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-    ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+    ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
     view.contact = std::move(details.contact);
     view.categories = std::move(details.categories);
     view.purpose = std::move(details.purpose);
@@ -883,10 +882,7 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
                                   const crypto::SecretKey& key, const std::string& target,
                                   const std::string& action,
                                   const std::vector<std::string>& categories, Timestamp at) {
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(row.request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
   std::vector<RequestIdentifier> identities;
   if (!details.contact.value.empty()) identities.push_back(details.contact);
   for (const auto& subject_id : row.subject_ids) {
@@ -953,24 +949,8 @@ Status Engine::AddRecipientNotice(store::WriteBatch& batch, const store::Request
   w.EndObject();
   w.EndObject();
   w.EndObject();
-  ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
-                   store_.GetRecipientEndpoint(controller_, target));
-  store::OutboxRow message;
-  message.controller = controller_;
-  message.request_id = row.request_id;
-  message.kind = "recipient_notice";
-  message.target = target;
-  message.state = endpoint.has_value() ? OutboxState::kPending : OutboxState::kManual;
-  message.created_at = at;
-  message.next_attempt_at = at;
-  std::string payload = buffer.GetString();
-  message.payload_digest.resize(crypto_generichash_BYTES);
-  crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
-                     reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
-                     nullptr, 0);
-  message.sealed_payload =
-      crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
-  batch.Add(std::move(message));
+  RETURN_IF_ERROR(
+      AddOutboxMessage(batch, row, key, "recipient_notice", target, buffer.GetString(), at));
   batch.Add(store::RequestEventRow{controller_, row.request_id, 0, at, "system",
                                    "recipient_notified", row.state,
                                    target + ": " + Join(categories)});
@@ -1092,10 +1072,7 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
     return Invalid("a human review of an automated decision ends with its outcome (--outcome)");
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
-  ASSIGN_OR_RETURN(
-      std::string details_json,
-      crypto::Open(key, row.sealed_details, RequestKeyContext(request_id) + "/details"));
-  ASSIGN_OR_RETURN(Details details, Details::FromJson(details_json));
+  ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
 
   // Claim the fulfilment first: of two processes (or two staff) fulfilling one request, only the
   // one whose claim commits goes on, so nothing is done twice.
