@@ -502,6 +502,19 @@ void WriteSubject(Json& j, const Policy& policy, const SubjectView& view) {
   }
   j.EndArray();
 
+  // Earlier values of corrected records are personal data held too (history kept).
+  j.BeginArray("earlier_values");
+  for (const auto& earlier : view.record_versions) {
+    j.BeginObject();
+    j.Field("record_id", earlier.record_id);
+    j.Field("version", earlier.version);
+    j.Field("value", earlier.value);
+    j.Time("replaced_at", earlier.replaced_at);
+    j.Field("request_id", earlier.request_id);
+    j.EndObject();
+  }
+  j.EndArray();
+
   j.BeginArray("consents");
   for (const auto& event : view.consents) {
     j.BeginObject();
@@ -885,6 +898,19 @@ void SubjectHtml(Html& h, const Policy& policy, const SubjectView& view, bool se
                     record.collected_at.ToString(), RecordStateWords(record.state)});
   }
   h.Table({"Category", "Value", "Source", "Collected for", "Collected", "State"}, rows, "None.");
+
+  if (!view.record_versions.empty()) {
+    h.Heading(4, "Earlier values you or we corrected");
+    rows.clear();
+    for (const auto& earlier : view.record_versions) {
+      std::string category;
+      for (const auto& record : view.records) {
+        if (record.record_id == earlier.record_id) category = policy.CategoryName(record.category);
+      }
+      rows.push_back({category, earlier.value, earlier.replaced_at.ToString()});
+    }
+    h.Table({"Category", "Earlier value", "Replaced"}, rows, "None.");
+  }
 
   h.Heading(4, "Your consents");
   rows.clear();

@@ -562,3 +562,25 @@ TEST(PortabilityCsv, HasTheHeaderRowAndQuotesCommasQuotesAndLineBreaks) {
 
 }  // namespace
 }  // namespace custos::engine
+
+namespace custos::engine {
+namespace {
+
+// 002 WIG: "You also have the right to ask us to complete information you think is
+// incomplete" — a corrected value's earlier version is still held, so the person sees it.
+TEST(AccessPackage, ShowsEarlierValuesOfCorrectedRecords) {
+  SubjectView view = WigMember();
+  view.record_versions.push_back({1, 1, "Jo <Blogs>", "r_fix", At("2026-02-01")});
+  AccessPackage package = BuildAccessPackage(Wig(), Meta(), {view});
+  rapidjson::Document doc = Parse(package.json);
+  const rapidjson::Value& earlier = doc["subjects"][0]["earlier_values"];
+  ASSERT_TRUE(earlier.IsArray());
+  ASSERT_EQ(earlier.Size(), 1u);
+  EXPECT_STREQ(earlier[0]["value"].GetString(), "Jo <Blogs>");
+  EXPECT_STREQ(earlier[0]["request_id"].GetString(), "r_fix");
+  EXPECT_TRUE(Contains(package.html, "Jo &lt;Blogs&gt;")) << package.html;
+  EXPECT_FALSE(Contains(package.html, "Jo <Blogs>"));
+}
+
+}  // namespace
+}  // namespace custos::engine
