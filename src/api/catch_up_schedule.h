@@ -4,7 +4,7 @@
 // Engine::CatchUpWithOtherWriters every `every`: each subject another process changed is
 // forgotten from the cache and reloaded by its next decision. So a decision in this process sees
 // a write made through another within about one interval (plus the scan itself, a few
-// milliseconds), never later. A policy another process loaded is logged
+// milliseconds), as long as the passes succeed. A policy another process loaded is logged
 // (`policy_loaded_elsewhere`, with its notice version): this process keeps deciding under the
 // policy it started with until it is restarted. A pass that fails is logged once per error
 // code, not again while it keeps failing the same way; the next pass reads what it missed.
