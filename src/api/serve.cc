@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/catch_up_schedule.h"
 #include "api/http_server.h"
 #include "api/log.h"
 #include "api/outbox_dispatcher.h"
@@ -31,7 +32,8 @@ constexpr const char* kServeUsage =
     "usage: custos serve --data DIR [--policy FILE] [--listen HOST:PORT] [--tls-cert FILE "
     "--tls-key FILE] [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND] "
     "[--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock] "
-    "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS]";
+    "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
+    "[--refresh-every MILLISECONDS]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -110,7 +112,7 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
       args,
       {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
        "--rate-limit", "--address-rate-limit", "--log-requests", "--drain-seconds", "--sweep-every",
-       "--deliver-every", "--master-key", "--controller", "--now"},
+       "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -178,6 +180,16 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
       return cli::kExitUsage;
     }
   }
+  // Other processes' writes (another server over the same database, a CLI) reach this one's
+  // decisions within about --refresh-every milliseconds (0: never; one process alone needs none).
+  double refresh_millis = 200;
+  if (const auto* v = a.Option("--refresh-every")) {
+    if (!ParseNumber(*v, &refresh_millis) || refresh_millis < 0) {
+      err << "custos: --refresh-every must be a number of milliseconds (0: no catching up with "
+             "other processes)\n";
+      return cli::kExitUsage;
+    }
+  }
   double drain_seconds = 30;
   if (const auto* v = a.Option("--drain-seconds")) {
     if (!ParseNumber(*v, &drain_seconds) || drain_seconds < 0) {
@@ -236,6 +248,12 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
   Status started = server.Start();
   if (!started.ok()) return Fail(err, started);
   AuditFlusher flusher(engine, log);
+  std::optional<CatchUpSchedule> catch_up;
+  if (refresh_millis > 0) {
+    catch_up.emplace(
+        engine, log,
+        std::chrono::milliseconds(std::max<int64_t>(1, static_cast<int64_t>(refresh_millis))));
+  }
   std::optional<RetentionSchedule> sweeps;
   if (sweep_seconds > 0) {
     sweeps.emplace(engine, log,
@@ -255,6 +273,7 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
              {"port", std::to_string(server.port()), true},
              {"tls", api_options.tls ? "true" : "false", true},
              {"test_clock", api_options.test_clock ? "true" : "false", true},
+             {"refresh_every_ms", std::to_string(static_cast<int64_t>(refresh_millis)), true},
              {"subjects_cached", std::to_string(engine.cached_subjects()), true}});
   out << "custos serve: listening on " << scheme << "://" << http.host << ":" << server.port()
       << std::endl;
@@ -266,6 +285,7 @@ int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& 
       server.Drain(std::chrono::milliseconds(static_cast<int64_t>(drain_seconds * 1000)));
   if (sweeps) sweeps->Stop();
   if (deliveries) deliveries->Stop();
+  if (catch_up) catch_up->Stop();
   flusher.Stop();
   Status flushed = engine.Flush();
   log.Write(flushed.ok() && unfinished == 0 ? "info" : "error", "stopped",

@@ -423,6 +423,18 @@ HttpResponse Api::MetricsText(Context&) {
     extra += std::string("custos_outbox_deliveries_total{outcome=\"") + outcome + "\"} " +
              std::to_string(count->load()) + "\n";
   }
+  engine::CatchUpStats catch_up = engine_.catch_up_stats();
+  extra +=
+      "# HELP custos_catch_up_changes_total Subject changes by other processes read from the "
+      "audit chain.\n";
+  extra += "# TYPE custos_catch_up_changes_total counter\n";
+  extra += "custos_catch_up_changes_total " + std::to_string(catch_up.changes_by_others) + "\n";
+  extra += "# HELP custos_catch_up_forgotten_total Cached subjects forgotten for them.\n";
+  extra += "# TYPE custos_catch_up_forgotten_total counter\n";
+  extra += "custos_catch_up_forgotten_total " + std::to_string(catch_up.subjects_forgotten) + "\n";
+  extra += "# HELP custos_catch_up_seq The last audit seq read for other processes' writes.\n";
+  extra += "# TYPE custos_catch_up_seq gauge\n";
+  extra += "custos_catch_up_seq " + std::to_string(catch_up.through_seq) + "\n";
   extra += "# TYPE custos_cached_subjects gauge\n";
   extra += "custos_cached_subjects " + std::to_string(engine_.cached_subjects()) + "\n";
   HttpResponse response;

@@ -1,5 +1,6 @@
 #include "engine/audit_log.h"
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 
@@ -60,6 +61,32 @@ size_t AuditLog::buffered() const {
 AuditLog::Stats AuditLog::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
+}
+
+int64_t AuditLog::head_seq() const {
+  std::lock_guard lock(mutex_);
+  return last_seq_;
+}
+
+void AuditLog::NoteOwnSeqs(int64_t first, int64_t last) {
+  if (first > last) return;
+  if (!own_seqs_.empty() && own_seqs_.back().last + 1 >= first) {
+    own_seqs_.back().last = std::max(own_seqs_.back().last, last);
+    return;
+  }
+  own_seqs_.push_back({first, last});
+  if (own_seqs_.size() > kMaxOwnRanges) own_seqs_.pop_front();
+}
+
+std::vector<AuditLog::SeqRange> AuditLog::TakeOwnSeqsThrough(int64_t seq) {
+  std::lock_guard lock(mutex_);
+  std::vector<SeqRange> taken;
+  for (const SeqRange& range : own_seqs_) {
+    if (range.first > seq) break;
+    taken.push_back(range);
+  }
+  while (!own_seqs_.empty() && own_seqs_.front().last <= seq) own_seqs_.pop_front();
+  return taken;
 }
 
 void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
@@ -127,6 +154,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   // have appended since this log read its head: then the first seq is taken, the store
   // refuses the batch whole (INVALID_ARGUMENT), and it is chained again from the new head.
   // Any other refusal is the batch's own fault. On success (seq, hash) is the new head.
+  std::vector<SeqRange> stored;  // the seqs this group wrote, noted under the lock at the end
   auto apply_alone = [&](store::WriteBatch& batch, size_t own,
                          const std::vector<AuditEntry>& entries, int64_t& seq,
                          store::Bytes& hash) -> Result<store::AppliedIds> {
@@ -137,6 +165,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
       Chain(entries, batch, next_seq, next_hash);
       auto applied = store_.Apply(batch);
       if (applied.ok()) {
+        stored.push_back({seq + 1, next_seq});
         seq = next_seq;
         hash = std::move(next_hash);
         return applied;
@@ -171,6 +200,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
     if (applied.ok()) {
       size_t index = decision_batch.empty() ? 0 : 1;
       for (auto& result : results) result = std::move((*applied)[index++]);
+      stored.push_back({head_seq + 1, seq});
       head_seq = seq;
       head_hash = std::move(hash);
       grouped = true;
@@ -205,6 +235,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   }
   last_seq_ = head_seq;
   last_hash_ = std::move(head_hash);
+  for (const SeqRange& range : stored) NoteOwnSeqs(range.first, range.last);
   stats_.groups += transactions;
   for (size_t i = 0; i < group.size(); ++i) {
     stats_.commits += results[i]->ok() ? 1 : 0;

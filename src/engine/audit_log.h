@@ -14,6 +14,8 @@
 // until the group is stored. Several processes may share one database: audit seqs are unique
 // in the store, so a commit chained from a stale head is refused whole, and the leader re-reads
 // the head and chains again (the chain stays one line; nothing is written twice).
+// The log remembers which seqs it stored itself (as ranges, so one busy process keeps one
+// range), so an engine reading the chain for other processes' writes can skip its own.
 // Thread-safety: safe for concurrent use.
 #ifndef CUSTOS_ENGINE_AUDIT_LOG_H_
 #define CUSTOS_ENGINE_AUDIT_LOG_H_
@@ -58,6 +60,20 @@ class AuditLog {
   Result<store::AppliedIds> Commit(store::WriteBatch batch, std::vector<AuditEntry> entries);
   Status Flush() { return Commit({}, {}).status(); }
   size_t buffered() const;
+  // The highest seq this log knows is stored: the head read by Open, or the last one it
+  // stored or adopted since.
+  int64_t head_seq() const;
+
+  // A run of seqs this log stored, first..last inclusive.
+  struct SeqRange {
+    int64_t first = 0, last = 0;
+  };
+  // The runs of seqs this log stored that begin at or before `seq`, oldest first, and forgets
+  // those that end there (a reader of the chain asks once per seq it reaches). Only the last
+  // kMaxOwnRanges runs are kept: an older one dropped makes its entries look like another
+  // writer's, which costs a reader a reload, never a missed change.
+  std::vector<SeqRange> TakeOwnSeqsThrough(int64_t seq);
+  static constexpr size_t kMaxOwnRanges = 4096;
 
   struct Stats {
     int64_t commits = 0;  // Commit calls that stored their batch
@@ -92,6 +108,8 @@ class AuditLog {
   // When the stored chain's head is past `seq` (another process appended), moves (seq, hash)
   // to it and returns true.
   bool AdoptNewerHead(int64_t& seq, store::Bytes& hash);
+  // Remembers that this log stored first..last. REQUIRES: mutex_ held.
+  void NoteOwnSeqs(int64_t first, int64_t last);
 
   store::Store& store_;
   mutable std::mutex mutex_;
@@ -102,6 +120,7 @@ class AuditLog {
   store::Bytes last_hash_;
   std::vector<AuditEntry> buffer_;
   Stats stats_;
+  std::deque<SeqRange> own_seqs_;  // ascending, disjoint
 };
 
 }  // namespace custos::engine

@@ -51,7 +51,50 @@ std::string JoinKeys(const std::vector<std::string>& keys) {
   return out;
 }
 
+// The audit actions that change no subject's decision state (SubjectState: types, events,
+// collection times, consent, preferences, objections, restrictions, suppression, erasure).
+// Decisions do not consult legal holds or review tasks, and request bookkeeping lives in the
+// request's own rows, so those are here too. When SubjectState gains a field, check this list.
+// "decide" first: it is most of the log.
+constexpr std::string_view kActionsLeavingSubjectStateAlone[] = {
+    "decide",
+    "read",
+    "lookup",
+    "aggregate",
+    "retention_plan",
+    "retention_run_started",
+    "retention_run_resumed",
+    "retention_run_finished",
+    "retention_review",
+    "review_done",
+    "legal_hold_placed",
+    "legal_hold_released",
+    "request_open",
+    "request_verified",
+    "request_verify_failed",
+    "request_code_sent",
+    "request_wait",
+    "request_resume",
+    "request_extend",
+    "request_refuse",
+    "request_withdraw",
+    "request_read",
+    "request_document",
+    "request_purge",
+    "endpoint_set",
+    "outbox_delivered",
+    "outbox_failed",
+    "outbox_read",
+};
+
+// Audit entries read per store scan while catching up: bounds the memory one call holds.
+constexpr int64_t kCatchUpChunk = 4096;
+
 }  // namespace
+
+bool ActionChangesSubjectState(std::string_view action) {
+  return !Contains(kActionsLeavingSubjectStateAlone, action);
+}
 
 Engine::Engine(policy::Policy policy, std::string controller, store::Store& store,
                const crypto::MasterKey& master_key, const Clock& clock)
@@ -65,6 +108,11 @@ Engine::Engine(policy::Policy policy, std::string controller, store::Store& stor
 
 Status Engine::Open(const std::string& policy_text) {
   RETURN_IF_ERROR(audit_.Open());
+  {
+    // The cache is empty: only what others write from now on can make it stale.
+    std::lock_guard lock(catch_up_mutex_);
+    catch_up_.through_seq = audit_.head_seq();
+  }
   auto existing = store_.GetController(controller_);
   if (!existing.ok()) return existing.status();
   if (existing->has_value() && (*existing)->policy_version == policy_.notice.version &&
@@ -556,15 +604,18 @@ Status Engine::Suppress(const std::string& kind, const std::string& value,
   Timestamp at = At(at_opt);
   store::Bytes hash = SuppressionHash(kind, value);
   ASSIGN_OR_RETURN(bool already, store_.IsSuppressed(controller_, hash));
+  ASSIGN_OR_RETURN(std::vector<std::string> holders,
+                   store_.FindSubjectsByIdentifier(controller_, kind, hash));
   if (!already) {
     store::WriteBatch batch;
     batch.Add(store::SuppressionRow{controller_, hash, kind, reason, at});
-    RETURN_IF_ERROR(
-        audit_.Commit(std::move(batch), {Entry(actor, "suppress", "", at, kind + " " + reason)})
-            .status());
+    // The entry names the people now suppressed, so other processes' decision caches forget
+    // them (CatchUpWithOtherWriters).
+    RETURN_IF_ERROR(audit_
+                        .Commit(std::move(batch), {Entry(actor, "suppress", JoinKeys(holders), at,
+                                                         kind + " " + reason)})
+                        .status());
   }
-  ASSIGN_OR_RETURN(std::vector<std::string> holders,
-                   store_.FindSubjectsByIdentifier(controller_, kind, hash));
   for (const auto& id : holders) {
     cache_.Update(id, [](SubjectState& state) { state.suppressed = true; });
   }
@@ -586,6 +637,70 @@ Decision Engine::Decide(const DecisionRequest& request) {
   audit_.Record(Entry(request.actor, "decide", request.subject_id, request.at, std::move(detail),
                       request.purpose));
   return decision;
+}
+
+Result<CatchUpReport> Engine::CatchUpWithOtherWriters() {
+  std::lock_guard lock(catch_up_mutex_);
+  CatchUpReport report;
+  report.through_seq = catch_up_.through_seq;
+  struct Change {
+    int64_t seq;
+    std::string subject_ids;  // one id, or several joined by ','
+  };
+  std::vector<Change> changes;
+  std::vector<std::pair<int64_t, std::string>> policies;
+  while (true) {
+    changes.clear();
+    policies.clear();
+    int64_t read = 0, last_seq = report.through_seq;
+    RETURN_IF_ERROR(store_.ScanAudit(report.through_seq + 1, [&](const store::AuditRow& row) {
+      last_seq = row.seq;
+      if (row.controller == controller_) {
+        if (row.action == "policy_loaded") {
+          policies.emplace_back(row.seq, row.detail);
+        } else if (!row.subject_id.empty() && ActionChangesSubjectState(row.action)) {
+          changes.push_back({row.seq, row.subject_id});
+        }
+      }
+      return ++read < kCatchUpChunk;
+    }));
+    // Asked only now: a range this engine stores while the scan runs is past `last_seq`.
+    std::vector<AuditLog::SeqRange> own = audit_.TakeOwnSeqsThrough(last_seq);
+    auto is_own = [&own](int64_t seq) {
+      auto range =
+          std::lower_bound(own.begin(), own.end(), seq,
+                           [](const AuditLog::SeqRange& r, int64_t s) { return r.last < s; });
+      return range != own.end() && range->first <= seq;
+    };
+    for (const Change& change : changes) {
+      if (is_own(change.seq)) continue;
+      ++report.changes_by_others;
+      std::string_view ids = change.subject_ids;
+      while (!ids.empty()) {
+        size_t comma = ids.find(',');
+        std::string id(ids.substr(0, comma));
+        if (!id.empty() && cache_.Forget(id)) ++report.subjects_forgotten;
+        ids = comma == std::string_view::npos ? std::string_view{} : ids.substr(comma + 1);
+      }
+    }
+    for (auto& [seq, detail] : policies) {
+      if (!is_own(seq)) report.policies_loaded_elsewhere.push_back(std::move(detail));
+    }
+    report.entries_read += read;
+    report.through_seq = last_seq;
+    catch_up_.through_seq = last_seq;  // handled: an error in the next chunk keeps this one
+    if (read < kCatchUpChunk) break;
+  }
+  ++catch_up_.passes;
+  catch_up_.entries_read += report.entries_read;
+  catch_up_.changes_by_others += report.changes_by_others;
+  catch_up_.subjects_forgotten += report.subjects_forgotten;
+  return report;
+}
+
+CatchUpStats Engine::catch_up_stats() const {
+  std::lock_guard lock(catch_up_mutex_);
+  return catch_up_;
 }
 
 Result<std::string> Engine::ExportConsentRecords(const std::string& subject_id,

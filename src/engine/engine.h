@@ -4,13 +4,21 @@
 // personal value is sealed with the subject's data key before it reaches the Store; every
 // decision, read and write is appended to the AuditLog. Times of events are given by callers
 // (history can be imported); `at` defaults to the clock's now where a method allows it.
+//
+// Several engines may share one store (several `custos serve` processes over one PostgreSQL
+// database, or a CLI writing to a data directory a server serves). Each keeps its own decision
+// cache, written through by its own writes only; CatchUpWithOtherWriters reads the audit chain
+// they all append to and forgets every subject another engine changed, so that engine's
+// decisions see the change from its next call on.
 // Thread-safety: safe for concurrent use after Open().
 #ifndef CUSTOS_ENGINE_ENGINE_H_
 #define CUSTOS_ENGINE_ENGINE_H_
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -105,6 +113,30 @@ struct OutboxDelivery {
 int64_t OutboxRetryDelayMicros(int64_t attempts);
 inline constexpr int64_t kMaxDeliveryAttempts = 8;
 
+// What Engine::CatchUpWithOtherWriters found in the audit chain. Non-personal.
+struct CatchUpReport {
+  int64_t through_seq = 0;         // the last audit entry read so far
+  int64_t entries_read = 0;        // entries read by this call (every controller, every writer)
+  int64_t changes_by_others = 0;   // of those, this controller's entries that change a
+                                   // subject's state, stored by another engine
+  int64_t subjects_forgotten = 0;  // subjects dropped from the decision cache for them
+  // The detail ("notice VERSION") of every policy_loaded entry another engine stored: this
+  // engine still decides under the policy it was opened with.
+  std::vector<std::string> policies_loaded_elsewhere;
+};
+
+// Totals of every CatchUpWithOtherWriters call, for /metrics.
+struct CatchUpStats {
+  int64_t passes = 0, entries_read = 0, changes_by_others = 0, subjects_forgotten = 0;
+  int64_t through_seq = 0;
+};
+
+// Whether an audit entry of `action` can change what a decision about the subjects it names
+// sees. False only for the actions known to leave subjects' state alone (decisions, reads,
+// lookups, request bookkeeping, review tasks, legal holds, which decisions do not consult);
+// an action not listed counts as a change, so a new write is never missed.
+bool ActionChangesSubjectState(std::string_view action);
+
 class Engine {
  public:
   // REQUIRES: `policy` is valid; store, master_key and clock outlive the engine.
@@ -157,7 +189,18 @@ class Engine {
   Result<bool> IsSuppressed(const std::string& kind, const std::string& value);
 
   // Decides and records the decision in the audit log (written with the next commit/Flush).
+  // Answers from the decision cache: another engine's writes are seen once
+  // CatchUpWithOtherWriters has run after them.
   Decision Decide(const DecisionRequest& request);
+  // Reads the audit entries stored since the last call (since Open on the first), and forgets
+  // from the decision cache every subject named by an entry of this controller that another
+  // engine stored and that changes state (ActionChangesSubjectState; an entry may name several
+  // subjects joined by ','). This engine's own entries are skipped, so its writes cost no
+  // reload. Reports policies other engines loaded; it does not switch policy. Calls are
+  // serialised; Decide runs alongside. Errors: IO_ERROR (the entries not yet handled are read
+  // again by the next call).
+  Result<CatchUpReport> CatchUpWithOtherWriters();
+  CatchUpStats catch_up_stats() const;
   // Writes buffered audit entries.
   Status Flush() { return audit_.Flush(); }
   AuditLog& audit() { return audit_; }
@@ -290,6 +333,9 @@ class Engine {
   // Warms the decision cache for every subject (used by benchmarks and the server at start).
   Status LoadAllSubjects();
   size_t cached_subjects() const { return cache_.size(); }
+  bool IsCachedForTesting(const std::string& subject_id) const {
+    return cache_.Contains(subject_id);
+  }
   // Installs a subject's decision state directly (benchmarks build 1M subjects this way).
   void PutStateForTesting(SubjectState state) { cache_.Put(std::move(state)); }
 
@@ -341,6 +387,8 @@ class Engine {
   const Clock& clock_;
   AuditLog audit_;
   SubjectStateCache cache_;
+  mutable std::mutex catch_up_mutex_;  // serialises CatchUpWithOtherWriters; guards below
+  CatchUpStats catch_up_;              // through_seq: the last audit entry read
 };
 
 }  // namespace custos::engine

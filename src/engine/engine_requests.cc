@@ -6,6 +6,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -30,6 +31,9 @@ constexpr int64_t kMaxCodeAttempts = 5;
 // The answer prepared for the person (an access package, an export) stays downloadable this
 // long after the request closes; then the request's personal parts are shredded.
 constexpr int64_t kResultKeptMicros = int64_t{30} * 24 * 3600 * 1000000;
+// A fulfilment claimed this long ago and neither completed nor released was abandoned (its
+// process died): another may claim the request again. Far longer than any fulfilment takes.
+constexpr int64_t kFulfilmentClaimLeaseMicros = int64_t{10} * 60 * 1000000;
 
 Status Invalid(std::string message) {
   return Status(ErrorCode::kInvalidArgument, std::move(message));
@@ -1075,8 +1079,23 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
   ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
 
   // Claim the fulfilment first: of two processes (or two staff) fulfilling one request, only the
-  // one whose claim commits goes on, so nothing is done twice.
+  // one whose claim commits goes on, so nothing is done twice. The claim is a versioned update,
+  // which stops a second claimant that read the request before it; one that reads the request
+  // after it (while the first is still at work) finds the claim, not yet followed by its
+  // completion or release, in the history: read after the row, so a claim the row shows is in
+  // it. A claim older than kFulfilmentClaimLeaseMicros is taken for abandoned.
   {
+    ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> history,
+                     store_.ListRequestEvents(controller_, request_id));
+    for (auto it = history.rbegin(); it != history.rend(); ++it) {
+      if (it->event == "fulfilment_failed") break;
+      if (it->event != "fulfilment_started") continue;
+      if (at.micros < it->at.micros + kFulfilmentClaimLeaseMicros) {
+        return Status(ErrorCode::kConflict,
+                      "request " + request_id + " is being fulfilled elsewhere");
+      }
+      break;
+    }
     int64_t version = row.version;
     store::WriteBatch claim;
     AddRequestStep(claim, row, version, "fulfilment_started", row.state, row.type, actor, at);
@@ -1087,6 +1106,21 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
     }
     RETURN_IF_ERROR(claimed);
   }
+  // Whatever stops the fulfilment from here on releases the claim (best effort: a release that
+  // fails leaves the claim to its lease), so the request can be fulfilled again at once.
+  bool completed = false;
+  struct ReleaseUnlessCompleted {
+    std::function<void()> release;
+    ~ReleaseUnlessCompleted() { release(); }
+  } release_claim{[&] {
+    if (completed) return;
+    auto current = LoadRequest(request_id);
+    if (!current.ok() || !IsOpen(current->state)) return;
+    store::WriteBatch release;
+    AddRequestStep(release, *current, current->version, "fulfilment_failed", current->state,
+                   row.type, actor, at);
+    (void)audit_.Commit(std::move(release), {});
+  }};
 
   std::vector<FulfilmentItem>& items = details.items;
   store::WriteBatch batch;
@@ -1334,6 +1368,7 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
                   "request " + request_id + ": the data changed while it was fulfilled; try again");
   }
   RETURN_IF_ERROR(committed);
+  completed = true;
   for (const auto& id : touched) cache_.Forget(id);
   return ViewRequest(request_id, actor);
 }

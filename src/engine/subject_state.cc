@@ -35,32 +35,41 @@ SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject
   return shards_[std::hash<std::string>{}(subject_id) % kShards];
 }
 
+const SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject_id) const {
+  return shards_[std::hash<std::string>{}(subject_id) % kShards];
+}
+
 SubjectStatePtr SubjectStateCache::Get(const std::string& subject_id) {
   Shard& shard = ShardFor(subject_id);
+  uint64_t forgets_before_load = 0;
   {
     std::shared_lock lock(shard.mutex);
     auto it = shard.states.find(subject_id);
     if (it != shard.states.end()) return it->second;
+    forgets_before_load = shard.forgets;
   }
   std::optional<SubjectState> loaded = loader_(subject_id);
   if (!loaded) return nullptr;
+  auto state = std::make_shared<const SubjectState>(std::move(*loaded));
   std::unique_lock lock(shard.mutex);
-  auto [it, inserted] =
-      shard.states.emplace(subject_id, std::make_shared<const SubjectState>(std::move(*loaded)));
+  // A Forget while loading may be for a write the load did not see: answer from what was read
+  // (it was current when the call began) but leave the cache to the next load.
+  if (shard.forgets != forgets_before_load) return state;
+  auto [it, inserted] = shard.states.emplace(subject_id, std::move(state));
   return it->second;
 }
 
 void SubjectStateCache::Update(const std::string& subject_id,
                                const std::function<void(SubjectState&)>& change) {
-  SubjectStatePtr current = Get(subject_id);
-  if (!current) return;
   Shard& shard = ShardFor(subject_id);
   std::unique_lock lock(shard.mutex);
-  // Re-read under the lock so concurrent updates of one subject compose.
+  // Under the lock, so concurrent updates of one subject compose. A subject not cached (never
+  // loaded, or forgotten meanwhile) is loaded from the store, change included, when next used.
   auto it = shard.states.find(subject_id);
-  SubjectState next = it != shard.states.end() ? *it->second : *current;
+  if (it == shard.states.end()) return;
+  SubjectState next = *it->second;
   change(next);
-  shard.states[subject_id] = std::make_shared<const SubjectState>(std::move(next));
+  it->second = std::make_shared<const SubjectState>(std::move(next));
 }
 
 void SubjectStateCache::Put(SubjectState state) {
@@ -70,10 +79,17 @@ void SubjectStateCache::Put(SubjectState state) {
   shard.states[id] = std::make_shared<const SubjectState>(std::move(state));
 }
 
-void SubjectStateCache::Forget(const std::string& subject_id) {
+bool SubjectStateCache::Forget(const std::string& subject_id) {
   Shard& shard = ShardFor(subject_id);
   std::unique_lock lock(shard.mutex);
-  shard.states.erase(subject_id);
+  ++shard.forgets;
+  return shard.states.erase(subject_id) > 0;
+}
+
+bool SubjectStateCache::Contains(const std::string& subject_id) const {
+  const Shard& shard = ShardFor(subject_id);
+  std::shared_lock lock(shard.mutex);
+  return shard.states.count(subject_id) > 0;
 }
 
 size_t SubjectStateCache::size() const {

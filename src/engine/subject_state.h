@@ -8,6 +8,7 @@
 #define CUSTOS_ENGINE_SUBJECT_STATE_H_
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -71,18 +72,26 @@ struct SubjectState {
 using SubjectStatePtr = std::shared_ptr<const SubjectState>;
 
 // Keeps SubjectStates for one controller, sharded by subject id.
+//
+// Forget is final: a load that started before a Forget of its shard returns its state to its
+// caller but does not cache it (the store may have changed after it read), so what another
+// process wrote and this cache was told to forget is never put back from an older read.
 class SubjectStateCache {
  public:
   using Loader = std::function<std::optional<SubjectState>(const std::string& subject_id)>;
   explicit SubjectStateCache(Loader loader) : loader_(std::move(loader)) {}
 
   // The state of `subject_id`, loading it on first use; nullptr when the subject is unknown.
+  // A cached state costs one shared lock and one hash lookup, no allocation.
   SubjectStatePtr Get(const std::string& subject_id);
-  // Applies `change` to a copy of the current state and publishes it. No-op when absent and
-  // not loadable.
+  // Applies `change` to a copy of the cached state and publishes it. No-op when the subject is
+  // not cached: REQUIRES the change to be stored already, so the next Get loads it.
   void Update(const std::string& subject_id, const std::function<void(SubjectState&)>& change);
   void Put(SubjectState state);
-  void Forget(const std::string& subject_id);
+  // Drops the subject's state; the next Get loads it from the store. Returns whether it was
+  // cached.
+  bool Forget(const std::string& subject_id);
+  bool Contains(const std::string& subject_id) const;
   size_t size() const;
 
  private:
@@ -90,8 +99,10 @@ class SubjectStateCache {
   struct Shard {
     mutable std::shared_mutex mutex;
     std::unordered_map<std::string, SubjectStatePtr> states;
+    uint64_t forgets = 0;  // Forget calls so far: a load that saw another value is stale
   };
   Shard& ShardFor(const std::string& subject_id);
+  const Shard& ShardFor(const std::string& subject_id) const;
 
   Loader loader_;
   std::array<Shard, kShards> shards_;

@@ -4,14 +4,17 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "api/auth.h"
+#include "api/catch_up_schedule.h"
 #include "api/server.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
@@ -914,6 +917,36 @@ TEST_F(ApiTest, MetricsAreInPrometheusTextFormat) {
   EXPECT_NE(metrics.body.find("# TYPE custos_http_request_duration_seconds histogram"),
             std::string::npos);
   EXPECT_NE(metrics.body.find("custos_write_transactions_total"), std::string::npos);
+}
+
+TEST_F(ApiTest, CatchUpScheduleMakesDecisionsSeeAnotherProcesssWrites) {
+  // Issue 7: another engine over the same store stands for another `custos serve` process.
+  auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+  ASSERT_TRUE(policy.ok());
+  engine::Engine other(std::move(*policy), "wig", *store_, master_, clock_);
+  ASSERT_TRUE(other.Open("another policy text").ok());
+  const engine::DecisionRequest ask{"s1", "event_bookings", {"user.name"},
+                                    "",   T("2026-02-01"),  "t"};
+  ASSERT_TRUE(engine_->Decide(ask).Has(ErrorCode::kConsentMissing));
+  CatchUpSchedule schedule(*engine_, *log_, std::chrono::milliseconds(10));
+  engine::ConsentChangeRequest give;
+  give.subject_id = "s1";
+  give.target = "event_bookings";
+  give.at = T("2026-01-15");
+  ASSERT_TRUE(other.ChangeConsent(give).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!engine_->Decide(ask).allow && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(engine_->Decide(ask).allow);
+  schedule.Stop();
+  EXPECT_GT(schedule.runs(), 0);
+  std::string logs = Logs();
+  EXPECT_NE(logs.find("\"event\":\"policy_loaded_elsewhere\""), std::string::npos) << logs;
+  EXPECT_EQ(logs.find("s1"), std::string::npos) << logs;  // counts and versions, never ids
+  HttpResponse metrics = Call("GET", "/metrics", "", token_[Role::kAdmin]);
+  EXPECT_NE(metrics.body.find("custos_catch_up_forgotten_total 1"), std::string::npos)
+      << metrics.body;
 }
 
 TEST_F(ApiTest, TokensAreStoredHashed) {

@@ -350,6 +350,37 @@ TEST_F(ServerE2eTest, SigtermDrainsAndLosesNoAcknowledgedWrite) {
   EXPECT_NE(logs.find("\"unfinished_requests\":0"), std::string::npos) << logs;
 }
 
+// Issue 7 with SQLite: a consent withdrawn with the CLI on the data directory a server serves
+// reaches the server's decisions within about --refresh-every (here 200 ms; allowed 1 s).
+TEST_F(ServerE2eTest, AConsentWithdrawnWithTheCliIsDeniedByTheRunningServer) {
+  Start({"--refresh-every", "200"});
+  Reply created = Send(port_, "POST", "/v1/subjects", R"({"types":["non_member"]})", admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = Field(created.body, "subject_id");
+  ASSERT_EQ(Send(port_, "POST", "/v1/subjects/" + id + "/consents",
+                 R"({"target":"newsletter","given":true})", admin_)
+                .status,
+            201);
+  std::string decide = R"({"subject_id":")" + id +
+                       R"(","purpose":"newsletter","categories":["user.contact.email"]})";
+  ASSERT_NE(Send(port_, "POST", "/v1/decisions", decide, admin_).body.find("\"allow\":true"),
+            std::string::npos);  // cached in the server now
+  int code = 0;
+  RunCustos({"--data", data_, "consent", "withdraw", id, "newsletter"}, &code);
+  ASSERT_EQ(code, 0);
+  auto written = std::chrono::steady_clock::now();
+  std::string body;
+  while (std::chrono::steady_clock::now() - written < std::chrono::seconds(5)) {
+    body = Send(port_, "POST", "/v1/decisions", decide, admin_).body;
+    if (body.find("CONSENT_WITHDRAWN") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto seen = std::chrono::steady_clock::now() - written;
+  EXPECT_NE(body.find("CONSENT_WITHDRAWN"), std::string::npos) << body;
+  EXPECT_LT(seen, std::chrono::seconds(1));
+  EXPECT_EQ(Stop(), 0);
+}
+
 // Issue 5 over real HTTP: a person opens an access request without a token, reads the code
 // from the outbox (here with `custos outbox read` on the data directory, beside the running
 // server, as an operator without a notifier would), verifies, staff fulfil it, and the person

@@ -243,6 +243,68 @@ TEST_F(RequestsTest, TwoEnginesFulfillingOneRequestActOnce) {
   EXPECT_EQ(restrictions->size(), 1u);
 }
 
+TEST_F(RequestsTest, AFulfilmentClaimedElsewhereIsNotDoneAgainUntilItsLeaseEnds) {
+  // Issue 7: a second process that reads the request after the first one claimed it (and while
+  // it is still at work) must not act either.
+  AddMember("m1", "m1@example.test");
+  NewRequest request;
+  request.request_id = "r1";
+  request.type = "restriction";
+  request.intake = "staff";
+  request.subject_id = "m1";
+  request.verification = "member_portal";
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
+  // Another process's claim, as FulfilRequest writes it, with that process still at work.
+  auto row = store_->GetRequest("wig", "r1");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  store::RequestRow claimed = **row;
+  claimed.version = (*row)->version + 1;
+  store::WriteBatch claim;
+  claim.Add(store::UpdateRequest{claimed, (*row)->version});
+  claim.Add(store::RequestEventRow{"wig", "r1", 0, clock_.Now(), "other", "fulfilment_started",
+                                   claimed.state, "restriction"});
+  ASSERT_TRUE(store_->Apply(claim).ok());
+  EXPECT_EQ(engine_->FulfilRequest("r1", "", std::nullopt).status().code(), ErrorCode::kConflict);
+  auto restrictions = store_->ListRestrictions("wig", "m1");
+  ASSERT_TRUE(restrictions.ok());
+  EXPECT_TRUE(restrictions->empty());
+  // That process died: after the lease (10 minutes) the request can be fulfilled.
+  clock_.Set(Timestamp{clock_.Now().micros + int64_t{11} * 60 * 1000000});
+  auto fulfilled = engine_->FulfilRequest("r1", "", std::nullopt);
+  ASSERT_TRUE(fulfilled.ok()) << fulfilled.status().ToString();
+  restrictions = store_->ListRestrictions("wig", "m1");
+  ASSERT_TRUE(restrictions.ok());
+  EXPECT_EQ(restrictions->size(), 1u);
+}
+
+TEST_F(RequestsTest, AFulfilmentThatFailsReleasesItsClaim) {
+  AddMember("m1", "m1@example.test");
+  NewRequest rectify;
+  rectify.request_id = "r1";
+  rectify.type = "rectification";
+  rectify.intake = "staff";
+  rectify.subject_id = "m1";
+  rectify.verification = "member_portal";
+  rectify.rectifications = {{"user.name", "Corrected Name"}};
+  ASSERT_TRUE(engine_->OpenRequest(rectify).ok());
+  NewRequest erase = rectify;
+  erase.request_id = "r2";
+  erase.type = "erasure";
+  erase.rectifications.clear();
+  ASSERT_TRUE(engine_->OpenRequest(erase).ok());
+  ASSERT_TRUE(engine_->FulfilRequest("r2", "", std::nullopt).ok());
+  // The person is gone: rectifying fails after the claim, and says so again when retried (not
+  // "being fulfilled elsewhere").
+  EXPECT_EQ(engine_->FulfilRequest("r1", "", std::nullopt).status().code(),
+            ErrorCode::kSubjectErased);
+  auto view = engine_->ViewRequest("r1");
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->history.back().event, "fulfilment_failed");
+  EXPECT_EQ(view->row.state, RequestState::kInProgress);
+  EXPECT_EQ(engine_->FulfilRequest("r1", "", std::nullopt).status().code(),
+            ErrorCode::kSubjectErased);
+}
+
 TEST_F(RequestsTest, RefusalTellsThePersonTheReasonAndTheirRightToComplain) {
   AddMember("m1", "m1@example.test");
   OpenSelfService("r1", "access", "m1@example.test");
