@@ -89,6 +89,15 @@ std::vector<AuditLog::SeqRange> AuditLog::TakeOwnSeqsThrough(int64_t seq) {
   return taken;
 }
 
+bool AuditLog::StoredAll(int64_t first, int64_t last) const {
+  if (first > last) return true;
+  std::lock_guard lock(mutex_);
+  // Runs are disjoint and a contiguous run is kept as one range (NoteOwnSeqs).
+  return std::any_of(own_seqs_.begin(), own_seqs_.end(), [&](const SeqRange& range) {
+    return range.first <= first && last <= range.last;
+  });
+}
+
 void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
                      store::Bytes& hash) {
   batch.ops.reserve(batch.ops.size() + entries.size());

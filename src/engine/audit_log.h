@@ -73,6 +73,8 @@ class AuditLog {
   // kMaxOwnRanges runs are kept: an older one dropped makes its entries look like another
   // writer's, which costs a reader a reload, never a missed change.
   std::vector<SeqRange> TakeOwnSeqsThrough(int64_t seq);
+  // True when this log stored every seq in [first, last] (a reader need not read them).
+  bool StoredAll(int64_t first, int64_t last) const;
   static constexpr size_t kMaxOwnRanges = 4096;
 
   struct Stats {

@@ -649,6 +649,17 @@ Result<CatchUpReport> Engine::CatchUpWithOtherWriters() {
   };
   std::vector<Change> changes;
   std::vector<std::pair<int64_t, std::string>> policies;
+  // A process writing alone finds only its own entries after the last seq it handled: one read
+  // of the head then stands for the whole scan.
+  ASSIGN_OR_RETURN(std::optional<store::AuditRow> head, store_.LastAudit());
+  const int64_t head_seq = head.has_value() ? head->seq : 0;
+  if (audit_.StoredAll(report.through_seq + 1, head_seq)) {
+    (void)audit_.TakeOwnSeqsThrough(head_seq);
+    report.through_seq = std::max(report.through_seq, head_seq);
+    catch_up_.through_seq = report.through_seq;
+    ++catch_up_.passes;
+    return report;
+  }
   while (true) {
     changes.clear();
     policies.clear();
