@@ -2,38 +2,13 @@
 
 namespace custos::api {
 
+// The first pass waits one interval: it reads from the head the engine read at Open, so
+// whatever others wrote while the server warmed its cache is forgotten then.
 CatchUpSchedule::CatchUpSchedule(engine::Engine& engine, JsonLog& log,
                                  std::chrono::milliseconds every)
-    : engine_(engine), log_(log), every_(every), thread_([this] { Run(); }) {}
-
-CatchUpSchedule::~CatchUpSchedule() { Stop(); }
-
-void CatchUpSchedule::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-int64_t CatchUpSchedule::runs() const {
-  std::lock_guard lock(mutex_);
-  return runs_;
-}
-
-void CatchUpSchedule::Run() {
-  std::unique_lock lock(mutex_);
-  while (!stop_) {
-    // The first pass reads from the head the engine read at Open: whatever others wrote while
-    // the server warmed its cache is forgotten then.
-    if (wake_.wait_for(lock, every_, [this] { return stop_; })) break;
-    lock.unlock();
-    CatchUpOnce();
-    lock.lock();
-    ++runs_;
-  }
-}
+    : engine_(engine),
+      log_(log),
+      task_(every, PeriodicTask::First::kAfterOneInterval, [this] { CatchUpOnce(); }) {}
 
 void CatchUpSchedule::CatchUpOnce() {
   auto report = engine_.CatchUpWithOtherWriters();

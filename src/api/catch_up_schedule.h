@@ -14,13 +14,11 @@
 #define CUSTOS_API_CATCH_UP_SCHEDULE_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "api/log.h"
+#include "api/periodic_task.h"
 #include "engine/engine.h"
 
 namespace custos::api {
@@ -30,28 +28,21 @@ class CatchUpSchedule {
   // Starts the thread; the first pass runs after `every`. REQUIRES: `every` > 0; `engine` and
   // `log` outlive this object.
   CatchUpSchedule(engine::Engine& engine, JsonLog& log, std::chrono::milliseconds every);
-  ~CatchUpSchedule();
   CatchUpSchedule(const CatchUpSchedule&) = delete;
   CatchUpSchedule& operator=(const CatchUpSchedule&) = delete;
 
   // Stops the thread; a pass in progress finishes first.
-  void Stop();
+  void Stop() { task_.Stop(); }
   // Passes finished so far (successful or not).
-  int64_t runs() const;
+  int64_t runs() const { return task_.runs(); }
 
  private:
-  void Run();
   void CatchUpOnce();
 
   engine::Engine& engine_;
   JsonLog& log_;
-  const std::chrono::milliseconds every_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  int64_t runs_ = 0;
   std::string last_error_;  // the code of the last failed pass; empty after a good one
-  std::thread thread_;      // last: starts once every other member is ready
+  PeriodicTask task_;       // last: starts once every other member is ready
 };
 
 }  // namespace custos::api

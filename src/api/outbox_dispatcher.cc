@@ -66,43 +66,16 @@ Result<DeliveryCounts> OutboxDispatcher::RunOnce(size_t max, const std::atomic<b
 
 DeliverySchedule::DeliverySchedule(OutboxDispatcher& dispatcher, JsonLog& log,
                                    std::chrono::milliseconds every, size_t batch)
-    : dispatcher_(dispatcher), log_(log), every_(every), batch_(batch), thread_([this] {
-        Run();
-      }) {}
-
-DeliverySchedule::~DeliverySchedule() { Stop(); }
-
-void DeliverySchedule::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  stopping_.store(true);
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-int64_t DeliverySchedule::runs() const {
-  std::lock_guard lock(mutex_);
-  return runs_;
-}
-
-void DeliverySchedule::Run() {
-  std::unique_lock lock(mutex_);
-  while (!stop_) {
-    lock.unlock();
-    DeliverDue();
-    lock.lock();
-    ++runs_;
-    wake_.wait_for(lock, every_, [this] { return stop_; });
-  }
-}
+    : dispatcher_(dispatcher),
+      log_(log),
+      batch_(batch),
+      task_(every, PeriodicTask::First::kNow, [this] { DeliverDue(); }) {}
 
 void DeliverySchedule::DeliverDue() {
   // Batches until no more are due, so a backlog drains in one pass rather than one batch per
   // interval.
-  while (!stopping_.load()) {
-    auto counts = dispatcher_.RunOnce(batch_, &stopping_);
+  while (!task_.stopping().load()) {
+    auto counts = dispatcher_.RunOnce(batch_, &task_.stopping());
     if (!counts.ok()) {
       // Once per change, not every interval: a store that cannot deliver (e.g. a backend
       // without the outbox) would otherwise fill the log.

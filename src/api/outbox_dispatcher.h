@@ -18,14 +18,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api/log.h"
+#include "api/periodic_task.h"
 #include "api/webhook_sender.h"
 #include "common/status.h"
 #include "engine/engine.h"
@@ -83,30 +81,22 @@ class DeliverySchedule {
   // REQUIRES: `every` > 0; `dispatcher` and `log` outlive this object.
   DeliverySchedule(OutboxDispatcher& dispatcher, JsonLog& log, std::chrono::milliseconds every,
                    size_t batch = 20);
-  ~DeliverySchedule();
   DeliverySchedule(const DeliverySchedule&) = delete;
   DeliverySchedule& operator=(const DeliverySchedule&) = delete;
 
   // Stops the thread; a send in progress finishes first (at most the sender's timeout).
-  void Stop();
+  void Stop() { task_.Stop(); }
   // Passes finished so far (successful or not).
-  int64_t runs() const;
+  int64_t runs() const { return task_.runs(); }
 
  private:
-  void Run();
   void DeliverDue();
 
   OutboxDispatcher& dispatcher_;
   JsonLog& log_;
-  const std::chrono::milliseconds every_;
   const size_t batch_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::atomic<bool> stopping_{false};  // seen by a pass between sends
-  int64_t runs_ = 0;
   std::string last_error_;  // of the previous pass; only the schedule's thread touches it
-  std::thread thread_;      // last: starts once every other member is ready
+  PeriodicTask task_;       // last: starts once every other member is ready
 };
 
 }  // namespace custos::api

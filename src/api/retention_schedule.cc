@@ -6,34 +6,9 @@ namespace custos::api {
 
 RetentionSchedule::RetentionSchedule(engine::Engine& engine, JsonLog& log,
                                      std::chrono::milliseconds every)
-    : engine_(engine), log_(log), every_(every), thread_([this] { Run(); }) {}
-
-RetentionSchedule::~RetentionSchedule() { Stop(); }
-
-void RetentionSchedule::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-int64_t RetentionSchedule::runs() const {
-  std::lock_guard lock(mutex_);
-  return runs_;
-}
-
-void RetentionSchedule::Run() {
-  std::unique_lock lock(mutex_);
-  while (!stop_) {
-    lock.unlock();
-    SweepOnce();
-    lock.lock();
-    ++runs_;
-    wake_.wait_for(lock, every_, [this] { return stop_; });
-  }
-}
+    : engine_(engine),
+      log_(log),
+      task_(every, PeriodicTask::First::kNow, [this] { SweepOnce(); }) {}
 
 void RetentionSchedule::SweepOnce() {
   engine::RetentionOptions options;

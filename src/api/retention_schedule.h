@@ -9,12 +9,10 @@
 #define CUSTOS_API_RETENTION_SCHEDULE_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
-#include <thread>
 
 #include "api/log.h"
+#include "api/periodic_task.h"
 #include "engine/engine.h"
 
 namespace custos::api {
@@ -23,27 +21,20 @@ class RetentionSchedule {
  public:
   // Starts the thread. REQUIRES: `every` > 0; `engine` and `log` outlive this object.
   RetentionSchedule(engine::Engine& engine, JsonLog& log, std::chrono::milliseconds every);
-  ~RetentionSchedule();
   RetentionSchedule(const RetentionSchedule&) = delete;
   RetentionSchedule& operator=(const RetentionSchedule&) = delete;
 
   // Stops the thread; a sweep in progress finishes its current run first.
-  void Stop();
+  void Stop() { task_.Stop(); }
   // Sweeps finished so far (successful or not).
-  int64_t runs() const;
+  int64_t runs() const { return task_.runs(); }
 
  private:
-  void Run();
   void SweepOnce();
 
   engine::Engine& engine_;
   JsonLog& log_;
-  const std::chrono::milliseconds every_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  int64_t runs_ = 0;
-  std::thread thread_;  // last: starts once every other member is ready
+  PeriodicTask task_;  // last: starts once every other member is ready
 };
 
 }  // namespace custos::api
