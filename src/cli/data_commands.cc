@@ -113,8 +113,11 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
       if (name == "--email" || name == "--phone" || name == "--external") {
         auto found = s.engine().FindSubjects(name.substr(2), value, "cli");
         if (!found.ok()) return Fail(err, found.status());
+        if (found->empty()) {
+          return Fail(err, Status(ErrorCode::kNotFound, "no subject holds that " + name.substr(2)));
+        }
         for (const auto& id : *found) out << id << "\n";
-        return found->empty() ? kExitRefused : kExitOk;
+        return kExitOk;
       }
     }
     return Usage(err, usage);

@@ -1171,7 +1171,42 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
           }
         }
         if (target == nullptr) {
-          items.push_back({subject_id, fix.category, "not_held", "", "no record of this category"});
+          // A wrong email or phone the person is known by: the identifier is replaced (its
+          // blind index with it), so the person is found by the corrected one from now on.
+          std::string kind = fix.category == IdentifierCategory("email")   ? "email"
+                             : fix.category == IdentifierCategory("phone") ? "phone"
+                                                                           : "";
+          bool replaced = false;
+          if (!kind.empty() && !crypto::NormalizeIdentifier(kind, fix.value).empty()) {
+            ASSIGN_OR_RETURN(std::vector<store::IdentifierRow> identifiers,
+                             store_.ListIdentifiers(controller_, subject_id));
+            for (const auto& identifier : identifiers) {
+              if (identifier.kind != kind) continue;
+              batch.Add(
+                  store::DeleteIdentifiers{controller_, subject_id, kind, identifier.blind_index});
+              replaced = true;
+            }
+            if (replaced) {
+              store::IdentifierRow corrected;
+              corrected.controller = controller_;
+              corrected.subject_id = subject_id;
+              corrected.kind = kind;
+              corrected.blind_index = IdentifierHash(kind, fix.value);
+              corrected.sealed_value =
+                  crypto::Seal(data_key, fix.value, KeyContext(subject_id) + "/id/" + kind);
+              corrected.verified = false;  // proven again the next time it is used
+              corrected.added_at = at;
+              batch.Add(std::move(corrected));
+              items.push_back({subject_id, fix.category, "rectified", "", "identifier replaced"});
+              affected_categories.push_back(fix.category);
+              audit.push_back(Entry(actor, "request_rectify", subject_id, at,
+                                    request_id + " " + kind + " identifier"));
+            }
+          }
+          if (!replaced) {
+            items.push_back(
+                {subject_id, fix.category, "not_held", "", "no record of this category"});
+          }
           continue;
         }
         batch.Add(store::ExpectState{controller_, subject_id, target->record_id, target->state});
