@@ -29,7 +29,8 @@ void RetentionSchedule::SweepOnce() {
               {"anonymised", std::to_string(t.anonymised), true},
               {"reviews", std::to_string(t.reviews), true},
               {"held", std::to_string(t.held), true},
-              {"erased", std::to_string(t.erased), true}});
+              {"erased", std::to_string(t.erased), true},
+              {"requests_shredded", std::to_string(report->requests_shredded), true}});
 }
 
 }  // namespace custos::api

@@ -42,6 +42,7 @@ void PrintReport(const engine::RetentionReport& report, bool plan, bool json, st
     Int(w, "held", t.held);
     Int(w, "erased", t.erased);
     Int(w, "not_due", report.not_due);
+    if (!plan) Int(w, "requests_shredded", report.requests_shredded);
     Key(w, "rules");
     w.StartObject();
     for (const auto& [rule, c] : report.by_rule) {
@@ -69,7 +70,11 @@ void PrintReport(const engine::RetentionReport& report, bool plan, bool json, st
   }
   out << report.as_of.ToString() << ": " << t.subjects << " subject(s); delete " << t.deleted
       << ", anonymise " << t.anonymised << ", review " << t.reviews << ", held " << t.held
-      << ", erase " << t.erased << "\n";
+      << ", erase " << t.erased;
+  if (report.requests_shredded > 0) {
+    out << "; closed requests shredded " << report.requests_shredded;
+  }
+  out << "\n";
   for (const auto& [rule, c] : report.by_rule) {
     out << "  rule " << rule << ":";
     const char* sep = " ";
