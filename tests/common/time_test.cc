@@ -13,6 +13,11 @@ TEST(Timestamp, ParsesDatesTimesAndOffsets) {
   EXPECT_EQ(T("2026-01-01T01:00:00+01:00"), T("2026-01-01"));
   EXPECT_EQ(T("2026-01-01T10:30:00.5Z").ToString(), "2026-01-01T10:30:00.500000Z");
   EXPECT_EQ(T("2026-11-25 09:26").ToString(), "2026-11-25T09:26:00Z");
+  EXPECT_EQ(Timestamp{0}.ToString(), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(Timestamp{-1}.ToString(), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(T("9999-12-31T23:59:59Z").ToString(), "9999-12-31T23:59:59Z");
+  EXPECT_EQ(Timestamp{T("9999-12-31T23:59:59Z").micros + 1000000}.ToString(),
+            "10000-01-01T00:00:00Z");
   for (const char* bad : {"", "2026", "2026-13-01", "2026-01-01T25:00", "2026-01-01X",
                           "2026-01-01T10:00:00+0100", "2026-01-01T10:00:00.Z"}) {
     EXPECT_FALSE(Timestamp::Parse(bad).has_value()) << bad;
