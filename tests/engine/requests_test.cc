@@ -65,6 +65,17 @@ class RequestsTest : public ::testing::Test {
     ASSERT_TRUE(engine_->AddSubject(subject).ok());
   }
 
+  // A request staff open for m1, having checked identity on the member portal.
+  static NewRequest StaffRequest(const std::string& id, const std::string& type) {
+    NewRequest request;
+    request.request_id = id;
+    request.type = type;
+    request.intake = "staff";
+    request.subject_id = "m1";
+    request.verification = "member_portal";
+    return request;
+  }
+
   // Opens a self-service request and returns the code sent to the requester.
   std::string OpenSelfService(const std::string& id, const std::string& type,
                               const std::string& email) {
@@ -187,12 +198,7 @@ TEST_F(RequestsTest, TheMonthRunsFromTheDayIdentityIsProven) {
 TEST_F(RequestsTest, WigPromisesNoExtensionAndNoFee) {
   // WIG's notice states no extension and "You are not required to pay any charge".
   AddMember("m1", "m1@example.test");
-  NewRequest request;
-  request.request_id = "r1";
-  request.type = "access";
-  request.intake = "staff";
-  request.subject_id = "m1";
-  request.verification = "member_portal";
+  NewRequest request = StaffRequest("r1", "access");
   ASSERT_TRUE(engine_->OpenRequest(request).ok());
   EXPECT_EQ(engine_->ExtendRequest("r1", "complex", std::nullopt).code(),
             ErrorCode::kExtensionNotAllowed);
@@ -215,12 +221,7 @@ TEST_F(RequestsTest, ARightThePolicyDoesNotOfferIsRefused) {
 TEST_F(RequestsTest, TwoEnginesFulfillingOneRequestActOnce) {
   // Issue 7: "request fulfilment lose nothing and do nothing twice".
   AddMember("m1", "m1@example.test");
-  NewRequest request;
-  request.request_id = "r1";
-  request.type = "restriction";
-  request.intake = "staff";
-  request.subject_id = "m1";
-  request.verification = "member_portal";
+  NewRequest request = StaffRequest("r1", "restriction");
   ASSERT_TRUE(engine_->OpenRequest(request).ok());
   std::unique_ptr<Engine> other = MakeEngine();
   std::atomic<int> ok{0}, refused{0};
@@ -247,12 +248,7 @@ TEST_F(RequestsTest, AFulfilmentClaimedElsewhereIsNotDoneAgainUntilItsLeaseEnds)
   // Issue 7: a second process that reads the request after the first one claimed it (and while
   // it is still at work) must not act either.
   AddMember("m1", "m1@example.test");
-  NewRequest request;
-  request.request_id = "r1";
-  request.type = "restriction";
-  request.intake = "staff";
-  request.subject_id = "m1";
-  request.verification = "member_portal";
+  NewRequest request = StaffRequest("r1", "restriction");
   ASSERT_TRUE(engine_->OpenRequest(request).ok());
   // Another process's claim, as FulfilRequest writes it, with that process still at work.
   auto row = store_->GetRequest("wig", "r1");
@@ -279,12 +275,7 @@ TEST_F(RequestsTest, AFulfilmentClaimedElsewhereIsNotDoneAgainUntilItsLeaseEnds)
 
 TEST_F(RequestsTest, AFulfilmentThatFailsReleasesItsClaim) {
   AddMember("m1", "m1@example.test");
-  NewRequest rectify;
-  rectify.request_id = "r1";
-  rectify.type = "rectification";
-  rectify.intake = "staff";
-  rectify.subject_id = "m1";
-  rectify.verification = "member_portal";
+  NewRequest rectify = StaffRequest("r1", "rectification");
   rectify.rectifications = {{"user.name", "Corrected Name"}};
   ASSERT_TRUE(engine_->OpenRequest(rectify).ok());
   NewRequest erase = rectify;
