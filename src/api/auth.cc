@@ -22,6 +22,17 @@ bool Under(std::string_view category, std::string_view scope) {
           category[scope.size()] == '.');
 }
 
+// Generations of loaded token sets: a thread's remembered token is valid only for the
+// generation it was verified against.
+std::atomic<uint64_t> next_generation{1};
+
+struct LastVerified {
+  uint64_t generation = 0;
+  std::string token;
+  std::shared_ptr<const Principal> principal;
+};
+thread_local LastVerified last_verified;
+
 std::timespec Mtime(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
@@ -138,7 +149,7 @@ Status TokenStore::Load() {
 Status TokenStore::LoadLocked() {
   std::timespec mtime = Mtime(path_);
   std::ifstream in(path_);
-  std::map<std::string, TokenRecord> tokens;
+  std::map<std::string, Known, std::less<>> tokens;
   if (in) {
     std::string line;
     int number = 0;
@@ -150,10 +161,12 @@ Status TokenStore::LoadLocked() {
         return Status(ErrorCode::kInvalidArgument,
                       path_ + ":" + std::to_string(number) + " is not a token record");
       }
-      tokens[record->principal.token_id] = std::move(*record);
+      std::string id = record->principal.token_id;
+      tokens[id] = Remember(std::move(*record));
     }
   }
   tokens_ = std::move(tokens);
+  generation_.store(next_generation.fetch_add(1));
   loaded_mtime_ = mtime;
   return Status::Ok();
 }
@@ -185,26 +198,41 @@ Result<std::string> TokenStore::Create(const Principal& scope, const std::string
                  ::fsync(fd) == 0;
   ::close(fd);
   if (!written) return Status(ErrorCode::kIo, "cannot write " + path_);
-  tokens_[token.id] = std::move(record);
+  tokens_[token.id] = Remember(std::move(record));
+  generation_.store(next_generation.fetch_add(1));
   return token.token;
 }
 
-std::optional<Principal> TokenStore::Authenticate(std::string_view authorization) {
+TokenStore::Known TokenStore::Remember(TokenRecord record) {
+  auto principal = std::make_shared<const Principal>(record.principal);
+  return Known{std::move(record), std::move(principal)};
+}
+
+std::shared_ptr<const Principal> TokenStore::Authenticate(std::string_view authorization) {
   constexpr std::string_view kBearer = "Bearer ";
   if (authorization.size() <= kBearer.size() ||
       authorization.substr(0, kBearer.size()) != kBearer) {
-    return std::nullopt;
+    return nullptr;
   }
   std::string_view token = authorization.substr(kBearer.size());
+  LastVerified& last = last_verified;
+  const uint64_t generation = generation_.load();
+  if (last.generation == generation && generation != 0 &&
+      crypto::ApiTokenHashesEqual(last.token, token)) {
+    return last.principal;
+  }
   auto id = crypto::ApiTokenId(token);
-  if (!id) return std::nullopt;
+  if (!id) return nullptr;
   std::string hash = crypto::HashApiToken(token);
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
       std::shared_lock lock(mutex_);
       auto it = tokens_.find(*id);
       if (it != tokens_.end()) {
-        if (!crypto::ApiTokenHashesEqual(it->second.hash, hash)) return std::nullopt;
+        if (!crypto::ApiTokenHashesEqual(it->second.record.hash, hash)) return nullptr;
+        // Remembered against the generation read before the lookup: if the tokens changed
+        // since, the next call verifies again.
+        last = {generation, std::string(token), it->second.principal};
         return it->second.principal;
       }
     }
@@ -214,13 +242,13 @@ std::optional<Principal> TokenStore::Authenticate(std::string_view authorization
     if (mtime.tv_sec == loaded_mtime_.tv_sec && mtime.tv_nsec == loaded_mtime_.tv_nsec) break;
     if (!LoadLocked().ok()) break;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 std::vector<TokenRecord> TokenStore::List() const {
   std::shared_lock lock(mutex_);
   std::vector<TokenRecord> out;
-  for (const auto& [id, record] : tokens_) out.push_back(record);
+  for (const auto& [id, known] : tokens_) out.push_back(known.record);
   return out;
 }
 

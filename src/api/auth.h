@@ -10,12 +10,18 @@
 // token's id, role, scope and BLAKE2b hash: never the token itself (crypto/api_token.h).
 // A running server sees tokens created later: an unknown id makes it re-read the file when
 // the file has changed.
+// Each thread remembers the last token it verified (most connections send one token over and
+// over): the same token against the same loaded file is answered without hashing it again.
+// The token is held only in memory, as the request that carried it already is.
 // Thread-safety: TokenStore is safe for concurrent use.
 #ifndef CUSTOS_API_AUTH_H_
 #define CUSTOS_API_AUTH_H_
 
+#include <atomic>
+#include <cstdint>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -69,8 +75,9 @@ class TokenStore {
   // Errors: INVALID_ARGUMENT (scope missing for the role), IO_ERROR.
   Result<std::string> Create(const Principal& scope, const std::string& label,
                              const std::string& created_at);
-  // The principal for an "Authorization: Bearer ..." header value, or nullopt.
-  std::optional<Principal> Authenticate(std::string_view authorization);
+  // The principal for an "Authorization: Bearer ..." header value, or null. It is shared, not
+  // copied per request, and stays valid when the file is re-read.
+  std::shared_ptr<const Principal> Authenticate(std::string_view authorization);
   std::vector<TokenRecord> List() const;
 
  private:
@@ -78,7 +85,15 @@ class TokenStore {
 
   const std::string path_;
   mutable std::shared_mutex mutex_;
-  std::map<std::string, TokenRecord> tokens_;  // by id
+  struct Known {
+    TokenRecord record;
+    std::shared_ptr<const Principal> principal;  // record.principal, handed to callers
+  };
+  static Known Remember(TokenRecord record);
+
+  std::map<std::string, Known, std::less<>> tokens_;  // by id
+  // Changes whenever tokens_ does; unique across all TokenStores of the process.
+  std::atomic<uint64_t> generation_{0};
   std::timespec loaded_mtime_{};
 };
 

@@ -3,7 +3,9 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 
 #include "api/problem.h"
@@ -63,15 +65,20 @@ bool HasType(const rapidjson::Value& value, FieldType type) {
 // ("" for the body, "items[2]." for an item of an array of objects).
 bool CheckMembers(const rapidjson::Value& object, std::initializer_list<Field> fields,
                   const std::string& where, HttpResponse* problem) {
-  std::vector<const Field*> seen;
+  // Which declared fields were seen, by position (a request declares far fewer than 64).
+  assert(fields.size() <= 64);
+  uint64_t seen = 0;
   // Const iterators on both sides of RapidJSON's operator!= (C++20).
   for (const auto& member : object.GetObject()) {
     const Field* field = nullptr;
+    size_t index = 0;
     for (const Field& f : fields) {
       if (member.name.GetStringLength() == std::strlen(f.name) &&
           std::memcmp(member.name.GetString(), f.name, member.name.GetStringLength()) == 0) {
         field = &f;
+        break;
       }
+      ++index;
     }
     if (field == nullptr) {
       std::string of =
@@ -81,27 +88,30 @@ bool CheckMembers(const rapidjson::Value& object, std::initializer_list<Field> f
                              " is not a field of " + of);
       return false;
     }
-    std::string name = "'" + where + field->name + "'";
-    if (std::find(seen.begin(), seen.end(), field) != seen.end()) {
-      *problem = Problem(HttpProblem::kMalformedJson, name + " appears twice");
+    auto name = [&] { return "'" + where + field->name + "'"; };
+    const uint64_t bit = uint64_t{1} << index;
+    if ((seen & bit) != 0) {
+      *problem = Problem(HttpProblem::kMalformedJson, name() + " appears twice");
       return false;
     }
-    seen.push_back(field);
+    seen |= bit;
     if (!HasType(member.value, field->type)) {
-      *problem = Problem(HttpProblem::kWrongType, name + " must be " + TypeName(field->type));
+      *problem = Problem(HttpProblem::kWrongType, name() + " must be " + TypeName(field->type));
       return false;
     }
     if (field->type == FieldType::kTime &&
         !Timestamp::Parse({member.value.GetString(), member.value.GetStringLength()})) {
-      *problem = Problem(HttpProblem::kInvalidValue, name + " must be " + TypeName(field->type));
+      *problem = Problem(HttpProblem::kInvalidValue, name() + " must be " + TypeName(field->type));
       return false;
     }
   }
+  size_t index = 0;
   for (const Field& f : fields) {
-    if (f.required && !object.HasMember(f.name)) {
+    if (f.required && (seen & (uint64_t{1} << index)) == 0) {
       *problem = Problem(HttpProblem::kMissingField, "'" + where + f.name + "' is required");
       return false;
     }
+    ++index;
   }
   return true;
 }
@@ -114,6 +124,11 @@ bool IsJsonContentType(const std::string& content_type) {
   for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return base == "application/json";
 }
+
+JsonBody::JsonBody()
+    : value_pool_(value_buffer_, sizeof value_buffer_),
+      stack_pool_(stack_buffer_, sizeof stack_buffer_),
+      document_(&value_pool_, 512, &stack_pool_) {}
 
 bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fields,
                      HttpResponse* problem) {

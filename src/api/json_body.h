@@ -6,6 +6,9 @@
 // is iterative (RapidJSON kParseIterativeFlag), so nesting depth cannot exhaust the stack.
 // A field may be an array of objects (kObjects); its items are read as strictly, one level
 // deep, with CheckItems.
+// Memory: a body's values and the parser's stacks live in two small buffers inside the
+// JsonBody (on the handler's stack), so a typical request body is read without touching the
+// heap; larger bodies spill into heap chunks. A JsonBody therefore cannot be copied or moved.
 // Thread-safety: one JsonBody per request.
 #ifndef CUSTOS_API_JSON_BODY_H_
 #define CUSTOS_API_JSON_BODY_H_
@@ -34,6 +37,10 @@ struct Field {
 
 class JsonBody {
  public:
+  JsonBody();
+  JsonBody(const JsonBody&) = delete;
+  JsonBody& operator=(const JsonBody&) = delete;
+
   // Returns false and fills *problem when the body does not fit `fields`.
   bool Parse(const HttpRequest& request, std::initializer_list<Field> fields,
              HttpResponse* problem);
@@ -58,7 +65,15 @@ class JsonBody {
                          std::string fallback = {}) const;
 
  private:
-  rapidjson::Document document_;
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+
+  // Declared before the allocators and the document, which point into them.
+  alignas(8) char value_buffer_[2048];
+  alignas(8) char stack_buffer_[2048];
+  Pool value_pool_;
+  Pool stack_pool_;
+  Document document_;
 };
 
 // True when the Content-Type is application/json (parameters such as charset allowed).

@@ -335,12 +335,12 @@ HttpResponse Api::Handle(HttpRequest& request) {
       response = (this->*route->handler)(context);
     }
   } else {
-    std::optional<Principal> who = tokens_.Authenticate(request.authorization);
+    std::shared_ptr<const Principal> who = tokens_.Authenticate(request.authorization);
     if (!who) {
       response = Problem(HttpProblem::kUnauthorized, "send Authorization: Bearer <token>");
     } else {
       token_id = who->token_id;
-      context.who = &*who;
+      context.who = who.get();
       context.actor = "token:" + who->token_id;
       const auto& roles = route->info.roles;
       if (std::find(roles.begin(), roles.end(), who->role) == roles.end()) {

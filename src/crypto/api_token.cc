@@ -42,14 +42,14 @@ NewToken GenerateApiToken() {
   return token;
 }
 
-std::optional<std::string> ApiTokenId(std::string_view token) {
+std::optional<std::string_view> ApiTokenId(std::string_view token) {
   if (token.size() != 4 + kIdBytes * 2 + 1 + kSecretBytes * 2 || token.substr(0, 4) != "cst_" ||
       token[4 + kIdBytes * 2] != '_') {
     return std::nullopt;
   }
   std::string_view id = token.substr(4, kIdBytes * 2);
   if (!IsHex(id) || !IsHex(token.substr(5 + kIdBytes * 2))) return std::nullopt;
-  return std::string(id);
+  return id;
 }
 
 std::string HashApiToken(std::string_view token) {

@@ -22,13 +22,13 @@ struct NewToken {
 // A fresh token from the operating system's CSPRNG. Aborts if libsodium cannot initialise.
 NewToken GenerateApiToken();
 
-// The id inside a token, or nullopt when `token` is not shaped like one.
-std::optional<std::string> ApiTokenId(std::string_view token);
+// The id inside a token (a view into `token`), or nullopt when `token` is not shaped like one.
+std::optional<std::string_view> ApiTokenId(std::string_view token);
 
 // BLAKE2b-256 of the token, in hex.
 std::string HashApiToken(std::string_view token);
 
-// Compares two hashes (hex) in constant time.
+// Compares two hashes (hex), or two tokens, in constant time (for equal sizes).
 bool ApiTokenHashesEqual(std::string_view a, std::string_view b);
 
 }  // namespace custos::crypto

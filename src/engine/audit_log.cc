@@ -1,6 +1,7 @@
 #include "engine/audit_log.h"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 #include <optional>
 
@@ -11,10 +12,18 @@ namespace custos::engine {
 namespace {
 
 void AppendField(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, field.size()).ptr;
+  out.append(digits, end);
   out += ':';
   out += field;
   out += ';';
+}
+
+void AppendNumber(std::string& out, int64_t number) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+  AppendField(out, std::string_view(digits, end - digits));
 }
 
 store::Bytes GenesisHash() { return store::Bytes(32, 0); }
@@ -23,15 +32,19 @@ store::Bytes GenesisHash() { return store::Bytes(32, 0); }
 
 std::string AuditLog::Canonical(const store::AuditRow& row) {
   std::string out;
-  AppendField(out, std::to_string(row.seq));
+  AppendCanonical(row, out);
+  return out;
+}
+
+void AuditLog::AppendCanonical(const store::AuditRow& row, std::string& out) {
+  AppendNumber(out, row.seq);
   AppendField(out, row.controller);
-  AppendField(out, std::to_string(row.at.micros));
+  AppendNumber(out, row.at.micros);
   AppendField(out, row.actor);
   AppendField(out, row.action);
   AppendField(out, row.purpose);
   AppendField(out, row.subject_id);
   AppendField(out, row.detail);
-  return out;
 }
 
 Status AuditLog::Open() {
@@ -101,6 +114,7 @@ bool AuditLog::StoredAll(int64_t first, int64_t last) const {
 void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
                      store::Bytes& hash) {
   batch.ops.reserve(batch.ops.size() + entries.size());
+  std::string canonical;  // one buffer for the whole run
   for (const auto& entry : entries) {
     store::AuditRow row;
     row.seq = ++seq;
@@ -112,7 +126,9 @@ void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& 
     row.subject_id = entry.subject_id;
     row.detail = entry.detail;
     row.prev_hash = hash;
-    crypto::Digest digest = crypto::ChainHash(hash, Canonical(row));
+    canonical.clear();
+    AppendCanonical(row, canonical);
+    crypto::Digest digest = crypto::ChainHash(hash, canonical);
     row.hash.assign(digest.begin(), digest.end());
     hash = row.hash;
     batch.Add(std::move(row));

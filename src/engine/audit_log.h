@@ -92,6 +92,7 @@ class AuditLog {
   static Result<AuditVerification> Verify(store::Store& store);
   // The bytes hashed for one entry (length-prefixed fields, so no two entries collide).
   static std::string Canonical(const store::AuditRow& row);
+  static void AppendCanonical(const store::AuditRow& row, std::string& out);
 
  private:
   // One waiting Commit call; lives on its caller's stack until `result` is set.

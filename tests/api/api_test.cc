@@ -949,6 +949,35 @@ TEST_F(ApiTest, CatchUpScheduleMakesDecisionsSeeAnotherProcesssWrites) {
       << metrics.body;
 }
 
+// Each thread remembers the last token it verified: a different token, the same token with
+// one character changed, and the same token after the file was re-read are all checked again.
+TEST_F(ApiTest, RememberedTokenNeverStandsForAnother) {
+  const std::string& staff = token_[Role::kStaff];
+  auto first = tokens_->Authenticate("Bearer " + staff);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(first->role, Role::kStaff);
+  std::string forged = staff;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(tokens_->Authenticate("Bearer " + forged), nullptr);
+  auto dpo = tokens_->Authenticate("Bearer " + token_[Role::kDpo]);
+  ASSERT_NE(dpo, nullptr);
+  EXPECT_EQ(dpo->role, Role::kDpo);
+  auto again = tokens_->Authenticate("Bearer " + staff);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->role, Role::kStaff);
+  // Another store over the same file on this thread: its own verification, its own principal.
+  TokenStore other((dir_ / "tokens.jsonl").string());
+  ASSERT_TRUE(other.Load().ok());
+  auto from_other = other.Authenticate("Bearer " + staff);
+  ASSERT_NE(from_other, nullptr);
+  EXPECT_NE(from_other.get(), again.get());
+  EXPECT_EQ(other.Authenticate("Bearer " + forged), nullptr);
+  // A store that forgot its tokens (the file emptied and re-read) no longer accepts it.
+  { std::ofstream truncate(dir_ / "tokens.jsonl", std::ios::trunc); }
+  ASSERT_TRUE(other.Load().ok());
+  EXPECT_EQ(other.Authenticate("Bearer " + staff), nullptr);
+}
+
 TEST_F(ApiTest, TokensAreStoredHashed) {
   std::ifstream in(dir_ / "tokens.jsonl");
   std::stringstream file;
@@ -961,10 +990,10 @@ TEST_F(ApiTest, TokensAreStoredHashed) {
   TokenStore again((dir_ / "tokens.jsonl").string());
   ASSERT_TRUE(again.Load().ok());
   auto who = again.Authenticate("Bearer " + token_[Role::kStaff]);
-  ASSERT_TRUE(who.has_value());
+  ASSERT_NE(who, nullptr);
   EXPECT_EQ(who->role, Role::kStaff);
   EXPECT_EQ(who->purposes, std::vector<std::string>{"newsletter"});
-  EXPECT_FALSE(again.Authenticate("Bearer " + token_[Role::kStaff] + "0").has_value());
+  EXPECT_EQ(again.Authenticate("Bearer " + token_[Role::kStaff] + "0"), nullptr);
 }
 
 }  // namespace
