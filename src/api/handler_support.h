@@ -4,12 +4,12 @@
 #ifndef CUSTOS_API_HANDLER_SUPPORT_H_
 #define CUSTOS_API_HANDLER_SUPPORT_H_
 
-#include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,21 +39,35 @@ struct Api::Context {
 
 namespace internal {
 
-// A JSON response body under construction.
+// A JSON response body under construction, written straight into the response's string (no
+// copy at the end); the writer's nesting stack lives inside the Json.
 class Json {
  public:
-  Json() : w_(buffer_) {}
-  rapidjson::Writer<rapidjson::StringBuffer>& w() { return w_; }
+  // RapidJSON output stream over a std::string.
+  struct Output {
+    using Ch = char;
+    std::string* text;
+    void Put(char c) { text->push_back(c); }
+    void Flush() {}
+  };
+  using Pool = rapidjson::MemoryPoolAllocator<>;
+  using Writer = rapidjson::Writer<Output, rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
+
+  Json() : pool_(levels_, sizeof levels_), w_(out_, &pool_, kLevels) { body_.reserve(256); }
+  Json(const Json&) = delete;
+  Json& operator=(const Json&) = delete;
+
+  Writer& w() { return w_; }
   void Key(const char* key) { w_.Key(key); }
-  void Str(const std::string& value) {
-    w_.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  void Str(std::string_view value) {
+    w_.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
   }
-  void Field(const char* key, const std::string& value) {
+  void Field(const char* key, std::string_view value) {
     Key(key);
     Str(value);
   }
-  void Field(const char* key, std::string_view value) { Field(key, std::string(value)); }
-  void Field(const char* key, const char* value) { Field(key, std::string(value)); }
+  void Field(const char* key, const std::string& value) { Field(key, std::string_view(value)); }
+  void Field(const char* key, const char* value) { Field(key, std::string_view(value)); }
   void Field(const char* key, int64_t value) {
     Key(key);
     w_.Int64(value);
@@ -80,13 +94,18 @@ class Json {
   HttpResponse Done(int status = 200) {
     HttpResponse response;
     response.status = status;
-    response.body.assign(buffer_.GetString(), buffer_.GetSize());
+    response.body = std::move(body_);
     return response;
   }
 
  private:
-  rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> w_;
+  static constexpr size_t kLevels = 8;  // the stack grows past this for deeper documents
+
+  std::string body_;
+  Output out_{&body_};
+  alignas(8) char levels_[kLevels * 16 + 64];  // RapidJSON's Level and the pool's header
+  Pool pool_;
+  Writer w_;
 };
 
 inline HttpResponse Empty(int status) {

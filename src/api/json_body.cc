@@ -119,10 +119,14 @@ bool CheckMembers(const rapidjson::Value& object, std::initializer_list<Field> f
 }  // namespace
 
 bool IsJsonContentType(const std::string& content_type) {
-  std::string base = content_type.substr(0, content_type.find(';'));
-  while (!base.empty() && base.back() == ' ') base.pop_back();
-  for (char& c : base) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return base == "application/json";
+  std::string_view base = std::string_view(content_type).substr(0, content_type.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  if (base.size() != kJson.size()) return false;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(base[i])) != kJson[i]) return false;
+  }
+  return true;
 }
 
 JsonBody::JsonBody()

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdlib>
 
@@ -36,6 +37,13 @@ std::vector<std::string> Split(std::string_view path) {
     start = end + 1;
   }
   return parts;
+}
+
+constexpr size_t kMaxRouteSegments = 8;
+
+// A "{name}" segment of a route pattern.
+bool IsParam(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
 const char* StateName(store::RecordState state) {
@@ -183,8 +191,10 @@ Api::~Api() = default;
 
 void Api::Add(const char* method, const char* pattern, const char* operation,
               std::vector<Role> roles, Handler handler, bool requester) {
+  std::vector<std::string> segments = Split(pattern);
+  if (segments.size() > kMaxRouteSegments) std::abort();  // a programming error: raise the limit
   routes_.push_back(
-      Route{{method, pattern, operation, std::move(roles), requester}, Split(pattern), handler});
+      Route{{method, pattern, operation, std::move(roles), requester}, std::move(segments), handler});
 }
 
 void Api::AddRoutes() {
@@ -289,21 +299,28 @@ HttpResponse Api::Handle(HttpRequest& request) {
   size_t route_index = routes_.size();
   Context context{request, nullptr, {}, "anonymous"};
   bool path_known = false;
-  std::vector<std::string> parts = Split(request.path);
+  // The path's segments, as views (a longer path matches no route).
+  constexpr size_t kMaxSegments = kMaxRouteSegments;
+  std::array<std::string_view, kMaxSegments> parts;
+  size_t part_count = 0;
+  {
+    std::string_view path = request.path;
+    size_t start = 1;
+    while (start <= path.size() && part_count <= kMaxSegments) {
+      size_t end = std::min(path.find('/', start), path.size());
+      if (part_count < kMaxSegments) parts[part_count] = path.substr(start, end - start);
+      ++part_count;
+      start = end + 1;
+    }
+  }
   std::string allow;
   for (size_t i = 0; i < routes_.size() && route == nullptr; ++i) {
     const Route& candidate = routes_[i];
-    if (candidate.segments.size() != parts.size()) continue;
-    std::vector<std::pair<std::string, std::string>> params;
+    if (candidate.segments.size() != part_count) continue;
     bool match = true;
-    for (size_t s = 0; s < parts.size() && match; ++s) {
+    for (size_t s = 0; s < part_count && match; ++s) {
       const std::string& seg = candidate.segments[s];
-      if (seg.size() > 2 && seg.front() == '{' && seg.back() == '}') {
-        if (parts[s].empty()) match = false;
-        params.emplace_back(seg.substr(1, seg.size() - 2), parts[s]);
-      } else {
-        match = seg == parts[s];
-      }
+      match = IsParam(seg) ? !parts[s].empty() : seg == parts[s];
     }
     if (!match) continue;
     path_known = true;
@@ -313,7 +330,10 @@ HttpResponse Api::Handle(HttpRequest& request) {
     }
     route = &candidate;
     route_index = i;
-    context.params = std::move(params);
+    for (size_t s = 0; s < part_count; ++s) {
+      const std::string& seg = candidate.segments[s];
+      if (IsParam(seg)) context.params.emplace_back(seg.substr(1, seg.size() - 2), parts[s]);
+    }
   }
 
   HttpResponse response;

@@ -495,6 +495,8 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
       {"DELETE", "/v1/subjects/s1/restrictions/99", "", 422, ""},
       {"POST", "/v1/legal-holds/abc/release", "", 404, ""},
       {"GET", "/v1/nothing-here", "", 404, "NOT_FOUND"},
+      {"GET", "/v1/subjects//consents", "", 404, "NOT_FOUND"},  // an empty {id}
+      {"GET", "/v1/subjects/s1/consents/a/b/c/d/e/f/g/h/i", "", 404, "NOT_FOUND"},
       {"PATCH", "/v1/subjects", "", 405, "METHOD_NOT_ALLOWED"},
       {"POST", "/v1/decisions", std::string(200, '['), 400, "MALFORMED_JSON"},
       {"POST", "/v1/decisions", std::string(100000, '[') + std::string(100000, ']'), 400,
