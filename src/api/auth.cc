@@ -33,10 +33,22 @@ struct LastVerified {
 };
 thread_local LastVerified last_verified;
 
-std::timespec Mtime(const std::string& path) {
+// What tells the file changed: appends always change the size, rewrites the time.
+struct FileState {
+  std::timespec mtime{};
+  off_t size = -1;  // -1: no file
+};
+
+FileState StateOf(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return {};
-  return st.st_mtim;
+  return {st.st_mtim, st.st_size};
+}
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string ToLine(const TokenRecord& record) {
@@ -70,6 +82,20 @@ std::string ToLine(const TokenRecord& record) {
   return buffer.GetString();
 }
 
+// A revocation: the token's id and when (no hash, no scope).
+std::string RevocationLine(const std::string& id, const std::string& revoked_at) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("id");
+  w.String(id.c_str());
+  w.Key("revoked_at");
+  w.String(revoked_at.c_str());
+  w.EndObject();
+  return buffer.GetString();
+}
+
+// A token record, or a revocation (empty hash, revoked_at set), or nullopt.
 std::optional<TokenRecord> FromLine(const std::string& line) {
   rapidjson::Document d;
   d.Parse(line.c_str());
@@ -87,6 +113,12 @@ std::optional<TokenRecord> FromLine(const std::string& line) {
     return out;
   };
   TokenRecord record;
+  if (!str("revoked_at").empty() && !d.HasMember("hash")) {
+    if (str("id").empty()) return std::nullopt;
+    record.principal.token_id = str("id");
+    record.revoked_at = str("revoked_at");
+    return record;
+  }
   auto role = RoleFromName(str("role"));
   if (!role || str("id").empty() || str("hash").empty()) return std::nullopt;
   record.principal.token_id = str("id");
@@ -147,7 +179,7 @@ Status TokenStore::Load() {
 }
 
 Status TokenStore::LoadLocked() {
-  std::timespec mtime = Mtime(path_);
+  FileState state = StateOf(path_);
   std::ifstream in(path_);
   std::map<std::string, Known, std::less<>> tokens;
   if (in) {
@@ -162,12 +194,35 @@ Status TokenStore::LoadLocked() {
                       path_ + ":" + std::to_string(number) + " is not a token record");
       }
       std::string id = record->principal.token_id;
+      if (record->hash.empty()) {  // a revocation
+        auto it = tokens.find(id);
+        if (it == tokens.end()) {
+          return Status(ErrorCode::kInvalidArgument, path_ + ":" + std::to_string(number) +
+                                                         " revokes a token the file never had");
+        }
+        it->second.record.revoked_at = record->revoked_at;
+        continue;
+      }
       tokens[id] = Remember(std::move(*record));
     }
   }
   tokens_ = std::move(tokens);
   generation_.store(next_generation.fetch_add(1));
-  loaded_mtime_ = mtime;
+  loaded_mtime_ = state.mtime;
+  loaded_size_ = state.size;
+  return Status::Ok();
+}
+
+Status TokenStore::AppendLocked(const std::string& text) {
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Status(ErrorCode::kIo, "cannot write " + path_);
+  std::string line = text + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Status(ErrorCode::kIo, "cannot write " + path_);
+  // The file state noted at the last read stays: the next recheck reads this line back along
+  // with anything another process appended meanwhile.
   return Status::Ok();
 }
 
@@ -191,16 +246,50 @@ Result<std::string> TokenStore::Create(const Principal& scope, const std::string
   record.label = label;
   record.created_at = created_at;
   std::unique_lock lock(mutex_);
-  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  if (fd < 0) return Status(ErrorCode::kIo, "cannot write " + path_);
-  std::string line = ToLine(record) + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                 ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Status(ErrorCode::kIo, "cannot write " + path_);
+  // Another process may have written since: its lines count (a revocation among them).
+  if (Status loaded = LoadLocked(); !loaded.ok()) return loaded;
+  if (Status appended = AppendLocked(ToLine(record)); !appended.ok()) return appended;
   tokens_[token.id] = Remember(std::move(record));
   generation_.store(next_generation.fetch_add(1));
   return token.token;
+}
+
+Status TokenStore::Revoke(const std::string& id, const std::string& revoked_at) {
+  std::unique_lock lock(mutex_);
+  if (Status loaded = LoadLocked(); !loaded.ok()) return loaded;
+  auto it = tokens_.find(id);
+  if (it == tokens_.end()) return Status(ErrorCode::kNotFound, "no token " + id);
+  if (!it->second.record.revoked_at.empty()) {
+    return Status(ErrorCode::kAlreadyExists,
+                  "token " + id + " was revoked at " + it->second.record.revoked_at);
+  }
+  if (Status appended = AppendLocked(RevocationLine(id, revoked_at)); !appended.ok()) {
+    return appended;
+  }
+  it->second.record.revoked_at = revoked_at;
+  generation_.store(next_generation.fetch_add(1));
+  return Status::Ok();
+}
+
+void TokenStore::RecheckIfDue() {
+  const int64_t now = SteadyNanos();
+  int64_t due = next_recheck_ns_.load(std::memory_order_relaxed);
+  if (now < due) return;
+  const int64_t next =
+      now + std::chrono::duration_cast<std::chrono::nanoseconds>(recheck_every_).count();
+  // One thread looks; the others go on with what is loaded.
+  if (!next_recheck_ns_.compare_exchange_strong(due, next)) return;
+  FileState state = StateOf(path_);
+  {
+    std::shared_lock lock(mutex_);
+    if (state.size == loaded_size_ && state.mtime.tv_sec == loaded_mtime_.tv_sec &&
+        state.mtime.tv_nsec == loaded_mtime_.tv_nsec) {
+      return;
+    }
+  }
+  std::unique_lock lock(mutex_);
+  // A file that cannot be read keeps what was loaded: a bad edit locks nobody out.
+  (void)LoadLocked();
 }
 
 TokenStore::Known TokenStore::Remember(TokenRecord record) {
@@ -215,6 +304,7 @@ std::shared_ptr<const Principal> TokenStore::Authenticate(std::string_view autho
     return nullptr;
   }
   std::string_view token = authorization.substr(kBearer.size());
+  RecheckIfDue();
   LastVerified& last = last_verified;
   const uint64_t generation = generation_.load();
   if (last.generation == generation && generation != 0 &&
@@ -230,6 +320,7 @@ std::shared_ptr<const Principal> TokenStore::Authenticate(std::string_view autho
       auto it = tokens_.find(*id);
       if (it != tokens_.end()) {
         if (!crypto::ApiTokenHashesEqual(it->second.record.hash, hash)) return nullptr;
+        if (!it->second.record.revoked_at.empty()) return nullptr;
         // Remembered against the generation read before the lookup: if the tokens changed
         // since, the next call verifies again.
         last = {generation, std::string(token), it->second.principal};
@@ -238,8 +329,11 @@ std::shared_ptr<const Principal> TokenStore::Authenticate(std::string_view autho
     }
     if (attempt == 1) break;
     std::unique_lock lock(mutex_);
-    std::timespec mtime = Mtime(path_);
-    if (mtime.tv_sec == loaded_mtime_.tv_sec && mtime.tv_nsec == loaded_mtime_.tv_nsec) break;
+    FileState state = StateOf(path_);
+    if (state.size == loaded_size_ && state.mtime.tv_sec == loaded_mtime_.tv_sec &&
+        state.mtime.tv_nsec == loaded_mtime_.tv_nsec) {
+      break;
+    }
     if (!LoadLocked().ok()) break;
   }
   return nullptr;

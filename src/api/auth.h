@@ -8,8 +8,11 @@
 //
 // TokenStore keeps tokens in DIR/tokens.jsonl (mode 0600), one JSON object per line with the
 // token's id, role, scope and BLAKE2b hash: never the token itself (crypto/api_token.h).
-// A running server sees tokens created later: an unknown id makes it re-read the file when
-// the file has changed.
+// Revoking a token appends a revocation line; the token is refused from then on, and its
+// record stays (listed as revoked) so the file keeps the history of who could call the API.
+// A running server sees tokens created or revoked by another process (the CLI): an unknown id
+// makes it re-read the file when the file has changed, and it looks at the file at least once
+// a second (`recheck_every`) so a revocation takes effect without a restart.
 // Each thread remembers the last token it verified (most connections send one token over and
 // over): the same token against the same loaded file is answered without hashing it again.
 // The token is held only in memory, as the request that carried it already is.
@@ -17,7 +20,10 @@
 #ifndef CUSTOS_API_AUTH_H_
 #define CUSTOS_API_AUTH_H_
 
+#include <sys/types.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <map>
@@ -62,11 +68,14 @@ struct TokenRecord {
   std::string hash;     // HashApiToken(token)
   std::string label;    // a note for people (not a personal value)
   std::string created_at;
+  std::string revoked_at;  // empty while the token is valid
 };
 
 class TokenStore {
  public:
-  explicit TokenStore(std::string path) : path_(std::move(path)) {}
+  explicit TokenStore(std::string path,
+                      std::chrono::milliseconds recheck_every = std::chrono::seconds(1))
+      : path_(std::move(path)), recheck_every_(recheck_every) {}
 
   // Reads the file (a missing file means no tokens). Errors: IO_ERROR, INVALID_ARGUMENT (a
   // line that is not a token record).
@@ -75,13 +84,19 @@ class TokenStore {
   // Errors: INVALID_ARGUMENT (scope missing for the role), IO_ERROR.
   Result<std::string> Create(const Principal& scope, const std::string& label,
                              const std::string& created_at);
-  // The principal for an "Authorization: Bearer ..." header value, or null. It is shared, not
-  // copied per request, and stays valid when the file is re-read.
+  // Revokes token `id` (appends a revocation line). Errors: NOT_FOUND (no such token),
+  // ALREADY_EXISTS (already revoked), IO_ERROR.
+  Status Revoke(const std::string& id, const std::string& revoked_at);
+  // The principal for an "Authorization: Bearer ..." header value, or null (also for a revoked
+  // token). It is shared, not copied per request, and stays valid when the file is re-read.
   std::shared_ptr<const Principal> Authenticate(std::string_view authorization);
   std::vector<TokenRecord> List() const;
 
  private:
   Status LoadLocked();
+  Status AppendLocked(const std::string& line);
+  // Re-reads the file if it changed since it was read; at most once per recheck_every_.
+  void RecheckIfDue();
 
   const std::string path_;
   mutable std::shared_mutex mutex_;
@@ -94,7 +109,11 @@ class TokenStore {
   std::map<std::string, Known, std::less<>> tokens_;  // by id
   // Changes whenever tokens_ does; unique across all TokenStores of the process.
   std::atomic<uint64_t> generation_{0};
+  // The file as last read: a change of either means another process wrote to it.
   std::timespec loaded_mtime_{};
+  off_t loaded_size_ = -1;
+  const std::chrono::milliseconds recheck_every_;
+  std::atomic<int64_t> next_recheck_ns_{0};  // steady clock
 };
 
 }  // namespace custos::api

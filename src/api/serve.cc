@@ -21,6 +21,7 @@
 #include "api/server.h"
 #include "api/webhook_sender.h"
 #include "cli/commands.h"
+#include "crypto/api_token.h"
 
 namespace custos::api {
 
@@ -37,7 +38,7 @@ constexpr const char* kServeUsage =
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
-    "token list";
+    "token list | token revoke ID";
 
 int Fail(std::ostream& err, const Status& status) {
   err << "custos: error " << CodeName(status.code()) << ": " << status.message() << "\n";
@@ -318,8 +319,23 @@ int RunTokenCommand(const cli::GlobalOptions& options, const std::vector<std::st
       for (const auto& category : p.categories) out << " category=" << category;
       if (!p.subject_id.empty()) out << " subject=" << p.subject_id;
       if (!record.label.empty()) out << " label=" << record.label;
-      out << " created=" << record.created_at << "\n";
+      out << " created=" << record.created_at;
+      if (!record.revoked_at.empty()) out << " revoked=" << record.revoked_at;
+      out << "\n";
     }
+    return cli::kExitOk;
+  }
+  if (args[0] == "revoke") {
+    if (rest.size() != 1) {
+      err << kTokenUsage << "\n";
+      return cli::kExitUsage;
+    }
+    // The id, or the whole token (whoever holds it may revoke it): never echoed back.
+    std::optional<std::string_view> in_token = crypto::ApiTokenId(rest[0]);
+    std::string id = in_token ? std::string(*in_token) : rest[0];
+    Status revoked = tokens.Revoke(id, SystemClock().Now().ToString());
+    if (!revoked.ok()) return Fail(err, revoked);
+    out << "revoked " << id << " (a running server refuses it within a second)\n";
     return cli::kExitOk;
   }
   auto parsed = cli::ParseArgs(

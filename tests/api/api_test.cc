@@ -980,6 +980,38 @@ TEST_F(ApiTest, RememberedTokenNeverStandsForAnother) {
   EXPECT_EQ(other.Authenticate("Bearer " + staff), nullptr);
 }
 
+// A revocation written by another process (the CLI) reaches a running store at its next
+// look at the file; the revoked token's record stays, marked, and the others keep working.
+TEST_F(ApiTest, RevokedTokensAreRefusedAndKeptInTheRecord) {
+  const std::string path = (dir_ / "tokens.jsonl").string();
+  TokenStore serving(path, std::chrono::milliseconds(0));
+  ASSERT_TRUE(serving.Load().ok());
+  const std::string& staff = token_[Role::kStaff];
+  ASSERT_NE(serving.Authenticate("Bearer " + staff), nullptr);  // remembered by this thread
+  TokenStore cli(path);
+  ASSERT_TRUE(cli.Load().ok());
+  const std::string id = staff.substr(4, 16);
+  ASSERT_TRUE(cli.Revoke(id, "2026-12-01T10:00:00Z").ok());
+  EXPECT_EQ(cli.Authenticate("Bearer " + staff), nullptr);
+  EXPECT_EQ(serving.Authenticate("Bearer " + staff), nullptr);
+  EXPECT_NE(serving.Authenticate("Bearer " + token_[Role::kDpo]), nullptr);
+  EXPECT_EQ(cli.Revoke(id, "2026-12-01T11:00:00Z").code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(cli.Revoke("0123456789abcdef", "2026-12-01T11:00:00Z").code(), ErrorCode::kNotFound);
+  bool listed = false;
+  for (const auto& record : serving.List()) {
+    if (record.principal.token_id != id) continue;
+    listed = true;
+    EXPECT_EQ(record.revoked_at, "2026-12-01T10:00:00Z");
+    EXPECT_EQ(record.principal.role, Role::kStaff);
+  }
+  EXPECT_TRUE(listed);
+  // A fresh read of the file (a restart) agrees.
+  TokenStore restarted(path);
+  ASSERT_TRUE(restarted.Load().ok());
+  EXPECT_EQ(restarted.Authenticate("Bearer " + staff), nullptr);
+  EXPECT_NE(restarted.Authenticate("Bearer " + token_[Role::kAdmin]), nullptr);
+}
+
 TEST_F(ApiTest, TokensAreStoredHashed) {
   std::ifstream in(dir_ / "tokens.jsonl");
   std::stringstream file;

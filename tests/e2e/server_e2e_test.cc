@@ -381,6 +381,40 @@ TEST_F(ServerE2eTest, AConsentWithdrawnWithTheCliIsDeniedByTheRunningServer) {
   EXPECT_EQ(Stop(), 0);
 }
 
+// A token revoked with the CLI beside the running server is refused within a second (the
+// server looks at the token file once a second); the other tokens keep working.
+TEST_F(ServerE2eTest, ATokenRevokedWithTheCliIsRefusedByTheRunningServer) {
+  int code = 0;
+  std::string dpo = RunCustos({"--data", data_, "token", "create", "--role", "dpo"}, &code);
+  ASSERT_EQ(code, 0);
+  while (!dpo.empty() && dpo.back() == '\n') dpo.pop_back();
+  Start();
+  ASSERT_EQ(Send(port_, "GET", "/v1/policy", "", dpo).status, 200);
+  std::string id = dpo.substr(4, 16);  // cst_<id>_<secret>
+  std::string said = RunCustos({"--data", data_, "token", "revoke", dpo}, &code);  // whole token
+  ASSERT_EQ(code, 0) << said;
+  EXPECT_EQ(said.find(dpo.substr(22)), std::string::npos);  // the secret is never echoed
+  auto revoked = std::chrono::steady_clock::now();
+  int status = 0;
+  while (std::chrono::steady_clock::now() - revoked < std::chrono::seconds(5)) {
+    status = Send(port_, "GET", "/v1/policy", "", dpo).status;
+    if (status == 401) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 401);
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked, std::chrono::milliseconds(1500));
+  EXPECT_EQ(Send(port_, "GET", "/v1/policy", "", admin_).status, 200);
+  std::string listed = RunCustos({"--data", data_, "token", "list"}, &code);
+  EXPECT_NE(listed.find(id + " dpo"), std::string::npos) << listed;
+  EXPECT_NE(listed.find("revoked="), std::string::npos) << listed;
+  // Revoking it again, or a token that never was: one clear line, a non-zero exit.
+  RunCustos({"--data", data_, "token", "revoke", id}, &code);
+  EXPECT_NE(code, 0);
+  RunCustos({"--data", data_, "token", "revoke", "0123456789abcdef"}, &code);
+  EXPECT_NE(code, 0);
+  EXPECT_EQ(Stop(), 0);
+}
+
 // Issue 5 over real HTTP: a person opens an access request without a token, reads the code
 // from the outbox (here with `custos outbox read` on the data directory, beside the running
 // server, as an operator without a notifier would), verifies, staff fulfil it, and the person
