@@ -6,6 +6,7 @@
 
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,17 +44,28 @@ namespace internal {
 // copy at the end); the writer's nesting stack lives inside the Json.
 class Json {
  public:
-  // RapidJSON output stream over a std::string.
+  // RapidJSON output stream over a std::string: the writer reserves room before each value
+  // (PutReserve) and then stores characters unchecked (PutUnsafe), as into its own buffer.
   struct Output {
     using Ch = char;
     std::string* text;
-    void Put(char c) { text->push_back(c); }
+    size_t used = 0;  // text's size beyond this is room reserved, not yet written
+    void Reserve(size_t count) {
+      if (used + count > text->size()) text->resize(std::max(2 * text->size(), used + count));
+    }
+    void PutUnsafe(char c) { (*text)[used++] = c; }
+    void Put(char c) {
+      Reserve(1);
+      PutUnsafe(c);
+    }
     void Flush() {}
+    friend void PutReserve(Output& out, size_t count) { out.Reserve(count); }  // found by ADL
+    friend void PutUnsafe(Output& out, char c) { out.PutUnsafe(c); }
   };
   using Pool = rapidjson::MemoryPoolAllocator<>;
   using Writer = rapidjson::Writer<Output, rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
 
-  Json() : pool_(levels_, sizeof levels_), w_(out_, &pool_, kLevels) { body_.reserve(256); }
+  Json() : pool_(levels_, sizeof levels_), w_(out_, &pool_, kLevels) { body_.resize(256); }
   Json(const Json&) = delete;
   Json& operator=(const Json&) = delete;
 
@@ -94,6 +106,7 @@ class Json {
   HttpResponse Done(int status = 200) {
     HttpResponse response;
     response.status = status;
+    body_.resize(out_.used);
     response.body = std::move(body_);
     return response;
   }
