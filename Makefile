@@ -49,6 +49,7 @@ build-bench: deps
 # Sizes are the issues' (1M subjects, 10M records); the read and sweep data sets take minutes
 # to build the first time and several GB under /tmp.
 bench: build-bench
+	build-bench/bench/api_handle_bench 1000 200000 5
 	build-bench/bench/decide_bench 1000000 2000000
 	build-bench/bench/consent_ingest_bench 64 200 10
 	build-bench/bench/subject_read_bench 1000000 10000000 1000

@@ -193,8 +193,8 @@ void Api::Add(const char* method, const char* pattern, const char* operation,
               std::vector<Role> roles, Handler handler, bool requester) {
   std::vector<std::string> segments = Split(pattern);
   if (segments.size() > kMaxRouteSegments) std::abort();  // a programming error: raise the limit
-  routes_.push_back(
-      Route{{method, pattern, operation, std::move(roles), requester}, std::move(segments), handler});
+  routes_.push_back(Route{
+      {method, pattern, operation, std::move(roles), requester}, std::move(segments), handler});
 }
 
 void Api::AddRoutes() {
