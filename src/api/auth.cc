@@ -33,18 +33,6 @@ struct LastVerified {
 };
 thread_local LastVerified last_verified;
 
-// What tells the file changed: appends always change the size, rewrites the time.
-struct FileState {
-  std::timespec mtime{};
-  off_t size = -1;  // -1: no file
-};
-
-FileState StateOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return {};
-  return {st.st_mtim, st.st_size};
-}
-
 int64_t SteadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -173,6 +161,12 @@ bool Principal::MayActFor(std::string_view subject) const {
   return role != Role::kSubject || subject == subject_id;
 }
 
+TokenStore::FileState TokenStore::StateOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_mtim, st.st_size};
+}
+
 Status TokenStore::Load() {
   std::unique_lock lock(mutex_);
   return LoadLocked();
@@ -208,8 +202,7 @@ Status TokenStore::LoadLocked() {
   }
   tokens_ = std::move(tokens);
   generation_.store(next_generation.fetch_add(1));
-  loaded_mtime_ = state.mtime;
-  loaded_size_ = state.size;
+  loaded_ = state;
   return Status::Ok();
 }
 
@@ -282,10 +275,7 @@ void TokenStore::RecheckIfDue() {
   FileState state = StateOf(path_);
   {
     std::shared_lock lock(mutex_);
-    if (state.size == loaded_size_ && state.mtime.tv_sec == loaded_mtime_.tv_sec &&
-        state.mtime.tv_nsec == loaded_mtime_.tv_nsec) {
-      return;
-    }
+    if (state == loaded_) return;
   }
   std::unique_lock lock(mutex_);
   // A file that cannot be read keeps what was loaded: a bad edit locks nobody out.
@@ -329,11 +319,7 @@ std::shared_ptr<const Principal> TokenStore::Authenticate(std::string_view autho
     }
     if (attempt == 1) break;
     std::unique_lock lock(mutex_);
-    FileState state = StateOf(path_);
-    if (state.size == loaded_size_ && state.mtime.tv_sec == loaded_mtime_.tv_sec &&
-        state.mtime.tv_nsec == loaded_mtime_.tv_nsec) {
-      break;
-    }
+    if (StateOf(path_) == loaded_) break;
     if (!LoadLocked().ok()) break;
   }
   return nullptr;

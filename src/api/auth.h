@@ -109,9 +109,17 @@ class TokenStore {
   std::map<std::string, Known, std::less<>> tokens_;  // by id
   // Changes whenever tokens_ does; unique across all TokenStores of the process.
   std::atomic<uint64_t> generation_{0};
-  // The file as last read: a change of either means another process wrote to it.
-  std::timespec loaded_mtime_{};
-  off_t loaded_size_ = -1;
+  // What tells the file changed: appends always change the size, rewrites the time.
+  struct FileState {
+    std::timespec mtime{};
+    off_t size = -1;  // -1: no file
+    bool operator==(const FileState& o) const {
+      return size == o.size && mtime.tv_sec == o.mtime.tv_sec && mtime.tv_nsec == o.mtime.tv_nsec;
+    }
+  };
+  static FileState StateOf(const std::string& path);
+
+  FileState loaded_;  // the file as last read
   const std::chrono::milliseconds recheck_every_;
   std::atomic<int64_t> next_recheck_ns_{0};  // steady clock
 };
