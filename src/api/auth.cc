@@ -7,12 +7,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 
 #include "crypto/api_token.h"
 
 namespace custos::api {
+
+std::string TokenPath(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "tokens.jsonl").string();
+}
 
 namespace {
 

@@ -71,6 +71,9 @@ struct TokenRecord {
   std::string revoked_at;  // empty while the token is valid
 };
 
+// Where a data directory keeps its tokens: DIR/tokens.jsonl.
+std::string TokenPath(const std::string& data_dir);
+
 class TokenStore {
  public:
   explicit TokenStore(std::string path,

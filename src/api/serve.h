@@ -1,28 +1,44 @@
-// `custos serve` and `custos token`: the server's entry points, called by the CLI's dispatcher
-// with the global options already parsed (cli/commands.cc).
+// Serve: the HTTP server's life, from opening the deployment to a clean drain. The CLI parses
+// `custos serve`'s options into a ServeConfig (cli/serve_commands.cc) and calls it.
 //
-// serve: opens the data directory (initialising it from --policy when given), warms the
-// decision cache, listens, and on SIGTERM or SIGINT drains: it stops accepting, answers every
-// request already received, writes buffered audit entries and commits every queued batch
-// before exiting 0. A write is acknowledged only after its commit, so no acknowledged write
-// is lost. Prints "custos serve: listening on http://HOST:PORT" on stdout once ready.
-// token: creates API tokens (printed once, stored hashed) and lists them.
-// Thread-safety: one call per process.
+// Serve opens the data directory or database (initialising it from `policy_path` when given),
+// warms the decision cache, listens, runs the background schedules (retention sweeps, outbox
+// delivery, catching up with other writers, audit flushes), and on SIGTERM or SIGINT drains: it
+// stops accepting, answers every request already received, writes buffered audit entries and
+// commits every queued batch before returning. A write is acknowledged only after its commit,
+// so no acknowledged write is lost. Prints "custos serve: listening on http://HOST:PORT" on
+// `out` once ready; logs are JSON lines on stderr.
+// Thread-safety: one call per process (it blocks SIGTERM and SIGINT and waits for them).
 #ifndef CUSTOS_API_SERVE_H_
 #define CUSTOS_API_SERVE_H_
 
+#include <chrono>
 #include <iosfwd>
 #include <string>
-#include <vector>
 
-#include "cli/session.h"
+#include "api/http_server.h"
+#include "api/server.h"
+#include "common/status.h"
+#include "deployment/session.h"
 
 namespace custos::api {
 
-int RunServeCommand(cli::GlobalOptions options, const std::vector<std::string>& args,
-                    std::ostream& out, std::ostream& err);
-int RunTokenCommand(const cli::GlobalOptions& options, const std::vector<std::string>& args,
-                    std::ostream& out, std::ostream& err);
+struct ServeConfig {
+  deployment::Options deployment;
+  std::string policy_path;  // non-empty: initialise the deployment from this policy first
+  HttpServerOptions http;
+  ApiOptions api;  // test_clock is taken from deployment.test_clock
+  // Each schedule's interval; zero turns it off.
+  std::chrono::milliseconds sweep_every{std::chrono::hours(1)};
+  std::chrono::milliseconds deliver_every{std::chrono::seconds(10)};
+  std::chrono::milliseconds refresh_every{200};
+  std::chrono::milliseconds drain{std::chrono::seconds(30)};
+};
+
+// Serves until SIGTERM or SIGINT, then drains. Returns OK after a clean stop. Errors: those of
+// opening the deployment (NOT_INITIALISED, IO_ERROR, POLICY_INVALID, ...), of loading the tokens
+// or of binding (IO_ERROR), and the audit flush's at shutdown.
+Status Serve(const ServeConfig& config, std::ostream& out);
 
 }  // namespace custos::api
 

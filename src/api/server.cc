@@ -9,7 +9,7 @@
 #include <cstdlib>
 
 #include "api/handler_support.h"
-#include "api/outbox_dispatcher.h"
+#include "delivery/outbox_dispatcher.h"
 #include "engine/audit_log.h"
 #include "policy/notice.h"
 #include "policy/ropa.h"
@@ -434,7 +434,7 @@ HttpResponse Api::MetricsText(Context&) {
   extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
   extra += "# TYPE custos_audit_buffered_entries gauge\n";
   extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
-  const DeliveryTotals& deliveries = ProcessDeliveryTotals();
+  const delivery::DeliveryTotals& deliveries = delivery::ProcessDeliveryTotals();
   extra += "# HELP custos_outbox_deliveries_total Outbox messages sent, by outcome.\n";
   extra += "# TYPE custos_outbox_deliveries_total counter\n";
   for (const auto& [outcome, count] :

@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <ostream>
 
-#include "api/serve.h"
 #include "cli/data_commands.h"
 
 namespace custos::cli {
@@ -127,7 +126,7 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     (args.empty() ? err : out) << kUsage;
     return args.empty() ? kExitUsage : kExitOk;
   }
-  GlobalOptions options;
+  deployment::Options options;
   if (const char* data = std::getenv("CUSTOS_DATA")) options.data_dir = data;
   if (const char* url = std::getenv("CUSTOS_DATABASE")) options.database_url = url;
   size_t i = 0;
@@ -178,8 +177,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     }
     return RunDataCommand(options, command, out, err);
   }
-  if (verb == "serve") return api::RunServeCommand(options, rest, out, err);
-  if (verb == "token") return api::RunTokenCommand(options, rest, out, err);
+  if (verb == "serve") return RunServeCommand(options, rest, out, err);
+  if (verb == "token") return RunTokenCommand(options, rest, out, err);
   if (verb == "policy") return RunPolicyCommand(rest, out, err);
   if (verb == "notice") return RunNoticeCommand(rest, out, err);
   if (verb == "ropa") return RunRopaCommand(rest, out, err);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "deployment/session.h"
 
 namespace custos::cli {
 
@@ -41,6 +42,12 @@ struct Args {
 // Returns INVALID_ARGUMENT for an option missing its value or a name not in `valued`/`flags`.
 Result<Args> ParseArgs(const std::vector<std::string>& args, const std::vector<std::string>& valued,
                        const std::vector<std::string>& flags);
+
+// `custos serve` and `custos token` (serve_commands.cc).
+int RunServeCommand(deployment::Options options, const std::vector<std::string>& args,
+                    std::ostream& out, std::ostream& err);
+int RunTokenCommand(const deployment::Options& options, const std::vector<std::string>& args,
+                    std::ostream& out, std::ostream& err);
 
 // `custos policy ...`, `custos notice`, `custos ropa`, `custos datamap` (policy_commands.cc).
 int RunPolicyCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -11,7 +11,7 @@
 #include "cli/commands.h"
 #include "cli/request_commands.h"
 #include "cli/retention_commands.h"
-#include "cli/session.h"
+#include "deployment/session.h"
 #include "engine/audit_log.h"
 
 namespace custos::cli {
@@ -359,7 +359,7 @@ int AuditCommand(Session& s, const std::vector<std::string>& args, std::ostream&
 
 }  // namespace
 
-int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>& args,
+int RunDataCommand(const deployment::Options& options, const std::vector<std::string>& args,
                    std::ostream& out, std::ostream& err) {
   const std::string& verb = args[0];
   std::vector<std::string> rest(args.begin() + 1, args.end());

@@ -7,13 +7,15 @@
 #include <string>
 #include <vector>
 
-#include "cli/session.h"
+#include "deployment/session.h"
 
 namespace custos::cli {
 
+using deployment::Session;
+
 bool IsDataCommand(const std::string& verb);
 // REQUIRES: !args.empty() and IsDataCommand(args[0]).
-int RunDataCommand(const GlobalOptions& options, const std::vector<std::string>& args,
+int RunDataCommand(const deployment::Options& options, const std::vector<std::string>& args,
                    std::ostream& out, std::ostream& err);
 
 }  // namespace custos::cli

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <ostream>
 
-#include "api/outbox_dispatcher.h"
-#include "api/webhook_sender.h"
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
+#include "delivery/outbox_dispatcher.h"
+#include "delivery/webhook_sender.h"
 
 namespace custos::cli {
 
@@ -342,8 +342,8 @@ int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream
       }
       max = *n;
     }
-    api::CurlWebhookSender sender;
-    api::OutboxDispatcher dispatcher(s.engine(), sender);
+    delivery::CurlWebhookSender sender;
+    delivery::OutboxDispatcher dispatcher(s.engine(), sender);
     auto counts = dispatcher.RunOnce(static_cast<size_t>(max));
     if (!counts.ok()) return Fail(err, counts.status());
     for (const auto& o : counts->outcomes) {

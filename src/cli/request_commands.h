@@ -10,9 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/session.h"
+#include "deployment/session.h"
 
 namespace custos::cli {
+
+using deployment::Session;
 
 int RequestCommand(Session& session, const std::vector<std::string>& args, std::ostream& out,
                    std::ostream& err);

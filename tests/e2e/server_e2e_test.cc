@@ -19,7 +19,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cli/session.h"
+#include "deployment/session.h"
 
 extern char** environ;
 
@@ -332,9 +332,9 @@ TEST_F(ServerE2eTest, SigtermDrainsAndLosesNoAcknowledgedWrite) {
   for (auto& writer : writers) writer.join();
   ASSERT_GE(acknowledged.load(), 40);
 
-  cli::GlobalOptions options;
+  deployment::Options options;
   options.data_dir = data_;
-  auto session = cli::Session::Open(options);
+  auto session = deployment::Session::Open(options);
   ASSERT_TRUE(session.ok()) << session.status().ToString();
   for (int w = 0; w < kWriters; ++w) {
     auto events = (*session)->store().ListConsentEvents("wig", ids[w]);

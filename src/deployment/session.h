@@ -1,13 +1,15 @@
-// Session: what one CLI invocation over a data directory needs — the store, the master key,
-// the controller's policy and an Engine — opened the same way every time.
+// Session: what one process over a deployment needs — the store, the master key, the
+// controller's policy and an Engine — opened the same way by every adapter (a CLI invocation,
+// `custos serve`).
 //
 // A data directory holds custos.db (SQLite), master.key (unless --master-key points elsewhere)
 // and `controller`, the default controller's key written by `init`. With --database URL the
 // database is PostgreSQL instead (several processes may share it); the directory, when given,
 // still holds master.key and `controller`.
-// Thread-safety: one session per invocation; not shared.
-#ifndef CUSTOS_CLI_SESSION_H_
-#define CUSTOS_CLI_SESSION_H_
+// Thread-safety: one session per process or invocation; its Engine is thread-safe, the
+// Session itself is not shared.
+#ifndef CUSTOS_DEPLOYMENT_SESSION_H_
+#define CUSTOS_DEPLOYMENT_SESSION_H_
 
 #include <memory>
 #include <optional>
@@ -19,9 +21,9 @@
 #include "engine/engine.h"
 #include "store/store.h"
 
-namespace custos::cli {
+namespace custos::deployment {
 
-struct GlobalOptions {
+struct Options {
   std::string data_dir;          // --data DIR (or $CUSTOS_DATA)
   std::string database_url;      // --database postgresql://... (or $CUSTOS_DATABASE)
   std::string database_schema;   // --schema NAME: the PostgreSQL schema, default "custos"
@@ -38,26 +40,26 @@ class Session {
  public:
   // Creates the data directory, master key and database, and registers `policy_path` as the
   // controller's policy. Errors: IO_ERROR, POLICY_INVALID (first diagnostic).
-  static Result<std::unique_ptr<Session>> Init(const GlobalOptions& options,
+  static Result<std::unique_ptr<Session>> Init(const Options& options,
                                                const std::string& policy_path);
   // Opens an initialised data directory (or database). Errors: NOT_INITIALISED, IO_ERROR,
   // POLICY_INVALID, INVALID_ARGUMENT (neither --data nor --database).
-  static Result<std::unique_ptr<Session>> Open(const GlobalOptions& options);
+  static Result<std::unique_ptr<Session>> Open(const Options& options);
 
   engine::Engine& engine() { return *engine_; }
   store::Store& store() { return *store_; }
   // The engine's clock when test_clock is set, else null.
   FixedClock* test_clock() { return test_clock_; }
-  const GlobalOptions& options() const { return options_; }
+  const Options& options() const { return options_; }
   ~Session();
 
  private:
   Session() = default;
-  static Result<std::unique_ptr<Session>> Start(const GlobalOptions& options,
+  static Result<std::unique_ptr<Session>> Start(const Options& options,
                                                 const std::string& controller,
                                                 const std::string& policy_text);
 
-  GlobalOptions options_;
+  Options options_;
   std::unique_ptr<Clock> clock_;
   FixedClock* test_clock_ = nullptr;
   std::unique_ptr<store::Store> store_;
@@ -65,6 +67,6 @@ class Session {
   std::unique_ptr<engine::Engine> engine_;
 };
 
-}  // namespace custos::cli
+}  // namespace custos::deployment
 
-#endif  // CUSTOS_CLI_SESSION_H_
+#endif  // CUSTOS_DEPLOYMENT_SESSION_H_

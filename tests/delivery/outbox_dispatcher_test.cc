@@ -3,7 +3,7 @@
 // 127.0.0.1 (libmicrohttpd) that checks what a recipient would check: the HMAC signature over
 // the body, the OpenDSR shape; and the delivery state the engine keeps: backoff, dead after
 // kMaxDeliveryAttempts, payload dropped and digest kept, manual without an endpoint.
-#include "api/outbox_dispatcher.h"
+#include "delivery/outbox_dispatcher.h"
 
 #include <gtest/gtest.h>
 #include <microhttpd.h>
@@ -21,17 +21,18 @@
 #include <thread>
 
 #include "../store/temp_dir.h"
+#include "api/delivery_schedule.h"
 #include "api/log.h"
-#include "api/webhook_sender.h"
 #include "cli/commands.h"
 #include "crypto/hash_chain.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "crypto/webhook_signature.h"
+#include "delivery/webhook_sender.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
 
-namespace custos::api {
+namespace custos::delivery {
 namespace {
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
@@ -434,8 +435,8 @@ TEST_F(OutboxDispatcherTest, ScheduleDeliversAtStartAndLogsNoPersonalData) {
   std::FILE* log_file = std::tmpfile();
   ASSERT_NE(log_file, nullptr);
   {
-    JsonLog log(log_file);
-    DeliverySchedule schedule(*dispatcher_, log, std::chrono::hours(1));
+    api::JsonLog log(log_file);
+    api::DeliverySchedule schedule(*dispatcher_, log, std::chrono::hours(1));
     for (int i = 0; i < 500 && schedule.runs() == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -488,4 +489,4 @@ TEST(OutboxDeliverCommand, DeliversOnePassAndPrintsTheCounts) {
 }
 
 }  // namespace
-}  // namespace custos::api
+}  // namespace custos::delivery

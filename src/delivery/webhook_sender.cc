@@ -1,4 +1,4 @@
-#include "api/webhook_sender.h"
+#include "delivery/webhook_sender.h"
 
 #include <curl/curl.h>
 
@@ -8,7 +8,7 @@
 
 #include "crypto/webhook_signature.h"
 
-namespace custos::api {
+namespace custos::delivery {
 
 namespace {
 
@@ -96,4 +96,4 @@ WebhookResult CurlWebhookSender::Send(const engine::OutboxDelivery& delivery,
   return result;
 }
 
-}  // namespace custos::api
+}  // namespace custos::delivery

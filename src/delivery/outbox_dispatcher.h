@@ -1,6 +1,6 @@
 // OutboxDispatcher: delivers the engine's outbox (Article 19 notices to recipients, messages to
-// requesters) to the endpoints registered for their targets, and DeliverySchedule, the
-// background thread `custos serve` runs it on.
+// requesters) to the endpoints registered for their targets. `custos serve` runs it on a
+// schedule (api/delivery_schedule.h); `custos outbox deliver` runs one pass.
 //
 // A pass claims due messages (Engine::ClaimDeliveries: a lease, so several processes over one
 // PostgreSQL database can run dispatchers and each message goes to one of them), sends each
@@ -11,10 +11,9 @@
 // attempt counted. Delivery is at least once (a crash between the POST and its record repeats
 // it); receivers deduplicate by X-Custos-Delivery.
 // Logs and counts name outbox ids, recipient keys and error strings: never a payload or a URL.
-// Thread-safety: RunOnce may run in several threads or processes at once (claims are leased);
-// DeliverySchedule::Stop may be called from any thread.
-#ifndef CUSTOS_API_OUTBOX_DISPATCHER_H_
-#define CUSTOS_API_OUTBOX_DISPATCHER_H_
+// Thread-safety: RunOnce may run in several threads or processes at once (claims are leased).
+#ifndef CUSTOS_DELIVERY_OUTBOX_DISPATCHER_H_
+#define CUSTOS_DELIVERY_OUTBOX_DISPATCHER_H_
 
 #include <atomic>
 #include <chrono>
@@ -22,13 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "api/log.h"
-#include "api/periodic_task.h"
-#include "api/webhook_sender.h"
 #include "common/status.h"
+#include "delivery/webhook_sender.h"
 #include "engine/engine.h"
 
-namespace custos::api {
+namespace custos::delivery {
 
 // What one pass did with each message it sent. Non-personal.
 struct DeliveryOutcome {
@@ -72,33 +69,6 @@ class OutboxDispatcher {
   WebhookSender& sender_;
 };
 
-class DeliverySchedule {
- public:
-  // Starts the thread: a pass at start, then every `every`, each pass claiming batches of
-  // `batch` until the due messages are done. Each pass that sent anything is logged with its
-  // counts, and each failure with its outbox id, target and error; a pass that fails as a
-  // whole is logged once, not again while it keeps failing the same way.
-  // REQUIRES: `every` > 0; `dispatcher` and `log` outlive this object.
-  DeliverySchedule(OutboxDispatcher& dispatcher, JsonLog& log, std::chrono::milliseconds every,
-                   size_t batch = 20);
-  DeliverySchedule(const DeliverySchedule&) = delete;
-  DeliverySchedule& operator=(const DeliverySchedule&) = delete;
+}  // namespace custos::delivery
 
-  // Stops the thread; a send in progress finishes first (at most the sender's timeout).
-  void Stop() { task_.Stop(); }
-  // Passes finished so far (successful or not).
-  int64_t runs() const { return task_.runs(); }
-
- private:
-  void DeliverDue();
-
-  OutboxDispatcher& dispatcher_;
-  JsonLog& log_;
-  const size_t batch_;
-  std::string last_error_;  // of the previous pass; only the schedule's thread touches it
-  PeriodicTask task_;       // last: starts once every other member is ready
-};
-
-}  // namespace custos::api
-
-#endif  // CUSTOS_API_OUTBOX_DISPATCHER_H_
+#endif  // CUSTOS_DELIVERY_OUTBOX_DISPATCHER_H_

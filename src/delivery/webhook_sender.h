@@ -13,8 +13,8 @@
 // error ("http 503", "curl: Couldn't connect to server"): never the URL, its query or the body.
 // Thread-safety: Send() may be called from several threads at once (one curl handle per call).
 // PII: the payload holds personal data; it goes only to the endpoint and is never logged.
-#ifndef CUSTOS_API_WEBHOOK_SENDER_H_
-#define CUSTOS_API_WEBHOOK_SENDER_H_
+#ifndef CUSTOS_DELIVERY_WEBHOOK_SENDER_H_
+#define CUSTOS_DELIVERY_WEBHOOK_SENDER_H_
 
 #include <chrono>
 #include <cstdint>
@@ -22,7 +22,7 @@
 
 #include "engine/engine.h"
 
-namespace custos::api {
+namespace custos::delivery {
 
 struct WebhookResult {
   bool delivered = false;
@@ -56,6 +56,6 @@ class CurlWebhookSender final : public WebhookSender {
   CurlWebhookOptions options_;
 };
 
-}  // namespace custos::api
+}  // namespace custos::delivery
 
-#endif  // CUSTOS_API_WEBHOOK_SENDER_H_
+#endif  // CUSTOS_DELIVERY_WEBHOOK_SENDER_H_

@@ -1,4 +1,4 @@
-#include "cli/session.h"
+#include "deployment/session.h"
 
 #include <filesystem>
 #include <fstream>
@@ -8,13 +8,13 @@
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
 
-namespace custos::cli {
+namespace custos::deployment {
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string MasterKeyPath(const GlobalOptions& options) {
+std::string MasterKeyPath(const Options& options) {
   return options.master_key_path.empty() ? (fs::path(options.data_dir) / "master.key").string()
                                          : options.master_key_path;
 }
@@ -28,7 +28,7 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 // The one place that picks a backend: PostgreSQL with --database, else SQLite in DIR.
-Result<std::unique_ptr<store::Store>> OpenStore(const GlobalOptions& options) {
+Result<std::unique_ptr<store::Store>> OpenStore(const Options& options) {
   if (!options.database_url.empty()) {
     store::PostgresOptions postgres;
     postgres.url = options.database_url;
@@ -39,7 +39,7 @@ Result<std::unique_ptr<store::Store>> OpenStore(const GlobalOptions& options) {
 }
 
 // Where the database lives, for messages (never the URL: it may carry a password).
-std::string Where(const GlobalOptions& options) {
+std::string Where(const Options& options) {
   if (options.database_url.empty()) return options.data_dir;
   return "the PostgreSQL database (schema " +
          (options.database_schema.empty() ? std::string("custos") : options.database_schema) + ")";
@@ -59,7 +59,7 @@ Session::~Session() {
   if (engine_) (void)engine_->Flush();
 }
 
-Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
+Result<std::unique_ptr<Session>> Session::Start(const Options& options,
                                                 const std::string& controller,
                                                 const std::string& policy_text) {
   policy::LoadOutcome loaded = policy::CheckPolicyText(policy_text, controller + " policy");
@@ -87,7 +87,7 @@ Result<std::unique_ptr<Session>> Session::Start(const GlobalOptions& options,
   return session;
 }
 
-Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
+Result<std::unique_ptr<Session>> Session::Init(const Options& options,
                                                const std::string& policy_path) {
   if (options.data_dir.empty() &&
       (options.database_url.empty() || options.master_key_path.empty())) {
@@ -118,7 +118,7 @@ Result<std::unique_ptr<Session>> Session::Init(const GlobalOptions& options,
   return session;
 }
 
-Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
+Result<std::unique_ptr<Session>> Session::Open(const Options& options) {
   if (options.data_dir.empty() && options.database_url.empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   "this command needs --data DIR (or CUSTOS_DATA) or --database URL");
@@ -151,4 +151,4 @@ Result<std::unique_ptr<Session>> Session::Open(const GlobalOptions& options) {
   return Start(options, controller, text);
 }
 
-}  // namespace custos::cli
+}  // namespace custos::deployment

@@ -1,0 +1,2 @@
+// A fixture: a file that keeps its layer.
+#include "common/status.h"

@@ -1,0 +1,3 @@
+// A fixture: the engine reaching up into the HTTP adapter.
+#include "api/server.h"
+#include "policy/policy.h"

@@ -1,0 +1,2 @@
+// A fixture: the policy layer reading the store.
+#include "store/store.h"
