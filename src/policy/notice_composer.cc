@@ -1,0 +1,231 @@
+// What the notice says: the frame (section order, title, introduction), the queries over the
+// policy that several sections share, and the sections about who we are and how the notice
+// changes.
+#include <algorithm>
+
+#include "policy/notice_internal.h"
+
+namespace custos::policy::notice_internal {
+
+Document NoticeComposer::Write() {
+  doc_.Heading(1, "top", Title());
+  IntroductionSection();
+  SummarySection();
+  doc_.BeginSection(2, "full", "The full notice");
+  WhoWeAreSection();
+  ContactsSection();
+  WhatWeCollectSection();
+  SpecialCategoriesSection();
+  PurposesSection();
+  MarketingProfilingAutomatedSection();
+  RecipientsSection();
+  TransfersSection();
+  RetentionSection();
+  RightsSection();
+  CookiesSection();
+  SecuritySection();
+  BreachSection();
+  AnonymisationSection();
+  ThirdPartyAppsSection();
+  ComplaintsSection();
+  ChangesSection();
+  doc_.EndSection();
+  return std::move(doc_);
+}
+
+std::string NoticeComposer::Title() const {
+  if (!Blank(p_.notice.title)) return p_.notice.title;
+  return "Privacy notice of " + p_.controller.name;
+}
+
+bool NoticeComposer::IsProcessor() const { return p_.controller.role == Role::kProcessor; }
+
+std::string NoticeComposer::NoticeDate() const {
+  return p_.notice.date ? p_.notice.date->ToHuman() : std::string("(undated)");
+}
+
+std::vector<std::string> NoticeComposer::CollectedCategoryKeys() const {
+  std::vector<std::string> keys;
+  for (const auto& category : p_.categories) AddUnique(keys, category.key);
+  for (const auto& purpose : p_.purposes) {
+    for (const auto& ref : purpose.categories) AddUnique(keys, ref.key);
+  }
+  return keys;
+}
+
+std::vector<const Category*> NoticeComposer::SpecialCategoryList() const {
+  std::vector<const Category*> out;
+  for (const auto& category : p_.categories) {
+    if (IsSpecial(category)) out.push_back(&category);
+  }
+  return out;
+}
+
+void NoticeComposer::AppendContactDetails(Inline& line, std::string_view email,
+                                          std::string_view phone, std::string_view address,
+                                          std::string_view url) {
+  bool first = true;
+  auto separator = [&line, &first](std::string_view words) {
+    line.push_back(Text(first ? words : ", " + std::string(words)));
+    first = false;
+  };
+  if (!Blank(email)) {
+    separator("email ");
+    line.push_back(EmailLink(email));
+  }
+  if (!Blank(phone)) {
+    separator("phone ");
+    line.push_back(PhoneLink(phone));
+  }
+  if (!Blank(address)) {
+    separator("post: ");
+    line.push_back(Text(address));
+  }
+  if (!Blank(url)) {
+    separator("website ");
+    line.push_back(UrlLink(url));
+  }
+}
+
+Inline NoticeComposer::ContactInline(const Contact& contact) const {
+  Inline line;
+  std::string name = Blank(contact.name) ? ContactPurposeWords(contact.purpose) : contact.name;
+  line.push_back(Strong(name));
+  Inline details;
+  AppendContactDetails(details, contact.email, contact.phone, contact.address, contact.url);
+  if (!details.empty()) {
+    line.push_back(Text(": "));
+    line.insert(line.end(), details.begin(), details.end());
+  }
+  return line;
+}
+
+Inline NoticeComposer::UsInline() const {
+  Inline line;
+  const Contact* general = p_.FindContactFor("general");
+  if (general != nullptr) {
+    AppendContactDetails(line, general->email, general->phone, general->address, general->url);
+  }
+  if (line.empty()) {
+    AppendContactDetails(line, p_.controller.email, p_.controller.phone, "", p_.controller.website);
+  }
+  return line;
+}
+
+Inline NoticeComposer::ContactFor(std::string_view purpose, const Contact* preferred) const {
+  const Contact* contact = preferred != nullptr ? preferred : p_.FindContactFor(purpose);
+  if (contact != nullptr) return ContactInline(*contact);
+  return UsInline();
+}
+
+std::string NoticeComposer::RegionWords() const {
+  return JoinWords(PlaceNames(p_.transfers.regions));
+}
+
+bool NoticeComposer::OutsideRegions(std::string_view country) const {
+  return std::none_of(p_.transfers.regions.begin(), p_.transfers.regions.end(),
+                      [country](const Ref& region) { return RegionIncludes(region.key, country); });
+}
+
+void NoticeComposer::IntroductionSection() {
+  std::string line = p_.controller.name + ". Version " + p_.notice.version + ", last updated " +
+                     NoticeDate() + ".";
+  doc_.Para(line);
+  if (!p_.notice.scope.empty()) {
+    doc_.Para("This notice covers:");
+    std::vector<Inline> items;
+    for (const auto& scope : p_.notice.scope) items.push_back({Text(scope)});
+    doc_.List(std::move(items));
+  }
+  if (p_.notice.not_for_children) doc_.Para("Our services are not meant for children.");
+}
+
+void NoticeComposer::WhoWeAreSection() {
+  doc_.BeginSection(3, "who", "Who we are");
+  const Controller& c = p_.controller;
+  std::vector<Inline> items;
+  items.push_back(Labelled("Name", c.name));
+  if (!Blank(c.legal_name)) items.push_back(Labelled("Legal name", c.legal_name));
+  if (!Blank(c.represents)) items.push_back(Labelled("Who is behind this name", c.represents));
+  if (!Blank(c.company_number)) items.push_back(Labelled("Company number", c.company_number));
+  if (!Blank(c.registration)) items.push_back(Labelled("Registration", c.registration));
+  if (!Blank(c.address)) items.push_back(Labelled("Address", c.address));
+  if (!Blank(c.email)) items.push_back({Strong("Email"), Text(": "), EmailLink(c.email)});
+  if (!Blank(c.phone)) items.push_back({Strong("Phone"), Text(": "), PhoneLink(c.phone)});
+  if (!Blank(c.website)) items.push_back({Strong("Website"), Text(": "), UrlLink(c.website)});
+  doc_.List(std::move(items));
+
+  if (!IsProcessor()) {
+    doc_.Para(
+        "We are the controller of the personal data this notice describes: we decide why "
+        "and how it is processed, and we are responsible for it under UK data "
+        "protection law.");
+  } else {
+    doc_.Para(
+        "For the personal data this notice covers we are a processor, not the "
+        "controller: we process it on behalf of other organisations (the controllers) "
+        "and only on their instructions. The controllers decide why and how it is used "
+        "and are responsible for it.");
+    if (!Blank(p_.processor.controllers)) {
+      doc_.Para({Strong("Whose data it is"), Text(": " + p_.processor.controllers)});
+    }
+    if (!Blank(p_.processor.instructions)) {
+      doc_.Para(
+          {Strong("How we act on their instructions"), Text(": " + p_.processor.instructions)});
+    }
+    if (p_.processor.requests == "forward_to_controller") {
+      doc_.Para(
+          "Requests about a controller's data go to that controller: for example, "
+          "requests about a school's data go to the school. If you send such a request "
+          "to us, we pass it on to the controller, who answers it.");
+    }
+    if (p_.processor.breach_notify_controller) {
+      doc_.Para(
+          "If a personal data breach affects a controller's data, we tell that "
+          "controller.");
+    }
+  }
+  doc_.EndSection();
+}
+
+void NoticeComposer::ContactsSection() {
+  if (!p_.dpo.present && p_.contacts.empty()) return;
+  doc_.BeginSection(3, "contacts", "Data protection officer and contacts");
+  if (p_.dpo.present) {
+    Inline line{Strong("Data protection officer"), Text(": ")};
+    Inline details;
+    AppendContactDetails(details, p_.dpo.email, p_.dpo.phone, p_.dpo.address, "");
+    if (!Blank(p_.dpo.name)) line.push_back(Text(p_.dpo.name + (details.empty() ? "" : ", ")));
+    line.insert(line.end(), details.begin(), details.end());
+    doc_.Para(std::move(line));
+  }
+  // Contacts grouped under their purpose, purposes in the order first used.
+  std::vector<std::string> purposes;
+  for (const auto& contact : p_.contacts) AddUnique(purposes, contact.purpose);
+  for (const auto& purpose : purposes) {
+    doc_.Para({Strong(ContactPurposeWords(purpose))});
+    std::vector<Inline> items;
+    for (const auto& contact : p_.contacts) {
+      if (contact.purpose == purpose) items.push_back(ContactInline(contact));
+    }
+    doc_.List(std::move(items));
+  }
+  doc_.EndSection();
+}
+
+void NoticeComposer::ChangesSection() {
+  doc_.BeginSection(3, "changes", "Changes to this notice");
+  doc_.Para("This is version " + p_.notice.version + " of this notice, last updated " +
+            NoticeDate() + ".");
+  if (!Blank(p_.notice.changes)) {
+    doc_.Para(p_.notice.changes);
+  } else {
+    doc_.Para("If we change this notice, we publish the new version here.");
+  }
+  if (!Blank(p_.notice.url)) {
+    doc_.Para({Text("The current version is at "), UrlLink(p_.notice.url), Text(".")});
+  }
+  doc_.EndSection();
+}
+
+}  // namespace custos::policy::notice_internal

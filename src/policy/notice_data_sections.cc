@@ -1,0 +1,305 @@
+// What the notice says about the data itself: what we collect and from where, special
+// categories, why we use it and on which lawful basis, direct marketing, profiling and
+// automated decisions, cookies, and how long we keep it.
+#include <algorithm>
+
+#include "policy/notice.h"
+#include "policy/notice_internal.h"
+
+namespace custos::policy::notice_internal {
+
+void NoticeComposer::WhatWeCollectSection() {
+  doc_.BeginSection(3, "collect", "What we collect and where it comes from");
+  doc_.Para("These are the kinds of personal data we collect:");
+  std::vector<Inline> items;
+  for (const auto& key : CollectedCategoryKeys()) {
+    const Category* category = p_.FindCategory(key);
+    std::string text;
+    if (category != nullptr) {
+      if (!Blank(category->description)) text += Sentence(category->description);
+      if (!category->examples.empty()) {
+        text += " For example: " + JoinWords(category->examples) + ".";
+      }
+      if (IsSpecial(*category)) {
+        text += IsCriminalOffenceData(key) ? " This is criminal offence data."
+                                           : " This is special category data.";
+      }
+    }
+    if (Blank(text)) {
+      items.push_back({Strong(p_.CategoryName(key))});
+    } else {
+      items.push_back(Labelled(p_.CategoryName(key), text));
+    }
+  }
+  doc_.List(std::move(items));
+
+  if (!p_.subject_types.empty()) {
+    doc_.Heading(4, "subjects", "Whom this notice is about");
+    std::vector<Inline> people;
+    for (const auto& type : p_.subject_types) {
+      std::string name = Blank(type.name) ? KeyToWords(type.key) : type.name;
+      if (Blank(type.description)) {
+        people.push_back({Strong(name)});
+      } else {
+        people.push_back(Labelled(name, type.description));
+      }
+    }
+    doc_.List(std::move(people));
+  }
+
+  if (!p_.sources.empty()) {
+    doc_.Heading(4, "sources", "Where it comes from");
+    for (SourceKind kind : {SourceKind::kDirect, SourceKind::kThirdParty, SourceKind::kAutomated,
+                            SourceKind::kPublic}) {
+      std::vector<Inline> sources;
+      for (const auto& source : p_.sources) {
+        if (source.kind != kind) continue;
+        std::string name = SourceName(p_, source.key);
+        if (Blank(source.description)) {
+          sources.push_back({Strong(name)});
+        } else {
+          sources.push_back(Labelled(name, source.description));
+        }
+      }
+      if (sources.empty()) continue;
+      doc_.Para({Strong(SourceKindWords(kind))});
+      doc_.List(std::move(sources));
+    }
+  }
+  doc_.EndSection();
+}
+
+std::vector<std::string> NoticeComposer::PurposesUsing(std::string_view category_key) const {
+  std::vector<std::string> names;
+  for (const auto& purpose : p_.purposes) {
+    for (const auto& ref : purpose.categories) {
+      if (CategoryCovers(ref.key, category_key) || CategoryCovers(category_key, ref.key)) {
+        AddUnique(names, purpose.name);
+        break;
+      }
+    }
+  }
+  return names;
+}
+
+void NoticeComposer::SpecialCategoriesSection() {
+  auto special = SpecialCategoryList();
+  if (special.empty()) return;
+  doc_.BeginSection(3, "special", "Special category data");
+  doc_.Para(
+      "Some of the data we collect is special category data (or criminal offence "
+      "data), which the law protects more strongly. We process it only under these "
+      "conditions:");
+  std::vector<Inline> items;
+  for (const Category* category : special) {
+    std::string text;
+    std::string_view letter = Article9Letter(category->condition);
+    text = std::string(ConditionInWords(category->condition));
+    if (IsCriminalOffenceData(category->key)) {
+      text += " (criminal offence data: Article 10 UK GDPR";
+      if (!letter.empty()) text += ", with the condition of " + std::string(letter);
+      text += ")";
+    } else if (!letter.empty()) {
+      text += " (" + std::string(letter) + " UK GDPR)";
+    }
+    text += ".";
+    if (auto uses = PurposesUsing(category->key); !uses.empty()) {
+      text += " Used for: " + JoinWords(uses) + ".";
+    }
+    items.push_back(Labelled(p_.CategoryName(category->key), text));
+  }
+  doc_.List(std::move(items));
+  doc_.EndSection();
+}
+
+void NoticeComposer::PurposesSection() {
+  doc_.BeginSection(3, "purposes", "Why we use your data and our lawful basis");
+  doc_.Para(
+      "For each use of your data the law requires a lawful basis (Article 6 UK GDPR). "
+      "These are our uses and the basis for each.");
+  for (const auto& purpose : p_.purposes) {
+    // Several purposes may share a name (one notice row, several bases): the basis tells
+    // them apart.
+    size_t same_name =
+        std::count_if(p_.purposes.begin(), p_.purposes.end(),
+                      [&purpose](const Purpose& other) { return other.name == purpose.name; });
+    std::string heading = purpose.name;
+    if (same_name > 1) heading += " (" + LowerFirst(LawfulBasisName(purpose.basis)) + ")";
+    doc_.Heading(4, "purpose-" + purpose.key, heading);
+    if (!Blank(purpose.description)) doc_.Para(purpose.description);
+    std::vector<Inline> items;
+    std::string basis = std::string(LawfulBasisName(purpose.basis));
+    if (!LawfulBasisArticle(purpose.basis).empty()) {
+      basis += " (" + std::string(LawfulBasisArticle(purpose.basis)) + " UK GDPR)";
+    }
+    items.push_back(Labelled("Lawful basis", basis));
+    if (!Blank(purpose.interest)) {
+      items.push_back(Labelled("Our legitimate interest", purpose.interest));
+    }
+    if (!Blank(purpose.obligation)) {
+      items.push_back(Labelled(purpose.basis == LawfulBasis::kPublicTask
+                                   ? "The official authority we rely on"
+                                   : "The legal obligation we rely on",
+                               purpose.obligation));
+    }
+    if (!Blank(purpose.activity)) items.push_back(Labelled("Part of", purpose.activity));
+    items.push_back(Labelled("Data used", JoinWords(CategoryNames(p_, purpose.categories))));
+    if (!purpose.subjects.empty()) {
+      items.push_back(Labelled("About", JoinWords(SubjectNames(p_, purpose.subjects))));
+    }
+    if (!purpose.sources.empty()) {
+      items.push_back(Labelled("Comes from", JoinWords(SourceNames(p_, purpose.sources))));
+    }
+    if (!purpose.recipients.empty()) {
+      items.push_back(Labelled("Shared with", JoinWords(RecipientNames(p_, purpose.recipients))));
+    }
+    if (!purpose.channels.empty()) {
+      std::vector<std::string> channels;
+      for (const auto& channel : purpose.channels) AddUnique(channels, ChannelWords(channel));
+      items.push_back(Labelled("How we contact you", JoinWords(channels)));
+    }
+    if (!Blank(purpose.necessary_for_service)) {
+      items.push_back(Labelled("If you do not give us this data", purpose.necessary_for_service));
+    }
+    if (purpose.basis == LawfulBasis::kConsent) {
+      std::string text = "You can withdraw your consent at any time. ";
+      text += purpose.on_withdrawal == "keep_obtained"
+                  ? "We then stop collecting data for this purpose, but may continue to use "
+                    "the data we already obtained."
+                  : "We then stop using your data for this purpose.";
+      items.push_back(Labelled("Your consent", text));
+    }
+    if (purpose.direct_marketing) {
+      items.push_back(
+          Labelled("Direct marketing", "You can object at any time, and we will then stop."));
+    }
+    doc_.List(std::move(items));
+  }
+  doc_.EndSection();
+}
+
+void NoticeComposer::MarketingProfilingAutomatedSection() {
+  doc_.BeginSection(3, "marketing", "Direct marketing, profiling and automated decisions");
+  std::vector<Inline> marketing;
+  std::vector<Inline> profiling;
+  bool soft_opt_in = false;
+  for (const auto& purpose : p_.purposes) {
+    if (purpose.direct_marketing) {
+      std::string text;
+      if (!purpose.channels.empty()) {
+        std::vector<std::string> channels;
+        for (const auto& channel : purpose.channels) AddUnique(channels, ChannelWords(channel));
+        text = "by " + JoinWords(channels, "or") + ". ";
+      }
+      text += std::string("Lawful basis: ") + std::string(LawfulBasisName(purpose.basis)) + ".";
+      if (purpose.soft_opt_in) {
+        soft_opt_in = true;
+        text +=
+            " As an existing customer, you may receive it without having asked for it, "
+            "about our similar products and services, unless you opt out (PECR regulation "
+            "22(3)).";
+      }
+      marketing.push_back(Labelled(purpose.name, text));
+    }
+    if (purpose.profiling) {
+      profiling.push_back(Labelled(purpose.name, Blank(purpose.description)
+                                                     ? "we analyse your data to make "
+                                                       "predictions about you."
+                                                     : purpose.description));
+    }
+  }
+  bool any_automated =
+      std::any_of(p_.purposes.begin(), p_.purposes.end(),
+                  [](const Purpose& purpose) { return purpose.automated_decision.present; });
+  if (marketing.empty() && profiling.empty() && !any_automated) {
+    // Nothing is said about automated decisions that no purpose declares: no seed promises
+    // their absence, and a notice must not promise more than the policy states.
+    doc_.Para("We do not use your personal data for direct marketing or profiling.");
+    doc_.EndSection();
+    return;
+  }
+  if (!marketing.empty()) {
+    doc_.Para({Strong("Direct marketing")});
+    doc_.List(std::move(marketing));
+    std::string text =
+        "You can object to direct marketing at any time, and we will then stop using your data "
+        "for it (Article 21(3) UK GDPR).";
+    if (soft_opt_in) text += " Every marketing message tells you how to opt out.";
+    doc_.Para(text);
+  } else {
+    doc_.Para("We do not use your personal data for direct marketing.");
+  }
+  if (!profiling.empty()) {
+    doc_.Para({Strong("Profiling")});
+    doc_.Para(
+        "Profiling means using your data to analyse or predict things about you, such as "
+        "your interests. We do this for:");
+    doc_.List(std::move(profiling));
+  }
+  if (any_automated) {
+    doc_.Para({Strong("Decisions made by automated means alone")});
+    std::vector<Inline> items;
+    for (const auto& purpose : p_.purposes) {
+      const AutomatedDecision& decision = purpose.automated_decision;
+      if (!decision.present) continue;
+      std::string text = "made by automated means alone, without a person involved.";
+      if (!Blank(decision.logic)) text += " How it works: " + Sentence(decision.logic);
+      if (!Blank(decision.significance)) {
+        text += " What it means for you: " + Sentence(decision.significance);
+      }
+      if (decision.human_review) {
+        text +=
+            " You can ask for a person to review the decision, give your point of view and "
+            "contest it.";
+      }
+      items.push_back(Labelled(purpose.name, text));
+    }
+    doc_.List(std::move(items));
+  }
+  doc_.EndSection();
+}
+
+void NoticeComposer::CookiesSection() {
+  if (p_.cookies.empty()) return;
+  doc_.BeginSection(3, "cookies", "Cookies");
+  std::vector<Inline> items;
+  for (const auto& cookie : p_.cookies) {
+    std::string text;
+    if (!Blank(cookie.description)) text += Sentence(cookie.description) + " ";
+    text += cookie.consent_required
+                ? "We set these only if you consent, and you can change your choice at any "
+                  "time."
+                : "These are strictly necessary, so they do not need your consent.";
+    if (!Blank(cookie.duration)) text += " How long they last: " + Sentence(cookie.duration);
+    if (!cookie.examples.empty()) text += " For example: " + JoinWords(cookie.examples) + ".";
+    if (!cookie.third_parties.empty()) {
+      text += " Set by: " + JoinWords(cookie.third_parties) + ".";
+    }
+    items.push_back(Labelled(Blank(cookie.name) ? KeyToWords(cookie.key) : cookie.name, text));
+  }
+  doc_.List(std::move(items));
+  doc_.EndSection();
+}
+
+void NoticeComposer::RetentionSection() {
+  doc_.BeginSection(3, "retention", "How long we keep it");
+  doc_.Para(
+      "We keep each kind of personal data only for the time below, then act on it as "
+      "stated.");
+  std::vector<Inline> items;
+  bool anonymise = false;
+  for (const auto& rule : p_.retention) {
+    auto [label, rest] = RetentionRuleParts(p_, rule);
+    std::string text = rest + ".";
+    if (!Blank(rule.description)) text += " " + Sentence(rule.description);
+    items.push_back(Labelled(label, text));
+    anonymise = anonymise || rule.action == RetentionAction::kAnonymise;
+  }
+  doc_.List(std::move(items));
+  if (anonymise) {
+    doc_.Para("Anonymised data can no longer identify you; it is no longer personal data.");
+  }
+  doc_.EndSection();
+}
+
+}  // namespace custos::policy::notice_internal

@@ -1,0 +1,131 @@
+// What the notice says about who else gets the data: recipients, international transfers,
+// anonymised information we share and third-party apps.
+#include <algorithm>
+
+#include "policy/notice.h"
+#include "policy/notice_internal.h"
+
+namespace custos::policy::notice_internal {
+
+void NoticeComposer::RecipientsSection() {
+  doc_.BeginSection(3, "recipients", "Who we share it with");
+  if (p_.recipients.empty()) {
+    doc_.Para("We do not share your personal data with anyone outside our organisation.");
+    doc_.EndSection();
+    return;
+  }
+  for (RecipientKind kind :
+       {RecipientKind::kProcessor, RecipientKind::kSubProcessor, RecipientKind::kJointController,
+        RecipientKind::kThirdParty, RecipientKind::kProfessionalAdviser, RecipientKind::kRegulator,
+        RecipientKind::kAuthority, RecipientKind::kInternal, RecipientKind::kOtherUsers,
+        RecipientKind::kPublic}) {
+    std::vector<Inline> items;
+    for (const auto& recipient : p_.recipients) {
+      if (recipient.kind != kind) continue;
+      items.push_back(Labelled(recipient.name, RecipientText(recipient)));
+    }
+    if (items.empty()) continue;
+    doc_.Para({Strong(RecipientKindName(kind))});
+    doc_.List(std::move(items));
+  }
+  doc_.EndSection();
+}
+
+std::string NoticeComposer::RecipientText(const Recipient& recipient) const {
+  std::string text;
+  if (!Blank(recipient.description)) text += Sentence(recipient.description) + " ";
+  if (!Blank(recipient.when)) text += "When: " + Sentence(recipient.when) + " ";
+  if (recipient.processor_of) {
+    text += "Works for " + RecipientName(p_, recipient.processor_of->key) + ". ";
+  }
+  if (!recipient.countries.empty()) {
+    text += "Where: " + JoinWords(PlaceNames(recipient.countries)) + ". ";
+  }
+  bool outside = std::any_of(recipient.countries.begin(), recipient.countries.end(),
+                             [this](const Ref& country) { return OutsideRegions(country.key); });
+  if (outside && !Blank(recipient.safeguard)) {
+    text += "Protected by " + std::string(SafeguardInWords(recipient.safeguard)) + ". ";
+  }
+  if (!recipient.categories.empty()) {
+    text += "Sees only: " + JoinWords(CategoryNames(p_, recipient.categories)) + ". ";
+  }
+  if (recipient.visibility == "user_settings") {
+    text += "You control what they see in your settings. ";
+  } else if (recipient.visibility == "on_request") {
+    text += "Only when you ask us to. ";
+  }
+  return text;
+}
+
+void NoticeComposer::TransfersSection() {
+  doc_.BeginSection(3, "transfers", "International transfers");
+  if (!p_.transfers.regions.empty()) {
+    doc_.Para("We keep and process your personal data in " + RegionWords() + ".");
+  }
+  if (p_.transfers.outside == TransferRule::kForbidden) {
+    doc_.Para("Your personal data never leaves " + RegionWords() +
+              ": none of the organisations we share it with processes it anywhere else.");
+  } else {
+    std::vector<Inline> items;
+    for (const auto& recipient : p_.recipients) {
+      std::vector<std::string> outside;
+      for (const auto& country : recipient.countries) {
+        if (OutsideRegions(country.key)) AddUnique(outside, PlaceName(country.key));
+      }
+      if (outside.empty()) continue;
+      std::string text = "in " + JoinWords(outside) + ", protected by " +
+                         std::string(SafeguardInWords(recipient.safeguard)) + ".";
+      if (!Blank(recipient.safeguard_note)) text += " " + Sentence(recipient.safeguard_note);
+      items.push_back(Labelled(recipient.name, text));
+    }
+    if (items.empty()) {
+      doc_.Para("None of the organisations we share it with processes it outside " + RegionWords() +
+                ".");
+    } else {
+      doc_.Para("These organisations process some of your data outside " + RegionWords() +
+                ", protected by a safeguard the law recognises:");
+      doc_.List(std::move(items));
+    }
+  }
+  if (!Blank(p_.transfers.note)) doc_.Para(p_.transfers.note);
+  doc_.EndSection();
+}
+
+void NoticeComposer::AnonymisationSection() {
+  const Anonymisation& a = p_.anonymisation;
+  if (!a.present) return;
+  doc_.BeginSection(3, "anonymisation", "Anonymised information we share");
+  if (!Blank(a.description)) doc_.Para(a.description);
+  if (a.small_cell_threshold > 0) {
+    doc_.Para("In figures we share, we leave out any group of fewer than " +
+              std::to_string(a.small_cell_threshold) +
+              " people, so that no one can be picked out.");
+  }
+  if (!a.shared_with.empty()) {
+    std::vector<std::string> names;
+    for (const auto& with : a.shared_with) {
+      const Recipient* recipient = p_.FindRecipient(with);
+      AddUnique(names, recipient != nullptr ? recipient->name : with);
+    }
+    doc_.Para("We may share anonymised information with: " + JoinWords(names) + ".");
+  }
+  doc_.EndSection();
+}
+
+void NoticeComposer::ThirdPartyAppsSection() {
+  const ThirdPartyApps& t = p_.third_party_apps;
+  if (!t.present) return;
+  doc_.BeginSection(3, "apps", "Third-party apps");
+  if (!Blank(t.description)) doc_.Para(t.description);
+  if (!Blank(t.authorised_by)) {
+    std::string text = "A third-party app gets access to data only when " +
+                       Trim(CollapseSpace(t.authorised_by)) + " authorises it";
+    text += t.revocable ? ", and that permission can be revoked at any time." : ".";
+    doc_.Para(text);
+  } else if (t.revocable) {
+    doc_.Para("Permission for a third-party app can be revoked at any time.");
+  }
+  doc_.EndSection();
+}
+
+}  // namespace custos::policy::notice_internal
