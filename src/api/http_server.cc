@@ -2,9 +2,12 @@
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <thread>
 
@@ -62,19 +65,65 @@ HttpServer::~HttpServer() {
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
 }
 
-Status HttpServer::Start() {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(options_.port);
-  if (inet_pton(AF_INET, options_.host.c_str(), &address.sin_addr) != 1) {
-    return Status(ErrorCode::kInvalidArgument, "listen address must be IPv4 HOST:PORT");
+namespace {
+
+// Binds and listens on host:port (a name such as localhost, an IPv4 or an IPv6 address), so a
+// failure can say why ("Address already in use"); libmicrohttpd then serves the socket.
+Result<int> ListenSocket(const std::string& host, uint16_t port, bool* ipv6) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV | AI_ADDRCONFIG;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(port);
+  std::string where =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + service;
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "cannot listen on " + where + ": " + std::string(gai_strerror(rc)));
   }
+  std::string reason = "no address";
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (a->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, 1024) == 0) {
+      *ipv6 = a->ai_family == AF_INET6;
+      break;
+    }
+    reason = std::strerror(errno);
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(found);
+  if (fd < 0) return Status(ErrorCode::kIo, "cannot listen on " + where + ": " + reason);
+  return fd;
+}
+
+}  // namespace
+
+Status HttpServer::Start() {
+  bool ipv6 = false;
+  ASSIGN_OR_RETURN(int listen_fd, ListenSocket(options_.host, options_.port, &ipv6));
+  sockaddr_storage bound{};
+  socklen_t bound_size = sizeof bound;
+  getsockname(listen_fd, reinterpret_cast<sockaddr*>(&bound), &bound_size);
+  const uint16_t bound_port =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
                    MHD_USE_SUPPRESS_DATE_NO_CLOCK;
   const bool tls = !options_.tls_cert_pem.empty() && !options_.tls_key_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
+  if (ipv6) flags |= MHD_USE_IPv6;
   std::vector<MHD_OptionItem> items = {
-      {MHD_OPTION_SOCK_ADDR, 0, &address},
+      {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
       {MHD_OPTION_THREAD_POOL_SIZE, std::max(1u, options_.threads), nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, options_.connection_timeout_seconds, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&CompletedTrampoline), this},
@@ -89,12 +138,13 @@ Status HttpServer::Start() {
   daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Trampoline, this, MHD_OPTION_ARRAY,
                              items.data(), MHD_OPTION_END);
   if (daemon_ == nullptr) {
-    return Status(ErrorCode::kIo, "cannot listen on " + options_.host + ":" +
-                                      std::to_string(options_.port) +
-                                      (tls ? " with TLS (check the certificate and key)" : ""));
+    close(listen_fd);
+    return Status(ErrorCode::kIo, "cannot serve on " + options_.host + ":" +
+                                      std::to_string(bound_port) +
+                                      (tls ? ": the TLS certificate or key is not usable"
+                                           : ": the HTTP server could not start"));
   }
-  const MHD_DaemonInfo* info = MHD_get_daemon_info(daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  port_ = info != nullptr ? info->port : options_.port;
+  port_ = bound_port;
   return Status::Ok();
 }
 

@@ -29,7 +29,7 @@ struct MHD_Connection;
 namespace custos::api {
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";  // an IPv4 address
+  std::string host = "127.0.0.1";  // a name (localhost), an IPv4 or an IPv6 address (no brackets)
   uint16_t port = 8080;            // 0: any free port (see port())
   unsigned threads = 64;           // many handlers may wait on one group commit together
   size_t max_body_bytes = 64 * 1024;

@@ -111,8 +111,10 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
              {"test_clock", api_options.test_clock ? "true" : "false", true},
              {"refresh_every_ms", std::to_string(config.refresh_every.count()), true},
              {"subjects_cached", std::to_string(engine.cached_subjects()), true}});
-  out << "custos serve: listening on " << scheme << "://" << config.http.host << ":"
-      << server.port() << std::endl;
+  const std::string& host = config.http.host;
+  out << "custos serve: listening on " << scheme << "://"
+      << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << server.port()
+      << std::endl;
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

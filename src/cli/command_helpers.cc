@@ -14,6 +14,11 @@ int Usage(std::ostream& err, const std::string& usage) {
   return kExitUsage;
 }
 
+int Usage(std::ostream& err, const std::string& usage, const Status& why) {
+  if (!why.ok()) err << "custos: " << why.message() << "\n";
+  return Usage(err, usage);
+}
+
 Result<std::optional<Timestamp>> TimeOption(const Args& args, const std::string& name) {
   const std::string* text = args.Option(name);
   if (text == nullptr) return std::optional<Timestamp>();

@@ -24,6 +24,9 @@ namespace custos::cli {
 int Fail(std::ostream& err, const Status& status);
 // Prints "usage: custos --data DIR <usage>" and returns kExitUsage.
 int Usage(std::ostream& err, const std::string& usage);
+// The same, after one line saying what was wrong when `why` is an error (an unknown option with
+// the nearest known one, a missing value).
+int Usage(std::ostream& err, const std::string& usage, const Status& why);
 // The ISO-8601 time of option `name` (--at, --as-of, --expires); nullopt when absent.
 // Errors: INVALID_ARGUMENT naming the option and an example.
 Result<std::optional<Timestamp>> TimeOption(const Args& args, const std::string& name);

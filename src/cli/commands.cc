@@ -5,65 +5,17 @@
 #include <ostream>
 
 #include "cli/data_commands.h"
+#include "cli/help.h"
 
 namespace custos::cli {
 
 namespace {
 
-constexpr const char* kUsage =
-    "usage: custos <command> [arguments]\n"
-    "\n"
-    "policy documents:\n"
-    "  custos policy check FILE                 validate a policy (exit 1 when invalid)\n"
-    "  custos notice FILE --format md|html      the privacy notice generated from the policy\n"
-    "  custos ropa FILE --format csv|json       the Article 30(1) record of processing\n"
-    "  custos datamap FILE --format dot|svg     sources -> categories -> purposes -> recipients\n"
-    "\n"
-    "\n"
-    "personal data (global options: --data DIR, --database postgresql://... [--schema NAME]\n"
-    "to keep the database in PostgreSQL, --controller KEY, --master-key PATH,\n"
-    "--now TIME to set the engine's clock, --json):\n"
-    "  custos --data DIR init --policy FILE\n"
-    "  custos --data DIR subject add [ID] --type T [--email E] [--phone P] [--at TIME]\n"
-    "  custos --data DIR subject show ID | subject find --email E\n"
-    "  custos --data DIR event SUBJECT EVENT [--at TIME]\n"
-    "  custos --data DIR record put SUBJECT CATEGORY VALUE --source S --purpose P [--at TIME]\n"
-    "  custos --data DIR record state SUBJECT CATEGORY\n"
-    "  custos --data DIR consent give|withdraw SUBJECT PURPOSE [--cookie] [--channel C]\n"
-    "  custos --data DIR consent export SUBJECT        (ISO/IEC 27560-shaped JSON)\n"
-    "  custos --data DIR preference set SUBJECT email|sms|post|phone on|off\n"
-    "  custos --data DIR object SUBJECT PURPOSE|direct_marketing|'*' [--lift]\n"
-    "  custos --data DIR restrict SUBJECT [CATEGORY...] --reason R | --lift ID\n"
-    "  custos --data DIR suppress --email E --reason R\n"
-    "  custos --data DIR decide SUBJECT PURPOSE CATEGORY... [--channel C] [--at TIME]\n"
-    "  custos --data DIR audit verify\n"
-    "  custos --data DIR retention plan [--as-of TIME] [--json]   (dry run: what would happen)\n"
-    "  custos --data DIR retention run [--as-of TIME]      (resumes an interrupted run first)\n"
-    "  custos --data DIR hold place (--subject S | --category C) --reason R [--expires TIME]\n"
-    "  custos --data DIR hold release ID | hold list\n"
-    "  custos --data DIR review list [--all] | review done ID      (DPO review tasks)\n"
-    "  custos --data DIR aggregate CATEGORY [--threshold N]   (small cells suppressed)\n"
-    "\n"
-    "rights requests (docs/CLI.md has every option):\n"
-    "  custos --data DIR request open TYPE --email E | --subject S --verified-by METHOD\n"
-    "  custos --data DIR request verify R CODE | --staff METHOD     (the month starts)\n"
-    "  custos --data DIR request wait|answered|extend|refuse|withdraw|fulfil R ...\n"
-    "  custos --data DIR request show R | list [--due-soon|--overdue] | document R FORMAT\n"
-    "  custos --data DIR request recipients R | request purge\n"
-    "  custos --data DIR outbox list | outbox read ID      (the local outbox of messages)\n"
-    "  custos --data DIR outbox deliver [--max N]   (one pass: POST due messages to endpoints)\n"
-    "  custos --data DIR endpoint set RECIPIENT URL --secret S | endpoint list\n"
-    "\n"
-    "server:\n"
-    "  custos serve --data DIR [--policy FILE] [--listen 127.0.0.1:8080] [--tls-cert F --tls-key "
-    "F]\n"
-    "               [--test-clock] [--threads N] [--rate-limit N] [--log-requests "
-    "all|errors|none]\n"
-    "  custos --data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"
-    "               [--controller C --category C...] [--subject ID] [--label TEXT] | token list\n"
-    "\n"
-    "Exit codes: 0 ok, 1 invalid input or refused (a deny), 2 wrong command line,\n"
-    "3 file or database not usable.\n";
+// Whether `args` asks for help (--help or -h anywhere).
+bool AsksForHelp(const std::vector<std::string>& args) {
+  return std::find(args.begin(), args.end(), "--help") != args.end() ||
+         std::find(args.begin(), args.end(), "-h") != args.end();
+}
 
 }  // namespace
 
@@ -106,7 +58,12 @@ Result<Args> ParseArgs(const std::vector<std::string>& args, const std::vector<s
     } else if (std::find(flags.begin(), flags.end(), name) != flags.end() && !has_inline_value) {
       parsed.flags.push_back(name);
     } else {
-      return Status(ErrorCode::kInvalidArgument, "unknown option " + name);
+      std::vector<std::string> known(valued);
+      known.insert(known.end(), flags.begin(), flags.end());
+      std::string nearest = Nearest(name, known);
+      return Status(ErrorCode::kInvalidArgument,
+                    "unknown option " + name +
+                        (nearest.empty() ? std::string() : " (did you mean " + nearest + "?)"));
     }
   }
   return parsed;
@@ -116,15 +73,26 @@ int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case ErrorCode::kOk: return kExitOk;
     case ErrorCode::kInvalidArgument: return kExitUsage;
-    case ErrorCode::kIo: return kExitIo;
+    case ErrorCode::kIo:
+    case ErrorCode::kNotInitialised: return kExitIo;
     default: return kExitRefused;
   }
 }
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   if (args.empty() || args[0] == "--help" || args[0] == "help" || args[0] == "-h") {
-    (args.empty() ? err : out) << kUsage;
+    if (args.size() == 2 && args[0] == "help") {
+      if (auto help = VerbHelp(args[1])) {
+        out << *help;
+        return kExitOk;
+      }
+    }
+    (args.empty() ? err : out) << UsageText();
     return args.empty() ? kExitUsage : kExitOk;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    out << VersionText();
+    return kExitOk;
   }
   deployment::Options options;
   if (const char* data = std::getenv("CUSTOS_DATA")) options.data_dir = data;
@@ -161,12 +129,24 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       break;
     }
   }
-  if (i >= args.size()) {
-    err << kUsage;
+  if (i >= args.size() || args[i] == "--help" || args[i] == "-h") {
+    if (i < args.size()) {
+      out << UsageText();
+      return kExitOk;
+    }
+    err << UsageText();
     return kExitUsage;
   }
   const std::string& verb = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<std::ptrdiff_t>(i) + 1, args.end());
+  // Help needs no data directory: it is answered before anything is opened.
+  if (AsksForHelp(rest) ||
+      AsksForHelp({args.begin(), args.begin() + static_cast<std::ptrdiff_t>(i)})) {
+    if (auto help = VerbHelp(verb)) {
+      out << *help;
+      return kExitOk;
+    }
+  }
   if (IsDataCommand(verb)) {
     std::vector<std::string> command(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
     // Options that belong to the verb may also follow it (custos decide ... --json).
@@ -183,7 +163,10 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   if (verb == "notice") return RunNoticeCommand(rest, out, err);
   if (verb == "ropa") return RunRopaCommand(rest, out, err);
   if (verb == "datamap") return RunDataMapCommand(rest, out, err);
-  err << "custos: unknown command '" << verb << "' (try: custos help)\n";
+  std::string nearest = Nearest(verb, Verbs());
+  err << "custos: unknown command '" << verb << "'"
+      << (nearest.empty() ? std::string() : " (did you mean '" + nearest + "'?)")
+      << "; custos help lists them\n";
   return kExitUsage;
 }
 

@@ -41,7 +41,7 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
   std::vector<std::string> rest(args.begin() + 1, args.end());
   auto parsed =
       ParseArgs(rest, {"--type", "--email", "--phone", "--external", "--at"}, {"--verified"});
-  if (!parsed.ok()) return Usage(err, usage);
+  if (!parsed.ok()) return Usage(err, usage, parsed.status());
   const Args& a = *parsed;
   if (args[0] == "add") {
     if (a.positional.size() > 1) return Usage(err, usage);
@@ -129,7 +129,7 @@ int EventCommand(Session& s, const std::vector<std::string>& args, std::ostream&
                  std::ostream& err) {
   const std::string usage = "event SUBJECT EVENT [--at TIME]";
   auto a = ParseArgs(args, {"--at"}, {});
-  if (!a.ok() || a->positional.size() != 2) return Usage(err, usage);
+  if (!a.ok() || a->positional.size() != 2) return Usage(err, usage, a.status());
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
   Status status = s.engine().RecordEvent(a->positional[0], a->positional[1], *at, "cli");
@@ -145,7 +145,7 @@ int RecordCommand(Session& s, const std::vector<std::string>& args, std::ostream
       "record state SUBJECT CATEGORY";
   if (args.empty()) return Usage(err, usage);
   auto a = ParseArgs({args.begin() + 1, args.end()}, {"--source", "--purpose", "--at"}, {});
-  if (!a.ok()) return Usage(err, usage);
+  if (!a.ok()) return Usage(err, usage, a.status());
   if (args[0] == "put") {
     const std::string* source = a->Option("--source");
     const std::string* purpose = a->Option("--purpose");
@@ -186,7 +186,7 @@ int ConsentCommand(Session& s, const std::vector<std::string>& args, std::ostrea
   if (args.empty()) return Usage(err, usage);
   auto a = ParseArgs({args.begin() + 1, args.end()},
                      {"--channel", "--evidence", "--notice-version", "--at"}, {"--cookie"});
-  if (!a.ok()) return Usage(err, usage);
+  if (!a.ok()) return Usage(err, usage, a.status());
   if (args[0] == "export") {
     if (a->positional.size() != 1) return Usage(err, usage);
     auto json = s.engine().ExportConsentRecords(a->positional[0], "cli");
@@ -237,7 +237,7 @@ int ObjectCommand(Session& s, const std::vector<std::string>& args, std::ostream
                   std::ostream& err) {
   const std::string usage = "object SUBJECT PURPOSE|direct_marketing|'*' [--lift] [--at TIME]";
   auto a = ParseArgs(args, {"--at"}, {"--lift"});
-  if (!a.ok() || a->positional.size() != 2) return Usage(err, usage);
+  if (!a.ok() || a->positional.size() != 2) return Usage(err, usage, a.status());
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
   Status status = a->Flag("--lift")
@@ -254,7 +254,7 @@ int RestrictCommand(Session& s, const std::vector<std::string>& args, std::ostre
   const std::string usage =
       "restrict SUBJECT [CATEGORY...] --reason REASON [--at TIME] | restrict SUBJECT --lift ID";
   auto a = ParseArgs(args, {"--reason", "--at", "--lift"}, {});
-  if (!a.ok() || a->positional.empty()) return Usage(err, usage);
+  if (!a.ok() || a->positional.empty()) return Usage(err, usage, a.status());
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
   if (const auto* lift = a->Option("--lift")) {
@@ -277,7 +277,7 @@ int SuppressCommand(Session& s, const std::vector<std::string>& args, std::ostre
                     std::ostream& err) {
   const std::string usage = "suppress --email E|--phone P|--external X --reason REASON";
   auto a = ParseArgs(args, {"--email", "--phone", "--external", "--reason", "--at"}, {});
-  if (!a.ok()) return Usage(err, usage);
+  if (!a.ok()) return Usage(err, usage, a.status());
   const std::string* reason = a->Option("--reason");
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
@@ -297,7 +297,7 @@ int DecideCommand(Session& s, const std::vector<std::string>& args, std::ostream
                   std::ostream& err) {
   const std::string usage = "decide SUBJECT PURPOSE CATEGORY... [--channel C] [--at TIME]";
   auto a = ParseArgs(args, {"--channel", "--at"}, {});
-  if (!a.ok() || a->positional.size() < 3) return Usage(err, usage);
+  if (!a.ok() || a->positional.size() < 3) return Usage(err, usage, a.status());
   auto at = AtOption(*a);
   if (!at.ok()) return Fail(err, at.status());
   engine::DecisionRequest request;

@@ -101,7 +101,7 @@ int RetentionCommand(Session& s, const std::vector<std::string>& args, std::ostr
   const std::string usage = "retention plan [--as-of TIME] [--json] | retention run [--as-of TIME]";
   if (args.empty() || (args[0] != "plan" && args[0] != "run")) return Usage(err, usage);
   auto a = ParseArgs({args.begin() + 1, args.end()}, {"--as-of"}, {});
-  if (!a.ok() || !a->positional.empty()) return Usage(err, usage);
+  if (!a.ok() || !a->positional.empty()) return Usage(err, usage, a.status());
   auto as_of = TimeOption(*a, "--as-of");
   if (!as_of.ok()) return Fail(err, as_of.status());
   engine::RetentionOptions options;
@@ -159,7 +159,7 @@ int HoldCommand(Session& s, const std::vector<std::string>& args, std::ostream& 
   if (args.empty()) return Usage(err, usage);
   auto a = ParseArgs({args.begin() + 1, args.end()},
                      {"--subject", "--category", "--reason", "--expires", "--at"}, {});
-  if (!a.ok()) return Usage(err, usage);
+  if (!a.ok()) return Usage(err, usage, a.status());
   auto at = TimeOption(*a, "--at");
   if (!at.ok()) return Fail(err, at.status());
   if (args[0] == "place") {
@@ -239,7 +239,7 @@ int ReviewCommand(Session& s, const std::vector<std::string>& args, std::ostream
   const std::string usage = "review list [--all] | review done ID [--at TIME]";
   if (args.empty()) return Usage(err, usage);
   auto a = ParseArgs({args.begin() + 1, args.end()}, {"--at"}, {"--all"});
-  if (!a.ok()) return Usage(err, usage);
+  if (!a.ok()) return Usage(err, usage, a.status());
   if (args[0] == "list") {
     if (!a->positional.empty()) return Usage(err, usage);
     auto tasks = s.engine().ListReviewTasks(!a->Flag("--all"));
@@ -283,7 +283,7 @@ int AggregateCommand(Session& s, const std::vector<std::string>& args, std::ostr
                      std::ostream& err) {
   const std::string usage = "aggregate CATEGORY [--threshold N] [--json]";
   auto a = ParseArgs(args, {"--threshold"}, {});
-  if (!a.ok() || a->positional.size() != 1) return Usage(err, usage);
+  if (!a.ok() || a->positional.size() != 1) return Usage(err, usage, a.status());
   std::optional<int> threshold;
   if (const std::string* text = a->Option("--threshold")) {
     auto n = IdArgument(*text, "--threshold");

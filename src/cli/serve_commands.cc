@@ -2,7 +2,6 @@
 // the API tokens made, listed and revoked (DIR/tokens.jsonl through api::TokenStore).
 #include <algorithm>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <optional>
@@ -75,14 +74,25 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
   config.policy_path = a.Option("--policy") ? *a.Option("--policy") : "";
   api::HttpServerOptions& http = config.http;
   std::string listen = a.Option("--listen") ? *a.Option("--listen") : "127.0.0.1:8080";
-  auto colon = listen.rfind(':');
+  // HOST:PORT, with an IPv6 address in brackets ([::1]:8080).
+  std::string host, port;
+  if (!listen.empty() && listen.front() == '[') {
+    auto close = listen.find("]:");
+    if (close != std::string::npos) {
+      host = listen.substr(1, close - 1);
+      port = listen.substr(close + 2);
+    }
+  } else if (auto colon = listen.rfind(':'); colon != std::string::npos) {
+    host = listen.substr(0, colon);
+    port = listen.substr(colon + 1);
+  }
   double number = 0;
-  if (colon == std::string::npos || !ParseNumber(listen.substr(colon + 1), &number) || number < 0 ||
-      number > 65535) {
-    err << "custos: --listen wants HOST:PORT, e.g. 127.0.0.1:8080\n";
+  if (host.empty() || (host.find(':') != std::string::npos && listen.front() != '[') ||
+      !ParseNumber(port, &number) || number < 0 || number > 65535) {
+    err << "custos: --listen wants HOST:PORT, e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080\n";
     return kExitUsage;
   }
-  http.host = listen.substr(0, colon);
+  http.host = host;
   http.port = static_cast<uint16_t>(number);
   api::ApiOptions& api_options = config.api;
   struct NumberOption {
@@ -187,10 +197,8 @@ int RunTokenCommand(const deployment::Options& options, const std::vector<std::s
     err << kTokenUsage << "\n";
     return kExitUsage;
   }
-  if (options.data_dir.empty() || !std::filesystem::is_directory(options.data_dir)) {
-    err << "custos: token needs --data DIR (an initialised data directory)\n";
-    return kExitUsage;
-  }
+  // Tokens belong to an initialised data directory: never a token file in a stray folder.
+  if (Status ready = deployment::CheckDataDirectory(options); !ready.ok()) return Fail(err, ready);
   api::TokenStore tokens(api::TokenPath(options.data_dir));
   Status loaded = tokens.Load();
   if (!loaded.ok()) return Fail(err, loaded);

@@ -55,6 +55,19 @@ bool IsControllerKey(std::string_view key) {
 
 }  // namespace
 
+Status CheckDataDirectory(const Options& options) {
+  if (options.data_dir.empty()) {
+    return Status(ErrorCode::kInvalidArgument, "this command needs --data DIR (or CUSTOS_DATA)");
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::path(options.data_dir) / "controller", ec)) {
+    return Status(ErrorCode::kNotInitialised, "cannot use the data directory " + options.data_dir +
+                                                  ": it is not initialised; run 'custos --data " +
+                                                  options.data_dir + " init --policy FILE' first");
+  }
+  return Status::Ok();
+}
+
 Session::~Session() {
   if (engine_) (void)engine_->Flush();
 }
@@ -129,13 +142,10 @@ Result<std::unique_ptr<Session>> Session::Open(const Options& options) {
   }
   std::string controller = options.controller;
   if (controller.empty()) {
-    auto text = ReadFile((fs::path(options.data_dir) / "controller").string());
-    if (!text.ok()) {
-      return Status(ErrorCode::kNotInitialised,
-                    options.data_dir + " is not a custos data directory; run 'custos --data " +
-                        options.data_dir + " init --policy FILE' first");
-    }
-    controller = *text;
+    RETURN_IF_ERROR(CheckDataDirectory(options));
+    ASSIGN_OR_RETURN(std::string text,
+                     ReadFile((fs::path(options.data_dir) / "controller").string()));
+    controller = std::move(text);
     while (!controller.empty() && (controller.back() == '\n' || controller.back() == ' ')) {
       controller.pop_back();
     }
@@ -143,8 +153,8 @@ Result<std::unique_ptr<Session>> Session::Open(const Options& options) {
   ASSIGN_OR_RETURN(auto store, OpenStore(options));
   ASSIGN_OR_RETURN(auto row, store->GetController(controller));
   if (!row.has_value()) {
-    return Status(ErrorCode::kNotInitialised,
-                  "controller '" + controller + "' is not in " + Where(options));
+    return Status(ErrorCode::kNotInitialised, "cannot use " + Where(options) + ": controller '" +
+                                                  controller + "' is not initialised there");
   }
   std::string text = row->policy_text;
   store.reset();

@@ -36,6 +36,10 @@ struct Options {
   bool test_clock = false;
 };
 
+// OK when `options.data_dir` is a data directory that `init` prepared (it names its controller).
+// Errors: INVALID_ARGUMENT (no --data), NOT_INITIALISED. Opens nothing.
+Status CheckDataDirectory(const Options& options);
+
 class Session {
  public:
   // Creates the data directory, master key and database, and registers `policy_path` as the

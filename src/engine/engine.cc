@@ -239,7 +239,10 @@ Result<std::string> Engine::AddSubject(const NewSubject& request) {
   if (request.types.empty()) return Invalid("a subject needs at least one type");
   for (const auto& type : request.types) {
     if (!policy_.FindSubjectType(type)) {
-      return Invalid("subject type '" + type + "' is not in the policy");
+      std::string known;
+      for (const auto& t : policy_.subject_types) known += (known.empty() ? "" : ", ") + t.key;
+      return Status(ErrorCode::kUnknownSubjectType,
+                    "subject type '" + type + "' is not in the policy (its types: " + known + ")");
     }
   }
   for (const auto& identifier : request.identifiers) {

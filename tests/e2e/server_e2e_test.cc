@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -113,6 +115,31 @@ Reply Send(uint16_t port, const std::string& method, const std::string& path,
   return reply;
 }
 
+// GET /ping to `host` (a name or an address of either family) on `port`: the status, 0 if none.
+int PingAt(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) return 0;
+  int status = 0;
+  for (addrinfo* a = found; a != nullptr && status == 0; a = a->ai_next) {
+    int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      std::string request = "GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) > 0) {
+        char buffer[64] = {};
+        if (recv(fd, buffer, sizeof buffer - 1, 0) > 12) status = std::atoi(buffer + 9);
+      }
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return status;
+}
+
 std::string Field(const std::string& json, const std::string& key) {
   auto at = json.find("\"" + key + "\":\"");
   if (at == std::string::npos) return "";
@@ -156,8 +183,11 @@ class ServerE2eTest : public ::testing::Test {
     posix_spawn_file_actions_addclose(&actions, out[0]);
     std::string log = (dir_ / "server.log").string();
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<std::string> args = {CUSTOS_BINARY, "serve",       "--data",         data_,
-                                     "--listen",    "127.0.0.1:0", "--log-requests", "all"};
+    std::vector<std::string> args = {CUSTOS_BINARY, "serve",          "--data",
+                                     data_,         "--log-requests", "all"};
+    if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
+      args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -176,6 +206,7 @@ class ServerE2eTest : public ::testing::Test {
       text.append(buffer, n);
     }
     close(out[0]);
+    listening_ = text;
     auto colon = text.rfind(':');
     ASSERT_NE(text.find("listening on http"), std::string::npos) << text;
     port_ = static_cast<uint16_t>(std::atoi(text.c_str() + colon + 1));
@@ -197,7 +228,7 @@ class ServerE2eTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::string data_, admin_;
+  std::string data_, admin_, listening_;
   pid_t pid_ = 0;
   uint16_t port_ = 0;
 };
@@ -518,6 +549,39 @@ TEST_F(ServerE2eTest, TheServerSweepsRetentionOnASchedule) {
   EXPECT_NE(logs.find("\"event\":\"retention_swept\""), std::string::npos) << logs;
   EXPECT_NE(logs.find("\"erased\":1"), std::string::npos) << logs;
   EXPECT_EQ(logs.find(kSecretEmail), std::string::npos);
+}
+
+}  // namespace
+}  // namespace custos
+
+namespace custos {
+namespace {
+
+TEST_F(ServerE2eTest, ListensOnAHostNameAndOnIpv6) {
+  Start({"--listen", "localhost:0"});
+  EXPECT_NE(listening_.find("listening on http://localhost:"), std::string::npos) << listening_;
+  EXPECT_EQ(PingAt("localhost", port_), 200);
+  EXPECT_EQ(Stop(), 0);
+  Start({"--listen", "[::1]:0"});
+  EXPECT_NE(listening_.find("listening on http://[::1]:"), std::string::npos) << listening_;
+  EXPECT_EQ(PingAt("::1", port_), 200);
+  EXPECT_EQ(Stop(), 0);
+}
+
+TEST_F(ServerE2eTest, CannotListenSaysWhy) {
+  Start();
+  int code = 0;
+  std::string said =
+      RunProgram("/bin/sh",
+                 {"-c", std::string(CUSTOS_BINARY) + " serve --data '" + data_ +
+                            "' --listen 127.0.0.1:" + std::to_string(port_) + " 2>&1"},
+                 &code);
+  EXPECT_EQ(code, 3);
+  EXPECT_NE(said.find("error IO_ERROR: cannot listen on 127.0.0.1:" + std::to_string(port_) +
+                      ": Address already in use"),
+            std::string::npos)
+      << said;
+  EXPECT_EQ(Stop(), 0);
 }
 
 }  // namespace
