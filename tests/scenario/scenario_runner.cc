@@ -1,45 +1,71 @@
 // Runs one scenario file (tests/scenarios/**.scenario) through the CLI's command layer, with an
-// explicit clock, and checks every result. The format (docs/SCENARIOS.md):
+// explicit clock, and checks every result strictly. The format (docs/SCENARIOS.md):
 //
 //   # name: area/what_it_shows          required
 //   # seed: 002_...txt "quoted promise"   required: the seed sentence it keeps
 //   policy policies/wig.yaml            a fresh data directory initialised with this policy
 //   clock 2026-01-01                    the engine's time for the following commands
 //   subject add s1 type=member email=a@example.test
-//                                       any custos command (key=value means --key value);
-//                                       it must succeed...
+//                                       any custos command (key=value means --key value): a
+//                                       step. It must exit 0 and print nothing on stderr...
+//   record state s1 user.name
+//   ----                                ...and, when followed by ----, print exactly the lines
+//   active                              up to the next blank line (none: it prints nothing)
+//
 //   decide s1 newsletter user.contact.email
-//   ----                                ...or, when followed by ----, print exactly the lines
-//   deny CONSENT_MISSING                up to the next blank line (exit code not checked)
-//   error UNKNOWN_SUBJECT: event s9 x   must fail with this error code
+//   ----                                a decide whose block is a deny must exit 1 (its exit
+//   deny CONSENT_MISSING                status is its verdict, docs/CLI.md)
+//
+//   error UNKNOWN_SUBJECT: event s9 x   must fail with this code: the exit code the CLI gives
+//                                       it and one stderr line "custos: error CODE: ..."; stdout
+//                                       empty unless a ---- block says what it prints
 //   restart                             drop every in-memory state (each command reopens)
-//   capture CODE: outbox read ...       run a command that must succeed and keep its output's
-//                                       last word; later lines may write $CODE (one-time codes,
-//                                       ids a scenario cannot know in advance)
+//   capture CODE: outbox read ...       a step whose output's last word is kept; later lines
+//                                       write $CODE (one-time codes, secrets, ids a scenario
+//                                       cannot know in advance)
+//   capture SECRET: request verify r1 $CODE
+//   ----                                in a capture's block, $NAME stands for the one word
+//   r1 in_progress, due 2026-02-05      kept; a block line "stderr: TEXT" expects TEXT as a
+//   stderr: requester secret: $SECRET   line on stderr (stderr lines are otherwise an error)
+//
+// Mistakes in the file itself fail with FILE:LINE before any step runs: a step before the
+// first policy line, an unknown directive (`expect: ...`, `eror X: ...`), `----` with no
+// command above it, a capture with no name, an error code not in src/common/error_code.h, a
+// clock that is not a time, an open quote, a $NAME that no earlier capture defines, a file
+// with no steps. tests/scenario/bad/ holds one file per mistake, each of which must be
+// rejected at the line it names; tests/scenario/good/ must pass.
 //
 // Usage: custos_scenarios FILE [--backend sqlite|postgres]. Exit 0 when every step passes.
 // With postgres, the database is a fresh schema on the server in CUSTOS_TEST_DATABASE_URL
 // (ctest's `postgres` fixture), dropped afterwards; the data directory keeps the master key.
 #include <unistd.h>
 
-#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "cli/commands.h"
+#include "common/error_code.h"
+#include "common/status.h"
+#include "common/time.h"
 #include "store/postgres/postgres_store.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> Split(const std::string& line) {
+constexpr std::string_view kStderrPrefix = "stderr: ";
+
+// Words of a line; "..." keeps spaces inside one word. nullopt when a quote is left open.
+std::optional<std::vector<std::string>> Split(const std::string& line) {
   std::vector<std::string> tokens;
   std::string current;
   bool quoted = false, any = false;
@@ -56,6 +82,7 @@ std::vector<std::string> Split(const std::string& line) {
       any = true;
     }
   }
+  if (quoted) return std::nullopt;
   if (any) tokens.push_back(current);
   return tokens;
 }
@@ -76,11 +103,69 @@ std::vector<std::string> ToCliArgs(const std::vector<std::string>& tokens) {
 }
 
 std::string TrimRight(std::string text) {
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\r')) {
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n' ||
+                           text.back() == '\r')) {
     text.pop_back();
   }
   return text;
 }
+
+// The lines a command printed, without trailing blank lines. Documents with CRLF line ends
+// (CSV, RFC 4180) compare line by line like the rest.
+std::vector<std::string> OutputLines(std::string text) {
+  for (size_t at = text.find("\r\n"); at != std::string::npos; at = text.find("\r\n", at)) {
+    text.erase(at, 1);
+  }
+  text = TrimRight(std::move(text));
+  std::vector<std::string> lines;
+  if (text.empty()) return lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::string Indented(const std::vector<std::string>& lines) {
+  if (lines.empty()) return "    (nothing)\n";
+  std::string text;
+  for (const auto& line : lines) text += "    " + line + "\n";
+  return text;
+}
+
+bool IsNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsNameChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+bool IsName(const std::string& text) {
+  if (text.empty() || !IsNameStart(text[0])) return false;
+  for (char c : text) {
+    if (!IsNameChar(c)) return false;
+  }
+  return true;
+}
+
+// Every $NAME in `text`, in order (a '$' not followed by a letter or '_' is plain text).
+std::vector<std::string> NamesIn(const std::string& text) {
+  std::vector<std::string> names;
+  for (size_t at = text.find('$'); at != std::string::npos; at = text.find('$', at + 1)) {
+    size_t end = at + 1;
+    if (end >= text.size() || !IsNameStart(text[end])) continue;
+    while (end < text.size() && IsNameChar(text[end])) ++end;
+    names.push_back(text.substr(at + 1, end - at - 1));
+  }
+  return names;
+}
+
+// One step of a scenario: a custos command and what it must do.
+struct Step {
+  enum class Kind { kPolicy, kClock, kRestart, kCommand };
+  Kind kind = Kind::kCommand;
+  size_t line = 0;
+  std::string text;                 // the line as written, for messages
+  std::vector<std::string> tokens;  // the command (or the directive's argument), $NAMEs unresolved
+  std::string capture;              // NAME of `capture NAME:`
+  std::string error;                // CODE of `error CODE:`
+  bool has_block = false;
+  std::vector<std::string> want_out, want_err;  // the ---- block, split by stream
+};
 
 class Runner {
  public:
@@ -88,96 +173,23 @@ class Runner {
       : file_(std::move(file)), backend_(std::move(backend)) {}
 
   int Run() {
-    std::ifstream in(file_);
-    if (!in) return Fail(0, "cannot read the scenario file");
-    std::vector<std::string> lines;
-    for (std::string line; std::getline(in, line);) lines.push_back(TrimRight(line));
-    bool has_name = false, has_seed = false;
-    for (const auto& line : lines) {
-      has_name = has_name || line.rfind("# name:", 0) == 0;
-      has_seed = has_seed || line.rfind("# seed:", 0) == 0;
+    std::vector<Step> steps;
+    if (!Parse(steps)) return 1;
+    int commands = 0;
+    for (const Step& step : steps) {
+      switch (step.kind) {
+        case Step::Kind::kPolicy:
+          if (!StartDataDir(step.line, step.tokens[0])) return 1;
+          break;
+        case Step::Kind::kClock: clock_ = step.tokens[0]; break;
+        case Step::Kind::kRestart: break;
+        case Step::Kind::kCommand:
+          if (!RunCommand(step)) return 1;
+          ++commands;
+          break;
+      }
     }
-    if (!has_name || !has_seed) return Fail(1, "a scenario needs '# name:' and '# seed:' lines");
-    for (size_t i = 0; i < lines.size(); ++i) {
-      const std::string& line = lines[i];
-      size_t number = i + 1;
-      if (line.empty() || line[0] == '#') continue;
-      std::vector<std::string> tokens = Split(line);
-      if (tokens[0] == "policy") {
-        if (tokens.size() != 2) return Fail(number, "policy needs one file");
-        if (!StartDataDir(number, tokens[1])) return 1;
-        continue;
-      }
-      if (tokens[0] == "clock") {
-        if (tokens.size() != 2) return Fail(number, "clock needs one time");
-        clock_ = tokens[1];
-        continue;
-      }
-      if (tokens[0] == "restart") continue;
-      for (auto& token : tokens) token = Substitute(token);
-      std::string capture;
-      if (tokens[0] == "capture") {
-        if (tokens.size() < 3 || tokens[1].back() != ':') {
-          return Fail(number, "write: capture NAME: command ...");
-        }
-        capture = tokens[1].substr(0, tokens[1].size() - 1);
-        tokens.erase(tokens.begin(), tokens.begin() + 2);
-      }
-      std::string expected_error;
-      if (tokens[0] == "error") {
-        if (tokens.size() < 3 || tokens[1].back() != ':') {
-          return Fail(number, "write: error CODE: command ...");
-        }
-        expected_error = tokens[1].substr(0, tokens[1].size() - 1);
-        tokens.erase(tokens.begin(), tokens.begin() + 2);
-      }
-      bool has_block = i + 1 < lines.size() && lines[i + 1] == "----";
-      std::vector<std::string> expected;
-      if (has_block) {
-        i += 2;
-        while (i < lines.size() && !lines[i].empty()) expected.push_back(lines[i++]);
-      }
-      if (data_dir_.empty()) return Fail(number, "start with a 'policy FILE' line");
-      std::vector<std::string> args = BackendArgs();
-      if (!clock_.empty()) {
-        args.push_back("--now");
-        args.push_back(clock_);
-      }
-      for (auto& arg : ToCliArgs(tokens)) args.push_back(arg);
-      std::ostringstream out, err;
-      int code = custos::cli::RunCli(args, out, err);
-      if (!expected_error.empty()) {
-        if (code == 0)
-          return Fail(number, line + "\n  expected error " + expected_error + ", it succeeded");
-        if (err.str().find("error " + expected_error + ":") == std::string::npos) {
-          return Fail(number,
-                      line + "\n  expected error " + expected_error + ", got: " + err.str());
-        }
-      } else if (has_block) {
-        std::string actual = out.str();
-        // Documents with CRLF line ends (CSV, RFC 4180) compare line by line like the rest.
-        for (size_t at = actual.find("\r\n"); at != std::string::npos;
-             at = actual.find("\r\n", at)) {
-          actual.erase(at, 1);
-        }
-        actual = TrimRight(actual);
-        std::string want;
-        for (const auto& e : expected) want += (want.empty() ? "" : "\n") + e;
-        if (actual != want) {
-          return Fail(number, line + "\n  expected:\n" + want + "\n  got:\n" + actual +
-                                  (err.str().empty() ? "" : "\n  stderr: " + err.str()));
-        }
-      } else if (code != 0) {
-        return Fail(number, line + "\n  failed (exit " + std::to_string(code) + "): " + err.str());
-      }
-      if (!capture.empty()) {
-        std::vector<std::string> words = Split(TrimRight(out.str()));
-        if (words.empty()) return Fail(number, line + "\n  printed nothing to capture");
-        captured_["$" + capture] = words.back();
-      }
-      ++steps_;
-    }
-    std::cout << file_.string() << " [" << backend_ << "]: " << steps_ << " steps passed\n";
+    std::cout << file_.string() << " [" << backend_ << "]: " << commands << " steps passed\n";
     return 0;
   }
 
@@ -188,20 +200,238 @@ class Runner {
   }
 
  private:
-  // A token naming a captured value ($CODE), or containing one (key=$CODE), with it replaced.
-  std::string Substitute(const std::string& token) const {
-    std::string result = token;
-    // Longest names first, so $CODE does not eat the start of $CODE2.
-    std::vector<std::pair<std::string, std::string>> names(captured_.begin(), captured_.end());
-    std::sort(names.begin(), names.end(),
-              [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
-    for (const auto& [name, value] : names) {
-      for (size_t at = result.find(name); at != std::string::npos; at = result.find(name, at)) {
-        result.replace(at, name.size(), value);
-        at += value.size();
+  // Reads the whole file into steps, failing with FILE:LINE on the first mistake in it.
+  bool Parse(std::vector<Step>& steps) {
+    std::ifstream in(file_);
+    if (!in) return Fail(0, "cannot read the scenario file");
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(TrimRight(line));
+    bool has_name = false, has_seed = false;
+    for (const auto& line : lines) {
+      has_name = has_name || line.rfind("# name:", 0) == 0;
+      has_seed = has_seed || line.rfind("# seed:", 0) == 0;
+    }
+    if (!has_name || !has_seed) return Fail(1, "a scenario needs '# name:' and '# seed:' lines");
+    std::set<std::string> defined;  // names captured by the lines read so far
+    bool has_policy = false;
+    int commands = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+      const std::string& line = lines[i];
+      const size_t number = i + 1;
+      if (line.empty() || line[0] == '#') continue;
+      if (line == "----") {
+        return Fail(number, "'----' with no command above it (a block follows a command line)");
+      }
+      auto split = Split(line);
+      if (!split) return Fail(number, "a quote is not closed");
+      std::vector<std::string> tokens = std::move(*split);
+      if (tokens.empty() || tokens[0].empty()) return Fail(number, "a line starts with a word");
+      Step step;
+      step.line = number;
+      step.text = line;
+      const std::string& word = tokens[0];
+      if (word == "policy" || word == "clock" || word == "restart") {
+        if (word == "restart" && tokens.size() != 1) return Fail(number, "restart takes nothing");
+        if (word == "policy" && tokens.size() != 2) return Fail(number, "policy needs one file");
+        if (word == "clock" && (tokens.size() != 2 || !custos::Timestamp::Parse(tokens[1]))) {
+          return Fail(number, "clock needs one ISO-8601 time (2026-01-31 or 2026-01-31T10:00:00Z)");
+        }
+        step.kind = word == "policy"  ? Step::Kind::kPolicy
+                    : word == "clock" ? Step::Kind::kClock
+                                      : Step::Kind::kRestart;
+        step.tokens.assign(tokens.begin() + 1, tokens.end());
+        has_policy = has_policy || step.kind == Step::Kind::kPolicy;
+        steps.push_back(std::move(step));
+        continue;  // a ---- after it is then a block with no command above it
+      }
+      if (!ParseDirectives(number, tokens, step)) return false;
+      if (!has_policy) return Fail(number, "start with a 'policy FILE' line");
+      for (const auto& token : step.tokens) {
+        if (!CheckNames(number, token, defined, "")) return false;
+      }
+      if (i + 1 < lines.size() && lines[i + 1] == "----") {
+        step.has_block = true;
+        bool binds = false;
+        for (i += 2; i < lines.size() && !lines[i].empty(); ++i) {
+          const std::string& want = lines[i];
+          if (!CheckNames(i + 1, want, defined, step.capture)) return false;
+          for (const auto& name : NamesIn(want)) {
+            if (name != step.capture) continue;
+            if (binds) return Fail(i + 1, "$" + name + " may stand for one word only once");
+            binds = true;
+          }
+          if (want.rfind(kStderrPrefix, 0) == 0) {
+            if (!step.error.empty()) {
+              return Fail(i + 1, "an error step's stderr is its error line; write no 'stderr:'");
+            }
+            step.want_err.push_back(want.substr(kStderrPrefix.size()));
+          } else {
+            step.want_out.push_back(want);
+          }
+        }
+      }
+      if (!step.capture.empty()) defined.insert(step.capture);
+      ++commands;
+      steps.push_back(std::move(step));
+    }
+    if (commands == 0) return Fail(1, "no steps: a scenario runs at least one command");
+    return true;
+  }
+
+  // Strips `capture NAME:` and `error CODE:` from `tokens` into `step`; the rest is the command.
+  bool ParseDirectives(size_t number, std::vector<std::string>& tokens, Step& step) {
+    auto label = [](const std::string& token) {
+      return token.size() > 1 && token.back() == ':' ? token.substr(0, token.size() - 1) : "";
+    };
+    if (tokens[0].back() == ':') {
+      if (tokens[0] == "capture:" || tokens[0] == "error:") {
+        return Fail(number, "write: " + tokens[0].substr(0, tokens[0].size() - 1) +
+                                (tokens[0] == "capture:" ? " NAME" : " CODE") + ": command ...");
+      }
+      return Fail(number, "unknown directive '" + tokens[0] + "'");
+    }
+    if (tokens[0] == "capture") {
+      std::string name = tokens.size() > 1 ? label(tokens[1]) : "";
+      if (name.empty()) return Fail(number, "a capture needs a name: capture NAME: command ...");
+      if (!IsName(name)) return Fail(number, "'" + name + "' is not a NAME (letters, digits, _)");
+      if (tokens.size() < 3) return Fail(number, "capture " + name + ": needs a command");
+      if (tokens[2] == "error") return Fail(number, "a capture's command must succeed");
+      step.capture = name;
+      tokens.erase(tokens.begin(), tokens.begin() + 2);
+    } else if (tokens[0] == "error") {
+      std::string code = tokens.size() > 1 ? label(tokens[1]) : "";
+      if (code.empty()) return Fail(number, "write: error CODE: command ...");
+      auto known = custos::CodeFromName(code);
+      if (!known || *known == custos::ErrorCode::kOk) {
+        return Fail(number, "unknown error code " + code + " (src/common/error_code.h)");
+      }
+      if (tokens.size() < 3) return Fail(number, "error " + code + ": needs a command");
+      step.error = code;
+      tokens.erase(tokens.begin(), tokens.begin() + 2);
+    } else if (tokens.size() > 1 && !label(tokens[1]).empty()) {
+      return Fail(number, "unknown directive '" + tokens[0] + " " + tokens[1] + "'");
+    }
+    step.tokens = std::move(tokens);
+    return true;
+  }
+
+  // Every $NAME in `text` is one an earlier line captured (or `binding`, in a capture's block).
+  bool CheckNames(size_t number, const std::string& text, const std::set<std::string>& defined,
+                  const std::string& binding) {
+    for (const auto& name : NamesIn(text)) {
+      if (defined.count(name) == 0 && name != binding) {
+        return Fail(number, "$" + name + " is never captured above this line");
       }
     }
+    return true;
+  }
+
+  // `text` with every $NAME replaced by its captured value, except `keep`.
+  std::string Substitute(const std::string& text, const std::string& keep = "") const {
+    std::string result;
+    for (size_t at = 0; at < text.size();) {
+      size_t end = at + 1;
+      if (text[at] != '$' || end >= text.size() || !IsNameStart(text[end])) {
+        result += text[at++];
+        continue;
+      }
+      while (end < text.size() && IsNameChar(text[end])) ++end;
+      std::string name = text.substr(at + 1, end - at - 1);
+      result += name == keep ? "$" + name : captured_.at(name);
+      at = end;
+    }
     return result;
+  }
+
+  // Whether `actual` matches the expected lines; where one holds $`bind`, that spot must be one
+  // word, which goes to `bound`.
+  static bool Matches(const std::vector<std::string>& want, const std::vector<std::string>& actual,
+                      const std::string& bind, std::string& bound) {
+    if (want.size() != actual.size()) return false;
+    const std::string placeholder = "$" + bind;
+    for (size_t i = 0; i < want.size(); ++i) {
+      size_t at = bind.empty() ? std::string::npos : want[i].find(placeholder);
+      if (at == std::string::npos) {
+        if (want[i] != actual[i]) return false;
+        continue;
+      }
+      std::string prefix = want[i].substr(0, at), suffix = want[i].substr(at + placeholder.size());
+      const std::string& got = actual[i];
+      if (got.size() <= prefix.size() + suffix.size() || got.rfind(prefix, 0) != 0 ||
+          got.compare(got.size() - suffix.size(), suffix.size(), suffix) != 0) {
+        return false;
+      }
+      std::string word = got.substr(prefix.size(), got.size() - prefix.size() - suffix.size());
+      if (word.find_first_of(" \t") != std::string::npos) return false;
+      bound = word;
+    }
+    return true;
+  }
+
+  bool RunCommand(const Step& step) {
+    std::vector<std::string> tokens;
+    for (const auto& token : step.tokens) tokens.push_back(Substitute(token));
+    std::vector<std::string> want_out, want_err;
+    for (const auto& line : step.want_out) want_out.push_back(Substitute(line, step.capture));
+    for (const auto& line : step.want_err) want_err.push_back(Substitute(line, step.capture));
+    std::vector<std::string> args = BackendArgs();
+    if (!clock_.empty()) args.insert(args.end(), {"--now", clock_});
+    for (auto& arg : ToCliArgs(tokens)) args.push_back(arg);
+    std::ostringstream out, err;
+    const int code = custos::cli::RunCli(args, out, err);
+    std::vector<std::string> got_out = OutputLines(out.str()), got_err = OutputLines(err.str());
+    // The reason first (one line), then the step, what it should print, and what it did.
+    auto report = [&](const std::string& reason, const std::string& detail = "") {
+      return Fail(step.line, reason + "\n  step: " + step.text + "\n" + detail + "  got exit " +
+                                 std::to_string(code) + ", stdout:\n" + Indented(got_out) +
+                                 "  stderr:\n" + Indented(got_err));
+    };
+
+    if (!step.error.empty()) {
+      const int want_code =
+          custos::cli::ExitCodeFor(custos::Status(*custos::CodeFromName(step.error), ""));
+      const std::string line_start = "custos: error " + step.error + ": ";
+      if (code != want_code || got_err.size() != 1 || got_err[0].rfind(line_start, 0) != 0) {
+        return report("expected error " + step.error + " (exit " + std::to_string(want_code) +
+                      ", one stderr line '" + line_start + "...')");
+      }
+      std::string unused;
+      if (!Matches(want_out, got_out, "", unused)) {
+        return report("expected stdout", "  expected stdout:\n" + Indented(want_out));
+      }
+      return true;
+    }
+
+    // A decision's exit status is its verdict (docs/CLI.md): 1 when it denies. A capture keeps
+    // what a command that succeeded printed, so it always expects 0.
+    bool denies = step.capture.empty() && tokens[0] == "decide" && !want_out.empty() &&
+                  (want_out[0].rfind("deny", 0) == 0 ||
+                   want_out[0].find("\"allow\":false") != std::string::npos);
+    const int want_code = denies ? custos::cli::kExitRefused : custos::cli::kExitOk;
+    if (code != want_code) {
+      return report("expected exit " + std::to_string(want_code) +
+                    (denies ? " (a decide that denies)" : ""));
+    }
+    std::string bound;
+    const std::string bind = step.has_block ? step.capture : "";
+    if (step.has_block && !Matches(want_out, got_out, bind, bound)) {
+      return report("expected stdout", "  expected stdout:\n" + Indented(want_out));
+    }
+    if (!Matches(want_err, got_err, bind, bound)) {
+      return want_err.empty()
+                 ? report("expected nothing on stderr")
+                 : report("expected stderr", "  expected stderr:\n" + Indented(want_err));
+    }
+    if (!step.capture.empty()) {
+      if (bound.empty()) {
+        std::vector<std::string> words;
+        if (!got_out.empty()) words = Split(got_out.back()).value_or(words);
+        if (words.empty()) return report("printed nothing to capture");
+        bound = words.back();
+      }
+      captured_[step.capture] = bound;
+    }
+    return true;
   }
 
   // --data DIR, and for PostgreSQL --database URL --schema NAME.
@@ -227,10 +457,9 @@ class Runner {
     if (backend_ == "postgres") {
       const char* url = std::getenv("CUSTOS_TEST_DATABASE_URL");
       if (url == nullptr || *url == '\0') {
-        Fail(number,
-             "CUSTOS_TEST_DATABASE_URL is not set (run under ctest: its postgres "
-             "fixture starts a throwaway cluster)");
-        return false;
+        return Fail(number,
+                    "CUSTOS_TEST_DATABASE_URL is not set (run under ctest: its postgres "
+                    "fixture starts a throwaway cluster)");
       }
       url_ = url;
       DropSchema();
@@ -242,16 +471,15 @@ class Runner {
     args.insert(args.end(), {"init", "--policy", policy_path.string()});
     if (!clock_.empty()) args.insert(args.begin(), {"--now", clock_});
     std::ostringstream out, err;
-    if (custos::cli::RunCli(args, out, err) != 0) {
-      Fail(number, "init with " + policy + " failed: " + err.str());
-      return false;
+    if (custos::cli::RunCli(args, out, err) != 0 || !err.str().empty()) {
+      return Fail(number, "init with " + policy + " failed: " + err.str());
     }
     return true;
   }
 
-  int Fail(size_t line, const std::string& message) {
+  bool Fail(size_t line, const std::string& message) {
     std::cerr << file_.string() << ":" << line << ": [" << backend_ << "] " << message << "\n";
-    return 1;
+    return false;
   }
 
   fs::path file_;
@@ -259,8 +487,7 @@ class Runner {
   fs::path data_dir_;
   std::string url_, schema_;  // postgres only
   std::string clock_;
-  int steps_ = 0;
-  std::map<std::string, std::string> captured_;  // "$NAME" -> value
+  std::map<std::string, std::string> captured_;  // NAME -> value
 };
 
 }  // namespace
