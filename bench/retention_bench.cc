@@ -425,9 +425,8 @@ void ErasureBench(size_t repeats, bool mismatch) {
   ErasureTimes small = Median(10, repeats);
   ErasureTimes large = Median(100000, mismatch ? repeats + 1 : repeats);
   std::printf("erasure of one person (all records expired), median of %zu\n", repeats);
-  std::printf("  erasing transaction:  10 records %.3f ms, 100000 records %.3f ms, ratio %.2f\n",
-              small.erase_write * 1e3, large.erase_write * 1e3,
-              large.erase_write / small.erase_write);
+  std::printf("  erasing transaction:  10 records %.3f ms, 100000 records %.3f ms\n",
+              small.erase_write * 1e3, large.erase_write * 1e3);
   std::printf(
       "  whole sweep (reads every record, for information): 10 records %.3f ms, "
       "100000 records %.3f ms\n",
@@ -444,6 +443,7 @@ void ErasureBench(size_t repeats, bool mismatch) {
                  large.erasing_writes_seen == large.runs);
   work.Require();
   double ratio = large.erase_write / small.erase_write;
+  std::printf("  ratio 100000 records / 10 records: %.2f\n", ratio);
   std::printf("  goal: the same time within noise (ratio <= 1.5): %s\n",
               ratio <= 1.5 ? "met" : "NOT met");
 }

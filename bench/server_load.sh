@@ -98,7 +98,7 @@ request = function()
 end
 LUA
 
-# "same work" checks; verdict() refuses to go on after a failed one.
+# "same work" checks; require_same_work ends the run, without a verdict, after a failed one.
 mismatches=0
 same() {  # WHAT MEASURED BASELINE
   if [ "$2" = "$3" ]; then echo "  same work: $1: $2 on both sides"
@@ -154,14 +154,14 @@ paste -d' ' "$work/ping" "$work/decide" | awk '{print 100 * $4 / $1}' > "$work/r
 ratio=$(median < "$work/ratios")
 echo "ping:      $ping_rps req/s, p99 $ping_p99 ms (median of $rounds)"
 echo "decisions: $dec_rps req/s, p99 $dec_p99 ms (median of $rounds)"
-echo "per-round ratios: $(awk '{printf "%s%.0f", (NR > 1 ? " " : ""), $1}' "$work/ratios") %"
-same "rounds of equal length (decisions; ping)" "$(wc -l < "$work/decide")" "$(wc -l < "$work/ping")"
+same "rounds of ${seconds}s (decisions; ping)" "$(wc -l < "$work/decide")" "$(wc -l < "$work/ping")"
 within "pings answered 200 by the server (wrk saw $wrk_pings; up to $connections a round in flight)" \
   "$pings" "$wrk_pings" $((wrk_pings + connections * rounds))
 within "decisions answered 200 by the server (wrk saw $wrk_decisions)" \
   "$decisions" "$wrk_decisions" $((wrk_decisions + connections * rounds))
 same "decisions answered; their audit rows stored" "$decisions" "$audited"
 require_same_work
+echo "per-round ratios: $(awk '{printf "%s%.0f", (NR > 1 ? " " : ""), $1}' "$work/ratios") %"
 echo "median of the per-round ratios: $(printf '%.0f' "$ratio") %"
 total=$(paste -d' ' "$work/ping" "$work/decide" | awk '{p += $1; d += $4} END {print 100 * d / p}')
 awk -v r="$total" -v l="$dec_p99" 'BEGIN {
