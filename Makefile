@@ -3,6 +3,7 @@
 #   make test    set up, build, and pass all tests (what CI runs)
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    the policy-loader fuzzer for FUZZ_SECONDS (default 60)
+#   make build-bench  build every benchmark in Release without running it (what CI runs)
 #   make bench   build the benchmarks in Release and run them (docs/PERFORMANCE.md)
 #   make format  clang-format every C++ file in place
 JOBS ?= $(shell nproc)
@@ -59,4 +60,4 @@ format:
 	find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-bench

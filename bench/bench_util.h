@@ -1,5 +1,6 @@
 // Small helpers shared by the benchmarks: sizes from arguments or the environment, percentiles,
-// and failing loudly (a benchmark that hides an error measures nothing).
+// failing loudly (a benchmark that hides an error measures nothing), and SameWork: no verdict
+// unless both sides of a comparison did the same work.
 #ifndef CUSTOS_BENCH_BENCH_UTIL_H_
 #define CUSTOS_BENCH_BENCH_UTIL_H_
 
@@ -8,7 +9,9 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -61,6 +64,64 @@ T Check(Result<T> result, const char* what) {
   Check(result.status(), what);
   return std::move(*result);
 }
+
+// Removes `flag` from argv wherever it is (so positional sizes keep their places); returns
+// whether it was there.
+inline bool TakeFlag(int& argc, char** argv, const char* flag) {
+  bool found = false;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], flag) == 0) {
+      found = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  return found;
+}
+
+// Every benchmark takes this flag: its baseline then deliberately does different work (a
+// benchmark says how), to show that the SameWork check below refuses the verdict.
+constexpr char kMismatchFlag[] = "--mismatch-for-testing";
+
+// Exit status of a benchmark whose two sides did not do the same work: it gives no verdict.
+constexpr int kNotSameWorkExit = 3;
+
+// The guard every verdict passes through. A ratio or a "goal met" compares the measured side
+// with its baseline only if both did the same work, so a benchmark states here what each side
+// did, counted after the run from what it stored or answered (not from what it was asked to
+// do), and what the comparison relies on. Require() prints every check; if one fails it says
+// which, prints no verdict and exits with kNotSameWorkExit. Ratios and verdicts are printed
+// only after Require() returns.
+class SameWork {
+ public:
+  // `what` as done by the measured side and by the baseline.
+  void Equal(std::string what, long long measured, long long baseline) {
+    bool holds = measured == baseline;
+    checks_.push_back({std::move(what) + ": " + std::to_string(measured) +
+                           (holds ? " on both sides" : " against " + std::to_string(baseline)),
+                       holds});
+  }
+  // A condition the comparison relies on, e.g. "every decision was audited".
+  void Holds(std::string what, bool holds) { checks_.push_back({std::move(what), holds}); }
+
+  void Require() const {
+    bool ok = true;
+    for (const auto& [what, holds] : checks_) {
+      std::printf("  %s %s\n", holds ? "same work:" : "MISMATCH: ", what.c_str());
+      ok = ok && holds;
+    }
+    if (ok) return;
+    std::printf("  no verdict: the two sides did not do the same work\n");
+    std::fflush(stdout);
+    std::fprintf(stderr, "no verdict: the two sides did not do the same work (see MISMATCH)\n");
+    std::exit(kNotSameWorkExit);
+  }
+
+ private:
+  std::vector<std::pair<std::string, bool>> checks_;
+};
 
 }  // namespace custos::bench
 

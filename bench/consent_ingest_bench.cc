@@ -15,7 +15,12 @@
 // INSERT of the consent rows only (no audit rows), committing exactly the group sizes the
 // measured path committed (recorded in order).
 //
+// Before the ratios: each side's database holds as many consent rows as changes were made
+// (counted after the run), the baseline committed as many transactions as the measured path,
+// and the engine stored one audit entry per change (bench_util.h, SameWork).
+//
 // Usage: consent_ingest_bench [THREADS=64] [ROWS_PER_THREAD=200] [ENGINE_ROWS_PER_THREAD=50]
+//        [--mismatch-for-testing]  (the engine path's baseline leaves out one row: no verdict)
 // (or CONSENT_THREADS, CONSENT_ROWS, CONSENT_ENGINE_ROWS). Data under /tmp, removed at the end.
 #include <sqlite3.h>
 
@@ -124,8 +129,34 @@ void Exec(sqlite3* db, const char* sql) {
   }
 }
 
-// Inserts `rows` with the sqlite3 C API, committing groups of the sizes in `groups`.
-double RawInsert(const std::string& path, const std::vector<store::ConsentEventRow>& rows,
+// Counts what `sql` (one SELECT COUNT(*)) finds in the database at `path`.
+long long Count(const std::filesystem::path& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK ||
+      sqlite3_prepare_v2(db, sql, -1, &statement, nullptr) != SQLITE_OK ||
+      sqlite3_step(statement) != SQLITE_ROW) {
+    std::fprintf(stderr, "sqlite: %s: %s\n", sql, db ? sqlite3_errmsg(db) : "?");
+    std::exit(1);
+  }
+  long long count = sqlite3_column_int64(statement, 0);
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return count;
+}
+
+long long ConsentRows(const std::filesystem::path& dir) {
+  return Count(dir / store::SqliteStore::kFileName, "SELECT COUNT(*) FROM consent_events");
+}
+
+struct RawRun {
+  double seconds = 0;
+  size_t commits = 0;
+};
+
+// Inserts `rows` with the sqlite3 C API, committing groups of the sizes in `groups` (stopping
+// at the last row, should the groups ask for more).
+RawRun RawInsert(const std::string& path, const std::vector<store::ConsentEventRow>& rows,
                  const std::vector<size_t>& groups) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
@@ -141,11 +172,12 @@ double RawInsert(const std::string& path, const std::vector<store::ConsentEventR
     std::fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
     std::exit(1);
   }
+  RawRun run;
   auto start = SteadyClock::now();
   size_t next = 0;
   for (size_t group : groups) {
     Exec(db, "BEGIN IMMEDIATE");
-    for (size_t i = 0; i < group; ++i, ++next) {
+    for (size_t i = 0; i < group && next < rows.size(); ++i, ++next) {
       const store::ConsentEventRow& row = rows[next];
       sqlite3_bind_text(insert, 1, row.controller.data(), static_cast<int>(row.controller.size()),
                         SQLITE_STATIC);
@@ -172,11 +204,12 @@ double RawInsert(const std::string& path, const std::vector<store::ConsentEventR
       sqlite3_reset(insert);
     }
     Exec(db, "COMMIT");
+    ++run.commits;
   }
-  double seconds = SecondsSince(start);
+  run.seconds = SecondsSince(start);
   sqlite3_finalize(insert);
   sqlite3_close(db);
-  return seconds;
+  return run;
 }
 
 // Runs `threads` threads, each calling `work(thread)`, released together; returns seconds.
@@ -196,10 +229,14 @@ double RunThreads(size_t threads, const Work& work) {
   return SecondsSince(start);
 }
 
-double Mean(const std::vector<size_t>& groups) {
+size_t Sum(const std::vector<size_t>& groups) {
   size_t total = 0;
   for (size_t g : groups) total += g;
-  return groups.empty() ? 0 : static_cast<double>(total) / static_cast<double>(groups.size());
+  return total;
+}
+
+double Mean(const std::vector<size_t>& groups) {
+  return groups.empty() ? 0 : static_cast<double>(Sum(groups)) / static_cast<double>(groups.size());
 }
 
 }  // namespace
@@ -209,6 +246,7 @@ int main(int argc, char** argv) {
   custos::TuneAllocator();
   using namespace custos;
   using namespace custos::bench;
+  const bool mismatch = TakeFlag(argc, argv, kMismatchFlag);
   size_t threads = SizeArg(argc, argv, 1, "CONSENT_THREADS", 64);
   size_t per_thread = SizeArg(argc, argv, 2, "CONSENT_ROWS", 200);
   size_t engine_per_thread = SizeArg(argc, argv, 3, "CONSENT_ENGINE_ROWS", 50);
@@ -250,11 +288,12 @@ int main(int argc, char** argv) {
     auto raw_store = FreshStore(root / "raw", master);
     raw_path = (root / "raw" / store::SqliteStore::kFileName).string();
   }
-  double raw_seconds = RawInsert(raw_path, rows, groups);
+  RawRun raw = RawInsert(raw_path, rows, groups);
 
   // 3. The engine path: ChangeConsent from T threads; AuditLog groups the commits.
   double engine_seconds = 0;
   std::vector<size_t> engine_groups;
+  long long engine_audit_entries = 0;
   size_t engine_total = threads * engine_per_thread;
   {
     auto policy = Check(
@@ -265,6 +304,7 @@ int main(int argc, char** argv) {
     engine::Engine engine(policy, kController, recording, master, clock);
     Check(engine.Open("bench"), "engine open");
     size_t before = recording.groups().size();
+    const int64_t head_before = engine.audit().head_seq();
     std::atomic<int> failures{0};
     engine_seconds = RunThreads(threads, [&](size_t t) {
       for (size_t i = 0; i < engine_per_thread; ++i) {
@@ -283,9 +323,13 @@ int main(int argc, char** argv) {
     }
     std::vector<size_t> all = recording.groups();
     engine_groups.assign(all.begin() + static_cast<std::ptrdiff_t>(before), all.end());
+    engine_audit_entries = engine.audit().head_seq() - head_before;
   }
   // 4. Its baseline: raw SQLite inserting as many consent rows in the same group sizes.
-  double engine_raw_seconds = 0;
+  std::vector<size_t> baseline_groups = engine_groups;
+  if (mismatch && !baseline_groups.empty() && --baseline_groups.back() == 0) {
+    baseline_groups.pop_back();
+  }
   {
     auto raw_store = FreshStore(root / "engine-raw", master);
     raw_path = (root / "engine-raw" / store::SqliteStore::kFileName).string();
@@ -294,14 +338,35 @@ int main(int argc, char** argv) {
       rows.begin(),
       rows.begin() + static_cast<std::ptrdiff_t>(std::min(engine_total, rows.size())));
   if (engine_rows.size() < engine_total) engine_rows = MakeRows(engine_total);
-  engine_raw_seconds = RawInsert(raw_path, engine_rows, engine_groups);
+  RawRun engine_raw = RawInsert(raw_path, engine_rows, baseline_groups);
+
+  // What each side stored, counted in its database after the run.
+  SameWork work;
+  work.Equal("engine path: consent rows stored (engine; raw)", ConsentRows(root / "engine"),
+             ConsentRows(root / "engine-raw"));
+  work.Holds("engine path: one consent row per change (" + std::to_string(engine_total) +
+                 " changes, " + std::to_string(Sum(engine_groups)) + " batches committed)",
+             ConsentRows(root / "engine") == static_cast<long long>(engine_total) &&
+                 Sum(engine_groups) == engine_total);
+  work.Holds("engine path: one audit entry stored per change (" +
+                 std::to_string(engine_audit_entries) + ")",
+             engine_audit_entries == static_cast<long long>(engine_total));
+  work.Equal("engine path: transactions committed (engine; raw)",
+             static_cast<long long>(engine_groups.size()),
+             static_cast<long long>(engine_raw.commits));
+  work.Equal("store path: consent rows stored (GroupCommitter; raw)", ConsentRows(root / "custos"),
+             ConsentRows(root / "raw"));
+  work.Holds("store path: one consent row per submitted batch (" + std::to_string(total) + ")",
+             ConsentRows(root / "custos") == static_cast<long long>(total) && Sum(groups) == total);
+  work.Equal("store path: transactions committed (GroupCommitter; raw)",
+             static_cast<long long>(groups.size()), static_cast<long long>(raw.commits));
   std::filesystem::remove_all(root);
 
   double engine_rate = static_cast<double>(engine_total) / engine_seconds;
-  double engine_raw_rate = static_cast<double>(engine_total) / engine_raw_seconds;
+  double engine_raw_rate = static_cast<double>(engine_total) / engine_raw.seconds;
   double engine_ratio = engine_rate / engine_raw_rate;
   double custos_rate = static_cast<double>(total) / custos_seconds;
-  double raw_rate = static_cast<double>(total) / raw_seconds;
+  double raw_rate = static_cast<double>(total) / raw.seconds;
   double ratio = custos_rate / raw_rate;
   std::printf("durable consent ingest, %zu threads, WAL, synchronous=FULL\n", threads);
   std::printf(
@@ -310,11 +375,12 @@ int main(int argc, char** argv) {
       engine_total, engine_rate, engine_groups.size(), Mean(engine_groups));
   std::printf("  baseline raw SQLite, same consent rows, same commit groups: %.0f rows/s\n",
               engine_raw_rate);
-  std::printf("  ratio engine/raw: %.2f\n", engine_ratio);
   std::printf(
       "  store path (GroupCommitter over SqliteStore, %zu one-row batches): %.0f rows/s, "
-      "%zu commits, %.1f rows/commit; raw SQLite in the same groups %.0f rows/s; ratio %.2f\n",
-      total, custos_rate, groups.size(), Mean(groups), raw_rate, ratio);
+      "%zu commits, %.1f rows/commit; raw SQLite in the same groups %.0f rows/s\n",
+      total, custos_rate, groups.size(), Mean(groups), raw_rate);
+  work.Require();
+  std::printf("  ratio engine/raw: %.2f; store path ratio %.2f\n", engine_ratio, ratio);
   std::printf("  goal engine >= 50 %% of raw: %s\n", engine_ratio >= 0.5 ? "met" : "NOT met");
   return 0;
 }

@@ -12,15 +12,21 @@
 //   raw, bare      the same pre-formatted rows into tables with the same columns and no key,
 //                  index or trigger: the floor.
 //   custos apply   for information: Store::Apply with 1000-row batches (prepared INSERTs).
-// Each is run REPEATS times on fresh schemas; medians are printed.
+// Each is run REPEATS times on fresh schemas; medians are printed. One process, one load at a
+// time: nothing runs beside the load being timed.
+// Before the ratios: after every load its schema's four tables are counted, and each must
+// hold the rows of the batch, table by table (bench_util.h, SameWork).
 //
 // Usage: CUSTOS_BENCH_DATABASE_URL=postgresql://... pg_ingest_bench [SUBJECTS=20000] [REPEATS=3]
+//        [--mismatch-for-testing]  (the raw COPY into the same schema leaves out one consent
+//                                   row: no verdict)
 // (start a throwaway server with scripts/pg-test-cluster.sh start DIR; its URL is in DIR/url).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "bench/bench_util.h"
@@ -200,7 +206,48 @@ std::unique_ptr<store::PostgresStore> FreshStore(const std::string& url,
 
 double Median(std::vector<double> values) { return Percentile(values, 0.5); }
 
+constexpr const char* kTables[] = {"subjects", "identifiers", "records", "consent_events"};
+
+// The rows of each of kTables in `schema`, in that order.
+std::vector<int64_t> CountRows(const std::string& url, const std::string& schema) {
+  auto db = Check(store::pg::Connection::Open({url, schema}), "connect");
+  std::vector<int64_t> counts;
+  for (const char* table : kTables) {
+    auto rows = Check(db->QueryOnce(std::string("SELECT count(*) FROM ") + table, {}), "count");
+    counts.push_back(rows.Int(0, 0));
+  }
+  return counts;
+}
+
+// The rows of each of kTables in `batch`.
+std::vector<int64_t> ExpectedRows(const store::WriteBatch& batch) {
+  std::vector<int64_t> counts(4, 0);
+  for (const auto& op : batch.ops) {
+    if (std::holds_alternative<store::SubjectRow>(op)) ++counts[0];
+    if (std::holds_alternative<store::IdentifierRow>(op)) ++counts[1];
+    if (std::holds_alternative<store::RecordRow>(op)) ++counts[2];
+    if (std::holds_alternative<store::ConsentEventRow>(op)) ++counts[3];
+  }
+  return counts;
+}
+
+// Adds to `work` the check that `loaded` (what a side's schema holds) is `expected` (what the
+// batch has), table by table.
+void CheckLoaded(SameWork& work, const char* side, const std::vector<int64_t>& loaded,
+                 const std::vector<int64_t>& expected) {
+  auto list = [](const std::vector<int64_t>& counts) {
+    std::string text;
+    for (int64_t n : counts) text += (text.empty() ? "" : "/") + std::to_string(n);
+    return text;
+  };
+  work.Holds(std::string(side) + ": rows stored in subjects/identifiers/records/consent_events " +
+                 list(loaded) +
+                 (loaded == expected ? ", as in the batch" : ", the batch has " + list(expected)),
+             loaded == expected);
+}
+
 int Main(int argc, char** argv) {
+  const bool mismatch = TakeFlag(argc, argv, kMismatchFlag);
   const char* url_env = std::getenv("CUSTOS_BENCH_DATABASE_URL");
   if (url_env == nullptr || *url_env == '\0') {
     std::fprintf(stderr,
@@ -214,6 +261,14 @@ int Main(int argc, char** argv) {
   const store::WriteBatch rows = MakeRows(subjects);
   const double row_count = static_cast<double>(rows.ops.size());
   const RawData raw = Format(rows);
+  RawData raw_same = raw;
+  if (mismatch) {  // drop the last consent line
+    raw_same.consents.pop_back();
+    raw_same.consents.resize(raw_same.consents.rfind('\n') + 1);
+  }
+  const std::vector<int64_t> expected = ExpectedRows(rows);
+  // What each side stored, the last time it ran (every run loads the same rows).
+  std::vector<int64_t> import_rows, same_rows, bare_rows, apply_rows;
 
   std::vector<double> custos, same, bare, apply;
   for (size_t r = 0; r < repeats; ++r) {
@@ -228,12 +283,14 @@ int Main(int argc, char** argv) {
         return 1;
       }
     }
+    import_rows = CountRows(url, "bench_import");
     {  // raw COPY into an identical custos schema
       auto store = FreshStore(url, "bench_raw_same");
       store.reset();
       auto db = Check(store::pg::Connection::Open({url, "bench_raw_same"}), "connect");
-      same.push_back(RawCopy(*db, raw));
+      same.push_back(RawCopy(*db, raw_same));
     }
+    same_rows = CountRows(url, "bench_raw_same");
     {  // raw COPY into bare tables
       Check(store::DropPostgresSchemaForTesting(url, "bench_raw_bare"), "drop schema");
       auto db = Check(store::pg::Connection::Open({url, "bench_raw_bare"}), "connect");
@@ -241,6 +298,7 @@ int Main(int argc, char** argv) {
       Check(db->Exec(kBareSchema), "create tables");
       bare.push_back(RawCopy(*db, raw));
     }
+    bare_rows = CountRows(url, "bench_raw_bare");
     if (r == 0) {  // Apply, once (slow)
       auto store = FreshStore(url, "bench_apply");
       auto start = SteadyClock::now();
@@ -252,6 +310,7 @@ int Main(int argc, char** argv) {
         Check(store->Apply(part).status(), "apply");
       }
       apply.push_back(SecondsSince(start));
+      apply_rows = CountRows(url, "bench_apply");
     }
   }
   for (const char* schema : {"bench_import", "bench_raw_same", "bench_raw_bare", "bench_apply"}) {
@@ -265,6 +324,12 @@ int Main(int argc, char** argv) {
   std::printf("  raw COPY, bare tables                %9.0f rows/s\n", rate(Median(bare)));
   std::printf("  custos Apply, 1000-row batches       %9.0f rows/s (one run)\n",
               rate(Median(apply)));
+  SameWork work;
+  CheckLoaded(work, "custos Import", import_rows, expected);
+  CheckLoaded(work, "raw COPY, same schema", same_rows, expected);
+  CheckLoaded(work, "raw COPY, bare tables", bare_rows, expected);
+  CheckLoaded(work, "custos Apply", apply_rows, expected);
+  work.Require();
   std::printf("ratio custos Import / raw COPY same schema: %.0f %% (goal >= 50 %%)\n",
               100.0 * Median(same) / Median(custos));
   std::printf("ratio custos Import / raw COPY bare tables: %.0f %%\n",
