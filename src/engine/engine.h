@@ -137,6 +137,10 @@ struct CatchUpStats {
 // an action not listed counts as a change, so a new write is never missed.
 bool ActionChangesSubjectState(std::string_view action);
 
+namespace internal {
+struct Fulfilment;  // one fulfilment under way (request_internal.h)
+}  // namespace internal
+
 class Engine {
  public:
   // REQUIRES: `policy` is valid; store, master_key and clock outlive the engine.
@@ -245,7 +249,7 @@ class Engine {
   Result<AggregateResult> Aggregate(const std::string& category, std::optional<int> threshold,
                                     const std::string& actor = "system");
 
-  // --- Rights requests (engine_requests.cc; subject_request.h). Every step is audited and
+  // --- Rights requests (request_*.cc; subject_request.h). Every step is audited and
   // appended to the request's history in the same transaction as its effects.
   //
   // Opens a request. By the person (self_service): a one-time code goes to `contact` through
@@ -340,16 +344,19 @@ class Engine {
   void PutStateForTesting(SubjectState state) { cache_.Put(std::move(state)); }
 
  private:
-  // Rights requests (engine_requests.cc).
+  // Rights requests (request_*.cc; what those files share is in request_internal.h).
+  // The request as kept (request_record.cc).
   std::string RequestKeyContext(const std::string& request_id) const;
   Result<store::RequestRow> LoadRequest(const std::string& request_id);
   Result<crypto::SecretKey> RequestKey(const store::RequestRow& row);
-  Result<Timestamp> ResponseDue(Timestamp clock_start, bool extended) const;
-  store::Bytes RequestSecretHash(const std::string& request_id, const std::string& kind,
-                                 const std::string& secret) const;
   void AddRequestStep(store::WriteBatch& batch, store::RequestRow& row, int64_t old_version,
                       const std::string& event, store::RequestState state,
                       const std::string& detail, const std::string& actor, Timestamp at);
+  // Intake (request_intake.cc) and the month (request_clock.cc).
+  store::Bytes RequestSecretHash(const std::string& request_id, const std::string& kind,
+                                 const std::string& secret) const;
+  Result<Timestamp> ResponseDue(Timestamp clock_start, bool extended) const;
+  // The outbox (request_outbox.cc) and Article 19 notices (request_notices.cc).
   Status AddRequesterMessage(store::WriteBatch& batch, const store::RequestRow& row,
                              const crypto::SecretKey& key, const RequestIdentifier& contact,
                              const std::string& subject_line, const std::string& body,
@@ -357,17 +364,34 @@ class Engine {
   Status AddOutboxMessage(store::WriteBatch& batch, const store::RequestRow& row,
                           const crypto::SecretKey& key, const std::string& kind,
                           const std::string& target, const std::string& payload, Timestamp at);
+  crypto::SecretKey EndpointKey() const;
   Status AddRecipientNotice(store::WriteBatch& batch, const store::RequestRow& row,
                             const crypto::SecretKey& key, const std::string& target,
                             const std::string& action, const std::vector<std::string>& categories,
                             Timestamp at);
   Result<std::vector<std::pair<std::string, std::vector<std::string>>>> RecipientsOf(
       const std::vector<std::string>& categories, const std::vector<std::string>& subject_ids);
+  // Fulfilment (request_fulfilment.cc), and the part for each type of request, which adds what
+  // it does to `work` for FulfilRequest to commit: access and portability (request_access.cc),
+  // rectification (request_rectification.cc), erasure (request_erasure.cc), restriction,
+  // objection and consent withdrawal (request_processing_limits.cc).
+  std::string ComplaintRoute() const;
+  Status FulfilAccess(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                      internal::Fulfilment& work);
+  Status FulfilRectification(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                             internal::Fulfilment& work);
+  Status FulfilErasure(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                       internal::Fulfilment& work);
   std::pair<std::string, std::string> ErasureExemption(
       const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
       Timestamp at) const;
-  std::string ComplaintRoute() const;
-  crypto::SecretKey EndpointKey() const;
+  Status FulfilRestriction(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                           internal::Fulfilment& work);
+  Status FulfilObjection(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                         internal::Fulfilment& work);
+  Status FulfilConsentWithdrawal(const store::RequestRow& row, Timestamp at,
+                                 const std::string& actor, internal::Fulfilment& work);
+
   std::optional<SubjectState> LoadState(const std::string& subject_id);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);

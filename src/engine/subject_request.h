@@ -1,6 +1,6 @@
 // SubjectRequest: the pure parts of a data subject's rights request — the request types, the
-// state machine, and the structs the Engine's request methods take and return (engine.h,
-// engine_requests.cc does the work). No I/O here.
+// state machine, and the structs the Engine's request methods take and return (engine.h; the
+// request_*.cc files do the work). No I/O here.
 //
 // The state machine (history kept as RequestEventRow, one per step):
 //

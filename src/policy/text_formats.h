@@ -1,5 +1,5 @@
 // Text helpers shared by the renderers that write machine-readable formats (the RoPA in
-// policy/ropa.cc, the access package and portability export in engine/access_package.cc), so
+// policy/ropa.cc, the access package and portability export in engine/access_package_json.cc and engine/portability_export.cc), so
 // every CSV is quoted and every JSON document is made valid the same way. HTML escaping is
 // EscapeHtml in policy/notice.h.
 //

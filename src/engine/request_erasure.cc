@@ -1,0 +1,149 @@
+// Engine: the right to erasure (Article 17) in a request. What the request covers is erased
+// unless a legal hold or one of the policy's erasure exemptions keeps it (ErasureExemption);
+// when nothing of the person stays, their data key is destroyed (crypto-shredding); their
+// identifiers always go on the suppression list. What was kept, and why, is recorded for the
+// person.
+#include <algorithm>
+#include <set>
+#include <string>
+
+#include "engine/engine.h"
+#include "engine/request_internal.h"
+
+namespace custos::engine {
+
+namespace {
+
+using internal::Covers;
+using internal::RefsCover;
+
+}  // namespace
+
+// Why a record must be kept despite an erasure request, or "" when it may go: a legal hold, or
+// one of the policy's erasure exemptions.
+std::pair<std::string, std::string> Engine::ErasureExemption(
+    const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
+    Timestamp at) const {
+  if (const store::LegalHoldRow* hold =
+          FindLegalHold(holds, record.subject_id, record.category, at)) {
+    return {"legal_claims", "legal hold " + std::to_string(hold->hold_id) + ": " + hold->reason};
+  }
+  const policy::Purpose* purpose = policy_.FindPurpose(record.purpose);
+  for (const auto& exemption : policy_.rights.exemptions) {
+    if (exemption.right != "erasure") continue;
+    bool by_category =
+        !exemption.categories.empty() && RefsCover(exemption.categories, record.category);
+    bool by_purpose = std::any_of(exemption.purposes.begin(), exemption.purposes.end(),
+                                  [&](const policy::Ref& r) { return r.key == record.purpose; });
+    bool scoped = !exemption.categories.empty() || !exemption.purposes.empty();
+    bool applies = false;
+    if (exemption.ground == "legal_obligation") {
+      // Unscoped: what the law makes us keep is what we collect under a legal obligation.
+      applies = scoped
+                    ? (by_category || by_purpose)
+                    : purpose != nullptr && purpose->basis == policy::LawfulBasis::kLegalObligation;
+    } else {
+      // legal_claims unscoped applies through legal holds (above); research_article_89 and
+      // the rest name what they cover.
+      applies = scoped && (by_category || by_purpose);
+    }
+    if (applies) return {exemption.ground, exemption.description};
+  }
+  return {"", ""};
+}
+
+// Erasure: per subject, what may go goes and what must stay is kept with its reason.
+Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                             internal::Fulfilment& work) {
+  const std::string& request_id = row.request_id;
+  const internal::Details& details = work.details;
+  std::vector<FulfilmentItem>& items = work.details.items;
+  store::WriteBatch& batch = work.batch;
+  std::vector<AuditEntry>& audit = work.audit;
+  std::vector<std::string>& touched = work.touched;
+  std::vector<std::string>& affected_categories = work.affected_categories;
+  std::string& summary = work.summary;
+
+  ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, store_.ListLegalHolds(controller_));
+  int64_t erased = 0, kept = 0;
+  for (const auto& subject_id : row.subject_ids) {
+    ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
+                     store_.GetSubject(controller_, subject_id));
+    if (!subject.has_value() || subject->state == store::SubjectState::kErased) continue;
+    ASSIGN_OR_RETURN(std::vector<store::RecordRow> records,
+                     store_.ListRecords(controller_, subject_id));
+    ASSIGN_OR_RETURN(std::vector<store::IdentifierRow> identifiers,
+                     store_.ListIdentifiers(controller_, subject_id));
+    batch.Add(store::ExpectState{controller_, subject_id, 0, {}});
+    bool keeps_anything = false;
+    std::vector<int64_t> to_erase;
+    std::set<std::string> erased_categories;
+    for (const auto& record : records) {
+      if (record.state == store::RecordState::kErased ||
+          record.state == store::RecordState::kAnonymised) {
+        continue;
+      }
+      if (!Covers(details.categories, record.category)) {
+        keeps_anything = true;  // not asked
+        continue;
+      }
+      auto [ground, why] = ErasureExemption(record, holds, at);
+      if (!ground.empty()) {
+        keeps_anything = true;
+        ++kept;
+        items.push_back({subject_id, record.category, "kept", ground, why});
+        continue;
+      }
+      to_erase.push_back(record.record_id);
+      erased_categories.insert(record.category);
+      batch.Add(store::ExpectState{controller_, subject_id, record.record_id, record.state});
+    }
+    // Identifiers count as the category of their kind; a hold on the person keeps them.
+    bool identifiers_go = !keeps_anything;
+    for (const auto& identifier : identifiers) {
+      // Whatever stays, this person is never contacted for marketing again.
+      batch.Add(store::SuppressionRow{controller_, identifier.blind_index, identifier.kind,
+                                      "erasure_request", at});
+      if (!identifiers_go) {
+        std::string category = IdentifierCategory(identifier.kind);
+        if (Covers(details.categories, category) && !details.categories.empty() &&
+            !FindLegalHold(holds, subject_id, category, at)) {
+          batch.Add(store::DeleteIdentifiers{controller_, subject_id, identifier.kind,
+                                             identifier.blind_index});
+          erased_categories.insert(category);
+        }
+      }
+    }
+    if (identifiers_go) {
+      // Nothing of the person stays: destroy their data key (crypto-shredding) so every
+      // value goes at once, old backups included.
+      batch.Add(store::DeleteIdentifiers{controller_, subject_id, "", {}});
+      batch.Add(store::EraseSubject{controller_, subject_id, at});
+      for (const auto& identifier : identifiers) {
+        erased_categories.insert(IdentifierCategory(identifier.kind));
+      }
+      audit.push_back(Entry(actor, "request_erase", subject_id, at,
+                            request_id + ": data key destroyed; " +
+                                std::to_string(identifiers.size()) +
+                                " identifier hash(es) suppressed"));
+    } else {
+      for (int64_t record_id : to_erase) {
+        batch.Add(store::SetRecordState{controller_, subject_id, record_id,
+                                        store::RecordState::kErased, store::Bytes{}, at});
+      }
+      audit.push_back(Entry(actor, "request_erase", subject_id, at,
+                            request_id + ": " + std::to_string(to_erase.size()) +
+                                " record(s) erased, some data kept"));
+    }
+    erased += static_cast<int64_t>(to_erase.size());
+    for (const auto& category : erased_categories) {
+      items.push_back({subject_id, category, "erased", "", ""});
+      affected_categories.push_back(category);
+    }
+    touched.push_back(subject_id);
+  }
+  summary = std::to_string(erased) + " record(s) erased, " + std::to_string(kept) + " kept";
+  return Status::Ok();
+}
+
+}  // namespace custos::engine

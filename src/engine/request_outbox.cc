@@ -1,0 +1,251 @@
+// Engine: the outbox of rights requests. Messages that must leave custos (to the requester,
+// to recipients, to a processor's controller) are written, sealed with the request's key, in
+// the same transaction as the change that causes them; recipients' webhook endpoints decide
+// whether a message goes automatically or waits for a person; claiming due messages under a
+// lease, recording each delivery attempt (with backoff, then dead), and reading a waiting
+// message by hand.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/sealing.h"
+#include "engine/engine.h"
+#include "engine/request_internal.h"
+
+namespace custos::engine {
+
+namespace {
+
+using internal::Invalid;
+using internal::Str;
+using internal::Writer;
+using store::OutboxState;
+using store::RequestState;
+
+}  // namespace
+
+// A message to the requester through the outbox: pending when a notifier endpoint for
+// "requester" is registered, else left in the local outbox (manual) for the operator.
+Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::RequestRow& row,
+                                   const crypto::SecretKey& key, const RequestIdentifier& contact,
+                                   const std::string& subject_line, const std::string& body,
+                                   const std::string& code, Timestamp at) {
+  if (contact.value.empty()) return Status::Ok();  // staff tell the person themselves
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "request_id", row.request_id);
+  Str(w, "controller", policy_.controller.name);
+  w.Key("to");
+  w.StartObject();
+  Str(w, "kind", contact.kind);
+  Str(w, "value", contact.value);
+  w.EndObject();
+  Str(w, "subject", subject_line);
+  Str(w, "body", body);
+  if (!code.empty()) Str(w, "code", code);
+  w.EndObject();
+  return AddOutboxMessage(batch, row, key, "requester_message", "requester", buffer.GetString(),
+                          at);
+}
+
+// One durable message: pending when its target has an endpoint, else waiting by hand; the
+// payload sealed with the request's key, its digest kept as proof once it is delivered.
+Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRow& row,
+                                const crypto::SecretKey& key, const std::string& kind,
+                                const std::string& target, const std::string& payload,
+                                Timestamp at) {
+  ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
+                   store_.GetRecipientEndpoint(controller_, target));
+  store::OutboxRow message;
+  message.controller = controller_;
+  message.request_id = row.request_id;
+  message.kind = kind;
+  message.target = target;
+  message.state = endpoint.has_value() ? OutboxState::kPending : OutboxState::kManual;
+  message.created_at = at;
+  message.next_attempt_at = at;
+  message.payload_digest.resize(crypto_generichash_BYTES);
+  crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
+                     reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                     nullptr, 0);
+  message.sealed_payload =
+      crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
+  batch.Add(std::move(message));
+  return Status::Ok();
+}
+
+Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::string& url,
+                                    const std::string& secret, std::optional<Timestamp> at_opt,
+                                    const std::string& actor) {
+  if (recipient != "requester" && recipient != "controller" && !policy_.FindRecipient(recipient)) {
+    return Invalid("recipient '" + recipient + "' is not in the policy (or requester, controller)");
+  }
+  if (url.rfind("https://", 0) != 0 && url.rfind("http://127.0.0.1", 0) != 0 &&
+      url.rfind("http://localhost", 0) != 0) {
+    return Invalid("a webhook URL is https:// (plain http only to this machine)");
+  }
+  if (secret.size() < 16) return Invalid("a webhook secret has at least 16 characters");
+  Timestamp at = At(at_opt);
+  store::WriteBatch batch;
+  batch.Add(store::RecipientEndpointRow{
+      controller_, recipient, url,
+      crypto::Seal(EndpointKey(), secret, controller_ + "/endpoint/" + recipient), at});
+  // Messages that waited by hand for want of an endpoint go by webhook from now on.
+  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> outbox, store_.ListOutbox(controller_, ""));
+  int64_t requeued = 0;
+  for (const auto& message : outbox) {
+    if (message.target != recipient || message.state != OutboxState::kManual ||
+        message.sealed_payload.empty()) {
+      continue;
+    }
+    batch.Add(store::UpdateOutbox{controller_, message.outbox_id, OutboxState::kPending,
+                                  message.attempts, at, std::nullopt, "", false});
+    ++requeued;
+  }
+  return audit_
+      .Commit(std::move(batch),
+              {Entry(actor, "endpoint_set", "", at,
+                     recipient + "; " + std::to_string(requeued) + " waiting message(s) queued")})
+      .status();
+}
+
+crypto::SecretKey Engine::EndpointKey() const {
+  // Endpoint secrets are not personal data and belong to no one person: sealed under a key
+  // derived from the controller and the master key's wrap key.
+  crypto::SecretKey wrap = master_key_.WrapKey();
+  std::vector<uint8_t> derived(crypto::SecretKey::kSize);
+  std::string context = "custos-endpoint:" + controller_;
+  crypto_generichash(derived.data(), derived.size(),
+                     reinterpret_cast<const unsigned char*>(context.data()), context.size(),
+                     wrap.bytes().data(), wrap.bytes().size());
+  auto key = crypto::SecretKey::FromBytes(derived);
+  sodium_memzero(derived.data(), derived.size());
+  return std::move(key).value();
+}
+
+int64_t OutboxRetryDelayMicros(int64_t attempts) {
+  // 1 min, 5 min, 30 min, 2 h, 6 h, then daily.
+  static constexpr int64_t kMinutes[] = {1, 5, 30, 120, 360, 1440};
+  size_t index = std::min<size_t>(static_cast<size_t>(std::max<int64_t>(attempts - 1, 0)), 5);
+  return kMinutes[index] * 60 * 1000000;
+}
+
+Result<std::vector<OutboxDelivery>> Engine::ClaimDeliveries(size_t max, int64_t lease_micros) {
+  Timestamp now = clock_.Now();
+  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> claimed,
+                   store_.ClaimOutbox(controller_, now, Timestamp{now.micros + lease_micros}, max));
+  std::vector<OutboxDelivery> out;
+  for (auto& message : claimed) {
+    OutboxDelivery delivery;
+    ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
+                     store_.GetRecipientEndpoint(controller_, message.target));
+    auto request = LoadRequest(message.request_id);
+    Status problem = Status::Ok();
+    if (!endpoint.has_value()) {
+      problem = Status(ErrorCode::kNotFound, "no endpoint");
+    } else if (!request.ok()) {
+      problem = request.status();
+    }
+    std::string payload, secret;
+    if (problem.ok()) {
+      auto key = RequestKey(*request);
+      auto opened = key.ok() ? crypto::Open(*key, message.sealed_payload,
+                                            RequestKeyContext(message.request_id) + "/outbox")
+                             : Result<std::string>(key.status());
+      auto unsealed_secret = crypto::Open(EndpointKey(), endpoint->sealed_secret,
+                                          controller_ + "/endpoint/" + message.target);
+      if (!opened.ok()) problem = opened.status();
+      if (!unsealed_secret.ok()) problem = unsealed_secret.status();
+      if (problem.ok()) {
+        payload = std::move(*opened);
+        secret = std::move(*unsealed_secret);
+      }
+    }
+    if (!problem.ok()) {
+      // Nobody can deliver it automatically: leave it for a person (manual), say why.
+      store::WriteBatch batch;
+      batch.Add(store::UpdateOutbox{controller_, message.outbox_id, OutboxState::kManual,
+                                    message.attempts, message.next_attempt_at, std::nullopt,
+                                    std::string(CodeName(problem.code())), false});
+      RETURN_IF_ERROR(audit_.Commit(std::move(batch), {}).status());
+      continue;
+    }
+    delivery.outbox_id = message.outbox_id;
+    delivery.request_id = message.request_id;
+    delivery.kind = message.kind;
+    delivery.target = message.target;
+    delivery.attempts = message.attempts;
+    delivery.url = endpoint->url;
+    delivery.secret = std::move(secret);
+    delivery.payload = std::move(payload);
+    out.push_back(std::move(delivery));
+  }
+  return out;
+}
+
+Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
+                              const std::string& error) {
+  Timestamp now = clock_.Now();
+  int64_t attempts = delivery.attempts + 1;
+  store::WriteBatch batch;
+  store::UpdateOutbox update;
+  update.controller = controller_;
+  update.outbox_id = delivery.outbox_id;
+  update.attempts = attempts;
+  update.last_error = delivered ? "" : error;
+  if (delivered) {
+    update.state = OutboxState::kDelivered;
+    update.delivered_at = now;
+    update.next_attempt_at = now;
+    update.clear_payload = true;  // the digest stays as proof of what was sent
+  } else if (attempts >= kMaxDeliveryAttempts) {
+    update.state = OutboxState::kDead;
+    update.next_attempt_at = now;
+  } else {
+    update.state = OutboxState::kPending;
+    update.next_attempt_at = Timestamp{now.micros + OutboxRetryDelayMicros(attempts)};
+  }
+  batch.Add(update);
+  batch.Add(store::RequestEventRow{
+      controller_, delivery.request_id, 0, now, "system:outbox",
+      delivered ? "delivered"
+                : (update.state == OutboxState::kDead ? "delivery_abandoned" : "delivery_failed"),
+      // The request's state does not change with a delivery; read it to keep the history true.
+      [&] {
+        auto request = store_.GetRequest(controller_, delivery.request_id);
+        return request.ok() && request->has_value() ? (*request)->state : RequestState::kCompleted;
+      }(),
+      delivery.target + " (message " + std::to_string(delivery.outbox_id) + ")" +
+          (delivered ? "" : ": " + error)});
+  return audit_
+      .Commit(std::move(batch),
+              {Entry("system:outbox", delivered ? "outbox_delivered" : "outbox_failed", "", now,
+                     delivery.target + " " + std::to_string(delivery.outbox_id))})
+      .status();
+}
+
+Result<std::string> Engine::ReadOutboxMessage(int64_t outbox_id, const std::string& actor) {
+  ASSIGN_OR_RETURN(std::vector<store::OutboxRow> all, store_.ListOutbox(controller_, ""));
+  auto it = std::find_if(all.begin(), all.end(),
+                         [&](const store::OutboxRow& m) { return m.outbox_id == outbox_id; });
+  if (it == all.end())
+    return Status(ErrorCode::kNotFound, "no outbox message " + std::to_string(outbox_id));
+  if (it->sealed_payload.empty()) {
+    return Status(ErrorCode::kNotFound, "outbox message " + std::to_string(outbox_id) +
+                                            " was delivered; only its digest is kept");
+  }
+  ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(it->request_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
+  ASSIGN_OR_RETURN(
+      std::string payload,
+      crypto::Open(key, it->sealed_payload, RequestKeyContext(it->request_id) + "/outbox"));
+  audit_.Record(
+      Entry(actor, "outbox_read", "", clock_.Now(), it->target + " " + std::to_string(outbox_id)));
+  RETURN_IF_ERROR(audit_.Flush());
+  return payload;
+}
+
+}  // namespace custos::engine
