@@ -33,21 +33,25 @@ data=$out/data
 rm -rf "$data" "$out/master.key"
 run() { echo "\$ custos $*"; "$bin" --data "$data" --master-key "$out/master.key" "$@" || true; }
 run init --policy "$policy"
+# The story's dates are relative to today, so the server started at the end (whose retention
+# sweep runs on the real clock) finds the same world the story left: nothing in it is due yet.
+day() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
 if [ "$name" = wig ]; then
   # A non-member who asked about events; the seed's promises decide what may happen next.
-  run subject add n1 --type non_member --email n1@example.test --at 2026-01-01
-  run record put n1 user.name "Ben Visitor" --source direct --purpose membership_records --at 2026-01-01
-  run event n1 last_activity --at 2026-01-10
-  run decide n1 newsletter user.contact.email --at 2026-02-01
-  run consent give n1 newsletter --channel web --at 2026-02-02
-  run decide n1 newsletter user.contact.email --at 2026-02-03
-  run retention plan --as-of 2031-01-11
+  run subject add n1 --type non_member --email n1@example.test --at "$(day '60 days ago')"
+  run record put n1 user.name "Ben Visitor" --source direct --purpose membership_records --at "$(day '60 days ago')"
+  run event n1 last_activity --at "$(day '50 days ago')"
+  run decide n1 newsletter user.contact.email --at "$(day '40 days ago')"
+  run consent give n1 newsletter --channel web --at "$(day '39 days ago')"
+  run decide n1 newsletter user.contact.email --at "$(day '38 days ago')"
+  # Five years and a day after the last activity (50 days ago): the non-member's data is due.
+  run retention plan --as-of "$(day '+5 years -49 days')"
   # The person asks for a copy of their data: a one-time code goes to their email (the local
   # outbox here, a mailer webhook in production), they confirm, WIG answers within the month.
-  run --now 2026-03-02T09:00:00Z request open access --email n1@example.test --id r1
+  run --now "$(day '2 days ago')" request open access --email n1@example.test --id r1
   code=$("$bin" --data "$data" --master-key "$out/master.key" outbox read --request r1 --last --field code)
-  run --now 2026-03-02T09:05:00Z request verify r1 "$code"
-  run --now 2026-03-03T10:00:00Z request fulfil r1
+  run --now "$(day '2 days ago 5 minutes')" request verify r1 "$code"
+  run --now "$(day '1 day ago')" request fulfil r1
   "$bin" --data "$data" --master-key "$out/master.key" request document r1 html > "$out/access-r1.html"
   echo "(the access package for r1 is in $out/access-r1.html)"
   run request show r1
@@ -63,7 +67,12 @@ echo "== custos serve on $data ($listen)"
 token=$("$bin" --data "$data" token create --role admin --label "make run")
 echo "admin token (shown once, stored hashed in $data/tokens.jsonl):"
 echo "  $token"
-echo "try:  curl -s http://$listen/healthz"
-echo "      curl -s -H 'Authorization: Bearer $token' http://$listen/v1/audit/verify"
-echo "      the API: http://$listen/v1/openapi.json   the notice: http://$listen/v1/notice"
+echo
+echo "Open in a browser once it says 'listening':"
+echo "  the notice people read:   http://$listen/v1/notice"
+echo "  the API it serves:        http://$listen/v1/openapi.json"
+echo "  the access package of r1: file://$PWD/$out/access-r1.html"
+echo "or with curl:"
+echo "  curl -s http://$listen/healthz"
+echo "  curl -s -H 'Authorization: Bearer $token' http://$listen/v1/audit/verify"
 exec "$bin" serve --data "$data" --master-key "$out/master.key" --listen "$listen"

@@ -11,6 +11,7 @@
 #include "policy/loader.h"
 #include "policy/notice.h"
 #include "policy/ropa.h"
+#include "policy/warnings.h"
 
 namespace custos::cli {
 
@@ -39,13 +40,15 @@ std::optional<policy::Policy> LoadForRendering(const std::string& path, std::ost
 }  // namespace
 
 int RunPolicyCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const char* usage = "usage: custos policy check FILE [--quiet] [--strict]\n";
   if (args.empty() || args[0] != "check") {
-    err << "usage: custos policy check FILE [--quiet]\n";
+    err << usage;
     return kExitUsage;
   }
-  auto parsed = ParseArgs({args.begin() + 1, args.end()}, {}, {"--quiet"});
+  auto parsed = ParseArgs({args.begin() + 1, args.end()}, {}, {"--quiet", "--strict"});
   if (!parsed.ok() || parsed->positional.size() != 1) {
-    err << "usage: custos policy check FILE [--quiet]\n";
+    if (!parsed.ok()) err << "custos: " << parsed.status().message() << "\n";
+    err << usage;
     return kExitUsage;
   }
   const std::string& path = parsed->positional[0];
@@ -59,11 +62,21 @@ int RunPolicyCommand(const std::vector<std::string>& args, std::ostream& out, st
     err << loaded->diagnostics.size() << " error(s) in " << path << "\n";
     return kExitRefused;
   }
+  // Warnings: printed always; errors only with --strict.
+  policy::Diagnostics warnings = policy::PolicyWarnings(loaded->policy);
+  for (const auto& warning : warnings) err << warning.Format(path) << "\n";
+  const bool strict = parsed->Flag("--strict");
   if (!parsed->Flag("--quiet")) {
     const policy::Policy& p = loaded->policy;
     out << path << ": valid (" << p.controller.name << ", notice " << p.notice.version << ": "
         << p.purposes.size() << " purposes, " << p.categories.size() << " categories, "
-        << p.recipients.size() << " recipients, " << p.retention.size() << " retention rules)\n";
+        << p.recipients.size() << " recipients, " << p.retention.size() << " retention rules)";
+    if (!warnings.empty()) out << ", " << warnings.size() << " warning(s)";
+    out << "\n";
+  }
+  if (strict && !warnings.empty()) {
+    err << warnings.size() << " warning(s) in " << path << " (--strict makes them errors)\n";
+    return kExitRefused;
   }
   return kExitOk;
 }

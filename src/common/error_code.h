@@ -40,6 +40,10 @@ namespace custos {
   X(kTransferForbidden, "TRANSFER_FORBIDDEN")                               \
   X(kInvalidParent, "INVALID_PARENT")                                       \
   X(kPolicyInvalid, "POLICY_INVALID")                                       \
+  /* policy warnings (a valid policy that leaves something unsaid) */       \
+  X(kContactWithoutAddress, "CONTACT_WITHOUT_ADDRESS")                      \
+  X(kRecipientWithoutCountry, "RECIPIENT_WITHOUT_COUNTRY")                  \
+  X(kConsentWithoutWithdrawal, "CONSENT_WITHOUT_WITHDRAWAL")                \
   /* engine: requests that cannot be carried out */                         \
   X(kUnknownSubject, "UNKNOWN_SUBJECT")                                     \
   X(kSubjectErased, "SUBJECT_ERASED")                                       \

@@ -19,10 +19,11 @@ struct Loc {
 struct Diagnostic {
   ErrorCode code = ErrorCode::kOk;
   Loc loc;
-  std::string message;  // what is wrong; never contains personal data (policies hold none)
-  std::string hint;     // how to fix it
+  std::string message;   // what is wrong; never contains personal data (policies hold none)
+  std::string hint;      // how to fix it
+  bool warning = false;  // a warning (policy/warnings.h) rather than an error
 
-  // "FILE:LINE:COLUMN: error CODE: message\n  hint: hint"
+  // "FILE:LINE:COLUMN: error CODE: message\n  hint: hint" ("warning" for a warning)
   std::string Format(const std::string& file) const;
 };
 

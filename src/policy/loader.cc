@@ -580,7 +580,8 @@ class PolicyParser {
 
 std::string Diagnostic::Format(const std::string& file) const {
   std::string out = file + ":" + std::to_string(loc.line) + ":" + std::to_string(loc.column) +
-                    ": error " + std::string(CodeName(code)) + ": " + message;
+                    (warning ? ": warning " : ": error ") + std::string(CodeName(code)) + ": " +
+                    message;
   if (!hint.empty()) out += "\n  hint: " + hint;
   return out;
 }

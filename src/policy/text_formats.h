@@ -1,7 +1,7 @@
 // Text helpers shared by the renderers that write machine-readable formats (the RoPA in
-// policy/ropa.cc, the access package and portability export in engine/access_package_json.cc and engine/portability_export.cc), so
-// every CSV is quoted and every JSON document is made valid the same way. HTML escaping is
-// EscapeHtml in policy/notice.h.
+// policy/ropa.cc, the access package and portability export in engine/access_package_json.cc and
+// engine/portability_export.cc), so every CSV is quoted and every JSON document is made valid the
+// same way. HTML escaping is EscapeHtml in policy/notice.h.
 //
 // All functions are pure and reentrant. Thread-safety: safe to call concurrently.
 #ifndef CUSTOS_POLICY_TEXT_FORMATS_H_

@@ -1,0 +1,57 @@
+#include "policy/warnings.h"
+
+namespace custos::policy {
+
+namespace {
+
+bool HasAddress(const Contact& c) {
+  return !c.email.empty() || !c.phone.empty() || !c.address.empty() || !c.url.empty();
+}
+
+Diagnostic Warn(ErrorCode code, Loc loc, std::string message, std::string hint) {
+  Diagnostic d{code, loc, std::move(message), std::move(hint)};
+  d.warning = true;
+  return d;
+}
+
+}  // namespace
+
+Diagnostics PolicyWarnings(const Policy& policy) {
+  Diagnostics warnings;
+  for (const Contact& contact : policy.contacts) {
+    if (!HasAddress(contact)) {
+      warnings.push_back(Warn(ErrorCode::kContactWithoutAddress, contact.loc,
+                              "contact '" + contact.key + "' has no e-mail, phone, address or URL",
+                              "add the channel the notice gives, or remove the contact when the "
+                              "notice gives none"));
+    }
+  }
+  for (const Recipient& recipient : policy.recipients) {
+    bool may_transfer = recipient.kind == RecipientKind::kProcessor ||
+                        recipient.kind == RecipientKind::kSubProcessor ||
+                        recipient.kind == RecipientKind::kThirdParty;
+    if (may_transfer && recipient.countries.empty()) {
+      warnings.push_back(Warn(ErrorCode::kRecipientWithoutCountry, recipient.loc,
+                              "recipient '" + recipient.key + "' has no country",
+                              "add 'countries:' (and 'safeguard:' outside the allowed regions) so "
+                              "the RoPA can say whether data leaves the UK"));
+    }
+  }
+  bool withdrawal_route = !policy.controller.email.empty() || !policy.controller.phone.empty() ||
+                          !policy.controller.website.empty() || !policy.controller.address.empty();
+  for (const Contact& contact : policy.contacts)
+    withdrawal_route = withdrawal_route || HasAddress(contact);
+  if (!withdrawal_route) {
+    for (const Purpose& purpose : policy.purposes) {
+      if (purpose.basis != LawfulBasis::kConsent) continue;
+      warnings.push_back(Warn(ErrorCode::kConsentWithoutWithdrawal, purpose.loc,
+                              "purpose '" + purpose.key +
+                                  "' rests on consent, but the policy gives no address to "
+                                  "withdraw it",
+                              "give the controller or a contact an e-mail, phone or URL"));
+    }
+  }
+  return warnings;
+}
+
+}  // namespace custos::policy
