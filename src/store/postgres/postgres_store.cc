@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "store/column_text.h"
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_schema.h"
 
@@ -25,94 +26,6 @@ Status Invalid(std::string message) {
 }
 Status Corrupt(std::string_view where) {
   return Status(ErrorCode::kIo, "postgresql: unexpected value in " + std::string(where));
-}
-
-// --- Enums as text (the schema's CHECK constraints hold the same lists) ---------------------
-
-const char* Name(SubjectState state) {
-  return state == SubjectState::kErased ? "erased" : "active";
-}
-const char* Name(RecordState state) {
-  switch (state) {
-    case RecordState::kActive: return "active";
-    case RecordState::kRestricted: return "restricted";
-    case RecordState::kAnonymised: return "anonymised";
-    case RecordState::kErased: return "erased";
-  }
-  return "";
-}
-const char* Name(ConsentAction action) {
-  return action == ConsentAction::kWithdrawn ? "withdrawn" : "given";
-}
-const char* Name(ConsentTarget target) {
-  return target == ConsentTarget::kCookieCategory ? "cookie_category" : "purpose";
-}
-
-Status Parse(const std::string& text, SubjectState* out) {
-  if (text == "active") {
-    *out = SubjectState::kActive;
-  } else if (text == "erased") {
-    *out = SubjectState::kErased;
-  } else {
-    return Corrupt("subjects.state");
-  }
-  return Status::Ok();
-}
-Status Parse(const std::string& text, RecordState* out) {
-  for (RecordState state : {RecordState::kActive, RecordState::kRestricted,
-                            RecordState::kAnonymised, RecordState::kErased}) {
-    if (text == Name(state)) {
-      *out = state;
-      return Status::Ok();
-    }
-  }
-  return Corrupt("records.state");
-}
-Status Parse(const std::string& text, ConsentAction* out) {
-  if (text == "given") {
-    *out = ConsentAction::kGiven;
-  } else if (text == "withdrawn") {
-    *out = ConsentAction::kWithdrawn;
-  } else {
-    return Corrupt("consent_events.action");
-  }
-  return Status::Ok();
-}
-Status Parse(const std::string& text, ConsentTarget* out) {
-  if (text == "purpose") {
-    *out = ConsentTarget::kPurpose;
-  } else if (text == "cookie_category") {
-    *out = ConsentTarget::kCookieCategory;
-  } else {
-    return Corrupt("consent_events.target_kind");
-  }
-  return Status::Ok();
-}
-
-// Subject types and restriction categories are policy keys, which never contain ','.
-Status JoinKeys(const std::vector<std::string>& keys, std::string_view where, std::string* out) {
-  out->clear();
-  for (const std::string& key : keys) {
-    if (key.empty() || key.find(',') != std::string::npos) {
-      return Invalid(std::string(where) + ": a key is empty or contains ','");
-    }
-    if (!out->empty()) out->push_back(',');
-    out->append(key);
-  }
-  return Status::Ok();
-}
-
-std::vector<std::string> SplitKeys(const std::string& text) {
-  std::vector<std::string> keys;
-  if (text.empty()) return keys;
-  size_t start = 0;
-  while (true) {
-    size_t comma = text.find(',', start);
-    keys.push_back(text.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return keys;
 }
 
 // --- SQL ------------------------------------------------------------------------------------
@@ -390,7 +303,10 @@ Status ReadRow(const Rows& s, int i, SubjectRow* row) {
   row->created_at = s.Time(i, 3);
   row->wrapped_key = s.Blob(i, 4);
   row->erased_at = s.OptionalTime(i, 6);
-  return Parse(s.Text(i, 5), &row->state);
+  std::optional<SubjectState> state = SubjectStateFromName(s.Text(i, 5));
+  if (!state) return Corrupt("subjects.state");
+  row->state = *state;
+  return Status::Ok();
 }
 
 Status ReadRow(const Rows& s, int i, EventRow* row) {
@@ -422,7 +338,10 @@ Status ReadRow(const Rows& s, int i, RecordRow* row) {
   row->purpose = s.Text(i, 6);
   row->collected_at = s.Time(i, 7);
   row->updated_at = s.Time(i, 9);
-  return Parse(s.Text(i, 8), &row->state);
+  std::optional<RecordState> state = RecordStateFromName(s.Text(i, 8));
+  if (!state) return Corrupt("records.state");
+  row->state = *state;
+  return Status::Ok();
 }
 
 Status ReadRow(const Rows& s, int i, ConsentEventRow* row) {
@@ -434,8 +353,13 @@ Status ReadRow(const Rows& s, int i, ConsentEventRow* row) {
   row->channel = s.Text(i, 7);
   row->at = s.Time(i, 8);
   row->sealed_evidence = s.Blob(i, 9);
-  RETURN_IF_ERROR(Parse(s.Text(i, 3), &row->target_kind));
-  return Parse(s.Text(i, 5), &row->action);
+  std::optional<ConsentTarget> target_kind = ConsentTargetFromName(s.Text(i, 3));
+  if (!target_kind) return Corrupt("consent_events.target_kind");
+  row->target_kind = *target_kind;
+  std::optional<ConsentAction> action = ConsentActionFromName(s.Text(i, 5));
+  if (!action) return Corrupt("consent_events.action");
+  row->action = *action;
+  return Status::Ok();
 }
 
 Status ReadRow(const Rows& s, int i, PreferenceRow* row) {
@@ -666,7 +590,7 @@ class BatchWriter {
     std::string types;
     RETURN_IF_ERROR(JoinKeys(row.types, "subjects.types", &types));
     return Run(kInsertSubject, row.controller, row.subject_id, types, row.created_at,
-               row.wrapped_key, std::string(Name(row.state)), row.erased_at);
+               row.wrapped_key, std::string(SubjectStateName(row.state)), row.erased_at);
   }
 
   Status operator()(const EventRow& row) {
@@ -683,18 +607,18 @@ class BatchWriter {
     ASSIGN_OR_RETURN(int64_t assigned,
                      Returning(kInsertRecord, row.controller, row.subject_id, id, row.category,
                                row.sealed_value, row.source, row.purpose, row.collected_at,
-                               std::string(Name(row.state)), row.updated_at));
+                               std::string(RecordStateName(row.state)), row.updated_at));
     applied_->record_ids.push_back(assigned);
     return Status::Ok();
   }
 
   Status operator()(const ConsentEventRow& row) {
     ASSIGN_OR_RETURN(std::optional<int64_t> id, GivenId(db_, "consent_events_seq", row.seq));
-    ASSIGN_OR_RETURN(
-        int64_t assigned,
-        Returning(kInsertConsentEvent, row.controller, row.subject_id, id,
-                  std::string(Name(row.target_kind)), row.target, std::string(Name(row.action)),
-                  row.notice_version, row.channel, row.at, row.sealed_evidence));
+    ASSIGN_OR_RETURN(int64_t assigned,
+                     Returning(kInsertConsentEvent, row.controller, row.subject_id, id,
+                               std::string(ConsentTargetName(row.target_kind)), row.target,
+                               std::string(ConsentActionName(row.action)), row.notice_version,
+                               row.channel, row.at, row.sealed_evidence));
     applied_->consent_seqs.push_back(assigned);
     return Status::Ok();
   }
@@ -734,8 +658,8 @@ class BatchWriter {
 
   Status operator()(const SetRecordState& op) {
     ASSIGN_OR_RETURN(int64_t changed,
-                     Changed(kSetRecordState, std::string(Name(op.state)), op.sealed_value, op.at,
-                             op.controller, op.subject_id, op.record_id));
+                     Changed(kSetRecordState, std::string(RecordStateName(op.state)),
+                             op.sealed_value, op.at, op.controller, op.subject_id, op.record_id));
     if (changed == 0) {
       return Invalid("records: no record " + std::to_string(op.record_id) + " of subject " +
                      op.subject_id);
@@ -819,7 +743,7 @@ class BatchWriter {
     {
       ASSIGN_OR_RETURN(Rows rows,
                        db_.Query(kExpectSubject, Params().AddAll(op.controller, op.subject_id)));
-      if (rows.size() == 0 || rows.Text(0, 0) != Name(SubjectState::kActive)) {
+      if (rows.size() == 0 || rows.Text(0, 0) != SubjectStateName(SubjectState::kActive)) {
         return Invalid("subjects: subject " + op.subject_id + " is absent or erased");
       }
     }
@@ -827,9 +751,10 @@ class BatchWriter {
     ASSIGN_OR_RETURN(
         Rows rows,
         db_.Query(kExpectRecord, Params().AddAll(op.controller, op.subject_id, op.record_id)));
-    if (rows.size() == 0 || rows.Text(0, 0) != Name(op.record_state)) {
+    if (rows.size() == 0 || rows.Text(0, 0) != RecordStateName(op.record_state)) {
       return Invalid("records: record " + std::to_string(op.record_id) + " of subject " +
-                     op.subject_id + " is not " + Name(op.record_state) + " any more");
+                     op.subject_id + " is not " + std::string(RecordStateName(op.record_state)) +
+                     " any more");
     }
     return Status::Ok();
   }
@@ -1120,7 +1045,7 @@ Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
       text(subjects, types);
       number(subjects, s->created_at.micros);
       bytes(subjects, s->wrapped_key);
-      text(subjects, Name(s->state));
+      text(subjects, SubjectStateName(s->state));
       if (s->erased_at) {
         number(subjects, s->erased_at->micros);
       } else {
@@ -1150,15 +1075,15 @@ Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
       text(records, r->source);
       text(records, r->purpose);
       number(records, r->collected_at.micros);
-      text(records, Name(r->state));
+      text(records, RecordStateName(r->state));
       number(records, r->updated_at.micros);
       end(records);
     } else if (const auto* c = std::get_if<ConsentEventRow>(&op)) {
       text(consents, c->controller);
       text(consents, c->subject_id);
-      text(consents, Name(c->target_kind));
+      text(consents, ConsentTargetName(c->target_kind));
       text(consents, c->target);
-      text(consents, Name(c->action));
+      text(consents, ConsentActionName(c->action));
       text(consents, c->notice_version);
       text(consents, c->channel);
       number(consents, c->at.micros);

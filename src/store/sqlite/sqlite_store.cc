@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "store/column_text.h"
 #include "store/sqlite/sqlite_connection.h"
 #include "store/sqlite/sqlite_schema.h"
 
@@ -29,98 +30,6 @@ Status Invalid(std::string message) {
 }
 Status Corrupt(std::string_view where) {
   return Status(ErrorCode::kIo, "sqlite: unexpected value in " + std::string(where));
-}
-
-// --- Enums as text --------------------------------------------------------------------------
-// Stored as words so the database reads plainly in the sqlite3 shell; CHECK constraints in the
-// schema hold the same lists.
-
-const char* Name(SubjectState state) {
-  return state == SubjectState::kErased ? "erased" : "active";
-}
-const char* Name(RecordState state) {
-  switch (state) {
-    case RecordState::kActive: return "active";
-    case RecordState::kRestricted: return "restricted";
-    case RecordState::kAnonymised: return "anonymised";
-    case RecordState::kErased: return "erased";
-  }
-  return "";
-}
-const char* Name(ConsentAction action) {
-  return action == ConsentAction::kWithdrawn ? "withdrawn" : "given";
-}
-const char* Name(ConsentTarget target) {
-  return target == ConsentTarget::kCookieCategory ? "cookie_category" : "purpose";
-}
-
-Status Parse(const std::string& text, SubjectState* out) {
-  if (text == "active") {
-    *out = SubjectState::kActive;
-  } else if (text == "erased") {
-    *out = SubjectState::kErased;
-  } else {
-    return Corrupt("subjects.state");
-  }
-  return Status::Ok();
-}
-Status Parse(const std::string& text, RecordState* out) {
-  for (RecordState state : {RecordState::kActive, RecordState::kRestricted,
-                            RecordState::kAnonymised, RecordState::kErased}) {
-    if (text == Name(state)) {
-      *out = state;
-      return Status::Ok();
-    }
-  }
-  return Corrupt("records.state");
-}
-Status Parse(const std::string& text, ConsentAction* out) {
-  if (text == "given") {
-    *out = ConsentAction::kGiven;
-  } else if (text == "withdrawn") {
-    *out = ConsentAction::kWithdrawn;
-  } else {
-    return Corrupt("consent_events.action");
-  }
-  return Status::Ok();
-}
-Status Parse(const std::string& text, ConsentTarget* out) {
-  if (text == "purpose") {
-    *out = ConsentTarget::kPurpose;
-  } else if (text == "cookie_category") {
-    *out = ConsentTarget::kCookieCategory;
-  } else {
-    return Corrupt("consent_events.target_kind");
-  }
-  return Status::Ok();
-}
-
-// --- Key lists as text ----------------------------------------------------------------------
-// Subject types and restriction categories are policy keys, which never contain ','.
-
-Status JoinKeys(const std::vector<std::string>& keys, std::string_view where, std::string* out) {
-  out->clear();
-  for (const std::string& key : keys) {
-    if (key.empty() || key.find(',') != std::string::npos) {
-      return Invalid(std::string(where) + ": a key is empty or contains ','");
-    }
-    if (!out->empty()) out->push_back(',');
-    out->append(key);
-  }
-  return Status::Ok();
-}
-
-std::vector<std::string> SplitKeys(const std::string& text) {
-  std::vector<std::string> keys;
-  if (text.empty()) return keys;
-  size_t start = 0;
-  while (true) {
-    size_t comma = text.find(',', start);
-    keys.push_back(text.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return keys;
 }
 
 // --- SQL ------------------------------------------------------------------------------------
@@ -368,7 +277,10 @@ Status ReadRow(const Statement& s, SubjectRow* row) {
   row->created_at = s.Time(3);
   row->wrapped_key = s.Blob(4);
   row->erased_at = s.OptionalTime(6);
-  return Parse(s.Text(5), &row->state);
+  std::optional<SubjectState> state = SubjectStateFromName(s.Text(5));
+  if (!state) return Corrupt("subjects.state");
+  row->state = *state;
+  return Status::Ok();
 }
 
 Status ReadRow(const Statement& s, EventRow* row) {
@@ -400,7 +312,10 @@ Status ReadRow(const Statement& s, RecordRow* row) {
   row->purpose = s.Text(6);
   row->collected_at = s.Time(7);
   row->updated_at = s.Time(9);
-  return Parse(s.Text(8), &row->state);
+  std::optional<RecordState> state = RecordStateFromName(s.Text(8));
+  if (!state) return Corrupt("records.state");
+  row->state = *state;
+  return Status::Ok();
 }
 
 Status ReadRow(const Statement& s, ConsentEventRow* row) {
@@ -412,8 +327,13 @@ Status ReadRow(const Statement& s, ConsentEventRow* row) {
   row->channel = s.Text(7);
   row->at = s.Time(8);
   row->sealed_evidence = s.Blob(9);
-  RETURN_IF_ERROR(Parse(s.Text(3), &row->target_kind));
-  return Parse(s.Text(5), &row->action);
+  std::optional<ConsentTarget> target_kind = ConsentTargetFromName(s.Text(3));
+  if (!target_kind) return Corrupt("consent_events.target_kind");
+  row->target_kind = *target_kind;
+  std::optional<ConsentAction> action = ConsentActionFromName(s.Text(5));
+  if (!action) return Corrupt("consent_events.action");
+  row->action = *action;
+  return Status::Ok();
 }
 
 Status ReadRow(const Statement& s, PreferenceRow* row) {
@@ -701,7 +621,7 @@ class BatchWriter {
     std::string types;
     RETURN_IF_ERROR(JoinKeys(row.types, "subjects.types", &types));
     return Insert(kInsertSubject, row.controller, row.subject_id, types, row.created_at,
-                  row.wrapped_key, Name(row.state), row.erased_at);
+                  row.wrapped_key, SubjectStateName(row.state), row.erased_at);
   }
 
   Status operator()(const EventRow& row) {
@@ -719,7 +639,7 @@ class BatchWriter {
     ASSIGN_OR_RETURN(int64_t id, ids_.Take(Sequence::kRecords, row.record_id));
     RETURN_IF_ERROR(Insert(kInsertRecord, row.controller, row.subject_id, id, row.category,
                            row.sealed_value, row.source, row.purpose, row.collected_at,
-                           Name(row.state), row.updated_at));
+                           RecordStateName(row.state), row.updated_at));
     applied_->record_ids.push_back(id);
     return Status::Ok();
   }
@@ -727,8 +647,9 @@ class BatchWriter {
   Status operator()(const ConsentEventRow& row) {
     ASSIGN_OR_RETURN(int64_t seq, ids_.Take(Sequence::kConsentEvents, row.seq));
     RETURN_IF_ERROR(Insert(kInsertConsentEvent, row.controller, row.subject_id, seq,
-                           Name(row.target_kind), row.target, Name(row.action), row.notice_version,
-                           row.channel, row.at, row.sealed_evidence));
+                           ConsentTargetName(row.target_kind), row.target,
+                           ConsentActionName(row.action), row.notice_version, row.channel, row.at,
+                           row.sealed_evidence));
     applied_->consent_seqs.push_back(seq);
     return Status::Ok();
   }
@@ -767,8 +688,9 @@ class BatchWriter {
   }
 
   Status operator()(const SetRecordState& op) {
-    ASSIGN_OR_RETURN(int64_t changed, Update(kSetRecordState, Name(op.state), op.sealed_value,
-                                             op.at, op.controller, op.subject_id, op.record_id));
+    ASSIGN_OR_RETURN(int64_t changed,
+                     Update(kSetRecordState, RecordStateName(op.state), op.sealed_value, op.at,
+                            op.controller, op.subject_id, op.record_id));
     if (changed == 0) {
       return Invalid("records: no record " + std::to_string(op.record_id) + " of subject " +
                      op.subject_id);
@@ -852,7 +774,7 @@ class BatchWriter {
       ASSIGN_OR_RETURN(Statement select, db_.Prepare(kExpectSubject));
       select.BindAll(op.controller, op.subject_id);
       ASSIGN_OR_RETURN(bool found, select.Step());
-      if (!found || select.Text(0) != Name(SubjectState::kActive)) {
+      if (!found || select.Text(0) != SubjectStateName(SubjectState::kActive)) {
         return Invalid("subjects: subject " + op.subject_id + " is absent or erased");
       }
     }
@@ -860,9 +782,10 @@ class BatchWriter {
     ASSIGN_OR_RETURN(Statement select, db_.Prepare(kExpectRecord));
     select.BindAll(op.controller, op.subject_id, op.record_id);
     ASSIGN_OR_RETURN(bool found, select.Step());
-    if (!found || select.Text(0) != Name(op.record_state)) {
+    if (!found || select.Text(0) != RecordStateName(op.record_state)) {
       return Invalid("records: record " + std::to_string(op.record_id) + " of subject " +
-                     op.subject_id + " is not " + Name(op.record_state) + " any more");
+                     op.subject_id + " is not " + std::string(RecordStateName(op.record_state)) +
+                     " any more");
     }
     return Status::Ok();
   }
