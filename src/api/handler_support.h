@@ -1,4 +1,4 @@
-// What the handlers share, across server.cc and request_routes.cc: Api::Context (one request
+// What the handlers share, across server.cc and the *_routes.cc files: Api::Context (one request
 // as a handler sees it), the JSON response writer, and small helpers. Private to src/api.
 // Thread-safety: one Context and one Json per request.
 #ifndef CUSTOS_API_HANDLER_SUPPORT_H_
