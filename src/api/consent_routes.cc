@@ -14,6 +14,7 @@ namespace custos::api {
 using internal::Empty;
 using internal::Forbidden;
 using internal::Json;
+using internal::OneMember;
 using internal::ParseId;
 
 HttpResponse Api::ChangeConsent(Context& c) {
@@ -96,11 +97,7 @@ HttpResponse Api::Restrict(Context& c) {
   auto id = engine_.Restrict(c.Param("id"), body.Strings("categories"), body.String("reason"),
                              body.Time("at"), c.actor);
   if (!id.ok()) return ProblemFor(id.status());
-  Json j;
-  j.w().StartObject();
-  j.Field("restriction_id", *id);
-  j.w().EndObject();
-  return j.Done(201);
+  return OneMember("restriction_id", *id, 201);
 }
 
 HttpResponse Api::LiftRestriction(Context& c) {

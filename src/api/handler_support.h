@@ -121,6 +121,16 @@ class Json {
   Writer w_;
 };
 
+// A body of one member, {"key": value}: the id a create answers with, a count, a time.
+template <typename T>
+HttpResponse OneMember(const char* key, const T& value, int status = 200) {
+  Json j;
+  j.w().StartObject();
+  j.Field(key, value);
+  j.w().EndObject();
+  return j.Done(status);
+}
+
 inline HttpResponse Empty(int status) {
   HttpResponse response;
   response.status = status;

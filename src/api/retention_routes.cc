@@ -14,6 +14,7 @@ namespace {
 
 using internal::Empty;
 using internal::Json;
+using internal::OneMember;
 using internal::ParseId;
 
 void WriteReport(Json& j, const engine::RetentionReport& report, bool plan) {
@@ -53,35 +54,27 @@ void WriteReport(Json& j, const engine::RetentionReport& report, bool plan) {
   w.EndObject();
 }
 
+// A plan and a run take the same body and answer the same report; a run also names itself
+// (run_id, resumed) and answers 201, for it wrote.
+HttpResponse Sweep(Api::Context& c, engine::Engine& engine, bool run) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body, {{"as_of", FieldType::kTime}}, &problem)) return problem;
+  engine::RetentionOptions options;
+  options.as_of = body.Time("as_of");
+  options.actor = c.actor;
+  auto report = run ? engine.RunRetention(options) : engine.PlanRetention(options);
+  if (!report.ok()) return ProblemFor(report.status());
+  Json j;
+  WriteReport(j, *report, !run);
+  return j.Done(run ? 201 : 200);
+}
+
 }  // namespace
 
-HttpResponse Api::PlanRetention(Context& c) {
-  JsonBody body;
-  HttpResponse problem;
-  if (!c.Body(body, {{"as_of", FieldType::kTime}}, &problem)) return problem;
-  engine::RetentionOptions options;
-  options.as_of = body.Time("as_of");
-  options.actor = c.actor;
-  auto report = engine_.PlanRetention(options);
-  if (!report.ok()) return ProblemFor(report.status());
-  Json j;
-  WriteReport(j, *report, true);
-  return j.Done();
-}
+HttpResponse Api::PlanRetention(Context& c) { return Sweep(c, engine_, /*run=*/false); }
 
-HttpResponse Api::RunRetention(Context& c) {
-  JsonBody body;
-  HttpResponse problem;
-  if (!c.Body(body, {{"as_of", FieldType::kTime}}, &problem)) return problem;
-  engine::RetentionOptions options;
-  options.as_of = body.Time("as_of");
-  options.actor = c.actor;
-  auto report = engine_.RunRetention(options);
-  if (!report.ok()) return ProblemFor(report.status());
-  Json j;
-  WriteReport(j, *report, false);
-  return j.Done(201);
-}
+HttpResponse Api::RunRetention(Context& c) { return Sweep(c, engine_, /*run=*/true); }
 
 HttpResponse Api::ListHolds(Context&) {
   auto holds = engine_.ListLegalHolds();
@@ -128,11 +121,7 @@ HttpResponse Api::PlaceHold(Context& c) {
   request.actor = c.actor;
   auto id = engine_.PlaceLegalHold(request);
   if (!id.ok()) return ProblemFor(id.status());
-  Json j;
-  j.w().StartObject();
-  j.Field("hold_id", *id);
-  j.w().EndObject();
-  return j.Done(201);
+  return OneMember("hold_id", *id, 201);
 }
 
 HttpResponse Api::ReleaseHold(Context& c) {

@@ -12,6 +12,7 @@
 namespace custos::api {
 
 using internal::Json;
+using internal::OneMember;
 
 HttpResponse Api::Healthz(Context&) {
   Json j;
@@ -82,11 +83,7 @@ HttpResponse Api::SetTestClock(Context& c) {
   Timestamp now = *body.Time("now");
   test_clock_->Set(now);
   log_.Write("info", "test_clock_set", {{"now", now.ToString()}});
-  Json j;
-  j.w().StartObject();
-  j.Field("now", now);
-  j.w().EndObject();
-  return j.Done();
+  return OneMember("now", now);
 }
 
 }  // namespace custos::api

@@ -14,6 +14,7 @@ namespace {
 using internal::Empty;
 using internal::Forbidden;
 using internal::Json;
+using internal::OneMember;
 
 const char* StateName(store::RecordState state) {
   switch (state) {
@@ -23,6 +24,20 @@ const char* StateName(store::RecordState state) {
     case store::RecordState::kErased: return "erased";
   }
   return "?";
+}
+
+// A record as GetSubject and ListRecords show it (the value in clear: only reads carry it).
+void WriteRecord(Json& j, const engine::SubjectView::RecordValue& r) {
+  auto& w = j.w();
+  w.StartObject();
+  j.Field("record_id", r.record_id);
+  j.Field("category", r.category);
+  j.Field("value", r.value);
+  j.Field("source", r.source);
+  j.Field("purpose", r.purpose);
+  j.Field("collected_at", r.collected_at);
+  j.Field("state", std::string(StateName(r.state)));
+  w.EndObject();
 }
 
 }  // namespace
@@ -52,11 +67,7 @@ HttpResponse Api::CreateSubject(Context& c) {
   request.actor = c.actor;
   auto id = engine_.AddSubject(request);
   if (!id.ok()) return ProblemFor(id.status());
-  Json j;
-  j.w().StartObject();
-  j.Field("subject_id", *id);
-  j.w().EndObject();
-  HttpResponse response = j.Done(201);
+  HttpResponse response = OneMember("subject_id", *id, 201);
   response.headers.emplace_back("Location", "/v1/subjects/" + *id);
   return response;
 }
@@ -102,15 +113,7 @@ HttpResponse Api::GetSubject(Context& c) {
   w.StartArray();
   for (const auto& r : view->records) {
     if (c.who->Is(Role::kStaff) && !c.who->MayUsePurpose(r.purpose)) continue;
-    w.StartObject();
-    j.Field("record_id", r.record_id);
-    j.Field("category", r.category);
-    j.Field("value", r.value);
-    j.Field("source", r.source);
-    j.Field("purpose", r.purpose);
-    j.Field("collected_at", r.collected_at);
-    j.Field("state", std::string(StateName(r.state)));
-    w.EndObject();
+    WriteRecord(j, r);
   }
   w.EndArray();
   j.Key("consents");
@@ -229,11 +232,7 @@ HttpResponse Api::PutRecord(Context& c) {
   if (!c.who->MayUseCategory(request.category)) return Forbidden("category not on this token");
   auto id = engine_.PutRecord(request);
   if (!id.ok()) return ProblemFor(id.status());
-  Json j;
-  j.w().StartObject();
-  j.Field("record_id", *id);
-  j.w().EndObject();
-  return j.Done(201);
+  return OneMember("record_id", *id, 201);
 }
 
 HttpResponse Api::ListRecords(Context& c) {
@@ -247,15 +246,7 @@ HttpResponse Api::ListRecords(Context& c) {
   w.StartArray();
   for (const auto& r : view->records) {
     if (!c.who->MayUsePurpose(r.purpose) || !c.who->MayUseCategory(r.category)) continue;
-    w.StartObject();
-    j.Field("record_id", r.record_id);
-    j.Field("category", r.category);
-    j.Field("value", r.value);
-    j.Field("source", r.source);
-    j.Field("purpose", r.purpose);
-    j.Field("collected_at", r.collected_at);
-    j.Field("state", std::string(StateName(r.state)));
-    w.EndObject();
+    WriteRecord(j, r);
   }
   w.EndArray();
   w.EndObject();
