@@ -1,4 +1,4 @@
-// What the handlers share, across server.cc and request_routes.cc: Api::Context (one request
+// What the handlers share, across server.cc and the *_routes.cc files: Api::Context (one request
 // as a handler sees it), the JSON response writer, and small helpers. Private to src/api.
 // Thread-safety: one Context and one Json per request.
 #ifndef CUSTOS_API_HANDLER_SUPPORT_H_
@@ -120,6 +120,16 @@ class Json {
   Pool pool_;
   Writer w_;
 };
+
+// A body of one member, {"key": value}: the id a create answers with, a count, a time.
+template <typename T>
+HttpResponse OneMember(const char* key, const T& value, int status = 200) {
+  Json j;
+  j.w().StartObject();
+  j.Field(key, value);
+  j.w().EndObject();
+  return j.Done(status);
+}
 
 inline HttpResponse Empty(int status) {
   HttpResponse response;

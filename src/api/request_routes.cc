@@ -16,6 +16,7 @@ namespace {
 
 using internal::Forbidden;
 using internal::Json;
+using internal::OneMember;
 using internal::ParseId;
 using store::RequestState;
 
@@ -520,11 +521,7 @@ HttpResponse Api::PurgeRequests(Context& c) {
   if (!c.Body(body, {}, &problem)) return problem;
   auto purged = engine_.PurgeClosedRequests(std::nullopt, c.actor);
   if (!purged.ok()) return ProblemFor(purged.status());
-  Json j;
-  j.w().StartObject();
-  j.Field("purged", *purged);
-  j.w().EndObject();
-  return j.Done();
+  return OneMember("purged", *purged);
 }
 
 // --- Recipients' endpoints and the outbox --------------------------------------------------

@@ -72,13 +72,18 @@ class Api {
   HttpResponse AsRequester(Context& c, Handler handler);
   void Secure(HttpResponse& response, bool html) const;
 
+  // The handlers, one family per file. The server's own (service_routes.cc).
   HttpResponse Healthz(Context& c);
   HttpResponse Ping(Context& c);
   HttpResponse MetricsText(Context& c);
   HttpResponse OpenApi(Context& c);
+  HttpResponse SetTestClock(Context& c);
+  // The policy's documents and the audit chain (governance_routes.cc).
   HttpResponse Notice(Context& c);
   HttpResponse PolicyDocument(Context& c);
   HttpResponse Ropa(Context& c);
+  HttpResponse VerifyAudit(Context& c);
+  // Subjects, identifiers, events, records (subject_routes.cc).
   HttpResponse CreateSubject(Context& c);
   HttpResponse GetSubject(Context& c);
   HttpResponse AddIdentifier(Context& c);
@@ -86,6 +91,8 @@ class Api {
   HttpResponse AddEvent(Context& c);
   HttpResponse PutRecord(Context& c);
   HttpResponse ListRecords(Context& c);
+  // Consents, preferences, objections, restrictions, suppressions, decisions
+  // (consent_routes.cc).
   HttpResponse ChangeConsent(Context& c);
   HttpResponse ExportConsents(Context& c);
   HttpResponse SetPreference(Context& c);
@@ -95,6 +102,7 @@ class Api {
   HttpResponse LiftRestriction(Context& c);
   HttpResponse Suppress(Context& c);
   HttpResponse Decide(Context& c);
+  // Retention sweeps, legal holds, review tasks, aggregates (retention_routes.cc).
   HttpResponse PlanRetention(Context& c);
   HttpResponse RunRetention(Context& c);
   HttpResponse ListHolds(Context& c);
@@ -103,8 +111,6 @@ class Api {
   HttpResponse ListReviewTasks(Context& c);
   HttpResponse CompleteReviewTask(Context& c);
   HttpResponse Aggregate(Context& c);
-  HttpResponse VerifyAudit(Context& c);
-  HttpResponse SetTestClock(Context& c);
 
   // Rights requests (request_routes.cc). The person: intake, verification, following.
   HttpResponse OpenRequest(Context& c);

@@ -1,0 +1,77 @@
+// The controller's accountability routes: the privacy notice, the policy as loaded, the record
+// of processing activities (RoPA), all rendered from the one policy the engine runs, so they
+// cannot say anything the policy does not; and the verification of the audit log's hash chain.
+// No personal value is read or returned here.
+#include <string>
+
+#include "api/handler_support.h"
+#include "engine/audit_log.h"
+#include "policy/notice.h"
+#include "policy/ropa.h"
+
+namespace custos::api {
+
+using internal::Json;
+
+HttpResponse Api::Notice(Context& c) {
+  const std::string* format = c.request.Query("format");
+  std::string f = format ? *format : "html";
+  if (f != "html" && f != "md") {
+    return Problem(HttpProblem::kInvalidValue, "format must be html or md");
+  }
+  HttpResponse response;
+  response.content_type = f == "html" ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8";
+  response.body =
+      policy::RenderNotice(engine_.policy(), f == "html" ? policy::NoticeFormat::kHtml
+                                                         : policy::NoticeFormat::kMarkdown);
+  return response;
+}
+
+HttpResponse Api::PolicyDocument(Context&) {
+  auto row = store_.GetController(engine_.controller());
+  if (!row.ok()) return ProblemFor(row.status());
+  if (!row->has_value()) return ProblemFor(Status(ErrorCode::kNotFound, "no policy"));
+  Json j;
+  j.w().StartObject();
+  j.Field("controller", (*row)->controller);
+  j.Field("name", (*row)->name);
+  j.Field("version", (*row)->policy_version);
+  j.Field("loaded_at", (*row)->loaded_at);
+  j.Field("text", (*row)->policy_text);
+  j.w().EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::Ropa(Context& c) {
+  const std::string* format = c.request.Query("format");
+  std::string f = format ? *format : "json";
+  if (f != "json" && f != "csv")
+    return Problem(HttpProblem::kInvalidValue, "format must be json or csv");
+  HttpResponse response;
+  if (f == "csv") {
+    response.content_type = "text/csv; charset=utf-8";
+    response.body = policy::RenderRopaCsv(engine_.policy());
+  } else {
+    response.body = policy::RenderRopaJson(engine_.policy());
+  }
+  return response;
+}
+
+HttpResponse Api::VerifyAudit(Context&) {
+  Status flushed = engine_.Flush();
+  if (!flushed.ok()) return ProblemFor(flushed);
+  auto result = engine::AuditLog::Verify(store_);
+  if (!result.ok()) return ProblemFor(result.status());
+  Json j;
+  j.w().StartObject();
+  j.Field("intact", !result->first_broken_seq.has_value());
+  j.Field("entries_checked", result->entries_checked);
+  if (result->first_broken_seq) {
+    j.Field("first_broken_seq", *result->first_broken_seq);
+    j.Field("problem", result->problem);
+  }
+  j.w().EndObject();
+  return j.Done();
+}
+
+}  // namespace custos::api

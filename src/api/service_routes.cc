@@ -1,0 +1,89 @@
+// The server's own routes: liveness (/healthz, /ping), the Prometheus metrics (the request
+// counters of Handle() plus the engine's write, audit, catch-up and cache figures and this
+// process's outbox deliveries), the OpenAPI document built into the binary, and the test clock
+// that exists only when the server was started with one. None reads or writes personal data.
+#include <string>
+#include <utility>
+
+#include "api/handler_support.h"
+#include "delivery/outbox_dispatcher.h"
+#include "engine/audit_log.h"
+
+namespace custos::api {
+
+using internal::Json;
+using internal::OneMember;
+
+HttpResponse Api::Healthz(Context&) {
+  Json j;
+  j.w().StartObject();
+  j.Field("status", std::string("ok"));
+  j.Field("controller", engine_.controller());
+  j.w().EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::Ping(Context&) {
+  HttpResponse response;
+  response.content_type = "text/plain";
+  response.body = "pong";
+  return response;
+}
+
+HttpResponse Api::MetricsText(Context&) {
+  std::string extra;
+  engine::AuditLog::Stats stats = engine_.audit().stats();
+  extra += "# HELP custos_writes_total Engine writes stored (each with its audit entries).\n";
+  extra += "# TYPE custos_writes_total counter\n";
+  extra += "custos_writes_total " + std::to_string(stats.commits) + "\n";
+  extra += "# HELP custos_write_transactions_total Store transactions that carried them.\n";
+  extra += "# TYPE custos_write_transactions_total counter\n";
+  extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
+  extra += "# TYPE custos_audit_buffered_entries gauge\n";
+  extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
+  const delivery::DeliveryTotals& deliveries = delivery::ProcessDeliveryTotals();
+  extra += "# HELP custos_outbox_deliveries_total Outbox messages sent, by outcome.\n";
+  extra += "# TYPE custos_outbox_deliveries_total counter\n";
+  for (const auto& [outcome, count] :
+       {std::pair{"delivered", &deliveries.delivered}, std::pair{"failed", &deliveries.failed},
+        std::pair{"dead", &deliveries.dead}}) {
+    extra += std::string("custos_outbox_deliveries_total{outcome=\"") + outcome + "\"} " +
+             std::to_string(count->load()) + "\n";
+  }
+  engine::CatchUpStats catch_up = engine_.catch_up_stats();
+  extra +=
+      "# HELP custos_catch_up_changes_total Subject changes by other processes read from the "
+      "audit chain.\n";
+  extra += "# TYPE custos_catch_up_changes_total counter\n";
+  extra += "custos_catch_up_changes_total " + std::to_string(catch_up.changes_by_others) + "\n";
+  extra += "# HELP custos_catch_up_forgotten_total Cached subjects forgotten for them.\n";
+  extra += "# TYPE custos_catch_up_forgotten_total counter\n";
+  extra += "custos_catch_up_forgotten_total " + std::to_string(catch_up.subjects_forgotten) + "\n";
+  extra += "# HELP custos_catch_up_seq The last audit seq read for other processes' writes.\n";
+  extra += "# TYPE custos_catch_up_seq gauge\n";
+  extra += "custos_catch_up_seq " + std::to_string(catch_up.through_seq) + "\n";
+  extra += "# TYPE custos_cached_subjects gauge\n";
+  extra += "custos_cached_subjects " + std::to_string(engine_.cached_subjects()) + "\n";
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4";
+  response.body = metrics_->Render(extra);
+  return response;
+}
+
+HttpResponse Api::OpenApi(Context&) {
+  HttpResponse response;
+  response.body = std::string(OpenApiDocument());
+  return response;
+}
+
+HttpResponse Api::SetTestClock(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body, {{"now", FieldType::kTime, true}}, &problem)) return problem;
+  Timestamp now = *body.Time("now");
+  test_clock_->Set(now);
+  log_.Write("info", "test_clock_set", {{"now", now.ToString()}});
+  return OneMember("now", now);
+}
+
+}  // namespace custos::api

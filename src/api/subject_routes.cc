@@ -1,0 +1,256 @@
+// The subject routes: people (create, read everything held about one), their identifiers
+// (add, and look a person up by one through its keyed hash), their lifecycle events, and their
+// records (store one, list them). Each handler parses strictly, checks the token's scope (staff
+// to their purposes, processors to their categories), calls one Engine function and renders
+// JSON. Personal values come back only in the reads meant to carry them, never in a problem.
+#include <string>
+
+#include "api/handler_support.h"
+
+namespace custos::api {
+
+namespace {
+
+using internal::Empty;
+using internal::Forbidden;
+using internal::Json;
+using internal::OneMember;
+
+const char* StateName(store::RecordState state) {
+  switch (state) {
+    case store::RecordState::kActive: return "active";
+    case store::RecordState::kRestricted: return "restricted";
+    case store::RecordState::kAnonymised: return "anonymised";
+    case store::RecordState::kErased: return "erased";
+  }
+  return "?";
+}
+
+// A record as GetSubject and ListRecords show it (the value in clear: only reads carry it).
+void WriteRecord(Json& j, const engine::SubjectView::RecordValue& r) {
+  auto& w = j.w();
+  w.StartObject();
+  j.Field("record_id", r.record_id);
+  j.Field("category", r.category);
+  j.Field("value", r.value);
+  j.Field("source", r.source);
+  j.Field("purpose", r.purpose);
+  j.Field("collected_at", r.collected_at);
+  j.Field("state", std::string(StateName(r.state)));
+  w.EndObject();
+}
+
+}  // namespace
+
+HttpResponse Api::CreateSubject(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body,
+              {{"id", FieldType::kString},
+               {"types", FieldType::kStrings, true},
+               {"email", FieldType::kString},
+               {"phone", FieldType::kString},
+               {"external", FieldType::kString},
+               {"verified", FieldType::kBool},
+               {"at", FieldType::kTime}},
+              &problem)) {
+    return problem;
+  }
+  engine::NewSubject request;
+  request.subject_id = body.String("id");
+  request.types = body.Strings("types");
+  for (const char* kind : {"email", "phone", "external"}) {
+    if (body.Has(kind))
+      request.identifiers.push_back({kind, body.String(kind), body.Bool("verified")});
+  }
+  request.at = body.Time("at");
+  request.actor = c.actor;
+  auto id = engine_.AddSubject(request);
+  if (!id.ok()) return ProblemFor(id.status());
+  HttpResponse response = OneMember("subject_id", *id, 201);
+  response.headers.emplace_back("Location", "/v1/subjects/" + *id);
+  return response;
+}
+
+HttpResponse Api::GetSubject(Context& c) {
+  const std::string* purpose = c.request.Query("purpose");
+  std::string why = purpose ? *purpose : (c.who->Is(Role::kSubject) ? "subject_access" : "");
+  if (c.who->Is(Role::kStaff) && (why.empty() || !c.who->MayUsePurpose(why))) {
+    return Forbidden("staff read a subject for one of their token's purposes (?purpose=)");
+  }
+  if (why.empty()) why = "api_read";
+  auto view = engine_.ReadSubject(c.Param("id"), c.actor, why);
+  if (!view.ok()) return ProblemFor(view.status());
+  Json j;
+  auto& w = j.w();
+  w.StartObject();
+  j.Field("subject_id", view->subject.subject_id);
+  j.Strings("types", view->subject.types);
+  j.Field("created_at", view->subject.created_at);
+  j.Field("state",
+          std::string(view->subject.state == store::SubjectState::kErased ? "erased" : "active"));
+  j.Key("events");
+  w.StartArray();
+  for (const auto& e : view->events) {
+    w.StartObject();
+    j.Field("event", e.event);
+    j.Field("at", e.at);
+    w.EndObject();
+  }
+  w.EndArray();
+  j.Key("identifiers");
+  w.StartArray();
+  for (const auto& id : view->identifiers) {
+    w.StartObject();
+    j.Field("kind", id.kind);
+    j.Field("value", id.value);
+    j.Field("verified", id.verified);
+    j.Field("added_at", id.added_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  j.Key("records");
+  w.StartArray();
+  for (const auto& r : view->records) {
+    if (c.who->Is(Role::kStaff) && !c.who->MayUsePurpose(r.purpose)) continue;
+    WriteRecord(j, r);
+  }
+  w.EndArray();
+  j.Key("consents");
+  w.StartArray();
+  for (const auto& e : view->consents) {
+    w.StartObject();
+    j.Field("target", e.target);
+    j.Field("cookie", e.target_kind == store::ConsentTarget::kCookieCategory);
+    j.Field("given", e.action == store::ConsentAction::kGiven);
+    j.Field("channel", e.channel);
+    j.Field("notice_version", e.notice_version);
+    j.Field("at", e.at);
+    w.EndObject();
+  }
+  w.EndArray();
+  j.Key("preferences");
+  w.StartArray();
+  for (const auto& p : view->preferences) {
+    w.StartObject();
+    j.Field("channel", p.channel);
+    j.Field("allowed", p.allowed);
+    j.Field("at", p.at);
+    w.EndObject();
+  }
+  w.EndArray();
+  j.Key("objections");
+  w.StartArray();
+  for (const auto& o : view->objections) {
+    w.StartObject();
+    j.Field("purpose", o.purpose);
+    j.Field("at", o.at);
+    j.Field("lifted_at", o.lifted_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  j.Key("restrictions");
+  w.StartArray();
+  for (const auto& r : view->restrictions) {
+    w.StartObject();
+    j.Field("restriction_id", r.restriction_id);
+    j.Strings("categories", r.categories);
+    j.Field("reason", r.reason);
+    j.Field("at", r.at);
+    j.Field("lifted_at", r.lifted_at);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::AddIdentifier(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body,
+              {{"kind", FieldType::kString, true},
+               {"value", FieldType::kString, true},
+               {"verified", FieldType::kBool},
+               {"at", FieldType::kTime}},
+              &problem)) {
+    return problem;
+  }
+  Status status = engine_.AddIdentifier(
+      c.Param("id"), {body.String("kind"), body.String("value"), body.Bool("verified")},
+      body.Time("at"), c.actor);
+  return status.ok() ? Empty(201) : ProblemFor(status);
+}
+
+HttpResponse Api::LookupIdentifier(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body, {{"kind", FieldType::kString, true}, {"value", FieldType::kString, true}},
+              &problem)) {
+    return problem;
+  }
+  auto found = engine_.FindSubjects(body.String("kind"), body.String("value"), c.actor);
+  if (!found.ok()) return ProblemFor(found.status());
+  Json j;
+  j.w().StartObject();
+  j.Strings("subjects", *found);
+  j.w().EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::AddEvent(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body, {{"event", FieldType::kString, true}, {"at", FieldType::kTime}}, &problem)) {
+    return problem;
+  }
+  Status status =
+      engine_.RecordEvent(c.Param("id"), body.String("event"), body.Time("at"), c.actor);
+  return status.ok() ? Empty(201) : ProblemFor(status);
+}
+
+HttpResponse Api::PutRecord(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body,
+              {{"category", FieldType::kString, true},
+               {"value", FieldType::kString, true},
+               {"source", FieldType::kString, true},
+               {"purpose", FieldType::kString, true},
+               {"at", FieldType::kTime}},
+              &problem)) {
+    return problem;
+  }
+  engine::NewRecord request{c.Param("id"),
+                            body.String("category"),
+                            body.String("value"),
+                            body.String("source"),
+                            body.String("purpose"),
+                            body.Time("at"),
+                            c.actor};
+  if (!c.who->MayUsePurpose(request.purpose)) return Forbidden("purpose not on this token");
+  if (!c.who->MayUseCategory(request.category)) return Forbidden("category not on this token");
+  auto id = engine_.PutRecord(request);
+  if (!id.ok()) return ProblemFor(id.status());
+  return OneMember("record_id", *id, 201);
+}
+
+HttpResponse Api::ListRecords(Context& c) {
+  const std::string* purpose = c.request.Query("purpose");
+  auto view = engine_.ReadSubject(c.Param("id"), c.actor, purpose ? *purpose : "records_read");
+  if (!view.ok()) return ProblemFor(view.status());
+  Json j;
+  auto& w = j.w();
+  w.StartObject();
+  j.Key("records");
+  w.StartArray();
+  for (const auto& r : view->records) {
+    if (!c.who->MayUsePurpose(r.purpose) || !c.who->MayUseCategory(r.category)) continue;
+    WriteRecord(j, r);
+  }
+  w.EndArray();
+  w.EndObject();
+  return j.Done();
+}
+
+}  // namespace custos::api
