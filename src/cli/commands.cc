@@ -60,7 +60,8 @@ constexpr const char* kUsage =
     "               [--test-clock] [--threads N] [--rate-limit N] [--log-requests "
     "all|errors|none]\n"
     "  custos --data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"
-    "               [--controller C --category C...] [--subject ID] [--label TEXT] | token list\n"
+    "               [--controller C --category C...] [--subject ID] [--label TEXT]\n"
+    "  custos --data DIR token list | token revoke ID\n"
     "\n"
     "Exit codes: 0 ok, 1 invalid input or refused (a deny), 2 wrong command line,\n"
     "3 file or database not usable.\n";
