@@ -7,7 +7,7 @@ namespace custos::api {
 
 bool RateLimiter::Allow(const std::string& key) {
   if (rate_ <= 0) return true;
-  auto now = std::chrono::steady_clock::now();
+  auto now = now_ ? now_() : std::chrono::steady_clock::now();
   Shard& shard = shards_[std::hash<std::string>{}(key) % kShards];
   std::lock_guard lock(shard.mutex);
   auto it = shard.buckets.find(key);

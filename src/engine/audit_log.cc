@@ -141,6 +141,7 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
   if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
   Pending me{&batch, &entries, std::nullopt};
   waiting_.push_back(&me);
+  queued_.notify_all();
   while (!me.result.has_value()) {
     if (leading_) {
       committed_.wait(lock);

@@ -20,6 +20,7 @@
 #ifndef CUSTOS_ENGINE_AUDIT_LOG_H_
 #define CUSTOS_ENGINE_AUDIT_LOG_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -82,10 +83,11 @@ class AuditLog {
     int64_t groups = 0;   // store transactions that carried them (fewer under concurrency)
   };
   Stats stats() const;
-  // Commit calls waiting for a leader (tests use it to know a group has formed).
-  size_t waiting_for_testing() const {
-    std::lock_guard lock(mutex_);
-    return waiting_.size();
+  // Waits until at least `n` Commit calls wait for a leader (tests use it to know a group has
+  // formed); false when `limit` passes first.
+  bool WaitUntilWaitingForTesting(size_t n, std::chrono::milliseconds limit) const {
+    std::unique_lock lock(mutex_);
+    return queued_.wait_for(lock, limit, [&] { return waiting_.size() >= n; });
   }
 
   // Recomputes the whole chain from the store and names the first entry that does not fit.
@@ -116,8 +118,9 @@ class AuditLog {
 
   store::Store& store_;
   mutable std::mutex mutex_;
-  std::condition_variable committed_;  // a group finished: waiting callers check their result
-  bool leading_ = false;               // a leader is committing (chaining or in the store)
+  std::condition_variable committed_;       // a group finished: waiting callers check their result
+  mutable std::condition_variable queued_;  // a Commit call joined waiting_ (for tests)
+  bool leading_ = false;                    // a leader is committing (chaining or in the store)
   std::deque<Pending*> waiting_;
   int64_t last_seq_ = 0;
   store::Bytes last_hash_;

@@ -8,11 +8,10 @@
 namespace custos::crypto {
 namespace {
 
-TEST(HashChain, IsDeterministic) {
-  Digest prev{};
-  EXPECT_EQ(ChainHash(prev, "entry"), ChainHash(prev, "entry"));
-}
-
+// The expected digests were computed apart from custos, with Python's hashlib:
+//   def chain(prev, entry):
+//     return hashlib.blake2b(struct.pack(">Q", len(prev)) + prev +
+//                            struct.pack(">Q", len(entry)) + entry, digest_size=32).hexdigest()
 TEST(HashChain, MatchesKnownAnswers) {
   // Pins the construction: BLAKE2b-256(u64be(|prev|) || prev || u64be(|entry|) || entry).
   Digest zero{};
@@ -20,6 +19,24 @@ TEST(HashChain, MatchesKnownAnswers) {
             "1cb389eb2ce9c5cfaff3d45638cef968352f4058e54d2a9ecd37e1115d369ec7");
   EXPECT_EQ(ToHex(ChainHash({}, R"({"seq":1})")),
             "f3578a4b55514edd7735a55ab5b1c5cbe894be3c4dda2adf9016c6c5c995418f");
+  EXPECT_EQ(ToHex(ChainHash({}, "")),
+            "94c1c088cc9453996779630ad3af45cbd92814828dd784cf2aa12df95d1b8afe");
+}
+
+TEST(HashChain, GivesTheSameDigestEveryTime) {
+  // chain(bytes(32), b"entry"), computed as above; asked twice of one process.
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(ToHex(ChainHash(Digest{}, "entry")),
+              "e96948922faf35b9f4869432022d2a7a9b913dbd423de9bb1fefc5528e14541e");
+  }
+}
+
+TEST(HashChain, ChainsFromThePreviousDigest) {
+  // chain(chain(b"", b"genesis"), b"entry"), computed as above.
+  Digest genesis = ChainHash({}, "genesis");
+  EXPECT_EQ(ToHex(genesis), "ade177ef4c3404a3972ae14ce2addeffb10ebfc322b1395e12ef4283cd280216");
+  EXPECT_EQ(ToHex(ChainHash(genesis, "entry")),
+            "eba486ccaa37e77ff16de5ea04652938e52a4ba83dbd98d2d1bdfd1f575437ba");
 }
 
 TEST(HashChain, ChangesWithAnyByteOfPrev) {

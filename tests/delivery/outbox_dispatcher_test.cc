@@ -437,7 +437,8 @@ TEST_F(OutboxDispatcherTest, ScheduleDeliversAtStartAndLogsNoPersonalData) {
   {
     api::JsonLog log(log_file);
     api::DeliverySchedule schedule(*dispatcher_, log, std::chrono::hours(1));
-    for (int i = 0; i < 500 && schedule.runs() == 0; ++i) {
+    // The first pass runs at once; 60 s of polling only ends a test whose schedule never ran.
+    for (int i = 0; i < 6000 && schedule.runs() == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_GE(schedule.runs(), 1);

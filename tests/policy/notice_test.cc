@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -188,6 +189,34 @@ long Lines(const std::string& text) { return std::count(text.begin(), text.end()
 #define EXPECT_CONTAINS(haystack, needle) \
   EXPECT_NE((haystack).find(needle), std::string::npos) << "missing: " << (needle)
 
+// The words a person reads for each right, lawful basis and Article 9 condition (those the
+// seeds use), written out here rather than taken from the notice's own wording functions.
+const std::map<std::string, std::string> kRightWords = {
+    {"informed", "Right to be informed"},
+    {"access", "Right of access"},
+    {"rectification", "Right to rectification"},
+    {"erasure", "Right to erasure"},
+    {"restriction", "Right to restrict processing"},
+    {"objection", "Right to object"},
+    {"portability", "Right to data portability"},
+    {"withdraw_consent", "Right to withdraw consent"},
+    {"automated_decision_review", "Rights about automated decision-making"},
+    {"marketing_opt_out", "Right to opt out of marketing"},
+};
+const std::map<LawfulBasis, std::string> kBasisWords = {
+    {LawfulBasis::kConsent, "Consent (Article 6(1)(a) UK GDPR)"},
+    {LawfulBasis::kContract, "Contract (Article 6(1)(b) UK GDPR)"},
+    {LawfulBasis::kLegalObligation, "Legal obligation (Article 6(1)(c) UK GDPR)"},
+    {LawfulBasis::kVitalInterests, "Vital interests (Article 6(1)(d) UK GDPR)"},
+    {LawfulBasis::kPublicTask, "Public task (Article 6(1)(e) UK GDPR)"},
+    {LawfulBasis::kLegitimateInterests, "Legitimate interests (Article 6(1)(f) UK GDPR)"},
+};
+const std::map<std::string, std::string> kConditionWords = {
+    {"explicit_consent", "your explicit consent"},
+    {"archiving_research_statistics",
+     "archiving, scientific or historical research, or statistics, in the public interest"},
+};
+
 TEST(Notice, StartsWithTheSummaryLayerThenTheFullNotice) {
   std::string md = Notice(Load(kPolicy));
   size_t summary = md.find("## In short");
@@ -221,14 +250,14 @@ TEST(Notice, StatesRetentionPeriodsInWords) {
 TEST(Notice, ListsEveryAvailableRightInPlainWords) {
   Policy policy = Load(kPolicy);
   std::string md = Notice(policy);
-  for (const auto& right : policy.rights.available) EXPECT_CONTAINS(md, RightName(right));
+  for (const auto& right : policy.rights.available) EXPECT_CONTAINS(md, kRightWords.at(right));
   EXPECT_CONTAINS(md, "You can ask for a copy of the personal data we hold about you");
   EXPECT_CONTAINS(md, "We respond within one month of receiving your request.");
   EXPECT_CONTAINS(md, "we may take up to 2 months more (for complex or numerous requests)");
   EXPECT_CONTAINS(md, "You do not have to pay a fee.");
   EXPECT_CONTAINS(md, "To make a request, contact: Privacy team: email [requests@example.test]");
   // Rights the policy does not offer are not promised.
-  EXPECT_EQ(md.find(RightName("automated_decision_review")), std::string::npos);
+  EXPECT_EQ(md.find("Rights about automated decision-making"), std::string::npos);
 }
 
 TEST(Notice, NamesRecipientsByKindWithCountriesAndSafeguards) {
@@ -484,6 +513,137 @@ std::vector<std::filesystem::path> SeedPolicies() {
   return paths;
 }
 
+// What each seed's notice says about each of its retention rules, in the order of the policy,
+// written out here as a person reads it (not built with the notice's own wording functions).
+const std::map<std::string, std::vector<std::string>> kSeedRetention = {
+    {"pluggin.yaml",
+     {
+         "User Data (Staff): deleted 6 years after left Pluggin's employment.",
+         "Messages: deleted 3 years after we collected it.",
+         "User Data (People at organisations we work with, Members, enablers, beneficiaries "
+         "and other registered users, Supporters, Event and project participants, Research "
+         "participants, Website visitors and Job applicants): deleted 3 years after we "
+         "collected it (for data collected for Undertaking sponsorship, Promoting charities, "
+         "social enterprises, public bodies and businesses, Running the Pluggin ecosystem, "
+         "Contracts with organisations, and steps before a contract, Your Social Impact "
+         "Register® account and our community platform, Marketing about our projects and "
+         "sponsorship activities, Shortlisting and interviewing job applicants, Equality and "
+         "diversity monitoring, Recording our campaigning actions, Inviting you to become "
+         "involved in our work and projects, Research, Logging how you use our website and "
+         "content, Advertising, marketing, public relations and general advice services, "
+         "Sending and receiving messages, Looking at messages when we receive a complaint, "
+         "Aggregated analysis of message usage, Profiling to make our communications relevant, "
+         "Dealing with enquiries and complaints about the community platform and Personalising "
+         "the community platform and analysing its use).",
+         "User Data (Research participants): reviewed (we check whether we still need it) one "
+         "year after we collected it (for data collected for Research).",
+         "User Data (People at organisations we work with, Members, enablers, beneficiaries "
+         "and other registered users, Supporters, Event and project participants, Research "
+         "participants, Website visitors and Job applicants): reviewed (we check whether we "
+         "still need it) one year after stopped using our services (for data collected for "
+         "Maintaining our records, accounts and commercial activities, Meeting our legal "
+         "obligations, such as those to our grant funders, Not contacting people who asked us "
+         "not to, Detecting fraud and suspicious activity, Disclosures required by law and "
+         "Disclosures to protect against illegal activity, claims and threats).",
+     }},
+    {"progress_together.yaml",
+     {
+         "User Data: deleted immediately after unsubscribed (for data collected for Responding "
+         "to your queries and requests, Sending you administrative communications and helpful "
+         "information, Marketing communications about our events and our organisation (our "
+         "legitimate interests), Our newsletter and marketing communications, with your "
+         "consent and Interacting with you through this website and social media).",
+         "User Data: deleted immediately after you asked us to delete it (for data collected "
+         "for Responding to your queries and requests, Sending you administrative "
+         "communications and helpful information, Marketing communications about our events "
+         "and our organisation (our legitimate interests), Our newsletter and marketing "
+         "communications, with your consent and Interacting with you through this website and "
+         "social media).",
+         "Name, Email address, Phone numbers, Job title, Company name and What you tell us "
+         "(People who get in touch with us): reviewed (we check whether we still need it) "
+         "immediately after question or request answered (for data collected for Responding to "
+         "your queries and requests).",
+         "User Data: reviewed (we check whether we still need it) one year after your last "
+         "interaction with us (the clock restarts on each got in touch with us, signed up for "
+         "the newsletter, added to the member portal or visited this website).",
+         "User Data: reviewed (we check whether we still need it) one year after we collected "
+         "it (for data collected for Complying with legal, regulatory and other requirements).",
+         "User Data: reviewed (we check whether we still need it) immediately after account "
+         "closed.",
+     }},
+    {"progressteaching.yaml",
+     {
+         "Name, Job title and Contact Data (Enquirers, subscribers and other contacts and "
+         "Customers): deleted 7 years after end of our relationship with you.",
+         "Content you give us, Observed Behavior, Your marketing and privacy choices, Device "
+         "Data and Approximate location (region or country) worked out from your IP address "
+         "(Enquirers, subscribers and other contacts and Customers): reviewed (we check "
+         "whether we still need it) 7 years after end of our relationship with you.",
+         "Device Data, Observed Behavior, Approximate location (region or country) worked out "
+         "from your IP address, Content you post or send to our website, social media or the "
+         "Parent App, Contact Data, Name and Job title (Website visitors): reviewed (we check "
+         "whether we still need it) 12 months after we collected it.",
+         "Device Data, Unique ID, Observed Behavior, Content you give us, Contact Data and "
+         "Name (Parent App users): reviewed (we check whether we still need it) 12 months "
+         "after we collected it.",
+         "Device Data, Unique ID, Observed Behavior, Content you give us, Contact Data and "
+         "Name (Parent App users): deleted immediately after you asked us to delete it.",
+         "Record of your opt-out and deletion requests: reviewed (we check whether we still "
+         "need it) 12 months after you asked us to delete it.",
+     }},
+    {"progressteaching_schools.yaml",
+     {
+         "User Data: reviewed (we check whether we still need it) 12 months after we collected "
+         "it.",
+         "User Data: deleted 12 months after your school's contract with ProgressTeaching "
+         "ends.",
+     }},
+    {"protectuk.yaml",
+     {
+         "Name, Account Information, Password, Contact Data, Job title, Profile details, "
+         "Device Data, Usage data, Content and social interactions and Groups and connections "
+         "(Registered users): deleted 6 months after account deleted.",
+         "Name, Account Information, Password, Contact Data, Job title, Profile details, "
+         "Device Data, Usage data, Content and social interactions and Groups and connections: "
+         "reviewed (we check whether we still need it) 12 months after we collected it.",
+     }},
+    {"wig.yaml",
+     {
+         "Name, Job Title and Contact Data (People at member organisations): deleted 5 years "
+         "after organisation's membership ended.",
+         "WIG engagement data and Communication history (People at member organisations): "
+         "anonymised 5 years after organisation's membership ended; we keep WIG engagement "
+         "data only in a form that no longer identifies you.",
+         "Areas of interest and skill set (People at member organisations): deleted 5 years "
+         "after organisation's membership ended.",
+         "Name, Job Title and Contact Data (People at member organisations): deleted "
+         "immediately after left a member organisation.",
+         "Access and dietary requirements (People at member organisations): deleted "
+         "immediately after organisation's membership ended.",
+         "Access and dietary requirements (People at member organisations): deleted "
+         "immediately after left a member organisation.",
+         "Name, Job Title and Contact Data (People not at a member organisation): deleted "
+         "immediately after told us not to keep your data.",
+         "Name, Job Title and Contact Data (People not at a member organisation): deleted 5 "
+         "years after last account activity (the clock restarts on each website login or "
+         "product booking).",
+         "WIG engagement data and Communication history (People not at a member organisation): "
+         "anonymised immediately after told us not to keep your data; we keep WIG engagement "
+         "data only in a form that no longer identifies you.",
+         "WIG engagement data and Communication history (People not at a member organisation): "
+         "anonymised 5 years after last account activity (the clock restarts on each website "
+         "login or product booking); we keep WIG engagement data only in a form that no longer "
+         "identifies you.",
+         "Areas of interest and skill set (People not at a member organisation): deleted "
+         "immediately after told us not to keep your data.",
+         "Areas of interest and skill set (People not at a member organisation): deleted 5 "
+         "years after last account activity (the clock restarts on each website login or "
+         "product booking).",
+         "Access and dietary requirements (People not at a member organisation): deleted "
+         "immediately after service completed.",
+     }},
+};
+
 TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) {
   auto seeds = SeedPolicies();
   if (seeds.empty()) GTEST_SKIP() << "no seed policies yet";
@@ -496,16 +656,16 @@ TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) 
     std::string html = RenderNotice(policy, NoticeFormat::kHtml);
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
 
-    for (const auto& rule : policy.retention) {
-      ASSERT_TRUE(rule.period.value.has_value()) << rule.id;
-      std::string when = PeriodInWords(*rule.period.value) + " after ";
-      EXPECT_CONTAINS(md, Collapse(DescribeRetentionRule(policy, rule))) << rule.id;
-      EXPECT_CONTAINS(DescribeRetentionRule(policy, rule), when) << rule.id;
-    }
+    auto retention = kSeedRetention.find(path.filename().string());
+    ASSERT_NE(retention, kSeedRetention.end()) << "write this seed's retention sentences above";
+    EXPECT_EQ(retention->second.size(), policy.retention.size());
+    for (const std::string& sentence : retention->second) EXPECT_CONTAINS(md, sentence);
     for (const auto& right : policy.rights.available) {
-      EXPECT_CONTAINS(md, std::string(RightName(right)) + ": ");
+      ASSERT_TRUE(kRightWords.count(right)) << right;
+      EXPECT_CONTAINS(md, kRightWords.at(right) + ": ");
     }
-    EXPECT_CONTAINS(md, "We respond within " + PeriodInWords(*policy.rights.response_period.value));
+    // Every seed promises an answer within a month (rights.response_period P1M).
+    EXPECT_CONTAINS(md, "We respond within one month");
     for (const auto& recipient : policy.recipients) EXPECT_CONTAINS(md, Collapse(recipient.name));
     // Purposes appear in policy order, one "####" section each.
     size_t at = md.find("### Why we use your data and our lawful basis");
@@ -516,10 +676,8 @@ TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) 
       ASSERT_NE(at, std::string::npos) << purpose.key;
       ASSERT_EQ(md.compare(at, heading.size(), heading), 0) << purpose.key;
       std::string section = md.substr(at, md.find("#### ", at + 1) - at);
-      EXPECT_CONTAINS(section, "Lawful basis: " + std::string(LawfulBasisName(purpose.basis)) +
-                                   " (" + std::string(LawfulBasisArticle(purpose.basis)) +
-                                   " UK GDPR)")
-          << purpose.key;
+      ASSERT_TRUE(kBasisWords.count(purpose.basis)) << purpose.key;
+      EXPECT_CONTAINS(section, "Lawful basis: " + kBasisWords.at(purpose.basis)) << purpose.key;
       if (!purpose.interest.empty()) {
         EXPECT_CONTAINS(section, "Our legitimate interest: " + Collapse(purpose.interest))
             << purpose.key;
@@ -535,7 +693,8 @@ TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) 
     }
     for (const auto& category : policy.categories) {
       if (category.special && !category.condition.empty()) {
-        EXPECT_CONTAINS(md, std::string(ConditionInWords(category.condition))) << category.key;
+        ASSERT_TRUE(kConditionWords.count(category.condition)) << category.condition;
+        EXPECT_CONTAINS(md, kConditionWords.at(category.condition)) << category.key;
       }
     }
     if (policy.transfers.outside == TransferRule::kForbidden) {
