@@ -1,6 +1,7 @@
 // The HTTP adapter in-process (Api::Handle, no sockets): the route table against the OpenAPI
-// document, every route with every role against one table, problem+json for client mistakes,
-// no personal values in error bodies or logs, security headers, rate limits, the test clock.
+// document and answers against its schemas, every route with every role against one table,
+// problem+json for client mistakes, no personal values in error bodies or logs, security
+// headers, rate limits, the test clock.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -18,6 +19,7 @@
 #include "api/server.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
+#include "openapi_contract.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -137,6 +139,37 @@ class ApiTest : public ::testing::Test {
     EXPECT_EQ(opened.status, 201) << opened.body;
     return JsonString(opened.body, "request_id");
   }
+  // The operation a method and path reach; empty when no route takes them.
+  std::string OperationOf(const std::string& method, const std::string& path) {
+    auto segments = [](const std::string& text) {
+      std::vector<std::string> out;
+      std::stringstream in(text.substr(1));
+      for (std::string part; std::getline(in, part, '/');) out.push_back(part);
+      if (!text.empty() && text.back() == '/') out.emplace_back();
+      return out;
+    };
+    std::vector<std::string> parts = segments(path);
+    for (const auto& route : api_->Routes()) {
+      std::vector<std::string> pattern = segments(route.pattern);
+      if (route.method != method || pattern.size() != parts.size()) continue;
+      bool match = true;
+      for (size_t i = 0; i < parts.size() && match; ++i) {
+        match = pattern[i].front() == '{' ? !parts[i].empty() : pattern[i] == parts[i];
+      }
+      if (match) return route.operation;
+    }
+    return "";
+  }
+  // A problem the document promises for what the call reached (any problem when nothing).
+  ::testing::AssertionResult DocumentedProblem(const std::string& method, const std::string& path,
+                                               const HttpResponse& response) {
+    std::string operation = OperationOf(method, path);
+    if (response.content_type != "application/problem+json") {
+      return ::testing::AssertionFailure() << "not problem+json: " << response.body;
+    }
+    return operation.empty() ? ServedContract().CheckProblem(response)
+                             : ServedContract().Check(operation, response);
+  }
   static std::string JsonString(const std::string& json, const char* key) {
     rapidjson::Document doc;
     doc.Parse(json.c_str());
@@ -212,6 +245,38 @@ TEST_F(ApiTest, OpenApiDocumentIsServed) {
   HttpResponse response = Call("GET", "/v1/openapi.json", "", "");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, std::string(OpenApiDocument()));
+}
+
+TEST_F(ApiTest, ContractCheckRefusesWhatTheDocumentDoesNotPromise) {
+  // The check the tests here rely on bites: a status the operation does not list, a
+  // missing required field, a wrong type, a member the schema does not declare, a time that is
+  // not ISO-8601, a content type not listed, a problem whose status is not the response's.
+  auto response = [](int status, std::string body, std::string type = "application/json") {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.content_type = std::move(type);
+    return r;
+  };
+  EXPECT_TRUE(Answers(response(200, R"({"status":"ok","controller":"wig"})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(201, R"({"status":"ok","controller":"wig"})"), 201, "healthz"));
+  EXPECT_FALSE(Answers(response(200, R"({"status":"ok"})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(200, R"({"status":"ok","controller":7})"), 200, "healthz"));
+  EXPECT_FALSE(
+      Answers(response(200, R"({"status":"ok","controller":"wig","x":1})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(200, "ok", "text/plain"), 200, "healthz"));
+  EXPECT_TRUE(Answers(response(200, R"({"now":"2026-02-01T10:00:00Z"})"), 200, "setTestClock"));
+  EXPECT_FALSE(Answers(response(200, R"({"now":"1 February 2026"})"), 200, "setTestClock"));
+  const std::string problem =
+      R"({"type":"urn:custos:problem:unknown-subject","title":"Not found","status":404,)"
+      R"("code":"UNKNOWN_SUBJECT"})";
+  EXPECT_TRUE(Answers(response(404, problem, "application/problem+json"), 404, "getSubject"));
+  EXPECT_FALSE(Answers(response(422, problem, "application/problem+json"), 422, "getSubject"));
+  EXPECT_FALSE(Answers(response(404, problem), 404, "getSubject")) << "problem+json only";
+  EXPECT_FALSE(ServedContract().CheckProblem(
+      response(404, R"({"type":"about:blank","title":"x","status":404,"code":"X"})",
+               "application/problem+json")))
+      << "custos problem types are urn:custos:problem:...";
 }
 
 // A request that is valid and within every scoped token's scope, for each operation.
@@ -544,7 +609,7 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   for (const auto& c : cases) {
     HttpResponse response = Call(c.method, c.path, c.body, admin);
     EXPECT_EQ(response.status, c.status) << c.method << " " << c.path << " " << response.body;
-    EXPECT_EQ(response.content_type, "application/problem+json") << c.path;
+    EXPECT_TRUE(DocumentedProblem(c.method, c.path, response)) << c.method << " " << c.path;
     EXPECT_EQ(response.body.find(secret), std::string::npos) << response.body;
     rapidjson::Document problem;
     problem.Parse(response.body.c_str());
@@ -561,7 +626,9 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   big.path = "/v1/decisions";
   big.authorization = "Bearer " + admin;
   big.body_too_large = true;
-  EXPECT_EQ(api_->Handle(big).status, 413);
+  HttpResponse too_large = api_->Handle(big);
+  EXPECT_EQ(too_large.status, 413);
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/decisions", too_large));
   HttpRequest text;
   text.method = "POST";
   text.path = "/v1/subjects";
@@ -570,6 +637,7 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   text.body = secret;
   HttpResponse unsupported = api_->Handle(text);
   EXPECT_EQ(unsupported.status, 415);
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/subjects", unsupported));
   EXPECT_EQ(unsupported.body.find(secret), std::string::npos);
   std::string logs = Logs();
   EXPECT_NE(logs.find("\"status\":400"), std::string::npos);
@@ -590,8 +658,7 @@ TEST_F(ApiTest, WrongCodesAreRefusedCountedAndLockTheRequest) {
   const std::string path = "/v1/requests/" + id + "/verification";
   for (int i = 0; i < 5; ++i) {
     HttpResponse refused = Call("POST", path, R"({"code":")" + wrong + R"("})", "");
-    EXPECT_EQ(refused.status, 403) << refused.body;
-    EXPECT_EQ(refused.content_type, "application/problem+json");
+    EXPECT_TRUE(Answers(refused, 403, "verifyRequest"));
     EXPECT_EQ(JsonString(refused.body, "code"), "VERIFICATION_FAILED");
     EXPECT_EQ(refused.body.find(wrong), std::string::npos);
   }
@@ -636,7 +703,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
                   .ok());
   HttpResponse opened =
       Call("POST", "/v1/requests", R"({"type":"access","email":")" + email + R"("})", "");
-  ASSERT_EQ(opened.status, 202) << opened.body;
+  ASSERT_TRUE(Answers(opened, 202, "openRequest"));
   std::string id = JsonString(opened.body, "request_id");
   EXPECT_EQ(JsonString(opened.body, "state"), "verifying_identity");
   EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id + "/status");
@@ -646,7 +713,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
 
   HttpResponse verified =
       Call("POST", "/v1/requests/" + id + "/verification", R"({"code":")" + code + R"("})", "");
-  ASSERT_EQ(verified.status, 200) << verified.body;
+  ASSERT_TRUE(Answers(verified, 200, "verifyRequest"));
   EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
   // A month from 2026-02-01 is Sunday 2026-03-01: the next working day.
   EXPECT_EQ(JsonString(verified.body, "due_on"), "2026-03-02");
@@ -654,7 +721,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   ASSERT_FALSE(secret.empty());
 
   HttpResponse status = Call("GET", "/v1/requests/" + id + "/status", "", secret);
-  ASSERT_EQ(status.status, 200) << status.body;
+  ASSERT_TRUE(Answers(status, 200, "getRequestStatus"));
   EXPECT_EQ(JsonString(status.body, "state"), "in_progress");
   EXPECT_EQ(JsonString(status.body, "due_on"), "2026-03-02");
   EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/status", "", "").status, 401);
@@ -664,12 +731,12 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
 
   HttpResponse fulfilled =
       Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kStaff]);
-  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
   EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
 
   HttpResponse html =
       Call("GET", "/v1/requests/" + id + "/document", "", secret, {{"format", "html"}});
-  ASSERT_EQ(html.status, 200) << html.body;
+  ASSERT_TRUE(Answers(html, 200, "getRequestDocument"));
   EXPECT_EQ(html.content_type.rfind("text/html", 0), 0u);
   EXPECT_NE(html.body.find("Jo Sample-Person"), std::string::npos);
   EXPECT_NE(Header(html, "Content-Security-Policy").find("frame-ancestors 'none'"),
@@ -677,7 +744,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   EXPECT_EQ(Header(html, "X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(Header(html, "Cache-Control"), "no-store");
   HttpResponse json = Call("GET", "/v1/requests/" + id + "/document", "", secret);
-  ASSERT_EQ(json.status, 200) << json.body;
+  ASSERT_TRUE(Answers(json, 200, "getRequestDocument"));
   EXPECT_EQ(json.content_type, "application/json");
   EXPECT_NE(json.body.find("Jo Sample-Person"), std::string::npos);
   rapidjson::Document package;
@@ -694,7 +761,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", stranger.secret).status, 403);
 
   HttpResponse done = Call("GET", "/v1/requests/" + id + "/status", "", secret);
-  ASSERT_EQ(done.status, 200);
+  ASSERT_TRUE(Answers(done, 200, "getRequestStatus"));
   EXPECT_EQ(JsonString(done.body, "state"), "completed");
   EXPECT_NE(done.body.find("\"event\":\"completed\""), std::string::npos) << done.body;
   EXPECT_EQ(done.body.find(email), std::string::npos) << "the status holds nothing personal";
@@ -718,7 +785,7 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
                              R"({"type":"erasure","verified_by":"passport_seen","email":")" +
                                  email + R"(","note":"asked by phone"})",
                              token_[Role::kStaff]);
-  ASSERT_EQ(opened.status, 201) << opened.body;
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
   std::string id = JsonString(opened.body, "request_id");
   EXPECT_EQ(JsonString(opened.body, "state"), "in_progress");
   EXPECT_EQ(JsonString(opened.body, "due_on"), "2026-03-02");
@@ -728,12 +795,12 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
       Call("POST", path + "/refusal", R"({"reason":"exemption"})", token_[Role::kStaff]).status,
       403);
   HttpResponse fulfilled = Call("POST", path + "/fulfilment", "", token_[Role::kDpo]);
-  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
   EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
   EXPECT_NE(fulfilled.body.find("\"action\":\"erased\""), std::string::npos) << fulfilled.body;
 
   HttpResponse recipients = Call("GET", path + "/recipients", "", token_[Role::kStaff]);
-  ASSERT_EQ(recipients.status, 200) << recipients.body;
+  ASSERT_TRUE(Answers(recipients, 200, "listRequestRecipients"));
   rapidjson::Document doc;
   doc.Parse(recipients.body.c_str());
   ASSERT_TRUE(doc.IsObject() && doc["recipients"].IsArray()) << recipients.body;
@@ -751,16 +818,16 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
   EXPECT_TRUE(told) << recipients.body;
 
   HttpResponse outbox = Call("GET", "/v1/outbox", "", token_[Role::kDpo], {{"request_id", id}});
-  ASSERT_EQ(outbox.status, 200) << outbox.body;
+  ASSERT_TRUE(Answers(outbox, 200, "listOutbox"));
   EXPECT_NE(outbox.body.find("recipient_notice"), std::string::npos);
   EXPECT_EQ(outbox.body.find(email), std::string::npos) << "payloads stay sealed";
   EXPECT_EQ(Call("GET", "/v1/outbox", "", token_[Role::kStaff]).status, 403);
   HttpResponse view = Call("GET", path, "", token_[Role::kStaff]);
-  ASSERT_EQ(view.status, 200);
+  ASSERT_TRUE(Answers(view, 200, "getRequest"));
   EXPECT_NE(view.body.find("recipient_notified"), std::string::npos);
   EXPECT_NE(view.body.find("asked by phone"), std::string::npos) << "the full view has the note";
   HttpResponse subject = Call("GET", "/v1/subjects/p2", "", token_[Role::kAdmin]);
-  EXPECT_EQ(subject.status, 410) << "the whole person was erased: " << subject.body;
+  EXPECT_TRUE(Answers(subject, 410, "getSubject")) << "the whole person was erased";
 }
 
 TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
@@ -840,7 +907,7 @@ TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
     HttpResponse response = Call(c.method, c.path, c.body, dpo, query);
     EXPECT_EQ(response.status, c.status)
         << c.method << " " << c.path << " " << c.body << " " << response.body;
-    EXPECT_EQ(response.content_type, "application/problem+json") << c.path;
+    EXPECT_TRUE(DocumentedProblem(c.method, c.path, response)) << c.method << " " << c.path;
     EXPECT_EQ(JsonString(response.body, "code"), c.code) << c.path << " " << response.body;
   }
   EXPECT_EQ(Call("GET", "/v1/requests", "", dpo, {{"within", "x"}}).status, 400);
@@ -904,7 +971,8 @@ TEST_F(ApiTest, TestClockRouteExistsOnlyWhenEnabled) {
   ApiOptions options;
   options.test_clock = true;
   MakeApi(options);
-  EXPECT_EQ(Call("POST", "/v1/test/clock", body, token_[Role::kAdmin]).status, 200);
+  EXPECT_TRUE(
+      Answers(Call("POST", "/v1/test/clock", body, token_[Role::kAdmin]), 200, "setTestClock"));
   EXPECT_EQ(engine_->Now(), T("2031-06-01"));
 }
 
