@@ -1,5 +1,6 @@
 // The HTTP adapter in-process (Api::Handle, no sockets): the route table against the OpenAPI
-// document and answers against its schemas, every route with every role against one table,
+// document, every route with every role against one table, a success test for every operation
+// (its status, its body against the document's schema, its effect in the store or the engine),
 // problem+json for client mistakes, no personal values in error bodies or logs, security
 // headers, rate limits, the test clock.
 #include <gtest/gtest.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -21,6 +23,8 @@
 #include "crypto/master_key.h"
 #include "openapi_contract.h"
 #include "policy/loader.h"
+#include "policy/notice.h"
+#include "policy/ropa.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::api {
@@ -85,6 +89,31 @@ class ApiTest : public ::testing::Test {
   void MakeApi(ApiOptions options) {
     api_ = std::make_unique<Api>(*engine_, *store_, *tokens_, *log_, options, &clock_);
   }
+  // Serves `controller` under the policy in policies/`file` (changed by `adjust`) from now on,
+  // over the same store, clock and tokens.
+  void UsePolicy(const std::string& file, const std::string& controller,
+                 const std::function<void(policy::Policy&)>& adjust = nullptr,
+                 ApiOptions options = {}) {
+    api_.reset();
+    engine_.reset();
+    auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/" + file);
+    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+    if (adjust) adjust(*policy);
+    engine_ =
+        std::make_unique<engine::Engine>(std::move(*policy), controller, *store_, master_, clock_);
+    ASSERT_TRUE(engine_->Open("policy text of " + file).ok());
+    MakeApi(options);
+  }
+  // WIG's policy states no extension; Article 12(3) allows two further months, which these
+  // tests need to extend a request.
+  void AllowExtensions(ApiOptions options = {}) {
+    UsePolicy(
+        "wig.yaml", "wig",
+        [](policy::Policy& p) {
+          p.rights.extension_max = policy::Period{"P2M", *IsoPeriod::Parse("P2M"), {}};
+        },
+        options);
+  }
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& token,
                     std::vector<std::pair<std::string, std::string>> query = {}) {
@@ -138,6 +167,24 @@ class ApiTest : public ::testing::Test {
         Call("POST", "/v1/subjects/" + subject + "/requests", body, token_[Role::kAdmin]);
     EXPECT_EQ(opened.status, 201) << opened.body;
     return JsonString(opened.body, "request_id");
+  }
+  // The body as JSON (an empty object when it is not JSON). Read members only after
+  // Answers(): the schema check makes sure they are there.
+  static rapidjson::Document Parsed(const HttpResponse& response) {
+    rapidjson::Document doc;
+    doc.Parse(response.body.c_str(), response.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+    return doc;
+  }
+  // The engine's decision now for s1 (or `subject`): `purpose` over `category`.
+  engine::Decision DecideNow(const std::string& purpose, const std::string& category,
+                             const std::string& subject = "s1", const std::string& channel = "") {
+    return engine_->Decide({subject, purpose, {category}, channel, engine_->Now(), "test"});
+  }
+  std::optional<store::RequestRow> StoredRequest(const std::string& id) {
+    auto row = store_->GetRequest("wig", id);
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    return row.ok() ? *row : std::nullopt;
   }
   // The operation a method and path reach; empty when no route takes them.
   std::string OperationOf(const std::string& method, const std::string& path) {
@@ -494,6 +541,740 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       EXPECT_LT(response.status, 500) << route.operation << ": " << response.body;
     }
   }
+}
+
+// --- Every operation's success, family by family: the exact status, the body the document
+// promises, and what changed in the store or the engine. -----------------------------------
+
+TEST_F(ApiTest, ServiceRoutesAnswerWhatTheServerAndPolicyHold) {
+  ApiOptions options;
+  options.test_clock = true;
+  MakeApi(options);
+  const std::string& admin = token_[Role::kAdmin];
+  HttpResponse health = Call("GET", "/healthz", "", "");
+  ASSERT_TRUE(Answers(health, 200, "healthz"));
+  EXPECT_EQ(JsonString(health.body, "controller"), "wig");
+  HttpResponse ping = Call("GET", "/ping", "", "");
+  ASSERT_TRUE(Answers(ping, 200, "ping"));
+  EXPECT_EQ(ping.body, "pong");
+  HttpResponse metrics = Call("GET", "/metrics", "", admin);
+  ASSERT_TRUE(Answers(metrics, 200, "metrics"));
+  EXPECT_NE(metrics.body.find("custos_http_requests_total{route=\"GET /ping\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  HttpResponse openapi = Call("GET", "/v1/openapi.json", "", "");
+  ASSERT_TRUE(Answers(openapi, 200, "openapi"));
+  EXPECT_EQ(openapi.body, std::string(OpenApiDocument()));
+
+  // The notice and the RoPA are the policy's, rendered as the CLI renders them.
+  HttpResponse html = Call("GET", "/v1/notice", "", "");
+  ASSERT_TRUE(Answers(html, 200, "getNotice"));
+  EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(html.body, policy::RenderNotice(engine_->policy(), policy::NoticeFormat::kHtml));
+  HttpResponse markdown = Call("GET", "/v1/notice", "", "", {{"format", "md"}});
+  ASSERT_TRUE(Answers(markdown, 200, "getNotice"));
+  EXPECT_EQ(markdown.content_type, "text/markdown; charset=utf-8");
+  EXPECT_EQ(markdown.body,
+            policy::RenderNotice(engine_->policy(), policy::NoticeFormat::kMarkdown));
+  HttpResponse ropa = Call("GET", "/v1/ropa", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(ropa, 200, "getRopa"));
+  EXPECT_EQ(ropa.body, policy::RenderRopaJson(engine_->policy()));
+  std::set<std::string> activities, purposes;
+  for (const auto& activity : Parsed(ropa)["activities"].GetArray()) {
+    activities.insert(activity["purpose_key"].GetString());
+  }
+  for (const auto& purpose : engine_->policy().purposes) purposes.insert(purpose.key);
+  EXPECT_EQ(activities, purposes);
+  HttpResponse csv = Call("GET", "/v1/ropa", "", token_[Role::kDpo], {{"format", "csv"}});
+  ASSERT_TRUE(Answers(csv, 200, "getRopa"));
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body, policy::RenderRopaCsv(engine_->policy()));
+
+  // The policy the store holds for this controller.
+  HttpResponse held = Call("GET", "/v1/policy", "", admin);
+  ASSERT_TRUE(Answers(held, 200, "getPolicy"));
+  auto row = store_->GetController("wig");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ(JsonString(held.body, "text"), "policy text");
+  EXPECT_EQ(JsonString(held.body, "version"), (*row)->policy_version);
+  EXPECT_EQ(JsonString(held.body, "name"), "The Whitehall & Industry Group (WIG)");
+
+  // The test clock moves the engine's now; the audit check flushes the buffered decisions.
+  HttpResponse clock = Call("POST", "/v1/test/clock", R"({"now":"2026-03-04T05:06:07Z"})", admin);
+  ASSERT_TRUE(Answers(clock, 200, "setTestClock"));
+  EXPECT_EQ(JsonString(clock.body, "now"), "2026-03-04T05:06:07Z");
+  EXPECT_EQ(engine_->Now(), T("2026-03-04T05:06:07Z"));
+  DecideNow("newsletter", "user.contact.email");  // buffered, not yet stored
+  HttpResponse audit = Call("GET", "/v1/audit/verify", "", admin);
+  ASSERT_TRUE(Answers(audit, 200, "verifyAudit"));
+  auto last = store_->LastAudit();
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->action, "decide");
+  rapidjson::Document verified = Parsed(audit);
+  EXPECT_TRUE(verified["intact"].GetBool());
+  EXPECT_EQ(verified["entries_checked"].GetInt64(), (*last)->seq);
+}
+
+TEST_F(ApiTest, SubjectsIdentifiersEventsAndRecordsReachTheStore) {
+  const std::string& staff = token_[Role::kStaff];
+  const std::string& admin = token_[Role::kAdmin];
+  HttpResponse created =
+      Call("POST", "/v1/subjects",
+           R"({"id":"p9","types":["member"],"email":"p9@example.test","verified":true})", staff);
+  ASSERT_TRUE(Answers(created, 201, "createSubject"));
+  EXPECT_EQ(JsonString(created.body, "subject_id"), "p9");
+  EXPECT_EQ(Header(created, "Location"), "/v1/subjects/p9");
+  auto subject = store_->GetSubject("wig", "p9");
+  ASSERT_TRUE(subject.ok() && subject->has_value());
+  EXPECT_EQ((*subject)->types, std::vector<std::string>{"member"});
+  EXPECT_EQ((*subject)->created_at, T("2026-02-01"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/subjects", R"({"id":"p9","types":["member"]})", staff), 409,
+                      "createSubject"))
+      << "the id is taken";
+  HttpResponse generated = Call("POST", "/v1/subjects", R"({"types":["non_member"]})", admin);
+  ASSERT_TRUE(Answers(generated, 201, "createSubject"));
+  std::string generated_id = JsonString(generated.body, "subject_id");
+  EXPECT_EQ(generated_id.rfind("s_", 0), 0u) << generated_id;
+  subject = store_->GetSubject("wig", generated_id);
+  EXPECT_TRUE(subject.ok() && subject->has_value());
+
+  // Identifiers: kept as a keyed hash and a sealed value; a lookup finds the subject by value.
+  HttpResponse added = Call("POST", "/v1/subjects/p9/identifiers",
+                            R"({"kind":"phone","value":"+44 20 7946 0000"})", staff);
+  ASSERT_TRUE(Answers(added, 201, "addIdentifier"));
+  auto identifiers = store_->ListIdentifiers("wig", "p9");
+  ASSERT_TRUE(identifiers.ok());
+  ASSERT_EQ(identifiers->size(), 2u);
+  EXPECT_EQ((*identifiers)[0].kind, "email");
+  EXPECT_TRUE((*identifiers)[0].verified);
+  EXPECT_EQ((*identifiers)[1].kind, "phone");
+  EXPECT_FALSE((*identifiers)[1].verified);
+  HttpResponse found = Call("POST", "/v1/identifiers/lookup",
+                            R"({"kind":"phone","value":"+44 20 7946 0000"})", staff);
+  ASSERT_TRUE(Answers(found, 200, "lookupIdentifier"));
+  rapidjson::Document lookup = Parsed(found);
+  ASSERT_EQ(lookup["subjects"].Size(), 1u);
+  EXPECT_STREQ(lookup["subjects"][0].GetString(), "p9");
+  HttpResponse nobody = Call("POST", "/v1/identifiers/lookup",
+                             R"({"kind":"email","value":"nobody@example.test"})", staff);
+  ASSERT_TRUE(Answers(nobody, 200, "lookupIdentifier"));
+  EXPECT_EQ(Parsed(nobody)["subjects"].Size(), 0u);
+
+  // Events, at the time given.
+  HttpResponse event = Call("POST", "/v1/subjects/p9/events",
+                            R"({"event":"membership_ended","at":"2026-01-20"})", staff);
+  ASSERT_TRUE(Answers(event, 201, "addEvent"));
+  auto events = store_->ListEvents("wig", "p9");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].event, "subject_created");
+  EXPECT_EQ((*events)[1].event, "membership_ended");
+  EXPECT_EQ((*events)[1].at, T("2026-01-20"));
+
+  // Records: stored sealed under their category and purpose; read back unsealed.
+  HttpResponse put = Call("POST", "/v1/subjects/p9/records",
+                          R"({"category":"user.contact.email","value":"work.p9@example.test",)"
+                          R"("source":"direct","purpose":"newsletter"})",
+                          staff);
+  ASSERT_TRUE(Answers(put, 201, "putRecord"));
+  int64_t record_id = Parsed(put)["record_id"].GetInt64();
+  auto records = store_->ListRecords("wig", "p9");
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].record_id, record_id);
+  EXPECT_EQ((*records)[0].category, "user.contact.email");
+  EXPECT_EQ((*records)[0].purpose, "newsletter");
+  EXPECT_EQ((*records)[0].state, store::RecordState::kActive);
+  std::string sealed((*records)[0].sealed_value.begin(), (*records)[0].sealed_value.end());
+  EXPECT_EQ(sealed.find("work.p9"), std::string::npos) << "stored sealed";
+  HttpResponse listed = Call("GET", "/v1/subjects/p9/records", "", staff);
+  ASSERT_TRUE(Answers(listed, 200, "listRecords"));
+  rapidjson::Document list = Parsed(listed);
+  ASSERT_EQ(list["records"].Size(), 1u);
+  EXPECT_EQ(list["records"][0]["record_id"].GetInt64(), record_id);
+  EXPECT_STREQ(list["records"][0]["value"].GetString(), "work.p9@example.test");
+  EXPECT_STREQ(list["records"][0]["state"].GetString(), "active");
+
+  // The whole of what custos holds about the person.
+  HttpResponse view = Call("GET", "/v1/subjects/p9", "", admin);
+  ASSERT_TRUE(Answers(view, 200, "getSubject"));
+  rapidjson::Document whole = Parsed(view);
+  EXPECT_STREQ(whole["subject_id"].GetString(), "p9");
+  EXPECT_STREQ(whole["state"].GetString(), "active");
+  ASSERT_EQ(whole["identifiers"].Size(), 2u);
+  EXPECT_STREQ(whole["identifiers"][0]["value"].GetString(), "p9@example.test");
+  EXPECT_STREQ(whole["identifiers"][1]["value"].GetString(), "+44 20 7946 0000");
+  ASSERT_EQ(whole["events"].Size(), 2u);
+  EXPECT_STREQ(whole["events"][1]["event"].GetString(), "membership_ended");
+  EXPECT_STREQ(whole["events"][1]["at"].GetString(), "2026-01-20T00:00:00Z");
+  ASSERT_EQ(whole["records"].Size(), 1u);
+  EXPECT_STREQ(whole["records"][0]["value"].GetString(), "work.p9@example.test");
+}
+
+TEST_F(ApiTest, ConsentsAndPreferencesChangeWhatDecisionsAllow) {
+  const std::string& subject = token_[Role::kSubject];  // s1's own token
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").Has(ErrorCode::kConsentMissing));
+  HttpResponse given =
+      Call("POST", "/v1/subjects/s1/consents",
+           R"({"target":"event_bookings","given":true,"evidence":"form-7"})", subject);
+  ASSERT_TRUE(Answers(given, 201, "changeConsent"));
+  auto ledger = store_->ListConsentEvents("wig", "s1");
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].target, "event_bookings");
+  EXPECT_EQ((*ledger)[0].action, store::ConsentAction::kGiven);
+  EXPECT_EQ((*ledger)[0].channel, "api");
+  EXPECT_EQ((*ledger)[0].notice_version, "2022-02-10");
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").allow);
+
+  HttpResponse withdrawn = Call("POST", "/v1/subjects/s1/consents",
+                                R"({"target":"event_bookings","given":false})", subject);
+  ASSERT_TRUE(Answers(withdrawn, 201, "changeConsent"));
+  ledger = store_->ListConsentEvents("wig", "s1");
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 2u) << "the ledger only grows";
+  EXPECT_EQ((*ledger)[1].action, store::ConsentAction::kWithdrawn);
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").Has(ErrorCode::kConsentWithdrawn));
+
+  // The ledger as ISO/IEC 27560 consent records, evidence unsealed for the person.
+  HttpResponse exported = Call("GET", "/v1/subjects/s1/consents", "", subject);
+  ASSERT_TRUE(Answers(exported, 200, "exportConsents"));
+  rapidjson::Document records = Parsed(exported);
+  EXPECT_STREQ(records["pii_principal_id"].GetString(), "s1");
+  ASSERT_EQ(records["records"].Size(), 2u);
+  EXPECT_STREQ(records["records"][0]["purpose"]["id"].GetString(), "event_bookings");
+  EXPECT_STREQ(records["records"][0]["event_type"].GetString(), "given");
+  EXPECT_STREQ(records["records"][0]["evidence"].GetString(), "form-7");
+  EXPECT_STREQ(records["records"][1]["state"].GetString(), "withdrawn");
+
+  // A channel preference: the newsletter goes by email only while email is allowed.
+  ASSERT_TRUE(Answers(
+      Call("POST", "/v1/subjects/s1/consents", R"({"target":"newsletter","given":true})", subject),
+      201, "changeConsent"));
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email").allow);
+  HttpResponse off =
+      Call("PUT", "/v1/subjects/s1/preferences/email", R"({"allowed":false})", subject);
+  ASSERT_TRUE(Answers(off, 200, "setPreference"));
+  auto preferences = store_->ListPreferences("wig", "s1");
+  ASSERT_TRUE(preferences.ok());
+  ASSERT_EQ(preferences->size(), 1u);
+  EXPECT_EQ((*preferences)[0].channel, "email");
+  EXPECT_FALSE((*preferences)[0].allowed);
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email")
+                  .Has(ErrorCode::kChannelOptedOut));
+  HttpResponse on =
+      Call("PUT", "/v1/subjects/s1/preferences/email", R"({"allowed":true})", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(on, 200, "setPreference"));
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email").allow);
+}
+
+TEST_F(ApiTest, ObjectionsAndRestrictionsStopProcessingUntilLifted) {
+  const std::string& subject = token_[Role::kSubject];
+  ASSERT_TRUE(DecideNow("membership_records", "user.name").allow) << "legitimate interests";
+  HttpResponse objected =
+      Call("POST", "/v1/subjects/s1/objections", R"({"purpose":"membership_records"})", subject);
+  ASSERT_TRUE(Answers(objected, 201, "object"));
+  auto objections = store_->ListObjections("wig", "s1");
+  ASSERT_TRUE(objections.ok());
+  ASSERT_EQ(objections->size(), 1u);
+  EXPECT_EQ((*objections)[0].purpose, "membership_records");
+  EXPECT_FALSE((*objections)[0].lifted_at.has_value());
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").Has(ErrorCode::kObjected));
+
+  clock_.Set(T("2026-02-03"));
+  HttpResponse lifted =
+      Call("DELETE", "/v1/subjects/s1/objections/membership_records", "", subject);
+  ASSERT_TRUE(Answers(lifted, 200, "liftObjection"));
+  objections = store_->ListObjections("wig", "s1");
+  ASSERT_TRUE(objections.ok());
+  ASSERT_EQ(objections->size(), 1u) << "kept, marked lifted";
+  EXPECT_EQ((*objections)[0].lifted_at, T("2026-02-03"));
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").allow);
+
+  // A restriction (Article 18) of one category holds its processing until the DPO lifts it.
+  HttpResponse restricted =
+      Call("POST", "/v1/subjects/s1/restrictions",
+           R"({"categories":["user.name"],"reason":"accuracy_contested"})", subject);
+  ASSERT_TRUE(Answers(restricted, 201, "restrict"));
+  int64_t restriction_id = Parsed(restricted)["restriction_id"].GetInt64();
+  auto restrictions = store_->ListRestrictions("wig", "s1");
+  ASSERT_TRUE(restrictions.ok());
+  ASSERT_EQ(restrictions->size(), 1u);
+  EXPECT_EQ((*restrictions)[0].restriction_id, restriction_id);
+  EXPECT_EQ((*restrictions)[0].categories, std::vector<std::string>{"user.name"});
+  EXPECT_EQ((*restrictions)[0].reason, "accuracy_contested");
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").Has(ErrorCode::kRestricted));
+  EXPECT_TRUE(DecideNow("membership_records", "user.job_title").allow) << "one category only";
+
+  clock_.Set(T("2026-02-05"));
+  HttpResponse unrestricted =
+      Call("DELETE", "/v1/subjects/s1/restrictions/" + std::to_string(restriction_id), "",
+           token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(unrestricted, 200, "liftRestriction"));
+  restrictions = store_->ListRestrictions("wig", "s1");
+  ASSERT_TRUE(restrictions.ok());
+  ASSERT_EQ(restrictions->size(), 1u);
+  EXPECT_EQ((*restrictions)[0].lifted_at, T("2026-02-05"));
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").allow);
+}
+
+TEST_F(ApiTest, DecisionsAndSuppressionsAnswerWithTheirReasons) {
+  const std::string email = "p3@example.test";
+  ASSERT_TRUE(
+      engine_->AddSubject({"p3", {"non_member"}, {{"email", email, true}}, T("2026-01-01"), "t"})
+          .ok());
+  engine::ConsentChangeRequest consent;
+  consent.subject_id = "p3";
+  consent.target = "newsletter";
+  ASSERT_TRUE(engine_->ChangeConsent(consent).ok());
+  const std::string ask =
+      R"({"subject_id":"p3","purpose":"newsletter","categories":["user.contact.email"],)"
+      R"("channel":"email"})";
+  HttpResponse allowed = Call("POST", "/v1/decisions", ask, token_[Role::kProcessor]);
+  ASSERT_TRUE(Answers(allowed, 200, "decide"));
+  rapidjson::Document yes = Parsed(allowed);
+  EXPECT_TRUE(yes["allow"].GetBool());
+  EXPECT_STREQ(yes["basis"].GetString(), "consent");
+  EXPECT_STREQ(yes["at"].GetString(), "2026-02-01T00:00:00Z");
+  EXPECT_EQ(yes["reasons"].Size(), 0u);
+
+  // Suppressing the address (a keyed hash, kept even after erasure) stops the marketing.
+  auto suppressed = engine_->IsSuppressed("email", email);
+  ASSERT_TRUE(suppressed.ok());
+  EXPECT_FALSE(*suppressed);
+  HttpResponse suppress =
+      Call("POST", "/v1/suppressions", R"({"kind":"email","value":")" + email + R"("})",
+           token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(suppress, 201, "suppress"));
+  suppressed = engine_->IsSuppressed("email", email);
+  ASSERT_TRUE(suppressed.ok());
+  EXPECT_TRUE(*suppressed);
+  HttpResponse denied = Call("POST", "/v1/decisions", ask, token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(denied, 200, "decide"));
+  rapidjson::Document no = Parsed(denied);
+  EXPECT_FALSE(no["allow"].GetBool());
+  ASSERT_GE(no["reasons"].Size(), 1u);
+  EXPECT_STREQ(no["reasons"][0]["code"].GetString(), "SUPPRESSED") << denied.body;
+}
+
+TEST_F(ApiTest, RetentionPlansAndRunsKeepWhatALegalHoldCovers) {
+  // Both people's emails fall due five years after their last activity; a legal hold keeps s2's.
+  for (const char* id : {"s1", "s2"}) {
+    ASSERT_TRUE(engine_->RecordEvent(id, "last_activity", T("2026-01-02"), "t").ok());
+    ASSERT_TRUE(engine_
+                    ->PutRecord({id, "user.contact.email", std::string(id) + "@example.test",
+                                 "direct", "newsletter", T("2026-01-02"), "t"})
+                    .ok());
+  }
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse placed =
+      Call("POST", "/v1/legal-holds", R"({"subject_id":"s2","reason":"litigation"})", dpo);
+  ASSERT_TRUE(Answers(placed, 201, "placeLegalHold"));
+  int64_t hold_id = Parsed(placed)["hold_id"].GetInt64();
+  auto holds = store_->ListLegalHolds("wig");
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 1u);
+  EXPECT_EQ((*holds)[0].hold_id, hold_id);
+  EXPECT_EQ((*holds)[0].subject_id, "s2");
+  EXPECT_EQ((*holds)[0].reason, "litigation");
+  HttpResponse listed = Call("GET", "/v1/legal-holds", "", dpo);
+  ASSERT_TRUE(Answers(listed, 200, "listLegalHolds"));
+  rapidjson::Document list = Parsed(listed);
+  ASSERT_EQ(list["legal_holds"].Size(), 1u);
+  EXPECT_EQ(list["legal_holds"][0]["hold_id"].GetInt64(), hold_id);
+  EXPECT_TRUE(list["legal_holds"][0]["released_at"].IsNull());
+
+  clock_.Set(T("2031-06-01"));
+  const std::string rule = "non_member_contact_after_inactivity";
+  HttpResponse plan = Call("POST", "/v1/retention/plan", "", dpo);
+  ASSERT_TRUE(Answers(plan, 200, "planRetention"));
+  rapidjson::Document planned = Parsed(plan);
+  EXPECT_STREQ(planned["as_of"].GetString(), "2031-06-01T00:00:00Z");
+  EXPECT_EQ(planned["totals"]["deleted"].GetInt64(), 1);
+  EXPECT_EQ(planned["totals"]["held"].GetInt64(), 1);
+  EXPECT_EQ(planned["by_rule"][rule.c_str()]["held"].GetInt64(), 1);
+  auto records = store_->ListRecords("wig", "s1");
+  ASSERT_TRUE(records.ok() && records->size() == 1);
+  EXPECT_EQ((*records)[0].state, store::RecordState::kActive) << "a plan changes nothing";
+
+  HttpResponse run = Call("POST", "/v1/retention/runs", "", dpo);
+  ASSERT_TRUE(Answers(run, 201, "runRetention"));
+  rapidjson::Document ran = Parsed(run);
+  EXPECT_GT(ran["run_id"].GetInt64(), 0);
+  EXPECT_FALSE(ran["resumed"].GetBool());
+  EXPECT_EQ(ran["totals"]["deleted"].GetInt64(), 1);
+  EXPECT_EQ(ran["totals"]["held"].GetInt64(), 1);
+  auto last_run = store_->LastRetentionRun("wig");
+  ASSERT_TRUE(last_run.ok() && last_run->has_value());
+  EXPECT_EQ((*last_run)->run_id, ran["run_id"].GetInt64());
+  // Nothing of s1 was left but the email: the whole person is erased (their key destroyed).
+  EXPECT_EQ(ran["totals"]["erased"].GetInt64(), 1);
+  auto erased = store_->GetSubject("wig", "s1");
+  ASSERT_TRUE(erased.ok() && erased->has_value());
+  EXPECT_EQ((*erased)->state, store::SubjectState::kErased);
+  EXPECT_TRUE((*erased)->wrapped_key.empty());
+  EXPECT_TRUE(Answers(Call("GET", "/v1/subjects/s1", "", dpo), 410, "getSubject"));
+  auto kept = store_->ListRecords("wig", "s2");
+  ASSERT_TRUE(kept.ok() && kept->size() == 1);
+  EXPECT_EQ((*kept)[0].state, store::RecordState::kActive) << "held";
+
+  HttpResponse released =
+      Call("POST", "/v1/legal-holds/" + std::to_string(hold_id) + "/release", "", dpo);
+  ASSERT_TRUE(Answers(released, 200, "releaseLegalHold"));
+  holds = store_->ListLegalHolds("wig");
+  ASSERT_TRUE(holds.ok() && holds->size() == 1);
+  EXPECT_EQ((*holds)[0].released_at, T("2031-06-01"));
+  listed = Call("GET", "/v1/legal-holds", "", dpo);
+  ASSERT_TRUE(Answers(listed, 200, "listLegalHolds"));
+  EXPECT_STREQ(Parsed(listed)["legal_holds"][0]["released_at"].GetString(), "2031-06-01T00:00:00Z");
+  plan = Call("POST", "/v1/retention/plan", "", dpo);
+  ASSERT_TRUE(Answers(plan, 200, "planRetention"));
+  planned = Parsed(plan);
+  EXPECT_EQ(planned["totals"]["held"].GetInt64(), 0);
+  EXPECT_EQ(planned["totals"]["deleted"].GetInt64(), 1) << "s2's email, released";
+}
+
+TEST_F(ApiTest, ReviewTasksOpenedBySweepsAreListedAndDone) {
+  // Progress Together reviews an enquirer's data once the query is answered.
+  UsePolicy("progress_together.yaml", "progress_together");
+  ASSERT_TRUE(engine_->AddSubject({"e1", {"enquirer"}, {}, T("2026-01-05"), "t"}).ok());
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"e1", "user.name", "Sam Enquirer", "you", "responding_to_queries",
+                               T("2026-01-05"), "t"})
+                  .ok());
+  ASSERT_TRUE(engine_->RecordEvent("e1", "query_answered", T("2026-01-10"), "t").ok());
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse run = Call("POST", "/v1/retention/runs", "", dpo);
+  ASSERT_TRUE(Answers(run, 201, "runRetention"));
+  EXPECT_EQ(Parsed(run)["totals"]["reviews"].GetInt64(), 1) << run.body;
+
+  HttpResponse open = Call("GET", "/v1/review-tasks", "", dpo);
+  ASSERT_TRUE(Answers(open, 200, "listReviewTasks"));
+  rapidjson::Document tasks = Parsed(open);
+  ASSERT_EQ(tasks["review_tasks"].Size(), 1u) << open.body;
+  const rapidjson::Value& task = tasks["review_tasks"][0];
+  EXPECT_STREQ(task["subject_id"].GetString(), "e1");
+  EXPECT_STREQ(task["rule_id"].GetString(), "query_answered_review");
+  EXPECT_TRUE(task["done_at"].IsNull());
+  int64_t task_id = task["task_id"].GetInt64();
+
+  clock_.Set(T("2026-02-02"));
+  HttpResponse done =
+      Call("POST", "/v1/review-tasks/" + std::to_string(task_id) + "/done", "", dpo);
+  ASSERT_TRUE(Answers(done, 200, "completeReviewTask"));
+  auto stored = store_->ListReviewTasks("progress_together", false);
+  ASSERT_TRUE(stored.ok() && stored->size() == 1);
+  EXPECT_EQ((*stored)[0].done_at, T("2026-02-02"));
+  open = Call("GET", "/v1/review-tasks", "", dpo);
+  ASSERT_TRUE(Answers(open, 200, "listReviewTasks"));
+  EXPECT_EQ(Parsed(open)["review_tasks"].Size(), 0u) << "done: no longer open";
+  HttpResponse all = Call("GET", "/v1/review-tasks", "", dpo, {{"all", "true"}});
+  ASSERT_TRUE(Answers(all, 200, "listReviewTasks"));
+  rapidjson::Document every = Parsed(all);
+  ASSERT_EQ(every["review_tasks"].Size(), 1u);
+  EXPECT_STREQ(every["review_tasks"][0]["done_at"].GetString(), "2026-02-02T00:00:00Z");
+}
+
+TEST_F(ApiTest, AggregatesCountPeoplePerValueAndSuppressSmallCells) {
+  // Ten analysts make a cell; two directors are a small cell, suppressed.
+  for (int i = 0; i < 12; ++i) {
+    std::string id = "a" + std::to_string(i);
+    ASSERT_TRUE(engine_->AddSubject({id, {"non_member"}, {}, T("2026-01-01"), "t"}).ok());
+    ASSERT_TRUE(engine_
+                    ->PutRecord({id, "user.job_title", i < 10 ? "Analyst" : "Director", "direct",
+                                 "membership_records", T("2026-01-02"), "t"})
+                    .ok());
+  }
+  HttpResponse counted = Call("GET", "/v1/aggregates/user.job_title", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(counted, 200, "aggregate"));
+  rapidjson::Document cells = Parsed(counted);
+  EXPECT_STREQ(cells["category"].GetString(), "user.job_title");
+  EXPECT_EQ(cells["threshold"].GetInt(), 10);
+  ASSERT_EQ(cells["cells"].Size(), 1u) << counted.body;
+  EXPECT_STREQ(cells["cells"][0]["value"].GetString(), "Analyst");
+  EXPECT_EQ(cells["cells"][0]["count"].GetInt64(), 10);
+  EXPECT_EQ(cells["suppressed_cells"].GetInt64(), 1);
+  HttpResponse raised =
+      Call("GET", "/v1/aggregates/user.job_title", "", token_[Role::kAdmin], {{"threshold", "11"}});
+  ASSERT_TRUE(Answers(raised, 200, "aggregate"));
+  EXPECT_EQ(Parsed(raised)["cells"].Size(), 0u);
+  EXPECT_EQ(Parsed(raised)["suppressed_cells"].GetInt64(), 2);
+}
+
+TEST_F(ApiTest, ThePersonOpensVerifiesFollowsAndWithdrawsTheirRequest) {
+  HttpResponse opened =
+      Call("POST", "/v1/requests", R"({"type":"erasure","email":"sam.person@example.test"})", "");
+  ASSERT_TRUE(Answers(opened, 202, "openRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(JsonString(opened.body, "state"), "verifying_identity");
+  EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id + "/status");
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->type, "erasure");
+  EXPECT_EQ(row->intake, "self_service");
+  EXPECT_EQ(row->state, store::RequestState::kVerifyingIdentity);
+  std::string first = LastCode(id);
+
+  // A new code replaces the first, which stops working.
+  HttpResponse resent = Call("POST", "/v1/requests/" + id + "/code", "", "");
+  ASSERT_TRUE(Answers(resent, 202, "resendRequestCode"));
+  EXPECT_EQ(JsonString(resent.body, "request_id"), id);
+  auto messages = store_->ListOutbox("wig", id);
+  ASSERT_TRUE(messages.ok());
+  EXPECT_EQ(messages->size(), 2u) << "a second code went out";
+  std::string second = LastCode(id);
+  ASSERT_NE(second, first);
+  const std::string verify = "/v1/requests/" + id + "/verification";
+  EXPECT_TRUE(
+      Answers(Call("POST", verify, R"({"code":")" + first + R"("})", ""), 403, "verifyRequest"));
+  HttpResponse verified = Call("POST", verify, R"({"code":")" + second + R"("})", "");
+  ASSERT_TRUE(Answers(verified, 200, "verifyRequest"));
+  EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(verified.body, "due_on"), "2026-03-02");
+  std::string secret = JsonString(verified.body, "requester_secret");
+  EXPECT_EQ(secret.rfind("rq_" + id + "_", 0), 0u);
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kInProgress);
+  EXPECT_EQ(row->verification, "code_to_email");
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-03-02");
+
+  HttpResponse status = Call("GET", "/v1/requests/" + id + "/status", "", secret);
+  ASSERT_TRUE(Answers(status, 200, "getRequestStatus"));
+  rapidjson::Document followed = Parsed(status);
+  EXPECT_STREQ(followed["type"].GetString(), "erasure");
+  EXPECT_STREQ(followed["state"].GetString(), "in_progress");
+  auto history = store_->ListRequestEvents("wig", id);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(followed["history"].Size(), history->size());
+
+  HttpResponse withdrawn = Call("POST", "/v1/requests/" + id + "/withdrawal", "", secret);
+  ASSERT_TRUE(Answers(withdrawn, 200, "withdrawRequest"));
+  EXPECT_EQ(JsonString(withdrawn.body, "state"), "withdrawn");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kWithdrawn);
+  EXPECT_EQ(row->closed_at, T("2026-02-01"));
+}
+
+TEST_F(ApiTest, StaffStepsMoveTheRequestAndItsDueDate) {
+  AllowExtensions();
+  const std::string& staff = token_[Role::kStaff];
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse opened =
+      Call("POST", "/v1/subjects/s1/requests", R"({"type":"access","note":"by phone"})", staff);
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id);
+  EXPECT_TRUE(Parsed(opened)["due_on"].IsNull()) << "the month waits for the identity check";
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->intake, "staff");
+  EXPECT_EQ(row->subject_ids, std::vector<std::string>{"s1"});
+  EXPECT_EQ(std::string(store::RequestStateName(row->state)), JsonString(opened.body, "state"));
+  EXPECT_FALSE(row->due_at.has_value());
+  const std::string path = "/v1/requests/" + id;
+
+  HttpResponse identity = Call("POST", path + "/identity", R"({"method":"passport_seen"})", staff);
+  ASSERT_TRUE(Answers(identity, 200, "verifyRequestIdentity"));
+  EXPECT_EQ(JsonString(identity.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(identity.body, "due_on"), "2026-03-02");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->verification, "staff:passport_seen");
+  EXPECT_EQ(row->clock_started_at, T("2026-02-01"));
+
+  // Waiting for the person stops the month; their answer starts it again from that day.
+  HttpResponse wait = Call("POST", path + "/wait", R"({"for":"clarification"})", staff);
+  ASSERT_TRUE(Answers(wait, 200, "awaitRequester"));
+  EXPECT_EQ(JsonString(wait.body, "waiting_for"), "clarification");
+  EXPECT_TRUE(Parsed(wait)["due_on"].IsNull());
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->waiting_for, "clarification");
+  EXPECT_FALSE(row->due_at.has_value());
+  clock_.Set(T("2026-02-10"));
+  HttpResponse answered = Call("POST", path + "/answer", "", staff);
+  ASSERT_TRUE(Answers(answered, 200, "requesterAnswered"));
+  EXPECT_EQ(JsonString(answered.body, "waiting_for"), "");
+  EXPECT_EQ(JsonString(answered.body, "due_on"), "2026-03-10");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->clock_started_at, T("2026-02-10"));
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-03-10");
+
+  // An extension moves the due date by the policy's two months (Sunday 10 May: Monday 11).
+  clock_.Set(T("2026-02-11"));
+  HttpResponse extended = Call("POST", path + "/extension", R"({"reason":"complex"})", dpo);
+  ASSERT_TRUE(Answers(extended, 200, "extendRequest"));
+  EXPECT_EQ(JsonString(extended.body, "state"), "extended");
+  EXPECT_EQ(JsonString(extended.body, "due_on"), "2026-05-11");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kExtended);
+  EXPECT_EQ(row->extended_at, T("2026-02-11"));
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-05-11");
+
+  HttpResponse fulfilled = Call("POST", path + "/fulfilment", "", staff);
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
+  EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kCompleted);
+  EXPECT_EQ(row->closed_at, T("2026-02-11"));
+
+  // The lists and the full view show every step, with who took it.
+  HttpResponse all = Call("GET", "/v1/requests", "", staff);
+  ASSERT_TRUE(Answers(all, 200, "listRequests"));
+  rapidjson::Document listed = Parsed(all);
+  ASSERT_EQ(listed["requests"].Size(), 1u);
+  EXPECT_STREQ(listed["requests"][0]["request_id"].GetString(), id.c_str());
+  EXPECT_STREQ(listed["requests"][0]["state"].GetString(), "completed");
+  HttpResponse open = Call("GET", "/v1/requests", "", staff, {{"filter", "open"}});
+  ASSERT_TRUE(Answers(open, 200, "listRequests"));
+  EXPECT_EQ(Parsed(open)["requests"].Size(), 0u);
+  HttpResponse view = Call("GET", path, "", dpo);
+  ASSERT_TRUE(Answers(view, 200, "getRequest"));
+  rapidjson::Document full = Parsed(view);
+  EXPECT_STREQ(full["note"].GetString(), "by phone");
+  EXPECT_STREQ(full["due_on"].GetString(), "2026-05-11");
+  std::vector<std::string> events;
+  for (const auto& step : full["history"].GetArray()) events.push_back(step["event"].GetString());
+  for (const char* step : {"identity_verified", "clarification_requested", "clarification_received",
+                           "extended", "completed"}) {
+    EXPECT_NE(std::find(events.begin(), events.end(), step), events.end()) << step;
+  }
+
+  // A refusal closes another request with its reason.
+  std::string refused_id = OpenByStaff("access", "passport_seen");
+  HttpResponse refused = Call("POST", "/v1/requests/" + refused_id + "/refusal",
+                              R"({"reason":"manifestly_unfounded"})", dpo);
+  ASSERT_TRUE(Answers(refused, 200, "refuseRequest"));
+  EXPECT_EQ(JsonString(refused.body, "state"), "refused");
+  row = StoredRequest(refused_id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kRefused);
+  EXPECT_EQ(row->outcome, "refused:manifestly_unfounded");
+  EXPECT_EQ(row->closed_at, T("2026-02-11"));
+}
+
+TEST_F(ApiTest, PortabilityExportHoldsWhatThePersonGave) {
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"s1", "user.contact.email", "s1.own@example.test", "direct",
+                               "newsletter", T("2026-01-02"), "t"})
+                  .ok());
+  std::string id = OpenByStaff("portability", "passport_seen");
+  HttpResponse fulfilled =
+      Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
+  HttpResponse json = Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(json, 200, "getRequestDocument"));
+  EXPECT_EQ(Header(json, "Content-Disposition"), "attachment; filename=\"" + id + ".json\"");
+  rapidjson::Document exported = Parsed(json);
+  EXPECT_STREQ(exported["format"].GetString(), "custos.portability_export.v1");
+  ASSERT_EQ(exported["subjects"].Size(), 1u);
+  ASSERT_EQ(exported["subjects"][0]["records"].Size(), 1u);
+  EXPECT_STREQ(exported["subjects"][0]["records"][0]["value"].GetString(), "s1.own@example.test");
+  HttpResponse csv =
+      Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kDpo], {{"format", "csv"}});
+  ASSERT_TRUE(Answers(csv, 200, "getRequestDocument"));
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_NE(csv.body.find("s1,user.contact.email"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("s1.own@example.test"), std::string::npos);
+}
+
+TEST_F(ApiTest, PurgeShredsThePersonalPartsOfRequestsClosedAMonthAgo) {
+  HttpResponse opened = Call("POST", "/v1/subjects/s1/requests",
+                             R"({"type":"access","verified_by":"passport_seen",)"
+                             R"("email":"s1.contact@example.test","note":"asked at the desk"})",
+                             token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  std::string open_id = OpenByStaff("access", "passport_seen");  // stays open: kept whole
+  ASSERT_EQ(Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kDpo]).status, 200);
+  HttpResponse before = Call("GET", "/v1/requests/" + id, "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(before, 200, "getRequest"));
+  EXPECT_STREQ(Parsed(before)["contact"]["value"].GetString(), "s1.contact@example.test");
+  EXPECT_STREQ(Parsed(before)["note"].GetString(), "asked at the desk");
+
+  // Not yet: the answer is kept for 30 days after closing.
+  HttpResponse early = Call("POST", "/v1/requests/purge", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(early, 200, "purgeRequests"));
+  EXPECT_EQ(Parsed(early)["purged"].GetInt64(), 0);
+  clock_.Set(T("2026-03-15"));
+  HttpResponse purged = Call("POST", "/v1/requests/purge", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(purged, 200, "purgeRequests"));
+  EXPECT_EQ(Parsed(purged)["purged"].GetInt64(), 1);
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_TRUE(row->wrapped_key.empty());
+  EXPECT_TRUE(row->sealed_details.empty());
+  EXPECT_TRUE(row->sealed_result.empty());
+  EXPECT_EQ(row->state, store::RequestState::kCompleted) << "the proof stays";
+  auto still = StoredRequest(open_id);
+  ASSERT_TRUE(still.has_value());
+  EXPECT_FALSE(still->wrapped_key.empty());
+  HttpResponse after = Call("GET", "/v1/requests/" + id, "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(after, 200, "getRequest"));
+  rapidjson::Document shredded = Parsed(after);
+  EXPECT_TRUE(shredded["personal_parts_shredded"].GetBool());
+  EXPECT_TRUE(shredded["contact"].IsNull());
+  EXPECT_STREQ(shredded["note"].GetString(), "");
+  EXPECT_EQ(after.body.find("s1.contact@example.test"), std::string::npos);
+  EXPECT_NE(after.body.find("personal_parts_shredded\",\"state"), std::string::npos)
+      << "the shredding is in the history";
+  EXPECT_TRUE(Answers(Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kDpo]), 404,
+                      "getRequestDocument"))
+      << "the answer is gone";
+}
+
+TEST_F(ApiTest, EndpointsAndTheOutboxShowStatesNeverSecrets) {
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse set =
+      Call("PUT", "/v1/endpoints/third_party_platforms",
+           R"({"url":"https://hooks.example.test/wig","secret":"s3cr3t-s3cr3t-42"})", dpo);
+  ASSERT_TRUE(Answers(set, 200, "setEndpoint"));
+  EXPECT_EQ(JsonString(set.body, "recipient"), "third_party_platforms");
+  EXPECT_EQ(JsonString(set.body, "url"), "https://hooks.example.test/wig");
+  auto endpoint = store_->GetRecipientEndpoint("wig", "third_party_platforms");
+  ASSERT_TRUE(endpoint.ok() && endpoint->has_value());
+  EXPECT_EQ((*endpoint)->url, "https://hooks.example.test/wig");
+  std::string sealed((*endpoint)->sealed_secret.begin(), (*endpoint)->sealed_secret.end());
+  EXPECT_EQ(sealed.find("s3cr3t"), std::string::npos) << "stored sealed";
+  HttpResponse endpoints = Call("GET", "/v1/endpoints", "", dpo);
+  ASSERT_TRUE(Answers(endpoints, 200, "listEndpoints"));
+  rapidjson::Document listed = Parsed(endpoints);
+  ASSERT_EQ(listed["endpoints"].Size(), 1u);
+  EXPECT_STREQ(listed["endpoints"][0]["url"].GetString(), "https://hooks.example.test/wig");
+  EXPECT_STREQ(listed["endpoints"][0]["updated_at"].GetString(), "2026-02-01T00:00:00Z");
+  EXPECT_EQ(endpoints.body.find("s3cr3t"), std::string::npos);
+
+  // The code sent to a person waits in the outbox for someone to deliver it by hand (no
+  // endpoint for requesters); its payload never shows.
+  std::string id = OpenByPerson("access", "outbox.person@example.test");
+  std::string other = OpenByPerson("access", "outbox.other@example.test");
+  HttpResponse outbox = Call("GET", "/v1/outbox", "", dpo, {{"request_id", id}});
+  ASSERT_TRUE(Answers(outbox, 200, "listOutbox"));
+  rapidjson::Document messages = Parsed(outbox);
+  auto stored = store_->ListOutbox("wig", id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(messages["messages"].Size(), stored->size());
+  ASSERT_EQ(stored->size(), 1u);
+  const rapidjson::Value& message = messages["messages"][0];
+  EXPECT_EQ(message["outbox_id"].GetInt64(), (*stored)[0].outbox_id);
+  EXPECT_STREQ(message["request_id"].GetString(), id.c_str());
+  EXPECT_STREQ(message["kind"].GetString(), "requester_message");
+  EXPECT_STREQ(message["target"].GetString(), "requester");
+  EXPECT_STREQ(message["state"].GetString(), "manual");
+  EXPECT_EQ(outbox.body.find(LastCode(id)), std::string::npos);
+  EXPECT_EQ(outbox.body.find("outbox.person"), std::string::npos);
+  HttpResponse everything = Call("GET", "/v1/outbox", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(everything, 200, "listOutbox"));
+  EXPECT_EQ(Parsed(everything)["messages"].Size(), 2u);
+  EXPECT_NE(everything.body.find(other), std::string::npos);
 }
 
 TEST_F(ApiTest, ScopedTokensStayInsideTheirScope) {
