@@ -1,6 +1,8 @@
 // The HTTP adapter in-process (Api::Handle, no sockets): the route table against the OpenAPI
-// document, every route with every role against one table, problem+json for client mistakes,
-// no personal values in error bodies or logs, security headers, rate limits, the test clock.
+// document, every route with every role against one table (the exact status each caller gets),
+// a success test for every operation (its status, its body against the document's schema, its
+// effect in the store or the engine), problem+json for client mistakes, no personal values in
+// error bodies or logs, security headers, rate limits, the test clock.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -18,7 +21,10 @@
 #include "api/server.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
+#include "openapi_contract.h"
 #include "policy/loader.h"
+#include "policy/notice.h"
+#include "policy/ropa.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::api {
@@ -83,6 +89,31 @@ class ApiTest : public ::testing::Test {
   void MakeApi(ApiOptions options) {
     api_ = std::make_unique<Api>(*engine_, *store_, *tokens_, *log_, options, &clock_);
   }
+  // Serves `controller` under the policy in policies/`file` (changed by `adjust`) from now on,
+  // over the same store, clock and tokens.
+  void UsePolicy(const std::string& file, const std::string& controller,
+                 const std::function<void(policy::Policy&)>& adjust = nullptr,
+                 ApiOptions options = {}) {
+    api_.reset();
+    engine_.reset();
+    auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/" + file);
+    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+    if (adjust) adjust(*policy);
+    engine_ =
+        std::make_unique<engine::Engine>(std::move(*policy), controller, *store_, master_, clock_);
+    ASSERT_TRUE(engine_->Open("policy text of " + file).ok());
+    MakeApi(options);
+  }
+  // WIG's policy states no extension; Article 12(3) allows two further months, which these
+  // tests need to extend a request.
+  void AllowExtensions(ApiOptions options = {}) {
+    UsePolicy(
+        "wig.yaml", "wig",
+        [](policy::Policy& p) {
+          p.rights.extension_max = policy::Period{"P2M", *IsoPeriod::Parse("P2M"), {}};
+        },
+        options);
+  }
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& token,
                     std::vector<std::pair<std::string, std::string>> query = {}) {
@@ -137,6 +168,72 @@ class ApiTest : public ::testing::Test {
     EXPECT_EQ(opened.status, 201) << opened.body;
     return JsonString(opened.body, "request_id");
   }
+  // The body as JSON (an empty object when it is not JSON). Read members only after
+  // Answers(): the schema check makes sure they are there.
+  static rapidjson::Document Parsed(const HttpResponse& response) {
+    rapidjson::Document doc;
+    doc.Parse(response.body.c_str(), response.body.size());
+    if (doc.HasParseError() || !doc.IsObject()) doc.SetObject();
+    return doc;
+  }
+  // The engine's decision now for s1 (or `subject`): `purpose` over `category`.
+  engine::Decision DecideNow(const std::string& purpose, const std::string& category,
+                             const std::string& subject = "s1", const std::string& channel = "") {
+    return engine_->Decide({subject, purpose, {category}, channel, engine_->Now(), "test"});
+  }
+  std::optional<store::RequestRow> StoredRequest(const std::string& id) {
+    auto row = store_->GetRequest("wig", id);
+    EXPECT_TRUE(row.ok()) << row.status().ToString();
+    return row.ok() ? *row : std::nullopt;
+  }
+  // A DPO review task for s2 as a sweep opens it (WIG's rules never ask for a review), written
+  // to the store; returns its id.
+  int64_t OpenReviewTask() {
+    store::ReviewTaskRow task;
+    task.controller = engine_->controller();
+    task.subject_id = "s2";
+    task.rule_id = "non_member_contact_after_inactivity";
+    task.category = "user.contact.email";
+    task.due_at = Timestamp{T("2031-01-01").micros + ++review_tasks_};  // one task per due time
+    task.created_at = engine_->Now();
+    store::WriteBatch batch;
+    batch.Add(task);
+    EXPECT_TRUE(store_->Apply(batch).ok());
+    auto open = store_->ListReviewTasks(engine_->controller(), true);
+    EXPECT_TRUE(open.ok() && !open->empty());
+    return open.ok() && !open->empty() ? open->back().task_id : 0;
+  }
+  // The operation a method and path reach; empty when no route takes them.
+  std::string OperationOf(const std::string& method, const std::string& path) {
+    auto segments = [](const std::string& text) {
+      std::vector<std::string> out;
+      std::stringstream in(text.substr(1));
+      for (std::string part; std::getline(in, part, '/');) out.push_back(part);
+      if (!text.empty() && text.back() == '/') out.emplace_back();
+      return out;
+    };
+    std::vector<std::string> parts = segments(path);
+    for (const auto& route : api_->Routes()) {
+      std::vector<std::string> pattern = segments(route.pattern);
+      if (route.method != method || pattern.size() != parts.size()) continue;
+      bool match = true;
+      for (size_t i = 0; i < parts.size() && match; ++i) {
+        match = pattern[i].front() == '{' ? !parts[i].empty() : pattern[i] == parts[i];
+      }
+      if (match) return route.operation;
+    }
+    return "";
+  }
+  // A problem the document promises for what the call reached (any problem when nothing).
+  ::testing::AssertionResult DocumentedProblem(const std::string& method, const std::string& path,
+                                               const HttpResponse& response) {
+    std::string operation = OperationOf(method, path);
+    if (response.content_type != "application/problem+json") {
+      return ::testing::AssertionFailure() << "not problem+json: " << response.body;
+    }
+    return operation.empty() ? ServedContract().CheckProblem(response)
+                             : ServedContract().Check(operation, response);
+  }
   static std::string JsonString(const std::string& json, const char* key) {
     rapidjson::Document doc;
     doc.Parse(json.c_str());
@@ -165,6 +262,7 @@ class ApiTest : public ::testing::Test {
   std::unique_ptr<TokenStore> tokens_;
   std::map<Role, std::string> token_;
   std::unique_ptr<Api> api_;
+  int64_t review_tasks_ = 0;
 };
 
 std::string Header(const HttpResponse& response, const std::string& name) {
@@ -224,221 +322,1028 @@ TEST_F(ApiTest, OpenApiDocumentIsServed) {
   EXPECT_TRUE(served == written);
 }
 
-// A request that is valid and within every scoped token's scope, for each operation.
-// `secret`: the requester secret that opens the request in the path (requester routes).
+TEST_F(ApiTest, ContractCheckRefusesWhatTheDocumentDoesNotPromise) {
+  // The check the tests here rely on bites: a status the operation does not list, a
+  // missing required field, a wrong type, a member the schema does not declare, a time that is
+  // not ISO-8601, a content type not listed, a problem whose status is not the response's.
+  auto response = [](int status, std::string body, std::string type = "application/json") {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    r.content_type = std::move(type);
+    return r;
+  };
+  EXPECT_TRUE(Answers(response(200, R"({"status":"ok","controller":"wig"})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(201, R"({"status":"ok","controller":"wig"})"), 201, "healthz"));
+  EXPECT_FALSE(Answers(response(200, R"({"status":"ok"})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(200, R"({"status":"ok","controller":7})"), 200, "healthz"));
+  EXPECT_FALSE(
+      Answers(response(200, R"({"status":"ok","controller":"wig","x":1})"), 200, "healthz"));
+  EXPECT_FALSE(Answers(response(200, "ok", "text/plain"), 200, "healthz"));
+  EXPECT_TRUE(Answers(response(200, R"({"now":"2026-02-01T10:00:00Z"})"), 200, "setTestClock"));
+  EXPECT_FALSE(Answers(response(200, R"({"now":"1 February 2026"})"), 200, "setTestClock"));
+  const std::string problem =
+      R"({"type":"urn:custos:problem:unknown-subject","title":"Not found","status":404,)"
+      R"("code":"UNKNOWN_SUBJECT"})";
+  EXPECT_TRUE(Answers(response(404, problem, "application/problem+json"), 404, "getSubject"));
+  EXPECT_FALSE(Answers(response(422, problem, "application/problem+json"), 422, "getSubject"));
+  EXPECT_FALSE(Answers(response(404, problem), 404, "getSubject")) << "problem+json only";
+  EXPECT_FALSE(ServedContract().CheckProblem(
+      response(404, R"({"type":"about:blank","title":"x","status":404,"code":"X"})",
+               "application/problem+json")))
+      << "custos problem types are urn:custos:problem:...";
+}
+
+// One call of an operation: the path (with the ids it acts on), the body, and the requester
+// secret that opens the request in the path (requester routes). Valid, and within every scoped
+// token's scope.
 struct Sample {
-  Sample(std::string p, std::string b, std::string s = {})
-      : path(std::move(p)), body(std::move(b)), secret(std::move(s)) {}
   std::string path, body, secret;
 };
-// The requests the samples act on, opened by the role test.
-struct SampleRequests {
-  std::string verify_id, verify_code, resend_id;
-  std::string follow_id, follow_secret, done_id, done_secret, withdraw_id, withdraw_secret;
-  std::string identity_id, waiting_id, refuse_id, fulfil_id;
-};
-std::map<std::string, Sample> Samples(const SampleRequests& r) {
-  const std::string q = "/v1/requests/";
-  return {
-      {"healthz", {"/healthz", ""}},
-      {"ping", {"/ping", ""}},
-      {"metrics", {"/metrics", ""}},
-      {"openapi", {"/v1/openapi.json", ""}},
-      {"getNotice", {"/v1/notice", ""}},
-      {"getPolicy", {"/v1/policy", ""}},
-      {"getRopa", {"/v1/ropa", ""}},
-      {"createSubject", {"/v1/subjects", R"({"types":["non_member"]})"}},
-      {"getSubject", {"/v1/subjects/s1", ""}},
-      {"addIdentifier",
-       {"/v1/subjects/s1/identifiers", R"({"kind":"email","value":"x1@example.test"})"}},
-      {"lookupIdentifier",
-       {"/v1/identifiers/lookup", R"({"kind":"email","value":"x1@example.test"})"}},
-      {"addEvent", {"/v1/subjects/s1/events", R"({"event":"last_activity"})"}},
-      {"putRecord",
-       {"/v1/subjects/s1/records",
-        R"({"category":"user.contact.email","value":"x2@example.test","source":"direct","purpose":"newsletter"})"}},
-      {"listRecords", {"/v1/subjects/s1/records", ""}},
-      {"changeConsent", {"/v1/subjects/s1/consents", R"({"target":"newsletter","given":true})"}},
-      {"exportConsents", {"/v1/subjects/s1/consents", ""}},
-      {"setPreference", {"/v1/subjects/s1/preferences/email", R"({"allowed":true})"}},
-      {"object", {"/v1/subjects/s1/objections", R"({"purpose":"newsletter"})"}},
-      {"liftObjection", {"/v1/subjects/s1/objections/newsletter", ""}},
-      {"restrict", {"/v1/subjects/s1/restrictions", R"({"reason":"accuracy_contested"})"}},
-      {"liftRestriction", {"/v1/subjects/s1/restrictions/1", ""}},
-      {"suppress", {"/v1/suppressions", R"({"kind":"email","value":"x3@example.test"})"}},
-      {"decide",
-       {"/v1/decisions",
-        R"({"subject_id":"s1","purpose":"newsletter","categories":["user.contact.email"]})"}},
-      {"planRetention", {"/v1/retention/plan", ""}},
-      {"runRetention", {"/v1/retention/runs", ""}},
-      {"listLegalHolds", {"/v1/legal-holds", ""}},
-      {"placeLegalHold", {"/v1/legal-holds", R"({"subject_id":"s2","reason":"litigation"})"}},
-      {"releaseLegalHold", {"/v1/legal-holds/1/release", ""}},
-      {"listReviewTasks", {"/v1/review-tasks", ""}},
-      {"completeReviewTask", {"/v1/review-tasks/1/done", ""}},
-      {"aggregate", {"/v1/aggregates/user.contact.email", ""}},
-      {"verifyAudit", {"/v1/audit/verify", ""}},
-      {"setTestClock", {"/v1/test/clock", R"({"now":"2026-02-01"})"}},
-      {"openRequest", {"/v1/requests", R"({"type":"access","email":"x4@example.test"})"}},
-      {"verifyRequest",
-       {q + r.verify_id + "/verification", R"({"code":")" + r.verify_code + R"("})"}},
-      {"resendRequestCode", {q + r.resend_id + "/code", ""}},
-      {"getRequestStatus", {q + r.follow_id + "/status", "", r.follow_secret}},
-      {"getRequestDocument", {q + r.done_id + "/document", "", r.done_secret}},
-      {"listRequestRecipients", {q + r.done_id + "/recipients", "", r.done_secret}},
-      {"withdrawRequest", {q + r.withdraw_id + "/withdrawal", "", r.withdraw_secret}},
-      {"openStaffRequest",
-       {"/v1/subjects/s1/requests", R"({"type":"access","verified_by":"passport_seen"})"}},
-      {"listRequests", {"/v1/requests", ""}},
-      {"purgeRequests", {"/v1/requests/purge", ""}},
-      {"getRequest", {q + r.done_id, ""}},
-      {"verifyRequestIdentity", {q + r.identity_id + "/identity", R"({"method":"passport_seen"})"}},
-      {"awaitRequester", {q + r.waiting_id + "/wait", R"({"for":"clarification"})"}},
-      {"requesterAnswered", {q + r.waiting_id + "/answer", ""}},
-      {"extendRequest", {q + r.fulfil_id + "/extension", R"({"reason":"complex"})"}},
-      {"refuseRequest", {q + r.refuse_id + "/refusal", R"({"reason":"manifestly_unfounded"})"}},
-      {"fulfilRequest", {q + r.fulfil_id + "/fulfilment", ""}},
-      {"setEndpoint",
-       {"/v1/endpoints/third_party_platforms",
-        R"({"url":"https://hooks.example.test/custos","secret":"0123456789abcdef"})"}},
-      {"listEndpoints", {"/v1/endpoints", ""}},
-      {"listOutbox", {"/v1/outbox", ""}},
-  };
-}
 
 TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
   // issue 4.3: "A test calls every route with every role and checks allow or deny against one
   // table." Columns: admin, dpo, staff, processor, subject, and R: the requester secret of the
   // request in the path (allowed with that request's secret, denied with another request's).
-  // '-' = no token needed.
-  const std::map<std::string, std::string> kTable = {
-      {"healthz", "-"},
-      {"ping", "-"},
-      {"openapi", "-"},
-      {"getNotice", "-"},
-      {"metrics", "A....."},
-      {"getPolicy", "AD...."},
-      {"getRopa", "AD...."},
-      {"createSubject", "ADS..."},
-      {"getSubject", "ADS.U."},
-      {"addIdentifier", "ADS.U."},
-      {"lookupIdentifier", "ADS..."},
-      {"addEvent", "ADS..."},
-      {"putRecord", "ADSP.."},
-      {"listRecords", "ADSPU."},
-      {"changeConsent", "ADS.U."},
-      {"exportConsents", "AD..U."},
-      {"setPreference", "ADS.U."},
-      {"object", "ADS.U."},
-      {"liftObjection", "AD..U."},
-      {"restrict", "AD..U."},
-      {"liftRestriction", "AD...."},
-      {"suppress", "AD...."},
-      {"decide", "ADSP.."},
-      {"planRetention", "AD...."},
-      {"runRetention", "AD...."},
-      {"listLegalHolds", "AD...."},
-      {"placeLegalHold", "AD...."},
-      {"releaseLegalHold", "AD...."},
-      {"listReviewTasks", "AD...."},
-      {"completeReviewTask", "AD...."},
-      {"aggregate", "AD...."},
-      {"verifyAudit", "AD...."},
-      {"setTestClock", "A....."},
+  // '-' = no token needed. An allowed call answers the status beside the columns; a refused one
+  // 401 without a token (or with a requester secret where none opens the route), else 403.
+  struct Expected {
+    const char* callers;
+    int status;
+  };
+  const std::map<std::string, Expected> kTable = {
+      {"healthz", {"-", 200}},
+      {"ping", {"-", 200}},
+      {"openapi", {"-", 200}},
+      {"getNotice", {"-", 200}},
+      {"metrics", {"A.....", 200}},
+      {"getPolicy", {"AD....", 200}},
+      {"getRopa", {"AD....", 200}},
+      {"createSubject", {"ADS...", 201}},
+      {"getSubject", {"ADS.U.", 200}},
+      {"addIdentifier", {"ADS.U.", 201}},
+      {"lookupIdentifier", {"ADS...", 200}},
+      {"addEvent", {"ADS...", 201}},
+      {"putRecord", {"ADSP..", 201}},
+      {"listRecords", {"ADSPU.", 200}},
+      {"changeConsent", {"ADS.U.", 201}},
+      {"exportConsents", {"AD..U.", 200}},
+      {"setPreference", {"ADS.U.", 200}},
+      {"object", {"ADS.U.", 201}},
+      {"liftObjection", {"AD..U.", 200}},
+      {"restrict", {"AD..U.", 201}},
+      {"liftRestriction", {"AD....", 200}},
+      {"suppress", {"AD....", 201}},
+      {"decide", {"ADSP..", 200}},
+      {"planRetention", {"AD....", 200}},
+      {"runRetention", {"AD....", 201}},
+      {"listLegalHolds", {"AD....", 200}},
+      {"placeLegalHold", {"AD....", 201}},
+      {"releaseLegalHold", {"AD....", 200}},
+      {"listReviewTasks", {"AD....", 200}},
+      {"completeReviewTask", {"AD....", 200}},
+      {"aggregate", {"AD....", 200}},
+      {"verifyAudit", {"AD....", 200}},
+      {"setTestClock", {"A.....", 200}},
       // Rights requests: the person (no token, or their requester secret), staff, the DPO.
-      {"openRequest", "-"},
-      {"verifyRequest", "-"},
-      {"resendRequestCode", "-"},
-      {"getRequestStatus", ".....R"},
-      {"getRequestDocument", "ADS..R"},
-      {"listRequestRecipients", "ADS..R"},
-      {"withdrawRequest", "ADS..R"},
-      {"openStaffRequest", "ADS..."},
-      {"listRequests", "ADS..."},
-      {"purgeRequests", "AD...."},
-      {"getRequest", "ADS..."},
-      {"verifyRequestIdentity", "ADS..."},
-      {"awaitRequester", "ADS..."},
-      {"requesterAnswered", "ADS..."},
-      {"extendRequest", "AD...."},
-      {"refuseRequest", "AD...."},
-      {"fulfilRequest", "ADS..."},
-      {"setEndpoint", "AD...."},
-      {"listEndpoints", "AD...."},
-      {"listOutbox", "AD...."},
+      {"openRequest", {"-", 202}},
+      {"verifyRequest", {"-", 200}},
+      {"resendRequestCode", {"-", 202}},
+      {"getRequestStatus", {".....R", 200}},
+      {"getRequestDocument", {"ADS..R", 200}},
+      {"listRequestRecipients", {"ADS..R", 200}},
+      {"withdrawRequest", {"ADS..R", 200}},
+      {"openStaffRequest", {"ADS...", 201}},
+      {"listRequests", {"ADS...", 200}},
+      {"purgeRequests", {"AD....", 200}},
+      {"getRequest", {"ADS...", 200}},
+      {"verifyRequestIdentity", {"ADS...", 200}},
+      {"awaitRequester", {"ADS...", 200}},
+      {"requesterAnswered", {"ADS...", 200}},
+      {"extendRequest", {"AD....", 200}},
+      {"refuseRequest", {"AD....", 200}},
+      {"fulfilRequest", {"ADS...", 200}},
+      {"setEndpoint", {"AD....", 200}},
+      {"listEndpoints", {"AD....", 200}},
+      {"listOutbox", {"AD....", 200}},
   };
   ApiOptions options;
   options.test_clock = true;
-  MakeApi(options);
-  SampleRequests r;
-  r.verify_id = OpenByPerson("access", "x5@example.test");
-  r.verify_code = LastCode(r.verify_id);
-  r.resend_id = OpenByPerson("access", "x6@example.test");
+  options.token_rate = 0;  // some hundred calls in a second: no rate limit in the way
+  options.address_rate = 0;
+  AllowExtensions(options);
   auto follow = OpenVerified("access", "x7@example.test");
   auto done = OpenVerified("access", "x8@example.test");
-  auto withdraw = OpenVerified("erasure", "x9@example.test");
   auto other = OpenVerified("access", "x10@example.test");
-  r.follow_id = follow.id;
-  r.follow_secret = follow.secret;
-  r.done_id = done.id;
-  r.done_secret = done.secret;
-  r.withdraw_id = withdraw.id;
-  r.withdraw_secret = withdraw.secret;
   ASSERT_EQ(
       Call("POST", "/v1/requests/" + done.id + "/fulfilment", "", token_[Role::kAdmin]).status,
       200);
-  r.identity_id = OpenByStaff("access", "");
-  r.waiting_id = OpenByStaff("access", "passport_seen");
-  r.refuse_id = OpenByStaff("access", "passport_seen");
-  r.fulfil_id = OpenByStaff("access", "passport_seen");
   ASSERT_FALSE(other.secret.empty());
 
-  auto samples = Samples(r);
+  // Each call gets a sample of its own: where an operation changes what it acts on (lifts an
+  // objection, withdraws a request), its sample first makes a fresh one for it.
+  const std::string q = "/v1/requests/";
+  int made = 0;
+  auto fixed = [](std::string path, std::string body, std::string secret = {}) {
+    return [=] { return Sample{path, body, secret}; };
+  };
+  auto running = [&] { return OpenByStaff("access", "passport_seen"); };
+  auto email = [&] { return "x" + std::to_string(100 + made++) + "@example.test"; };
+  std::map<std::string, std::function<Sample()>> samples = {
+      {"healthz", fixed("/healthz", "")},
+      {"ping", fixed("/ping", "")},
+      {"metrics", fixed("/metrics", "")},
+      {"openapi", fixed("/v1/openapi.json", "")},
+      {"getNotice", fixed("/v1/notice", "")},
+      {"getPolicy", fixed("/v1/policy", "")},
+      {"getRopa", fixed("/v1/ropa", "")},
+      {"createSubject", fixed("/v1/subjects", R"({"types":["non_member"]})")},
+      {"getSubject", fixed("/v1/subjects/s1", "")},
+      {"addIdentifier",
+       fixed("/v1/subjects/s1/identifiers", R"({"kind":"email","value":"x1@example.test"})")},
+      {"lookupIdentifier",
+       fixed("/v1/identifiers/lookup", R"({"kind":"email","value":"x1@example.test"})")},
+      {"addEvent", fixed("/v1/subjects/s1/events", R"({"event":"last_activity"})")},
+      {"putRecord",
+       fixed(
+           "/v1/subjects/s1/records",
+           R"({"category":"user.contact.email","value":"x2@example.test","source":"direct","purpose":"newsletter"})")},
+      {"listRecords", fixed("/v1/subjects/s1/records", "")},
+      {"changeConsent",
+       fixed("/v1/subjects/s1/consents", R"({"target":"newsletter","given":true})")},
+      {"exportConsents", fixed("/v1/subjects/s1/consents", "")},
+      {"setPreference", fixed("/v1/subjects/s1/preferences/email", R"({"allowed":true})")},
+      {"object", fixed("/v1/subjects/s1/objections", R"({"purpose":"newsletter"})")},
+      {"liftObjection",
+       [&] {
+         EXPECT_TRUE(engine_->Object("s1", "newsletter", std::nullopt, "test").ok());
+         return Sample{"/v1/subjects/s1/objections/newsletter", "", ""};
+       }},
+      {"restrict", fixed("/v1/subjects/s1/restrictions", R"({"reason":"accuracy_contested"})")},
+      {"liftRestriction",
+       [&] {
+         auto id = engine_->Restrict("s1", {}, "accuracy_contested", std::nullopt, "test");
+         EXPECT_TRUE(id.ok());
+         return Sample{"/v1/subjects/s1/restrictions/" + std::to_string(id.ok() ? *id : 0), "", ""};
+       }},
+      {"suppress", fixed("/v1/suppressions", R"({"kind":"email","value":"x3@example.test"})")},
+      {"decide",
+       fixed("/v1/decisions",
+             R"({"subject_id":"s1","purpose":"newsletter","categories":["user.contact.email"]})")},
+      {"planRetention", fixed("/v1/retention/plan", "")},
+      {"runRetention", fixed("/v1/retention/runs", "")},
+      {"listLegalHolds", fixed("/v1/legal-holds", "")},
+      {"placeLegalHold", fixed("/v1/legal-holds", R"({"subject_id":"s2","reason":"litigation"})")},
+      {"releaseLegalHold",
+       [&] {
+         engine::LegalHoldRequest hold;
+         hold.subject_id = "s2";
+         hold.reason = "litigation";
+         auto id = engine_->PlaceLegalHold(hold);
+         EXPECT_TRUE(id.ok());
+         return Sample{"/v1/legal-holds/" + std::to_string(id.ok() ? *id : 0) + "/release", "", ""};
+       }},
+      {"listReviewTasks", fixed("/v1/review-tasks", "")},
+      {"completeReviewTask",
+       [&] {
+         return Sample{"/v1/review-tasks/" + std::to_string(OpenReviewTask()) + "/done", "", ""};
+       }},
+      {"aggregate", fixed("/v1/aggregates/user.contact.email", "")},
+      {"verifyAudit", fixed("/v1/audit/verify", "")},
+      {"setTestClock", fixed("/v1/test/clock", R"({"now":"2026-02-01"})")},
+      {"openRequest",
+       [&] {
+         return Sample{"/v1/requests", R"({"type":"access","email":")" + email() + R"("})", ""};
+       }},
+      {"verifyRequest",
+       [&] {
+         std::string id = OpenByPerson("access", email());
+         return Sample{q + id + "/verification", R"({"code":")" + LastCode(id) + R"("})", ""};
+       }},
+      {"resendRequestCode",
+       [&] {
+         return Sample{q + OpenByPerson("access", email()) + "/code", "", ""};
+       }},
+      {"getRequestStatus", fixed(q + follow.id + "/status", "", follow.secret)},
+      {"getRequestDocument", fixed(q + done.id + "/document", "", done.secret)},
+      {"listRequestRecipients", fixed(q + done.id + "/recipients", "", done.secret)},
+      {"withdrawRequest",
+       [&] {
+         auto fresh = OpenVerified("erasure", email());
+         return Sample{q + fresh.id + "/withdrawal", "", fresh.secret};
+       }},
+      {"openStaffRequest",
+       fixed("/v1/subjects/s1/requests", R"({"type":"access","verified_by":"passport_seen"})")},
+      {"listRequests", fixed("/v1/requests", "")},
+      {"purgeRequests", fixed("/v1/requests/purge", "")},
+      {"getRequest", fixed(q + done.id, "")},
+      {"verifyRequestIdentity",
+       [&] {
+         return Sample{q + OpenByStaff("access", "") + "/identity", R"({"method":"passport_seen"})",
+                       ""};
+       }},
+      {"awaitRequester",
+       [&] {
+         return Sample{q + running() + "/wait", R"({"for":"clarification"})", ""};
+       }},
+      {"requesterAnswered",
+       [&] {
+         std::string id = running();
+         EXPECT_TRUE(engine_->AwaitRequester(id, "clarification", std::nullopt, "test").ok());
+         return Sample{q + id + "/answer", "", ""};
+       }},
+      {"extendRequest",
+       [&] {
+         return Sample{q + running() + "/extension", R"({"reason":"complex"})", ""};
+       }},
+      {"refuseRequest",
+       [&] {
+         return Sample{q + running() + "/refusal", R"({"reason":"manifestly_unfounded"})", ""};
+       }},
+      {"fulfilRequest",
+       [&] {
+         return Sample{q + running() + "/fulfilment", "", ""};
+       }},
+      {"setEndpoint",
+       fixed("/v1/endpoints/third_party_platforms",
+             R"({"url":"https://hooks.example.test/custos","secret":"0123456789abcdef"})")},
+      {"listEndpoints", fixed("/v1/endpoints", "")},
+      {"listOutbox", fixed("/v1/outbox", "")},
+  };
+
   auto routes = api_->Routes();
   ASSERT_EQ(routes.size(), kTable.size());
+  const std::vector<std::pair<std::string, std::string>> query = {{"purpose", "newsletter"}};
   for (const auto& route : routes) {
-    ASSERT_TRUE(kTable.count(route.operation)) << route.operation << " is not in the table";
-    ASSERT_TRUE(samples.count(route.operation)) << route.operation << " has no sample";
-    const std::string& allowed = kTable.at(route.operation);
-    const Sample& sample = samples.at(route.operation);
-    std::vector<std::pair<std::string, std::string>> query = {{"purpose", "newsletter"}};
+    const std::string& op = route.operation;
+    ASSERT_TRUE(kTable.count(op)) << op << " is not in the table";
+    ASSERT_TRUE(samples.count(op)) << op << " has no sample";
+    const std::string allowed = kTable.at(op).callers;
+    const int success = kTable.at(op).status;
+    auto call = [&](const std::string& token) {
+      Sample sample = samples.at(op)();
+      return Call(route.method, sample.path, sample.body, token, query);
+    };
     if (allowed == "-") {
-      ASSERT_FALSE(route.requester) << route.operation;
-      HttpResponse response = Call(route.method, sample.path, sample.body, "", query);
-      EXPECT_LT(response.status, 400) << route.operation << ": " << response.body;
+      ASSERT_FALSE(route.requester) << op;
+      EXPECT_TRUE(Answers(call(""), success, op));
       continue;
     }
-    ASSERT_EQ(allowed.size(), 6u) << route.operation;
-    HttpResponse anonymous = Call(route.method, sample.path, sample.body, "", query);
-    EXPECT_EQ(anonymous.status, 401) << route.operation;
+    ASSERT_EQ(allowed.size(), 6u) << op;
+    EXPECT_TRUE(Answers(call(""), 401, op)) << "without a token";
     const char kLetters[] = "ADSPU";
     for (size_t i = 0; i < 5; ++i) {
       Role role = kAllRoles[i];
-      HttpResponse response = Call(route.method, sample.path, sample.body, token_[role], query);
-      bool expect_allow = allowed[i] == kLetters[i];
-      if (expect_allow) {
-        EXPECT_NE(response.status, 401) << route.operation << " as " << RoleName(role);
-        EXPECT_NE(response.status, 403)
-            << route.operation << " as " << RoleName(role) << ": " << response.body;
-        EXPECT_LT(response.status, 500) << route.operation << ": " << response.body;
-      } else {
-        EXPECT_EQ(response.status, 403) << route.operation << " as " << RoleName(role);
-      }
+      bool allow = allowed[i] == kLetters[i];
+      EXPECT_TRUE(Answers(call(token_[role]), allow ? success : 403, op))
+          << "as " << RoleName(role);
     }
     // The requester: another request's secret never opens this one; the right one does where
     // the table says so.
-    EXPECT_EQ(route.requester, allowed[5] == 'R') << route.operation;
-    HttpResponse stranger = Call(route.method, sample.path, sample.body, other.secret, query);
-    EXPECT_TRUE(stranger.status == 401 || stranger.status == 403)
-        << route.operation << " with another request's secret: " << stranger.status;
-    if (allowed[5] == 'R') {
-      EXPECT_EQ(stranger.status, 403) << route.operation;
-      HttpResponse response = Call(route.method, sample.path, sample.body, sample.secret, query);
-      EXPECT_NE(response.status, 401) << route.operation << " as the requester";
-      EXPECT_NE(response.status, 403) << route.operation << " as the requester: " << response.body;
-      EXPECT_LT(response.status, 500) << route.operation << ": " << response.body;
+    EXPECT_EQ(route.requester, allowed[5] == 'R') << op;
+    EXPECT_TRUE(Answers(call(other.secret), route.requester ? 403 : 401, op))
+        << "with another request's secret";
+    if (route.requester) {
+      Sample sample = samples.at(op)();
+      EXPECT_TRUE(
+          Answers(Call(route.method, sample.path, sample.body, sample.secret, query), success, op))
+          << "as the requester";
     }
   }
+}
+
+// --- Every operation's success, family by family: the exact status, the body the document
+// promises, and what changed in the store or the engine. -----------------------------------
+
+TEST_F(ApiTest, ServiceRoutesAnswerWhatTheServerAndPolicyHold) {
+  ApiOptions options;
+  options.test_clock = true;
+  MakeApi(options);
+  const std::string& admin = token_[Role::kAdmin];
+  HttpResponse health = Call("GET", "/healthz", "", "");
+  ASSERT_TRUE(Answers(health, 200, "healthz"));
+  EXPECT_EQ(JsonString(health.body, "controller"), "wig");
+  HttpResponse ping = Call("GET", "/ping", "", "");
+  ASSERT_TRUE(Answers(ping, 200, "ping"));
+  EXPECT_EQ(ping.body, "pong");
+  HttpResponse metrics = Call("GET", "/metrics", "", admin);
+  ASSERT_TRUE(Answers(metrics, 200, "metrics"));
+  EXPECT_NE(metrics.body.find("custos_http_requests_total{route=\"GET /ping\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  HttpResponse openapi = Call("GET", "/v1/openapi.json", "", "");
+  ASSERT_TRUE(Answers(openapi, 200, "openapi"));
+  EXPECT_EQ(openapi.body, std::string(OpenApiDocument()));
+
+  // The notice and the RoPA are the policy's, rendered as the CLI renders them.
+  HttpResponse html = Call("GET", "/v1/notice", "", "");
+  ASSERT_TRUE(Answers(html, 200, "getNotice"));
+  EXPECT_EQ(html.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(html.body, policy::RenderNotice(engine_->policy(), policy::NoticeFormat::kHtml));
+  HttpResponse markdown = Call("GET", "/v1/notice", "", "", {{"format", "md"}});
+  ASSERT_TRUE(Answers(markdown, 200, "getNotice"));
+  EXPECT_EQ(markdown.content_type, "text/markdown; charset=utf-8");
+  EXPECT_EQ(markdown.body,
+            policy::RenderNotice(engine_->policy(), policy::NoticeFormat::kMarkdown));
+  HttpResponse ropa = Call("GET", "/v1/ropa", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(ropa, 200, "getRopa"));
+  EXPECT_EQ(ropa.body, policy::RenderRopaJson(engine_->policy()));
+  std::set<std::string> activities, purposes;
+  for (const auto& activity : Parsed(ropa)["activities"].GetArray()) {
+    activities.insert(activity["purpose_key"].GetString());
+  }
+  for (const auto& purpose : engine_->policy().purposes) purposes.insert(purpose.key);
+  EXPECT_EQ(activities, purposes);
+  HttpResponse csv = Call("GET", "/v1/ropa", "", token_[Role::kDpo], {{"format", "csv"}});
+  ASSERT_TRUE(Answers(csv, 200, "getRopa"));
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_EQ(csv.body, policy::RenderRopaCsv(engine_->policy()));
+
+  // The policy the store holds for this controller.
+  HttpResponse held = Call("GET", "/v1/policy", "", admin);
+  ASSERT_TRUE(Answers(held, 200, "getPolicy"));
+  auto row = store_->GetController("wig");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ(JsonString(held.body, "text"), "policy text");
+  EXPECT_EQ(JsonString(held.body, "version"), (*row)->policy_version);
+  EXPECT_EQ(JsonString(held.body, "name"), "The Whitehall & Industry Group (WIG)");
+
+  // The test clock moves the engine's now; the audit check flushes the buffered decisions.
+  HttpResponse clock = Call("POST", "/v1/test/clock", R"({"now":"2026-03-04T05:06:07Z"})", admin);
+  ASSERT_TRUE(Answers(clock, 200, "setTestClock"));
+  EXPECT_EQ(JsonString(clock.body, "now"), "2026-03-04T05:06:07Z");
+  EXPECT_EQ(engine_->Now(), T("2026-03-04T05:06:07Z"));
+  DecideNow("newsletter", "user.contact.email");  // buffered, not yet stored
+  HttpResponse audit = Call("GET", "/v1/audit/verify", "", admin);
+  ASSERT_TRUE(Answers(audit, 200, "verifyAudit"));
+  auto last = store_->LastAudit();
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->action, "decide");
+  rapidjson::Document verified = Parsed(audit);
+  EXPECT_TRUE(verified["intact"].GetBool());
+  EXPECT_EQ(verified["entries_checked"].GetInt64(), (*last)->seq);
+}
+
+TEST_F(ApiTest, SubjectsIdentifiersEventsAndRecordsReachTheStore) {
+  const std::string& staff = token_[Role::kStaff];
+  const std::string& admin = token_[Role::kAdmin];
+  HttpResponse created =
+      Call("POST", "/v1/subjects",
+           R"({"id":"p9","types":["member"],"email":"p9@example.test","verified":true})", staff);
+  ASSERT_TRUE(Answers(created, 201, "createSubject"));
+  EXPECT_EQ(JsonString(created.body, "subject_id"), "p9");
+  EXPECT_EQ(Header(created, "Location"), "/v1/subjects/p9");
+  auto subject = store_->GetSubject("wig", "p9");
+  ASSERT_TRUE(subject.ok() && subject->has_value());
+  EXPECT_EQ((*subject)->types, std::vector<std::string>{"member"});
+  EXPECT_EQ((*subject)->created_at, T("2026-02-01"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/subjects", R"({"id":"p9","types":["member"]})", staff), 409,
+                      "createSubject"))
+      << "the id is taken";
+  HttpResponse generated = Call("POST", "/v1/subjects", R"({"types":["non_member"]})", admin);
+  ASSERT_TRUE(Answers(generated, 201, "createSubject"));
+  std::string generated_id = JsonString(generated.body, "subject_id");
+  EXPECT_EQ(generated_id.rfind("s_", 0), 0u) << generated_id;
+  subject = store_->GetSubject("wig", generated_id);
+  EXPECT_TRUE(subject.ok() && subject->has_value());
+
+  // Identifiers: kept as a keyed hash and a sealed value; a lookup finds the subject by value.
+  HttpResponse added = Call("POST", "/v1/subjects/p9/identifiers",
+                            R"({"kind":"phone","value":"+44 20 7946 0000"})", staff);
+  ASSERT_TRUE(Answers(added, 201, "addIdentifier"));
+  auto identifiers = store_->ListIdentifiers("wig", "p9");
+  ASSERT_TRUE(identifiers.ok());
+  ASSERT_EQ(identifiers->size(), 2u);
+  EXPECT_EQ((*identifiers)[0].kind, "email");
+  EXPECT_TRUE((*identifiers)[0].verified);
+  EXPECT_EQ((*identifiers)[1].kind, "phone");
+  EXPECT_FALSE((*identifiers)[1].verified);
+  HttpResponse found = Call("POST", "/v1/identifiers/lookup",
+                            R"({"kind":"phone","value":"+44 20 7946 0000"})", staff);
+  ASSERT_TRUE(Answers(found, 200, "lookupIdentifier"));
+  rapidjson::Document lookup = Parsed(found);
+  ASSERT_EQ(lookup["subjects"].Size(), 1u);
+  EXPECT_STREQ(lookup["subjects"][0].GetString(), "p9");
+  HttpResponse nobody = Call("POST", "/v1/identifiers/lookup",
+                             R"({"kind":"email","value":"nobody@example.test"})", staff);
+  ASSERT_TRUE(Answers(nobody, 200, "lookupIdentifier"));
+  EXPECT_EQ(Parsed(nobody)["subjects"].Size(), 0u);
+
+  // Events, at the time given.
+  HttpResponse event = Call("POST", "/v1/subjects/p9/events",
+                            R"({"event":"membership_ended","at":"2026-01-20"})", staff);
+  ASSERT_TRUE(Answers(event, 201, "addEvent"));
+  auto events = store_->ListEvents("wig", "p9");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].event, "subject_created");
+  EXPECT_EQ((*events)[1].event, "membership_ended");
+  EXPECT_EQ((*events)[1].at, T("2026-01-20"));
+
+  // Records: stored sealed under their category and purpose; read back unsealed.
+  HttpResponse put = Call("POST", "/v1/subjects/p9/records",
+                          R"({"category":"user.contact.email","value":"work.p9@example.test",)"
+                          R"("source":"direct","purpose":"newsletter"})",
+                          staff);
+  ASSERT_TRUE(Answers(put, 201, "putRecord"));
+  int64_t record_id = Parsed(put)["record_id"].GetInt64();
+  auto records = store_->ListRecords("wig", "p9");
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].record_id, record_id);
+  EXPECT_EQ((*records)[0].category, "user.contact.email");
+  EXPECT_EQ((*records)[0].purpose, "newsletter");
+  EXPECT_EQ((*records)[0].state, store::RecordState::kActive);
+  std::string sealed((*records)[0].sealed_value.begin(), (*records)[0].sealed_value.end());
+  EXPECT_EQ(sealed.find("work.p9"), std::string::npos) << "stored sealed";
+  HttpResponse listed = Call("GET", "/v1/subjects/p9/records", "", staff);
+  ASSERT_TRUE(Answers(listed, 200, "listRecords"));
+  rapidjson::Document list = Parsed(listed);
+  ASSERT_EQ(list["records"].Size(), 1u);
+  EXPECT_EQ(list["records"][0]["record_id"].GetInt64(), record_id);
+  EXPECT_STREQ(list["records"][0]["value"].GetString(), "work.p9@example.test");
+  EXPECT_STREQ(list["records"][0]["state"].GetString(), "active");
+
+  // The whole of what custos holds about the person.
+  HttpResponse view = Call("GET", "/v1/subjects/p9", "", admin);
+  ASSERT_TRUE(Answers(view, 200, "getSubject"));
+  rapidjson::Document whole = Parsed(view);
+  EXPECT_STREQ(whole["subject_id"].GetString(), "p9");
+  EXPECT_STREQ(whole["state"].GetString(), "active");
+  ASSERT_EQ(whole["identifiers"].Size(), 2u);
+  EXPECT_STREQ(whole["identifiers"][0]["value"].GetString(), "p9@example.test");
+  EXPECT_STREQ(whole["identifiers"][1]["value"].GetString(), "+44 20 7946 0000");
+  ASSERT_EQ(whole["events"].Size(), 2u);
+  EXPECT_STREQ(whole["events"][1]["event"].GetString(), "membership_ended");
+  EXPECT_STREQ(whole["events"][1]["at"].GetString(), "2026-01-20T00:00:00Z");
+  ASSERT_EQ(whole["records"].Size(), 1u);
+  EXPECT_STREQ(whole["records"][0]["value"].GetString(), "work.p9@example.test");
+}
+
+TEST_F(ApiTest, ConsentsAndPreferencesChangeWhatDecisionsAllow) {
+  const std::string& subject = token_[Role::kSubject];  // s1's own token
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").Has(ErrorCode::kConsentMissing));
+  HttpResponse given =
+      Call("POST", "/v1/subjects/s1/consents",
+           R"({"target":"event_bookings","given":true,"evidence":"form-7"})", subject);
+  ASSERT_TRUE(Answers(given, 201, "changeConsent"));
+  auto ledger = store_->ListConsentEvents("wig", "s1");
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 1u);
+  EXPECT_EQ((*ledger)[0].target, "event_bookings");
+  EXPECT_EQ((*ledger)[0].action, store::ConsentAction::kGiven);
+  EXPECT_EQ((*ledger)[0].channel, "api");
+  EXPECT_EQ((*ledger)[0].notice_version, "2022-02-10");
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").allow);
+
+  HttpResponse withdrawn = Call("POST", "/v1/subjects/s1/consents",
+                                R"({"target":"event_bookings","given":false})", subject);
+  ASSERT_TRUE(Answers(withdrawn, 201, "changeConsent"));
+  ledger = store_->ListConsentEvents("wig", "s1");
+  ASSERT_TRUE(ledger.ok());
+  ASSERT_EQ(ledger->size(), 2u) << "the ledger only grows";
+  EXPECT_EQ((*ledger)[1].action, store::ConsentAction::kWithdrawn);
+  EXPECT_TRUE(DecideNow("event_bookings", "user.name").Has(ErrorCode::kConsentWithdrawn));
+
+  // The ledger as ISO/IEC 27560 consent records, evidence unsealed for the person.
+  HttpResponse exported = Call("GET", "/v1/subjects/s1/consents", "", subject);
+  ASSERT_TRUE(Answers(exported, 200, "exportConsents"));
+  rapidjson::Document records = Parsed(exported);
+  EXPECT_STREQ(records["pii_principal_id"].GetString(), "s1");
+  ASSERT_EQ(records["records"].Size(), 2u);
+  EXPECT_STREQ(records["records"][0]["purpose"]["id"].GetString(), "event_bookings");
+  EXPECT_STREQ(records["records"][0]["event_type"].GetString(), "given");
+  EXPECT_STREQ(records["records"][0]["evidence"].GetString(), "form-7");
+  EXPECT_STREQ(records["records"][1]["state"].GetString(), "withdrawn");
+
+  // A channel preference: the newsletter goes by email only while email is allowed.
+  ASSERT_TRUE(Answers(
+      Call("POST", "/v1/subjects/s1/consents", R"({"target":"newsletter","given":true})", subject),
+      201, "changeConsent"));
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email").allow);
+  HttpResponse off =
+      Call("PUT", "/v1/subjects/s1/preferences/email", R"({"allowed":false})", subject);
+  ASSERT_TRUE(Answers(off, 200, "setPreference"));
+  auto preferences = store_->ListPreferences("wig", "s1");
+  ASSERT_TRUE(preferences.ok());
+  ASSERT_EQ(preferences->size(), 1u);
+  EXPECT_EQ((*preferences)[0].channel, "email");
+  EXPECT_FALSE((*preferences)[0].allowed);
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email")
+                  .Has(ErrorCode::kChannelOptedOut));
+  HttpResponse on =
+      Call("PUT", "/v1/subjects/s1/preferences/email", R"({"allowed":true})", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(on, 200, "setPreference"));
+  EXPECT_TRUE(DecideNow("newsletter", "user.contact.email", "s1", "email").allow);
+}
+
+TEST_F(ApiTest, ObjectionsAndRestrictionsStopProcessingUntilLifted) {
+  const std::string& subject = token_[Role::kSubject];
+  ASSERT_TRUE(DecideNow("membership_records", "user.name").allow) << "legitimate interests";
+  HttpResponse objected =
+      Call("POST", "/v1/subjects/s1/objections", R"({"purpose":"membership_records"})", subject);
+  ASSERT_TRUE(Answers(objected, 201, "object"));
+  auto objections = store_->ListObjections("wig", "s1");
+  ASSERT_TRUE(objections.ok());
+  ASSERT_EQ(objections->size(), 1u);
+  EXPECT_EQ((*objections)[0].purpose, "membership_records");
+  EXPECT_FALSE((*objections)[0].lifted_at.has_value());
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").Has(ErrorCode::kObjected));
+
+  clock_.Set(T("2026-02-03"));
+  HttpResponse lifted =
+      Call("DELETE", "/v1/subjects/s1/objections/membership_records", "", subject);
+  ASSERT_TRUE(Answers(lifted, 200, "liftObjection"));
+  objections = store_->ListObjections("wig", "s1");
+  ASSERT_TRUE(objections.ok());
+  ASSERT_EQ(objections->size(), 1u) << "kept, marked lifted";
+  EXPECT_EQ((*objections)[0].lifted_at, T("2026-02-03"));
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").allow);
+
+  // A restriction (Article 18) of one category holds its processing until the DPO lifts it.
+  HttpResponse restricted =
+      Call("POST", "/v1/subjects/s1/restrictions",
+           R"({"categories":["user.name"],"reason":"accuracy_contested"})", subject);
+  ASSERT_TRUE(Answers(restricted, 201, "restrict"));
+  int64_t restriction_id = Parsed(restricted)["restriction_id"].GetInt64();
+  auto restrictions = store_->ListRestrictions("wig", "s1");
+  ASSERT_TRUE(restrictions.ok());
+  ASSERT_EQ(restrictions->size(), 1u);
+  EXPECT_EQ((*restrictions)[0].restriction_id, restriction_id);
+  EXPECT_EQ((*restrictions)[0].categories, std::vector<std::string>{"user.name"});
+  EXPECT_EQ((*restrictions)[0].reason, "accuracy_contested");
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").Has(ErrorCode::kRestricted));
+  EXPECT_TRUE(DecideNow("membership_records", "user.job_title").allow) << "one category only";
+
+  clock_.Set(T("2026-02-05"));
+  HttpResponse unrestricted =
+      Call("DELETE", "/v1/subjects/s1/restrictions/" + std::to_string(restriction_id), "",
+           token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(unrestricted, 200, "liftRestriction"));
+  restrictions = store_->ListRestrictions("wig", "s1");
+  ASSERT_TRUE(restrictions.ok());
+  ASSERT_EQ(restrictions->size(), 1u);
+  EXPECT_EQ((*restrictions)[0].lifted_at, T("2026-02-05"));
+  EXPECT_TRUE(DecideNow("membership_records", "user.name").allow);
+}
+
+TEST_F(ApiTest, DecisionsAndSuppressionsAnswerWithTheirReasons) {
+  const std::string email = "p3@example.test";
+  ASSERT_TRUE(
+      engine_->AddSubject({"p3", {"non_member"}, {{"email", email, true}}, T("2026-01-01"), "t"})
+          .ok());
+  engine::ConsentChangeRequest consent;
+  consent.subject_id = "p3";
+  consent.target = "newsletter";
+  ASSERT_TRUE(engine_->ChangeConsent(consent).ok());
+  const std::string ask =
+      R"({"subject_id":"p3","purpose":"newsletter","categories":["user.contact.email"],)"
+      R"("channel":"email"})";
+  HttpResponse allowed = Call("POST", "/v1/decisions", ask, token_[Role::kProcessor]);
+  ASSERT_TRUE(Answers(allowed, 200, "decide"));
+  rapidjson::Document yes = Parsed(allowed);
+  EXPECT_TRUE(yes["allow"].GetBool());
+  EXPECT_STREQ(yes["basis"].GetString(), "consent");
+  EXPECT_STREQ(yes["at"].GetString(), "2026-02-01T00:00:00Z");
+  EXPECT_EQ(yes["reasons"].Size(), 0u);
+
+  // Suppressing the address (a keyed hash, kept even after erasure) stops the marketing.
+  auto suppressed = engine_->IsSuppressed("email", email);
+  ASSERT_TRUE(suppressed.ok());
+  EXPECT_FALSE(*suppressed);
+  HttpResponse suppress =
+      Call("POST", "/v1/suppressions", R"({"kind":"email","value":")" + email + R"("})",
+           token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(suppress, 201, "suppress"));
+  suppressed = engine_->IsSuppressed("email", email);
+  ASSERT_TRUE(suppressed.ok());
+  EXPECT_TRUE(*suppressed);
+  HttpResponse denied = Call("POST", "/v1/decisions", ask, token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(denied, 200, "decide"));
+  rapidjson::Document no = Parsed(denied);
+  EXPECT_FALSE(no["allow"].GetBool());
+  ASSERT_GE(no["reasons"].Size(), 1u);
+  EXPECT_STREQ(no["reasons"][0]["code"].GetString(), "SUPPRESSED") << denied.body;
+}
+
+TEST_F(ApiTest, RetentionPlansAndRunsKeepWhatALegalHoldCovers) {
+  // Both people's emails fall due five years after their last activity; a legal hold keeps s2's.
+  for (const char* id : {"s1", "s2"}) {
+    ASSERT_TRUE(engine_->RecordEvent(id, "last_activity", T("2026-01-02"), "t").ok());
+    ASSERT_TRUE(engine_
+                    ->PutRecord({id, "user.contact.email", std::string(id) + "@example.test",
+                                 "direct", "newsletter", T("2026-01-02"), "t"})
+                    .ok());
+  }
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse placed =
+      Call("POST", "/v1/legal-holds", R"({"subject_id":"s2","reason":"litigation"})", dpo);
+  ASSERT_TRUE(Answers(placed, 201, "placeLegalHold"));
+  int64_t hold_id = Parsed(placed)["hold_id"].GetInt64();
+  auto holds = store_->ListLegalHolds("wig");
+  ASSERT_TRUE(holds.ok());
+  ASSERT_EQ(holds->size(), 1u);
+  EXPECT_EQ((*holds)[0].hold_id, hold_id);
+  EXPECT_EQ((*holds)[0].subject_id, "s2");
+  EXPECT_EQ((*holds)[0].reason, "litigation");
+  HttpResponse listed = Call("GET", "/v1/legal-holds", "", dpo);
+  ASSERT_TRUE(Answers(listed, 200, "listLegalHolds"));
+  rapidjson::Document list = Parsed(listed);
+  ASSERT_EQ(list["legal_holds"].Size(), 1u);
+  EXPECT_EQ(list["legal_holds"][0]["hold_id"].GetInt64(), hold_id);
+  EXPECT_TRUE(list["legal_holds"][0]["released_at"].IsNull());
+
+  clock_.Set(T("2031-06-01"));
+  const std::string rule = "non_member_contact_after_inactivity";
+  HttpResponse plan = Call("POST", "/v1/retention/plan", "", dpo);
+  ASSERT_TRUE(Answers(plan, 200, "planRetention"));
+  rapidjson::Document planned = Parsed(plan);
+  EXPECT_STREQ(planned["as_of"].GetString(), "2031-06-01T00:00:00Z");
+  EXPECT_EQ(planned["totals"]["deleted"].GetInt64(), 1);
+  EXPECT_EQ(planned["totals"]["held"].GetInt64(), 1);
+  EXPECT_EQ(planned["by_rule"][rule.c_str()]["held"].GetInt64(), 1);
+  auto records = store_->ListRecords("wig", "s1");
+  ASSERT_TRUE(records.ok() && records->size() == 1);
+  EXPECT_EQ((*records)[0].state, store::RecordState::kActive) << "a plan changes nothing";
+
+  HttpResponse run = Call("POST", "/v1/retention/runs", "", dpo);
+  ASSERT_TRUE(Answers(run, 201, "runRetention"));
+  rapidjson::Document ran = Parsed(run);
+  EXPECT_GT(ran["run_id"].GetInt64(), 0);
+  EXPECT_FALSE(ran["resumed"].GetBool());
+  EXPECT_EQ(ran["totals"]["deleted"].GetInt64(), 1);
+  EXPECT_EQ(ran["totals"]["held"].GetInt64(), 1);
+  auto last_run = store_->LastRetentionRun("wig");
+  ASSERT_TRUE(last_run.ok() && last_run->has_value());
+  EXPECT_EQ((*last_run)->run_id, ran["run_id"].GetInt64());
+  // Nothing of s1 was left but the email: the whole person is erased (their key destroyed).
+  EXPECT_EQ(ran["totals"]["erased"].GetInt64(), 1);
+  auto erased = store_->GetSubject("wig", "s1");
+  ASSERT_TRUE(erased.ok() && erased->has_value());
+  EXPECT_EQ((*erased)->state, store::SubjectState::kErased);
+  EXPECT_TRUE((*erased)->wrapped_key.empty());
+  EXPECT_TRUE(Answers(Call("GET", "/v1/subjects/s1", "", dpo), 410, "getSubject"));
+  auto kept = store_->ListRecords("wig", "s2");
+  ASSERT_TRUE(kept.ok() && kept->size() == 1);
+  EXPECT_EQ((*kept)[0].state, store::RecordState::kActive) << "held";
+
+  HttpResponse released =
+      Call("POST", "/v1/legal-holds/" + std::to_string(hold_id) + "/release", "", dpo);
+  ASSERT_TRUE(Answers(released, 200, "releaseLegalHold"));
+  holds = store_->ListLegalHolds("wig");
+  ASSERT_TRUE(holds.ok() && holds->size() == 1);
+  EXPECT_EQ((*holds)[0].released_at, T("2031-06-01"));
+  listed = Call("GET", "/v1/legal-holds", "", dpo);
+  ASSERT_TRUE(Answers(listed, 200, "listLegalHolds"));
+  EXPECT_STREQ(Parsed(listed)["legal_holds"][0]["released_at"].GetString(), "2031-06-01T00:00:00Z");
+  plan = Call("POST", "/v1/retention/plan", "", dpo);
+  ASSERT_TRUE(Answers(plan, 200, "planRetention"));
+  planned = Parsed(plan);
+  EXPECT_EQ(planned["totals"]["held"].GetInt64(), 0);
+  EXPECT_EQ(planned["totals"]["deleted"].GetInt64(), 1) << "s2's email, released";
+}
+
+TEST_F(ApiTest, ReviewTasksOpenedBySweepsAreListedAndDone) {
+  // Progress Together reviews an enquirer's data once the query is answered.
+  UsePolicy("progress_together.yaml", "progress_together");
+  ASSERT_TRUE(engine_->AddSubject({"e1", {"enquirer"}, {}, T("2026-01-05"), "t"}).ok());
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"e1", "user.name", "Sam Enquirer", "you", "responding_to_queries",
+                               T("2026-01-05"), "t"})
+                  .ok());
+  ASSERT_TRUE(engine_->RecordEvent("e1", "query_answered", T("2026-01-10"), "t").ok());
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse run = Call("POST", "/v1/retention/runs", "", dpo);
+  ASSERT_TRUE(Answers(run, 201, "runRetention"));
+  EXPECT_EQ(Parsed(run)["totals"]["reviews"].GetInt64(), 1) << run.body;
+
+  HttpResponse open = Call("GET", "/v1/review-tasks", "", dpo);
+  ASSERT_TRUE(Answers(open, 200, "listReviewTasks"));
+  rapidjson::Document tasks = Parsed(open);
+  ASSERT_EQ(tasks["review_tasks"].Size(), 1u) << open.body;
+  const rapidjson::Value& task = tasks["review_tasks"][0];
+  EXPECT_STREQ(task["subject_id"].GetString(), "e1");
+  EXPECT_STREQ(task["rule_id"].GetString(), "query_answered_review");
+  EXPECT_TRUE(task["done_at"].IsNull());
+  int64_t task_id = task["task_id"].GetInt64();
+
+  clock_.Set(T("2026-02-02"));
+  HttpResponse done =
+      Call("POST", "/v1/review-tasks/" + std::to_string(task_id) + "/done", "", dpo);
+  ASSERT_TRUE(Answers(done, 200, "completeReviewTask"));
+  auto stored = store_->ListReviewTasks("progress_together", false);
+  ASSERT_TRUE(stored.ok() && stored->size() == 1);
+  EXPECT_EQ((*stored)[0].done_at, T("2026-02-02"));
+  open = Call("GET", "/v1/review-tasks", "", dpo);
+  ASSERT_TRUE(Answers(open, 200, "listReviewTasks"));
+  EXPECT_EQ(Parsed(open)["review_tasks"].Size(), 0u) << "done: no longer open";
+  HttpResponse all = Call("GET", "/v1/review-tasks", "", dpo, {{"all", "true"}});
+  ASSERT_TRUE(Answers(all, 200, "listReviewTasks"));
+  rapidjson::Document every = Parsed(all);
+  ASSERT_EQ(every["review_tasks"].Size(), 1u);
+  EXPECT_STREQ(every["review_tasks"][0]["done_at"].GetString(), "2026-02-02T00:00:00Z");
+}
+
+TEST_F(ApiTest, AggregatesCountPeoplePerValueAndSuppressSmallCells) {
+  // Ten analysts make a cell; two directors are a small cell, suppressed.
+  for (int i = 0; i < 12; ++i) {
+    std::string id = "a" + std::to_string(i);
+    ASSERT_TRUE(engine_->AddSubject({id, {"non_member"}, {}, T("2026-01-01"), "t"}).ok());
+    ASSERT_TRUE(engine_
+                    ->PutRecord({id, "user.job_title", i < 10 ? "Analyst" : "Director", "direct",
+                                 "membership_records", T("2026-01-02"), "t"})
+                    .ok());
+  }
+  HttpResponse counted = Call("GET", "/v1/aggregates/user.job_title", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(counted, 200, "aggregate"));
+  rapidjson::Document cells = Parsed(counted);
+  EXPECT_STREQ(cells["category"].GetString(), "user.job_title");
+  EXPECT_EQ(cells["threshold"].GetInt(), 10);
+  ASSERT_EQ(cells["cells"].Size(), 1u) << counted.body;
+  EXPECT_STREQ(cells["cells"][0]["value"].GetString(), "Analyst");
+  EXPECT_EQ(cells["cells"][0]["count"].GetInt64(), 10);
+  EXPECT_EQ(cells["suppressed_cells"].GetInt64(), 1);
+  HttpResponse raised =
+      Call("GET", "/v1/aggregates/user.job_title", "", token_[Role::kAdmin], {{"threshold", "11"}});
+  ASSERT_TRUE(Answers(raised, 200, "aggregate"));
+  EXPECT_EQ(Parsed(raised)["cells"].Size(), 0u);
+  EXPECT_EQ(Parsed(raised)["suppressed_cells"].GetInt64(), 2);
+}
+
+TEST_F(ApiTest, ThePersonOpensVerifiesFollowsAndWithdrawsTheirRequest) {
+  HttpResponse opened =
+      Call("POST", "/v1/requests", R"({"type":"erasure","email":"sam.person@example.test"})", "");
+  ASSERT_TRUE(Answers(opened, 202, "openRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(JsonString(opened.body, "state"), "verifying_identity");
+  EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id + "/status");
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->type, "erasure");
+  EXPECT_EQ(row->intake, "self_service");
+  EXPECT_EQ(row->state, store::RequestState::kVerifyingIdentity);
+  std::string first = LastCode(id);
+
+  // A new code replaces the first, which stops working.
+  HttpResponse resent = Call("POST", "/v1/requests/" + id + "/code", "", "");
+  ASSERT_TRUE(Answers(resent, 202, "resendRequestCode"));
+  EXPECT_EQ(JsonString(resent.body, "request_id"), id);
+  auto messages = store_->ListOutbox("wig", id);
+  ASSERT_TRUE(messages.ok());
+  EXPECT_EQ(messages->size(), 2u) << "a second code went out";
+  std::string second = LastCode(id);
+  ASSERT_NE(second, first);
+  const std::string verify = "/v1/requests/" + id + "/verification";
+  EXPECT_TRUE(
+      Answers(Call("POST", verify, R"({"code":")" + first + R"("})", ""), 403, "verifyRequest"));
+  HttpResponse verified = Call("POST", verify, R"({"code":")" + second + R"("})", "");
+  ASSERT_TRUE(Answers(verified, 200, "verifyRequest"));
+  EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(verified.body, "due_on"), "2026-03-02");
+  std::string secret = JsonString(verified.body, "requester_secret");
+  EXPECT_EQ(secret.rfind("rq_" + id + "_", 0), 0u);
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kInProgress);
+  EXPECT_EQ(row->verification, "code_to_email");
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-03-02");
+
+  HttpResponse status = Call("GET", "/v1/requests/" + id + "/status", "", secret);
+  ASSERT_TRUE(Answers(status, 200, "getRequestStatus"));
+  rapidjson::Document followed = Parsed(status);
+  EXPECT_STREQ(followed["type"].GetString(), "erasure");
+  EXPECT_STREQ(followed["state"].GetString(), "in_progress");
+  auto history = store_->ListRequestEvents("wig", id);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(followed["history"].Size(), history->size());
+
+  HttpResponse withdrawn = Call("POST", "/v1/requests/" + id + "/withdrawal", "", secret);
+  ASSERT_TRUE(Answers(withdrawn, 200, "withdrawRequest"));
+  EXPECT_EQ(JsonString(withdrawn.body, "state"), "withdrawn");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kWithdrawn);
+  EXPECT_EQ(row->closed_at, T("2026-02-01"));
+}
+
+TEST_F(ApiTest, StaffStepsMoveTheRequestAndItsDueDate) {
+  AllowExtensions();
+  const std::string& staff = token_[Role::kStaff];
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse opened =
+      Call("POST", "/v1/subjects/s1/requests", R"({"type":"access","note":"by phone"})", staff);
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id);
+  EXPECT_TRUE(Parsed(opened)["due_on"].IsNull()) << "the month waits for the identity check";
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->intake, "staff");
+  EXPECT_EQ(row->subject_ids, std::vector<std::string>{"s1"});
+  EXPECT_EQ(std::string(store::RequestStateName(row->state)), JsonString(opened.body, "state"));
+  EXPECT_FALSE(row->due_at.has_value());
+  const std::string path = "/v1/requests/" + id;
+
+  HttpResponse identity = Call("POST", path + "/identity", R"({"method":"passport_seen"})", staff);
+  ASSERT_TRUE(Answers(identity, 200, "verifyRequestIdentity"));
+  EXPECT_EQ(JsonString(identity.body, "state"), "in_progress");
+  EXPECT_EQ(JsonString(identity.body, "due_on"), "2026-03-02");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->verification, "staff:passport_seen");
+  EXPECT_EQ(row->clock_started_at, T("2026-02-01"));
+
+  // Waiting for the person stops the month; their answer starts it again from that day.
+  HttpResponse wait = Call("POST", path + "/wait", R"({"for":"clarification"})", staff);
+  ASSERT_TRUE(Answers(wait, 200, "awaitRequester"));
+  EXPECT_EQ(JsonString(wait.body, "waiting_for"), "clarification");
+  EXPECT_TRUE(Parsed(wait)["due_on"].IsNull());
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->waiting_for, "clarification");
+  EXPECT_FALSE(row->due_at.has_value());
+  clock_.Set(T("2026-02-10"));
+  HttpResponse answered = Call("POST", path + "/answer", "", staff);
+  ASSERT_TRUE(Answers(answered, 200, "requesterAnswered"));
+  EXPECT_EQ(JsonString(answered.body, "waiting_for"), "");
+  EXPECT_EQ(JsonString(answered.body, "due_on"), "2026-03-10");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->clock_started_at, T("2026-02-10"));
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-03-10");
+
+  // An extension moves the due date by the policy's two months (Sunday 10 May: Monday 11).
+  clock_.Set(T("2026-02-11"));
+  HttpResponse extended = Call("POST", path + "/extension", R"({"reason":"complex"})", dpo);
+  ASSERT_TRUE(Answers(extended, 200, "extendRequest"));
+  EXPECT_EQ(JsonString(extended.body, "state"), "extended");
+  EXPECT_EQ(JsonString(extended.body, "due_on"), "2026-05-11");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kExtended);
+  EXPECT_EQ(row->extended_at, T("2026-02-11"));
+  ASSERT_TRUE(row->due_at.has_value());
+  EXPECT_EQ(row->due_at->Date().ToString(), "2026-05-11");
+
+  HttpResponse fulfilled = Call("POST", path + "/fulfilment", "", staff);
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
+  EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
+  row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kCompleted);
+  EXPECT_EQ(row->closed_at, T("2026-02-11"));
+
+  // The lists and the full view show every step, with who took it.
+  HttpResponse all = Call("GET", "/v1/requests", "", staff);
+  ASSERT_TRUE(Answers(all, 200, "listRequests"));
+  rapidjson::Document listed = Parsed(all);
+  ASSERT_EQ(listed["requests"].Size(), 1u);
+  EXPECT_STREQ(listed["requests"][0]["request_id"].GetString(), id.c_str());
+  EXPECT_STREQ(listed["requests"][0]["state"].GetString(), "completed");
+  HttpResponse open = Call("GET", "/v1/requests", "", staff, {{"filter", "open"}});
+  ASSERT_TRUE(Answers(open, 200, "listRequests"));
+  EXPECT_EQ(Parsed(open)["requests"].Size(), 0u);
+  HttpResponse view = Call("GET", path, "", dpo);
+  ASSERT_TRUE(Answers(view, 200, "getRequest"));
+  rapidjson::Document full = Parsed(view);
+  EXPECT_STREQ(full["note"].GetString(), "by phone");
+  EXPECT_STREQ(full["due_on"].GetString(), "2026-05-11");
+  std::vector<std::string> events;
+  for (const auto& step : full["history"].GetArray()) events.push_back(step["event"].GetString());
+  for (const char* step : {"identity_verified", "clarification_requested", "clarification_received",
+                           "extended", "completed"}) {
+    EXPECT_NE(std::find(events.begin(), events.end(), step), events.end()) << step;
+  }
+
+  // A refusal closes another request with its reason.
+  std::string refused_id = OpenByStaff("access", "passport_seen");
+  HttpResponse refused = Call("POST", "/v1/requests/" + refused_id + "/refusal",
+                              R"({"reason":"manifestly_unfounded"})", dpo);
+  ASSERT_TRUE(Answers(refused, 200, "refuseRequest"));
+  EXPECT_EQ(JsonString(refused.body, "state"), "refused");
+  row = StoredRequest(refused_id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->state, store::RequestState::kRefused);
+  EXPECT_EQ(row->outcome, "refused:manifestly_unfounded");
+  EXPECT_EQ(row->closed_at, T("2026-02-11"));
+}
+
+TEST_F(ApiTest, PortabilityExportHoldsWhatThePersonGave) {
+  ASSERT_TRUE(engine_
+                  ->PutRecord({"s1", "user.contact.email", "s1.own@example.test", "direct",
+                               "newsletter", T("2026-01-02"), "t"})
+                  .ok());
+  std::string id = OpenByStaff("portability", "passport_seen");
+  HttpResponse fulfilled =
+      Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
+  HttpResponse json = Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(json, 200, "getRequestDocument"));
+  EXPECT_EQ(Header(json, "Content-Disposition"), "attachment; filename=\"" + id + ".json\"");
+  rapidjson::Document exported = Parsed(json);
+  EXPECT_STREQ(exported["format"].GetString(), "custos.portability_export.v1");
+  ASSERT_EQ(exported["subjects"].Size(), 1u);
+  ASSERT_EQ(exported["subjects"][0]["records"].Size(), 1u);
+  EXPECT_STREQ(exported["subjects"][0]["records"][0]["value"].GetString(), "s1.own@example.test");
+  HttpResponse csv =
+      Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kDpo], {{"format", "csv"}});
+  ASSERT_TRUE(Answers(csv, 200, "getRequestDocument"));
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  EXPECT_NE(csv.body.find("s1,user.contact.email"), std::string::npos) << csv.body;
+  EXPECT_NE(csv.body.find("s1.own@example.test"), std::string::npos);
+}
+
+TEST_F(ApiTest, PurgeShredsThePersonalPartsOfRequestsClosedAMonthAgo) {
+  HttpResponse opened = Call("POST", "/v1/subjects/s1/requests",
+                             R"({"type":"access","verified_by":"passport_seen",)"
+                             R"("email":"s1.contact@example.test","note":"asked at the desk"})",
+                             token_[Role::kStaff]);
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
+  std::string id = JsonString(opened.body, "request_id");
+  std::string open_id = OpenByStaff("access", "passport_seen");  // stays open: kept whole
+  ASSERT_EQ(Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kDpo]).status, 200);
+  HttpResponse before = Call("GET", "/v1/requests/" + id, "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(before, 200, "getRequest"));
+  EXPECT_STREQ(Parsed(before)["contact"]["value"].GetString(), "s1.contact@example.test");
+  EXPECT_STREQ(Parsed(before)["note"].GetString(), "asked at the desk");
+
+  // Not yet: the answer is kept for 30 days after closing.
+  HttpResponse early = Call("POST", "/v1/requests/purge", "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(early, 200, "purgeRequests"));
+  EXPECT_EQ(Parsed(early)["purged"].GetInt64(), 0);
+  clock_.Set(T("2026-03-15"));
+  HttpResponse purged = Call("POST", "/v1/requests/purge", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(purged, 200, "purgeRequests"));
+  EXPECT_EQ(Parsed(purged)["purged"].GetInt64(), 1);
+  auto row = StoredRequest(id);
+  ASSERT_TRUE(row.has_value());
+  EXPECT_TRUE(row->wrapped_key.empty());
+  EXPECT_TRUE(row->sealed_details.empty());
+  EXPECT_TRUE(row->sealed_result.empty());
+  EXPECT_EQ(row->state, store::RequestState::kCompleted) << "the proof stays";
+  auto still = StoredRequest(open_id);
+  ASSERT_TRUE(still.has_value());
+  EXPECT_FALSE(still->wrapped_key.empty());
+  HttpResponse after = Call("GET", "/v1/requests/" + id, "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(after, 200, "getRequest"));
+  rapidjson::Document shredded = Parsed(after);
+  EXPECT_TRUE(shredded["personal_parts_shredded"].GetBool());
+  EXPECT_TRUE(shredded["contact"].IsNull());
+  EXPECT_STREQ(shredded["note"].GetString(), "");
+  EXPECT_EQ(after.body.find("s1.contact@example.test"), std::string::npos);
+  EXPECT_NE(after.body.find("personal_parts_shredded\",\"state"), std::string::npos)
+      << "the shredding is in the history";
+  EXPECT_TRUE(Answers(Call("GET", "/v1/requests/" + id + "/document", "", token_[Role::kDpo]), 404,
+                      "getRequestDocument"))
+      << "the answer is gone";
+}
+
+TEST_F(ApiTest, EndpointsAndTheOutboxShowStatesNeverSecrets) {
+  const std::string& dpo = token_[Role::kDpo];
+  HttpResponse set =
+      Call("PUT", "/v1/endpoints/third_party_platforms",
+           R"({"url":"https://hooks.example.test/wig","secret":"s3cr3t-s3cr3t-42"})", dpo);
+  ASSERT_TRUE(Answers(set, 200, "setEndpoint"));
+  EXPECT_EQ(JsonString(set.body, "recipient"), "third_party_platforms");
+  EXPECT_EQ(JsonString(set.body, "url"), "https://hooks.example.test/wig");
+  auto endpoint = store_->GetRecipientEndpoint("wig", "third_party_platforms");
+  ASSERT_TRUE(endpoint.ok() && endpoint->has_value());
+  EXPECT_EQ((*endpoint)->url, "https://hooks.example.test/wig");
+  std::string sealed((*endpoint)->sealed_secret.begin(), (*endpoint)->sealed_secret.end());
+  EXPECT_EQ(sealed.find("s3cr3t"), std::string::npos) << "stored sealed";
+  HttpResponse endpoints = Call("GET", "/v1/endpoints", "", dpo);
+  ASSERT_TRUE(Answers(endpoints, 200, "listEndpoints"));
+  rapidjson::Document listed = Parsed(endpoints);
+  ASSERT_EQ(listed["endpoints"].Size(), 1u);
+  EXPECT_STREQ(listed["endpoints"][0]["url"].GetString(), "https://hooks.example.test/wig");
+  EXPECT_STREQ(listed["endpoints"][0]["updated_at"].GetString(), "2026-02-01T00:00:00Z");
+  EXPECT_EQ(endpoints.body.find("s3cr3t"), std::string::npos);
+
+  // The code sent to a person waits in the outbox for someone to deliver it by hand (no
+  // endpoint for requesters); its payload never shows.
+  std::string id = OpenByPerson("access", "outbox.person@example.test");
+  std::string other = OpenByPerson("access", "outbox.other@example.test");
+  HttpResponse outbox = Call("GET", "/v1/outbox", "", dpo, {{"request_id", id}});
+  ASSERT_TRUE(Answers(outbox, 200, "listOutbox"));
+  rapidjson::Document messages = Parsed(outbox);
+  auto stored = store_->ListOutbox("wig", id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_EQ(messages["messages"].Size(), stored->size());
+  ASSERT_EQ(stored->size(), 1u);
+  const rapidjson::Value& message = messages["messages"][0];
+  EXPECT_EQ(message["outbox_id"].GetInt64(), (*stored)[0].outbox_id);
+  EXPECT_STREQ(message["request_id"].GetString(), id.c_str());
+  EXPECT_STREQ(message["kind"].GetString(), "requester_message");
+  EXPECT_STREQ(message["target"].GetString(), "requester");
+  EXPECT_STREQ(message["state"].GetString(), "manual");
+  EXPECT_EQ(outbox.body.find(LastCode(id)), std::string::npos);
+  EXPECT_EQ(outbox.body.find("outbox.person"), std::string::npos);
+  HttpResponse everything = Call("GET", "/v1/outbox", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(everything, 200, "listOutbox"));
+  EXPECT_EQ(Parsed(everything)["messages"].Size(), 2u);
+  EXPECT_NE(everything.body.find(other), std::string::npos);
 }
 
 TEST_F(ApiTest, ScopedTokensStayInsideTheirScope) {
@@ -554,7 +1459,7 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   for (const auto& c : cases) {
     HttpResponse response = Call(c.method, c.path, c.body, admin);
     EXPECT_EQ(response.status, c.status) << c.method << " " << c.path << " " << response.body;
-    EXPECT_EQ(response.content_type, "application/problem+json") << c.path;
+    EXPECT_TRUE(DocumentedProblem(c.method, c.path, response)) << c.method << " " << c.path;
     EXPECT_EQ(response.body.find(secret), std::string::npos) << response.body;
     rapidjson::Document problem;
     problem.Parse(response.body.c_str());
@@ -571,7 +1476,9 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   big.path = "/v1/decisions";
   big.authorization = "Bearer " + admin;
   big.body_too_large = true;
-  EXPECT_EQ(api_->Handle(big).status, 413);
+  HttpResponse too_large = api_->Handle(big);
+  EXPECT_EQ(too_large.status, 413);
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/decisions", too_large));
   HttpRequest text;
   text.method = "POST";
   text.path = "/v1/subjects";
@@ -580,6 +1487,7 @@ TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
   text.body = secret;
   HttpResponse unsupported = api_->Handle(text);
   EXPECT_EQ(unsupported.status, 415);
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/subjects", unsupported));
   EXPECT_EQ(unsupported.body.find(secret), std::string::npos);
   std::string logs = Logs();
   EXPECT_NE(logs.find("\"status\":400"), std::string::npos);
@@ -600,8 +1508,7 @@ TEST_F(ApiTest, WrongCodesAreRefusedCountedAndLockTheRequest) {
   const std::string path = "/v1/requests/" + id + "/verification";
   for (int i = 0; i < 5; ++i) {
     HttpResponse refused = Call("POST", path, R"({"code":")" + wrong + R"("})", "");
-    EXPECT_EQ(refused.status, 403) << refused.body;
-    EXPECT_EQ(refused.content_type, "application/problem+json");
+    EXPECT_TRUE(Answers(refused, 403, "verifyRequest"));
     EXPECT_EQ(JsonString(refused.body, "code"), "VERIFICATION_FAILED");
     EXPECT_EQ(refused.body.find(wrong), std::string::npos);
   }
@@ -646,7 +1553,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
                   .ok());
   HttpResponse opened =
       Call("POST", "/v1/requests", R"({"type":"access","email":")" + email + R"("})", "");
-  ASSERT_EQ(opened.status, 202) << opened.body;
+  ASSERT_TRUE(Answers(opened, 202, "openRequest"));
   std::string id = JsonString(opened.body, "request_id");
   EXPECT_EQ(JsonString(opened.body, "state"), "verifying_identity");
   EXPECT_EQ(Header(opened, "Location"), "/v1/requests/" + id + "/status");
@@ -656,7 +1563,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
 
   HttpResponse verified =
       Call("POST", "/v1/requests/" + id + "/verification", R"({"code":")" + code + R"("})", "");
-  ASSERT_EQ(verified.status, 200) << verified.body;
+  ASSERT_TRUE(Answers(verified, 200, "verifyRequest"));
   EXPECT_EQ(JsonString(verified.body, "state"), "in_progress");
   // A month from 2026-02-01 is Sunday 2026-03-01: the next working day.
   EXPECT_EQ(JsonString(verified.body, "due_on"), "2026-03-02");
@@ -664,7 +1571,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   ASSERT_FALSE(secret.empty());
 
   HttpResponse status = Call("GET", "/v1/requests/" + id + "/status", "", secret);
-  ASSERT_EQ(status.status, 200) << status.body;
+  ASSERT_TRUE(Answers(status, 200, "getRequestStatus"));
   EXPECT_EQ(JsonString(status.body, "state"), "in_progress");
   EXPECT_EQ(JsonString(status.body, "due_on"), "2026-03-02");
   EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/status", "", "").status, 401);
@@ -674,12 +1581,12 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
 
   HttpResponse fulfilled =
       Call("POST", "/v1/requests/" + id + "/fulfilment", "", token_[Role::kStaff]);
-  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
   EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
 
   HttpResponse html =
       Call("GET", "/v1/requests/" + id + "/document", "", secret, {{"format", "html"}});
-  ASSERT_EQ(html.status, 200) << html.body;
+  ASSERT_TRUE(Answers(html, 200, "getRequestDocument"));
   EXPECT_EQ(html.content_type.rfind("text/html", 0), 0u);
   EXPECT_NE(html.body.find("Jo Sample-Person"), std::string::npos);
   EXPECT_NE(Header(html, "Content-Security-Policy").find("frame-ancestors 'none'"),
@@ -687,7 +1594,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   EXPECT_EQ(Header(html, "X-Content-Type-Options"), "nosniff");
   EXPECT_EQ(Header(html, "Cache-Control"), "no-store");
   HttpResponse json = Call("GET", "/v1/requests/" + id + "/document", "", secret);
-  ASSERT_EQ(json.status, 200) << json.body;
+  ASSERT_TRUE(Answers(json, 200, "getRequestDocument"));
   EXPECT_EQ(json.content_type, "application/json");
   EXPECT_NE(json.body.find("Jo Sample-Person"), std::string::npos);
   rapidjson::Document package;
@@ -704,7 +1611,7 @@ TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   EXPECT_EQ(Call("GET", "/v1/requests/" + id + "/document", "", stranger.secret).status, 403);
 
   HttpResponse done = Call("GET", "/v1/requests/" + id + "/status", "", secret);
-  ASSERT_EQ(done.status, 200);
+  ASSERT_TRUE(Answers(done, 200, "getRequestStatus"));
   EXPECT_EQ(JsonString(done.body, "state"), "completed");
   EXPECT_NE(done.body.find("\"event\":\"completed\""), std::string::npos) << done.body;
   EXPECT_EQ(done.body.find(email), std::string::npos) << "the status holds nothing personal";
@@ -728,7 +1635,7 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
                              R"({"type":"erasure","verified_by":"passport_seen","email":")" +
                                  email + R"(","note":"asked by phone"})",
                              token_[Role::kStaff]);
-  ASSERT_EQ(opened.status, 201) << opened.body;
+  ASSERT_TRUE(Answers(opened, 201, "openStaffRequest"));
   std::string id = JsonString(opened.body, "request_id");
   EXPECT_EQ(JsonString(opened.body, "state"), "in_progress");
   EXPECT_EQ(JsonString(opened.body, "due_on"), "2026-03-02");
@@ -738,12 +1645,12 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
       Call("POST", path + "/refusal", R"({"reason":"exemption"})", token_[Role::kStaff]).status,
       403);
   HttpResponse fulfilled = Call("POST", path + "/fulfilment", "", token_[Role::kDpo]);
-  ASSERT_EQ(fulfilled.status, 200) << fulfilled.body;
+  ASSERT_TRUE(Answers(fulfilled, 200, "fulfilRequest"));
   EXPECT_EQ(JsonString(fulfilled.body, "state"), "completed");
   EXPECT_NE(fulfilled.body.find("\"action\":\"erased\""), std::string::npos) << fulfilled.body;
 
   HttpResponse recipients = Call("GET", path + "/recipients", "", token_[Role::kStaff]);
-  ASSERT_EQ(recipients.status, 200) << recipients.body;
+  ASSERT_TRUE(Answers(recipients, 200, "listRequestRecipients"));
   rapidjson::Document doc;
   doc.Parse(recipients.body.c_str());
   ASSERT_TRUE(doc.IsObject() && doc["recipients"].IsArray()) << recipients.body;
@@ -761,16 +1668,16 @@ TEST_F(ApiTest, ErasureOpenedByStaffTellsTheRecipients) {
   EXPECT_TRUE(told) << recipients.body;
 
   HttpResponse outbox = Call("GET", "/v1/outbox", "", token_[Role::kDpo], {{"request_id", id}});
-  ASSERT_EQ(outbox.status, 200) << outbox.body;
+  ASSERT_TRUE(Answers(outbox, 200, "listOutbox"));
   EXPECT_NE(outbox.body.find("recipient_notice"), std::string::npos);
   EXPECT_EQ(outbox.body.find(email), std::string::npos) << "payloads stay sealed";
   EXPECT_EQ(Call("GET", "/v1/outbox", "", token_[Role::kStaff]).status, 403);
   HttpResponse view = Call("GET", path, "", token_[Role::kStaff]);
-  ASSERT_EQ(view.status, 200);
+  ASSERT_TRUE(Answers(view, 200, "getRequest"));
   EXPECT_NE(view.body.find("recipient_notified"), std::string::npos);
   EXPECT_NE(view.body.find("asked by phone"), std::string::npos) << "the full view has the note";
   HttpResponse subject = Call("GET", "/v1/subjects/p2", "", token_[Role::kAdmin]);
-  EXPECT_EQ(subject.status, 410) << "the whole person was erased: " << subject.body;
+  EXPECT_TRUE(Answers(subject, 410, "getSubject")) << "the whole person was erased";
 }
 
 TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
@@ -850,7 +1757,7 @@ TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
     HttpResponse response = Call(c.method, c.path, c.body, dpo, query);
     EXPECT_EQ(response.status, c.status)
         << c.method << " " << c.path << " " << c.body << " " << response.body;
-    EXPECT_EQ(response.content_type, "application/problem+json") << c.path;
+    EXPECT_TRUE(DocumentedProblem(c.method, c.path, response)) << c.method << " " << c.path;
     EXPECT_EQ(JsonString(response.body, "code"), c.code) << c.path << " " << response.body;
   }
   EXPECT_EQ(Call("GET", "/v1/requests", "", dpo, {{"within", "x"}}).status, 400);
@@ -917,7 +1824,8 @@ TEST_F(ApiTest, TestClockRouteExistsOnlyWhenEnabled) {
   ApiOptions options;
   options.test_clock = true;
   MakeApi(options);
-  EXPECT_EQ(Call("POST", "/v1/test/clock", body, token_[Role::kAdmin]).status, 200);
+  EXPECT_TRUE(
+      Answers(Call("POST", "/v1/test/clock", body, token_[Role::kAdmin]), 200, "setTestClock"));
   EXPECT_EQ(engine_->Now(), T("2031-06-01"));
 }
 
