@@ -204,7 +204,7 @@ TEST_F(EngineTest, RejectsWhatThePolicyDoesNotAllow) {
   AddMember("s1", "hal@example.test");
   NewSubject bad_type;
   bad_type.types = {"alien"};
-  EXPECT_EQ(engine_->AddSubject(bad_type).status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(engine_->AddSubject(bad_type).status().code(), ErrorCode::kUnknownSubjectType);
   EXPECT_EQ(engine_->PutRecord({"s1", "user.job_title", "x", "direct", "event_booking", {}, "t"})
                 .status()
                 .code(),
