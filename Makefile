@@ -12,7 +12,7 @@ POLICY ?= policies/wig.yaml
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: deps build build-bench run test test-fast asan fuzz bench format clean
+.PHONY: deps build build-bench run test test-fast mutation asan fuzz bench format clean
 
 deps:
 	./scripts/setup-deps.sh
@@ -26,6 +26,10 @@ run: build
 
 test: build
 	ctest --test-dir build --output-on-failure -j $(JOBS)
+
+# The suite must fail for each deliberately broken rule (docs/TESTING.md). Rebuilds a few files.
+mutation: build
+	./scripts/mutation-check.sh build
 
 test-fast: build
 	ctest --test-dir build --output-on-failure -j $(JOBS) -L fast
