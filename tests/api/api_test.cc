@@ -649,7 +649,8 @@ TEST_F(ApiTest, ServiceRoutesAnswerWhatTheServerAndPolicyHold) {
   ASSERT_TRUE(Answers(ropa, 200, "getRopa"));
   EXPECT_EQ(ropa.body, policy::RenderRopaJson(engine_->policy()));
   std::set<std::string> activities, purposes;
-  for (const auto& activity : Parsed(ropa)["activities"].GetArray()) {
+  rapidjson::Document ropa_json = Parsed(ropa);  // kept alive while its array is walked
+  for (const auto& activity : ropa_json["activities"].GetArray()) {
     activities.insert(activity["purpose_key"].GetString());
   }
   for (const auto& purpose : engine_->policy().purposes) purposes.insert(purpose.key);
