@@ -382,9 +382,16 @@ class Engine {
                              internal::Fulfilment& work);
   Status FulfilErasure(const store::RequestRow& row, Timestamp at, const std::string& actor,
                        internal::Fulfilment& work);
-  std::pair<std::string, std::string> ErasureExemption(
-      const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
-      Timestamp at) const;
+  // Why erasure keeps an item: the ground (legal_obligation, legal_claims, research_article_89,
+  // ..., retention_rule) and what the person is told.
+  struct KeptReason {
+    std::string ground, told;
+  };
+  std::optional<KeptReason> ErasureKeeps(const store::SubjectRow& subject,
+                                         std::string_view category, std::string_view purpose,
+                                         bool is_identifier,
+                                         const std::vector<store::LegalHoldRow>& holds,
+                                         Timestamp at) const;
   Status FulfilRestriction(const store::RequestRow& row, Timestamp at, const std::string& actor,
                            internal::Fulfilment& work);
   Status FulfilObjection(const store::RequestRow& row, Timestamp at, const std::string& actor,

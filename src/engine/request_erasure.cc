@@ -19,22 +19,51 @@ using internal::RefsCover;
 
 }  // namespace
 
-// Why a record must be kept despite an erasure request, or "" when it may go: a legal hold, or
-// one of the policy's erasure exemptions.
-std::pair<std::string, std::string> Engine::ErasureExemption(
-    const store::RecordRow& record, const std::vector<store::LegalHoldRow>& holds,
-    Timestamp at) const {
-  if (const store::LegalHoldRow* hold =
-          FindLegalHold(holds, record.subject_id, record.category, at)) {
-    return {"legal_claims", "legal hold " + std::to_string(hold->hold_id) + ": " + hold->reason};
+namespace {
+
+// What a ground means, said to the person whose data is kept ("... because ...").
+std::string KeptBecause(std::string_view ground) {
+  if (ground == "legal_obligation") return "the law requires us to keep it";
+  if (ground == "legal_claims") {
+    return "we need it to establish, exercise or defend legal claims";
   }
-  const policy::Purpose* purpose = policy_.FindPurpose(record.purpose);
+  if (ground == "research_article_89") {
+    return "it is used for research, archiving or statistics under safeguards (Article 89 UK "
+           "GDPR), and erasing it would make that impossible or seriously harm it";
+  }
+  if (ground == "public_task") return "we need it for a task carried out in the public interest";
+  if (ground == "freedom_of_expression") {
+    return "we need it for freedom of expression and information";
+  }
+  if (ground == "crime_prevention") {
+    return "erasing it would prejudice the prevention or detection of crime";
+  }
+  return "we are entitled to keep it";
+}
+
+}  // namespace
+
+// Why an item must be kept despite an erasure request, or nullopt when it may go: a legal
+// hold, one of the policy's erasure exemptions, or a retention rule that keeps it for a while
+// after the request. Identifiers have no purpose (`purpose` empty). ProtectUK: "we may not
+// always be able to comply with your request of erasure for specific legal reasons which will
+// be notified to you": `told` names the specific reason for this item, not a generic sentence.
+std::optional<Engine::KeptReason> Engine::ErasureKeeps(
+    const store::SubjectRow& subject, std::string_view category, std::string_view purpose_key,
+    bool is_identifier, const std::vector<store::LegalHoldRow>& holds, Timestamp at) const {
+  if (const store::LegalHoldRow* hold =
+          FindLegalHold(holds, subject.subject_id, category, at)) {
+    // The hold's reason is staff's free text: it stays in the history, not in the message.
+    return KeptReason{"legal_claims", KeptBecause("legal_claims") + " (a legal hold since " +
+                                          hold->placed_at.ToString().substr(0, 10) + ")"};
+  }
+  const policy::Purpose* purpose = is_identifier ? nullptr : policy_.FindPurpose(purpose_key);
   for (const auto& exemption : policy_.rights.exemptions) {
     if (exemption.right != "erasure") continue;
     bool by_category =
-        !exemption.categories.empty() && RefsCover(exemption.categories, record.category);
+        !exemption.categories.empty() && RefsCover(exemption.categories, std::string(category));
     bool by_purpose = std::any_of(exemption.purposes.begin(), exemption.purposes.end(),
-                                  [&](const policy::Ref& r) { return r.key == record.purpose; });
+                                  [&](const policy::Ref& r) { return r.key == purpose_key; });
     bool scoped = !exemption.categories.empty() || !exemption.purposes.empty();
     bool applies = false;
     if (exemption.ground == "legal_obligation") {
@@ -47,9 +76,31 @@ std::pair<std::string, std::string> Engine::ErasureExemption(
       // the rest name what they cover.
       applies = scoped && (by_category || by_purpose);
     }
-    if (applies) return {exemption.ground, exemption.description};
+    if (!applies) continue;
+    std::string told = KeptBecause(exemption.ground);
+    if (purpose != nullptr) {
+      told += ": we hold it for " + purpose->name;
+      if (exemption.ground == "legal_obligation" && !purpose->obligation.empty()) {
+        told += " (" + purpose->obligation + ")";
+      }
+    }
+    // A scoped exemption's own words are about this data; an unscoped one's are the policy's
+    // general sentence, which the notice already gives.
+    if (scoped && !exemption.description.empty()) told += ". " + exemption.description;
+    return KeptReason{exemption.ground, told};
   }
-  return {"", ""};
+  if (const policy::RetentionRule* rule =
+          RuleKeepingAfterErasure(policy_, subject, category, purpose_key, is_identifier)) {
+    std::string told = "we keep it for a while after a request to erase";
+    if (purpose != nullptr && !purpose->description.empty()) told = purpose->description;
+    if (!told.empty() && told.back() == '.') told.pop_back();
+    std::string then = rule->action == policy::RetentionAction::kDelete      ? "delete it"
+                       : rule->action == policy::RetentionAction::kAnonymise ? "anonymise it"
+                                                                             : "review it";
+    told += "; we " + then + " " + rule->period.value->ToHuman() + " after your request";
+    return KeptReason{"retention_rule", told};
+  }
+  return std::nullopt;
 }
 
 // Erasure: per subject, what may go goes and what must stay is kept with its reason.
@@ -87,18 +138,20 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
         keeps_anything = true;  // not asked
         continue;
       }
-      auto [ground, why] = ErasureExemption(record, holds, at);
-      if (!ground.empty()) {
+      if (std::optional<KeptReason> keep =
+              ErasureKeeps(*subject, record.category, record.purpose, false, holds, at)) {
         keeps_anything = true;
         ++kept;
-        items.push_back({subject_id, record.category, "kept", ground, why});
+        items.push_back({subject_id, record.category, "kept", keep->ground, keep->told});
         continue;
       }
       to_erase.push_back(record.record_id);
       erased_categories.insert(record.category);
       batch.Add(store::ExpectState{controller_, subject_id, record.record_id, record.state});
     }
-    // Identifiers count as the category of their kind; a hold on the person keeps them.
+    // Identifiers count as the category of their kind; when something of the person stays,
+    // only identifiers the request names go (unless held). Their blind indexes are what keeps
+    // the person suppressed, so a person whose data partly stays keeps them unless asked.
     bool identifiers_go = !keeps_anything;
     for (const auto& identifier : identifiers) {
       // Whatever stays, this person is never contacted for marketing again.
@@ -127,6 +180,9 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
                                 std::to_string(identifiers.size()) +
                                 " identifier hash(es) suppressed"));
     } else {
+      // The request starts the periods of rules triggered by it (a list of opt-out requests
+      // kept for a year after the request, then reviewed).
+      batch.Add(store::EventRow{controller_, subject_id, "erasure_requested", row.received_at});
       for (int64_t record_id : to_erase) {
         batch.Add(store::SetRecordState{controller_, subject_id, record_id,
                                         store::RecordState::kErased, store::Bytes{}, at});

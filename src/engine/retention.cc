@@ -60,6 +60,19 @@ RetentionVerdict ActionFor(const policy::Policy& policy, const policy::Retention
   return RetentionVerdict::kAnonymise;
 }
 
+// True when `rule` covers an item of `category` collected for `purpose` of `subject`.
+bool RuleCovers(const policy::RetentionRule& rule, const store::SubjectRow& subject,
+                std::string_view category, std::string_view purpose, bool is_identifier) {
+  if (!AnyTypeIn(subject, rule.subjects)) return false;
+  if (std::none_of(rule.categories.begin(), rule.categories.end(),
+                   [&](const policy::Ref& ref) { return CategoryCovers(ref.key, category); })) {
+    return false;
+  }
+  return is_identifier || rule.purposes.empty() ||
+         std::any_of(rule.purposes.begin(), rule.purposes.end(),
+                     [&](const policy::Ref& ref) { return ref.key == purpose; });
+}
+
 struct Candidate {
   std::string_view category, purpose;
   Timestamp collected;
@@ -79,15 +92,8 @@ RetentionItem Decide(const policy::Policy& policy, const store::SweepSubject& sw
   std::optional<Timestamp> next_due;
   std::string next_rule;
   for (const auto& rule : policy.retention) {
-    if (!rule.period.value || !AnyTypeIn(sweep.subject, rule.subjects)) continue;
-    if (std::none_of(rule.categories.begin(), rule.categories.end(), [&](const policy::Ref& ref) {
-          return CategoryCovers(ref.key, candidate.category);
-        })) {
-      continue;
-    }
-    if (!candidate.is_identifier && !rule.purposes.empty() &&
-        std::none_of(rule.purposes.begin(), rule.purposes.end(),
-                     [&](const policy::Ref& ref) { return ref.key == candidate.purpose; })) {
+    if (!rule.period.value || !RuleCovers(rule, sweep.subject, candidate.category,
+                                          candidate.purpose, candidate.is_identifier)) {
       continue;
     }
     covered = true;
@@ -285,6 +291,26 @@ void CountPlan(const SubjectRetentionPlan& plan, RetentionReport* report) {
     ++report->totals.reviews;
   }
   if (plan.erase_subject) ++report->totals.erased;
+}
+
+const policy::RetentionRule* RuleKeepingAfterErasure(const policy::Policy& policy,
+                                                     const store::SubjectRow& subject,
+                                                     std::string_view category,
+                                                     std::string_view purpose, bool is_identifier) {
+  const policy::RetentionRule* keeping = nullptr;
+  for (const auto& rule : policy.retention) {
+    if (rule.after.key != "erasure_requested" || !rule.period.value) continue;
+    if (!RuleCovers(rule, subject, category, purpose, is_identifier)) continue;
+    if (rule.period.value->IsZero()) {
+      RetentionVerdict verdict = ActionFor(policy, rule, category, is_identifier);
+      if (verdict == RetentionVerdict::kDelete || verdict == RetentionVerdict::kAnonymise) {
+        return nullptr;
+      }
+      continue;
+    }
+    if (keeping == nullptr) keeping = &rule;
+  }
+  return keeping;
 }
 
 }  // namespace custos::engine

@@ -98,6 +98,17 @@ const store::LegalHoldRow* FindLegalHold(const std::vector<store::LegalHoldRow>&
                                          std::string_view subject_id, std::string_view category,
                                          Timestamp at);
 
+// The retention rule under which an item outlives an erasure request: a rule triggered by
+// `erasure_requested` with a period longer than zero that covers the item (subject type,
+// category and, for records, purpose), when no rule with that trigger and a zero period
+// deletes or anonymises it at once (as a sweep on the day of the request would). nullptr when
+// erasure may take the item. ProgressTeaching: "we may hold a list of the 'opt out' requests to
+// administer your request".
+const policy::RetentionRule* RuleKeepingAfterErasure(const policy::Policy& policy,
+                                                     const store::SubjectRow& subject,
+                                                     std::string_view category,
+                                                     std::string_view purpose, bool is_identifier);
+
 // REQUIRES: `policy` is valid. `holds` may hold every hold of the controller; only those in
 // force at `as_of` and covering this subject count.
 SubjectRetentionPlan PlanSubjectRetention(const policy::Policy& policy,
