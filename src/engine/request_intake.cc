@@ -10,6 +10,7 @@
 #include "crypto/hash_chain.h"
 #include "crypto/sealing.h"
 #include "engine/engine.h"
+#include "engine/identifier_form.h"
 #include "engine/request_internal.h"
 #include "policy/taxonomy.h"
 
@@ -94,9 +95,7 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
     if (request.contact.kind != "email" && request.contact.kind != "phone") {
       return Invalid("a request by the person needs an email or phone to send the code to");
     }
-    if (crypto::NormalizeIdentifier(request.contact.kind, request.contact.value).empty()) {
-      return Invalid("the contact " + request.contact.kind + " is empty");
-    }
+    RETURN_IF_ERROR(CheckIdentifierForm(request.contact.kind, request.contact.value));
   } else {
     if (request.subject_id.empty()) return Invalid("a request made by staff names the subject");
     ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));

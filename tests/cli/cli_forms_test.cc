@@ -1132,6 +1132,10 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(Raw({"serve", "--data", data_, "--tls-cert", "cert.pem"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--listen", "localhost"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--threads", "0"}).code, kExitUsage);
+  CliRun per_address = Raw({"serve", "--data", data_, "--connections-per-address", "-1"});
+  EXPECT_EQ(per_address.code, kExitUsage);
+  EXPECT_EQ(per_address.err, "custos: --connections-per-address is out of range\n");
+  EXPECT_EQ(Raw({"serve", "--data", data_, "--request-deadline", "soon"}).code, kExitUsage);
 
   // `serve --policy` initialises the data directory first, as `init` does.
   SharedText printed;
@@ -1153,6 +1157,10 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
                                    "1000",
                                    "--address-rate-limit",
                                    "50",
+                                   "--connections-per-address",
+                                   "64",
+                                   "--request-deadline",
+                                   "30",
                                    "--log-requests",
                                    "none",
                                    "--test-clock",
