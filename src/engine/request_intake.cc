@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/identifier_form.h"
 #include "engine/request_internal.h"
+#include "engine/retention.h"
 #include "policy/taxonomy.h"
 
 namespace custos::engine {
@@ -85,6 +86,12 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
   for (const auto& r : request.rectifications) {
     if (!policy_.FindCategory(r.category) && policy::FindFideslangCategory(r.category) == nullptr) {
       return Invalid("category '" + r.category + "' is not in the policy");
+    }
+    // A corrected email or phone is held to the form a new one must have.
+    for (const char* kind : {"email", "phone"}) {
+      if (r.category == IdentifierCategory(kind)) {
+        RETURN_IF_ERROR(CheckIdentifierForm(kind, r.value));
+      }
     }
   }
   const bool staff = request.intake == "staff";

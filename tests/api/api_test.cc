@@ -1713,7 +1713,8 @@ TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
        422, "RIGHT_NOT_AVAILABLE"},
       {"POST", "/v1/requests", R"({"type":"access","email":"   "})", 422, "INVALID_ARGUMENT"},
       {"POST", q + waiting + "/verification", R"({"code":12345678})", 400, "WRONG_TYPE"},
-      {"POST", q + waiting + "/verification", "", 400, "MISSING_FIELD"},
+      {"POST", q + waiting + "/verification", "", 400, "MISSING_BODY"},  // no body is not {}
+      {"POST", q + waiting + "/verification", "{}", 400, "MISSING_FIELD"},
       {"POST", q + waiting + "/verification", R"({"code":"12345678"})", 409,
        "REQUEST_STATE_INVALID"},
       {"POST", q + "r_nobody/code", "", 404, "UNKNOWN_REQUEST"},
