@@ -46,8 +46,9 @@ trap cleanup EXIT
 data=$work/data
 "$bin" --data "$data" init --policy policies/wig.yaml > /dev/null
 token=$("$bin" --data "$data" token create --role admin --label bench)
+# wrk is one client address holding all its connections: no per-address connection limit.
 "$bin" serve --data "$data" --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 \
-  --log-requests none --threads "${THREADS:-64}" > "$work/serve.out" 2> "$work/serve.err" &
+  --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" > "$work/serve.out" 2> "$work/serve.err" &
 server_pid=$!
 for _ in $(seq 1 600); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
 url=$(sed -n 's/.*listening on //p' "$work/serve.out")

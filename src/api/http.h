@@ -19,6 +19,9 @@ struct HttpRequest {
   std::string client_address;   // peer IP, for rate limits only: never logged (personal data)
   std::string body;             // PII possible: never logged
   bool body_too_large = false;  // the transport stopped reading: the body exceeded the limit
+  // The head declares the body's length twice, differently (two Content-Length values, or one
+  // beside Transfer-Encoding): the body cannot be read safely and is not.
+  bool ambiguous_length = false;
 
   const std::string* Query(const std::string& name) const {
     for (const auto& [key, value] : query) {

@@ -7,9 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <strings.h>
+
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 namespace custos::api {
 
@@ -19,6 +23,15 @@ struct HttpServer::Call {
   bool counted = false;   // in in_flight_
   bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
+  size_t discarded = 0;  // bytes of a chunked body over the limit, read and thrown away
+};
+
+// One TCP connection, from libmicrohttpd's connection notifications (its socket context).
+struct HttpServer::Connection {
+  int fd = -1;
+  // Steady-clock milliseconds by which the request being received must have arrived; 0 while
+  // none is being received (the handler runs or the answer is sent).
+  std::atomic<int64_t> deadline_ms{0};
 };
 
 namespace {
@@ -28,6 +41,49 @@ MHD_Result Trampoline(void* self, MHD_Connection* connection, const char* url, c
                       void** call);
 void CompletedTrampoline(void* self, MHD_Connection* connection, void** call,
                          MHD_RequestTerminationCode reason);
+void ConnectionTrampoline(void* self, MHD_Connection* connection, void** socket_context,
+                          MHD_ConnectionNotificationCode code);
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool SameName(const char* a, const char* b) { return a != nullptr && strcasecmp(a, b) == 0; }
+
+// How the request's head declares its body's length: Content-Length values and whether a
+// Transfer-Encoding was sent.
+struct Framing {
+  std::vector<std::string> lengths;
+  bool transfer_encoding = false;
+};
+
+MHD_Result CollectFraming(void* cls, MHD_ValueKind, const char* key, const char* value) {
+  auto* framing = static_cast<Framing*>(cls);
+  if (SameName(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    std::string_view v = value ? value : "";
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    if (framing->lengths.size() < 8) framing->lengths.emplace_back(v);
+  } else if (SameName(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    framing->transfer_encoding = true;
+  }
+  return MHD_YES;
+}
+
+// True when the head declares the body's length in two ways that may disagree: two different
+// Content-Length values, or a Content-Length beside a Transfer-Encoding (RFC 9112 6.3).
+bool AmbiguousLength(MHD_Connection* connection) {
+  Framing framing;
+  MHD_get_connection_values(connection, MHD_HEADER_KIND, &CollectFraming, &framing);
+  if (framing.lengths.empty()) return false;
+  if (framing.transfer_encoding) return true;
+  for (const auto& length : framing.lengths) {
+    if (length != framing.lengths.front()) return true;
+  }
+  return false;
+}
 
 const char* Header(MHD_Connection* connection, const char* name) {
   return MHD_lookup_connection_value(connection, MHD_HEADER_KIND, name);
@@ -63,6 +119,8 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, HttpResponse 
 
 HttpServer::~HttpServer() {
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
+  daemon_ = nullptr;
+  StopWatching();
 }
 
 namespace {
@@ -127,12 +185,17 @@ Status HttpServer::Start() {
       {MHD_OPTION_THREAD_POOL_SIZE, std::max(1u, options_.threads), nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, options_.connection_timeout_seconds, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&CompletedTrampoline), this},
+      {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&ConnectionTrampoline), this},
       {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, nullptr},
       {MHD_OPTION_CONNECTION_LIMIT, 4096, nullptr},
   };
+  if (options_.per_address_connections > 0) {
+    items.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, options_.per_address_connections, nullptr});
+  }
   if (tls) {
     items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, options_.tls_cert_pem.data()});
     items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, options_.tls_key_pem.data()});
+    items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kTlsPriorities)});
   }
   items.push_back({MHD_OPTION_END, 0, nullptr});
   daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Trampoline, this, MHD_OPTION_ARRAY,
@@ -145,7 +208,77 @@ Status HttpServer::Start() {
                                            : ": the HTTP server could not start"));
   }
   port_ = bound_port;
+  if (options_.request_deadline_seconds > 0) watcher_ = std::thread([this] { WatchDeadlines(); });
   return Status::Ok();
+}
+
+void HttpServer::OnConnection(void* self_ptr, MHD_Connection* connection, void** socket_context,
+                              bool opened) {
+  auto* self = static_cast<HttpServer*>(self_ptr);
+  if (opened) {
+    auto* conn = new Connection();
+    const MHD_ConnectionInfo* info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (info != nullptr) conn->fd = info->connect_fd;
+    if (self->options_.request_deadline_seconds > 0) {
+      conn->deadline_ms = NowMillis() + 1000 * int64_t{self->options_.request_deadline_seconds};
+    }
+    *socket_context = conn;
+    std::lock_guard lock(self->connections_mutex_);
+    self->connections_.insert(conn);
+    return;
+  }
+  auto* conn = static_cast<Connection*>(*socket_context);
+  if (conn == nullptr) return;
+  {
+    // libmicrohttpd closes the socket after this returns; the watch never touches it after.
+    std::lock_guard lock(self->connections_mutex_);
+    self->connections_.erase(conn);
+  }
+  delete conn;
+  *socket_context = nullptr;
+}
+
+HttpServer::Connection* HttpServer::ConnectionOf(MHD_Connection* connection) {
+  const MHD_ConnectionInfo* info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info == nullptr ? nullptr : static_cast<Connection*>(info->socket_context);
+}
+
+void HttpServer::StartReceiving(MHD_Connection* connection) {
+  if (options_.request_deadline_seconds == 0) return;
+  if (Connection* conn = ConnectionOf(connection)) {
+    conn->deadline_ms = NowMillis() + 1000 * int64_t{options_.request_deadline_seconds};
+  }
+}
+
+void HttpServer::StopReceiving(MHD_Connection* connection) {
+  if (Connection* conn = ConnectionOf(connection)) conn->deadline_ms = 0;
+}
+
+void HttpServer::WatchDeadlines() {
+  std::unique_lock lock(connections_mutex_);
+  while (!watch_stop_) {
+    watch_wake_.wait_for(lock, std::chrono::milliseconds(100));
+    const int64_t now = NowMillis();
+    for (Connection* conn : connections_) {
+      const int64_t deadline = conn->deadline_ms.load();
+      if (deadline == 0 || now < deadline || conn->fd < 0) continue;
+      // libmicrohttpd sees the connection end and closes it in its own thread.
+      conn->deadline_ms = 0;
+      shutdown(conn->fd, SHUT_RDWR);
+      deadline_closes_.fetch_add(1);
+    }
+  }
+}
+
+void HttpServer::StopWatching() {
+  {
+    std::lock_guard lock(connections_mutex_);
+    watch_stop_ = true;
+  }
+  watch_wake_.notify_all();
+  if (watcher_.joinable()) watcher_.join();
 }
 
 int HttpServer::Drain(std::chrono::milliseconds timeout) {
@@ -160,6 +293,7 @@ int HttpServer::Drain(std::chrono::milliseconds timeout) {
   int left = in_flight_.load();
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
+  StopWatching();
   return left;
 }
 
@@ -199,6 +333,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
       call->request.content_type = type;
     }
+    call->request.ambiguous_length = AmbiguousLength(connection);
     if (const char* length = Header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
       char* end = nullptr;
       unsigned long long declared = std::strtoull(length, &end, 10);
@@ -206,33 +341,43 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     }
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery,
                               &call->request.query);
-    if (!call->request.body_too_large) return MHD_YES;
+    // Answered before the body is read: the length is refused or cannot be trusted.
+    if (!call->request.body_too_large && !call->request.ambiguous_length) return MHD_YES;
   }
   if (call->answered) {
     *upload_data_size = 0;  // discard the rest of a body we refused
     return MHD_YES;
   }
-  if (*upload_data_size > 0 && !call->request.body_too_large) {
-    if (call->request.body.size() + *upload_data_size > self->options_.max_body_bytes) {
-      call->request.body_too_large = true;
-      call->request.body.clear();
-    } else {
+  if (*upload_data_size > 0) {
+    if (!call->request.body_too_large &&
+        call->request.body.size() + *upload_data_size <= self->options_.max_body_bytes) {
       call->request.body.append(upload_data, *upload_data_size);
       *upload_data_size = 0;
       return MHD_YES;
     }
+    // A chunked body grew over the limit: read it to its end and answer 413 then (answering
+    // while the client still sends would reset the connection under the answer), unless it
+    // goes on too long.
+    if (!call->request.body_too_large) {
+      call->request.body_too_large = true;
+      std::string().swap(call->request.body);
+    }
+    call->discarded += *upload_data_size;
+    *upload_data_size = 0;
+    return call->discarded > kChunkedDiscardBytes ? MHD_NO : MHD_YES;
   }
+  self->StopReceiving(connection);
   const bool draining = !call->admitted;
   HttpResponse response = draining ? self->draining_response_ : self->handler_(call->request);
   call->answered = true;
-  // A refused body is not read: the connection cannot be reused after it.
-  bool close = draining || call->request.body_too_large;
-  if (call->request.body_too_large) *upload_data_size = 0;
+  // A refused or ambiguous body is not read: the connection cannot be reused after it.
+  bool close = draining || call->request.body_too_large || call->request.ambiguous_length;
   return self->Answer(connection, response, close);
 }
 
-void HttpServer::OnCompleted(void* self_ptr, MHD_Connection*, void** call_ptr, int) {
+void HttpServer::OnCompleted(void* self_ptr, MHD_Connection* connection, void** call_ptr, int) {
   auto* self = static_cast<HttpServer*>(self_ptr);
+  self->StartReceiving(connection);  // the next request on a kept-alive connection
   auto* call = static_cast<Call*>(*call_ptr);
   if (call == nullptr) return;
   if (call->counted) self->in_flight_.fetch_sub(1);
@@ -252,6 +397,12 @@ MHD_Result Trampoline(void* self, MHD_Connection* connection, const char* url, c
 void CompletedTrampoline(void* self, MHD_Connection* connection, void** call,
                          MHD_RequestTerminationCode reason) {
   HttpServer::OnCompletedForTransport(self, connection, call, static_cast<int>(reason));
+}
+
+void ConnectionTrampoline(void* self, MHD_Connection* connection, void** socket_context,
+                          MHD_ConnectionNotificationCode code) {
+  HttpServer::OnConnectionForTransport(self, connection, socket_context,
+                                       code == MHD_CONNECTION_NOTIFY_STARTED);
 }
 
 }  // namespace

@@ -4,8 +4,21 @@
 // socket shared by the pool). A handler may block (e.g. on a group commit); the pool is sized
 // so that many requests can wait for one commit together. Bodies are read in full before the
 // handler runs; a body over `max_body_bytes` is not read further and the handler gets the
-// request with body_too_large set (it answers 413). With a certificate and key the server
-// speaks TLS (GnuTLS inside libmicrohttpd).
+// request with body_too_large set (it answers 413): a declared Content-Length over the limit is
+// answered at once; a chunked body that grows over it is read on and discarded to its end (at
+// most kChunkedDiscardBytes more), so the client is answered rather than reset. A request that
+// declares its length twice, differently (two Content-Length values, or Content-Length with
+// Transfer-Encoding), reaches the handler with ambiguous_length set (it answers 400) and its
+// connection is closed. With a certificate and key the server speaks TLS (GnuTLS inside
+// libmicrohttpd): TLS 1.2 and 1.3 only, forward-secret key exchange, AEAD ciphers only
+// (kTlsPriorities).
+//
+// Holding the server down: one client address may hold at most `per_address_connections`
+// connections at once (further ones are closed as they arrive), and every request must have
+// arrived, head and body, within `request_deadline_seconds` of its connection opening (or of the
+// previous answer on a kept-alive connection); a connection still receiving after that is
+// closed, however steadily it trickles. The handler's own time and the answer's sending do not
+// count. libmicrohttpd's own timeout (connection_timeout_seconds) closes idle connections.
 //
 // Shutdown (Drain): stop accepting connections, let requests already inside the handler finish
 // and be answered, answer requests that arrive meanwhile on open connections with
@@ -16,9 +29,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <unordered_set>
 
 #include "api/http.h"
 #include "common/status.h"
@@ -34,8 +51,21 @@ struct HttpServerOptions {
   unsigned threads = 64;           // many handlers may wait on one group commit together
   size_t max_body_bytes = 64 * 1024;
   std::string tls_cert_pem, tls_key_pem;  // both set: TLS
-  unsigned connection_timeout_seconds = 60;
+  unsigned connection_timeout_seconds = 60;  // idle: nothing received or sent for this long
+  unsigned per_address_connections = 64;     // at once from one client address; 0: no limit
+  unsigned request_deadline_seconds = 30;    // to receive a request's head and body; 0: none
 };
+
+// The GnuTLS priorities of a TLS server: TLS 1.3 and 1.2 only; in 1.2 only ECDHE or DHE key
+// exchange (forward secrecy) with AES-GCM or ChaCha20-Poly1305 (AEAD); the server's order.
+inline constexpr const char* kTlsPriorities =
+    "SECURE128:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:"
+    "+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA:"
+    "%SERVER_PRECEDENCE";
+
+// How much of a chunked body over the limit is read and thrown away so that the client gets
+// its 413; a client sending more is disconnected instead.
+inline constexpr size_t kChunkedDiscardBytes = 1 << 20;
 
 class HttpServer {
  public:
@@ -55,6 +85,8 @@ class HttpServer {
   int Drain(std::chrono::milliseconds timeout);
   // Requests inside the handler or being answered.
   int in_flight() const { return in_flight_.load(); }
+  // Connections closed because their request had not arrived by the deadline.
+  int64_t deadline_closes() const { return deadline_closes_.load(); }
 
   // libmicrohttpd's callbacks (called through trampolines with its exact types).
   static int OnRequestForTransport(void* self, struct MHD_Connection* connection, const char* url,
@@ -66,14 +98,28 @@ class HttpServer {
                                       int reason) {
     OnCompleted(self, connection, call, reason);
   }
+  static void OnConnectionForTransport(void* self, struct MHD_Connection* connection,
+                                       void** socket_context, bool opened) {
+    OnConnection(self, connection, socket_context, opened);
+  }
 
  private:
   struct Call;
+  struct Connection;
+  static void OnConnection(void* self, struct MHD_Connection* connection, void** socket_context,
+                           bool opened);
   static int OnRequest(void* self, struct MHD_Connection* connection, const char* url,
                        const char* method, const char* version, const char* upload_data,
                        size_t* upload_data_size, void** call);
   static void OnCompleted(void* self, struct MHD_Connection* connection, void** call, int reason);
   int Answer(struct MHD_Connection* connection, const HttpResponse& response, bool close);
+  static Connection* ConnectionOf(struct MHD_Connection* connection);
+  // The deadline for the next request on `connection` (now + request_deadline_seconds), or none.
+  void StartReceiving(struct MHD_Connection* connection);
+  void StopReceiving(struct MHD_Connection* connection);
+  // Every 100 ms: closes the connections past their deadline.
+  void WatchDeadlines();
+  void StopWatching();
 
   HttpServerOptions options_;
   Handler handler_;
@@ -82,6 +128,13 @@ class HttpServer {
   uint16_t port_ = 0;
   std::atomic<int> in_flight_{0};
   std::atomic<bool> draining_{false};
+  std::atomic<int64_t> deadline_closes_{0};
+  // Open connections, for the deadline watch.
+  std::mutex connections_mutex_;
+  std::unordered_set<Connection*> connections_;
+  std::condition_variable watch_wake_;
+  bool watch_stop_ = false;
+  std::thread watcher_;
 };
 
 }  // namespace custos::api

@@ -138,6 +138,14 @@ bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fi
                      HttpResponse* problem) {
   bool blank = request.body.find_first_not_of(" \t\r\n") == std::string::npos;
   if (blank) {
+    // No body is not {}: an operation with a required field needs one.
+    for (const Field& f : fields) {
+      if (f.required) {
+        *problem = Problem(HttpProblem::kMissingBody, "the request body is missing: send a JSON "
+                                                      "object with '" + std::string(f.name) + "'");
+        return false;
+      }
+    }
     document_.SetObject();
   } else {
     if (!IsJsonContentType(request.content_type)) {

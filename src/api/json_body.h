@@ -1,6 +1,8 @@
 // JsonBody: a request body read strictly against a list of fields.
 //
-// The body must be application/json holding one object (an empty body counts as {}). Every
+// The body must be application/json holding one object. An empty (or blank) body is refused
+// as missing (400 missing-body) when a field is required, and read as {} only when every field
+// is optional (an operation whose body may be left out). Every
 // key must be one of the declared fields, with the declared type; required fields must be
 // present. Anything else is a 4xx problem+json that names the field, never its value. Parsing
 // is iterative (RapidJSON kParseIterativeFlag), so nesting depth cannot exhaust the stack.

@@ -21,6 +21,9 @@ HttpProblemInfo Info(HttpProblem problem) {
     case HttpProblem::kWrongType: return {"wrong-type", "A field has the wrong type", 400};
     case HttpProblem::kUnknownField: return {"unknown-field", "Unknown field", 400};
     case HttpProblem::kMissingField: return {"missing-field", "Missing field", 400};
+    case HttpProblem::kMissingBody: return {"missing-body", "Missing body", 400};
+    case HttpProblem::kAmbiguousLength:
+      return {"ambiguous-length", "Ambiguous body length", 400};
     case HttpProblem::kInvalidValue: return {"invalid-value", "Invalid value", 400};
     case HttpProblem::kUnsupportedMedia:
       return {"unsupported-media-type", "Unsupported media type", 415};

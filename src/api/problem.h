@@ -24,6 +24,8 @@ enum class HttpProblem {
   kWrongType,         // 400
   kUnknownField,      // 400
   kMissingField,      // 400
+  kMissingBody,       // 400 (an operation that reads a body got none)
+  kAmbiguousLength,   // 400 (two Content-Length values, or one beside Transfer-Encoding)
   kInvalidValue,      // 400 (a field or parameter with a value out of range)
   kUnsupportedMedia,  // 415
   kPayloadTooLarge,   // 413

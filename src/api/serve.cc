@@ -89,7 +89,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   api_options.test_clock = config.deployment.test_clock;
   Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
   HttpServer server(
-      config.http, [&api](HttpRequest& request) { return api.Handle(request); }, Api::Draining());
+      config.http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());
   AuditFlusher flusher(engine, log);
   using std::chrono::milliseconds;

@@ -228,8 +228,10 @@ std::vector<RouteInfo> Api::Routes() const {
   return out;
 }
 
-HttpResponse Api::Draining() {
-  return Problem(HttpProblem::kUnavailable, "the server is stopping");
+HttpResponse Api::Draining() const {
+  HttpResponse response = Problem(HttpProblem::kUnavailable, "the server is stopping");
+  Secure(response, false);
+  return response;
 }
 
 void Api::Secure(HttpResponse& response, bool html) const {
@@ -291,7 +293,11 @@ HttpResponse Api::Handle(HttpRequest& request) {
 
   HttpResponse response;
   std::string token_id;
-  if (request.body_too_large) {
+  if (request.ambiguous_length) {
+    response = Problem(HttpProblem::kAmbiguousLength,
+                       "the request declares its body's length twice, differently (Content-Length "
+                       "and Transfer-Encoding, or two Content-Length values)");
+  } else if (request.body_too_large) {
     response = Problem(HttpProblem::kPayloadTooLarge, "the body is larger than the server accepts");
   } else if (route == nullptr) {
     response = path_known ? Problem(HttpProblem::kMethodNotAllowed, "allowed: " + allow)

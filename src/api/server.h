@@ -59,8 +59,9 @@ class Api {
 
   HttpResponse Handle(HttpRequest& request);
   std::vector<RouteInfo> Routes() const;
-  // The response sent to requests that arrive while the server shuts down.
-  static HttpResponse Draining();
+  // The response sent to requests that arrive while the server shuts down (with the security
+  // headers every answer carries).
+  HttpResponse Draining() const;
 
  private:
   struct Route;

@@ -21,7 +21,8 @@ namespace {
 constexpr const char* kServeUsage =
     "usage: custos serve --data DIR [--policy FILE] [--listen HOST:PORT] [--tls-cert FILE "
     "--tls-key FILE] [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND] "
-    "[--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock] "
+    "[--address-rate-limit PER_SECOND] [--connections-per-address N] [--request-deadline SECONDS] "
+    "[--log-requests all|errors|none] [--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
     "[--refresh-every MILLISECONDS]";
 constexpr const char* kTokenUsage =
@@ -50,7 +51,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
   auto parsed = ParseArgs(
       args,
       {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
-       "--rate-limit", "--address-rate-limit", "--log-requests", "--drain-seconds", "--sweep-every",
+       "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
+       "--log-requests", "--drain-seconds", "--sweep-every",
        "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
@@ -105,6 +107,13 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       {"--max-body", 64, 64 << 20, [&](double v) { http.max_body_bytes = static_cast<size_t>(v); }},
       {"--rate-limit", 0, 1e9, [&](double v) { api_options.token_rate = v; }},
       {"--address-rate-limit", 0, 1e9, [&](double v) { api_options.address_rate = v; }},
+      // One client address holds at most this many connections at once (0: no limit, e.g.
+      // behind a proxy that is the only client).
+      {"--connections-per-address", 0, 4096,
+       [&](double v) { http.per_address_connections = static_cast<unsigned>(v); }},
+      // A request's head and body must arrive within this many seconds (0: no deadline).
+      {"--request-deadline", 0, 3600,
+       [&](double v) { http.request_deadline_seconds = static_cast<unsigned>(v); }},
   };
   for (const auto& n : numbers) {
     if (const auto* v = a.Option(n.name)) {

@@ -10,6 +10,7 @@
 #include "crypto/hash_chain.h"
 #include "crypto/sealing.h"
 #include "engine/decide.h"
+#include "engine/identifier_form.h"
 #include "policy/taxonomy.h"
 
 namespace custos::engine {
@@ -17,7 +18,6 @@ namespace custos::engine {
 namespace {
 
 constexpr std::string_view kChannels[] = {"email", "sms", "post", "phone", "in_app", "push"};
-constexpr std::string_view kIdentifierKinds[] = {"email", "phone", "external"};
 
 bool IsSubjectId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -246,12 +246,7 @@ Result<std::string> Engine::AddSubject(const NewSubject& request) {
     }
   }
   for (const auto& identifier : request.identifiers) {
-    if (!Contains(kIdentifierKinds, identifier.kind)) {
-      return Invalid("identifier kind '" + identifier.kind + "' is not email, phone or external");
-    }
-    if (crypto::NormalizeIdentifier(identifier.kind, identifier.value).empty()) {
-      return Invalid("an identifier of kind " + identifier.kind + " is empty");
-    }
+    RETURN_IF_ERROR(CheckIdentifierForm(identifier.kind, identifier.value));
   }
   auto existing = store_.GetSubject(controller_, id);
   if (!existing.ok()) return existing.status();
@@ -315,12 +310,7 @@ Status Engine::RecordEvent(const std::string& subject_id, const std::string& eve
 
 Status Engine::AddIdentifier(const std::string& subject_id, const Identifier& identifier,
                              std::optional<Timestamp> at_opt, const std::string& actor) {
-  if (!Contains(kIdentifierKinds, identifier.kind)) {
-    return Invalid("identifier kind '" + identifier.kind + "' is not email, phone or external");
-  }
-  if (crypto::NormalizeIdentifier(identifier.kind, identifier.value).empty()) {
-    return Invalid("an identifier of kind " + identifier.kind + " is empty");
-  }
+  RETURN_IF_ERROR(CheckIdentifierForm(identifier.kind, identifier.value));
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
   ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
   Timestamp at = At(at_opt);
@@ -347,9 +337,7 @@ Status Engine::AddIdentifier(const std::string& subject_id, const Identifier& id
 Result<std::vector<std::string>> Engine::FindSubjects(const std::string& kind,
                                                       const std::string& value,
                                                       const std::string& actor) {
-  if (!Contains(kIdentifierKinds, kind)) {
-    return Invalid("identifier kind '" + kind + "' is not email, phone or external");
-  }
+  RETURN_IF_ERROR(CheckIdentifierForm(kind, value));
   auto found = store_.FindSubjectsByIdentifier(controller_, kind, IdentifierHash(kind, value));
   if (!found.ok()) return found.status();
   audit_.Record(Entry(actor, "lookup", "", clock_.Now(),
@@ -601,9 +589,7 @@ Status Engine::LiftRestriction(const std::string& subject_id, int64_t restrictio
 Status Engine::Suppress(const std::string& kind, const std::string& value,
                         const std::string& reason, std::optional<Timestamp> at_opt,
                         const std::string& actor) {
-  if (!Contains(kIdentifierKinds, kind)) {
-    return Invalid("identifier kind '" + kind + "' is not email, phone or external");
-  }
+  RETURN_IF_ERROR(CheckIdentifierForm(kind, value));
   Timestamp at = At(at_opt);
   store::Bytes hash = SuppressionHash(kind, value);
   ASSIGN_OR_RETURN(bool already, store_.IsSuppressed(controller_, hash));

@@ -10,7 +10,9 @@
 #include "crypto/hash_chain.h"
 #include "crypto/sealing.h"
 #include "engine/engine.h"
+#include "engine/identifier_form.h"
 #include "engine/request_internal.h"
+#include "engine/retention.h"
 #include "policy/taxonomy.h"
 
 namespace custos::engine {
@@ -85,6 +87,12 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
     if (!policy_.FindCategory(r.category) && policy::FindFideslangCategory(r.category) == nullptr) {
       return Invalid("category '" + r.category + "' is not in the policy");
     }
+    // A corrected email or phone is held to the form a new one must have.
+    for (const char* kind : {"email", "phone"}) {
+      if (r.category == IdentifierCategory(kind)) {
+        RETURN_IF_ERROR(CheckIdentifierForm(kind, r.value));
+      }
+    }
   }
   const bool staff = request.intake == "staff";
   if (!staff && request.intake != "self_service") {
@@ -94,9 +102,7 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
     if (request.contact.kind != "email" && request.contact.kind != "phone") {
       return Invalid("a request by the person needs an email or phone to send the code to");
     }
-    if (crypto::NormalizeIdentifier(request.contact.kind, request.contact.value).empty()) {
-      return Invalid("the contact " + request.contact.kind + " is empty");
-    }
+    RETURN_IF_ERROR(CheckIdentifierForm(request.contact.kind, request.contact.value));
   } else {
     if (request.subject_id.empty()) return Invalid("a request made by staff names the subject");
     ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));

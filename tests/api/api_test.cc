@@ -1713,7 +1713,8 @@ TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
        422, "RIGHT_NOT_AVAILABLE"},
       {"POST", "/v1/requests", R"({"type":"access","email":"   "})", 422, "INVALID_ARGUMENT"},
       {"POST", q + waiting + "/verification", R"({"code":12345678})", 400, "WRONG_TYPE"},
-      {"POST", q + waiting + "/verification", "", 400, "MISSING_FIELD"},
+      {"POST", q + waiting + "/verification", "", 400, "MISSING_BODY"},  // no body is not {}
+      {"POST", q + waiting + "/verification", "{}", 400, "MISSING_FIELD"},
       {"POST", q + waiting + "/verification", R"({"code":"12345678"})", 409,
        "REQUEST_STATE_INVALID"},
       {"POST", q + "r_nobody/code", "", 404, "UNKNOWN_REQUEST"},
@@ -1950,6 +1951,74 @@ TEST_F(ApiTest, TokensAreStoredHashed) {
   EXPECT_EQ(who->role, Role::kStaff);
   EXPECT_EQ(who->purposes, std::vector<std::string>{"newsletter"});
   EXPECT_EQ(again.Authenticate("Bearer " + token_[Role::kStaff] + "0"), nullptr);
+}
+
+}  // namespace
+}  // namespace custos::api
+
+namespace custos::api {
+namespace {
+
+TEST_F(ApiTest, AnEmptyBodyIsMissingNotAnEmptyObject) {
+  const std::string& admin = token_[Role::kAdmin];
+  // An operation with a required field answers that the body is missing, whether it came
+  // empty or blank, with or without a Content-Type.
+  for (const std::string& body : {std::string(), std::string(" \r\n")}) {
+    HttpResponse missing = Call("POST", "/v1/subjects", body, admin);
+    ASSERT_TRUE(Answers(missing, 400, "createSubject")) << missing.body;
+    EXPECT_EQ(missing.content_type, "application/problem+json");
+    EXPECT_NE(missing.body.find("urn:custos:problem:missing-body"), std::string::npos);
+    EXPECT_NE(missing.body.find("the request body is missing"), std::string::npos);
+  }
+  EXPECT_TRUE(Answers(Call("POST", "/v1/decisions", "", admin), 400, "decide"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/requests", "", ""), 400, "openRequest"));
+  // A restriction needs its reason (UK GDPR Art. 18): no body is not a restriction of all.
+  HttpResponse restricted = Call("POST", "/v1/subjects/s1/restrictions", "", admin);
+  EXPECT_TRUE(Answers(restricted, 400, "restrict"));
+  EXPECT_NE(restricted.body.find("'reason'"), std::string::npos) << restricted.body;
+  // A step whose body is all optional may still be sent without one (the role table posts
+  // fulfilment, withdrawal and code resends with no body).
+}
+
+TEST_F(ApiTest, IdentifiersOfTheWrongFormAreRefusedNamingTheField) {
+  // A person is found, told and suppressed by their email or phone (UK GDPR Art. 5(1)(d),
+  // accuracy): a value that cannot be an address or an E.164 number is refused where it
+  // enters, with the field named and the value never echoed.
+  const std::string& admin = token_[Role::kAdmin];
+  struct Case {
+    std::string path, body, operation, field;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/subjects", R"({"types":["member"],"email":"not-an-address.example.test"})",
+       "createSubject", "email"},
+      {"/v1/subjects", R"({"types":["member"],"phone":"555-0143 not-a-number"})",
+       "createSubject", "phone"},
+      {"/v1/subjects/s1/identifiers", R"({"kind":"email","value":"not-an-address@"})",
+       "addIdentifier", "email"},
+      {"/v1/identifiers/lookup", R"({"kind":"phone","value":"12345"})", "lookupIdentifier",
+       "phone"},
+      {"/v1/suppressions", R"({"kind":"email","value":"not-an-address","reason":"asked"})",
+       "suppress", "email"},
+      {"/v1/requests", R"({"type":"access","email":"not-an-address@example"})", "openRequest",
+       "email"},
+      {"/v1/requests", R"({"type":"access","phone":"+0 not-a-number"})", "openRequest", "phone"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse refused = Call("POST", c.path, c.body, c.path == "/v1/requests" ? "" : admin);
+    EXPECT_TRUE(Answers(refused, 422, c.operation)) << c.path << " " << refused.body;
+    EXPECT_EQ(refused.content_type, "application/problem+json");
+    EXPECT_NE(refused.body.find("the " + c.field + " is not"), std::string::npos) << refused.body;
+    EXPECT_EQ(refused.body.find("not-a"), std::string::npos) << refused.body;
+  }
+  // E.164 and UK national forms, and plausible addresses, are taken.
+  EXPECT_TRUE(Answers(Call("POST", "/v1/subjects",
+                           R"({"types":["member"],"email":"a.person@example.test",)"
+                           R"("phone":"07700 900123"})",
+                           admin),
+                      201, "createSubject"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/identifiers/lookup",
+                           R"({"kind":"phone","value":"+447700900123"})", admin),
+                      200, "lookupIdentifier"));
 }
 
 }  // namespace

@@ -498,6 +498,16 @@ TEST_F(CliForms, SubjectsEventsAndRecords) {
             "  record 1 user.name = Ada Lovelace [active, direct, for records, "
             "2026-01-05T00:00:00Z]\n");
   EXPECT_EQ(Run({"subject", "add", "s1", "--type", "member"}).code, kExitRefused);
+  // The engine's identifier forms, the same the HTTP API applies: one line, no value echoed.
+  CliRun email = Run({"subject", "add", "s2", "--type", "member", "--email", "s2-nowhere"});
+  EXPECT_NE(email.code, 0);
+  EXPECT_EQ(email.err,
+            "custos: error INVALID_ARGUMENT: the email is not a plausible email address "
+            "(name@example.org)\n");
+  CliRun phone = Run({"subject", "add", "s2", "--type", "member", "--phone", "31 4159"});
+  EXPECT_NE(phone.code, 0);
+  EXPECT_EQ(phone.err.find("4159"), std::string::npos) << phone.err;
+  EXPECT_NE(phone.err.find("E.164"), std::string::npos) << phone.err;
 }
 
 TEST_F(CliForms, ConsentIsGivenWithdrawnAndExported) {
@@ -1132,6 +1142,10 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(Raw({"serve", "--data", data_, "--tls-cert", "cert.pem"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--listen", "localhost"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--threads", "0"}).code, kExitUsage);
+  CliRun per_address = Raw({"serve", "--data", data_, "--connections-per-address", "-1"});
+  EXPECT_EQ(per_address.code, kExitUsage);
+  EXPECT_EQ(per_address.err, "custos: --connections-per-address is out of range\n");
+  EXPECT_EQ(Raw({"serve", "--data", data_, "--request-deadline", "soon"}).code, kExitUsage);
 
   // `serve --policy` initialises the data directory first, as `init` does.
   SharedText printed;
@@ -1153,6 +1167,10 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
                                    "1000",
                                    "--address-rate-limit",
                                    "50",
+                                   "--connections-per-address",
+                                   "64",
+                                   "--request-deadline",
+                                   "30",
                                    "--log-requests",
                                    "none",
                                    "--test-clock",

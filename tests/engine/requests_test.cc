@@ -435,3 +435,25 @@ TEST_F(RequestsTest, EndpointsMustBeHttpsExceptOnThisMachine) {
 
 }  // namespace
 }  // namespace custos::engine
+
+namespace custos::engine {
+namespace {
+
+TEST_F(RequestsTest, ACorrectedEmailOrPhoneMustHaveTheFormOfOne) {
+  // UK GDPR Art. 16 (rectification): a corrected email or phone replaces the identifier the
+  // person is found and told by, so it is held to the form a new one must have.
+  AddMember("m1", "m1@example.test");
+  NewRequest email = StaffRequest("r1", "rectification");
+  email.rectifications = {{"user.contact.email", "m1-at-example.test"}};
+  Status refused = engine_->OpenRequest(email).status();
+  EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("the email is not"), std::string::npos) << refused.message();
+  NewRequest phone = StaffRequest("r2", "rectification");
+  phone.rectifications = {{"user.contact.phone", "12"}};
+  EXPECT_EQ(engine_->OpenRequest(phone).status().code(), ErrorCode::kInvalidArgument);
+  email.rectifications = {{"user.contact.email", "m1.new@example.test"}};
+  EXPECT_TRUE(engine_->OpenRequest(email).ok());
+}
+
+}  // namespace
+}  // namespace custos::engine
