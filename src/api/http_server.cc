@@ -199,6 +199,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
       call->request.content_type = type;
     }
+    if (const char* id = Header(connection, "X-Request-Id")) call->request.request_id = id;
     if (const char* length = Header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
       char* end = nullptr;
       unsigned long long declared = std::strtoull(length, &end, 10);
