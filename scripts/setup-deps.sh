@@ -3,6 +3,9 @@
 # present are skipped, and apt is not touched at all when nothing is missing.
 # postgresql-15 provides the server binaries (/usr/lib/postgresql/15/bin) for the throwaway
 # test cluster (scripts/pg-test-cluster.sh); the tests never use Debian's own cluster.
+# prometheus provides promtool (ctest metrics/promtool_check); nodejs and npm install the OpenAPI
+# linter pinned in tools/openapi-lint/package-lock.json (ctest openapi/lint), with `npm ci` at the
+# end of this script.
 set -euo pipefail
 
 packages=(
@@ -13,7 +16,10 @@ packages=(
   libmicrohttpd-dev wrk curl openssl libcurl4-openssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev clang-format
+  prometheus
 )
+# Node.js from Debian unless a node with npm is already installed (from elsewhere).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -24,11 +30,19 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup-deps: all ${#packages[@]} packages present"
-  exit 0
+else
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  echo "setup-deps: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-echo "setup-deps: installing ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The OpenAPI linter, exactly as package-lock.json pins it (no install scripts run). Skipped when
+# node_modules already matches the lock file.
+lint_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/openapi-lint"
+if ! cmp -s "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed"; then
+  echo "setup-deps: npm ci in tools/openapi-lint"
+  (cd "$lint_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.package-lock.json.installed)
+fi

@@ -334,6 +334,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
       call->request.content_type = type;
     }
     call->request.ambiguous_length = AmbiguousLength(connection);
+    if (const char* id = Header(connection, "X-Request-Id")) call->request.request_id = id;
     if (const char* length = Header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
       char* end = nullptr;
       unsigned long long declared = std::strtoull(length, &end, 10);

@@ -1,6 +1,6 @@
 #include "api/json_body.h"
 
-#include <rapidjson/error/en.h>
+#include <rapidjson/error/error.h>
 
 #include <algorithm>
 #include <cassert>
@@ -25,6 +25,34 @@ std::string Printable(const char* key, size_t size) {
     }
   }
   return "'" + std::string(key, size) + "'";
+}
+
+// What is wrong with a body that is not JSON, in the server's own words: the parser's messages
+// are not part of the API and may change with the library.
+const char* ParseProblem(rapidjson::ParseErrorCode code) {
+  switch (code) {
+    case rapidjson::kParseErrorDocumentEmpty: return "the body holds no JSON value";
+    case rapidjson::kParseErrorDocumentRootNotSingular:
+      return "something follows the end of the JSON value";
+    case rapidjson::kParseErrorValueInvalid: return "a value is not valid JSON";
+    case rapidjson::kParseErrorObjectMissName: return "an object member has no quoted name";
+    case rapidjson::kParseErrorObjectMissColon: return "a member name is not followed by ':'";
+    case rapidjson::kParseErrorObjectMissCommaOrCurlyBracket:
+      return "an object member is followed by neither ',' nor '}'";
+    case rapidjson::kParseErrorArrayMissCommaOrSquareBracket:
+      return "an array item is followed by neither ',' nor ']'";
+    case rapidjson::kParseErrorStringUnicodeEscapeInvalidHex:
+      return "a \\u escape has a character that is not a hex digit";
+    case rapidjson::kParseErrorStringUnicodeSurrogateInvalid:
+      return "a \\u escape holds half a surrogate pair";
+    case rapidjson::kParseErrorStringEscapeInvalid: return "a string has an unknown escape";
+    case rapidjson::kParseErrorStringMissQuotationMark: return "a string is not closed";
+    case rapidjson::kParseErrorStringInvalidEncoding: return "a string is not valid UTF-8";
+    case rapidjson::kParseErrorNumberTooBig: return "a number is too large";
+    case rapidjson::kParseErrorNumberMissFraction: return "a number has no digits after '.'";
+    case rapidjson::kParseErrorNumberMissExponent: return "a number has no digits in its exponent";
+    default: return "the body is not valid JSON";
+  }
 }
 
 const char* TypeName(FieldType type) {
@@ -156,8 +184,8 @@ bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fi
         request.body.data(), request.body.size());
     if (document_.HasParseError()) {
       *problem = Problem(HttpProblem::kMalformedJson,
-                         std::string(rapidjson::GetParseError_En(document_.GetParseError())) +
-                             " (at byte " + std::to_string(document_.GetErrorOffset()) + ")");
+                         std::string(ParseProblem(document_.GetParseError())) + " (at byte " +
+                             std::to_string(document_.GetErrorOffset()) + ")");
       return false;
     }
     if (!document_.IsObject()) {

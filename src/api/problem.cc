@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace custos::api {
@@ -121,6 +122,41 @@ HttpResponse ProblemFor(const Status& status) {
                       : http >= 500 ? "Server error"
                                     : "Refused";
   return Render(http, ProblemType(DashedLower(name)), title, detail, name);
+}
+
+std::string ProblemInstance(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "/";
+  auto id_shaped = [](std::string_view segment) {
+    if (segment.empty() || segment.size() > 64) return false;
+    for (char c : segment) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '_' || c == '.' || c == ':';
+      if (!ok) return false;
+    }
+    return true;
+  };
+  std::string out;
+  size_t start = 1, segments = 0;
+  // A path longer than any route is cut short: it names no resource anyway.
+  while (start <= path.size() && segments < 16) {
+    size_t end = std::min(path.find('/', start), path.size());
+    std::string_view segment = path.substr(start, end - start);
+    out += '/';
+    if (!segment.empty()) out += id_shaped(segment) ? std::string(segment) : std::string("-");
+    start = end + 1;
+    ++segments;
+  }
+  return out;
+}
+
+void AddInstance(HttpResponse& response, std::string_view path) {
+  if (response.content_type != "application/problem+json") return;
+  size_t close = response.body.rfind('}');
+  if (close == std::string::npos || response.body.find("\"instance\"") != std::string::npos) {
+    return;
+  }
+  // ProblemInstance() writes only characters JSON strings take as they are.
+  response.body.insert(close, ",\"instance\":\"" + ProblemInstance(path) + "\"");
 }
 
 }  // namespace custos::api

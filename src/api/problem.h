@@ -1,5 +1,6 @@
 // Problem details (RFC 9457): every error the API returns is application/problem+json with a
-// stable `type` URI, a `title`, the HTTP `status`, a `detail` and custos's error `code`.
+// stable `type` URI, a `title`, the HTTP `status`, a `detail`, custos's error `code` and the
+// `instance`: the request's path (never its query string, which may hold an e-mail address).
 //
 // ProblemFor() is the one mapping from custos's ErrorCode list to HTTP statuses and types.
 // Client mistakes are 4xx; only failures of the server itself (I/O, crypto, internal) are 5xx.
@@ -45,6 +46,15 @@ HttpResponse Problem(HttpProblem problem, std::string detail);
 HttpResponse ProblemFor(const Status& status);
 // The HTTP status for an engine ErrorCode.
 int HttpStatusFor(ErrorCode code);
+
+// The `instance` of a problem answering a request for `path` (the path without the query
+// string): the path, with each segment that is not shaped like an identifier (1 to 64 letters,
+// digits, '-', '_', '.' or ':') written as "-", so a value a client put in a URL (an e-mail
+// address, a phone number with its '+') never comes back.
+std::string ProblemInstance(std::string_view path);
+// Adds `instance` (ProblemInstance(path)) to an application/problem+json response; leaves any
+// other response as it is.
+void AddInstance(HttpResponse& response, std::string_view path);
 
 }  // namespace custos::api
 

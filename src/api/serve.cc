@@ -76,7 +76,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  JsonLog log(stderr);
+  JsonLog log(stderr, config.log_level);
   auto session = !config.policy_path.empty()
                      ? deployment::Session::Init(config.deployment, config.policy_path)
                      : deployment::Session::Open(config.deployment);

@@ -28,6 +28,7 @@ struct ServeConfig {
   std::string policy_path;  // non-empty: initialise the deployment from this policy first
   HttpServerOptions http;
   ApiOptions api;  // test_clock is taken from deployment.test_clock
+  LogLevel log_level = LogLevel::kInfo;  // lines below it are not written
   // Each schedule's interval; zero turns it off.
   std::chrono::milliseconds sweep_every{std::chrono::hours(1)};
   std::chrono::milliseconds deliver_every{std::chrono::seconds(10)};

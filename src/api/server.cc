@@ -2,8 +2,10 @@
 // server serves, one line per route with the roles that may call it. Handle() is the pipeline
 // every request goes through: match the path against the table, authenticate (an API token, or
 // the requester secret on kRequester routes), check the role and the token's scope, rate-limit,
-// call the handler, keep the body's personal strings out of any problem, add the security
-// headers, count and log. The handlers are in the *_routes.cc files, one family per file.
+// call the handler, keep the body's personal strings out of any problem, name the request's path
+// as the problem's instance, add the security headers and the request id, count and log. Reads
+// of /metrics may be let through by the scrape token or the address allow-list first
+// (metrics_access.h). The handlers are in the *_routes.cc files, one family per file.
 #include "api/server.h"
 
 #include <rapidjson/document.h>
@@ -16,6 +18,7 @@
 #include <cstdlib>
 
 #include "api/handler_support.h"
+#include "api/request_id.h"
 
 namespace custos::api {
 
@@ -250,6 +253,7 @@ void Api::Secure(HttpResponse& response, bool html) const {
 
 HttpResponse Api::Handle(HttpRequest& request) {
   auto start = std::chrono::steady_clock::now();
+  const std::string request_id = RequestIdFor(request.request_id);
   const Route* route = nullptr;
   size_t route_index = routes_.size();
   Context context{request, nullptr, {}, "anonymous"};
@@ -293,6 +297,10 @@ HttpResponse Api::Handle(HttpRequest& request) {
 
   HttpResponse response;
   std::string token_id;
+  MetricsAccess::Verdict metrics = MetricsAccess::Verdict::kNeedsAdmin;
+  if (route != nullptr && route->handler == &Api::MetricsText) {
+    metrics = options_.metrics_access.Check(request.client_address, request.authorization);
+  }
   if (request.ambiguous_length) {
     response = Problem(HttpProblem::kAmbiguousLength,
                        "the request declares its body's length twice, differently (Content-Length "
@@ -303,6 +311,16 @@ HttpResponse Api::Handle(HttpRequest& request) {
     response = path_known ? Problem(HttpProblem::kMethodNotAllowed, "allowed: " + allow)
                           : Problem(HttpProblem::kNotFound, "no such resource");
     if (path_known) response.headers.emplace_back("Allow", allow);
+  } else if (metrics == MetricsAccess::Verdict::kRefused) {
+    response = Forbidden("this address may not read the metrics");
+  } else if (metrics == MetricsAccess::Verdict::kAllowed) {
+    if (address_limiter_.enabled() && !address_limiter_.Allow(request.client_address)) {
+      response = Problem(HttpProblem::kRateLimited, "slow down");
+      response.headers.emplace_back("Retry-After", "1");
+    } else {
+      context.actor = "metrics-scraper";
+      response = MetricsText(context);
+    }
   } else if (route->info.roles.empty() ||
              (route->info.requester && request.authorization.rfind("Bearer rq_", 0) == 0)) {
     if (address_limiter_.enabled() && !address_limiter_.Allow(request.client_address)) {
@@ -339,7 +357,9 @@ HttpResponse Api::Handle(HttpRequest& request) {
   if (response.status >= 400 && !request.body.empty()) {
     Redact(response.body, PersonalStrings(request.body));
   }
+  AddInstance(response, request.path);
   Secure(response, response.content_type.rfind("text/html", 0) == 0);
+  response.headers.emplace_back("X-Request-Id", request_id);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->Observe(route_index, response.status, seconds);
   bool log = options_.request_log == ApiOptions::RequestLog::kAll ||
@@ -349,7 +369,8 @@ HttpResponse Api::Handle(HttpRequest& request) {
         {"method", request.method.size() <= 8 ? request.method : "?"},
         {"route", route != nullptr ? route->info.pattern : "unmatched"},
         {"status", std::to_string(response.status), true},
-        {"us", std::to_string(static_cast<int64_t>(seconds * 1e6)), true}};
+        {"us", std::to_string(static_cast<int64_t>(seconds * 1e6)), true},
+        {"request_id", request_id}};
     if (!token_id.empty()) fields.push_back({"token", token_id});
     if (response.status >= 400 && response.content_type == "application/problem+json") {
       // The code only: details are for the caller.
@@ -359,7 +380,10 @@ HttpResponse Api::Handle(HttpRequest& request) {
         fields.push_back({"code", response.body.substr(code_at + 8, end - code_at - 8)});
       }
     }
-    log_.Write(response.status >= 500 ? "error" : "info", "request", fields);
+    log_.Write(response.status >= 500   ? LogLevel::kError
+               : response.status >= 400 ? LogLevel::kWarn
+                                        : LogLevel::kInfo,
+               "request", fields);
   }
   return response;
 }

@@ -21,6 +21,7 @@
 #include "api/http.h"
 #include "api/log.h"
 #include "api/metrics.h"
+#include "api/metrics_access.h"
 #include "api/rate_limit.h"
 #include "common/time.h"
 #include "engine/engine.h"
@@ -34,6 +35,7 @@ struct ApiOptions {
   double token_rate = 1000;  // requests/s per token (<= 0: unlimited)
   double address_rate = 50;  // requests/s per client address on routes without a token
   enum class RequestLog { kNone, kErrors, kAll } request_log = RequestLog::kErrors;
+  MetricsAccess metrics_access;  // who may read /metrics (default: admin tokens only)
 };
 
 // What the router knows about a route. `roles`: the token roles that may call it. `requester`:

@@ -1,11 +1,13 @@
 // The server's own routes: liveness (/healthz, /ping), the Prometheus metrics (the request
 // counters of Handle() plus the engine's write, audit, catch-up and cache figures and this
-// process's outbox deliveries), the OpenAPI document built into the binary, and the test clock
+// process's outbox deliveries, what was built, and the process's memory, CPU time, descriptors
+// and start time), the OpenAPI document built into the binary, and the test clock
 // that exists only when the server was started with one. None reads or writes personal data.
 #include <string>
 #include <utility>
 
 #include "api/handler_support.h"
+#include "api/process_metrics.h"
 #include "delivery/outbox_dispatcher.h"
 #include "engine/audit_log.h"
 
@@ -39,6 +41,8 @@ HttpResponse Api::MetricsText(Context&) {
   extra += "# HELP custos_write_transactions_total Store transactions that carried them.\n";
   extra += "# TYPE custos_write_transactions_total counter\n";
   extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
+  extra +=
+      "# HELP custos_audit_buffered_entries Audit entries (decisions, lookups) not yet written.\n";
   extra += "# TYPE custos_audit_buffered_entries gauge\n";
   extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
   const delivery::DeliveryTotals& deliveries = delivery::ProcessDeliveryTotals();
@@ -62,10 +66,13 @@ HttpResponse Api::MetricsText(Context&) {
   extra += "# HELP custos_catch_up_seq The last audit seq read for other processes' writes.\n";
   extra += "# TYPE custos_catch_up_seq gauge\n";
   extra += "custos_catch_up_seq " + std::to_string(catch_up.through_seq) + "\n";
+  extra += "# HELP custos_cached_subjects Subjects held in the decision cache.\n";
   extra += "# TYPE custos_cached_subjects gauge\n";
   extra += "custos_cached_subjects " + std::to_string(engine_.cached_subjects()) + "\n";
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4";
+  extra += BuildInfoMetricText();
+  extra += ProcessMetricsText();
   response.body = metrics_->Render(extra);
   return response;
 }

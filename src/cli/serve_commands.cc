@@ -22,7 +22,9 @@ constexpr const char* kServeUsage =
     "usage: custos serve --data DIR [--policy FILE] [--listen HOST:PORT] [--tls-cert FILE "
     "--tls-key FILE] [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND] "
     "[--address-rate-limit PER_SECOND] [--connections-per-address N] [--request-deadline SECONDS] "
-    "[--log-requests all|errors|none] [--test-clock] "
+    "[--log-requests all|errors|none] "
+    "[--log-level debug|info|warn|error] [--metrics-token-file FILE] [--metrics-allow CIDR,...] "
+    "[--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
     "[--refresh-every MILLISECONDS]";
 constexpr const char* kTokenUsage =
@@ -53,7 +55,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
        "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
        "--log-requests", "--drain-seconds", "--sweep-every",
-       "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now"},
+       "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now",
+       "--log-level", "--metrics-token-file", "--metrics-allow"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -170,6 +173,41 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       return kExitUsage;
     }
   }
+  if (const auto* v = a.Option("--log-level")) {
+    auto level = api::LogLevelFromName(*v);
+    if (!level || *v == "warning") {
+      err << "custos: --log-level is one of debug, info, warn, error\n";
+      return kExitUsage;
+    }
+    config.log_level = *level;
+  }
+  // /metrics: an admin token by default; a scrape token and/or an address allow-list open it to
+  // a scraper (api/metrics_access.h).
+  std::string scrape_token;
+  if (const auto* v = a.Option("--metrics-token-file")) {
+    auto text = ReadFile(*v);
+    if (!text.ok()) return Fail(err, text.status());
+    scrape_token = std::move(*text);
+    while (!scrape_token.empty() && (scrape_token.back() == '\n' || scrape_token.back() == '\r')) {
+      scrape_token.pop_back();
+    }
+    if (scrape_token.empty()) {
+      err << "custos: --metrics-token-file holds no token\n";
+      return kExitUsage;
+    }
+  }
+  if (auto checked = api::MetricsAccess::Make(scrape_token, ""); !checked.ok()) {
+    // What is wrong with the token, never the token itself.
+    err << "custos: --metrics-token-file: " << checked.status().message() << "\n";
+    return kExitUsage;
+  }
+  auto metrics_access = api::MetricsAccess::Make(
+      scrape_token, a.Option("--metrics-allow") ? *a.Option("--metrics-allow") : "");
+  if (!metrics_access.ok()) {
+    err << "custos: --metrics-allow " << metrics_access.status().message() << "\n";
+    return kExitUsage;
+  }
+  api_options.metrics_access = std::move(*metrics_access);
   if ((a.Option("--tls-cert") == nullptr) != (a.Option("--tls-key") == nullptr)) {
     err << "custos: --tls-cert and --tls-key go together\n";
     return kExitUsage;

@@ -1146,6 +1146,21 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(per_address.code, kExitUsage);
   EXPECT_EQ(per_address.err, "custos: --connections-per-address is out of range\n");
   EXPECT_EQ(Raw({"serve", "--data", data_, "--request-deadline", "soon"}).code, kExitUsage);
+  // One clear line for an unknown log level, a list that is not networks, a weak scrape token.
+  CliRun loud = Raw({"serve", "--data", data_, "--log-level", "loud"});
+  EXPECT_EQ(loud.code, kExitUsage);
+  EXPECT_EQ(loud.err, "custos: --log-level is one of debug, info, warn, error\n");
+  CliRun network = Raw({"serve", "--data", data_, "--metrics-allow", "10.0.0.0/33"});
+  EXPECT_EQ(network.code, kExitUsage);
+  EXPECT_EQ(network.err.rfind("custos: --metrics-allow ", 0), 0u) << network.err;
+  const std::string weak = dir_.Sub("weak.token");
+  { std::ofstream(weak) << "short\n"; }
+  CliRun token = Raw({"serve", "--data", data_, "--metrics-token-file", weak});
+  EXPECT_EQ(token.code, kExitUsage);
+  EXPECT_EQ(token.err.rfind("custos: --metrics-token-file: ", 0), 0u) << token.err;
+  EXPECT_EQ(token.err.find("short"), std::string::npos) << "never the token itself";
+  const std::string scrape = dir_.Sub("scrape.token");
+  { std::ofstream(scrape) << "scrape-token-0123456789abcdef\n"; }
 
   // `serve --policy` initialises the data directory first, as `init` does.
   SharedText printed;
@@ -1183,7 +1198,13 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
                                    "--deliver-every",
                                    "0",
                                    "--refresh-every",
-                                   "0"};
+                                   "0",
+                                   "--log-level",
+                                   "warn",
+                                   "--metrics-allow",
+                                   "127.0.0.1/32,::1/128",
+                                   "--metrics-token-file",
+                                   scrape};
   for (const std::string& key : FormsAndVariantsOf(args)) ran_.insert(key);
   std::thread server([&] { code = RunCli(args, out, err); });
   // The server blocks SIGTERM in its own thread before it prints that it listens. The bound
