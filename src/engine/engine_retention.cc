@@ -375,14 +375,14 @@ Result<std::vector<store::LegalHoldRow>> Engine::ListLegalHolds() {
       continue;
     }
     // A person's hold is sealed under their data key; once they are erased it is shredded
-    // with the rest of their data and lists as "".
+    // with the rest of their data and lists as "(erased with the person)".
     ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
                      store_.GetSubject(controller_, hold.subject_id));
     auto key = subject.has_value() && subject->state != store::SubjectState::kErased
                    ? DataKey(*subject)
                    : Result<crypto::SecretKey>(Status(ErrorCode::kSubjectErased, "erased"));
     if (!key.ok()) {
-      if (hold.reason.rfind("sealed:", 0) == 0) hold.reason.clear();
+      if (hold.reason.rfind("sealed:", 0) == 0) hold.reason = "(erased with the person)";
       continue;
     }
     ASSIGN_OR_RETURN(hold.reason, OpenNote(*key, hold.reason,
