@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/handler_support.h"
+#include "api/staff_scope.h"
 
 namespace custos::api {
 
@@ -122,6 +123,21 @@ void WriteOutboxMessage(Json& j, const store::OutboxRow& m) {
   j.Field("delivered_at", m.delivered_at);
   j.Field("last_error", m.last_error);
 }
+
+// True when `who` is a staff token and request `id` of `controller` is one whose answer is a
+// copy of everything held about the person (access, portability): the DPO's and admins' to
+// handle, never staff's, whose tokens reach only some purposes (api/staff_scope.h). Read
+// without an audited view: nothing of the request is shown.
+bool StaffAtACopy(const Principal* who, store::Store& store, const std::string& controller,
+                  const std::string& id) {
+  if (who == nullptr || !who->Is(Role::kStaff)) return false;
+  auto row = store.GetRequest(controller, id);
+  return row.ok() && row->has_value() && IsCopyOfEverything((*row)->type);
+}
+
+constexpr const char* kCopyIsTheDpos =
+    "access and portability requests hand over everything held about the person: the DPO's or "
+    "an admin's, not staff's";
 
 }  // namespace
 
@@ -324,6 +340,9 @@ HttpResponse Api::OpenStaffRequest(Context& c) {
               &problem)) {
     return problem;
   }
+  if (c.who->Is(Role::kStaff) && IsCopyOfEverything(body.String("type"))) {
+    return Forbidden(kCopyIsTheDpos);
+  }
   engine::NewRequest request;
   request.intake = "staff";
   request.subject_id = c.Param("id");
@@ -387,8 +406,18 @@ HttpResponse Api::ListRequests(Context& c) {
 }
 
 HttpResponse Api::GetRequest(Context& c) {
+  if (StaffAtACopy(c.who, store_, engine_.controller(), c.Param("id"))) {
+    return Forbidden(kCopyIsTheDpos);
+  }
   auto view = engine_.ViewRequest(c.Param("id"), c.actor);
   if (!view.ok()) return ProblemFor(view.status());
+  // Staff see the corrections and the items of the categories their purposes use.
+  const StaffScope scope(c.who, engine_.policy());
+  std::erase_if(view->rectifications,
+                [&](const auto& r) { return !scope.Category(r.category); });
+  std::erase_if(view->items, [&](const engine::FulfilmentItem& item) {
+    return !item.category.empty() && !scope.Category(item.category);
+  });
   Json j;
   auto& w = j.w();
   w.StartObject();
@@ -486,21 +515,21 @@ HttpResponse Api::FulfilRequest(Context& c) {
   HttpResponse problem;
   if (!c.Body(body, {{"outcome", FieldType::kString}}, &problem)) return problem;
   const std::string& id = c.Param("id");
+  if (StaffAtACopy(c.who, store_, engine_.controller(), id)) return Forbidden(kCopyIsTheDpos);
   if (c.who->Is(Role::kStaff)) {
-    // Staff carry out what the role table lets them do themselves: a copy for the person
-    // (access, portability), an objection or a consent withdrawal for a purpose on their token.
-    // Rectification, erasure, restriction and automated-decision reviews change data across
-    // purposes: the DPO's or an admin's.
+    // Staff carry out what the role table lets them do themselves: an objection or a consent
+    // withdrawal for a purpose on their token. A copy for the person (access, portability)
+    // holds data of every purpose; rectification, erasure, restriction and automated-decision
+    // reviews change data across purposes: the DPO's or an admin's.
     auto view = engine_.ViewRequest(id, c.actor);
     if (!view.ok()) return ProblemFor(view.status());
     const std::string& type = view->row.type;
-    bool copy = type == "access" || type == "portability";
     bool purpose_bound = (type == "objection" || type == "withdraw_consent") &&
                          !view->purpose.empty() && c.who->MayUsePurpose(view->purpose);
-    if (!copy && !purpose_bound) {
+    if (!purpose_bound) {
       return Forbidden(
-          "staff fulfil access and portability requests, and objections or consent "
-          "withdrawals for a purpose on their token; this one is for the DPO");
+          "staff fulfil objections or consent withdrawals for a purpose on their token; this "
+          "one is for the DPO");
     }
   }
   auto view = engine_.FulfilRequest(id, body.String("outcome"), std::nullopt, c.actor);

@@ -2,10 +2,11 @@
 // server serves, one line per route with the roles that may call it. Handle() is the pipeline
 // every request goes through: match the path against the table, authenticate (an API token, or
 // the requester secret on kRequester routes), check the role and the token's scope, rate-limit,
-// call the handler, keep the body's personal strings out of any problem, name the request's path
-// as the problem's instance, add the security headers and the request id, count and log. Reads
-// of /metrics may be let through by the scrape token or the address allow-list first
-// (metrics_access.h). The handlers are in the *_routes.cc files, one family per file.
+// call the handler, keep the body's personal strings and the URL's values out of any problem,
+// name the request's path as the problem's instance, add the security headers and the request
+// id, count and log. Reads of /metrics may be let through by the scrape token or the address
+// allow-list first (metrics_access.h). The handlers are in the *_routes.cc files, one family
+// per file.
 #include "api/server.h"
 
 #include <rapidjson/document.h>
@@ -93,11 +94,48 @@ std::vector<std::string> PersonalStrings(const std::string& body) {
   return out;
 }
 
+// Values of the URL that must not come back in an error: a client may put an email or a phone
+// number where an id belongs (GET /v1/subjects/<an email>), and the engine names what it
+// cannot find. Every path parameter and query value is left out of the detail, except the
+// policy's own words (a purpose, a channel, a category, a recipient, a format or filter name,
+// when shaped like one) and values too short to be personal (under three characters: the
+// replacement would mangle the sentence for nothing).
+std::vector<std::string> UrlValues(const std::vector<std::pair<std::string, std::string>>& params,
+                                   const std::vector<std::pair<std::string, std::string>>& query) {
+  auto vocabulary = [](std::string_view name, std::string_view value) {
+    static constexpr std::string_view kWords[] = {"purpose", "channel", "category", "recipient",
+                                                  "format",  "filter",  "all"};
+    if (std::find(std::begin(kWords), std::end(kWords), name) == std::end(kWords)) return false;
+    bool letter = false;
+    for (char c : value) {
+      if (c >= 'a' && c <= 'z') letter = true;
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+            c == '-')) {
+        return false;
+      }
+    }
+    return letter;
+  };
+  std::vector<std::string> out;
+  for (const auto* list : {&params, &query}) {
+    for (const auto& [name, value] : *list) {
+      if (value.size() >= 3 && !vocabulary(name, value)) out.push_back(value);
+      if (list == &query && name.size() >= 3 && !vocabulary("purpose", name)) {
+        out.push_back(name);  // a query name is the client's too
+      }
+    }
+  }
+  return out;
+}
+
 // Replaces `secrets` in a problem's detail, the only member that carries the engine's words
 // (type, title and code are the server's own), so the problem stays well-formed whatever the
 // secrets are.
-void Redact(std::string& problem, const std::vector<std::string>& secrets) {
+void Redact(std::string& problem, std::vector<std::string> secrets) {
   if (secrets.empty()) return;
+  // The longest first: a secret inside another is replaced with it, not piecemeal.
+  std::sort(secrets.begin(), secrets.end(),
+            [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   rapidjson::Document doc;
   doc.Parse(problem.c_str(), problem.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("detail") ||
@@ -197,10 +235,11 @@ void Api::AddRoutes() {
   Add("POST", "/v1/requests/{id}/verification", "verifyRequest", {}, &Api::VerifyRequest);
   Add("POST", "/v1/requests/{id}/code", "resendRequestCode", {}, &Api::ResendRequestCode);
   // The person with their requester secret (kRequester); staff, the DPO and admins where they
-  // help. Staff never refuse, extend, erase or restrict: those are the DPO's (the handlers
-  // narrow staff further: no fee, fulfilment of what staff may do themselves).
+  // help. Staff never refuse, extend, erase or restrict, and never read a package: those are
+  // the DPO's (the handlers narrow staff further: no fee, no access or portability request
+  // opened, read or fulfilled, fulfilment only of what staff may do themselves; staff_scope.h).
   Add("GET", "/v1/requests/{id}/status", "getRequestStatus", {}, &Api::RequestStatus, kRequester);
-  Add("GET", "/v1/requests/{id}/document", "getRequestDocument", {A, D, S}, &Api::RequestDocument,
+  Add("GET", "/v1/requests/{id}/document", "getRequestDocument", {A, D}, &Api::RequestDocument,
       kRequester);
   Add("GET", "/v1/requests/{id}/recipients", "listRequestRecipients", {A, D, S},
       &Api::RequestRecipients, kRequester);
@@ -354,8 +393,13 @@ HttpResponse Api::Handle(HttpRequest& request) {
       }
     }
   }
-  if (response.status >= 400 && !request.body.empty()) {
-    Redact(response.body, PersonalStrings(request.body));
+  if (response.status >= 400) {
+    std::vector<std::string> secrets = UrlValues(context.params, request.query);
+    if (!request.body.empty()) {
+      std::vector<std::string> body = PersonalStrings(request.body);
+      secrets.insert(secrets.end(), body.begin(), body.end());
+    }
+    Redact(response.body, std::move(secrets));
   }
   AddInstance(response, request.path);
   Secure(response, response.content_type.rfind("text/html", 0) == 0);

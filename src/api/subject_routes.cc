@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/handler_support.h"
+#include "api/staff_scope.h"
 
 namespace custos::api {
 
@@ -38,6 +39,19 @@ void WriteRecord(Json& j, const engine::SubjectView::RecordValue& r) {
   j.Field("collected_at", r.collected_at);
   j.Field("state", std::string(StateName(r.state)));
   w.EndObject();
+}
+
+// A ?purpose= is written to the audit log as the read's purpose: it must be a key (a lower-case
+// letter, then letters, digits, '_', '.', '-'), never whatever a client put there (an email,
+// a name, a phone number).
+bool KeyShaped(const std::string& text) {
+  if (text.empty() || text.size() > 64 || text[0] < 'a' || text[0] > 'z') return false;
+  for (char c : text) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -74,6 +88,9 @@ HttpResponse Api::CreateSubject(Context& c) {
 
 HttpResponse Api::GetSubject(Context& c) {
   const std::string* purpose = c.request.Query("purpose");
+  if (purpose && !KeyShaped(*purpose)) {
+    return Problem(HttpProblem::kInvalidValue, "purpose must be a purpose key");
+  }
   std::string why = purpose ? *purpose : (c.who->Is(Role::kSubject) ? "subject_access" : "");
   if (c.who->Is(Role::kStaff) && (why.empty() || !c.who->MayUsePurpose(why))) {
     return Forbidden("staff read a subject for one of their token's purposes (?purpose=)");
@@ -81,6 +98,8 @@ HttpResponse Api::GetSubject(Context& c) {
   if (why.empty()) why = "api_read";
   auto view = engine_.ReadSubject(c.Param("id"), c.actor, why);
   if (!view.ok()) return ProblemFor(view.status());
+  // Staff see only what their purposes use (api/staff_scope.h).
+  const StaffScope scope(c.who, engine_.policy());
   Json j;
   auto& w = j.w();
   w.StartObject();
@@ -92,6 +111,7 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("events");
   w.StartArray();
   for (const auto& e : view->events) {
+    if (!scope.Event(e.event)) continue;
     w.StartObject();
     j.Field("event", e.event);
     j.Field("at", e.at);
@@ -101,6 +121,7 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("identifiers");
   w.StartArray();
   for (const auto& id : view->identifiers) {
+    if (!scope.Identifier(id.kind)) continue;
     w.StartObject();
     j.Field("kind", id.kind);
     j.Field("value", id.value);
@@ -112,13 +133,17 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("records");
   w.StartArray();
   for (const auto& r : view->records) {
-    if (c.who->Is(Role::kStaff) && !c.who->MayUsePurpose(r.purpose)) continue;
+    if (!scope.Record(r.purpose, r.category)) continue;
     WriteRecord(j, r);
   }
   w.EndArray();
   j.Key("consents");
   w.StartArray();
   for (const auto& e : view->consents) {
+    if (scope.narrowed() &&
+        (e.target_kind != store::ConsentTarget::kPurpose || !scope.Purpose(e.target))) {
+      continue;
+    }
     w.StartObject();
     j.Field("target", e.target);
     j.Field("cookie", e.target_kind == store::ConsentTarget::kCookieCategory);
@@ -132,6 +157,7 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("preferences");
   w.StartArray();
   for (const auto& p : view->preferences) {
+    if (!scope.Channel(p.channel)) continue;
     w.StartObject();
     j.Field("channel", p.channel);
     j.Field("allowed", p.allowed);
@@ -142,6 +168,7 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("objections");
   w.StartArray();
   for (const auto& o : view->objections) {
+    if (!scope.Objection(o.purpose)) continue;
     w.StartObject();
     j.Field("purpose", o.purpose);
     j.Field("at", o.at);
@@ -152,6 +179,7 @@ HttpResponse Api::GetSubject(Context& c) {
   j.Key("restrictions");
   w.StartArray();
   for (const auto& r : view->restrictions) {
+    if (!scope.Restriction(r.categories)) continue;
     w.StartObject();
     j.Field("restriction_id", r.restriction_id);
     j.Strings("categories", r.categories);
@@ -237,15 +265,19 @@ HttpResponse Api::PutRecord(Context& c) {
 
 HttpResponse Api::ListRecords(Context& c) {
   const std::string* purpose = c.request.Query("purpose");
+  if (purpose && !KeyShaped(*purpose)) {
+    return Problem(HttpProblem::kInvalidValue, "purpose must be a purpose key");
+  }
   auto view = engine_.ReadSubject(c.Param("id"), c.actor, purpose ? *purpose : "records_read");
   if (!view.ok()) return ProblemFor(view.status());
+  const StaffScope scope(c.who, engine_.policy());
   Json j;
   auto& w = j.w();
   w.StartObject();
   j.Key("records");
   w.StartArray();
   for (const auto& r : view->records) {
-    if (!c.who->MayUsePurpose(r.purpose) || !c.who->MayUseCategory(r.category)) continue;
+    if (!scope.Record(r.purpose, r.category) || !c.who->MayUseCategory(r.category)) continue;
     WriteRecord(j, r);
   }
   w.EndArray();

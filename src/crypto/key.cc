@@ -24,7 +24,8 @@ namespace {
 }
 
 // Key slots come from slabs of locked memory: each slab is one sodium_malloc'd region (guard
-// pages around it, mlock'd so keys are not swapped out) cut into kSize-byte slots, kept for
+// pages around it, mlock'd so keys are not swapped out, and marked MADV_DONTDUMP so no core
+// file holds them) cut into kSize-byte slots, kept for
 // the life of the process and reused through a free list. A key per subject is opened for
 // every read and write, and a sodium_malloc per key costs mmap, mprotect, mlock and munmap:
 // in a process with many threads those serialise on the kernel's memory-map lock (measured:
@@ -50,11 +51,21 @@ class KeySlots {
     internal::InitSodiumOrDie();
     auto* slab = static_cast<uint8_t*>(sodium_malloc(kSlotsPerSlab * SecretKey::kSize));
     if (slab == nullptr) Die("cannot allocate locked memory for keys");
+    // sodium_malloc locks the region and leaves it out of core dumps where the platform allows;
+    // say so explicitly here, and say it once when the memory lock limit refuses it (keys may
+    // then be swapped out, never dumped).
+    if (sodium_mlock(slab, kSlotsPerSlab * SecretKey::kSize) != 0 && !warned_) {
+      warned_ = true;
+      std::fprintf(stderr,
+                   "custos: warning: key memory cannot be locked (RLIMIT_MEMLOCK); keys may be "
+                   "swapped out\n");
+    }
     free_.reserve(free_.size() + kSlotsPerSlab);
     for (size_t i = kSlotsPerSlab; i-- > 0;) free_.push_back(slab + i * SecretKey::kSize);
   }
   std::mutex mutex_;
   std::vector<uint8_t*> free_;
+  bool warned_ = false;
 };
 
 KeySlots& Slots() {

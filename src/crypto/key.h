@@ -1,10 +1,11 @@
 // SecretKey: 32 bytes of key material held in guarded memory, and InitSodium().
 //
 // The bytes live in slots of locked memory: slabs allocated with sodium_malloc (guard pages
-// around each slab, mlock'd where the system allows, so keys are not swapped out), reused
-// through a free list, and wiped when the key is destroyed. (A sodium_malloc per key, with
-// guard pages and read-only protection per key, cost four system calls per key and
-// serialised many threads on the kernel's memory-map lock; see key.cc.) A SecretKey is move-only; a
+// around each slab, mlock'd where the system allows, so keys are not swapped out, and left out
+// of core dumps with MADV_DONTDUMP), reused through a free list, and wiped when the key is
+// destroyed. (A sodium_malloc per key, with guard pages and read-only protection per key, cost
+// four system calls per key and serialised many threads on the kernel's memory-map lock; see
+// key.cc.) A SecretKey is move-only; a
 // moved-from key is empty (bytes() is empty) and may only be destroyed or assigned to.
 //
 // Thread-safety: InitSodium() may be called from any thread. A SecretKey is immutable after

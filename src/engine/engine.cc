@@ -150,6 +150,12 @@ store::Bytes Engine::SuppressionHash(const std::string& kind, const std::string&
   return IdentifierHash(kind, value);
 }
 
+std::string Engine::UnknownSubjectMarker(const std::string& subject_id) const {
+  store::Bytes hash = crypto::BlindIndex(master_key_.BlindIndexKey(), "unknown_subject", subject_id);
+  hash.resize(16);
+  return "unknown:" + crypto::ToHex(hash);
+}
+
 Result<store::SubjectRow> Engine::ActiveSubject(const std::string& subject_id) {
   auto row = store_.GetSubject(controller_, subject_id);
   if (!row.ok()) return row.status();
@@ -432,6 +438,10 @@ Result<SubjectView> Engine::ReadSubject(const std::string& subject_id, const std
   ASSIGN_OR_RETURN(view.preferences, store_.ListPreferences(controller_, subject_id));
   ASSIGN_OR_RETURN(view.objections, store_.ListObjections(controller_, subject_id));
   ASSIGN_OR_RETURN(view.restrictions, store_.ListRestrictions(controller_, subject_id));
+  for (auto& restriction : view.restrictions) {
+    ASSIGN_OR_RETURN(restriction.reason, OpenNote(data_key, restriction.reason,
+                                                  KeyContext(subject_id) + "/restriction"));
+  }
   subject.wrapped_key.clear();
   view.subject = std::move(subject);
   audit_.Record(Entry(actor, "read", subject_id, clock_.Now(),
@@ -524,6 +534,10 @@ Status Engine::Object(const std::string& subject_id, const std::string& purpose,
 
 Status Engine::LiftObjection(const std::string& subject_id, const std::string& purpose,
                              std::optional<Timestamp> at_opt, const std::string& actor) {
+  // As Object: only a purpose of the policy is written (to the store and the audit entry).
+  if (purpose != "*" && purpose != "direct_marketing" && !policy_.FindPurpose(purpose)) {
+    return Invalid("purpose '" + purpose + "' is not in the policy");
+  }
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
   Timestamp at = At(at_opt);
   store::WriteBatch batch;
@@ -548,12 +562,13 @@ Result<int64_t> Engine::Restrict(const std::string& subject_id, std::vector<std:
     }
   }
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(subject_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
   Timestamp at = At(at_opt);
   store::RestrictionRow row;
   row.controller = controller_;
   row.subject_id = subject_id;
   row.categories = categories;
-  row.reason = reason;
+  row.reason = SealNote(data_key, reason, KeyContext(subject_id) + "/restriction");
   row.at = at;
   store::WriteBatch batch;
   batch.Add(std::move(row));
@@ -597,13 +612,15 @@ Status Engine::Suppress(const std::string& kind, const std::string& value,
                    store_.FindSubjectsByIdentifier(controller_, kind, hash));
   if (!already) {
     store::WriteBatch batch;
-    batch.Add(store::SuppressionRow{controller_, hash, kind, reason, at});
+    // The reason is whatever was typed: sealed under the note key (a suppression outlives
+    // the person it was for), and kept out of the audit entry.
+    batch.Add(store::SuppressionRow{controller_, hash, kind,
+                                    SealNote(NoteKey(), reason, controller_ + "/suppression"), at});
     // The entry names the people now suppressed, so other processes' decision caches forget
     // them (CatchUpWithOtherWriters).
-    RETURN_IF_ERROR(audit_
-                        .Commit(std::move(batch), {Entry(actor, "suppress", JoinKeys(holders), at,
-                                                         kind + " " + reason)})
-                        .status());
+    RETURN_IF_ERROR(
+        audit_.Commit(std::move(batch), {Entry(actor, "suppress", JoinKeys(holders), at, kind)})
+            .status());
   }
   for (const auto& id : holders) {
     cache_.Update(id, [](SubjectState& state) { state.suppressed = true; });
@@ -623,8 +640,9 @@ Decision Engine::Decide(const DecisionRequest& request) {
     detail += " ";
     detail += CodeName(reason.code);
   }
-  audit_.Record(Entry(request.actor, "decide", request.subject_id, request.at, std::move(detail),
-                      request.purpose));
+  audit_.Record(Entry(request.actor, "decide",
+                      state ? request.subject_id : UnknownSubjectMarker(request.subject_id),
+                      request.at, std::move(detail), request.purpose));
   return decision;
 }
 

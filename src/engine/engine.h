@@ -365,6 +365,14 @@ class Engine {
                           const crypto::SecretKey& key, const std::string& kind,
                           const std::string& target, const std::string& payload, Timestamp at);
   crypto::SecretKey EndpointKey() const;
+  // Free text staff type, sealed in its text column (sealed_notes.cc): under `key` (a
+  // person's data key, or NoteKey() where there is no person) with `context` as associated
+  // data. OpenNote reads a row written before notes were sealed as it is.
+  std::string SealNote(const crypto::SecretKey& key, std::string_view text,
+                       const std::string& context) const;
+  Result<std::string> OpenNote(const crypto::SecretKey& key, const std::string& stored,
+                               const std::string& context) const;
+  crypto::SecretKey NoteKey() const;
   Status AddRecipientNotice(store::WriteBatch& batch, const store::RequestRow& row,
                             const crypto::SecretKey& key, const std::string& target,
                             const std::string& action, const std::vector<std::string>& categories,
@@ -410,6 +418,10 @@ class Engine {
   Timestamp At(std::optional<Timestamp> at) const { return at ? *at : clock_.Now(); }
   store::Bytes IdentifierHash(const std::string& kind, const std::string& value) const;
   store::Bytes SuppressionHash(const std::string& kind, const std::string& value) const;
+  // What the audit log keeps for a subject id no subject has: "unknown:" and a keyed hash of
+  // the id (the same id gives the same marker), never the id, which may be an email or a phone
+  // number a caller sent by mistake.
+  std::string UnknownSubjectMarker(const std::string& subject_id) const;
 
   policy::Policy policy_;
   std::string controller_;

@@ -300,9 +300,16 @@ Result<int64_t> Engine::PlaceLegalHold(const LegalHoldRequest& request) {
   if (!request.category.empty() && !KnownCategory(policy_, request.category)) {
     return Invalid("category '" + request.category + "' is not in the policy");
   }
+  // The reason is sealed: under the person's data key for a hold on a person, else under the
+  // note key (sealed_notes.cc).
+  std::string sealed_reason;
   if (!request.subject_id.empty()) {
     ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
-    (void)subject;
+    ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
+    sealed_reason =
+        SealNote(data_key, request.reason, KeyContext(request.subject_id) + "/legal_hold");
+  } else {
+    sealed_reason = SealNote(NoteKey(), request.reason, controller_ + "/legal_hold");
   }
   Timestamp at = At(request.at);
   if (request.expires_at.has_value() && *request.expires_at <= at) {
@@ -320,7 +327,7 @@ Result<int64_t> Engine::PlaceLegalHold(const LegalHoldRequest& request) {
     row.hold_id = hold_id;
     row.subject_id = request.subject_id;
     row.category = request.category;
-    row.reason = request.reason;
+    row.reason = sealed_reason;
     row.placed_at = at;
     row.expires_at = request.expires_at;
     std::string detail =
@@ -360,7 +367,28 @@ Status Engine::ReleaseLegalHold(int64_t hold_id, std::optional<Timestamp> at_opt
 }
 
 Result<std::vector<store::LegalHoldRow>> Engine::ListLegalHolds() {
-  return store_.ListLegalHolds(controller_);
+  ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, store_.ListLegalHolds(controller_));
+  for (auto& hold : holds) {
+    if (hold.subject_id.empty()) {
+      ASSIGN_OR_RETURN(hold.reason,
+                       OpenNote(NoteKey(), hold.reason, controller_ + "/legal_hold"));
+      continue;
+    }
+    // A person's hold is sealed under their data key; once they are erased it is shredded
+    // with the rest of their data and lists as "(erased with the person)".
+    ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
+                     store_.GetSubject(controller_, hold.subject_id));
+    auto key = subject.has_value() && subject->state != store::SubjectState::kErased
+                   ? DataKey(*subject)
+                   : Result<crypto::SecretKey>(Status(ErrorCode::kSubjectErased, "erased"));
+    if (!key.ok()) {
+      if (hold.reason.rfind("sealed:", 0) == 0) hold.reason = "(erased with the person)";
+      continue;
+    }
+    ASSIGN_OR_RETURN(hold.reason, OpenNote(*key, hold.reason,
+                                           KeyContext(hold.subject_id) + "/legal_hold"));
+  }
+  return holds;
 }
 
 Status Engine::CheckNoLegalHold(const std::string& subject_id,

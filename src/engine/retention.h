@@ -168,7 +168,7 @@ inline constexpr int kDefaultSmallCellThreshold = 10;
 struct LegalHoldRequest {
   std::string subject_id;  // empty: every subject
   std::string category;    // empty: every category of the subject
-  std::string reason;      // required; not a personal value (it is stored and listed as is)
+  std::string reason;      // required; free text, sealed at rest (engine/sealed_notes.cc)
   std::optional<Timestamp> expires_at;
   std::optional<Timestamp> at;
   std::string actor = "system";

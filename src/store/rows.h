@@ -98,7 +98,9 @@ struct RestrictionRow {
   std::string controller, subject_id;
   int64_t restriction_id = 0;           // assigned by the store
   std::vector<std::string> categories;  // empty: all of the subject's data
-  std::string reason;  // accuracy_contested, unlawful_processing, legal_claims, objection_pending
+  // Free text (accuracy_contested, or whatever staff typed), sealed by the engine with the
+  // subject's data key ("sealed:..."; rows of earlier versions hold plain text).
+  std::string reason;
   Timestamp at;
   std::optional<Timestamp> lifted_at;
 };
@@ -108,7 +110,8 @@ struct SuppressionRow {
   std::string controller;
   Bytes hash;
   std::string kind;    // email, phone, ...
-  std::string reason;  // erased, marketing_opt_out
+  // erased (written by custos), or what was typed, sealed by the engine ("sealed:...")
+  std::string reason;
   Timestamp at;
 };
 
@@ -128,7 +131,9 @@ struct AuditRow {
 // --- Retention: legal holds, DPO review tasks, anonymised facts, sweep runs -----------------
 
 // A legal hold suspends retention and erasure for a person, a category, or one category of one
-// person. Not a personal row: `reason` is written by the DPO and must not hold personal values.
+// person. `reason` is what the DPO typed, sealed by the engine ("sealed:...": with the person's
+// data key on a hold on a person, else with the deployment's note key; plain text in rows of
+// earlier versions).
 struct LegalHoldRow {
   std::string controller;
   int64_t hold_id = 0;     // assigned by the store when 0

@@ -3,11 +3,59 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "crypto/master_key.h"
+
 namespace custos::crypto {
 namespace {
+
+// The VmFlags of the mapping in /proc/self/smaps that holds `address` ("" if none does).
+std::string VmFlagsOf(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t from = 0, to = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> from >> dash >> to && dash == '-' && line.find(':') > line.find(' ')) {
+      inside = from <= at && at < to;
+      continue;
+    }
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
+  }
+  return "";
+}
+
+bool HasFlag(const std::string& flags, const std::string& flag) {
+  return (flags + " ").find(" " + flag + " ") != std::string::npos;
+}
+
+TEST(SecretKey, KeyMemoryIsLockedAndLeftOutOfCoreDumps) {
+  // Keys never reach swap or a core file (UK GDPR Art. 32): the page of the master key and of
+  // a key derived from it is locked ("lo") and marked do-not-dump ("dd").
+  MasterKey master = MasterKey::FromSecretForTesting(SecretKey::Random());
+  SecretKey derived = master.WrapKey();
+  SecretKey from_bytes = std::move(SecretKey::FromBytes(std::array<uint8_t, 32>{})).value();
+  for (const SecretKey* key : {&derived, &from_bytes}) {
+    std::string flags = VmFlagsOf(key->bytes().data());
+    ASSERT_FALSE(flags.empty()) << "no mapping holds the key";
+    EXPECT_TRUE(HasFlag(flags, "lo")) << flags;
+    EXPECT_TRUE(HasFlag(flags, "dd")) << flags;
+  }
+  // The flags are read from the right mapping: ordinary heap memory has neither.
+  std::vector<uint8_t> heap(64);
+  std::string heap_flags = VmFlagsOf(heap.data());
+  ASSERT_FALSE(heap_flags.empty());
+  EXPECT_FALSE(HasFlag(heap_flags, "dd")) << heap_flags;
+}
 
 TEST(CryptoInit, IsIdempotent) {
   EXPECT_TRUE(InitSodium().ok());

@@ -116,6 +116,48 @@ TEST_F(EngineTest, NoPlaintextInTheDatabaseWalOrJournal) {
   EXPECT_GE(files, 1);
 }
 
+TEST_F(EngineTest, ADecisionAboutAnUnknownIdKeepsOnlyAKeyedHashOfItInTheAuditLog) {
+  // A caller may send an email or a phone number where a subject id belongs; the decision is
+  // audited (UK GDPR Art. 5(2), accountability) but the audit log is never a plaintext store of
+  // personal data (Art. 32): it keeps "unknown:" and a keyed hash, the same for the same id.
+  AddMember("s1", "known.member@example.test");
+  const std::vector<std::string> unknown = {"unknown.caller@example.test", "+447700900999"};
+  for (const auto& id : unknown) {
+    DecisionRequest ask{id, "event_booking", {"user.name"}, "", T("2021-06-01"), "test"};
+    EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kUnknownSubject));
+    EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kUnknownSubject));
+  }
+  EXPECT_TRUE(engine_->Decide({"s1", "event_booking", {"user.name"}, "", T("2021-06-01"), "test"})
+                  .Has(ErrorCode::kConsentMissing));
+  ASSERT_TRUE(engine_->Flush().ok());
+  // The audit rows as the store holds them.
+  std::vector<std::string> subjects;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](const store::AuditRow& row) {
+                                if (row.action == "decide") subjects.push_back(row.subject_id);
+                                return true;
+                              })
+                  .ok());
+  ASSERT_EQ(subjects.size(), 5u);
+  EXPECT_EQ(subjects[0].rfind("unknown:", 0), 0u) << subjects[0];
+  EXPECT_EQ(subjects[0].size(), std::string("unknown:").size() + 32);
+  EXPECT_EQ(subjects[0], subjects[1]) << "the same id gives the same marker";
+  EXPECT_NE(subjects[0], subjects[2]) << "another id another";
+  EXPECT_EQ(subjects[4], "s1") << "a known subject is named";
+  // And as the file holds them: the database, its WAL, its journal.
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    std::string bytes = ReadAll(entry.path());
+    for (const auto& id : unknown) {
+      EXPECT_EQ(bytes.find(id), std::string::npos) << id << " in " << entry.path().filename();
+    }
+  }
+  // The chain still verifies with the markers in it.
+  auto verified = AuditLog::Verify(*store_);
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+}
+
 TEST_F(EngineTest, FindsSubjectsByIdentifierThroughTheBlindIndex) {
   AddMember("s1", "Bob@Example.test");
   AddMember("s2", "carol@example.test");
