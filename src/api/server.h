@@ -34,6 +34,9 @@ struct ApiOptions {
   double token_rate = 1000;  // requests/s per token (<= 0: unlimited)
   double address_rate = 50;  // requests/s per client address on routes without a token
   enum class RequestLog { kNone, kErrors, kAll } request_log = RequestLog::kErrors;
+  // The file holding the latest signed audit checkpoint (deployment/checkpoint_file.h), read by
+  // the audit routes; empty: none is kept (verification checks the chain alone).
+  std::string checkpoint_path;
 };
 
 // What the router knows about a route. `roles`: the token roles that may call it. `requester`:
@@ -83,6 +86,7 @@ class Api {
   HttpResponse PolicyDocument(Context& c);
   HttpResponse Ropa(Context& c);
   HttpResponse VerifyAudit(Context& c);
+  HttpResponse GetAuditCheckpoint(Context& c);
   // Subjects, identifiers, events, records (subject_routes.cc).
   HttpResponse CreateSubject(Context& c);
   HttpResponse GetSubject(Context& c);
