@@ -272,7 +272,7 @@ int Main(int argc, char** argv) {
                static_cast<long long>(per_process[1].front()));
   }
   auto store = OpenStore(url);
-  auto verified = Check(engine::AuditLog::Verify(*store), "audit verify");
+  auto verified = Check(engine::AuditLog::Verify(*store, master.AuditChainKey()), "audit verify");
   std::printf("audit chain after both runs: %lld entries, %s\n",
               static_cast<long long>(verified.entries_checked),
               verified.first_broken_seq ? "BROKEN" : "intact");

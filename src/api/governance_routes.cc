@@ -1,10 +1,13 @@
 // The controller's accountability routes: the privacy notice, the policy as loaded, the record
 // of processing activities (RoPA), all rendered from the one policy the engine runs, so they
-// cannot say anything the policy does not; and the verification of the audit log's hash chain.
+// cannot say anything the policy does not; the verification of the audit log's keyed hash chain
+// against the latest signed checkpoint, and that checkpoint with the key that signed it.
 // No personal value is read or returned here.
 #include <string>
 
 #include "api/handler_support.h"
+#include "crypto/hash_chain.h"
+#include "deployment/checkpoint_file.h"
 #include "engine/audit_log.h"
 #include "policy/notice.h"
 #include "policy/ropa.h"
@@ -60,16 +63,41 @@ HttpResponse Api::Ropa(Context& c) {
 HttpResponse Api::VerifyAudit(Context&) {
   Status flushed = engine_.Flush();
   if (!flushed.ok()) return ProblemFor(flushed);
-  auto result = engine::AuditLog::Verify(store_);
+  auto result = options_.checkpoint_path.empty()
+                    ? engine_.VerifyAudit(std::nullopt)
+                    : deployment::VerifyAudit(engine_, options_.checkpoint_path);
   if (!result.ok()) return ProblemFor(result.status());
   Json j;
   j.w().StartObject();
-  j.Field("intact", !result->first_broken_seq.has_value());
+  j.Field("intact", result->intact());
   j.Field("entries_checked", result->entries_checked);
-  if (result->first_broken_seq) {
-    j.Field("first_broken_seq", *result->first_broken_seq);
-    j.Field("problem", result->problem);
+  if (result->unkeyed_entries > 0) j.Field("unkeyed_entries", result->unkeyed_entries);
+  if (result->first_broken_seq) j.Field("first_broken_seq", *result->first_broken_seq);
+  if (!result->intact()) j.Field("problem", result->problem);
+  j.w().EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::GetAuditCheckpoint(Context&) {
+  if (options_.checkpoint_path.empty()) {
+    return ProblemFor(Status(ErrorCode::kNotFound, "this server keeps no audit checkpoint"));
   }
+  auto kept = deployment::ReadCheckpointFile(options_.checkpoint_path);
+  if (!kept.ok()) return ProblemFor(kept.status());
+  if (!kept->has_value()) {
+    return ProblemFor(Status(ErrorCode::kNotFound, "no audit checkpoint has been signed yet"));
+  }
+  const engine::AuditCheckpoint& checkpoint = **kept;
+  Json j;
+  j.w().StartObject();
+  j.Field("controller", checkpoint.controller);
+  j.Field("seq", checkpoint.seq);
+  j.Field("hash", crypto::ToHex(checkpoint.hash));
+  j.Field("at", checkpoint.at);
+  j.Field("public_key", crypto::ToHex(checkpoint.public_key));
+  j.Field("signature", crypto::ToHex(checkpoint.signature));
+  j.Field("signed_message", engine::CheckpointMessage(checkpoint));
+  j.Field("deployment_public_key", crypto::ToHex(engine_.CheckpointPublicKey()));
   j.w().EndObject();
   return j.Done();
 }

@@ -104,6 +104,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kCryptoFailure:
     case ErrorCode::kKeyFile:
     case ErrorCode::kAuditBroken:
+    case ErrorCode::kKeyMismatch:
     case ErrorCode::kNotInitialised:
     case ErrorCode::kPolicyInvalid: return 500;
     default: return 422;  // understood, but the policy or the engine's rules refuse it

@@ -11,6 +11,7 @@
 
 #include "api/auth.h"
 #include "api/catch_up_schedule.h"
+#include "api/checkpoint_schedule.h"
 #include "api/delivery_schedule.h"
 #include "api/http_server.h"
 #include "api/log.h"
@@ -22,6 +23,9 @@
 namespace custos::api {
 
 namespace {
+
+// How often the server signs a checkpoint of the audit chain's head (when it has grown).
+constexpr int64_t kCheckpointEveryMs = 60 * 1000;
 
 // Writes buffered audit entries (decisions, lookups) every interval until stopped.
 class AuditFlusher {
@@ -87,11 +91,14 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   RETURN_IF_ERROR(tokens.Load());
   ApiOptions api_options = config.api;
   api_options.test_clock = config.deployment.test_clock;
+  api_options.checkpoint_path = (*session)->checkpoint_path();
   Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
   HttpServer server(
       config.http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());
   AuditFlusher flusher(engine, log);
+  CheckpointSchedule checkpoints(engine, log, api_options.checkpoint_path,
+                                 std::chrono::milliseconds(kCheckpointEveryMs));
   using std::chrono::milliseconds;
   std::optional<CatchUpSchedule> catch_up;
   if (config.refresh_every.count() > 0) catch_up.emplace(engine, log, config.refresh_every);
@@ -125,6 +132,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   if (catch_up) catch_up->Stop();
   flusher.Stop();
   Status flushed = engine.Flush();
+  checkpoints.Stop();
   log.Write(flushed.ok() && unfinished == 0 ? "info" : "error", "stopped",
             {{"unfinished_requests", std::to_string(unfinished), true},
              {"audit_flushed", flushed.ok() ? "true" : "false", true}});

@@ -230,6 +230,7 @@ void Api::AddRoutes() {
       &Api::CompleteReviewTask);
   Add("GET", "/v1/aggregates/{category}", "aggregate", {A, D}, &Api::Aggregate);
   Add("GET", "/v1/audit/verify", "verifyAudit", {A, D}, &Api::VerifyAudit);
+  Add("GET", "/v1/audit/checkpoint", "getAuditCheckpoint", {A, D}, &Api::GetAuditCheckpoint);
   // Rights requests (request_routes.cc). The person, without a token (rate-limited per address):
   Add("POST", "/v1/requests", "openRequest", {}, &Api::OpenRequest);
   Add("POST", "/v1/requests/{id}/verification", "verifyRequest", {}, &Api::VerifyRequest);

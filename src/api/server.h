@@ -36,6 +36,9 @@ struct ApiOptions {
   double address_rate = 50;  // requests/s per client address on routes without a token
   enum class RequestLog { kNone, kErrors, kAll } request_log = RequestLog::kErrors;
   MetricsAccess metrics_access;  // who may read /metrics (default: admin tokens only)
+  // The file holding the latest signed audit checkpoint (deployment/checkpoint_file.h), read by
+  // the audit routes; empty: none is kept (verification checks the chain alone).
+  std::string checkpoint_path;
 };
 
 // What the router knows about a route. `roles`: the token roles that may call it. `requester`:
@@ -86,6 +89,7 @@ class Api {
   HttpResponse PolicyDocument(Context& c);
   HttpResponse Ropa(Context& c);
   HttpResponse VerifyAudit(Context& c);
+  HttpResponse GetAuditCheckpoint(Context& c);
   // Subjects, identifiers, events, records (subject_routes.cc).
   HttpResponse CreateSubject(Context& c);
   HttpResponse GetSubject(Context& c);

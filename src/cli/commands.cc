@@ -74,7 +74,8 @@ int ExitCodeFor(const Status& status) {
     case ErrorCode::kOk: return kExitOk;
     case ErrorCode::kInvalidArgument: return kExitUsage;
     case ErrorCode::kIo:
-    case ErrorCode::kNotInitialised: return kExitIo;
+    case ErrorCode::kNotInitialised:
+    case ErrorCode::kKeyMismatch: return kExitIo;
     default: return kExitRefused;
   }
 }

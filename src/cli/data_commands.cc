@@ -11,6 +11,8 @@
 #include "cli/commands.h"
 #include "cli/request_commands.h"
 #include "cli/retention_commands.h"
+#include "crypto/hash_chain.h"
+#include "deployment/checkpoint_file.h"
 #include "deployment/session.h"
 #include "engine/audit_log.h"
 
@@ -343,18 +345,43 @@ int DecideCommand(Session& s, const std::vector<std::string>& args, std::ostream
 
 int AuditCommand(Session& s, const std::vector<std::string>& args, std::ostream& out,
                  std::ostream& err) {
-  if (args.size() != 1 || args[0] != "verify") return Usage(err, "audit verify");
-  Status flushed = s.engine().Flush();
-  if (!flushed.ok()) return Fail(err, flushed);
-  auto result = engine::AuditLog::Verify(s.store());
+  if (args.size() != 1 || (args[0] != "verify" && args[0] != "checkpoint")) {
+    return Usage(err, "audit verify|checkpoint");
+  }
+  if (args[0] == "checkpoint") {
+    auto checkpoint = deployment::PublishCheckpoint(s.engine(), s.checkpoint_path());
+    if (!checkpoint.ok()) return Fail(err, checkpoint.status());
+    out << "audit checkpoint: seq " << checkpoint->seq << " hash "
+        << crypto::ToHex(checkpoint->hash) << " at " << checkpoint->at.ToString()
+        << " public key " << crypto::ToHex(checkpoint->public_key) << "\n";
+    return kExitOk;
+  }
+  auto result = deployment::VerifyAudit(s.engine(), s.checkpoint_path());
   if (!result.ok()) return Fail(err, result.status());
-  if (result->first_broken_seq) {
-    err << "custos: error AUDIT_CHAIN_BROKEN: entry " << *result->first_broken_seq << " "
-        << result->problem << " (" << result->entries_checked << " entries before it are intact)\n";
+  if (!result->intact()) {
+    err << "custos: error AUDIT_CHAIN_BROKEN: " << result->problem << " ("
+        << result->entries_checked << " entries checked)\n";
     return kExitRefused;
   }
-  out << "audit log intact: " << result->entries_checked << " entries\n";
+  out << "audit log intact: " << result->entries_checked << " entries";
+  if (result->unkeyed_entries > 0) {
+    out << "; entries 1.." << result->unkeyed_entries
+        << " were written before the log was keyed and are checked without the key";
+  }
+  out << "\n";
   return kExitOk;
+}
+
+// After a command that appended to the audit log: signs the new head and keeps it beside the
+// master key. A refusal (the log no longer holds the last checkpoint) is reported, never
+// papered over; the command's own result stands.
+void PublishCheckpointAfterWrite(Session& s, int64_t head_before, std::ostream& err) {
+  if (s.engine().audit().head_seq() == head_before) return;
+  auto checkpoint = deployment::PublishCheckpoint(s.engine(), s.checkpoint_path());
+  if (!checkpoint.ok()) {
+    err << "custos: warning " << CodeName(checkpoint.status().code()) << ": "
+        << checkpoint.status().message() << "\n";
+  }
 }
 
 }  // namespace
@@ -370,6 +397,7 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
     }
     auto session = Session::Init(options, *a->Option("--policy"));
     if (!session.ok()) return Fail(err, session.status());
+    PublishCheckpointAfterWrite(**session, -1, err);
     out << "initialised "
         << (options.database_url.empty() ? options.data_dir : "the PostgreSQL database") << " for "
         << (*session)->engine().controller() << " ("
@@ -389,9 +417,11 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
     if (name != verb) continue;
     auto session = Session::Open(options);
     if (!session.ok()) return Fail(err, session.status());
+    const int64_t head_before = (*session)->engine().audit().head_seq();
     int code = handler(**session, rest, out, err);
     Status flushed = (*session)->engine().Flush();
     if (!flushed.ok()) return Fail(err, flushed);
+    if (verb != "audit") PublishCheckpointAfterWrite(**session, head_before, err);
     return code;
   }
   err << "custos: unknown command '" << verb << "' (try: custos help)\n";

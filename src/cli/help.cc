@@ -63,8 +63,9 @@ constexpr Verb kVerbs[] = {
      "Puts an identifier on the suppression list: never contacted again."},
     {"decide", kData, "--data DIR decide SUBJECT PURPOSE CATEGORY... [--channel C] [--at TIME]",
      "May this purpose use these categories of this person now? Exit 0 allow, 1 deny."},
-    {"audit", kData, "--data DIR audit verify",
-     "Recomputes the audit chain and names the first entry that does not fit."},
+    {"audit", kData, "--data DIR audit verify\n--data DIR audit checkpoint",
+     "Recomputes the keyed audit chain and checks it against the last signed checkpoint, or "
+     "signs a checkpoint of its head now."},
     {"retention", kData,
      "--data DIR retention plan [--as-of TIME] [--json]\n--data DIR retention run [--as-of TIME]",
      "Shows what a sweep would do (dry run), or runs it (resuming an interrupted run first)."},

@@ -50,6 +50,7 @@ namespace custos {
   X(kAlreadyExists, "ALREADY_EXISTS")                                       \
   X(kNotInitialised, "NOT_INITIALISED")                                     \
   X(kAuditBroken, "AUDIT_CHAIN_BROKEN")                                     \
+  X(kKeyMismatch, "KEY_MISMATCH")                                           \
   /* decision reasons (a deny carries one or more) */                       \
   X(kPurposeUnknown, "PURPOSE_UNKNOWN")                                     \
   X(kCategoryNotInPurpose, "CATEGORY_NOT_IN_PURPOSE")                       \

@@ -28,18 +28,28 @@ int HexValue(char c) {
   return -1;
 }
 
-}  // namespace
-
-Digest ChainHash(std::span<const uint8_t> prev_hash, std::string_view canonical_entry) {
+Digest Hash(const uint8_t* key, size_t key_size, std::span<const uint8_t> prev_hash,
+            std::string_view canonical_entry) {
   internal::InitSodiumOrDie();
   crypto_generichash_state state;
-  crypto_generichash_init(&state, nullptr, 0, std::tuple_size_v<Digest>);
+  crypto_generichash_init(&state, key, key_size, std::tuple_size_v<Digest>);
   UpdateLengthPrefixed(&state, prev_hash.data(), prev_hash.size());
   UpdateLengthPrefixed(&state, reinterpret_cast<const uint8_t*>(canonical_entry.data()),
                        canonical_entry.size());
   Digest out;
   crypto_generichash_final(&state, out.data(), out.size());
   return out;
+}
+
+}  // namespace
+
+Digest ChainHash(std::span<const uint8_t> prev_hash, std::string_view canonical_entry) {
+  return Hash(nullptr, 0, prev_hash, canonical_entry);
+}
+
+Digest KeyedChainHash(const SecretKey& key, std::span<const uint8_t> prev_hash,
+                      std::string_view canonical_entry) {
+  return Hash(key.bytes().data(), key.bytes().size(), prev_hash, canonical_entry);
 }
 
 std::string ToHex(std::span<const uint8_t> bytes) {

@@ -25,6 +25,9 @@ static_assert(SecretKey::kSize == crypto_kdf_KEYBYTES);
 constexpr uint64_t kWrapKeyId = 1;
 constexpr uint64_t kBlindIndexKeyId = 2;
 constexpr uint64_t kSuppressionKeyId = 3;
+constexpr uint64_t kAuditChainKeyId = 4;
+constexpr uint64_t kCheckpointSigningKeyId = 5;
+constexpr uint64_t kKeyIdSubkeyId = 6;
 
 Status IoError(const std::string& what, const std::string& path, int err) {
   return Status(ErrorCode::kIo, what + " " + path + ": " + std::strerror(err));
@@ -182,6 +185,22 @@ Result<MasterKey> MasterKey::LoadOrCreate(const std::string& path) {
                 "master key file " + path + " was created by another process but then disappeared");
 }
 
+Result<MasterKey> MasterKey::Load(const std::string& path) {
+  RETURN_IF_ERROR(InitSodium());
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (fd.Get() < 0) {
+    if (errno == ENOENT) {
+      return Status(ErrorCode::kNotInitialised,
+                    "master key file " + path +
+                        " does not exist; only init creates a key: check --master-key, or "
+                        "restore the key from backup");
+    }
+    return IoError("cannot open master key file", path, errno);
+  }
+  ASSIGN_OR_RETURN(SecretKey key, ReadKeyFrom(fd.Get(), path));
+  return MasterKey(std::move(key));
+}
+
 MasterKey MasterKey::FromSecretForTesting(SecretKey secret) { return MasterKey(std::move(secret)); }
 
 SecretKey MasterKey::Derive(uint64_t subkey_id) const {
@@ -197,5 +216,22 @@ SecretKey MasterKey::Derive(uint64_t subkey_id) const {
 SecretKey MasterKey::WrapKey() const { return Derive(kWrapKeyId); }
 SecretKey MasterKey::BlindIndexKey() const { return Derive(kBlindIndexKeyId); }
 SecretKey MasterKey::SuppressionKey() const { return Derive(kSuppressionKeyId); }
+SecretKey MasterKey::AuditChainKey() const { return Derive(kAuditChainKeyId); }
+
+SigningKey MasterKey::CheckpointSigningKey() const {
+  return SigningKey::FromSeed(Derive(kCheckpointSigningKeyId));
+}
+
+std::string MasterKey::KeyId() const {
+  SecretKey derived = Derive(kKeyIdSubkeyId);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (size_t i = 0; i < 16; ++i) {
+    uint8_t b = derived.bytes()[i];
+    id += kHex[b >> 4];
+    id += kHex[b & 0xf];
+  }
+  return id;
+}
 
 }  // namespace custos::crypto

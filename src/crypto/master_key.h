@@ -8,6 +8,10 @@
 //   subkey id 1  WrapKey()         wraps the per-subject data keys (sealing.h)
 //   subkey id 2  BlindIndexKey()   keys the identifier blind index (blind_index.h)
 //   subkey id 3  SuppressionKey()  keys the suppression list hashes
+//   subkey id 4  AuditChainKey()   keys the audit log's hash chain (hash_chain.h)
+//   subkey id 5  CheckpointSigningKey()  the seed of the Ed25519 key signing audit checkpoints
+//   subkey id 6  KeyId()           a public name of this key, recorded by the store so that a
+//                                  data directory or database refuses any other key
 //
 // These ids and the context are a storage format: changing them makes existing data
 // unreadable.
@@ -22,6 +26,7 @@
 
 #include "common/status.h"
 #include "crypto/key.h"
+#include "crypto/signing_key.h"
 
 namespace custos::crypto {
 
@@ -42,7 +47,13 @@ class MasterKey {
   //             carries strerror), e.g. the directory does not exist.
   //   kCryptoFailure  libsodium cannot initialise.
   // REQUIRES: the parent directory of `path` exists.
+  // Only `init` may create a key: every other open uses Load, so a mistyped path is an error,
+  // never a fresh key.
   static Result<MasterKey> LoadOrCreate(const std::string& path);
+  // Reads the master key from `path`; never creates one. Errors as LoadOrCreate, and
+  // kNotInitialised when no file exists at `path` (the message names the path and says that
+  // only init creates a key).
+  static Result<MasterKey> Load(const std::string& path);
 
   // Wraps an existing key without touching the filesystem. Tests only.
   static MasterKey FromSecretForTesting(SecretKey secret);
@@ -55,6 +66,11 @@ class MasterKey {
   SecretKey WrapKey() const;
   SecretKey BlindIndexKey() const;
   SecretKey SuppressionKey() const;
+  SecretKey AuditChainKey() const;
+  SigningKey CheckpointSigningKey() const;
+  // 32 lower-case hex characters naming this key; derived one way, so it reveals nothing of the
+  // key and may be stored and printed.
+  std::string KeyId() const;
 
  private:
   explicit MasterKey(SecretKey secret) : secret_(std::move(secret)) {}

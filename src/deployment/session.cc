@@ -72,9 +72,11 @@ Session::~Session() {
   if (engine_) (void)engine_->Flush();
 }
 
+std::string Session::checkpoint_path() const { return MasterKeyPath(options_) + ".checkpoint"; }
+
 Result<std::unique_ptr<Session>> Session::Start(const Options& options,
                                                 const std::string& controller,
-                                                const std::string& policy_text) {
+                                                const std::string& policy_text, bool create_key) {
   policy::LoadOutcome loaded = policy::CheckPolicyText(policy_text, controller + " policy");
   if (!loaded.ok()) {
     return Status(ErrorCode::kPolicyInvalid, loaded.diagnostics.front().Format(loaded.policy.file));
@@ -91,7 +93,19 @@ Result<std::unique_ptr<Session>> Session::Start(const Options& options,
     session->clock_ = std::make_unique<SystemClock>();
   }
   ASSIGN_OR_RETURN(session->store_, OpenStore(options));
-  ASSIGN_OR_RETURN(crypto::MasterKey key, crypto::MasterKey::LoadOrCreate(MasterKeyPath(options)));
+  const std::string key_path = MasterKeyPath(options);
+  ASSIGN_OR_RETURN(crypto::MasterKey key, create_key ? crypto::MasterKey::LoadOrCreate(key_path)
+                                                     : crypto::MasterKey::Load(key_path));
+  // The first open records the key's id (and where its keyed audit chain starts); every later
+  // open must bring the same key, or it would seal and chain under the wrong one.
+  const std::string key_id = key.KeyId();
+  ASSIGN_OR_RETURN(store::KeyBindingRow binding, session->store_->BindKey(key_id));
+  if (binding.key_id != key_id) {
+    return Status(ErrorCode::kKeyMismatch,
+                  "cannot use " + Where(options) + ": it belongs to another master key (id " +
+                      binding.key_id + "), not the one in " + key_path + " (id " + key_id +
+                      "); give --master-key the key it was initialised with");
+  }
   session->master_key_.emplace(std::move(key));
   session->engine_ =
       std::make_unique<engine::Engine>(std::move(loaded.policy), controller, *session->store_,
@@ -120,11 +134,11 @@ Result<std::unique_ptr<Session>> Session::Init(const Options& options,
                   "--controller)");
   }
   std::error_code ec;
-  if (options.data_dir.empty()) return Start(options, controller, text);
+  if (options.data_dir.empty()) return Start(options, controller, text, true);
   fs::create_directories(options.data_dir, ec);
   if (ec) return Status(ErrorCode::kIo, "cannot create " + options.data_dir + ": " + ec.message());
   fs::permissions(options.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  ASSIGN_OR_RETURN(auto session, Start(options, controller, text));
+  ASSIGN_OR_RETURN(auto session, Start(options, controller, text, true));
   std::ofstream out(fs::path(options.data_dir) / "controller", std::ios::trunc);
   out << controller << "\n";
   if (!out) return Status(ErrorCode::kIo, "cannot write " + options.data_dir + "/controller");
@@ -158,7 +172,7 @@ Result<std::unique_ptr<Session>> Session::Open(const Options& options) {
   }
   std::string text = row->policy_text;
   store.reset();
-  return Start(options, controller, text);
+  return Start(options, controller, text, false);
 }
 
 }  // namespace custos::deployment

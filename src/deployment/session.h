@@ -3,7 +3,9 @@
 // `custos serve`).
 //
 // A data directory holds custos.db (SQLite), master.key (unless --master-key points elsewhere)
-// and `controller`, the default controller's key written by `init`. With --database URL the
+// with the latest signed audit checkpoint beside it (master.key.checkpoint, checkpoint_file.h)
+// and `controller`, the default controller's key written by `init`. Only `init` creates a master
+// key; the database records the id of its key (store::KeyBindingRow) and refuses any other. With --database URL the
 // database is PostgreSQL instead (several processes may share it); the directory, when given,
 // still holds master.key and `controller`.
 // Thread-safety: one session per process or invocation; its Engine is thread-safe, the
@@ -42,12 +44,15 @@ Status CheckDataDirectory(const Options& options);
 
 class Session {
  public:
-  // Creates the data directory, master key and database, and registers `policy_path` as the
-  // controller's policy. Errors: IO_ERROR, POLICY_INVALID (first diagnostic).
+  // Creates the data directory, master key (or uses the one at --master-key) and database, and
+  // registers `policy_path` as the controller's policy. Errors: IO_ERROR, POLICY_INVALID (first
+  // diagnostic), KEY_MISMATCH (the database belongs to another master key).
   static Result<std::unique_ptr<Session>> Init(const Options& options,
                                                const std::string& policy_path);
-  // Opens an initialised data directory (or database). Errors: NOT_INITIALISED, IO_ERROR,
-  // POLICY_INVALID, INVALID_ARGUMENT (neither --data nor --database).
+  // Opens an initialised data directory (or database) with its existing master key. Errors:
+  // NOT_INITIALISED (also: no master key file at the path), KEY_MISMATCH (the database belongs
+  // to another master key), IO_ERROR, POLICY_INVALID, INVALID_ARGUMENT (neither --data nor
+  // --database).
   static Result<std::unique_ptr<Session>> Open(const Options& options);
 
   engine::Engine& engine() { return *engine_; }
@@ -55,13 +60,15 @@ class Session {
   // The engine's clock when test_clock is set, else null.
   FixedClock* test_clock() { return test_clock_; }
   const Options& options() const { return options_; }
+  // Where the latest signed audit checkpoint is kept: beside the master key.
+  std::string checkpoint_path() const;
   ~Session();
 
  private:
   Session() = default;
   static Result<std::unique_ptr<Session>> Start(const Options& options,
                                                 const std::string& controller,
-                                                const std::string& policy_text);
+                                                const std::string& policy_text, bool create_key);
 
   Options options_;
   std::unique_ptr<Clock> clock_;

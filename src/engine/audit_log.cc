@@ -112,7 +112,7 @@ bool AuditLog::StoredAll(int64_t first, int64_t last) const {
 }
 
 void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
-                     store::Bytes& hash) {
+                     store::Bytes& hash) const {
   batch.ops.reserve(batch.ops.size() + entries.size());
   std::string canonical;  // one buffer for the whole run
   for (const auto& entry : entries) {
@@ -128,7 +128,7 @@ void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& 
     row.prev_hash = hash;
     canonical.clear();
     AppendCanonical(row, canonical);
-    crypto::Digest digest = crypto::ChainHash(hash, canonical);
+    crypto::Digest digest = crypto::KeyedChainHash(chain_key_, hash, canonical);
     row.hash.assign(digest.begin(), digest.end());
     hash = row.hash;
     batch.Add(std::move(row));
@@ -271,8 +271,11 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   committed_.notify_all();
 }
 
-Result<AuditVerification> AuditLog::Verify(store::Store& store) {
+Result<AuditVerification> AuditLog::Verify(store::Store& store,
+                                           const crypto::SecretKey& chain_key) {
   AuditVerification result;
+  ASSIGN_OR_RETURN(std::optional<store::KeyBindingRow> binding, store.GetKeyBinding());
+  const int64_t keyed_from = binding.has_value() ? binding->chain_keyed_from : 1;
   store::Bytes expected_prev = GenesisHash();
   int64_t expected_seq = 1;
   Status scan = store.ScanAudit(1, [&](const store::AuditRow& row) {
@@ -281,22 +284,29 @@ Result<AuditVerification> AuditLog::Verify(store::Store& store) {
       result.problem = std::move(problem);
       return false;
     };
+    const std::string entry = "entry " + std::to_string(row.seq) + " ";
     if (row.seq != expected_seq) {
       result.first_broken_seq = expected_seq;
       result.problem = "entry " + std::to_string(expected_seq) + " is missing";
       return false;
     }
-    if (row.prev_hash != expected_prev) return fail("does not follow the entry before it");
-    crypto::Digest digest = crypto::ChainHash(row.prev_hash, Canonical(row));
+    if (row.prev_hash != expected_prev) return fail(entry + "does not follow the entry before it");
+    const bool keyed = row.seq >= keyed_from;
+    crypto::Digest digest = keyed ? crypto::KeyedChainHash(chain_key, row.prev_hash, Canonical(row))
+                                  : crypto::ChainHash(row.prev_hash, Canonical(row));
     if (!std::equal(digest.begin(), digest.end(), row.hash.begin(), row.hash.end())) {
-      return fail("its content was changed after it was written");
+      return fail(entry + "was changed after it was written (its hash does not match its content" +
+                  (keyed ? " under this deployment's key)" : ")"));
     }
     expected_prev = row.hash;
     ++expected_seq;
     ++result.entries_checked;
+    if (!keyed) result.unkeyed_entries = row.seq;
+    result.head_seq = row.seq;
     return true;
   });
   if (!scan.ok()) return scan;
+  if (result.head_seq > 0) result.head_hash = expected_prev;
   return result;
 }
 

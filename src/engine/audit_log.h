@@ -1,7 +1,13 @@
 // AuditLog: the tamper-evident, append-only log of every decision, read and write.
 //
-// Each entry carries seq (1, 2, ...) and hash = ChainHash(prev_hash, canonical entry), so
-// changing, removing or reordering any stored entry breaks the chain from that point on.
+// Each entry carries seq (1, 2, ...) and hash = KeyedChainHash(chain key, prev_hash, canonical
+// entry), so changing, removing or reordering any stored entry breaks the chain from that point
+// on, and without the chain key (derived from the master key, never in the database) nobody can
+// re-chain an edited log. Entries written before the database recorded its key (a store created
+// by an older version: store::KeyBindingRow::chain_keyed_from) keep their unkeyed ChainHash;
+// Verify checks them as such and reports how many there are. What the chain alone cannot show,
+// a cut tail or an older copy of the whole database, a signed checkpoint of the head shows
+// (audit_checkpoint.h).
 // Decisions are buffered (Record) and written by the next Commit or Flush; writes carry their
 // own entries in the same transaction as the data (Commit), so no change lands unaudited.
 //
@@ -30,6 +36,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "crypto/key.h"
 #include "store/store.h"
 
 namespace custos::engine {
@@ -42,13 +49,21 @@ struct AuditEntry {
 
 struct AuditVerification {
   int64_t entries_checked = 0;
-  std::optional<int64_t> first_broken_seq;  // nullopt: the chain is intact
-  std::string problem;                      // what is wrong at first_broken_seq
+  std::optional<int64_t> first_broken_seq;  // the first entry that does not fit, if one
+  std::string problem;                      // what is wrong (empty: intact); names the seq
+  // Entries 1..unkeyed_entries were chained before the database recorded its key: their hashes
+  // are unkeyed, so whoever could write the database could have rewritten them consistently.
+  int64_t unkeyed_entries = 0;
+  int64_t head_seq = 0;  // the last entry checked (0: none)
+  store::Bytes head_hash;
+  bool intact() const { return problem.empty(); }
 };
 
 class AuditLog {
  public:
-  explicit AuditLog(store::Store& store) : store_(store) {}
+  // `chain_key` keys the chain (MasterKey::AuditChainKey).
+  AuditLog(store::Store& store, crypto::SecretKey chain_key)
+      : store_(store), chain_key_(std::move(chain_key)) {}
 
   // Reads the head of the chain. REQUIRES: called once before any other method.
   Status Open();
@@ -90,8 +105,10 @@ class AuditLog {
     return queued_.wait_for(lock, limit, [&] { return waiting_.size() >= n; });
   }
 
-  // Recomputes the whole chain from the store and names the first entry that does not fit.
-  static Result<AuditVerification> Verify(store::Store& store);
+  // Recomputes the whole chain from the store and names the first entry that does not fit:
+  // entries from the store's chain_keyed_from on (1 when no key is recorded) keyed with
+  // `chain_key`, those before it unkeyed (counted in unkeyed_entries).
+  static Result<AuditVerification> Verify(store::Store& store, const crypto::SecretKey& chain_key);
   // The bytes hashed for one entry (length-prefixed fields, so no two entries collide).
   static std::string Canonical(const store::AuditRow& row);
   static void AppendCanonical(const store::AuditRow& row, std::string& out);
@@ -108,8 +125,8 @@ class AuditLog {
   // Commits every waiting call as one group. REQUIRES: `lock` holds mutex_, no leader active.
   void LeadGroup(std::unique_lock<std::mutex>& lock);
   // Appends `entries` to `batch` as chained rows after (seq, hash), advancing both.
-  static void Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
-                    store::Bytes& hash);
+  void Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
+             store::Bytes& hash) const;
   // When the stored chain's head is past `seq` (another process appended), moves (seq, hash)
   // to it and returns true.
   bool AdoptNewerHead(int64_t& seq, store::Bytes& hash);
@@ -117,6 +134,7 @@ class AuditLog {
   void NoteOwnSeqs(int64_t first, int64_t last);
 
   store::Store& store_;
+  const crypto::SecretKey chain_key_;
   mutable std::mutex mutex_;
   std::condition_variable committed_;       // a group finished: waiting callers check their result
   mutable std::condition_variable queued_;  // a Commit call joined waiting_ (for tests)

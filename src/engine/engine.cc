@@ -103,7 +103,7 @@ Engine::Engine(policy::Policy policy, std::string controller, store::Store& stor
       store_(store),
       master_key_(master_key),
       clock_(clock),
-      audit_(store),
+      audit_(store, master_key.AuditChainKey()),
       cache_([this](const std::string& id) { return LoadState(id); }) {}
 
 Status Engine::Open(const std::string& policy_text) {

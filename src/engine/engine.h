@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "crypto/master_key.h"
+#include "engine/audit_checkpoint.h"
 #include "engine/audit_log.h"
 #include "engine/decision.h"
 #include "engine/retention.h"
@@ -208,6 +209,16 @@ class Engine {
   // Writes buffered audit entries.
   Status Flush() { return audit_.Flush(); }
   AuditLog& audit() { return audit_; }
+  // Signs the audit chain's head as stored now (buffered entries are written first) with the
+  // deployment's key (engine_audit.cc). With `previous`, the checkpoint kept last, it first
+  // checks that the chain still holds it (signed by this deployment, its entry still there
+  // with the same hash) and otherwise refuses with AUDIT_CHAIN_BROKEN, so the caller keeps the
+  // older checkpoint as evidence instead of vouching for a cut or rolled-back log.
+  Result<AuditCheckpoint> CheckpointAudit(const std::optional<AuditCheckpoint>& previous);
+  // Verifies the whole keyed chain and, with `latest`, the chain against that checkpoint.
+  Result<AuditVerification> VerifyAudit(const std::optional<AuditCheckpoint>& latest);
+  // The public half of the key that signs checkpoints.
+  crypto::PublicKey CheckpointPublicKey() const;
 
   // The subject's consent ledger as consent records shaped after ISO/IEC 27560 (JSON).
   Result<std::string> ExportConsentRecords(const std::string& subject_id,

@@ -125,6 +125,10 @@ class ForwardingStore : public Store {
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) override {
     return base_.ScanAudit(from_seq, visit);
   }
+  Result<KeyBindingRow> BindKey(const std::string& key_id) override {
+    return base_.BindKey(key_id);
+  }
+  Result<std::optional<KeyBindingRow>> GetKeyBinding() override { return base_.GetKeyBinding(); }
 
  protected:
   Store& base() { return base_; }

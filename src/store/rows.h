@@ -128,6 +128,14 @@ struct AuditRow {
   Bytes prev_hash, hash;
 };
 
+// The master key a database belongs to (MasterKey::KeyId: a one-way name, never the key) and
+// the first audit seq chained with the key (1 for a database created since keys are recorded;
+// the head + 1 for one written before: its older entries are chained without a key).
+struct KeyBindingRow {
+  std::string key_id;
+  int64_t chain_keyed_from = 1;
+};
+
 // --- Retention: legal holds, DPO review tasks, anonymised facts, sweep runs -----------------
 
 // A legal hold suspends retention and erasure for a person, a category, or one category of one

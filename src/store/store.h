@@ -135,6 +135,14 @@ class Store {
   virtual Result<std::optional<AuditRow>> LastAudit() = 0;
   // Calls `visit` for each entry with seq >= from_seq in seq order; stops when it returns false.
   virtual Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) = 0;
+
+  // --- the master key the database belongs to (one for the whole database)
+  // Records `key_id` when no key is recorded yet (chain_keyed_from: the audit head + 1, read in
+  // the same statement) and returns the recorded binding, which may name another key: the
+  // caller compares. Never replaces a recorded binding.
+  virtual Result<KeyBindingRow> BindKey(const std::string& key_id) = 0;
+  // The recorded binding, or nullopt when none is recorded yet.
+  virtual Result<std::optional<KeyBindingRow>> GetKeyBinding() = 0;
 };
 
 }  // namespace custos::store

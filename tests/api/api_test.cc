@@ -19,8 +19,10 @@
 #include "api/auth.h"
 #include "api/catch_up_schedule.h"
 #include "api/server.h"
+#include "crypto/hash_chain.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
+#include "deployment/checkpoint_file.h"
 #include "openapi_contract.h"
 #include "policy/loader.h"
 #include "policy/notice.h"
@@ -71,6 +73,7 @@ class ApiTest : public ::testing::Test {
     token_[Role::kStaff] = NewToken(Scope(Role::kStaff, {"newsletter"}));
     token_[Role::kProcessor] = NewToken(Scope(Role::kProcessor, {}, "wig", {"user.contact"}));
     token_[Role::kSubject] = NewToken(Scope(Role::kSubject, {}, "", {}, "s1"));
+    ASSERT_TRUE(deployment::PublishCheckpoint(*engine_, CheckpointPath()).ok());
     MakeApi({});
   }
   void TearDown() override {
@@ -81,12 +84,16 @@ class ApiTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
 
+  std::string CheckpointPath() const { return (dir_ / "master.key.checkpoint").string(); }
+
   std::string NewToken(const Principal& scope) {
     auto token = tokens_->Create(scope, "test", "2026-01-01");
     EXPECT_TRUE(token.ok()) << token.status().ToString();
     return token.ok() ? *token : "";
   }
   void MakeApi(ApiOptions options) {
+    // The checkpoint a deployment keeps beside its master key (deployment/checkpoint_file.h).
+    if (options.checkpoint_path.empty()) options.checkpoint_path = CheckpointPath();
     api_ = std::make_unique<Api>(*engine_, *store_, *tokens_, *log_, options, &clock_);
   }
   // Serves `controller` under the policy in policies/`file` (changed by `adjust`) from now on,
@@ -407,6 +414,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"completeReviewTask", {"AD....", 200}},
       {"aggregate", {"AD....", 200}},
       {"verifyAudit", {"AD....", 200}},
+      {"getAuditCheckpoint", {"AD....", 200}},
       {"setTestClock", {"A.....", 200}},
       // Rights requests: the person (no token, or their requester secret), staff, the DPO.
       {"openRequest", {"-", 202}},
@@ -513,6 +521,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
        }},
       {"aggregate", fixed("/v1/aggregates/user.contact.email", "")},
       {"verifyAudit", fixed("/v1/audit/verify", "")},
+      {"getAuditCheckpoint", fixed("/v1/audit/checkpoint", "")},
       {"setTestClock", fixed("/v1/test/clock", R"({"now":"2026-02-01"})")},
       {"openRequest",
        [&] {
@@ -736,6 +745,26 @@ TEST_F(ApiTest, ServiceRoutesAnswerWhatTheServerAndPolicyHold) {
   rapidjson::Document verified = Parsed(audit);
   EXPECT_TRUE(verified["intact"].GetBool());
   EXPECT_EQ(verified["entries_checked"].GetInt64(), (*last)->seq);
+
+  // The latest signed checkpoint and the deployment's public key, for a witness to keep: the
+  // signature verifies over the signed message with that key alone.
+  ASSERT_TRUE(deployment::PublishCheckpoint(*engine_, CheckpointPath()).ok());
+  HttpResponse checkpoint = Call("GET", "/v1/audit/checkpoint", "", admin);
+  ASSERT_TRUE(Answers(checkpoint, 200, "getAuditCheckpoint"));
+  rapidjson::Document signed_head = Parsed(checkpoint);
+  EXPECT_EQ(signed_head["seq"].GetInt64(), (*last)->seq);
+  EXPECT_EQ(JsonString(checkpoint.body, "hash"), crypto::ToHex((*last)->hash));
+  EXPECT_EQ(JsonString(checkpoint.body, "public_key"),
+            JsonString(checkpoint.body, "deployment_public_key"));
+  auto public_key = crypto::FromHex(JsonString(checkpoint.body, "public_key"));
+  auto signature = crypto::FromHex(JsonString(checkpoint.body, "signature"));
+  ASSERT_TRUE(public_key && signature);
+  std::string message = JsonString(checkpoint.body, "signed_message");
+  EXPECT_TRUE(crypto::VerifySignature(*public_key, message, *signature));
+  message.back() = message.back() == ';' ? ':' : ';';
+  EXPECT_FALSE(crypto::VerifySignature(*public_key, message, *signature));
+  // A staff token may not read it (the role table: admin and DPO).
+  EXPECT_EQ(Call("GET", "/v1/audit/checkpoint", "", token_[Role::kStaff]).status, 403);
 }
 
 TEST_F(ApiTest, SubjectsIdentifiersEventsAndRecordsReachTheStore) {

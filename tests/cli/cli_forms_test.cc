@@ -67,6 +67,7 @@ const std::map<std::string, std::string> kForms = {
     {"restrict", "RestrictionsArePlacedAndLifted"},
     {"restrict --lift", "RestrictionsArePlacedAndLifted"},
     {"audit verify", "AuditVerifyCountsTheEntries"},
+    {"audit checkpoint", "AuditVerifyCountsTheEntries"},
     {"retention plan", "RetentionIsPlannedThenRun"},
     {"retention plan --json", "RetentionIsPlannedThenRun"},
     {"retention run", "RetentionIsPlannedThenRun"},
@@ -373,6 +374,7 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
                            "suppress",
                            "decide",
                            "audit verify",
+                           "audit checkpoint",
                            "retention plan",
                            "retention run",
                            "hold place",
@@ -680,6 +682,13 @@ TEST_F(CliForms, AuditVerifyCountsTheEntries) {
   Run({"decide", "s1", "newsletter", "user.name"});
   EXPECT_EQ(Ok({"audit", "verify"}), "audit log intact: 5 entries\n");
   EXPECT_EQ(Run({"audit", "check"}).code, kExitUsage);
+  // A checkpoint of the head, signed with the deployment's key (64 hex characters).
+  std::string checkpoint = Ok({"audit", "checkpoint"});
+  EXPECT_EQ(checkpoint.rfind("audit checkpoint: seq 5 hash ", 0), 0u) << checkpoint;
+  EXPECT_NE(checkpoint.find(" public key "), std::string::npos) << checkpoint;
+  EXPECT_EQ(checkpoint.size(), std::string("audit checkpoint: seq 5 hash  at 2026-01-05T00:00:00Z "
+                                           "public key \n").size() + 128)
+      << checkpoint;
 }
 
 // Three members whose membership ended on 10 January 2026: a year later their contact details

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,20 @@ namespace {
 //   def chain(prev, entry):
 //     return hashlib.blake2b(struct.pack(">Q", len(prev)) + prev +
 //                            struct.pack(">Q", len(entry)) + entry, digest_size=32).hexdigest()
+// The keyed chain is the same input under BLAKE2b's key (hashlib.blake2b(..., key=...)): a
+// recomputation without the key gives another digest.
+TEST(HashChain, TheKeyedChainMatchesItsKnownAnswerAndNeedsTheKey) {
+  std::array<uint8_t, SecretKey::kSize> bytes;
+  bytes.fill(1);
+  SecretKey key = SecretKey::FromBytes(bytes).value();
+  EXPECT_EQ(ToHex(KeyedChainHash(key, {}, R"({"seq":1})")),
+            "48ce4387e09d548fcfe51f7b66fad29d588055689c5d4687f81cc1713f854991");
+  EXPECT_NE(KeyedChainHash(key, {}, R"({"seq":1})"), ChainHash({}, R"({"seq":1})"));
+  bytes[31] = 2;
+  SecretKey other = SecretKey::FromBytes(bytes).value();
+  EXPECT_NE(KeyedChainHash(key, {}, "entry"), KeyedChainHash(other, {}, "entry"));
+}
+
 TEST(HashChain, MatchesKnownAnswers) {
   // Pins the construction: BLAKE2b-256(u64be(|prev|) || prev || u64be(|entry|) || entry).
   Digest zero{};

@@ -162,5 +162,32 @@ TEST(MasterKeyDerivation, MatchesAKnownAnswer) {
             "1f426196485f09f70e6136827a284e65fbf4cae8a96e2a8b7c7783c35d3901c7");
 }
 
+// Only init creates a key: Load never does, so a mistyped path is an error, not a new key.
+TEST_F(MasterKeyTest, LoadRefusesAMissingFileAndCreatesNothing) {
+  Result<MasterKey> key = MasterKey::Load(path_);
+  EXPECT_EQ(key.status().code(), ErrorCode::kNotInitialised);
+  EXPECT_FALSE(std::filesystem::exists(path_));
+  Result<MasterKey> created = MasterKey::LoadOrCreate(path_);
+  ASSERT_TRUE(created.ok());
+  Result<MasterKey> loaded = MasterKey::Load(path_);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->KeyId(), created->KeyId());
+}
+
+// The key id names a key without revealing it; the checkpoint key signs what it is given only.
+TEST_F(MasterKeyTest, KeyIdsDifferPerKeyAndTheCheckpointKeySigns) {
+  MasterKey a = MasterKey::FromSecretForTesting(SecretKey::Random());
+  MasterKey b = MasterKey::FromSecretForTesting(SecretKey::Random());
+  EXPECT_EQ(a.KeyId().size(), 32u);
+  EXPECT_EQ(a.KeyId(), a.KeyId());
+  EXPECT_NE(a.KeyId(), b.KeyId());
+  SigningKey signer = a.CheckpointSigningKey();
+  EXPECT_EQ(signer.public_key(), a.CheckpointSigningKey().public_key());
+  Signature signature = signer.Sign("seq 7");
+  EXPECT_TRUE(VerifySignature(signer.public_key(), "seq 7", signature));
+  EXPECT_FALSE(VerifySignature(signer.public_key(), "seq 8", signature));
+  EXPECT_FALSE(VerifySignature(b.CheckpointSigningKey().public_key(), "seq 7", signature));
+}
+
 }  // namespace
 }  // namespace custos::crypto

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -19,6 +20,13 @@ namespace {
 
 // Holds the first write at a gate until `writers` more callers are waiting behind it, so the
 // test knows a group has formed, however slowly the threads run; counts the store calls.
+// The chain's key (in a deployment, MasterKey::AuditChainKey); any fixed key will do here.
+crypto::SecretKey ChainKey() {
+  std::array<uint8_t, crypto::SecretKey::kSize> bytes;
+  bytes.fill(9);
+  return crypto::SecretKey::FromBytes(bytes).value();
+}
+
 class HoldFirstWrite : public store::ForwardingStore {
  public:
   HoldFirstWrite(store::Store& base, AuditLog*& log, size_t writers)
@@ -92,7 +100,7 @@ TEST_F(AuditLogTest, ConcurrentCommitsShareOneTransactionAndKeepTheChainWhole) {
   constexpr size_t kWriters = 16;
   AuditLog* log_ptr = nullptr;
   HoldFirstWrite gated(*sqlite_, log_ptr, kWriters - 1);
-  AuditLog log(gated);
+  AuditLog log(gated, ChainKey());
   log_ptr = &log;
   ASSERT_TRUE(log.Open().ok());
   log.Record(Entry("", "decide"));  // a buffered decision rides along
@@ -115,7 +123,7 @@ TEST_F(AuditLogTest, ConcurrentCommitsShareOneTransactionAndKeepTheChainWhole) {
   // The held leader committed alone (with the decision); the other fifteen shared one commit.
   EXPECT_EQ(gated.group_sizes[1], kWriters - 1);
 
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_EQ(verified->entries_checked, static_cast<int64_t>(kWriters) + 1);
@@ -128,7 +136,7 @@ TEST_F(AuditLogTest, ABadBatchFailsOnlyItsCallerAndLeavesNoGapInTheChain) {
   constexpr size_t kWriters = 8;
   AuditLog* log_ptr = nullptr;
   HoldFirstWrite gated(*sqlite_, log_ptr, kWriters - 1);
-  AuditLog log(gated);
+  AuditLog log(gated, ChainKey());
   log_ptr = &log;
   ASSERT_TRUE(log.Open().ok());
 
@@ -146,21 +154,21 @@ TEST_F(AuditLogTest, ABadBatchFailsOnlyItsCallerAndLeavesNoGapInTheChain) {
   int failed = 0;
   for (const Status& status : results) failed += status.ok() ? 0 : 1;
   EXPECT_EQ(failed, 1);  // whichever of writers 0 and 5 came second
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_EQ(verified->entries_checked, static_cast<int64_t>(kWriters) - 1);
 }
 
 TEST_F(AuditLogTest, BufferedDecisionsSurviveAFailedCommit) {
-  AuditLog log(*sqlite_);
+  AuditLog log(*sqlite_, ChainKey());
   ASSERT_TRUE(log.Open().ok());
   ASSERT_TRUE(log.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
   log.Record(Entry("s1", "decide"));
   EXPECT_FALSE(log.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
   ASSERT_TRUE(log.Flush().ok());
   EXPECT_EQ(log.buffered(), 0u);
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_EQ(verified->entries_checked, 2);  // subject_add and the decision, nothing of the clash
@@ -169,8 +177,8 @@ TEST_F(AuditLogTest, BufferedDecisionsSurviveAFailedCommit) {
 // Two processes over one database (PostgreSQL, or SQLite opened twice): each log read the head
 // when it opened; the second to commit finds its seq taken and chains again from the new head.
 TEST_F(AuditLogTest, ALogWhoseHeadIsStaleChainsAgainFromTheStoredHead) {
-  AuditLog first(*sqlite_);
-  AuditLog second(*sqlite_);
+  AuditLog first(*sqlite_, ChainKey());
+  AuditLog second(*sqlite_, ChainKey());
   ASSERT_TRUE(first.Open().ok());
   ASSERT_TRUE(second.Open().ok());
   ASSERT_TRUE(first.Commit(NewSubject("s1"), {Entry("s1", "subject_add")}).ok());
@@ -178,7 +186,7 @@ TEST_F(AuditLogTest, ALogWhoseHeadIsStaleChainsAgainFromTheStoredHead) {
   auto applied = second.Commit(NewSubject("s2"), {Entry("s2", "subject_add")});
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   ASSERT_TRUE(first.Commit(NewSubject("s3"), {Entry("s3", "subject_add")}).ok());
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_EQ(verified->entries_checked, 4);  // three subjects and the decision, each once

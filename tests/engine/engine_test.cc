@@ -267,7 +267,7 @@ TEST_F(EngineTest, AuditChainCatchesOneChangedByte) {
   }
   ASSERT_TRUE(engine_->RecordEvent("s1", "membership_ended", T("2021-07-01")).ok());
   ASSERT_TRUE(engine_->Flush().ok());
-  auto intact = AuditLog::Verify(*store_);
+  auto intact = AuditLog::Verify(*store_, master_.AuditChainKey());
   ASSERT_TRUE(intact.ok());
   EXPECT_FALSE(intact->first_broken_seq.has_value()) << intact->problem;
   EXPECT_GE(intact->entries_checked, 8);
@@ -277,7 +277,7 @@ TEST_F(EngineTest, AuditChainCatchesOneChangedByte) {
   ASSERT_TRUE(store::TamperWithAuditDetailForTesting(dir_.string(), 4).ok());
   auto store = store::OpenSqliteStore({dir_.string(), true});
   ASSERT_TRUE(store.ok());
-  auto broken = AuditLog::Verify(**store);
+  auto broken = AuditLog::Verify(**store, master_.AuditChainKey());
   ASSERT_TRUE(broken.ok());
   ASSERT_TRUE(broken->first_broken_seq.has_value());
   EXPECT_EQ(*broken->first_broken_seq, 4);

@@ -475,7 +475,7 @@ TEST_F(RetentionSweep, DeletesAnonymisesAndErasesThePersonWithAnAuditTrail) {
   EXPECT_EQ(actions["retention_run_started:"], 1);
   EXPECT_EQ(actions["retention_run_finished:"], 1);
   EXPECT_EQ(actions.count("retention_delete:s2"), 0u);
-  auto verified = AuditLog::Verify(*store_);
+  auto verified = AuditLog::Verify(*store_, master_.AuditChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value());
 }
@@ -549,7 +549,7 @@ TEST_F(RetentionSweep, InterruptedSweepResumesAndNeverActsTwice) {
   EXPECT_EQ(actions["retention_run_started:"], 1);
   EXPECT_EQ(actions["retention_run_resumed:"], 1);
   EXPECT_EQ(actions["retention_run_finished:"], 1);
-  auto verified = AuditLog::Verify(*store_);
+  auto verified = AuditLog::Verify(*store_, master_.AuditChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
 

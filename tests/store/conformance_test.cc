@@ -284,6 +284,24 @@ TEST_P(StoreConformance, EveryRowTypeRoundTrips) {
   EXPECT_TRUE(Same(*got_audit, audit));
 }
 
+// The master key a database belongs to is recorded once and never replaced: a second key is
+// answered with the first, for the caller to refuse. A database with entries already chained
+// before the key was recorded is keyed from its head + 1.
+TEST_P(StoreConformance, TheFirstKeyRecordedIsKeptAndNamesWhereTheKeyedChainStarts) {
+  EXPECT_FALSE(Must(store_->GetKeyBinding()).has_value());
+  MustApply(Batch(Audit(1, "a"), Audit(2, "b")));
+  KeyBindingRow first = Must(store_->BindKey("0123456789abcdef0123456789abcdef"));
+  EXPECT_EQ(first.key_id, "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(first.chain_keyed_from, 3);
+  MustApply(Batch(Audit(3, "c")));
+  KeyBindingRow again = Must(store_->BindKey("ffffffffffffffffffffffffffffffff"));
+  EXPECT_EQ(again.key_id, first.key_id);
+  EXPECT_EQ(again.chain_keyed_from, 3);
+  auto kept = Must(store_->GetKeyBinding());
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->key_id, first.key_id);
+}
+
 TEST_P(StoreConformance, EmptyAndBinaryValuesRoundTrip) {
   SubjectRow subject = Subject("wig", "s1", {});
   subject.wrapped_key = {0, 1, 0, 255};

@@ -285,7 +285,7 @@ TEST_F(PostgresStoreTest, TwoStoresOverOneSchemaKeepOneAuditChain) {
   for (int i = 0; i < kPeople; ++i) {
     EXPECT_EQ(store_->ListConsentEvents("club", "s" + std::to_string(i))->size(), 2u);
   }
-  auto verified = engine::AuditLog::Verify(*store_);
+  auto verified = engine::AuditLog::Verify(*store_, master.AuditChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_GE(verified->entries_checked, 2 * kPeople + kPeople);

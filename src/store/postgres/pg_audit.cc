@@ -30,6 +30,16 @@ constexpr char kLastAudit[] = CUSTOS_AUDIT_COLUMNS " ORDER BY seq DESC LIMIT 1";
 constexpr char kScanAudit[] = CUSTOS_AUDIT_COLUMNS " WHERE seq >= $1 ORDER BY seq LIMIT $2";
 #undef CUSTOS_AUDIT_COLUMNS
 
+// The insert's own rows are not visible to the outer SELECT of the same statement, so exactly
+// one side gives the binding: the new row, or the one recorded before.
+constexpr char kBindKey[] =
+    "WITH inserted AS (INSERT INTO key_binding (id, key_id, chain_keyed_from)"
+    " SELECT 1, $1, COALESCE(MAX(seq), 0) + 1 FROM audit_log"
+    " ON CONFLICT (id) DO NOTHING RETURNING key_id, chain_keyed_from)"
+    " SELECT key_id, chain_keyed_from FROM inserted"
+    " UNION ALL SELECT key_id, chain_keyed_from FROM key_binding WHERE id = 1";
+constexpr char kGetKeyBinding[] = "SELECT key_id, chain_keyed_from FROM key_binding WHERE id = 1";
+
 }  // namespace
 
 namespace pg {
@@ -47,6 +57,12 @@ Status ReadRow(const Rows& s, int i, AuditRow* row) {
   row->detail = s.Text(i, 7);
   row->prev_hash = s.Blob(i, 8);
   row->hash = s.Blob(i, 9);
+  return Status::Ok();
+}
+
+Status ReadRow(const Rows& s, int i, KeyBindingRow* row) {
+  row->key_id = s.Text(i, 0);
+  row->chain_keyed_from = s.Int(i, 1);
   return Status::Ok();
 }
 
@@ -113,6 +129,20 @@ Status PostgresStore::ScanAudit(int64_t from_seq,
     if (static_cast<int64_t>(page.size()) < kScanPage) return Status::Ok();
     from = page.back().seq + 1;
   }
+}
+
+// --- The master key the database belongs to -------------------------------------------------
+
+Result<KeyBindingRow> PostgresStore::BindKey(const std::string& key_id) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  ASSIGN_OR_RETURN(std::optional<KeyBindingRow> row, First(ReadAll<KeyBindingRow>(*db, kBindKey, key_id)));
+  if (!row.has_value()) return Status(ErrorCode::kIo, "postgres: the key binding was not recorded");
+  return std::move(*row);
+}
+
+Result<std::optional<KeyBindingRow>> PostgresStore::GetKeyBinding() {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  return First(ReadAll<KeyBindingRow>(*db, kGetKeyBinding));
 }
 
 }  // namespace custos::store

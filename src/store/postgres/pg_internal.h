@@ -80,6 +80,7 @@ Status ReadRow(const Rows& s, int i, PreferenceRow* row);         // pg_consent.
 Status ReadRow(const Rows& s, int i, ObjectionRow* row);          // pg_consent.cc
 Status ReadRow(const Rows& s, int i, RestrictionRow* row);        // pg_consent.cc
 Status ReadRow(const Rows& s, int i, AuditRow* row);              // pg_audit.cc
+Status ReadRow(const Rows& s, int i, KeyBindingRow* row);         // pg_audit.cc
 Status ReadRow(const Rows& s, int i, LegalHoldRow* row);          // pg_retention.cc
 Status ReadRow(const Rows& s, int i, ReviewTaskRow* row);         // pg_retention.cc
 Status ReadRow(const Rows& s, int i, FactCount* row);             // pg_retention.cc

@@ -346,12 +346,27 @@ CREATE TABLE record_versions (
 );
 )sql";
 
+// Version 4: the master key the database belongs to (its one-way id, never the key), and the
+// first audit seq chained with that key (mirrors SQLite's version 4).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE key_binding (
+  id integer PRIMARY KEY CHECK (id = 1),
+  key_id text NOT NULL,
+  chain_keyed_from bigint NOT NULL CHECK (chain_keyed_from > 0)
+);
+CREATE TRIGGER key_binding_append_only BEFORE UPDATE OR DELETE ON key_binding
+  FOR EACH ROW EXECUTE FUNCTION custos_append_only();
+CREATE TRIGGER key_binding_no_truncate BEFORE TRUNCATE ON key_binding
+  FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
+    Migration{4, "the master key the database belongs to", kSchemaV4},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

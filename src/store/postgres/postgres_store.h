@@ -123,6 +123,8 @@ class PostgresStore final : public Store {
                                                            const std::string& subject_id) override;
   Result<std::optional<AuditRow>> LastAudit() override;
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) override;
+  Result<KeyBindingRow> BindKey(const std::string& key_id) override;
+  Result<std::optional<KeyBindingRow>> GetKeyBinding() override;
 
   // Bulk load through COPY, in one transaction: the SubjectRow, EventRow, IdentifierRow,
   // RecordRow, ConsentEventRow and PreferenceRow ops of `batch` (any other op is

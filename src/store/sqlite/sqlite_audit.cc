@@ -25,6 +25,11 @@ constexpr char kLastAudit[] = CUSTOS_AUDIT_COLUMNS " ORDER BY seq DESC LIMIT 1";
 constexpr char kScanAudit[] = CUSTOS_AUDIT_COLUMNS " WHERE seq >= ? ORDER BY seq";
 #undef CUSTOS_AUDIT_COLUMNS
 
+constexpr char kBindKey[] =
+    "INSERT OR IGNORE INTO key_binding (id, key_id, chain_keyed_from)"
+    " SELECT 1, ?, COALESCE(MAX(seq), 0) + 1 FROM audit_log";
+constexpr char kGetKeyBinding[] = "SELECT key_id, chain_keyed_from FROM key_binding WHERE id = 1";
+
 }  // namespace
 
 namespace sqlite {
@@ -42,6 +47,12 @@ Status ReadRow(const Statement& s, AuditRow* row) {
   row->detail = s.Text(7);
   row->prev_hash = s.Blob(8);
   row->hash = s.Blob(9);
+  return Status::Ok();
+}
+
+Status ReadRow(const Statement& s, KeyBindingRow* row) {
+  row->key_id = s.Text(0);
+  row->chain_keyed_from = s.Int(1);
   return Status::Ok();
 }
 
@@ -99,6 +110,29 @@ Status SqliteStore::ScanAudit(int64_t from_seq, const std::function<bool(const A
     RETURN_IF_ERROR(ReadRow(select, &row));
     if (!visit(row)) return Status::Ok();
   }
+}
+
+// --- The master key the database belongs to -------------------------------------------------
+
+Result<KeyBindingRow> SqliteStore::BindKey(const std::string& key_id) {
+  std::lock_guard lock(writer_mutex_);
+  {
+    ASSIGN_OR_RETURN(Statement insert, writer_->Prepare(kBindKey));
+    insert.BindAll(key_id);
+    RETURN_IF_ERROR(insert.Run());
+  }
+  ASSIGN_OR_RETURN(std::vector<KeyBindingRow> rows,
+                   ReadAll<KeyBindingRow>(*writer_, kGetKeyBinding));
+  if (rows.empty()) return Status(ErrorCode::kIo, "sqlite: the key binding was not recorded");
+  return std::move(rows.front());
+}
+
+Result<std::optional<KeyBindingRow>> SqliteStore::GetKeyBinding() {
+  ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  ASSIGN_OR_RETURN(std::vector<KeyBindingRow> rows,
+                   ReadAll<KeyBindingRow>(*reader, kGetKeyBinding));
+  if (rows.empty()) return std::optional<KeyBindingRow>();
+  return std::optional<KeyBindingRow>(std::move(rows.front()));
 }
 
 }  // namespace custos::store

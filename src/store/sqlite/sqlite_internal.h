@@ -76,6 +76,7 @@ Status ReadRow(const Statement& s, PreferenceRow* row);         // sqlite_consen
 Status ReadRow(const Statement& s, ObjectionRow* row);          // sqlite_consent.cc
 Status ReadRow(const Statement& s, RestrictionRow* row);        // sqlite_consent.cc
 Status ReadRow(const Statement& s, AuditRow* row);              // sqlite_audit.cc
+Status ReadRow(const Statement& s, KeyBindingRow* row);         // sqlite_audit.cc
 Status ReadRow(const Statement& s, LegalHoldRow* row);          // sqlite_retention.cc
 Status ReadRow(const Statement& s, ReviewTaskRow* row);         // sqlite_retention.cc
 Status ReadRow(const Statement& s, FactCount* row);             // sqlite_retention.cc

@@ -331,12 +331,27 @@ CREATE TABLE record_versions (
 ) WITHOUT ROWID, STRICT;
 )sql";
 
+// Version 4: the master key the database belongs to (its one-way id, never the key), and the
+// first audit seq chained with that key. One row; kept forever.
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE key_binding (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key_id TEXT NOT NULL,
+  chain_keyed_from INTEGER NOT NULL CHECK (chain_keyed_from > 0)
+) STRICT;
+CREATE TRIGGER key_binding_no_update BEFORE UPDATE ON key_binding
+  BEGIN SELECT RAISE(ABORT, 'key_binding is append-only'); END;
+CREATE TRIGGER key_binding_no_delete BEFORE DELETE ON key_binding
+  BEGIN SELECT RAISE(ABORT, 'key_binding is append-only'); END;
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
+    Migration{4, "the master key the database belongs to", kSchemaV4},
 };
 
 constexpr char kCreateMigrationsTable[] =

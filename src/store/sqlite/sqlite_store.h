@@ -122,6 +122,8 @@ class SqliteStore final : public Store {
                                                            const std::string& subject_id) override;
   Result<std::optional<AuditRow>> LastAudit() override;
   Status ScanAudit(int64_t from_seq, const std::function<bool(const AuditRow&)>& visit) override;
+  Result<KeyBindingRow> BindKey(const std::string& key_id) override;
+  Result<std::optional<KeyBindingRow>> GetKeyBinding() override;
 
   // The schema version recorded in schema_migrations. Returns IO_ERROR on a read failure.
   Result<int> SchemaVersion();
