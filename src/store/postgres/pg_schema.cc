@@ -346,12 +346,25 @@ CREATE TABLE record_versions (
 );
 )sql";
 
+// Version 4: codes sent to requesters' addresses, by blind index, so one address receives only
+// so many one-time codes a day. Rows live a day (a keyed hash and a time; nothing plaintext).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE code_sends (
+  controller text NOT NULL,
+  contact_hash bytea NOT NULL,
+  sent_at bigint NOT NULL
+);
+CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent_at);
+CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
+    Migration{4, "codes sent per address (blind index), for the daily cap", kSchemaV4},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

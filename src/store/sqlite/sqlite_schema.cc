@@ -331,12 +331,26 @@ CREATE TABLE record_versions (
 ) WITHOUT ROWID, STRICT;
 )sql";
 
+// Version 4: codes sent to requesters' addresses, by blind index, so one address receives only
+// so many one-time codes a day. Rows live a day; nothing here is sealed because nothing is
+// plaintext (a keyed hash and a time).
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE code_sends (
+  controller TEXT NOT NULL,
+  contact_hash BLOB NOT NULL,
+  sent_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent_at);
+CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
     Migration{2, "retention: legal holds, review tasks, anonymised facts, sweep runs", kSchemaV2},
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
+    Migration{4, "codes sent per address (blind index), for the daily cap", kSchemaV4},
 };
 
 constexpr char kCreateMigrationsTable[] =
