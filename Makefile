@@ -2,17 +2,22 @@
 #   make run     set up, build, and run the main job (see README)
 #   make test    set up, build, and pass all tests (what CI runs)
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   make fuzz    the policy-loader fuzzer for FUZZ_SECONDS (default 60)
+#   make fuzz    every fuzzer, FUZZ_SECONDS in all (default 120) shared between them
+#   make fuzz-full  every fuzzer for FUZZ_RUNS inputs each (default 10 million)
 #   make build-bench  build every benchmark in Release without running it (what CI runs)
 #   make bench   build the benchmarks in Release and run them (docs/PERFORMANCE.md)
 #   make format  clang-format every C++ file in place
 JOBS ?= $(shell nproc)
-FUZZ_SECONDS ?= 60
+FUZZ_SECONDS ?= 120
+FUZZ_RUNS ?= 10000000
+FUZZERS = policy_loader_fuzzer json_body_fuzzer query_params_fuzzer time_fuzzer \
+  scenario_parser_fuzzer
 POLICY ?= policies/wig.yaml
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: deps build build-bench run test test-fast mutation asan fuzz bench format clean
+.PHONY: deps build build-bench run test test-fast mutation asan build-fuzz fuzz fuzz-full bench \
+  format clean
 
 deps:
 	./scripts/setup-deps.sh
@@ -41,11 +46,18 @@ asan: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
-fuzz: deps
+build-fuzz: deps
 	CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCUSTOS_FUZZ=ON -DCUSTOS_TESTS=OFF
-	cmake --build build-fuzz -j $(JOBS) --target policy_loader_fuzzer
-	./scripts/run-fuzzer.sh build-fuzz/policy_loader_fuzzer $(FUZZ_SECONDS)
+	  -DCUSTOS_FUZZ=ON -DCUSTOS_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS)
+
+# FUZZ_SECONDS is the whole budget: each fuzzer gets an equal share (at least 5 s).
+fuzz: build-fuzz
+	share=$$(( $(FUZZ_SECONDS) / $(words $(FUZZERS)) )); [ $$share -ge 5 ] || share=5; \
+	for f in $(FUZZERS); do ./scripts/run-fuzzer.sh $$f $$share || exit 1; done
+
+fuzz-full: build-fuzz
+	for f in $(FUZZERS); do ./scripts/run-fuzzer.sh $$f --runs $(FUZZ_RUNS) || exit 1; done
 
 build-bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_BENCH=ON -DCUSTOS_TESTS=OFF

@@ -16,6 +16,7 @@
 
 #include "api/json_body.h"
 #include "api/problem.h"
+#include "api/query_values.h"
 #include "api/server.h"
 
 namespace custos::api {
@@ -136,17 +137,6 @@ inline HttpResponse Empty(int status) {
   response.status = status;
   response.body = "{}";
   return response;
-}
-
-// A non-negative decimal id of at most 18 digits, or nullopt.
-inline std::optional<int64_t> ParseId(const std::string& text) {
-  if (text.empty() || text.size() > 18) return std::nullopt;
-  int64_t value = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return value;
 }
 
 inline HttpResponse Forbidden(const std::string& detail) {

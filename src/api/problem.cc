@@ -98,6 +98,8 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kRequestState:
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kVerificationFailed: return 403;
+    case ErrorCode::kTooManyCodes:
+    case ErrorCode::kTooManyAttempts: return 429;
     case ErrorCode::kSubjectErased: return 410;
     case ErrorCode::kIo:
     case ErrorCode::kInternal:
@@ -120,6 +122,7 @@ HttpResponse ProblemFor(const Status& status) {
                       : http == 403 ? "Forbidden"
                       : http == 409 ? "Conflict"
                       : http == 410 ? "Gone"
+                      : http == 429 ? "Too many requests"
                       : http >= 500 ? "Server error"
                                     : "Refused";
   return Render(http, ProblemType(DashedLower(name)), title, detail, name);

@@ -10,6 +10,7 @@
 
 #include "api/handler_support.h"
 #include "api/staff_scope.h"
+#include "delivery/webhook_url.h"
 
 namespace custos::api {
 
@@ -139,6 +140,14 @@ constexpr const char* kCopyIsTheDpos =
     "access and portability requests hand over everything held about the person: the DPO's or "
     "an admin's, not staff's";
 
+// A refusal for too many codes says how long to wait, when waiting helps (RFC 9110 §10.2.3).
+HttpResponse WithRetryAfter(HttpResponse response, int64_t retry_after_seconds) {
+  if (response.status == 429 && retry_after_seconds > 0) {
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after_seconds));
+  }
+  return response;
+}
+
 }  // namespace
 
 // --- Who may call: the requester secret ---------------------------------------------------
@@ -206,8 +215,9 @@ HttpResponse Api::OpenRequest(Context& c) {
     return Problem(HttpProblem::kMissingField,
                    "'email' or 'phone' is required: the one-time code goes there");
   }
-  auto opened = engine_.OpenRequest(request);
-  if (!opened.ok()) return ProblemFor(opened.status());
+  int64_t retry_after = 0;
+  auto opened = engine_.OpenRequest(request, &retry_after);
+  if (!opened.ok()) return WithRetryAfter(ProblemFor(opened.status()), retry_after);
   // The code went to the contact through the outbox; it is never in this answer.
   Json j;
   j.w().StartObject();
@@ -243,8 +253,9 @@ HttpResponse Api::ResendRequestCode(Context& c) {
   HttpResponse problem;
   if (!c.Body(body, {}, &problem)) return problem;
   const std::string& id = c.Param("id");
-  Status sent = engine_.ResendRequestCode(id, std::nullopt, "requester");
-  if (!sent.ok()) return ProblemFor(sent);
+  int64_t retry_after = 0;
+  Status sent = engine_.ResendRequestCode(id, std::nullopt, "requester", &retry_after);
+  if (!sent.ok()) return WithRetryAfter(ProblemFor(sent), retry_after);
   // Nothing about the request is read back for a caller who has proven nothing yet.
   Json j;
   j.w().StartObject();
@@ -563,6 +574,8 @@ HttpResponse Api::SetEndpoint(Context& c) {
     return problem;
   }
   const std::string& recipient = c.Param("recipient");
+  Status url_ok = delivery::CheckWebhookUrl(body.String("url"));
+  if (!url_ok.ok()) return ProblemFor(url_ok);
   Status set = engine_.SetRecipientEndpoint(recipient, body.String("url"), body.String("secret"),
                                             std::nullopt, c.actor);
   if (!set.ok()) return ProblemFor(set);

@@ -79,9 +79,27 @@ HttpResponse Api::CreateSubject(Context& c) {
   }
   request.at = body.Time("at");
   request.actor = c.actor;
-  auto id = engine_.AddSubject(request);
+  std::vector<engine::SharedIdentifier> shared;
+  auto id = engine_.AddSubject(request, &shared);
   if (!id.ok()) return ProblemFor(id.status());
-  HttpResponse response = OneMember("subject_id", *id, 201);
+  Json j;
+  j.w().StartObject();
+  j.Field("subject_id", *id);
+  // Allowed (families share addresses), but a lookup by it now finds several people.
+  if (!shared.empty()) {
+    j.Key("shared_identifiers");
+    j.w().StartArray();
+    for (const auto& same : shared) {
+      j.w().StartObject();
+      j.Field("kind", same.kind);
+      j.Key("other_subjects");
+      j.w().Uint64(same.others);
+      j.w().EndObject();
+    }
+    j.w().EndArray();
+  }
+  j.w().EndObject();
+  HttpResponse response = j.Done(201);
   response.headers.emplace_back("Location", "/v1/subjects/" + *id);
   return response;
 }

@@ -59,9 +59,15 @@ int SubjectCommand(Session& s, const std::vector<std::string>& args, std::ostrea
     if (!at.ok()) return Fail(err, at.status());
     request.at = *at;
     request.actor = "cli";
-    auto id = s.engine().AddSubject(request);
+    std::vector<engine::SharedIdentifier> shared;
+    auto id = s.engine().AddSubject(request, &shared);
     if (!id.ok()) return Fail(err, id.status());
     out << *id << "\n";
+    // Allowed (families share addresses), but a lookup by it now finds several people.
+    for (const auto& same : shared) {
+      err << "custos: warning: " << same.others << " other subject(s) already have this "
+          << same.kind << "; subject find --" << same.kind << " lists them all\n";
+    }
     return kExitOk;
   }
   if (args[0] == "show") {

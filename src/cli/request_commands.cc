@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "delivery/outbox_dispatcher.h"
 #include "delivery/webhook_sender.h"
+#include "delivery/webhook_url.h"
 
 namespace custos::cli {
 
@@ -422,6 +423,8 @@ int EndpointCommand(Session& s, const std::vector<std::string>& args, std::ostre
   }
   auto at = TimeOption(a, "--at");
   if (!at.ok()) return Fail(err, at.status());
+  Status url_ok = delivery::CheckWebhookUrl(a.positional[1]);
+  if (!url_ok.ok()) return Fail(err, url_ok);
   Status set = s.engine().SetRecipientEndpoint(a.positional[0], a.positional[1],
                                                *a.Option("--secret"), *at, "cli");
   if (!set.ok()) return Fail(err, set);

@@ -76,6 +76,8 @@ namespace custos {
   X(kVerificationFailed, "VERIFICATION_FAILED")                             \
   X(kExtensionNotAllowed, "EXTENSION_NOT_ALLOWED")                          \
   X(kFeeNotAllowed, "FEE_NOT_ALLOWED")                                      \
+  X(kTooManyCodes, "TOO_MANY_CODES")                                        \
+  X(kTooManyAttempts, "TOO_MANY_ATTEMPTS")                                  \
   X(kConflict, "CONFLICT")
 
 enum class ErrorCode {

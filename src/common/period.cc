@@ -8,6 +8,8 @@ namespace custos {
 
 namespace {
 
+constexpr int32_t kMaxPeriodNumber = 100000;
+
 // Reads an unsigned decimal number; advances pos. Caps at 100000 to keep arithmetic safe.
 std::optional<int32_t> ReadNumber(std::string_view text, size_t& pos) {
   size_t start = pos;
@@ -15,7 +17,7 @@ std::optional<int32_t> ReadNumber(std::string_view text, size_t& pos) {
   if (pos == start || pos - start > 6) return std::nullopt;
   int32_t value = 0;
   std::from_chars(text.data() + start, text.data() + pos, value);
-  if (value > 100000) return std::nullopt;
+  if (value > kMaxPeriodNumber) return std::nullopt;
   return value;
 }
 
@@ -90,6 +92,9 @@ std::optional<IsoPeriod> IsoPeriod::Parse(std::string_view text) {
     any = true;
   }
   if (!any || (in_time && !any_time)) return std::nullopt;
+  // Weeks are folded into days: the sum keeps the same cap as any one number, so every period
+  // that parses prints (ToString, in days) as text that parses again.
+  if (period.days > kMaxPeriodNumber) return std::nullopt;
   return period;
 }
 

@@ -19,7 +19,8 @@ struct IsoPeriod {
   int32_t minutes = 0;
   int32_t seconds = 0;
 
-  // Parses "PnYnMnWnDTnHnMnS" (each part optional, at least one present, integers only).
+  // Parses "PnYnMnWnDTnHnMnS" (each part optional, at least one present, integers only, each
+  // at most 100000, and the days with the weeks folded in too, so that ToString's text parses).
   // Returns nullopt for anything else (negative, fractional, empty "P", trailing "T").
   static std::optional<IsoPeriod> Parse(std::string_view text);
   // Canonical ISO form, e.g. "P1Y6M", "PT72H", "P0D".

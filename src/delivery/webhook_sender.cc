@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "crypto/webhook_signature.h"
+#include "delivery/webhook_url.h"
 
 namespace custos::delivery {
 
@@ -40,6 +41,11 @@ CurlWebhookSender::CurlWebhookSender(CurlWebhookOptions options) : options_(std:
 WebhookResult CurlWebhookSender::Send(const engine::OutboxDelivery& delivery,
                                       int64_t unix_seconds) {
   WebhookResult result;
+  // An endpoint stored before the URL rules it now breaks is never sent to.
+  if (!CheckWebhookUrl(delivery.url).ok()) {
+    result.error = "endpoint URL refused";
+    return result;
+  }
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) {
     result.error = "curl: cannot create a handle";

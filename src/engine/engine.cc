@@ -237,7 +237,9 @@ Status Engine::LoadAllSubjects() {
   return Status::Ok();
 }
 
-Result<std::string> Engine::AddSubject(const NewSubject& request) {
+Result<std::string> Engine::AddSubject(const NewSubject& request,
+                                       std::vector<SharedIdentifier>* shared) {
+  if (shared != nullptr) shared->clear();
   std::string id = request.subject_id.empty() ? NewSubjectId() : request.subject_id;
   if (!IsSubjectId(id)) {
     return Invalid("subject id must be 1-64 letters, digits, '_', '-' or '.'");
@@ -287,6 +289,11 @@ Result<std::string> Engine::AddSubject(const NewSubject& request) {
     if (!suppressed.ok()) return suppressed.status();
     // Importing a suppressed person again never re-enables marketing.
     if (*suppressed) state.suppressed = true;
+    if (shared != nullptr) {
+      ASSIGN_OR_RETURN(std::vector<std::string> holders,
+                       store_.FindSubjectsByIdentifier(controller_, row.kind, row.blind_index));
+      if (!holders.empty()) shared->push_back({row.kind, holders.size()});
+    }
     batch.Add(std::move(row));
   }
   auto committed = audit_.Commit(

@@ -50,6 +50,13 @@ struct NewSubject {
   std::string actor = "system";
 };
 
+// An identifier a new subject shares with others already filed under it (families share an
+// email): allowed, and said, so that the operator knows a lookup finds several people.
+struct SharedIdentifier {
+  std::string kind;   // email, phone, external
+  size_t others = 0;  // how many other subjects hold the same value
+};
+
 struct NewRecord {
   std::string subject_id, category;
   std::string value;  // PII
@@ -112,7 +119,20 @@ struct OutboxDelivery {
 // The wait before delivery attempt `attempts` + 1 after `attempts` failures: 1 min, 5 min,
 // 30 min, 2 h, 6 h, then daily. After kMaxDeliveryAttempts a message is abandoned (dead).
 int64_t OutboxRetryDelayMicros(int64_t attempts);
+// How a request's history names one of its outbox messages: "<target> (message <id>)".
+std::string OutboxMessageLabel(const store::OutboxRow& message);
 inline constexpr int64_t kMaxDeliveryAttempts = 8;
+
+// One-time codes (request_intake.cc). A code lives 30 minutes and may be tried
+// kMaxCodeAttempts times; a request may ask for kMaxCodeResends new codes and gets
+// kMaxFailedCodeAttempts wrong guesses in all, whatever the code (then it is locked: only staff
+// can check identity); one email or phone receives at most kMaxCodesPerAddressPerDay codes in
+// any 24 hours, over every request. So a guesser gets at most
+// kMaxCodesPerAddressPerDay * kMaxCodeAttempts tries at an address a day.
+inline constexpr int64_t kMaxCodeAttempts = 5;
+inline constexpr int64_t kMaxCodeResends = 5;
+inline constexpr int64_t kMaxFailedCodeAttempts = 10;
+inline constexpr int64_t kMaxCodesPerAddressPerDay = 10;
 
 // What Engine::CatchUpWithOtherWriters found in the audit chain. Non-personal.
 struct CatchUpReport {
@@ -157,8 +177,11 @@ class Engine {
   Timestamp Now() const { return clock_.Now(); }
 
   // Errors: INVALID_ARGUMENT (unknown type/kind, bad id), ALREADY_EXISTS. PII: identifiers are
-  // sealed and blind-indexed.
-  Result<std::string> AddSubject(const NewSubject& request);
+  // sealed and blind-indexed. An identifier other subjects already hold is allowed (people
+  // share addresses); when `shared` is given it lists those identifiers' kinds and how many
+  // others hold each (no values, no subject ids).
+  Result<std::string> AddSubject(const NewSubject& request,
+                                 std::vector<SharedIdentifier>* shared = nullptr);
   // Errors: UNKNOWN_SUBJECT, SUBJECT_ERASED, INVALID_ARGUMENT (event not in the policy).
   Status RecordEvent(const std::string& subject_id, const std::string& event,
                      std::optional<Timestamp> at, const std::string& actor = "system");
@@ -268,18 +291,28 @@ class Engine {
   // progress at once, its month running from today. A processor whose policy says
   // `requests: forward_to_controller` passes the request to its controller (forwarded).
   // Errors: INVALID_ARGUMENT (type, ids, categories, purpose, contact), RIGHT_NOT_AVAILABLE
-  // (not in the policy's rights), UNKNOWN_SUBJECT, SUBJECT_ERASED, ALREADY_EXISTS.
-  // PII: contact, rectified values and the note are sealed with the request's own key.
-  Result<OpenedRequest> OpenRequest(const NewRequest& request);
+  // (not in the policy's rights), UNKNOWN_SUBJECT, SUBJECT_ERASED, ALREADY_EXISTS,
+  // TOO_MANY_CODES (the contact had kMaxCodesPerAddressPerDay codes in the last 24 hours; when
+  // `retry_after_seconds` is given it is set to the wait until one more may go).
+  // PII: contact, rectified values and the note are sealed with the request's own key; the
+  // contact's blind index is kept a day to count the codes sent to it.
+  Result<OpenedRequest> OpenRequest(const NewRequest& request,
+                                    int64_t* retry_after_seconds = nullptr);
   // Checks the one-time code. On success the request reaches the subjects filed under the
   // proven identifier only, its month runs from today, and the returned secret
   // ("rq_<id>_<hex>") lets the requester follow it. Errors: UNKNOWN_REQUEST,
-  // REQUEST_STATE_INVALID, VERIFICATION_FAILED (wrong, expired, or 5 failed attempts).
+  // REQUEST_STATE_INVALID, VERIFICATION_FAILED (wrong, expired, or kMaxCodeAttempts failed
+  // attempts on this code), TOO_MANY_ATTEMPTS (kMaxFailedCodeAttempts wrong guesses on the
+  // request over all its codes: locked, the code is not even compared; staff may still verify).
   Result<std::string> VerifyRequest(const std::string& request_id, const std::string& code,
                                     std::optional<Timestamp> at);
-  // Sends a new code (the old one stops working). Errors: UNKNOWN_REQUEST, REQUEST_STATE_INVALID.
+  // Sends a new code (the old one stops working; the request's failed attempts do not reset).
+  // Errors: UNKNOWN_REQUEST, REQUEST_STATE_INVALID, TOO_MANY_CODES (kMaxCodeResends already
+  // sent for this request: waiting does not help, `retry_after_seconds` stays 0; or the
+  // address's daily cap: it is set to the wait), TOO_MANY_ATTEMPTS (the request is locked).
   Status ResendRequestCode(const std::string& request_id, std::optional<Timestamp> at,
-                           const std::string& actor = "system");
+                           const std::string& actor = "system",
+                           int64_t* retry_after_seconds = nullptr);
   // Staff record how they checked identity (and for whom, when the request names nobody yet).
   Status VerifyRequestByStaff(const std::string& request_id, const std::string& method,
                               const std::string& subject_id, std::optional<Timestamp> at,
@@ -367,6 +400,11 @@ class Engine {
   store::Bytes RequestSecretHash(const std::string& request_id, const std::string& kind,
                                  const std::string& secret) const;
   Result<Timestamp> ResponseDue(Timestamp clock_start, bool extended) const;
+  // TOO_MANY_CODES when `contact` had kMaxCodesPerAddressPerDay codes in the 24 hours before
+  // `at` (then *retry_after_seconds, when given, is the wait); else adds this send to `batch`
+  // and forgets sends older than a day.
+  Status CountCodeSend(store::WriteBatch& batch, const RequestIdentifier& contact, Timestamp at,
+                       int64_t* retry_after_seconds);
   // The outbox (request_outbox.cc) and Article 19 notices (request_notices.cc).
   Status AddRequesterMessage(store::WriteBatch& batch, const store::RequestRow& row,
                              const crypto::SecretKey& key, const RequestIdentifier& contact,
@@ -384,6 +422,8 @@ class Engine {
   Result<std::string> OpenNote(const crypto::SecretKey& key, const std::string& stored,
                                const std::string& context) const;
   crypto::SecretKey NoteKey() const;
+  Result<bool> StaysManual(const store::OutboxRow& message,
+                           const std::vector<store::OutboxRow>& outbox, Timestamp at);
   Status AddRecipientNotice(store::WriteBatch& batch, const store::RequestRow& row,
                             const crypto::SecretKey& key, const std::string& target,
                             const std::string& action, const std::vector<std::string>& categories,

@@ -25,9 +25,22 @@ using internal::Join;
 using internal::ReadDetails;
 using store::RequestState;
 
-// A one-time code lives this long and may be tried this many times.
+// A one-time code lives this long (how often it may be tried, and how many a request and an
+// address may have: engine.h).
 constexpr int64_t kCodeLifetimeMicros = int64_t{30} * 60 * 1000000;
-constexpr int64_t kMaxCodeAttempts = 5;
+constexpr int64_t kDayMicros = int64_t{24} * 60 * 60 * 1000000;
+
+// How many of a request's history events are `event`.
+int64_t CountEvents(const std::vector<store::RequestEventRow>& events, std::string_view event) {
+  return std::count_if(events.begin(), events.end(),
+                       [&](const store::RequestEventRow& e) { return e.event == event; });
+}
+
+Status Locked(const std::string& request_id) {
+  return Status(ErrorCode::kTooManyAttempts, "request " + request_id + " is locked after " +
+                                                 std::to_string(kMaxFailedCodeAttempts) +
+                                                 " wrong codes; staff can still check identity");
+}
 
 bool IsRequestId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
@@ -57,7 +70,8 @@ store::Bytes Engine::RequestSecretHash(const std::string& request_id, const std:
                             secret);
 }
 
-Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
+Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request, int64_t* retry_after_seconds) {
+  if (retry_after_seconds != nullptr) *retry_after_seconds = 0;
   if (!IsRequestType(request.type)) {
     return Invalid("request type '" + request.type +
                    "' is not one of access, portability, "
@@ -171,6 +185,9 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request) {
                      "one-time code sent to the " + request.contact.kind + " given"});
   }
   store::WriteBatch batch;
+  if (!code.empty()) {
+    RETURN_IF_ERROR(CountCodeSend(batch, request.contact, at, retry_after_seconds));
+  }
   batch.Add(row);
   for (auto& step : steps) {
     batch.Add(store::RequestEventRow{controller_, id, 0, at, request.actor, std::move(step.event),
@@ -211,6 +228,11 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
     return Status(ErrorCode::kRequestState,
                   "request " + request_id + " is not waiting for a one-time code");
   }
+  // Wrong guesses count over every code the request had: a new code does not reset them.
+  ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> events,
+                   store_.ListRequestEvents(controller_, request_id));
+  const int64_t failed = CountEvents(events, "code_rejected");
+  if (failed >= kMaxFailedCodeAttempts) return Locked(request_id);
   const int64_t version = row.version;
   store::WriteBatch batch;
   bool expired = !row.code_expires_at || at >= *row.code_expires_at;
@@ -226,6 +248,7 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
                         .Commit(std::move(batch), {Entry("requester", "request_verify_failed", "",
                                                          at, request_id + " " + why)})
                         .status());
+    if (failed + 1 >= kMaxFailedCodeAttempts) return Locked(request_id);
     return Status(ErrorCode::kVerificationFailed,
                   "request " + request_id + ": the code is " + why +
                       (expired || locked ? "; ask for a new code" : ""));
@@ -259,7 +282,8 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
 }
 
 Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Timestamp> at_opt,
-                                 const std::string& actor) {
+                                 const std::string& actor, int64_t* retry_after_seconds) {
+  if (retry_after_seconds != nullptr) *retry_after_seconds = 0;
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
   Timestamp at = At(at_opt);
   if (row.state != RequestState::kVerifyingIdentity || row.intake != "self_service") {
@@ -268,12 +292,23 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
   }
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(row));
   ASSIGN_OR_RETURN(Details details, ReadDetails(key, row, RequestKeyContext(row.request_id)));
+  ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> events,
+                   store_.ListRequestEvents(controller_, request_id));
+  if (CountEvents(events, "code_rejected") >= kMaxFailedCodeAttempts) return Locked(request_id);
+  // The first code came with the request; waiting does not lift this cap.
+  if (CountEvents(events, "code_sent") > kMaxCodeResends) {
+    return Status(ErrorCode::kTooManyCodes, "request " + request_id + " already had " +
+                                                std::to_string(kMaxCodeResends) +
+                                                " new codes; staff can still check identity");
+  }
+  store::WriteBatch batch;
+  RETURN_IF_ERROR(CountCodeSend(batch, details.contact, at, retry_after_seconds));
   const int64_t version = row.version;
   std::string code = NewCode();
   row.code_hash = RequestSecretHash(request_id, "code", code);
   row.code_expires_at = Timestamp{at.micros + kCodeLifetimeMicros};
+  // This code's own tries start again; the request's total (above) does not.
   row.code_attempts = 0;
-  store::WriteBatch batch;
   AddRequestStep(batch, row, version, "code_sent", row.state,
                  "a new one-time code sent to the " + details.contact.kind + " given", actor, at);
   RETURN_IF_ERROR(AddRequesterMessage(
@@ -283,6 +318,28 @@ Status Engine::ResendRequestCode(const std::string& request_id, std::optional<Ti
       code, at));
   return audit_.Commit(std::move(batch), {Entry(actor, "request_code_sent", "", at, request_id)})
       .status();
+}
+
+Status Engine::CountCodeSend(store::WriteBatch& batch, const RequestIdentifier& contact,
+                             Timestamp at, int64_t* retry_after_seconds) {
+  store::Bytes address = IdentifierHash(contact.kind, contact.value);
+  // The 24 hours before `at`: a code sent exactly a day ago no longer counts.
+  const Timestamp since{at.micros - kDayMicros + 1};
+  ASSIGN_OR_RETURN(std::vector<Timestamp> sent, store_.ListCodeSends(controller_, address, since));
+  if (static_cast<int64_t>(sent.size()) >= kMaxCodesPerAddressPerDay) {
+    // One more may go when the oldest of the last kMaxCodesPerAddressPerDay turns a day old.
+    const Timestamp frees = sent[sent.size() - kMaxCodesPerAddressPerDay];
+    if (retry_after_seconds != nullptr) {
+      *retry_after_seconds =
+          std::max<int64_t>(1, (frees.micros + kDayMicros - at.micros + 999999) / 1000000);
+    }
+    return Status(ErrorCode::kTooManyCodes, "this " + contact.kind + " already received " +
+                                                std::to_string(kMaxCodesPerAddressPerDay) +
+                                                " codes in the last 24 hours; try again later");
+  }
+  batch.Add(store::ForgetCodeSends{controller_, since});
+  batch.Add(store::CodeSendRow{controller_, std::move(address), at});
+  return Status::Ok();
 }
 
 Status Engine::VerifyRequestByStaff(const std::string& request_id, const std::string& method,

@@ -4,6 +4,7 @@
 // whether a message goes automatically or waits for a person; claiming due messages under a
 // lease, recording each delivery attempt (with backoff, then dead), and reading a waiting
 // message by hand.
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 #include <sodium.h>
@@ -93,12 +94,18 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
   batch.Add(store::RecipientEndpointRow{
       controller_, recipient, url,
       crypto::Seal(EndpointKey(), secret, controller_ + "/endpoint/" + recipient), at});
-  // Messages that waited by hand for want of an endpoint go by webhook from now on.
+  // Messages that waited by hand for want of an endpoint go by webhook from now on, except
+  // those a person already handled (read out of the outbox) and codes nobody can use any more.
   ASSIGN_OR_RETURN(std::vector<store::OutboxRow> outbox, store_.ListOutbox(controller_, ""));
-  int64_t requeued = 0;
+  int64_t requeued = 0, kept = 0;
   for (const auto& message : outbox) {
     if (message.target != recipient || message.state != OutboxState::kManual ||
         message.sealed_payload.empty()) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(bool stays, StaysManual(message, outbox, at));
+    if (stays) {
+      ++kept;
       continue;
     }
     batch.Add(store::UpdateOutbox{controller_, message.outbox_id, OutboxState::kPending,
@@ -108,8 +115,48 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
   return audit_
       .Commit(std::move(batch),
               {Entry(actor, "endpoint_set", "", at,
-                     recipient + "; " + std::to_string(requeued) + " waiting message(s) queued")})
+                     recipient + "; " + std::to_string(requeued) + " waiting message(s) queued, " +
+                         std::to_string(kept) + " left to be handled by hand")})
       .status();
+}
+
+// A waiting message stays manual when an endpoint appears if a person read it out already (the
+// request's history has its outbox_read step), or if it carries a one-time code that can no
+// longer be used: the request is past identity, a newer message of the request replaced it, or
+// the code expired. Sending such a message again would only confuse the person.
+Result<bool> Engine::StaysManual(const store::OutboxRow& message,
+                                 const std::vector<store::OutboxRow>& outbox, Timestamp at) {
+  ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> events,
+                   store_.ListRequestEvents(controller_, message.request_id));
+  const std::string read = OutboxMessageLabel(message);
+  for (const auto& e : events) {
+    if (e.event == "outbox_read" && e.detail == read) return true;
+  }
+  if (message.kind != "requester_message") return false;
+  ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(message.request_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
+  ASSIGN_OR_RETURN(
+      std::string payload,
+      crypto::Open(key, message.sealed_payload, RequestKeyContext(message.request_id) + "/outbox"));
+  rapidjson::Document doc;
+  doc.Parse(payload.c_str(), payload.size());
+  const bool has_code = !doc.HasParseError() && doc.IsObject() && doc.HasMember("code");
+  sodium_memzero(payload.data(), payload.size());
+  if (!has_code) return false;
+  if (request.state != RequestState::kVerifyingIdentity || request.code_hash.empty()) return true;
+  if (!request.code_expires_at || at >= *request.code_expires_at) return true;
+  // Only the request's newest code works (a new one replaces the old).
+  for (const auto& other : outbox) {
+    if (other.request_id == message.request_id && other.kind == "requester_message" &&
+        other.outbox_id > message.outbox_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string OutboxMessageLabel(const store::OutboxRow& message) {
+  return message.target + " (message " + std::to_string(message.outbox_id) + ")";
 }
 
 crypto::SecretKey Engine::EndpointKey() const {
@@ -242,9 +289,17 @@ Result<std::string> Engine::ReadOutboxMessage(int64_t outbox_id, const std::stri
   ASSIGN_OR_RETURN(
       std::string payload,
       crypto::Open(key, it->sealed_payload, RequestKeyContext(it->request_id) + "/outbox"));
-  audit_.Record(
-      Entry(actor, "outbox_read", "", clock_.Now(), it->target + " " + std::to_string(outbox_id)));
-  RETURN_IF_ERROR(audit_.Flush());
+  // Read by hand: a person takes the message from here, so it is never sent automatically
+  // later (SetRecipientEndpoint), and the request's history says who read it and when.
+  Timestamp now = clock_.Now();
+  store::WriteBatch batch;
+  batch.Add(store::RequestEventRow{controller_, it->request_id, 0, now, actor, "outbox_read",
+                                   request.state, OutboxMessageLabel(*it)});
+  RETURN_IF_ERROR(
+      audit_
+          .Commit(std::move(batch), {Entry(actor, "outbox_read", "", now,
+                                           it->target + " " + std::to_string(outbox_id))})
+          .status());
   return payload;
 }
 

@@ -113,6 +113,11 @@ class ForwardingStore : public Store {
       const std::string& controller, const std::string& recipient) override {
     return base_.GetRecipientEndpoint(controller, recipient);
   }
+  Result<std::vector<Timestamp>> ListCodeSends(const std::string& controller,
+                                               const Bytes& contact_hash,
+                                               Timestamp since) override {
+    return base_.ListCodeSends(controller, contact_hash, since);
+  }
   Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
       const std::string& controller) override {
     return base_.ListRecipientEndpoints(controller);

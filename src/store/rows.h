@@ -336,6 +336,15 @@ struct RecipientEndpointRow {
   Timestamp updated_at;
 };
 
+// A one-time code sent to a requester's email or phone: counted so that one address receives
+// only so many codes a day (schema version 4). `contact_hash` is the address's blind index,
+// never the address; rows older than a day are forgotten (ForgetCodeSends).
+struct CodeSendRow {
+  std::string controller;
+  Bytes contact_hash;
+  Timestamp sent_at;
+};
+
 // --- Writes --------------------------------------------------------------------------------
 // A WriteBatch is applied atomically: all of its operations or none.
 
@@ -426,6 +435,12 @@ struct UpdateOutbox {
   bool clear_payload = false;
 };
 
+// Deletes the controller's CodeSendRows sent before `before` (none left: not an error).
+struct ForgetCodeSends {
+  std::string controller;
+  Timestamp before;
+};
+
 using WriteOp =
     std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow, ConsentEventRow,
                  PreferenceRow, ObjectionRow, RestrictionRow, SuppressionRow, AuditRow,
@@ -433,7 +448,7 @@ using WriteOp =
                  ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
                  DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState, RequestRow,
                  UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox, RecipientEndpointRow,
-                 RecordVersionRow>;
+                 RecordVersionRow, CodeSendRow, ForgetCodeSends>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

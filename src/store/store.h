@@ -126,6 +126,12 @@ class Store {
   virtual Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
       const std::string& controller) = 0;
 
+  // When codes went to the address whose blind index is `contact_hash`, at or after `since`,
+  // oldest first (schema version 4).
+  virtual Result<std::vector<Timestamp>> ListCodeSends(const std::string& controller,
+                                                       const Bytes& contact_hash,
+                                                       Timestamp since) = 0;
+
   // Earlier values of the subject's rectified records, in (record_id, version) order.
   virtual Result<std::vector<RecordVersionRow>> ListRecordVersions(
       const std::string& controller, const std::string& subject_id) = 0;

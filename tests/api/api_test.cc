@@ -23,6 +23,7 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "deployment/checkpoint_file.h"
+#include "engine/engine.h"
 #include "openapi_contract.h"
 #include "policy/loader.h"
 #include "policy/notice.h"
@@ -811,6 +812,28 @@ TEST_F(ApiTest, SubjectsIdentifiersEventsAndRecordsReachTheStore) {
                              R"({"kind":"email","value":"nobody@example.test"})", staff);
   ASSERT_TRUE(Answers(nobody, 200, "lookupIdentifier"));
   EXPECT_EQ(Parsed(nobody)["subjects"].Size(), 0u);
+
+  // A family shares a phone: the second person is created (201) and the answer says another
+  // subject holds it (no value, no id); a lookup lists both.
+  HttpResponse sharing =
+      Call("POST", "/v1/subjects", R"({"id":"p10","types":["member"],"phone":"+44 20 7946 0000"})",
+           staff);
+  ASSERT_TRUE(Answers(sharing, 201, "createSubject"));
+  rapidjson::Document shared = Parsed(sharing);
+  ASSERT_TRUE(shared.HasMember("shared_identifiers")) << sharing.body;
+  ASSERT_EQ(shared["shared_identifiers"].Size(), 1u);
+  EXPECT_STREQ(shared["shared_identifiers"][0]["kind"].GetString(), "phone");
+  EXPECT_EQ(shared["shared_identifiers"][0]["other_subjects"].GetInt(), 1);
+  EXPECT_EQ(sharing.body.find("7946"), std::string::npos);
+  EXPECT_EQ(sharing.body.find("p9"), std::string::npos);
+  EXPECT_FALSE(Parsed(generated).HasMember("shared_identifiers"));
+  HttpResponse both = Call("POST", "/v1/identifiers/lookup",
+                           R"({"kind":"phone","value":"+44 20 7946 0000"})", staff);
+  ASSERT_TRUE(Answers(both, 200, "lookupIdentifier"));
+  rapidjson::Document family = Parsed(both);
+  ASSERT_EQ(family["subjects"].Size(), 2u);
+  EXPECT_STREQ(family["subjects"][0].GetString(), "p9");
+  EXPECT_STREQ(family["subjects"][1].GetString(), "p10");
 
   // Events, at the time given.
   HttpResponse event = Call("POST", "/v1/subjects/p9/events",
@@ -1810,6 +1833,78 @@ TEST_F(ApiTest, WrongCodesAreRefusedCountedAndLockTheRequest) {
   EXPECT_EQ(logs.find("locked.person"), std::string::npos);
 }
 
+TEST_F(ApiTest, BruteForcingACodeByAskingForNewOnesIsBounded) {
+  // The attacker guesses, asks for a new code when one locks, and opens new requests for the
+  // same address when a request locks, until custos refuses. How many guesses were compared
+  // with a real code is bounded: per request by kMaxFailedCodeAttempts, per address and day by
+  // kMaxCodesPerAddressPerDay codes of kMaxCodeAttempts tries each.
+  const std::string email = "victim@example.test";
+  int64_t compared = 0, requests = 0;
+  HttpResponse open_refused;
+  for (int round = 0; round < 100; ++round) {
+    HttpResponse opened =
+        Call("POST", "/v1/requests", R"({"type":"access","email":")" + email + R"("})", "");
+    if (opened.status != 202) {
+      open_refused = opened;
+      break;
+    }
+    ++requests;
+    const std::string id = JsonString(opened.body, "request_id");
+    int64_t compared_here = 0;
+    for (int guess = 0; guess < 1000; ++guess) {
+      HttpResponse answer =
+          Call("POST", "/v1/requests/" + id + "/verification", R"({"code":"00000000"})", "");
+      ASSERT_NE(answer.status, 200) << "a guess got through";
+      EXPECT_TRUE(DocumentedProblem("POST", "/v1/requests/{id}/verification", answer))
+          << answer.body;
+      if (answer.status == 403) {
+        ++compared_here;
+        if (answer.body.find("ask for a new code") == std::string::npos) continue;
+      } else {
+        ASSERT_EQ(answer.status, 429) << answer.body;
+        EXPECT_EQ(JsonString(answer.body, "code"), "TOO_MANY_ATTEMPTS");
+        ++compared_here;  // the guess that locked the request was still compared
+        break;
+      }
+      HttpResponse resent = Call("POST", "/v1/requests/" + id + "/code", "", "");
+      if (resent.status == 202) continue;
+      EXPECT_TRUE(DocumentedProblem("POST", "/v1/requests/{id}/code", resent)) << resent.body;
+      ASSERT_EQ(resent.status, 429) << resent.body;
+      break;
+    }
+    EXPECT_LE(compared_here, engine::kMaxFailedCodeAttempts);
+    compared += compared_here;
+  }
+  EXPECT_LE(compared, engine::kMaxCodesPerAddressPerDay * engine::kMaxCodeAttempts);
+  EXPECT_LE(requests, engine::kMaxCodesPerAddressPerDay);
+  // Opening one more for this address is refused for now, with how long to wait.
+  EXPECT_EQ(open_refused.status, 429) << open_refused.body;
+  EXPECT_EQ(open_refused.content_type, "application/problem+json");
+  EXPECT_EQ(JsonString(open_refused.body, "code"), "TOO_MANY_CODES");
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/requests", open_refused)) << open_refused.body;
+  const std::string wait = Header(open_refused, "Retry-After");
+  ASSERT_FALSE(wait.empty());
+  EXPECT_GT(std::stoll(wait), 0);
+  EXPECT_LE(std::stoll(wait), 24 * 3600);
+  EXPECT_EQ(open_refused.body.find("victim"), std::string::npos) << "the address is not echoed";
+  // Another address is not held back.
+  EXPECT_EQ(
+      Call("POST", "/v1/requests", R"({"type":"access","email":"other@example.test"})", "").status,
+      202);
+}
+
+TEST_F(ApiTest, ARequestThatHadFiveNewCodesIsRefusedMoreWithoutRetryAfter) {
+  std::string id = OpenByPerson("access", "often@example.test");
+  for (int i = 0; i < engine::kMaxCodeResends; ++i) {
+    EXPECT_EQ(Call("POST", "/v1/requests/" + id + "/code", "", "").status, 202) << i;
+  }
+  HttpResponse refused = Call("POST", "/v1/requests/" + id + "/code", "", "");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(JsonString(refused.body, "code"), "TOO_MANY_CODES");
+  EXPECT_EQ(Header(refused, "Retry-After"), "") << "waiting does not help this request";
+  EXPECT_TRUE(DocumentedProblem("POST", "/v1/requests/{id}/code", refused)) << refused.body;
+}
+
 TEST_F(ApiTest, SelfServiceAccessRequestFromIntakeToDownload) {
   // The person opens an access request without a token, proves their email with the code the
   // outbox holds for them, staff fulfil it, and the person downloads their copy.
@@ -2022,6 +2117,16 @@ TEST_F(ApiTest, RequestStepsAnswerMistakesWithProblemJson) {
       {"PUT", "/v1/endpoints/nobody_known", R"({"url":"https://h.example.test",
          "secret":"0123456789abcdef"})",
        422, "INVALID_ARGUMENT"},
+      // Plain http only to this machine, judged on the host a URL parser finds.
+      {"PUT", "/v1/endpoints/third_party_platforms",
+       R"({"url":"http://127.0.0.1@127.0.0.2/x","secret":"0123456789abcdef"})", 422,
+       "INVALID_ARGUMENT"},
+      {"PUT", "/v1/endpoints/third_party_platforms",
+       R"({"url":"http://localhost.example.com/x","secret":"0123456789abcdef"})", 422,
+       "INVALID_ARGUMENT"},
+      {"PUT", "/v1/endpoints/third_party_platforms",
+       R"({"url":"https://user:pw@h.example.test/x","secret":"0123456789abcdef"})", 422,
+       "INVALID_ARGUMENT"},
       {"GET", "/v1/requests", "", 400, "INVALID_VALUE"},
   };
   for (const auto& c : cases) {

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -400,7 +402,11 @@ TEST_F(RequestsTest, DeliveredMessagesKeepOnlyTheirDigest) {
 
 TEST_F(RequestsTest, MessagesWaitingByHandGoByWebhookOnceAnEndpointIsSet) {
   AddMember("m1", "m1@example.test");
-  OpenSelfService("r1", "access", "m1@example.test");
+  NewRequest request;  // opened, and its code not read out by anyone
+  request.request_id = "r1";
+  request.type = "access";
+  request.contact = {"email", "m1@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
   auto outbox = store_->ListOutbox("wig", "r1");
   ASSERT_TRUE(outbox.ok() && outbox->size() == 1);
   EXPECT_EQ(outbox->back().state, OutboxState::kManual);
@@ -431,6 +437,150 @@ TEST_F(RequestsTest, EndpointsMustBeHttpsExceptOnThisMachine) {
                   ->SetRecipientEndpoint("pushfar", "http://127.0.0.1:8081/hook",
                                          "0123456789abcdef0123", std::nullopt)
                   .ok());
+}
+
+// A code an operator read out by hand, and which the person then used, is not sent again when
+// the requester endpoint appears; nor is a code that a newer one replaced, nor any message an
+// operator already read. A message nobody read is sent.
+TEST_F(RequestsTest, SettingAnEndpointDoesNotResendWhatWasHandledByHand) {
+  AddMember("m1", "m1@example.test");
+  AddMember("m2", "m2@example.test");
+  std::string code = OpenSelfService("r1", "access", "m1@example.test");  // read by hand
+  ASSERT_TRUE(engine_->VerifyRequest("r1", code, std::nullopt).ok());
+  OpenSelfService("r2", "access", "m2@example.test");                // read by hand, not yet used
+  ASSERT_TRUE(engine_->ResendRequestCode("r2", std::nullopt).ok());  // unread, replaces it
+  NewRequest unread;
+  unread.request_id = "r3";
+  unread.type = "access";
+  unread.contact = {"email", "m1@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(unread).ok());
+  ASSERT_TRUE(engine_
+                  ->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
+                                         "0123456789abcdef0123", std::nullopt)
+                  .ok());
+  auto outbox = store_->ListOutbox("wig", "");
+  ASSERT_TRUE(outbox.ok());
+  std::map<std::string, std::vector<OutboxState>> states;
+  for (const auto& m : *outbox) states[m.request_id].push_back(m.state);
+  EXPECT_EQ(states["r1"], std::vector<OutboxState>{OutboxState::kManual});
+  EXPECT_EQ(states["r2"], (std::vector<OutboxState>{OutboxState::kManual, OutboxState::kPending}));
+  EXPECT_EQ(states["r3"], std::vector<OutboxState>{OutboxState::kPending});
+  auto claimed = engine_->ClaimDeliveries(10, 60'000'000);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].request_id, "r2");
+  EXPECT_EQ((*claimed)[1].request_id, "r3");
+  // Reading by hand is in the request's history.
+  auto history = store_->ListRequestEvents("wig", "r1");
+  ASSERT_TRUE(history.ok());
+  EXPECT_TRUE(std::any_of(history->begin(), history->end(), [](const store::RequestEventRow& e) {
+    return e.event == "outbox_read" && e.actor == "system";
+  }));
+}
+
+TEST_F(RequestsTest, AnExpiredCodeIsNotSentWhenAnEndpointAppearsLater) {
+  AddMember("m1", "m1@example.test");
+  NewRequest request;
+  request.request_id = "r1";
+  request.type = "access";
+  request.contact = {"email", "m1@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
+  clock_.Set(T("2026-01-05T10:00:00Z"));  // the code lived 30 minutes
+  ASSERT_TRUE(engine_
+                  ->SetRecipientEndpoint("requester", "https://mailer.example.test/hook",
+                                         "0123456789abcdef0123", std::nullopt)
+                  .ok());
+  auto outbox = store_->ListOutbox("wig", "r1");
+  ASSERT_TRUE(outbox.ok() && outbox->size() == 1);
+  EXPECT_EQ(outbox->back().state, OutboxState::kManual);
+}
+
+// A new code does not reset the guesses: resends are capped per request, wrong guesses are
+// counted over all of a request's codes, and the request locks after kMaxFailedCodeAttempts.
+TEST_F(RequestsTest, ResendingCodesDoesNotResetTheGuessesWithoutLimit) {
+  AddMember("m1", "m1@example.test");
+  OpenSelfService("r1", "access", "m1@example.test");
+  int64_t wrong = 0, resends = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < static_cast<int>(kMaxCodeAttempts); ++i) {
+      auto verified = engine_->VerifyRequest("r1", "00000000", std::nullopt);
+      ASSERT_FALSE(verified.ok());
+      if (verified.status().code() == ErrorCode::kVerificationFailed) ++wrong;
+      if (verified.status().code() == ErrorCode::kTooManyAttempts) break;
+    }
+    int64_t retry = -1;
+    Status resent = engine_->ResendRequestCode("r1", std::nullopt, "requester", &retry);
+    if (!resent.ok()) {
+      EXPECT_EQ(resent.code(), ErrorCode::kTooManyAttempts) << resent.ToString();
+      EXPECT_EQ(retry, 0) << "waiting does not unlock a request";
+      break;
+    }
+    ++resends;
+  }
+  EXPECT_EQ(wrong, kMaxFailedCodeAttempts - 1);  // the last wrong guess answers locked
+  EXPECT_LE(resends, kMaxCodeResends);
+  // Locked: even the right code of a fresh resend is never compared.
+  EXPECT_EQ(engine_->VerifyRequest("r1", LastCode("r1"), std::nullopt).status().code(),
+            ErrorCode::kTooManyAttempts);
+  // Staff can still check identity.
+  EXPECT_TRUE(engine_->VerifyRequestByStaff("r1", "passport_seen", "m1", std::nullopt).ok());
+}
+
+TEST_F(RequestsTest, ARequestGetsAtMostFiveNewCodes) {
+  AddMember("m1", "m1@example.test");
+  OpenSelfService("r1", "access", "m1@example.test");
+  for (int i = 0; i < kMaxCodeResends; ++i) {
+    ASSERT_TRUE(engine_->ResendRequestCode("r1", std::nullopt).ok()) << i;
+  }
+  int64_t retry = -1;
+  EXPECT_EQ(engine_->ResendRequestCode("r1", std::nullopt, "requester", &retry).code(),
+            ErrorCode::kTooManyCodes);
+  EXPECT_EQ(retry, 0);
+  // The last code sent still works.
+  EXPECT_TRUE(engine_->VerifyRequest("r1", LastCode("r1"), std::nullopt).ok());
+}
+
+// One address receives at most kMaxCodesPerAddressPerDay codes in 24 hours, over every
+// request, counted by the address's blind index (never the address itself).
+TEST_F(RequestsTest, OneAddressReceivesOnlySoManyCodesADay) {
+  AddMember("m1", "m1@example.test");
+  int opened = 0;
+  for (int i = 0; i < 3; ++i) {
+    OpenSelfService("r" + std::to_string(i), "access", "M1@example.test");
+    ++opened;
+  }
+  int sent = opened;
+  while (sent < kMaxCodesPerAddressPerDay) {
+    ASSERT_TRUE(engine_->ResendRequestCode("r" + std::to_string(sent % 3), std::nullopt).ok());
+    ++sent;
+  }
+  clock_.Set(T("2026-01-05T10:00:00Z"));
+  NewRequest another;
+  another.request_id = "r9";
+  another.type = "access";
+  another.contact = {"email", "m1@example.test"};
+  int64_t retry = 0;
+  auto refused = engine_->OpenRequest(another, &retry);
+  EXPECT_EQ(refused.status().code(), ErrorCode::kTooManyCodes);
+  // The first code went at 09:00: one more may go at 09:00 the next day, 23 hours on.
+  EXPECT_EQ(retry, 23 * 3600);
+  EXPECT_FALSE(store_->GetRequest("wig", "r9")->has_value()) << "nothing opened";
+  EXPECT_EQ(engine_->ResendRequestCode("r0", std::nullopt, "requester", &retry).code(),
+            ErrorCode::kTooManyCodes);
+  // Another address is not affected.
+  another.contact = {"email", "m2@example.test"};
+  EXPECT_TRUE(engine_->OpenRequest(another).ok());
+  // A day after the first code, one more may go.
+  clock_.Set(T("2026-01-06T09:00:00Z"));
+  another.request_id = "r10";
+  another.contact = {"email", "m1@example.test"};
+  EXPECT_TRUE(engine_->OpenRequest(another).ok());
+  // Only keyed hashes are counted: the address is not in the database file.
+  engine_.reset();
+  store_.reset();
+  std::string db = ReadAll(dir_ / "custos.db") + ReadAll(dir_ / "custos.db-wal");
+  EXPECT_EQ(db.find("m1@example.test"), std::string::npos);
+  EXPECT_EQ(db.find("M1@example.test"), std::string::npos);
 }
 
 }  // namespace

@@ -1313,6 +1313,26 @@ TEST_P(StoreConformance, RecipientEndpointPutTwiceKeepsTheSecondAndListsByRecipi
   EXPECT_EQ(store_->Apply(Batch(no_url)).status().code(), ErrorCode::kInvalidArgument);
 }
 
+// Codes sent per address (by blind index) for the daily cap: listed oldest first from a time
+// on, per controller and address; ForgetCodeSends drops those before a time.
+TEST_P(StoreConformance, CodeSendsAreCountedPerAddressAndForgottenAfterATime) {
+  MustApply(Batch(CodeSendRow{"wig", B("addr-1"), At(3)}, CodeSendRow{"wig", B("addr-1"), At(1)},
+                  CodeSendRow{"wig", B("addr-2"), At(2)}, CodeSendRow{"c2", B("addr-1"), At(2)}));
+  EXPECT_EQ(Must(store_->ListCodeSends("wig", B("addr-1"), At(0))),
+            (std::vector<Timestamp>{At(1), At(3)}));
+  EXPECT_EQ(Must(store_->ListCodeSends("wig", B("addr-1"), At(2))), std::vector<Timestamp>{At(3)});
+  EXPECT_EQ(Must(store_->ListCodeSends("wig", B("addr-2"), At(0))), std::vector<Timestamp>{At(2)});
+  EXPECT_TRUE(Must(store_->ListCodeSends("wig", B("addr-3"), At(0))).empty());
+  MustApply(Batch(ForgetCodeSends{"wig", At(3)}));
+  EXPECT_EQ(Must(store_->ListCodeSends("wig", B("addr-1"), At(0))), std::vector<Timestamp>{At(3)});
+  EXPECT_TRUE(Must(store_->ListCodeSends("wig", B("addr-2"), At(0))).empty());
+  EXPECT_EQ(Must(store_->ListCodeSends("c2", B("addr-1"), At(0))), std::vector<Timestamp>{At(2)})
+      << "another controller's sends stay";
+  MustApply(Batch(ForgetCodeSends{"nobody", At(9)}));  // nothing to forget: not an error
+  EXPECT_EQ(store_->Apply(Batch(CodeSendRow{"wig", Bytes{}, At(4)})).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 TEST_P(StoreConformance, RecordVersionsAreNumberedPerRecordAndGoWhenTheRecordIsErased) {
   MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
   AppliedIds ids = MustApply(Batch(Record("wig", "s1", "user.name", "v3"),

@@ -163,6 +163,8 @@ class BatchWriter {
   Status operator()(const UpdateOutbox& op);
   Status operator()(const RecipientEndpointRow& row);
   Status operator()(const RecordVersionRow& row);
+  Status operator()(const CodeSendRow& row);
+  Status operator()(const ForgetCodeSends& op);
 
  private:
   static constexpr size_t kCopyAuditRunsOf = 16;

@@ -88,6 +88,12 @@ constexpr char kSelectEndpoint[] =
 constexpr char kListEndpoints[] =
     CUSTOS_ENDPOINT_COLUMNS " WHERE controller = $1 ORDER BY recipient COLLATE \"C\"";
 #undef CUSTOS_ENDPOINT_COLUMNS
+constexpr char kInsertCodeSend[] =
+    "INSERT INTO code_sends (controller, contact_hash, sent_at) VALUES ($1, $2, $3)";
+constexpr char kForgetCodeSends[] = "DELETE FROM code_sends WHERE controller = $1 AND sent_at < $2";
+constexpr char kListCodeSends[] =
+    "SELECT sent_at FROM code_sends WHERE controller = $1 AND contact_hash = $2 AND sent_at >= $3"
+    " ORDER BY sent_at";
 // The record's row lock serialises the writers of its versions (see RecordVersionRow below).
 constexpr char kLockRecord[] =
     "SELECT true FROM records WHERE controller = $1 AND subject_id = $2 AND record_id = $3"
@@ -250,6 +256,15 @@ Status BatchWriter::operator()(const UpdateOutbox& op) {
   return Status::Ok();
 }
 
+Status BatchWriter::operator()(const CodeSendRow& row) {
+  if (row.contact_hash.empty()) return Invalid("code_sends: contact_hash is required");
+  return Run(kInsertCodeSend, row.controller, row.contact_hash, row.sent_at);
+}
+
+Status BatchWriter::operator()(const ForgetCodeSends& op) {
+  return Run(kForgetCodeSends, op.controller, op.before);
+}
+
 Status BatchWriter::operator()(const RecipientEndpointRow& row) {
   if (row.recipient.empty() || row.url.empty()) {
     return Invalid("recipient_endpoints: recipient and url are required");
@@ -337,6 +352,17 @@ Result<std::vector<RecipientEndpointRow>> PostgresStore::ListRecipientEndpoints(
     const std::string& controller) {
   ASSIGN_OR_RETURN(Lease db, Acquire());
   return ReadAll<RecipientEndpointRow>(*db, kListEndpoints, controller);
+}
+
+Result<std::vector<Timestamp>> PostgresStore::ListCodeSends(const std::string& controller,
+                                                            const Bytes& contact_hash,
+                                                            Timestamp since) {
+  ASSIGN_OR_RETURN(Lease db, Acquire());
+  ASSIGN_OR_RETURN(pg::Rows rows,
+                   db->Query(kListCodeSends, pg::Params().AddAll(controller, contact_hash, since)));
+  std::vector<Timestamp> times;
+  for (int i = 0; i < rows.size(); ++i) times.push_back(rows.Time(i, 0));
+  return times;
 }
 
 Result<std::vector<RecordVersionRow>> PostgresStore::ListRecordVersions(

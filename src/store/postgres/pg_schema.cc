@@ -360,6 +360,18 @@ CREATE TRIGGER key_binding_no_truncate BEFORE TRUNCATE ON key_binding
   FOR EACH STATEMENT EXECUTE FUNCTION custos_append_only();
 )sql";
 
+// Version 5: codes sent to requesters' addresses, by blind index, so one address receives only
+// so many one-time codes a day. Rows live a day (a keyed hash and a time; nothing plaintext).
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE code_sends (
+  controller text NOT NULL,
+  contact_hash bytea NOT NULL,
+  sent_at bigint NOT NULL
+);
+CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent_at);
+CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -367,6 +379,7 @@ constexpr std::array kMigrations = {
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
+    Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

@@ -117,6 +117,8 @@ class PostgresStore final : public Store {
                                              Timestamp lease_until, size_t max) override;
   Result<std::optional<RecipientEndpointRow>> GetRecipientEndpoint(
       const std::string& controller, const std::string& recipient) override;
+  Result<std::vector<Timestamp>> ListCodeSends(const std::string& controller,
+                                               const Bytes& contact_hash, Timestamp since) override;
   Result<std::vector<RecipientEndpointRow>> ListRecipientEndpoints(
       const std::string& controller) override;
   Result<std::vector<RecordVersionRow>> ListRecordVersions(const std::string& controller,

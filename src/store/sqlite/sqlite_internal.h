@@ -215,6 +215,8 @@ class BatchWriter {
   Status operator()(const UpdateOutbox& op);
   Status operator()(const RecipientEndpointRow& row);
   Status operator()(const RecordVersionRow& row);
+  Status operator()(const CodeSendRow& row);
+  Status operator()(const ForgetCodeSends& op);
 
  private:
   Status WriteRequest(const char* sql, const RequestRow& r);  // sqlite_requests.cc

@@ -75,6 +75,12 @@ constexpr char kUpsertEndpoint[] =
 constexpr char kSelectEndpoints[] =
     "SELECT controller, recipient, url, sealed_secret, updated_at FROM recipient_endpoints"
     " WHERE controller = ?1 AND (?2 = '' OR recipient = ?2) ORDER BY recipient";
+constexpr char kInsertCodeSend[] =
+    "INSERT INTO code_sends (controller, contact_hash, sent_at) VALUES (?, ?, ?)";
+constexpr char kForgetCodeSends[] = "DELETE FROM code_sends WHERE controller = ? AND sent_at < ?";
+constexpr char kListCodeSends[] =
+    "SELECT sent_at FROM code_sends WHERE controller = ? AND contact_hash = ? AND sent_at >= ?"
+    " ORDER BY sent_at";
 constexpr char kInsertRecordVersion[] =
     "INSERT INTO record_versions (controller, subject_id, record_id, version, sealed_value,"
     " replaced_at, request_id) VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(version), 0) + 1 FROM"
@@ -235,6 +241,15 @@ Status BatchWriter::operator()(const RecordVersionRow& row) {
                 row.sealed_value, row.replaced_at, row.request_id);
 }
 
+Status BatchWriter::operator()(const CodeSendRow& row) {
+  if (row.contact_hash.empty()) return Invalid("code_sends: contact_hash is required");
+  return Insert(kInsertCodeSend, row.controller, row.contact_hash, row.sent_at);
+}
+
+Status BatchWriter::operator()(const ForgetCodeSends& op) {
+  return Insert(kForgetCodeSends, op.controller, op.before);
+}
+
 Status BatchWriter::WriteRequest(const char* sql, const RequestRow& r) {
   std::string subjects;
   RETURN_IF_ERROR(JoinKeys(r.subject_ids, "requests.subject_ids", &subjects));
@@ -311,6 +326,21 @@ Result<std::vector<RecipientEndpointRow>> SqliteStore::ListRecipientEndpoints(
     const std::string& controller) {
   ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
   return ReadAll<RecipientEndpointRow>(*reader, kSelectEndpoints, controller, std::string());
+}
+
+Result<std::vector<Timestamp>> SqliteStore::ListCodeSends(const std::string& controller,
+                                                          const Bytes& contact_hash,
+                                                          Timestamp since) {
+  ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
+  ASSIGN_OR_RETURN(sqlite::Statement select, reader->Prepare(kListCodeSends));
+  select.BindAll(controller, contact_hash, since);
+  std::vector<Timestamp> times;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, select.Step());
+    if (!more) break;
+    times.push_back(Timestamp{select.Int(0)});
+  }
+  return times;
 }
 
 Result<std::vector<RecordVersionRow>> SqliteStore::ListRecordVersions(

@@ -345,6 +345,19 @@ CREATE TRIGGER key_binding_no_delete BEFORE DELETE ON key_binding
   BEGIN SELECT RAISE(ABORT, 'key_binding is append-only'); END;
 )sql";
 
+// Version 5: codes sent to requesters' addresses, by blind index, so one address receives only
+// so many one-time codes a day. Rows live a day; nothing here is sealed because nothing is
+// plaintext (a keyed hash and a time).
+constexpr char kSchemaV5[] = R"sql(
+CREATE TABLE code_sends (
+  controller TEXT NOT NULL,
+  contact_hash BLOB NOT NULL,
+  sent_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent_at);
+CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -352,6 +365,7 @@ constexpr std::array kMigrations = {
     Migration{3, "rights requests: requests, history, outbox, endpoints, record versions",
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
+    Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
 };
 
 constexpr char kCreateMigrationsTable[] =
