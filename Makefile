@@ -4,6 +4,8 @@
 #   make asan    the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz    the policy-loader fuzzer for FUZZ_SECONDS (default 60)
 #   make build-bench  build every benchmark in Release without running it (what CI runs)
+#   make reliability  the crash tests at full size (100 kills per backend) and a 10-minute soak
+#                at 80 % of measured peak (docs/RELIABILITY.md)
 #   make bench   build the benchmarks in Release and run them (docs/PERFORMANCE.md)
 #   make format  clang-format every C++ file in place
 JOBS ?= $(shell nproc)
@@ -12,7 +14,7 @@ POLICY ?= policies/wig.yaml
 LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
-.PHONY: deps build build-bench run test test-fast mutation asan fuzz bench format clean
+.PHONY: deps build build-bench run test test-fast mutation asan fuzz bench format clean reliability
 
 deps:
 	./scripts/setup-deps.sh
@@ -30,6 +32,9 @@ test: build
 # The suite must fail for each deliberately broken rule (docs/TESTING.md). Rebuilds a few files.
 mutation: build
 	./scripts/mutation-check.sh build
+
+reliability: build
+	./scripts/reliability.sh build
 
 test-fast: build
 	ctest --test-dir build --output-on-failure -j $(JOBS) -L fast

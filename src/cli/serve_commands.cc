@@ -23,7 +23,7 @@ constexpr const char* kServeUsage =
     "--tls-key FILE] [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND] "
     "[--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
-    "[--refresh-every MILLISECONDS]";
+    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -47,12 +47,12 @@ bool ParseNumber(const std::string& text, double* out) {
 
 int RunServeCommand(deployment::Options options, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err) {
-  auto parsed = ParseArgs(
-      args,
-      {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
-       "--rate-limit", "--address-rate-limit", "--log-requests", "--drain-seconds", "--sweep-every",
-       "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now"},
-      {"--test-clock"});
+  auto parsed = ParseArgs(args,
+                          {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads",
+                           "--max-body", "--rate-limit", "--address-rate-limit", "--log-requests",
+                           "--drain-seconds", "--sweep-every", "--deliver-every", "--refresh-every",
+                           "--audit-decisions", "--master-key", "--controller", "--now"},
+                          {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
     return kExitUsage;
@@ -158,6 +158,18 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       api_options.request_log = api::ApiOptions::RequestLog::kNone;
     } else {
       err << kServeUsage << "\n";
+      return kExitUsage;
+    }
+  }
+  // A decision is answered once its audit entry is committed (durable), unless the operator
+  // trades that for speed (buffered: entries written about every 100 ms, lost on a crash).
+  if (const auto* v = a.Option("--audit-decisions")) {
+    if (*v == "durable") {
+      options.decision_audit = engine::DecisionAudit::kDurable;
+    } else if (*v == "buffered") {
+      options.decision_audit = engine::DecisionAudit::kBuffered;
+    } else {
+      err << "custos: --audit-decisions is durable or buffered\n";
       return kExitUsage;
     }
   }

@@ -1132,6 +1132,7 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(Raw({"serve", "--data", data_, "--tls-cert", "cert.pem"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--listen", "localhost"}).code, kExitUsage);
   EXPECT_EQ(Raw({"serve", "--data", data_, "--threads", "0"}).code, kExitUsage);
+  EXPECT_EQ(Raw({"serve", "--data", data_, "--audit-decisions", "sometimes"}).code, kExitUsage);
 
   // `serve --policy` initialises the data directory first, as `init` does.
   SharedText printed;
@@ -1165,7 +1166,9 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
                                    "--deliver-every",
                                    "0",
                                    "--refresh-every",
-                                   "0"};
+                                   "0",
+                                   "--audit-decisions",
+                                   "buffered"};
   for (const std::string& key : FormsAndVariantsOf(args)) ran_.insert(key);
   std::thread server([&] { code = RunCli(args, out, err); });
   // The server blocks SIGTERM in its own thread before it prints that it listens. The bound
