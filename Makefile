@@ -5,6 +5,8 @@
 #   make fuzz    every fuzzer, FUZZ_SECONDS in all (default 120) shared between them
 #   make fuzz-full  every fuzzer for FUZZ_RUNS inputs each (default 10 million)
 #   make build-bench  build every benchmark in Release without running it (what CI runs)
+#   make reliability  the crash tests at full size (100 kills per backend) and a 10-minute soak
+#                at 80 % of measured peak (docs/RELIABILITY.md)
 #   make bench   build the benchmarks in Release and run them (docs/PERFORMANCE.md)
 #   make format  clang-format every C++ file in place
 JOBS ?= $(shell nproc)
@@ -17,7 +19,7 @@ LISTEN ?= 127.0.0.1:8080
 CMAKE_FLAGS ?=
 
 .PHONY: deps build build-bench run test test-fast mutation asan build-fuzz fuzz fuzz-full bench \
-  format clean
+  format clean reliability
 
 deps:
 	./scripts/setup-deps.sh
@@ -35,6 +37,9 @@ test: build
 # The suite must fail for each deliberately broken rule (docs/TESTING.md). Rebuilds a few files.
 mutation: build
 	./scripts/mutation-check.sh build
+
+reliability: build
+	./scripts/reliability.sh build
 
 test-fast: build
 	ctest --test-dir build --output-on-failure -j $(JOBS) -L fast

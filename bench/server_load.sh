@@ -17,6 +17,8 @@
 # those in flight when wrk stopped; every decision answered left its audit row; the raw
 # baseline stored as many consent events and audit rows, in as many transactions, as the
 # server did. Otherwise it prints MISMATCH and exits 3 without a verdict.
+# Decisions are durable (answered once their audit entry is committed) unless AUDIT_DECISIONS=
+# buffered is set in the environment (passed to `custos serve --audit-decisions`).
 # Usage: bench/server_load.sh [BUILD_DIR=build] [SECONDS=10] [ROUNDS=3] [CONNECTIONS=64]
 #        [--mismatch-for-testing]  (the raw baseline inserts one write fewer: no verdict)
 # One client (wrk) at a time, which opens its connections itself: no timed phases to line up.
@@ -48,7 +50,8 @@ data=$work/data
 token=$("$bin" --data "$data" token create --role admin --label bench)
 # wrk is one client address holding all its connections: no per-address connection limit.
 "$bin" serve --data "$data" --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 \
-  --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" > "$work/serve.out" 2> "$work/serve.err" &
+  --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" \
+  ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"} > "$work/serve.out" 2> "$work/serve.err" &
 server_pid=$!
 for _ in $(seq 1 600); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
 url=$(sed -n 's/.*listening on //p' "$work/serve.out")

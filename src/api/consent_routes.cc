@@ -147,7 +147,9 @@ HttpResponse Api::Decide(Context& c) {
   for (const auto& category : request.categories) {
     if (!c.who->MayUseCategory(category)) return Forbidden("category not on this token");
   }
-  engine::Decision decision = engine_.Decide(request);
+  auto decided = engine_.Decide(request);
+  if (!decided.ok()) return ProblemFor(decided.status());  // unaudited: no decision is given
+  const engine::Decision& decision = *decided;
   Json j;
   auto& w = j.w();
   w.StartObject();

@@ -27,7 +27,8 @@ namespace {
 // How often the server signs a checkpoint of the audit chain's head (when it has grown).
 constexpr int64_t kCheckpointEveryMs = 60 * 1000;
 
-// Writes buffered audit entries (decisions, lookups) every interval until stopped.
+// Writes buffered audit entries (reads' and plans' entries; decisions and lookups with
+// --audit-decisions buffered) every interval until stopped.
 class AuditFlusher {
  public:
   AuditFlusher(engine::Engine& engine, JsonLog& log) : engine_(engine), log_(log) {
@@ -117,6 +118,8 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
              {"tls", api_options.tls ? "true" : "false", true},
              {"test_clock", api_options.test_clock ? "true" : "false", true},
              {"refresh_every_ms", std::to_string(config.refresh_every.count()), true},
+             {"audit_decisions",
+              engine.decision_audit() == engine::DecisionAudit::kDurable ? "durable" : "buffered"},
              {"subjects_cached", std::to_string(engine.cached_subjects()), true}});
   const std::string& host = config.http.host;
   out << "custos serve: listening on " << scheme << "://"

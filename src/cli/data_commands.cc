@@ -315,7 +315,9 @@ int DecideCommand(Session& s, const std::vector<std::string>& args, std::ostream
   if (const auto* channel = a->Option("--channel")) request.channel = *channel;
   request.at = at->value_or(s.engine().Now());
   request.actor = "cli";
-  engine::Decision decision = s.engine().Decide(request);
+  auto decided = s.engine().Decide(request);
+  if (!decided.ok()) return Fail(err, decided.status());  // unaudited: no decision is given
+  const engine::Decision& decision = *decided;
   if (s.options().json) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);

@@ -26,7 +26,7 @@ constexpr const char* kServeUsage =
     "[--log-level debug|info|warn|error] [--metrics-token-file FILE] [--metrics-allow CIDR,...] "
     "[--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
-    "[--refresh-every MILLISECONDS]";
+    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -56,7 +56,7 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
        "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
        "--log-requests", "--drain-seconds", "--sweep-every",
        "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now",
-       "--log-level", "--metrics-token-file", "--metrics-allow"},
+       "--log-level", "--metrics-token-file", "--metrics-allow", "--audit-decisions"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -208,6 +208,18 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
     return kExitUsage;
   }
   api_options.metrics_access = std::move(*metrics_access);
+  // A decision is answered once its audit entry is committed (durable), unless the operator
+  // trades that for speed (buffered: entries written about every 100 ms, lost on a crash).
+  if (const auto* v = a.Option("--audit-decisions")) {
+    if (*v == "durable") {
+      options.decision_audit = engine::DecisionAudit::kDurable;
+    } else if (*v == "buffered") {
+      options.decision_audit = engine::DecisionAudit::kBuffered;
+    } else {
+      err << "custos: --audit-decisions is durable or buffered\n";
+      return kExitUsage;
+    }
+  }
   if ((a.Option("--tls-cert") == nullptr) != (a.Option("--tls-key") == nullptr)) {
     err << "custos: --tls-cert and --tls-key go together\n";
     return kExitUsage;

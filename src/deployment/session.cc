@@ -107,9 +107,9 @@ Result<std::unique_ptr<Session>> Session::Start(const Options& options,
                       "); give --master-key the key it was initialised with");
   }
   session->master_key_.emplace(std::move(key));
-  session->engine_ =
-      std::make_unique<engine::Engine>(std::move(loaded.policy), controller, *session->store_,
-                                       *session->master_key_, *session->clock_);
+  session->engine_ = std::make_unique<engine::Engine>(std::move(loaded.policy), controller,
+                                                      *session->store_, *session->master_key_,
+                                                      *session->clock_, options.decision_audit);
   RETURN_IF_ERROR(session->engine_->Open(policy_text));
   return session;
 }

@@ -36,6 +36,9 @@ struct Options {
   // For the server (custos serve): the engine's clock can be set while running (--test-clock:
   // a FixedClock starting at --now or the real time).
   bool test_clock = false;
+  // How decisions' audit entries are written (custos serve --audit-decisions): durable unless
+  // the server is told otherwise.
+  engine::DecisionAudit decision_audit = engine::DecisionAudit::kDurable;
 };
 
 // OK when `options.data_dir` is a data directory that `init` prepared (it names its controller).

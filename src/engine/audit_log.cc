@@ -64,6 +64,22 @@ Status AuditLog::Open() {
 void AuditLog::Record(AuditEntry entry) {
   std::lock_guard lock(mutex_);
   buffer_.push_back(std::move(entry));
+  ++buffered_through_;
+}
+
+Status AuditLog::RecordDurably(AuditEntry entry) {
+  std::unique_lock lock(mutex_);
+  buffer_.push_back(std::move(entry));
+  const int64_t mine = ++buffered_through_;
+  for (;;) {
+    if (stored_through_ >= mine) return Status::Ok();
+    if (failed_through_ >= mine) return failure_;
+    if (leading_) {
+      committed_.wait(lock);
+    } else {
+      LeadGroup(lock);
+    }
+  }
 }
 
 size_t AuditLog::buffered() const {
@@ -168,6 +184,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   // take them down with it.
   std::vector<AuditEntry> decisions;
   decisions.swap(buffer_);
+  const int64_t decisions_through = buffered_through_;
   int64_t head_seq = last_seq_;
   store::Bytes head_hash = last_hash_;
   lock.unlock();
@@ -238,11 +255,14 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
     }
   }
   bool decisions_stored = grouped || decisions.empty();
+  Status decisions_failure;
   if (!grouped) {
     // Someone's batch is bad: each is retried alone, so it fails only its own caller.
     if (!decisions.empty()) {
       ++transactions;
-      decisions_stored = apply_alone(decision_batch, 0, decisions, head_seq, head_hash).ok();
+      auto alone = apply_alone(decision_batch, 0, decisions, head_seq, head_hash);
+      decisions_stored = alone.ok();
+      if (!decisions_stored) decisions_failure = alone.status();
     }
     for (size_t i = 0; i < group.size(); ++i) {
       ++transactions;
@@ -256,8 +276,11 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   if (!decisions_stored) {
     buffer_.insert(buffer_.begin(), std::make_move_iterator(decisions.begin()),
                    std::make_move_iterator(decisions.end()));
-  } else if (buffer_.empty()) {
-    buffer_.swap(decisions);  // no regrowing (and page faults) at every flush
+    failed_through_ = decisions_through;
+    failure_ = std::move(decisions_failure);
+  } else {
+    stored_through_ = decisions_through;
+    if (buffer_.empty()) buffer_.swap(decisions);  // no regrowing (and page faults) at every flush
   }
   last_seq_ = head_seq;
   last_hash_ = std::move(head_hash);

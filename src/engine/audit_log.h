@@ -8,8 +8,11 @@
 // Verify checks them as such and reports how many there are. What the chain alone cannot show,
 // a cut tail or an older copy of the whole database, a signed checkpoint of the head shows
 // (audit_checkpoint.h).
-// Decisions are buffered (Record) and written by the next Commit or Flush; writes carry their
-// own entries in the same transaction as the data (Commit), so no change lands unaudited.
+// Writes carry their own entries in the same transaction as the data (Commit), so no change
+// lands unaudited. A decision's entry is either recorded durably (RecordDurably: its caller
+// waits until the entry is committed, sharing the commit with every other entry and batch
+// waiting at that moment, so an answered decision is always audited) or buffered (Record:
+// written by the next Commit or Flush, lost if the process dies first).
 //
 // Group commit: concurrent Commit calls share one transaction. The first caller to find no
 // commit running becomes the leader: it takes every call waiting at that moment, chains their
@@ -47,6 +50,13 @@ struct AuditEntry {
   std::string actor, action, purpose, subject_id, detail;  // never personal values
 };
 
+// How an engine records its decisions' audit entries.
+enum class DecisionAudit {
+  kDurable,   // a decision is answered only once its entry is committed (the default)
+  kBuffered,  // a decision is answered at once; its entry is written by the next commit or
+              // flush (a crash loses the entries not yet written)
+};
+
 struct AuditVerification {
   int64_t entries_checked = 0;
   std::optional<int64_t> first_broken_seq;  // the first entry that does not fit, if one
@@ -69,6 +79,11 @@ class AuditLog {
   Status Open();
   // Buffers an entry; it is chained and stored by the next Commit or Flush.
   void Record(AuditEntry entry);
+  // Buffers an entry and returns once it is stored: the caller leads the next commit or waits
+  // for the one that takes it (with every buffered entry and every waiting Commit, one
+  // transaction). Errors: the store's (IO_ERROR, ...) when the commit that took the entry
+  // failed; the entry then stays buffered and goes with a later commit.
+  Status RecordDurably(AuditEntry entry);
   // Chains `entries` (and any buffered decisions), adds them to `batch`, and applies it
   // atomically, sharing the transaction with concurrent callers (see above). Returns once the
   // batch is stored. On failure nothing of this batch is stored; buffered decisions that could
@@ -143,6 +158,14 @@ class AuditLog {
   int64_t last_seq_ = 0;
   store::Bytes last_hash_;
   std::vector<AuditEntry> buffer_;
+  // Every entry put in buffer_ gets the next number; buffer_ holds numbers
+  // (buffered_through_ - buffer_.size(), buffered_through_] while no leader runs. A leader that
+  // took the buffer through n moves stored_through_ to n, or on failure failed_through_ to n
+  // with failure_ (the entries go back to the front of the buffer).
+  int64_t buffered_through_ = 0;
+  int64_t stored_through_ = 0;
+  int64_t failed_through_ = 0;
+  Status failure_;
   Stats stats_;
   std::deque<SeqRange> own_seqs_;  // ascending, disjoint
 };

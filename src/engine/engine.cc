@@ -97,12 +97,14 @@ bool ActionChangesSubjectState(std::string_view action) {
 }
 
 Engine::Engine(policy::Policy policy, std::string controller, store::Store& store,
-               const crypto::MasterKey& master_key, const Clock& clock)
+               const crypto::MasterKey& master_key, const Clock& clock,
+               DecisionAudit decision_audit)
     : policy_(std::move(policy)),
       controller_(std::move(controller)),
       store_(store),
       master_key_(master_key),
       clock_(clock),
+      decision_audit_(decision_audit),
       audit_(store, master_key.AuditChainKey()),
       cache_([this](const std::string& id) { return LoadState(id); }) {}
 
@@ -353,8 +355,13 @@ Result<std::vector<std::string>> Engine::FindSubjects(const std::string& kind,
   RETURN_IF_ERROR(CheckIdentifierForm(kind, value));
   auto found = store_.FindSubjectsByIdentifier(controller_, kind, IdentifierHash(kind, value));
   if (!found.ok()) return found.status();
-  audit_.Record(Entry(actor, "lookup", "", clock_.Now(),
-                      kind + " -> " + std::to_string(found->size()) + " subject(s)"));
+  AuditEntry entry = Entry(actor, "lookup", "", clock_.Now(),
+                           kind + " -> " + std::to_string(found->size()) + " subject(s)");
+  if (decision_audit_ == DecisionAudit::kDurable) {
+    RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
+  } else {
+    audit_.Record(std::move(entry));
+  }
   return found;
 }
 
@@ -639,7 +646,7 @@ Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& va
   return store_.IsSuppressed(controller_, SuppressionHash(kind, value));
 }
 
-Decision Engine::Decide(const DecisionRequest& request) {
+Result<Decision> Engine::Decide(const DecisionRequest& request) {
   SubjectStatePtr state = cache_.Get(request.subject_id);
   Decision decision = engine::Decide(policy_, state.get(), request);
   std::string detail = decision.allow ? "allow" : "deny";
@@ -647,9 +654,15 @@ Decision Engine::Decide(const DecisionRequest& request) {
     detail += " ";
     detail += CodeName(reason.code);
   }
-  audit_.Record(Entry(request.actor, "decide",
-                      state ? request.subject_id : UnknownSubjectMarker(request.subject_id),
-                      request.at, std::move(detail), request.purpose));
+  AuditEntry entry =
+      Entry(request.actor, "decide",
+            state ? request.subject_id : UnknownSubjectMarker(request.subject_id), request.at,
+                           std::move(detail), request.purpose);
+  if (decision_audit_ == DecisionAudit::kDurable) {
+    RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
+  } else {
+    audit_.Record(std::move(entry));
+  }
   return decision;
 }
 

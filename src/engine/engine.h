@@ -165,8 +165,12 @@ struct Fulfilment;  // one fulfilment under way (request_internal.h)
 class Engine {
  public:
   // REQUIRES: `policy` is valid; store, master_key and clock outlive the engine.
+  // `decision_audit`: whether a decision (and an identifier lookup) is answered only once its
+  // audit entry is committed (kDurable, the default) or at once, its entry written with the
+  // next commit or flush (kBuffered: faster, but a crash loses the entries not yet written).
   Engine(policy::Policy policy, std::string controller, store::Store& store,
-         const crypto::MasterKey& master_key, const Clock& clock);
+         const crypto::MasterKey& master_key, const Clock& clock,
+         DecisionAudit decision_audit = DecisionAudit::kDurable);
 
   // Registers the controller and its policy text in the store when new (or when the policy
   // version changed), and opens the audit log.
@@ -216,10 +220,14 @@ class Engine {
                   std::optional<Timestamp> at, const std::string& actor = "system");
   Result<bool> IsSuppressed(const std::string& kind, const std::string& value);
 
-  // Decides and records the decision in the audit log (written with the next commit/Flush).
-  // Answers from the decision cache: another engine's writes are seen once
-  // CatchUpWithOtherWriters has run after them.
-  Decision Decide(const DecisionRequest& request);
+  // Decides and records the decision in the audit log. With DecisionAudit::kDurable it returns
+  // once the entry is committed (shared with the other decisions and writes committing at that
+  // moment), and fails closed: when the entry cannot be stored the decision is not given
+  // (IO_ERROR or the store's error). With kBuffered the entry is written with the next
+  // commit/Flush and the call never fails. Answers from the decision cache: another engine's
+  // writes are seen once CatchUpWithOtherWriters has run after them.
+  Result<Decision> Decide(const DecisionRequest& request);
+  DecisionAudit decision_audit() const { return decision_audit_; }
   // Reads the audit entries stored since the last call (since Open on the first), and forgets
   // from the decision cache every subject named by an entry of this controller that another
   // engine stored and that changes state (ActionChangesSubjectState; an entry may name several
@@ -479,6 +487,7 @@ class Engine {
   store::Store& store_;
   const crypto::MasterKey& master_key_;
   const Clock& clock_;
+  const DecisionAudit decision_audit_;
   AuditLog audit_;
   SubjectStateCache cache_;
   mutable std::mutex catch_up_mutex_;  // serialises CatchUpWithOtherWriters; guards below

@@ -187,7 +187,7 @@ class ApiTest : public ::testing::Test {
   // The engine's decision now for s1 (or `subject`): `purpose` over `category`.
   engine::Decision DecideNow(const std::string& purpose, const std::string& category,
                              const std::string& subject = "s1", const std::string& channel = "") {
-    return engine_->Decide({subject, purpose, {category}, channel, engine_->Now(), "test"});
+    return engine_->Decide({subject, purpose, {category}, channel, engine_->Now(), "test"}).value();
   }
   std::optional<store::RequestRow> StoredRequest(const std::string& id) {
     auto row = store_->GetRequest("wig", id);
@@ -2228,7 +2228,7 @@ TEST_F(ApiTest, CatchUpScheduleMakesDecisionsSeeAnotherProcesssWrites) {
   ASSERT_TRUE(other.Open("another policy text").ok());
   const engine::DecisionRequest ask{"s1", "event_bookings", {"user.name"},
                                     "",   T("2026-02-01"),  "t"};
-  ASSERT_TRUE(engine_->Decide(ask).Has(ErrorCode::kConsentMissing));
+  ASSERT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kConsentMissing));
   CatchUpSchedule schedule(*engine_, *log_, std::chrono::milliseconds(10));
   engine::ConsentChangeRequest give;
   give.subject_id = "s1";
@@ -2236,10 +2236,10 @@ TEST_F(ApiTest, CatchUpScheduleMakesDecisionsSeeAnotherProcesssWrites) {
   give.at = T("2026-01-15");
   ASSERT_TRUE(other.ChangeConsent(give).ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!engine_->Decide(ask).allow && std::chrono::steady_clock::now() < deadline) {
+  while (!engine_->Decide(ask)->allow && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
   schedule.Stop();
   EXPECT_GT(schedule.runs(), 0);
   std::string logs = Logs();

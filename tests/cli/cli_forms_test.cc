@@ -1199,6 +1199,7 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(token.err.find("short"), std::string::npos) << "never the token itself";
   const std::string scrape = dir_.Sub("scrape.token");
   { std::ofstream(scrape) << "scrape-token-0123456789abcdef\n"; }
+  EXPECT_EQ(Raw({"serve", "--data", data_, "--audit-decisions", "sometimes"}).code, kExitUsage);
 
   // `serve --policy` initialises the data directory first, as `init` does.
   SharedText printed;
@@ -1242,7 +1243,10 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
                                    "--metrics-allow",
                                    "127.0.0.1/32,::1/128",
                                    "--metrics-token-file",
-                                   scrape};
+                                   scrape,
+
+                                   "--audit-decisions",
+                                   "buffered"};
   for (const std::string& key : FormsAndVariantsOf(args)) ran_.insert(key);
   std::thread server([&] { code = RunCli(args, out, err); });
   // The server blocks SIGTERM in its own thread before it prints that it listens. The bound

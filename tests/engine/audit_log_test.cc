@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -193,6 +194,97 @@ TEST_F(AuditLogTest, ALogWhoseHeadIsStaleChainsAgainFromTheStoredHead) {
   auto count = sqlite_->CountSubjects("wig");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 3);
+}
+
+
+// A store whose writes fail while `failing` is set, as a full or lost disk would.
+class FailingWrites : public store::ForwardingStore {
+ public:
+  explicit FailingWrites(store::Store& base) : ForwardingStore(base) {}
+  Result<store::AppliedIds> Apply(const store::WriteBatch& batch) override {
+    if (failing) return Status(ErrorCode::kIo, "disk gone");
+    return ForwardingStore::Apply(batch);
+  }
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>& batches) override {
+    if (failing) return Status(ErrorCode::kIo, "disk gone");
+    return ForwardingStore::ApplyGroup(batches);
+  }
+  std::atomic<bool> failing{false};
+};
+
+int64_t StoredDecisions(store::Store& store) {
+  int64_t decisions = 0;
+  EXPECT_TRUE(store
+                  .ScanAudit(1,
+                             [&](const store::AuditRow& row) {
+                               decisions += row.action == "decide" ? 1 : 0;
+                               return true;
+                             })
+                  .ok());
+  return decisions;
+}
+
+// A durably recorded entry is in the store when the call returns: nothing waits in memory.
+TEST_F(AuditLogTest, ADurableEntryIsStoredWhenTheCallReturns) {
+  AuditLog log(*sqlite_);
+  ASSERT_TRUE(log.Open().ok());
+  log.Record(Entry("", "lookup"));  // an entry buffered earlier goes with it
+  ASSERT_TRUE(log.RecordDurably(Entry("s1", "decide")).ok());
+  EXPECT_EQ(log.buffered(), 0u);
+  auto head = sqlite_->LastAudit();
+  ASSERT_TRUE(head.ok());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 2);
+  EXPECT_EQ((*head)->action, "decide");
+  EXPECT_EQ(StoredDecisions(*sqlite_), 1);
+}
+
+// Many threads deciding at once share commits: every entry is stored before its caller returns,
+// in fewer transactions than entries, and the chain stays whole.
+TEST_F(AuditLogTest, ConcurrentDurableEntriesShareCommits) {
+  constexpr int kThreads = 16, kEach = 40;
+  AuditLog log(*sqlite_);
+  ASSERT_TRUE(log.Open().ok());
+  std::atomic<int> failed{0}, missing{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (!log.RecordDurably(Entry("s" + std::to_string(t), "decide")).ok()) ++failed;
+        // What this caller acknowledged is already counted by the log's head.
+        if (log.head_seq() < i + 1) ++missing;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(missing.load(), 0);
+  EXPECT_EQ(StoredDecisions(*sqlite_), kThreads * kEach);
+  EXPECT_LE(log.stats().groups, static_cast<int64_t>(kThreads) * kEach);
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, kThreads * kEach);
+}
+
+// Fail closed: when the entry cannot be stored the caller hears so (and gives no decision);
+// the entry stays buffered and is written once the store works again.
+TEST_F(AuditLogTest, ADurableEntryThatCannotBeStoredFailsItsCaller) {
+  FailingWrites store(*sqlite_);
+  AuditLog log(store);
+  ASSERT_TRUE(log.Open().ok());
+  store.failing = true;
+  Status refused = log.RecordDurably(Entry("s1", "decide"));
+  EXPECT_EQ(refused.code(), ErrorCode::kIo);
+  EXPECT_EQ(StoredDecisions(*sqlite_), 0);
+  EXPECT_EQ(log.buffered(), 1u);
+  store.failing = false;
+  ASSERT_TRUE(log.RecordDurably(Entry("s2", "decide")).ok());
+  EXPECT_EQ(StoredDecisions(*sqlite_), 2);
+  auto verified = AuditLog::Verify(*sqlite_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "crypto/master_key.h"
 #include "engine/audit_log.h"
 #include "policy/loader.h"
+#include "store/forwarding_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::engine {
@@ -170,22 +171,22 @@ TEST_F(EngineTest, ConsentLedgerDrivesDecisionsAndSurvivesRestart) {
   // WIG 002: "You are able to remove your consent at any time."
   AddMember("s1", "dora@example.test");
   DecisionRequest ask{"s1", "event_booking", {"user.name"}, "", T("2021-06-01"), "test"};
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kConsentMissing));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kConsentMissing));
   ConsentChangeRequest give;
   give.subject_id = "s1";
   give.target = "event_booking";
   give.at = T("2021-03-01");
   ASSERT_TRUE(engine_->ChangeConsent(give).ok());
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
   ConsentChangeRequest withdraw = give;
   withdraw.given = false;
   withdraw.at = T("2021-05-01");
   ASSERT_TRUE(engine_->ChangeConsent(withdraw).ok());
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kConsentWithdrawn));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kConsentWithdrawn));
   // The ledger is append-only: both events remain, in order.
   auto policy = engine_->policy();
   Reopen(policy);
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kConsentWithdrawn));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kConsentWithdrawn));
   auto events = store_->ListConsentEvents("club", "s1");
   ASSERT_TRUE(events.ok());
   ASSERT_EQ(events->size(), 2u);
@@ -218,28 +219,28 @@ TEST_F(EngineTest, SuppressionStopsMarketingEvenAfterReimport) {
   // request" — importing the same person again never re-enables marketing.
   AddMember("s1", "frank@example.test");
   DecisionRequest ask{"s1", "opportunities", {"user.contact.email"}, "", T("2021-06-01"), "t"};
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
   ASSERT_TRUE(engine_->Suppress("email", "FRANK@example.test", "marketing_opt_out", {}).ok());
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kSuppressed));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kSuppressed));
   AddMember("s2", "frank@example.test");
   ask.subject_id = "s2";
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kSuppressed));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kSuppressed));
 }
 
 TEST_F(EngineTest, ObjectionAndRestrictionChangeDecisionsFromThatMoment) {
   AddMember("s1", "gail@example.test");
   DecisionRequest ask{"s1", "membership_records", {"user.job_title"}, "", T("2021-06-01"), "t"};
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
   ASSERT_TRUE(engine_->Object("s1", "membership_records", T("2021-05-01")).ok());
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kObjected));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kObjected));
   ask.at = T("2021-04-01");  // before the objection
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
   auto restriction =
       engine_->Restrict("s1", {"user.job_title"}, "accuracy_contested", T("2021-03-01"));
   ASSERT_TRUE(restriction.ok());
-  EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kRestricted));
+  EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kRestricted));
   ASSERT_TRUE(engine_->LiftRestriction("s1", *restriction, T("2021-03-15")).ok());
-  EXPECT_TRUE(engine_->Decide(ask).allow);
+  EXPECT_TRUE(engine_->Decide(ask)->allow);
 }
 
 TEST_F(EngineTest, RejectsWhatThePolicyDoesNotAllow) {
@@ -260,10 +261,88 @@ TEST_F(EngineTest, RejectsWhatThePolicyDoesNotAllow) {
   EXPECT_EQ(engine_->AddSubject(again).status().code(), ErrorCode::kAlreadyExists);
 }
 
+// Writes fail while `failing` is set, as on a full or lost disk.
+class WritesFail final : public store::ForwardingStore {
+ public:
+  explicit WritesFail(store::Store& base) : ForwardingStore(base) {}
+  Result<store::AppliedIds> Apply(const store::WriteBatch& batch) override {
+    if (failing) return Status(ErrorCode::kIo, "disk gone");
+    return ForwardingStore::Apply(batch);
+  }
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>& batches) override {
+    if (failing) return Status(ErrorCode::kIo, "disk gone");
+    return ForwardingStore::ApplyGroup(batches);
+  }
+  bool failing = false;
+};
+
+policy::Policy Fixture() {
+  auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) +
+                                        "/tests/fixtures/policy/valid/decisions.yaml");
+  EXPECT_TRUE(policy.ok()) << policy.status().ToString();
+  return std::move(*policy);
+}
+
+int64_t DecideEntries(store::Store& store) {
+  int64_t entries = 0;
+  EXPECT_TRUE(store
+                  .ScanAudit(1,
+                             [&](const store::AuditRow& row) {
+                               entries += row.action == "decide" ? 1 : 0;
+                               return true;
+                             })
+                  .ok());
+  return entries;
+}
+
+// Decisions fail closed: by default a decision is given only once its audit entry is stored,
+// and not at all when it cannot be.
+TEST_F(EngineTest, ADecisionIsGivenOnlyOnceItsAuditEntryIsStored) {
+  AddMember("s1", "ada@example.test");
+  DecisionRequest ask{"s1", "membership_records", {"user.name"}, "", T("2021-06-01"), "t"};
+  EXPECT_EQ(engine_->decision_audit(), DecisionAudit::kDurable);
+  auto decided = engine_->Decide(ask);
+  ASSERT_TRUE(decided.ok()) << decided.status().ToString();
+  EXPECT_EQ(engine_->audit().buffered(), 0u);
+  EXPECT_EQ(DecideEntries(*store_), 1);  // on disk before any flush
+
+  WritesFail failing(*store_);
+  Engine engine(Fixture(), "club", failing, master_, clock_);
+  ASSERT_TRUE(engine.Open("policy text").ok());
+  failing.failing = true;
+  auto refused = engine.Decide(ask);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kIo);
+  EXPECT_EQ(DecideEntries(*store_), 1);
+  failing.failing = false;
+  ASSERT_TRUE(engine.Decide(ask).ok());
+  EXPECT_EQ(DecideEntries(*store_), 3);  // the refused decision's entry is written late, not lost
+  auto verified = AuditLog::Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+}
+
+// Buffered (an explicit, weaker choice): the decision is given at once and its entry waits for
+// the next flush.
+TEST_F(EngineTest, ABufferedDecisionIsGivenAtOnceAndWrittenByTheNextFlush) {
+  AddMember("s1", "ada@example.test");
+  Engine engine(Fixture(), "club", *store_, master_, clock_, DecisionAudit::kBuffered);
+  ASSERT_TRUE(engine.Open("policy text").ok());
+  DecisionRequest ask{"s1", "membership_records", {"user.name"}, "", T("2021-06-01"), "t"};
+  ASSERT_TRUE(engine.Decide(ask).ok());
+  EXPECT_EQ(engine.audit().buffered(), 1u);
+  EXPECT_EQ(DecideEntries(*store_), 0);
+  ASSERT_TRUE(engine.Flush().ok());
+  EXPECT_EQ(DecideEntries(*store_), 1);
+}
+
 TEST_F(EngineTest, AuditChainCatchesOneChangedByte) {
   AddMember("s1", "ivy@example.test");
   for (int i = 0; i < 5; ++i) {
-    engine_->Decide({"s1", "membership_records", {"user.name"}, "", T("2021-06-01"), "t"});
+    ASSERT_TRUE(
+        engine_->Decide({"s1", "membership_records", {"user.name"}, "", T("2021-06-01"), "t"})
+            .ok());
   }
   ASSERT_TRUE(engine_->RecordEvent("s1", "membership_ended", T("2021-07-01")).ok());
   ASSERT_TRUE(engine_->Flush().ok());

@@ -455,7 +455,8 @@ TEST_F(RetentionSweep, DeletesAnonymisesAndErasesThePersonWithAnAuditTrail) {
   EXPECT_TRUE(*engine_->IsSuppressed("email", "s1@example.test"));
   EXPECT_EQ(StateOf("s1", "user.engagement.events"), store::RecordState::kAnonymised);
   EXPECT_TRUE(store_->ListRecords("club", "s1")->at(1).sealed_value.empty());
-  Decision decision = engine_->Decide({"s1", "membership", {"user.name"}, "", T("2030-01-01")});
+  Decision decision =
+      engine_->Decide({"s1", "membership", {"user.name"}, "", T("2030-01-01")}).value();
   EXPECT_TRUE(decision.Has(ErrorCode::kSubjectErased));
 
   // The fact kept says nothing about who it came from.
