@@ -128,7 +128,7 @@ HttpResponse ProblemFor(const Status& status) {
   return Render(http, ProblemType(DashedLower(name)), title, detail, name);
 }
 
-std::string ProblemInstance(std::string_view path) {
+std::string ProblemInstance(std::string_view path, const std::vector<std::string>& hidden) {
   if (path.empty() || path.front() != '/') return "/";
   auto id_shaped = [](std::string_view segment) {
     if (segment.empty() || segment.size() > 64) return false;
@@ -146,21 +146,24 @@ std::string ProblemInstance(std::string_view path) {
     size_t end = std::min(path.find('/', start), path.size());
     std::string_view segment = path.substr(start, end - start);
     out += '/';
-    if (!segment.empty()) out += id_shaped(segment) ? std::string(segment) : std::string("-");
+    bool shown = id_shaped(segment) &&
+                 std::find(hidden.begin(), hidden.end(), segment) == hidden.end();
+    if (!segment.empty()) out += shown ? std::string(segment) : std::string("-");
     start = end + 1;
     ++segments;
   }
   return out;
 }
 
-void AddInstance(HttpResponse& response, std::string_view path) {
+void AddInstance(HttpResponse& response, std::string_view path,
+                 const std::vector<std::string>& hidden) {
   if (response.content_type != "application/problem+json") return;
   size_t close = response.body.rfind('}');
   if (close == std::string::npos || response.body.find("\"instance\"") != std::string::npos) {
     return;
   }
   // ProblemInstance() writes only characters JSON strings take as they are.
-  response.body.insert(close, ",\"instance\":\"" + ProblemInstance(path) + "\"");
+  response.body.insert(close, ",\"instance\":\"" + ProblemInstance(path, hidden) + "\"");
 }
 
 }  // namespace custos::api

@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http.h"
 #include "common/status.h"
@@ -50,11 +51,14 @@ int HttpStatusFor(ErrorCode code);
 // The `instance` of a problem answering a request for `path` (the path without the query
 // string): the path, with each segment that is not shaped like an identifier (1 to 64 letters,
 // digits, '-', '_', '.' or ':') written as "-", so a value a client put in a URL (an e-mail
-// address, a phone number with its '+') never comes back.
-std::string ProblemInstance(std::string_view path);
-// Adds `instance` (ProblemInstance(path)) to an application/problem+json response; leaves any
-// other response as it is.
-void AddInstance(HttpResponse& response, std::string_view path);
+// address, a phone number with its '+') never comes back; a segment equal to one of `hidden`
+// (the values a client put in the route's parameters: a subject id may be a phone number
+// without its '+') is written as "-" too.
+std::string ProblemInstance(std::string_view path, const std::vector<std::string>& hidden = {});
+// Adds `instance` (ProblemInstance(path, hidden)) to an application/problem+json response;
+// leaves any other response as it is.
+void AddInstance(HttpResponse& response, std::string_view path,
+                 const std::vector<std::string>& hidden);
 
 }  // namespace custos::api
 

@@ -396,13 +396,13 @@ HttpResponse Api::Handle(HttpRequest& request) {
   }
   if (response.status >= 400) {
     std::vector<std::string> secrets = UrlValues(context.params, request.query);
+    AddInstance(response, request.path, secrets);
     if (!request.body.empty()) {
       std::vector<std::string> body = PersonalStrings(request.body);
       secrets.insert(secrets.end(), body.begin(), body.end());
     }
     Redact(response.body, std::move(secrets));
   }
-  AddInstance(response, request.path);
   Secure(response, response.content_type.rfind("text/html", 0) == 0);
   response.headers.emplace_back("X-Request-Id", request_id);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

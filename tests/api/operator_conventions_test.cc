@@ -352,7 +352,8 @@ TEST_F(OperatorConventions, TheLogLevelDropsLinesBelowIt) {
 TEST_F(OperatorConventions, ProblemsNameTheirInstanceWithoutQueryOrPersonalValues) {
   HttpResponse unknown = Get("/v1/subjects/nobody", "Bearer " + admin_);
   EXPECT_EQ(unknown.status, 404);
-  EXPECT_EQ(Member(unknown, "instance"), "/v1/subjects/nobody");
+  // The subject id a client sent is a value of theirs (it may be a phone number): "-".
+  EXPECT_EQ(Member(unknown, "instance"), "/v1/subjects/-");
   EXPECT_TRUE(Contract().Check("getSubject", unknown));
   // The query string (here an e-mail address) is not part of the instance.
   HttpResponse listed = Post("/v1/identifiers/lookup", "{", {{"email", "someone@example.test"}});
@@ -369,6 +370,8 @@ TEST_F(OperatorConventions, ProblemsNameTheirInstanceWithoutQueryOrPersonalValue
   EXPECT_EQ(ProblemInstance("/v1/a//b/"), "/v1/a//b/");
   EXPECT_EQ(ProblemInstance(""), "/");
   EXPECT_EQ(ProblemInstance("/" + std::string(65, 'a')), "/-");
+  EXPECT_EQ(ProblemInstance("/v1/subjects/07700900123/records", {"07700900123"}),
+            "/v1/subjects/-/records");
   // Other responses are left as they are.
   HttpResponse ok = Get("/healthz", "");
   EXPECT_EQ(ok.body.find("instance"), std::string::npos);

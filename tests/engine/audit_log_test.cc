@@ -227,7 +227,7 @@ int64_t StoredDecisions(store::Store& store) {
 
 // A durably recorded entry is in the store when the call returns: nothing waits in memory.
 TEST_F(AuditLogTest, ADurableEntryIsStoredWhenTheCallReturns) {
-  AuditLog log(*sqlite_);
+  AuditLog log(*sqlite_, ChainKey());
   ASSERT_TRUE(log.Open().ok());
   log.Record(Entry("", "lookup"));  // an entry buffered earlier goes with it
   ASSERT_TRUE(log.RecordDurably(Entry("s1", "decide")).ok());
@@ -244,7 +244,7 @@ TEST_F(AuditLogTest, ADurableEntryIsStoredWhenTheCallReturns) {
 // in fewer transactions than entries, and the chain stays whole.
 TEST_F(AuditLogTest, ConcurrentDurableEntriesShareCommits) {
   constexpr int kThreads = 16, kEach = 40;
-  AuditLog log(*sqlite_);
+  AuditLog log(*sqlite_, ChainKey());
   ASSERT_TRUE(log.Open().ok());
   std::atomic<int> failed{0}, missing{0};
   std::vector<std::thread> threads;
@@ -262,7 +262,7 @@ TEST_F(AuditLogTest, ConcurrentDurableEntriesShareCommits) {
   EXPECT_EQ(missing.load(), 0);
   EXPECT_EQ(StoredDecisions(*sqlite_), kThreads * kEach);
   EXPECT_LE(log.stats().groups, static_cast<int64_t>(kThreads) * kEach);
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
   EXPECT_EQ(verified->entries_checked, kThreads * kEach);
@@ -272,7 +272,7 @@ TEST_F(AuditLogTest, ConcurrentDurableEntriesShareCommits) {
 // the entry stays buffered and is written once the store works again.
 TEST_F(AuditLogTest, ADurableEntryThatCannotBeStoredFailsItsCaller) {
   FailingWrites store(*sqlite_);
-  AuditLog log(store);
+  AuditLog log(store, ChainKey());
   ASSERT_TRUE(log.Open().ok());
   store.failing = true;
   Status refused = log.RecordDurably(Entry("s1", "decide"));
@@ -282,7 +282,7 @@ TEST_F(AuditLogTest, ADurableEntryThatCannotBeStoredFailsItsCaller) {
   store.failing = false;
   ASSERT_TRUE(log.RecordDurably(Entry("s2", "decide")).ok());
   EXPECT_EQ(StoredDecisions(*sqlite_), 2);
-  auto verified = AuditLog::Verify(*sqlite_);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
 }

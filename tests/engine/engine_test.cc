@@ -125,11 +125,11 @@ TEST_F(EngineTest, ADecisionAboutAnUnknownIdKeepsOnlyAKeyedHashOfItInTheAuditLog
   const std::vector<std::string> unknown = {"unknown.caller@example.test", "+447700900999"};
   for (const auto& id : unknown) {
     DecisionRequest ask{id, "event_booking", {"user.name"}, "", T("2021-06-01"), "test"};
-    EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kUnknownSubject));
-    EXPECT_TRUE(engine_->Decide(ask).Has(ErrorCode::kUnknownSubject));
+    EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kUnknownSubject));
+    EXPECT_TRUE(engine_->Decide(ask)->Has(ErrorCode::kUnknownSubject));
   }
   EXPECT_TRUE(engine_->Decide({"s1", "event_booking", {"user.name"}, "", T("2021-06-01"), "test"})
-                  .Has(ErrorCode::kConsentMissing));
+                  ->Has(ErrorCode::kConsentMissing));
   ASSERT_TRUE(engine_->Flush().ok());
   // The audit rows as the store holds them.
   std::vector<std::string> subjects;
@@ -154,7 +154,7 @@ TEST_F(EngineTest, ADecisionAboutAnUnknownIdKeepsOnlyAKeyedHashOfItInTheAuditLog
     }
   }
   // The chain still verifies with the markers in it.
-  auto verified = AuditLog::Verify(*store_);
+  auto verified = AuditLog::Verify(*store_, master_.AuditChainKey());
   ASSERT_TRUE(verified.ok()) << verified.status().ToString();
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
 }
@@ -318,7 +318,7 @@ TEST_F(EngineTest, ADecisionIsGivenOnlyOnceItsAuditEntryIsStored) {
   failing.failing = false;
   ASSERT_TRUE(engine.Decide(ask).ok());
   EXPECT_EQ(DecideEntries(*store_), 3);  // the refused decision's entry is written late, not lost
-  auto verified = AuditLog::Verify(*store_);
+  auto verified = AuditLog::Verify(*store_, master_.AuditChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
 }
