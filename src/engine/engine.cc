@@ -184,6 +184,7 @@ std::optional<SubjectState> Engine::LoadState(const std::string& subject_id) {
   if (auto events = store_.ListEvents(controller_, subject_id); events.ok()) {
     for (const auto& event : *events) state.events[event.event].push_back(event.at);
     for (auto& [key, times] : state.events) std::sort(times.begin(), times.end());
+    if (state.events.count(kErasureRequestedEvent) > 0) state.suppressed = true;
   }
   if (auto records = store_.ListRecords(controller_, subject_id); records.ok()) {
     for (const auto& record : *records) {
@@ -319,6 +320,7 @@ Status Engine::RecordEvent(const std::string& subject_id, const std::string& eve
   cache_.Update(subject_id, [&](SubjectState& state) {
     auto& times = state.events[event];
     times.insert(std::upper_bound(times.begin(), times.end(), at), at);
+    if (event == kErasureRequestedEvent) state.suppressed = true;
   });
   return Status::Ok();
 }

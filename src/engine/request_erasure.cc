@@ -150,21 +150,40 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
       batch.Add(store::ExpectState{controller_, subject_id, record.record_id, record.state});
     }
     // Identifiers count as the category of their kind; when something of the person stays,
-    // only identifiers the request names go (unless held). Their blind indexes are what keeps
-    // the person suppressed, so a person whose data partly stays keeps them unless asked.
-    bool identifiers_go = !keeps_anything;
+    // each identifier the request covers goes unless a hold or an exemption keeps it (a held
+    // phone number keeps nothing else). The person stays suppressed without them: their
+    // blind indexes are on the suppression list, and the erasure_requested event recorded
+    // below marks the person suppressed whatever identifiers are left (SubjectState). An
+    // identifier the request does not cover, or that a hold or an exemption keeps, keeps the
+    // person like a record does: their data key must outlive the erasure.
+    std::vector<std::optional<KeptReason>> identifier_kept;
     for (const auto& identifier : identifiers) {
+      std::string category = IdentifierCategory(identifier.kind);
+      if (!Covers(details.categories, category)) {
+        keeps_anything = true;
+        identifier_kept.push_back(std::nullopt);
+        continue;
+      }
+      identifier_kept.push_back(ErasureKeeps(*subject, category, "", true, holds, at));
+      if (identifier_kept.back().has_value()) keeps_anything = true;
+    }
+    bool identifiers_go = !keeps_anything;
+    for (size_t i = 0; i < identifiers.size(); ++i) {
+      const store::IdentifierRow& identifier = identifiers[i];
       // Whatever stays, this person is never contacted for marketing again.
       batch.Add(store::SuppressionRow{controller_, identifier.blind_index, identifier.kind,
                                       "erasure_request", at});
       if (!identifiers_go) {
         std::string category = IdentifierCategory(identifier.kind);
-        if (Covers(details.categories, category) && !details.categories.empty() &&
-            !FindLegalHold(holds, subject_id, category, at)) {
-          batch.Add(store::DeleteIdentifiers{controller_, subject_id, identifier.kind,
-                                             identifier.blind_index});
-          erased_categories.insert(category);
+        if (!Covers(details.categories, category)) continue;  // not asked
+        if (const std::optional<KeptReason>& keep = identifier_kept[i]) {
+          ++kept;
+          items.push_back({subject_id, category, "kept", keep->ground, keep->told});
+          continue;
         }
+        batch.Add(store::DeleteIdentifiers{controller_, subject_id, identifier.kind,
+                                           identifier.blind_index});
+        erased_categories.insert(category);
       }
     }
     if (identifiers_go) {
@@ -182,7 +201,8 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
     } else {
       // The request starts the periods of rules triggered by it (a list of opt-out requests
       // kept for a year after the request, then reviewed).
-      batch.Add(store::EventRow{controller_, subject_id, "erasure_requested", row.received_at});
+      batch.Add(store::EventRow{controller_, subject_id, std::string(kErasureRequestedEvent),
+                                row.received_at});
       for (int64_t record_id : to_erase) {
         batch.Add(store::SetRecordState{controller_, subject_id, record_id,
                                         store::RecordState::kErased, store::Bytes{}, at});

@@ -299,7 +299,7 @@ const policy::RetentionRule* RuleKeepingAfterErasure(const policy::Policy& polic
                                                      std::string_view purpose, bool is_identifier) {
   const policy::RetentionRule* keeping = nullptr;
   for (const auto& rule : policy.retention) {
-    if (rule.after.key != "erasure_requested" || !rule.period.value) continue;
+    if (rule.after.key != kErasureRequestedEvent || !rule.period.value) continue;
     if (!RuleCovers(rule, subject, category, purpose, is_identifier)) continue;
     if (rule.period.value->IsZero()) {
       RetentionVerdict verdict = ActionFor(policy, rule, category, is_identifier);

@@ -42,11 +42,18 @@ struct Restriction {
   Interval when;
 };
 
+// The lifecycle event an erasure request records when some of the person's data stays; rules
+// may run from it (a list of opt-out requests kept a year), and it keeps the person suppressed
+// after their identifiers are gone.
+inline constexpr std::string_view kErasureRequestedEvent = "erasure_requested";
+
 struct SubjectState {
   std::string subject_id;
   std::vector<std::string> types;
   bool erased = false;
-  bool suppressed = false;  // one of the subject's identifiers is on the suppression list
+  // One of the subject's identifiers is on the suppression list, or the subject asked for
+  // erasure (kErasureRequestedEvent): whatever of them stays, they get no direct marketing.
+  bool suppressed = false;
   // Keyed by purpose (or cookie category "cookie:<key>"); changes in time order.
   std::map<std::string, std::vector<ConsentChange>, std::less<>> consent;
   std::map<std::string, std::vector<Interval>, std::less<>> objections;  // purpose or "*"
