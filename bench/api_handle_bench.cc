@@ -1,4 +1,4 @@
-// The HTTP handler without the network (issue 4): Api::Handle() for POST /v1/decisions against
+// The HTTP handler without the network: Api::Handle() for POST /v1/decisions against
 // GET /ping on the same Api, in the same run, on one thread. The load benchmark
 // (bench/server_load.sh) measures the same pair through libmicrohttpd and the kernel, where
 // the machine's drift is as large as the differences worth finding; this one shows what the

@@ -1,4 +1,4 @@
-// Durable consent-event ingest with group commit (issue 3), against raw SQLite doing the same
+// Durable consent-event ingest with group commit, against raw SQLite doing the same
 // rows in the same commit groups, measured in the same run. Goal: >= 50 % of raw.
 //
 // Two paths are measured, each against its own baseline in the same run:

@@ -1,7 +1,7 @@
 // decide() over 1M subjects: throughput and latency percentiles of Engine::Decide (state lookup
 // in the in-memory cache, the rules, and the audit entry buffered), against the baseline of
 // only finding the same subject in the same cache, measured in the same run.
-// Goal (issue 3): p99 <= 5 us and >= 500k decisions/s on one core.
+// Goal: p99 <= 5 us and >= 500k decisions/s on one core.
 //
 // Method: one thread. An untimed warm-up pass first (so both timed passes find the allocator
 // and caches in the same state), then the baseline pass (unknown purpose: lookup + audit

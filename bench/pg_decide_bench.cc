@@ -1,4 +1,4 @@
-// Decisions served by two processes against one, over one PostgreSQL database (issue 7).
+// Decisions served by two processes against one, over one PostgreSQL database.
 //
 // Each process opens its own PostgresStore and Engine on the same schema, loads every
 // subject's state from PostgreSQL into its decision cache (timed apart, "warm-up"), then makes

@@ -1,4 +1,4 @@
-// Bulk ingest into PostgreSQL (issue 7): PostgresStore::Import (COPY through the store) against a
+// Bulk ingest into PostgreSQL: PostgresStore::Import (COPY through the store) against a
 // raw COPY of the same rows in the same run. Goal: >= 50 % of raw.
 //
 // The rows: SUBJECTS people, each with one identifier, two records and two consent events

@@ -1,4 +1,4 @@
-// Retention (issue 6), two measurements, each against a baseline measured in the same run:
+// Retention, two measurements, each against a baseline measured in the same run:
 //
 // 1. Sweep: Engine::RunRetention over SUBJECTS subjects with RECORDS records in all, of which
 //    10 % have passed their deadline (Pluggin: "Messages are stored for up to three years"),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load benchmark of `custos serve` over loopback with wrk (issue 4), every figure against a
+# Load benchmark of `custos serve` over loopback with wrk, every figure against a
 # baseline measured in the same run:
 #  1. POST /v1/decisions against GET /ping of the same server (goal: decisions >= 70 % of
 #     ping's requests/s, and p99 <= 10 ms, at 64 connections). Rounds alternate ping and

@@ -1,5 +1,5 @@
 // Everything about one subject, read and unsealed (Engine::ReadSubject), among SUBJECTS
-// subjects and RECORDS records (issue 3), against raw SQLite selecting the same rows without
+// subjects and RECORDS records, against raw SQLite selecting the same rows without
 // unsealing, measured in the same run. Goal: p99 <= 20 ms.
 //
 // Data: built here rather than through Engine::AddSubject/PutRecord (which commit and audit

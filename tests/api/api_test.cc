@@ -281,7 +281,7 @@ std::string Header(const HttpResponse& response, const std::string& name) {
 }
 
 TEST_F(ApiTest, RoutesAreExactlyThoseOfTheOpenApiDocument) {
-  // issue 4.2: "A test checks that the routes the server registers and the routes the document
+  // "A test checks that the routes the server registers and the routes the document
   // lists are the same set." The roles the document states must be the server's too.
   ApiOptions options;
   options.test_clock = true;
@@ -370,7 +370,7 @@ struct Sample {
 };
 
 TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
-  // issue 4.3: "A test calls every route with every role and checks allow or deny against one
+  // "A test calls every route with every role and checks allow or deny against one
   // table." Columns: admin, dpo, staff, processor, subject, and R: the requester secret of the
   // request in the path (allowed with that request's secret, denied with another request's).
   // '-' = no token needed. An allowed call answers the status beside the columns; a refused one
@@ -1583,7 +1583,7 @@ TEST_F(ApiTest, StaffNeverHandleACopyOfEverythingHeldAboutAPerson) {
 }
 
 TEST_F(ApiTest, ClientMistakesAreProblemJson4xxWithoutPersonalValues) {
-  // issue 4.4: malformed JSON, wrong types, unknown fields, oversized bodies, unknown ids: 4xx,
+  // malformed JSON, wrong types, unknown fields, oversized bodies, unknown ids: 4xx,
   // never 5xx; no personal value in an error body or a log line.
   ApiOptions options;
   options.request_log = ApiOptions::RequestLog::kAll;
@@ -2195,7 +2195,7 @@ TEST_F(ApiTest, RateLimitsPerTokenAndPerAddress) {
 }
 
 TEST_F(ApiTest, TestClockRouteExistsOnlyWhenEnabled) {
-  // issue 4.6: without --test-clock the route does not exist.
+  // without --test-clock the route does not exist.
   const std::string body = R"({"now":"2031-06-01T00:00:00Z"})";
   EXPECT_EQ(Call("POST", "/v1/test/clock", body, token_[Role::kAdmin]).status, 404);
   EXPECT_EQ(engine_->Now(), T("2026-02-01"));
@@ -2221,7 +2221,7 @@ TEST_F(ApiTest, MetricsAreInPrometheusTextFormat) {
 }
 
 TEST_F(ApiTest, CatchUpScheduleMakesDecisionsSeeAnotherProcesssWrites) {
-  // Issue 7: another engine over the same store stands for another `custos serve` process.
+  // another engine over the same store stands for another `custos serve` process.
   auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
   ASSERT_TRUE(policy.ok());
   engine::Engine other(std::move(*policy), "wig", *store_, master_, clock_);

@@ -143,7 +143,7 @@ TEST_F(ServerE2eTest, ServesTlsWithHsts) {
 }
 
 TEST_F(ServerE2eTest, SigtermDrainsAndLosesNoAcknowledgedWrite) {
-  // issue 4.1: "SIGTERM drains in-flight requests and loses no acknowledged write".
+  // "SIGTERM drains in-flight requests and loses no acknowledged write".
   Start();
   constexpr int kWriters = 8;
   std::vector<std::string> ids;
@@ -198,7 +198,7 @@ TEST_F(ServerE2eTest, SigtermDrainsAndLosesNoAcknowledgedWrite) {
   EXPECT_NE(logs.find("\"unfinished_requests\":0"), std::string::npos) << logs;
 }
 
-// Issue 7 with SQLite: a consent withdrawn with the CLI on the data directory a server serves
+// Two writers with SQLite: a consent withdrawn with the CLI on the data directory a server serves
 // reaches the server's decisions within about --refresh-every (here 200 ms; allowed 1 s).
 TEST_F(ServerE2eTest, AConsentWithdrawnWithTheCliIsDeniedByTheRunningServer) {
   Start({"--refresh-every", "200"});
@@ -267,7 +267,7 @@ TEST_F(ServerE2eTest, ATokenRevokedWithTheCliIsRefusedByTheRunningServer) {
   EXPECT_EQ(Stop(), 0);
 }
 
-// Issue 5 over real HTTP: a person opens an access request without a token, reads the code
+// Rights requests over real HTTP: a person opens an access request without a token, reads the code
 // from the outbox (here with `custos outbox read` on the data directory, beside the running
 // server, as an operator without a notifier would), verifies, the DPO fulfils it (a copy of
 // everything held is not for staff tokens, which reach only some purposes), and the person
@@ -339,7 +339,7 @@ TEST_F(ServerE2eTest, ARightsRequestFromIntakeToDownload) {
   EXPECT_EQ(code, 0);
 }
 
-// issue 6.4: "the server sweeps on a schedule". WIG: a non-member inactive for five years is
+// "the server sweeps on a schedule". WIG: a non-member inactive for five years is
 // swept (seed 002: "... or your account has been inactive for five years ... We will then
 // dispose of your information"). No one calls the retention route: the schedule does it.
 TEST_F(ServerE2eTest, TheServerSweepsRetentionOnASchedule) {

@@ -96,7 +96,7 @@ class AuditLogTest : public testing::Test {
   std::unique_ptr<store::SqliteStore> sqlite_;
 };
 
-// Issue 3/4: "Durable writes from many concurrent requests are grouped into shared commits."
+// "Durable writes from many concurrent requests are grouped into shared commits."
 TEST_F(AuditLogTest, ConcurrentCommitsShareOneTransactionAndKeepTheChainWhole) {
   constexpr size_t kWriters = 16;
   AuditLog* log_ptr = nullptr;

@@ -1,4 +1,4 @@
-// Two engines over one store, as two `custos serve` processes over one database are (issue 7):
+// Two engines over one store, as two `custos serve` processes over one database are:
 // each decides from its own cache, and CatchUpWithOtherWriters makes it see what the other
 // wrote. Also the cache's rule that a load racing a Forget is not kept.
 #include <gtest/gtest.h>

@@ -221,7 +221,7 @@ TEST_F(RequestsTest, ARightThePolicyDoesNotOfferIsRefused) {
 }
 
 TEST_F(RequestsTest, TwoEnginesFulfillingOneRequestActOnce) {
-  // Issue 7: "request fulfilment lose nothing and do nothing twice".
+  // "request fulfilment lose nothing and do nothing twice".
   AddMember("m1", "m1@example.test");
   NewRequest request = StaffRequest("r1", "restriction");
   ASSERT_TRUE(engine_->OpenRequest(request).ok());
@@ -247,7 +247,7 @@ TEST_F(RequestsTest, TwoEnginesFulfillingOneRequestActOnce) {
 }
 
 TEST_F(RequestsTest, AFulfilmentClaimedElsewhereIsNotDoneAgainUntilItsLeaseEnds) {
-  // Issue 7: a second process that reads the request after the first one claimed it (and while
+  // a second process that reads the request after the first one claimed it (and while
   // it is still at work) must not act either.
   AddMember("m1", "m1@example.test");
   NewRequest request = StaffRequest("r1", "restriction");
@@ -309,7 +309,7 @@ TEST_F(RequestsTest, RefusalTellsThePersonTheReasonAndTheirRightToComplain) {
 }
 
 TEST_F(RequestsTest, ClosedRequestsKeepOnlyTheirProofAfterThirtyDays) {
-  // Issue 5: "Requester contact details are kept only as long as the request needs them;
+  // "Requester contact details are kept only as long as the request needs them;
   // afterwards a minimal proof of what was done remains."
   AddMember("m1", "m1@example.test");
   std::string code = OpenSelfService("r1", "access", "m1@example.test");

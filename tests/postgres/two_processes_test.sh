@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two custos processes over one PostgreSQL database at once (issue 7, part 2):
+# Two custos processes over one PostgreSQL database at once:
 #  1. each adds its own people (subject, record, lifecycle event) while the other does;
 #  2. both change the consent of every person at the same time (one gives, one withdraws);
 #  3. both run the retention sweep at the same time.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two `custos serve` processes over one PostgreSQL schema at once (issue 7), driven over HTTP:
+# Two `custos serve` processes over one PostgreSQL schema at once, driven over HTTP:
 #  1. both add people and both change every person's consent at the same time (one gives, one
 #     withdraws, four requests in flight on each): exact counts afterwards;
 #  2. a consent given or withdrawn through one server is seen by the other's POST

@@ -243,7 +243,7 @@ CREATE TABLE retention_runs (
 );
 )sql";
 
-// Version 3: rights requests (issue 5) -- requests with their history, the outbox of notices to
+// Version 3: rights requests -- requests with their history, the outbox of notices to
 // recipients and messages to requesters, recipients' webhook endpoints, and earlier values of
 // rectified records (mirrors SQLite's version 3). Text that a list is ordered by sorts with
 // COLLATE "C", byte by byte like SQLite, whatever the database's collation.

@@ -165,7 +165,7 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
   BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
 )sql";
 
-// Version 2: retention (issue 6) -- legal holds, DPO review tasks, anonymised facts and the
+// Version 2: retention -- legal holds, DPO review tasks, anonymised facts and the
 // checkpoints of retention sweeps.
 constexpr char kSchemaV2[] = R"sql(
 INSERT INTO sequences (name, next_id) VALUES
@@ -230,7 +230,7 @@ CREATE TABLE retention_runs (
 ) WITHOUT ROWID, STRICT;
 )sql";
 
-// Version 3: rights requests (issue 5) -- requests with their history, the outbox of notices to
+// Version 3: rights requests -- requests with their history, the outbox of notices to
 // recipients and messages to requesters, recipients' webhook endpoints, and earlier values of
 // rectified records.
 constexpr char kSchemaV3[] = R"sql(
