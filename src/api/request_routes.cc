@@ -569,12 +569,12 @@ HttpResponse Api::PurgeRequests(Context& c) {
 HttpResponse Api::SetEndpoint(Context& c) {
   JsonBody body;
   HttpResponse problem;
-  if (!c.Body(body, {{"url", FieldType::kString, true}, {"secret", FieldType::kString, true}},
+  if (!c.Body(body, {{"url", FieldType::kString, true}, {"secret", FieldType::kString, false}},
               &problem)) {
     return problem;
   }
   const std::string& recipient = c.Param("recipient");
-  Status url_ok = delivery::CheckWebhookUrl(body.String("url"));
+  Status url_ok = delivery::CheckEndpointUrl(body.String("url"));
   if (!url_ok.ok()) return ProblemFor(url_ok);
   Status set = engine_.SetRecipientEndpoint(recipient, body.String("url"), body.String("secret"),
                                             std::nullopt, c.actor);
