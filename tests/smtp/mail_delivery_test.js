@@ -78,7 +78,9 @@ function later(minutes) {
 
 const cases = {
   // A code sent over STARTTLS with AUTH arrives with the right headers and parts, and the code in
-  // it verifies the request; no address or code is printed by the delivery.
+  // it verifies the request; no address or code is printed by the delivery. Every message names
+  // the organisation, its DPO and the regulator (seed 002_4d78ac5d7017d3c4.txt: "You can also
+  // complain to the ICO if you are unhappy with how we have used your data.").
   async arrives_over_starttls_and_its_code_verifies() {
     const tls = await selfSignedCertificate();
     const server = await startTestServer({ tls: 'starttls', key: tls.key, cert: tls.cert,
@@ -173,6 +175,9 @@ const cases = {
   },
 
   // A message about stopping direct marketing carries a one-click unsubscribe (RFC 8058).
+  // Seeds: 001_22b79a674f37bc10.txt "You may opt out of receiving marketing by amending your
+  // preferences"; 004_f81c814f3e677000.txt "fulfil your request to "unsubscribe" from further
+  // messages from us".
   async marketing_message_has_one_click_unsubscribe() {
     const server = await startTestServer({ tls: 'none', user: undefined });
     try {
@@ -218,6 +223,41 @@ const cases = {
       assert.notEqual(refused.code, 0);
       assert.match(refused.stderr, /message\.txt:2: unknown placeholder \{\{first_name\}\}/);
     } finally {
+      await server.close();
+    }
+  },
+
+  // `custos serve --mail FILE` delivers by itself (its delivery schedule), and its log names
+  // outbox ids and outcomes, never the address, the code or the message.
+  async serve_delivers_by_mail_and_logs_no_personal_data() {
+    const server = await startTestServer({ tls: 'none' });
+    let serve;
+    try {
+      await init(`smtp://127.0.0.1:${server.port}`);
+      const request = await openRequest('access', 'ivy.private@example.org');
+      const { spawn } = require('node:child_process');
+      let log = '';
+      serve = spawn(custos, ['serve', '--data', data, '--listen', '127.0.0.1:0',
+                             '--sweep-every', '0', '--refresh-every', '0',
+                             '--deliver-every', '0.2', '--mail', mailConfig()]);
+      serve.stdout.on('data', (chunk) => { log += chunk; });
+      serve.stderr.on('data', (chunk) => { log += chunk; });
+      // Bounded wait: the first pass runs at start; 20 s is far beyond it on a loaded machine.
+      for (let i = 0; i < 200 && server.messages.length === 0; ++i) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(server.messages.length, 1, 'the server e-mailed the code');
+      const code = /enter this code: (\S+?)\./.exec(
+          parseMessage(server.messages[0].raw).parts[0].text)[1];
+      serve.kill('SIGTERM');
+      await new Promise((resolve) => serve.on('exit', resolve));
+      serve = undefined;
+      assert.match(log, /listening on/);
+      assert.doesNotMatch(log, /ivy\.private|example\.org/);
+      assert.ok(!log.includes(code), 'the code is never logged');
+      await cli(['request', 'verify', request, code]);
+    } finally {
+      if (serve) serve.kill('SIGKILL');
       await server.close();
     }
   },
@@ -272,6 +312,13 @@ const cases = {
                                            user: 'custos-mailer', password: PASSWORD });
     try {
       await init(`smtp://localhost:${server.port}`);
+      // Only the requester's messages go by e-mail, and a mail server takes no secret.
+      const notRequester = await cli(['endpoint', 'set', 'controller',
+                                      `smtp://localhost:${server.port}`], { ok: false });
+      assert.match(notRequester.stderr, /only the requester's messages go by e-mail/);
+      await cli(['endpoint', 'set', 'requester', `smtp://localhost:${server.port}`,
+                 '--secret', 'a-secret-of-16-chars'], { ok: false });
+      await cli(['endpoint', 'set', 'requester', 'smtp://u:p@localhost:25'], { ok: false });
       const inline = path.join(work, 'inline.conf');
       fs.writeFileSync(inline, `from = privacy@protectuk.example\npassword = ${PASSWORD}\n`);
       const refused = await cli(['outbox', 'deliver', '--mail', inline], { ok: false });
