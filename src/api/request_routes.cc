@@ -11,6 +11,7 @@
 #include "api/handler_support.h"
 #include "api/staff_scope.h"
 #include "delivery/webhook_url.h"
+#include "engine/mail_endpoint.h"
 
 namespace custos::api {
 
@@ -572,6 +573,10 @@ HttpResponse Api::SetEndpoint(Context& c) {
   if (!c.Body(body, {{"url", FieldType::kString, true}, {"secret", FieldType::kString, false}},
               &problem)) {
     return problem;
+  }
+  // A webhook needs its secret; a mail server takes none (its credentials are configured).
+  if (!engine::IsMailServerUrl(body.String("url")) && !body.Has("secret")) {
+    return Problem(HttpProblem::kMissingField, "'secret' is required for a webhook");
   }
   const std::string& recipient = c.Param("recipient");
   Status url_ok = delivery::CheckEndpointUrl(body.String("url"));
