@@ -4,8 +4,9 @@
 # postgresql-15 provides the server binaries (/usr/lib/postgresql/15/bin) for the throwaway
 # test cluster (scripts/pg-test-cluster.sh); the tests never use Debian's own cluster.
 # prometheus provides promtool (ctest metrics/promtool_check); nodejs and npm install the OpenAPI
-# linter pinned in tools/openapi-lint/package-lock.json (ctest openapi/lint), with `npm ci` at the
-# end of this script.
+# linter pinned in tools/openapi-lint/package-lock.json (ctest openapi/lint) and the test SMTP
+# server pinned in tests/smtp/package-lock.json (ctest mail/*), with `npm ci` at the end of this
+# script; openssl makes the mail tests' self-signed certificate.
 set -euo pipefail
 
 packages=(
@@ -44,5 +45,14 @@ lint_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/openapi-lint"
 if ! cmp -s "$lint_dir/package-lock.json" "$lint_dir/node_modules/.package-lock.json.installed"; then
   echo "setup-deps: npm ci in tools/openapi-lint"
   (cd "$lint_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.package-lock.json.installed)
+fi
+
+# The SMTP server the mail delivery tests start on loopback (ctest mail/*), exactly as
+# tests/smtp/package-lock.json pins it.
+smtp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/smtp"
+if ! cmp -s "$smtp_dir/package-lock.json" "$smtp_dir/node_modules/.package-lock.json.installed"; then
+  echo "setup-deps: npm ci in tests/smtp"
+  (cd "$smtp_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
     cp package-lock.json node_modules/.package-lock.json.installed)
 fi

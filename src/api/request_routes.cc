@@ -11,6 +11,7 @@
 #include "api/handler_support.h"
 #include "api/staff_scope.h"
 #include "delivery/webhook_url.h"
+#include "engine/mail_endpoint.h"
 
 namespace custos::api {
 
@@ -569,12 +570,16 @@ HttpResponse Api::PurgeRequests(Context& c) {
 HttpResponse Api::SetEndpoint(Context& c) {
   JsonBody body;
   HttpResponse problem;
-  if (!c.Body(body, {{"url", FieldType::kString, true}, {"secret", FieldType::kString, true}},
+  if (!c.Body(body, {{"url", FieldType::kString, true}, {"secret", FieldType::kString, false}},
               &problem)) {
     return problem;
   }
+  // A webhook needs its secret; a mail server takes none (its credentials are configured).
+  if (!engine::IsMailServerUrl(body.String("url")) && !body.Has("secret")) {
+    return Problem(HttpProblem::kMissingField, "'secret' is required for a webhook");
+  }
   const std::string& recipient = c.Param("recipient");
-  Status url_ok = delivery::CheckWebhookUrl(body.String("url"));
+  Status url_ok = delivery::CheckEndpointUrl(body.String("url"));
   if (!url_ok.ok()) return ProblemFor(url_ok);
   Status set = engine_.SetRecipientEndpoint(recipient, body.String("url"), body.String("secret"),
                                             std::nullopt, c.actor);

@@ -18,6 +18,7 @@
 #include "api/retention_schedule.h"
 #include "api/server.h"
 #include "delivery/outbox_dispatcher.h"
+#include "delivery/smtp_sender.h"
 #include "delivery/webhook_sender.h"
 
 namespace custos::api {
@@ -108,7 +109,13 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   std::optional<RetentionSchedule> sweeps;
   if (config.sweep_every.count() > 0) sweeps.emplace(engine, log, config.sweep_every);
   delivery::CurlWebhookSender sender;
-  delivery::OutboxDispatcher dispatcher(engine, sender);
+  std::optional<delivery::SmtpSender> mail;
+  if (!config.mail_config.empty()) {
+    auto mail_config = delivery::LoadMailConfig(config.mail_config);
+    RETURN_IF_ERROR(mail_config.status());
+    mail.emplace(engine.policy(), std::move(*mail_config));
+  }
+  delivery::OutboxDispatcher dispatcher(engine, sender, mail ? &*mail : nullptr);
   std::optional<DeliverySchedule> deliveries;
   if (config.deliver_every.count() > 0) {
     deliveries.emplace(dispatcher, log, config.deliver_every);

@@ -26,6 +26,7 @@ namespace custos::api {
 struct ServeConfig {
   deployment::Options deployment;
   std::string policy_path;  // non-empty: initialise the deployment from this policy first
+  std::string mail_config;  // non-empty: the mail notifier's configuration (smtp_sender.h)
   HttpServerOptions http;
   ApiOptions api;  // test_clock is taken from deployment.test_clock
   LogLevel log_level = LogLevel::kInfo;  // lines below it are not written
@@ -38,7 +39,7 @@ struct ServeConfig {
 
 // Serves until SIGTERM or SIGINT, then drains. Returns OK after a clean stop. Errors: those of
 // opening the deployment (NOT_INITIALISED, IO_ERROR, POLICY_INVALID, ...), of loading the tokens
-// or of binding (IO_ERROR), and the audit flush's at shutdown.
+// or the mail configuration, or of binding (IO_ERROR), and the audit flush's at shutdown.
 Status Serve(const ServeConfig& config, std::ostream& out);
 
 }  // namespace custos::api

@@ -94,17 +94,19 @@ constexpr Verb kVerbs[] = {
      "--data DIR outbox list [--request R]\n"
      "--data DIR outbox read ID [--field to|subject|body|code]\n"
      "--data DIR outbox read --request R --last [--field F]\n"
-     "--data DIR outbox deliver [--max N]",
+     "--data DIR outbox deliver [--max N] [--mail FILE]",
      "The local outbox of messages, and one delivery pass to registered endpoints."},
     {"endpoint", kRequests,
-     "--data DIR endpoint set RECIPIENT URL --secret S\n--data DIR endpoint list",
-     "Where a recipient's (or the requester mailer's) messages are POSTed, signed."},
+     "--data DIR endpoint set RECIPIENT URL --secret S\n"
+     "--data DIR endpoint set requester smtp[s]://HOST[:PORT]\n--data DIR endpoint list",
+     "Where a recipient's messages are POSTed, signed; or the mail server that e-mails "
+     "requesters."},
     {"serve", kServer,
      "serve --data DIR [--policy FILE] [--listen HOST:PORT] [--tls-cert FILE --tls-key FILE]\n"
      "      [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND]\n"
      "      [--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock]\n"
      "      [--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS]\n"
-     "      [--refresh-every MILLISECONDS]",
+     "      [--mail FILE] [--refresh-every MILLISECONDS]",
      "The HTTP API over the data directory (src/api/openapi.json); SIGTERM drains it."},
     {"token", kServer,
      "--data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"

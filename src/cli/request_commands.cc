@@ -8,13 +8,16 @@
 #include <rapidjson/document.h>
 
 #include <algorithm>
+#include <optional>
 #include <ostream>
 
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
 #include "delivery/outbox_dispatcher.h"
+#include "delivery/smtp_sender.h"
 #include "delivery/webhook_sender.h"
 #include "delivery/webhook_url.h"
+#include "engine/mail_endpoint.h"
 
 namespace custos::cli {
 
@@ -325,10 +328,11 @@ int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream
                   std::ostream& err) {
   const std::string usage =
       "outbox list [--request R] | outbox read ID [--field to|subject|body|code]\n"
-      "       | outbox read --request R --last [--field F] | outbox deliver [--max N]";
+      "       | outbox read --request R --last [--field F] | outbox deliver [--max N] [--mail "
+      "FILE]";
   if (args.empty()) return Usage(err, usage);
   std::vector<std::string> rest(args.begin() + 1, args.end());
-  auto parsed = ParseArgs(rest, {"--request", "--field", "--max"}, {"--last"});
+  auto parsed = ParseArgs(rest, {"--request", "--field", "--max", "--mail"}, {"--last"});
   if (!parsed.ok()) return Fail(err, parsed.status());
   const Args& a = *parsed;
   if (args[0] == "deliver") {
@@ -344,7 +348,13 @@ int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream
       max = *n;
     }
     delivery::CurlWebhookSender sender;
-    delivery::OutboxDispatcher dispatcher(s.engine(), sender);
+    std::optional<delivery::SmtpSender> mail;
+    if (const auto* path = a.Option("--mail")) {
+      auto config = delivery::LoadMailConfig(*path);
+      if (!config.ok()) return Fail(err, config.status());
+      mail.emplace(s.engine().policy(), std::move(*config));
+    }
+    delivery::OutboxDispatcher dispatcher(s.engine(), sender, mail ? &*mail : nullptr);
     auto counts = dispatcher.RunOnce(static_cast<size_t>(max));
     if (!counts.ok()) return Fail(err, counts.status());
     for (const auto& o : counts->outcomes) {
@@ -403,7 +413,9 @@ int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream
 
 int EndpointCommand(Session& s, const std::vector<std::string>& args, std::ostream& out,
                     std::ostream& err) {
-  const std::string usage = "endpoint set RECIPIENT URL --secret S | endpoint list";
+  const std::string usage =
+      "endpoint set RECIPIENT URL --secret S | endpoint set requester smtp[s]://HOST[:PORT]"
+      " | endpoint list";
   if (args.empty()) return Usage(err, usage);
   std::vector<std::string> rest(args.begin() + 1, args.end());
   auto parsed = ParseArgs(rest, {"--secret", "--at"}, {});
@@ -418,15 +430,17 @@ int EndpointCommand(Session& s, const std::vector<std::string>& args, std::ostre
     }
     return kExitOk;
   }
-  if (args[0] != "set" || a.positional.size() != 2 || !a.Option("--secret")) {
-    return Usage(err, usage);
-  }
+  if (args[0] != "set" || a.positional.size() != 2) return Usage(err, usage);
+  // A webhook needs its secret; a mail server takes none (its credentials are in the mail
+  // configuration, never on a command line).
+  const bool mail = engine::IsMailServerUrl(a.positional[1]);  // engine/mail_endpoint.h
+  if (mail == (a.Option("--secret") != nullptr)) return Usage(err, usage);
   auto at = TimeOption(a, "--at");
   if (!at.ok()) return Fail(err, at.status());
-  Status url_ok = delivery::CheckWebhookUrl(a.positional[1]);
+  Status url_ok = delivery::CheckEndpointUrl(a.positional[1]);
   if (!url_ok.ok()) return Fail(err, url_ok);
   Status set = s.engine().SetRecipientEndpoint(a.positional[0], a.positional[1],
-                                               *a.Option("--secret"), *at, "cli");
+                                               mail ? "" : *a.Option("--secret"), *at, "cli");
   if (!set.ok()) return Fail(err, set);
   out << "endpoint for " << a.positional[0] << " set\n";
   return kExitOk;

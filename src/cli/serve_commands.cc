@@ -25,7 +25,7 @@ constexpr const char* kServeUsage =
     "[--log-requests all|errors|none] "
     "[--log-level debug|info|warn|error] [--metrics-token-file FILE] [--metrics-allow CIDR,...] "
     "[--test-clock] "
-    "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] "
+    "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
     "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
@@ -55,7 +55,7 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
        "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
        "--log-requests", "--drain-seconds", "--sweep-every",
-       "--deliver-every", "--refresh-every", "--master-key", "--controller", "--now",
+       "--deliver-every", "--mail", "--refresh-every", "--master-key", "--controller", "--now",
        "--log-level", "--metrics-token-file", "--metrics-allow", "--audit-decisions"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
@@ -236,6 +236,7 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
 
   using std::chrono::milliseconds;
   config.deployment = options;
+  if (const auto* v = a.Option("--mail")) config.mail_config = *v;
   config.sweep_every = milliseconds(static_cast<int64_t>(sweep_seconds * 1000));
   config.deliver_every =
       deliver_seconds > 0

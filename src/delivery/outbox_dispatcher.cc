@@ -1,5 +1,9 @@
 #include "delivery/outbox_dispatcher.h"
 
+#include <algorithm>
+
+#include "engine/mail_endpoint.h"
+
 namespace custos::delivery {
 
 namespace {
@@ -17,12 +21,14 @@ DeliveryTotals& ProcessDeliveryTotals() {
   return totals;
 }
 
-OutboxDispatcher::OutboxDispatcher(engine::Engine& engine, WebhookSender& sender)
-    : engine_(engine), sender_(sender) {}
+OutboxDispatcher::OutboxDispatcher(engine::Engine& engine, WebhookSender& sender,
+                                   WebhookSender* mail)
+    : engine_(engine), sender_(sender), mail_(mail) {}
 
 milliseconds OutboxDispatcher::LeaseFor(size_t max) const {
-  return static_cast<int64_t>(max) * (sender_.max_send_duration() + milliseconds(1000)) +
-         kLeaseMargin;
+  milliseconds longest = sender_.max_send_duration();
+  if (mail_ != nullptr) longest = std::max(longest, mail_->max_send_duration());
+  return static_cast<int64_t>(max) * (longest + milliseconds(1000)) + kLeaseMargin;
 }
 
 Result<DeliveryCounts> OutboxDispatcher::RunOnce(size_t max, const std::atomic<bool>* stop) {
@@ -31,8 +37,9 @@ Result<DeliveryCounts> OutboxDispatcher::RunOnce(size_t max, const std::atomic<b
   const milliseconds lease = LeaseFor(max);
   // The lease runs on the engine's clock in the store; this process measures its own sends on
   // the steady clock, so a send never starts unless it can end (timeout) before the lease does.
-  const steady_clock::time_point last_start =
-      steady_clock::now() + lease - kLeaseMargin - sender_.max_send_duration();
+  milliseconds longest = sender_.max_send_duration();
+  if (mail_ != nullptr) longest = std::max(longest, mail_->max_send_duration());
+  const steady_clock::time_point last_start = steady_clock::now() + lease - kLeaseMargin - longest;
   ASSIGN_OR_RETURN(std::vector<engine::OutboxDelivery> claimed,
                    engine_.ClaimDeliveries(max, int64_t{lease.count()} * 1000));
   counts.claimed = static_cast<int64_t>(claimed.size());
@@ -43,14 +50,22 @@ Result<DeliveryCounts> OutboxDispatcher::RunOnce(size_t max, const std::atomic<b
       continue;
     }
     const int64_t unix_seconds = engine_.Now().micros / 1000000;
-    WebhookResult result = sender_.Send(delivery, unix_seconds);
+    WebhookResult result;
+    if (!engine::IsMailServerUrl(delivery.url)) {
+      result = sender_.Send(delivery, unix_seconds);
+    } else if (mail_ != nullptr) {
+      result = mail_->Send(delivery, unix_seconds);
+    } else {
+      result.error = "mail: not configured";
+    }
     RETURN_IF_ERROR(engine_.RecordDelivery(delivery, result.delivered, result.error));
     DeliveryOutcome outcome{delivery.outbox_id, delivery.target, store::OutboxState::kDelivered,
                             result.error};
     if (result.delivered) {
       ++counts.delivered;
       totals.delivered.fetch_add(1, std::memory_order_relaxed);
-    } else if (delivery.attempts + 1 >= engine::kMaxDeliveryAttempts) {
+    } else if (engine::IsPermanentFailure(result.error) ||
+               delivery.attempts + 1 >= engine::kMaxDeliveryAttempts) {
       outcome.state = store::OutboxState::kDead;
       ++counts.dead;
       totals.dead.fetch_add(1, std::memory_order_relaxed);

@@ -4,12 +4,14 @@
 //
 // A pass claims due messages (Engine::ClaimDeliveries: a lease, so several processes over one
 // PostgreSQL database can run dispatchers and each message goes to one of them), sends each
-// with a WebhookSender, and records the outcome (Engine::RecordDelivery: delivered, payload
-// dropped and digest kept; or failed, retried after 1 min, 5 min, 30 min, 2 h, 6 h, then daily;
-// dead after engine::kMaxDeliveryAttempts). A message is never sent after its lease could have
-// run out: the rest of the batch is left to be claimed again once the lease ends, with no
-// attempt counted. Delivery is at least once (a crash between the POST and its record repeats
-// it); receivers deduplicate by X-Custos-Delivery.
+// with a WebhookSender (by e-mail with the mail sender when the target's endpoint is a mail
+// server, smtp:// or smtps://), and records the outcome (Engine::RecordDelivery: delivered,
+// payload dropped and digest kept; or failed, retried after 1 min, 5 min, 30 min, 2 h, 6 h,
+// then daily; dead after engine::kMaxDeliveryAttempts, or at once when the failure is
+// permanent). A message is never sent after its lease could have run out: the rest of the batch
+// is left to be claimed again once the lease ends, with no attempt counted. Delivery is at least
+// once (a crash between the POST and its record repeats it); receivers deduplicate by
+// X-Custos-Delivery.
 // Logs and counts name outbox ids, recipient keys and error strings: never a payload or a URL.
 // Thread-safety: RunOnce may run in several threads or processes at once (claims are leased).
 #ifndef CUSTOS_DELIVERY_OUTBOX_DISPATCHER_H_
@@ -39,7 +41,7 @@ struct DeliveryCounts {
   int64_t claimed = 0;    // messages claimed with an endpoint to send to
   int64_t delivered = 0;  // answered 2xx
   int64_t failed = 0;     // failed, to be retried later
-  int64_t dead = 0;       // failed for the last time (kMaxDeliveryAttempts)
+  int64_t dead = 0;       // failed for the last time (kMaxDeliveryAttempts, or permanently)
   int64_t deferred = 0;   // claimed but not sent: the lease would have run out, or stopping
   std::vector<DeliveryOutcome> outcomes;
 };
@@ -52,8 +54,9 @@ DeliveryTotals& ProcessDeliveryTotals();
 
 class OutboxDispatcher {
  public:
-  // REQUIRES: `engine` and `sender` outlive the dispatcher.
-  OutboxDispatcher(engine::Engine& engine, WebhookSender& sender);
+  // REQUIRES: `engine`, `sender` and `mail` (when given) outlive the dispatcher. Without `mail`,
+  // a message for a mail server fails ("mail: not configured") and is retried.
+  OutboxDispatcher(engine::Engine& engine, WebhookSender& sender, WebhookSender* mail = nullptr);
 
   // One pass over at most `max` due messages. `stop`, when given and set, ends the pass before
   // the next send (the rest is deferred). Errors: those of Engine::ClaimDeliveries and
@@ -67,6 +70,7 @@ class OutboxDispatcher {
  private:
   engine::Engine& engine_;
   WebhookSender& sender_;
+  WebhookSender* mail_;
 };
 
 }  // namespace custos::delivery

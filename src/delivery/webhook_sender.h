@@ -30,6 +30,9 @@ struct WebhookResult {
   std::string error;    // empty when delivered; non-personal
 };
 
+// How one outbox message leaves: by signed webhook (CurlWebhookSender, below) or by e-mail
+// (SmtpSender, delivery/smtp_sender.h). An error beginning "permanent: " (engine/mail_endpoint.h)
+// means the message is refused for good and is not retried.
 class WebhookSender {
  public:
   virtual ~WebhookSender() = default;

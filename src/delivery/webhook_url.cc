@@ -72,4 +72,48 @@ Status CheckWebhookUrl(const std::string& url) {
   return Refused("is https:// (plain http only to this machine)");
 }
 
+Status CheckMailServerUrl(const std::string& url) {
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) {
+      return Status(ErrorCode::kInvalidArgument,
+                    "a mail server URL has a space or a control "
+                    "character");
+    }
+  }
+  auto refused = [](const std::string& why) {
+    return Status(ErrorCode::kInvalidArgument, "a mail server URL " + why);
+  };
+  std::unique_ptr<CURLU, UrlDeleter> parsed(curl_url());
+  if (!parsed) return Status(ErrorCode::kInternal, "curl: out of memory");
+  if (curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
+    return refused("must be smtp://HOST[:PORT] or smtps://HOST[:PORT]");
+  }
+  std::string scheme, host, path, ignored;
+  if (!Part(parsed.get(), CURLUPART_SCHEME, &scheme)) return refused("has no scheme");
+  scheme = Lower(scheme);
+  if (scheme != "smtp" && scheme != "smtps") return refused("is smtp:// or smtps://");
+  if (!Part(parsed.get(), CURLUPART_HOST, &host) || host.empty()) return refused("has no host");
+  if (Part(parsed.get(), CURLUPART_USER, &ignored) ||
+      Part(parsed.get(), CURLUPART_PASSWORD, &ignored) ||
+      Part(parsed.get(), CURLUPART_OPTIONS, &ignored)) {
+    return refused("may not carry a user name or password (they go in the mail configuration)");
+  }
+  if (Part(parsed.get(), CURLUPART_PATH, &path) && !path.empty() && path != "/") {
+    return refused("has no path");
+  }
+  if (Part(parsed.get(), CURLUPART_QUERY, &ignored) ||
+      Part(parsed.get(), CURLUPART_FRAGMENT, &ignored)) {
+    return refused("has no query or fragment");
+  }
+  return Status::Ok();
+}
+
+Status CheckEndpointUrl(const std::string& url) {
+  std::string head = Lower(url.substr(0, 8));
+  if (head.rfind("smtp://", 0) == 0 || head.rfind("smtps://", 0) == 0) {
+    return CheckMailServerUrl(url);
+  }
+  return CheckWebhookUrl(url);
+}
+
 }  // namespace custos::delivery

@@ -7,7 +7,8 @@
 //     (plain http never leaves the machine), and
 //   - it carries no user name or password at all ("http://127.0.0.1@evil.example/" names the
 //     host evil.example; credentials in a URL end up in logs and listings).
-// Thread-safety: a pure function; safe from any thread.
+// A mail server URL (smtp://, smtps://) is judged by the same parser: see CheckMailServerUrl.
+// Thread-safety: pure functions; safe from any thread.
 #ifndef CUSTOS_DELIVERY_WEBHOOK_URL_H_
 #define CUSTOS_DELIVERY_WEBHOOK_URL_H_
 
@@ -20,6 +21,15 @@ namespace custos::delivery {
 // Ok when `url` may be a webhook endpoint; INVALID_ARGUMENT saying which rule it breaks
 // otherwise. The message never repeats the URL (its path or query may hold a token).
 Status CheckWebhookUrl(const std::string& url);
+
+// Ok when `url` may be a mail server for the requester's messages: smtp://HOST[:PORT] (STARTTLS)
+// or smtps://HOST[:PORT] (implicit TLS), with a host, no user name or password (credentials
+// come from the mail notifier's configuration) and no path. INVALID_ARGUMENT otherwise, never
+// repeating the URL.
+Status CheckMailServerUrl(const std::string& url);
+
+// CheckMailServerUrl for smtp:// and smtps:// URLs, CheckWebhookUrl for every other.
+Status CheckEndpointUrl(const std::string& url);
 
 }  // namespace custos::delivery
 

@@ -10,9 +10,11 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "crypto/sealing.h"
 #include "engine/engine.h"
+#include "engine/mail_endpoint.h"
 #include "engine/request_internal.h"
 
 namespace custos::engine {
@@ -24,6 +26,14 @@ using internal::Str;
 using internal::Writer;
 using store::OutboxState;
 using store::RequestState;
+
+// Whether an outbox payload is a message to a person who gave an e-mail address.
+bool AddressedToEmail(const std::string& payload) {
+  rapidjson::Document doc;
+  doc.Parse(payload.c_str(), payload.size());
+  return !doc.HasParseError() && doc.IsObject() && doc.HasMember("to") && doc["to"].IsObject() &&
+         internal::GetString(doc["to"], "kind") == "email";
+}
 
 }  // namespace
 
@@ -47,6 +57,19 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
   Str(w, "subject", subject_line);
   Str(w, "body", body);
   if (!code.empty()) Str(w, "code", code);
+  // A message about stopping direct marketing is marketing-related: the mail notifier gives it
+  // a one-click unsubscribe (List-Unsubscribe, RFC 8058).
+  if (row.type == "objection" || row.type == "withdraw_consent") {
+    auto details = internal::ReadDetails(key, row, RequestKeyContext(row.request_id));
+    if (details.ok()) {
+      const policy::Purpose* purpose = policy_.FindPurpose(details->purpose);
+      if (details->purpose == "direct_marketing" ||
+          (purpose != nullptr && purpose->direct_marketing)) {
+        w.Key("marketing");
+        w.Bool(true);
+      }
+    }
+  }
   w.EndObject();
   return AddOutboxMessage(batch, row, key, "requester_message", "requester", buffer.GetString(),
                           at);
@@ -60,12 +83,15 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRo
                                 Timestamp at) {
   ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
                    store_.GetRecipientEndpoint(controller_, target));
+  // A mail server cannot reach someone who gave a phone number: that message waits for a person.
+  const bool by_hand = endpoint.has_value() && IsMailServerUrl(endpoint->url) &&
+                       !AddressedToEmail(payload);
   store::OutboxRow message;
   message.controller = controller_;
   message.request_id = row.request_id;
   message.kind = kind;
   message.target = target;
-  message.state = endpoint.has_value() ? OutboxState::kPending : OutboxState::kManual;
+  message.state = endpoint.has_value() && !by_hand ? OutboxState::kPending : OutboxState::kManual;
   message.created_at = at;
   message.next_attempt_at = at;
   message.payload_digest.resize(crypto_generichash_BYTES);
@@ -84,11 +110,17 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
   if (recipient != "requester" && recipient != "controller" && !policy_.FindRecipient(recipient)) {
     return Invalid("recipient '" + recipient + "' is not in the policy (or requester, controller)");
   }
-  if (url.rfind("https://", 0) != 0 && url.rfind("http://127.0.0.1", 0) != 0 &&
+  const bool mail = IsMailServerUrl(url);
+  if (mail && recipient != "requester") {
+    return Invalid("only the requester's messages go by e-mail (smtp:// or smtps://)");
+  }
+  if (!mail && url.rfind("https://", 0) != 0 && url.rfind("http://127.0.0.1", 0) != 0 &&
       url.rfind("http://localhost", 0) != 0) {
     return Invalid("a webhook URL is https:// (plain http only to this machine)");
   }
-  if (secret.size() < 16) return Invalid("a webhook secret has at least 16 characters");
+  // A mail server's credentials come from the notifier's configuration, never the store.
+  if (mail && !secret.empty()) return Invalid("a mail server endpoint takes no secret");
+  if (!mail && secret.size() < 16) return Invalid("a webhook secret has at least 16 characters");
   Timestamp at = At(at_opt);
   store::WriteBatch batch;
   batch.Add(store::RecipientEndpointRow{
@@ -104,6 +136,16 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
       continue;
     }
     ASSIGN_OR_RETURN(bool stays, StaysManual(message, outbox, at));
+    if (!stays && mail) {
+      // A mail server cannot reach someone who gave a phone number.
+      ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(message.request_id));
+      ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
+      ASSIGN_OR_RETURN(std::string payload,
+                       crypto::Open(key, message.sealed_payload,
+                                    RequestKeyContext(message.request_id) + "/outbox"));
+      stays = !AddressedToEmail(payload);
+      sodium_memzero(payload.data(), payload.size());
+    }
     if (stays) {
       ++kept;
       continue;
@@ -153,6 +195,17 @@ Result<bool> Engine::StaysManual(const store::OutboxRow& message,
     }
   }
   return false;
+}
+
+bool IsMailServerUrl(std::string_view url) {
+  auto starts = [&](std::string_view scheme) {
+    if (url.size() < scheme.size()) return false;
+    for (size_t i = 0; i < scheme.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(url[i])) != scheme[i]) return false;
+    }
+    return true;
+  };
+  return starts("smtp://") || starts("smtps://");
 }
 
 std::string OutboxMessageLabel(const store::OutboxRow& message) {
@@ -235,6 +288,7 @@ Result<std::vector<OutboxDelivery>> Engine::ClaimDeliveries(size_t max, int64_t 
 
 Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
                               const std::string& error) {
+  const bool permanent = !delivered && IsPermanentFailure(error);
   Timestamp now = clock_.Now();
   int64_t attempts = delivery.attempts + 1;
   store::WriteBatch batch;
@@ -248,7 +302,7 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
     update.delivered_at = now;
     update.next_attempt_at = now;
     update.clear_payload = true;  // the digest stays as proof of what was sent
-  } else if (attempts >= kMaxDeliveryAttempts) {
+  } else if (permanent || attempts >= kMaxDeliveryAttempts) {
     update.state = OutboxState::kDead;
     update.next_attempt_at = now;
   } else {

@@ -63,5 +63,27 @@ TEST(WebhookUrl, MessageNeverRepeatsTheUrl) {
   EXPECT_EQ(refused.message().find("secretpath"), std::string::npos);
 }
 
+// The requester's mail server: a host and port only; its credentials live in the mail
+// configuration, never in a URL that is stored and listed.
+TEST(MailServerUrl, AcceptsSmtpAndSmtpsToAHost) {
+  EXPECT_TRUE(CheckMailServerUrl("smtp://mail.example.org:587").ok());
+  EXPECT_TRUE(CheckMailServerUrl("smtps://mail.example.org:465").ok());
+  EXPECT_TRUE(CheckMailServerUrl("smtp://127.0.0.1:2525/").ok());
+  EXPECT_TRUE(CheckEndpointUrl("SMTP://mail.example.org").ok());
+  EXPECT_TRUE(CheckEndpointUrl("https://hooks.example.com/x").ok());
+}
+
+TEST(MailServerUrl, RefusesCredentialsPathsAndOtherSchemes) {
+  for (const char* url : {"smtp://user:pw@mail.example.org", "smtp://user@mail.example.org",
+                          "smtp://mail.example.org/x", "smtp://mail.example.org?a=b", "smtp://",
+                          "http://mail.example.org", "smtp://a b"}) {
+    Status refused = CheckMailServerUrl(url);
+    EXPECT_EQ(refused.code(), ErrorCode::kInvalidArgument) << url;
+    EXPECT_EQ(refused.message().find("pw"), std::string::npos) << url;
+  }
+  EXPECT_EQ(CheckEndpointUrl("smtp://user:pw@mail.example.org").code(),
+            ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace custos::delivery
