@@ -20,6 +20,7 @@
 // Data under /tmp, removed at the end.
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>

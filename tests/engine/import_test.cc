@@ -2,6 +2,7 @@
 // people, and Engine::ImportBatch over a real SqliteStore (a batch is all or nothing, a second
 // run changes nothing, suppression is kept).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <sstream>
@@ -259,7 +260,10 @@ class ImportBatchTest : public ::testing::Test {
 
   int64_t AuditEntries() {
     int64_t n = 0;
-    EXPECT_TRUE(store_->ScanAudit(0, [&](const store::AuditRow&) { return ++n, true; }).ok());
+    EXPECT_TRUE(store_->ScanAudit(0, [&](const store::AuditRow&) {
+                        ++n;
+                        return true;
+                      }).ok());
     return n;
   }
 
