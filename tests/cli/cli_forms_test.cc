@@ -403,7 +403,7 @@ TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
   EXPECT_EQ(bad.code, kExitRefused);
   EXPECT_EQ(bad.out, "");
   EXPECT_EQ(bad.err, "custos: error MAPPING_INVALID: " + mapping +
-                         ":4:73: error UNKNOWN_PURPOSE: purpose 'nope' is not in the policy; fix: "
+                         ":4:66: error UNKNOWN_PURPOSE: purpose 'nope' is not in the policy; fix: "
                          "use one of: newsletter, records\n");
   // A column the export lacks: named with the mapping's line, before any row.
   std::ofstream(mapping) << "custos_import: 1\n"
@@ -411,7 +411,7 @@ TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
                             "identifiers: [{column: mobile, kind: phone}]\n";
   CliRun missing = Run({"import", "--mapping", mapping, csv});
   EXPECT_EQ(missing.code, kExitRefused);
-  EXPECT_EQ(missing.err.rfind("custos: error MAPPING_INVALID: " + mapping + ":3:26: column "
+  EXPECT_EQ(missing.err.rfind("custos: error MAPPING_INVALID: " + mapping + ":3:24: column "
                               "'mobile' is not in the data's header line", 0), 0u)
       << missing.err;
   CliRun usage = Run({"import", csv});
