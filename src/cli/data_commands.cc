@@ -10,6 +10,7 @@
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
 #include "cli/request_commands.h"
+#include "cli/import_commands.h"
 #include "cli/retention_commands.h"
 #include "crypto/hash_chain.h"
 #include "deployment/checkpoint_file.h"
@@ -419,7 +420,7 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
       {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
       {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
       {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
-      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},
+      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
   };
   for (const auto& [name, handler] : kHandlers) {
     if (name != verb) continue;
@@ -439,7 +440,7 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
 bool IsDataCommand(const std::string& verb) {
   for (const char* name : {"init", "subject", "event", "record", "consent", "preference", "object",
                            "restrict", "suppress", "decide", "audit", "retention", "hold", "review",
-                           "aggregate", "request", "outbox", "endpoint"}) {
+                           "aggregate", "request", "outbox", "endpoint", "import"}) {
     if (verb == name) return true;
   }
   return false;

@@ -77,6 +77,11 @@ constexpr Verb kVerbs[] = {
      "The DPO's review tasks opened by retention rules."},
     {"aggregate", kData, "--data DIR aggregate CATEGORY [--threshold N]",
      "Counts people per value, small cells suppressed."},
+    {"import", kData,
+     "--data DIR import --mapping FILE [--rejects FILE] [--batch N]\n"
+     "      [--progress auto|bar|lines|none] DATA.csv|DATA.jsonl...",
+     "Brings people in from CRM exports as a mapping file says (docs/IMPORT.md): streamed, a\n"
+     "batch per transaction, idempotent; a summary and a reject file of rejected rows."},
     {"request", kRequests,
      "--data DIR request open TYPE (--email E | --phone P | --subject S [--verified-by METHOD])\n"
      "      [--id R] [--category C]... [--purpose P] [--rectify CATEGORY=VALUE]... [--note TEXT]\n"

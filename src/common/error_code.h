@@ -40,6 +40,7 @@ namespace custos {
   X(kTransferForbidden, "TRANSFER_FORBIDDEN")                               \
   X(kInvalidParent, "INVALID_PARENT")                                       \
   X(kPolicyInvalid, "POLICY_INVALID")                                       \
+  X(kMappingInvalid, "MAPPING_INVALID")                                     \
   /* policy warnings (a valid policy that leaves something unsaid) */       \
   X(kContactWithoutAddress, "CONTACT_WITHOUT_ADDRESS")                      \
   X(kRecipientWithoutCountry, "RECIPIENT_WITHOUT_COUNTRY")                  \

@@ -367,18 +367,24 @@ Result<std::vector<std::string>> Engine::FindSubjects(const std::string& kind,
   return found;
 }
 
-Result<int64_t> Engine::PutRecord(const NewRecord& request) {
-  const policy::Purpose* purpose = policy_.FindPurpose(request.purpose);
-  if (purpose == nullptr) return Invalid("purpose '" + request.purpose + "' is not in the policy");
-  if (!policy_.FindSource(request.source)) {
-    return Invalid("source '" + request.source + "' is not in the policy");
+Status Engine::CheckRecordFields(const std::string& category, const std::string& source,
+                                 const std::string& purpose_key) const {
+  const policy::Purpose* purpose = policy_.FindPurpose(purpose_key);
+  if (purpose == nullptr) return Invalid("purpose '" + purpose_key + "' is not in the policy");
+  if (!policy_.FindSource(source)) {
+    return Invalid("source '" + source + "' is not in the policy");
   }
   bool covered = std::any_of(
       purpose->categories.begin(), purpose->categories.end(),
-      [&](const policy::Ref& ref) { return policy::CategoryCovers(ref.key, request.category); });
+      [&](const policy::Ref& ref) { return policy::CategoryCovers(ref.key, category); });
   if (!covered) {
-    return Invalid("purpose '" + request.purpose + "' does not collect '" + request.category + "'");
+    return Invalid("purpose '" + purpose_key + "' does not collect '" + category + "'");
   }
+  return Status::Ok();
+}
+
+Result<int64_t> Engine::PutRecord(const NewRecord& request) {
+  RETURN_IF_ERROR(CheckRecordFields(request.category, request.source, request.purpose));
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
   ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(subject));
   Timestamp at = At(request.at);

@@ -28,6 +28,7 @@
 #include "engine/audit_checkpoint.h"
 #include "engine/audit_log.h"
 #include "engine/decision.h"
+#include "engine/import.h"
 #include "engine/retention.h"
 #include "engine/subject_request.h"
 #include "engine/subject_state.h"
@@ -386,6 +387,26 @@ class Engine {
   Result<int64_t> PurgeClosedRequests(std::optional<Timestamp> as_of,
                                       const std::string& actor = "system");
 
+  // --- Import (engine_import.cc; import.h)
+  // Stores people read from an export: each new external id becomes a subject (id
+  // ImportedSubjectId) with its identifiers, records, historic events and consents, and one
+  // `import` audit entry. The whole batch is ONE transaction: all of its people or none, so an
+  // import killed mid-way leaves whole batches only, and running it again skips what is there.
+  // Per person (outcomes in input order): kImported; kSkipped when the external id was imported
+  // before (its subject is left as it is, erased ones too: an erased person is not brought
+  // back) or appears earlier in the batch; kRejected with the reason when a value breaks the
+  // rules PutRecord, RecordEvent, ChangeConsent and AddSubject apply. A person whose identifier
+  // is on the suppression list is imported, but consents given to direct-marketing purposes
+  // are withheld (counted in consents_withheld): a suppressed person is not re-subscribed.
+  // Errors: the store's (nothing of the batch is stored). PII: every value is sealed with the
+  // person's new data key; identifiers and the external id are blind-indexed.
+  Result<std::vector<ImportOutcome>> ImportBatch(const std::vector<ImportPerson>& people,
+                                                 const std::string& actor = "system");
+  // The subject id an external id gets on import: "x_" and 24 hex digits of a keyed hash, so
+  // the same person gets the same id on every run, and the id does not reveal the external id.
+  // The external id itself is not stored.
+  std::string ImportedSubjectId(const std::string& external_id) const;
+
   // Warms the decision cache for every subject (used by benchmarks and the server at start).
   Status LoadAllSubjects();
   size_t cached_subjects() const { return cache_.size(); }
@@ -466,6 +487,9 @@ class Engine {
   Status FulfilConsentWithdrawal(const store::RequestRow& row, Timestamp at,
                                  const std::string& actor, internal::Fulfilment& work);
 
+  // The checks PutRecord makes of a record's purpose, source and category. INVALID_ARGUMENT.
+  Status CheckRecordFields(const std::string& category, const std::string& source,
+                           const std::string& purpose) const;
   std::optional<SubjectState> LoadState(const std::string& subject_id);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);

@@ -114,6 +114,9 @@ const std::map<std::string, std::string> kForms = {
     {"token list", "TokensAreCreatedListedAndRevoked"},
     {"token revoke", "TokensAreCreatedListedAndRevoked"},
     {"serve", "ServeAnswersOverHttpAndStopsOnSigterm"},
+    {"import", "ImportIsSummarisedRejectedAndIdempotent"},
+    {"import --json", "ImportIsSummarisedRejectedAndIdempotent"},
+    {"import --progress", "ImportIsSummarisedRejectedAndIdempotent"},
     {"init --database", "ThePostgresDatabaseFormsKeepDataInPostgres"},
     {"decide --database", "ThePostgresDatabaseFormsKeepDataInPostgres"},
 };
@@ -337,6 +340,84 @@ class CliForms : public testing::Test {
   std::set<std::string> ran_;
 };
 
+TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
+  Init();
+  const std::string mapping = dir_.Sub("crm.yaml");
+  std::ofstream(mapping) << "custos_import: 1\n"
+                            "person: {external_id: id, type: member, since: joined}\n"
+                            "identifiers: [{column: email, kind: email}]\n"
+                            "records:\n"
+                            "  - {column: name, category: user.name, source: direct, purpose: records}\n"
+                            "events: [{column: left, event: membership_ended}]\n"
+                            "consents: [{column: news, purpose: newsletter, date: joined}]\n";
+  const std::string csv = dir_.Sub("crm.csv");
+  std::ofstream(csv) << "id,joined,email,name,left,news\n"
+                        "c1,2020-01-01,a@example.test,Ada,2025-12-01,yes\n"
+                        "c2,2020-01-01,b@example.test,Bo,,maybe\n"
+                        "c3,2020-01-01,c@example.test,Cy,,no\n";
+  const std::string rejects = dir_.Sub("rejects.csv");
+  CliRun first = Run({"import", "--mapping", mapping, "--rejects", rejects, "--progress", "lines",
+                      csv});
+  EXPECT_EQ(first.code, kExitOk) << first.err;
+  EXPECT_EQ(first.out,
+            "imported 2, skipped 0, rejected 1 of 3 rows\n"
+            "  rejected " + csv + ":3: column 'news' is not a consent answer (yes/no, true/false, "
+            "1/0, given/withdrawn)\n"
+            "  rejected rows listed in " + rejects + "\n");
+  // Progress as plain lines (stderr is no terminal): percent, rows, rate, time left.
+  EXPECT_NE(first.err.find("import: 100%, 3 rows, "), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find(" rows/s, ETA 00:00\n"), std::string::npos) << first.err;
+  std::ifstream reject_file(rejects);
+  std::stringstream reject_text;
+  reject_text << reject_file.rdbuf();
+  EXPECT_EQ(reject_text.str(),
+            "file,line,reason\n" + csv +
+                ",3,\"column 'news' is not a consent answer (yes/no, true/false, 1/0, "
+                "given/withdrawn)\"\n");
+  std::string c1 = Ok({"subject", "find", "--email", "a@example.test"});
+  ASSERT_EQ(c1.rfind("x_", 0), 0u) << c1;
+  c1.pop_back();
+  EXPECT_EQ(Ok({"record", "state", c1, "user.name"}), "active\n");
+  CliRun allowed = Run({"decide", c1, "newsletter", "user.contact.email"});
+  EXPECT_EQ(allowed.out, "allow\n");
+
+  // The same export again: nothing imported, the reject file says the same, the log unchanged.
+  std::string before = Ok({"audit", "verify"});
+  CliRun second = Run({"--json", "import", "--mapping", mapping, "--rejects", rejects, csv});
+  EXPECT_EQ(second.code, kExitOk) << second.err;
+  EXPECT_EQ(second.err, "");
+  rapidjson::Document summary = Json(second.out);
+  EXPECT_EQ(summary["imported"].GetInt64(), 0);
+  EXPECT_EQ(summary["skipped"].GetInt64(), 2);
+  EXPECT_EQ(summary["rejected"].GetInt64(), 1);
+  EXPECT_EQ(summary["skipped_by_reason"]["already imported (same external id)"].GetInt64(), 2);
+  EXPECT_EQ(summary["rejections"][0]["line"].GetInt64(), 3);
+  EXPECT_EQ(Ok({"audit", "verify"}), before);
+
+  // A mistake in the mapping: one line with the file, line, code and fix; nothing imported.
+  std::ofstream(mapping) << "custos_import: 1\n"
+                            "person: {external_id: id, type: member}\n"
+                            "records:\n"
+                            "  - {column: name, category: user.name, source: direct, purpose: nope}\n";
+  CliRun bad = Run({"import", "--mapping", mapping, csv});
+  EXPECT_EQ(bad.code, kExitRefused);
+  EXPECT_EQ(bad.out, "");
+  EXPECT_EQ(bad.err, "custos: error MAPPING_INVALID: " + mapping +
+                         ":4:66: error UNKNOWN_PURPOSE: purpose 'nope' is not in the policy; fix: "
+                         "use one of: newsletter, records\n");
+  // A column the export lacks: named with the mapping's line, before any row.
+  std::ofstream(mapping) << "custos_import: 1\n"
+                            "person: {external_id: id, type: member}\n"
+                            "identifiers: [{column: mobile, kind: phone}]\n";
+  CliRun missing = Run({"import", "--mapping", mapping, csv});
+  EXPECT_EQ(missing.code, kExitRefused);
+  EXPECT_EQ(missing.err.rfind("custos: error MAPPING_INVALID: " + mapping + ":3:24: column "
+                              "'mobile' is not in the data's header line", 0), 0u)
+      << missing.err;
+  CliRun usage = Run({"import", csv});
+  EXPECT_EQ(usage.code, kExitUsage);
+}
+
 TEST_F(CliForms, DocumentedFormsAllHaveATest) {
   std::ifstream in(std::string(CUSTOS_SOURCE_DIR) + "/docs/CLI.md");
   ASSERT_TRUE(in) << "docs/CLI.md";
@@ -405,7 +486,8 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
                            "serve",
                            "token create",
                            "token list",
-                           "token revoke"}) {
+                           "token revoke",
+                           "import"}) {
     EXPECT_TRUE(documented.count(form)) << "docs/CLI.md does not show '" << form << "'";
   }
   for (const std::string& form : documented) {

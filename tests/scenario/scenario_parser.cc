@@ -114,7 +114,9 @@ class Parser {
       has_seed = has_seed || line.rfind("# seed:", 0) == 0;
     }
     if (!has_name || !has_seed) return Fail(1, "a scenario needs '# name:' and '# seed:' lines");
-    std::set<std::string> defined;  // names captured by the lines read so far
+    // Names captured by the lines read so far, and the two the runner always defines: $SOURCE
+    // (the repository, for fixture files) and $DATA (the scenario's data directory).
+    std::set<std::string> defined = {"SOURCE", "DATA"};
     bool has_policy = false;
     int commands = 0;
     for (size_t i = 0; i < lines.size(); ++i) {

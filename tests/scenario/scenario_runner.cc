@@ -248,6 +248,8 @@ class Runner {
     data_dir_ = fs::temp_directory_path() /
                 ("custos-scenario-" + std::to_string(::getpid()) + "-" + std::to_string(number));
     fs::remove_all(data_dir_, ec);
+    captured_["SOURCE"] = CUSTOS_SOURCE_DIR;
+    captured_["DATA"] = data_dir_.string();
     if (backend_ == "postgres") {
       const char* url = std::getenv("CUSTOS_TEST_DATABASE_URL");
       if (url == nullptr || *url == '\0') {
