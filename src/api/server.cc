@@ -277,6 +277,10 @@ HttpResponse Api::Draining() const {
   return response;
 }
 
+bool Api::AnswersAtOnce(const HttpRequest& request) {
+  return request.method == "GET" && (request.path == "/ping" || request.path == "/healthz");
+}
+
 void Api::Secure(HttpResponse& response, bool html) const {
   auto& h = response.headers;
   h.emplace_back("X-Content-Type-Options", "nosniff");
