@@ -45,6 +45,8 @@ namespace custos {
   X(kContactWithoutAddress, "CONTACT_WITHOUT_ADDRESS")                      \
   X(kRecipientWithoutCountry, "RECIPIENT_WITHOUT_COUNTRY")                  \
   X(kConsentWithoutWithdrawal, "CONSENT_WITHOUT_WITHDRAWAL")                \
+  X(kAddressNotStated, "ADDRESS_NOT_STATED")                                \
+  X(kSafeguardNotStated, "SAFEGUARD_NOT_STATED")                            \
   /* engine: requests that cannot be carried out */                         \
   X(kUnknownSubject, "UNKNOWN_SUBJECT")                                     \
   X(kSubjectErased, "SUBJECT_ERASED")                                       \

@@ -1,5 +1,6 @@
 #include "policy/loader.h"
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -120,12 +121,60 @@ class PolicyParser {
                "write the date as YYYY-MM-DD, e.g. 2022-11-23");
       }
     }
+    r.Text("date_text", policy_.notice.date_text);
     r.Text("title", policy_.notice.title);
     r.Text("url", policy_.notice.url);
     r.Text("changes", policy_.notice.changes);
     r.TextList("scope", policy_.notice.scope);
     r.Bool("not_for_children", policy_.notice.not_for_children);
+    if (const YamlNode* list = r.Get("statements")) ReadStatements(*list);
+    if (const YamlNode* list = r.Get("glossary")) ReadGlossary(*list);
     r.Finish();
+  }
+
+  void ReadStatements(const YamlNode& node) {
+    if (!node.IsSeq()) {
+      Report(ErrorCode::kWrongType, node.loc, "'notice.statements' must be a list",
+             "write each statement as a '- {section: ..., text: ...}' item");
+      return;
+    }
+    for (const auto& item : node.items) {
+      FieldReader r(item, "notice statement", diagnostics_);
+      Statement statement;
+      statement.loc = item.loc;
+      std::string section;
+      if (r.Text("section", section, true)) {
+        const auto& known = StatementSections();
+        if (std::find(known.begin(), known.end(), section) == known.end()) {
+          std::string names;
+          for (auto name : known) names += (names.empty() ? "" : ", ") + std::string(name);
+          Report(ErrorCode::kInvalidValue, item.Find("section")->loc,
+                 "statement section '" + section + "' is not a section of the notice",
+                 "use one of: " + names);
+        }
+        statement.section = section;
+      }
+      r.Text("text", statement.text, true);
+      r.Finish();
+      policy_.notice.statements.push_back(std::move(statement));
+    }
+  }
+
+  void ReadGlossary(const YamlNode& node) {
+    if (!node.IsSeq()) {
+      Report(ErrorCode::kWrongType, node.loc, "'notice.glossary' must be a list",
+             "write each term as a '- {term: ..., meaning: ...}' item");
+      return;
+    }
+    for (const auto& item : node.items) {
+      FieldReader r(item, "glossary entry", diagnostics_);
+      GlossaryEntry entry;
+      entry.loc = item.loc;
+      r.Text("term", entry.term, true);
+      r.Text("meaning", entry.meaning, true);
+      r.Finish();
+      policy_.notice.glossary.push_back(std::move(entry));
+    }
   }
 
   void ReadController(const YamlNode& node) {
@@ -170,6 +219,10 @@ class PolicyParser {
                           true);
                    r.Text("name", c.name);
                    r.Text("email", c.email);
+                   if (c.email == "not_stated") {
+                     c.email.clear();
+                     c.email_not_stated = true;
+                   }
                    r.Text("phone", c.phone);
                    r.Text("address", c.address);
                    r.Text("url", c.url);
@@ -287,6 +340,7 @@ class PolicyParser {
                      r.Text("condition", c.condition);
                      r.Bool("identifying", c.identifying);
                      r.TextList("examples", c.examples);
+                     r.Text("group", c.group);
                      r.Finish();
                      if (!c.condition.empty() && Article9Letter(c.condition).empty()) {
                        Report(ErrorCode::kInvalidValue, v.Find("condition")->loc,
@@ -357,6 +411,7 @@ class PolicyParser {
             a.Text("logic", p.automated_decision.logic, true);
             a.Text("significance", p.automated_decision.significance, true);
             a.Bool("human_review", p.automated_decision.human_review);
+            a.Bool("solely", p.automated_decision.solely);
             a.Finish();
           }
           r.Enum("on_withdrawal", p.on_withdrawal, {"stop", "keep_obtained"});
@@ -397,7 +452,8 @@ class PolicyParser {
           if (r.OneRef("processor_of", processor_of)) c.processor_of = processor_of;
           r.RefList("countries", c.countries);
           r.Enum("safeguard", c.safeguard,
-                 {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation"});
+                 {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation",
+                  "not_stated"});
           r.Text("safeguard_note", c.safeguard_note);
           r.RefList("categories", c.categories);
           r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
@@ -416,6 +472,7 @@ class PolicyParser {
           outside == "forbidden" ? TransferRule::kForbidden : TransferRule::kWithSafeguard;
     }
     r.Text("note", policy_.transfers.note);
+    r.Bool("stated", policy_.transfers.stated);
     r.Finish();
   }
 
@@ -446,6 +503,8 @@ class PolicyParser {
       }
       r.RefList("keep", rule.keep);
       r.Text("description", rule.description);
+      r.Bool("period_stated", rule.period_stated);
+      r.Text("note", rule.note);
       r.Finish();
       policy_.retention.push_back(std::move(rule));
     }

@@ -27,10 +27,32 @@ Document NoticeComposer::Write() {
   BreachSection();
   AnonymisationSection();
   ThirdPartyAppsSection();
+  ChildrenSection();
+  LinksSection();
   ComplaintsSection();
   ChangesSection();
+  GlossarySection();
   doc_.EndSection();
+  TableOfContents();
   return std::move(doc_);
+}
+
+void NoticeComposer::TableOfContents() {
+  // Every section of the full notice (level 3), in order, as a list of links placed after
+  // "In short", so a reader can go straight to the part they need.
+  std::vector<Inline> items;
+  size_t full = 0;
+  const auto& blocks = doc_.blocks();
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const Block& block = blocks[i];
+    if (block.kind == BlockKind::kSectionBegin && block.id == "full") full = i;
+    if (block.kind != BlockKind::kHeading || block.level != 3 || full == 0) continue;
+    std::string title;
+    for (const auto& span : block.text) title += span.text;
+    items.push_back({Span{title, false, "#" + block.id}});
+  }
+  if (items.empty()) return;
+  doc_.InsertBefore(full, 2, "contents", "Contents", std::move(items));
 }
 
 std::string NoticeComposer::Title() const {
@@ -41,7 +63,46 @@ std::string NoticeComposer::Title() const {
 bool NoticeComposer::IsProcessor() const { return p_.controller.role == Role::kProcessor; }
 
 std::string NoticeComposer::NoticeDate() const {
-  return p_.notice.date ? p_.notice.date->ToHuman() : std::string("(undated)");
+  if (!Blank(p_.notice.date_text)) return Trim(p_.notice.date_text);
+  return p_.notice.date ? p_.notice.date->ToHuman() : std::string();
+}
+
+std::string NoticeComposer::ControllerName() const {
+  return Blank(p_.controller.legal_name) ? p_.controller.name : Trim(p_.controller.legal_name);
+}
+
+bool NoticeComposer::HasStatements(std::string_view section) const {
+  return std::any_of(p_.notice.statements.begin(), p_.notice.statements.end(),
+                     [section](const Statement& s) { return s.section == section; });
+}
+
+void NoticeComposer::Statements(std::string_view section) {
+  for (const auto& statement : p_.notice.statements) {
+    if (statement.section == section) doc_.Para(statement.text);
+  }
+}
+
+void NoticeComposer::ChildrenSection() {
+  if (!HasStatements("children")) return;
+  doc_.BeginSection(3, "children", "Children");
+  Statements("children");
+  doc_.EndSection();
+}
+
+void NoticeComposer::LinksSection() {
+  if (!HasStatements("links")) return;
+  doc_.BeginSection(3, "links", "Links to other websites");
+  Statements("links");
+  doc_.EndSection();
+}
+
+void NoticeComposer::GlossarySection() {
+  if (p_.notice.glossary.empty()) return;
+  doc_.BeginSection(3, "glossary", "Glossary");
+  std::vector<Inline> items;
+  for (const auto& entry : p_.notice.glossary) items.push_back(Labelled(entry.term, entry.meaning));
+  doc_.List(std::move(items));
+  doc_.EndSection();
 }
 
 std::vector<std::string> NoticeComposer::CollectedCategoryKeys() const {
@@ -93,6 +154,11 @@ Inline NoticeComposer::ContactInline(const Contact& contact) const {
   line.push_back(Strong(name));
   Inline details;
   AppendContactDetails(details, contact.email, contact.phone, contact.address, contact.url);
+  if (details.empty() && contact.purpose != "general") {
+    // No channel of its own (the notice left the address out): the general contact point,
+    // never an empty "by e-mail".
+    details = UsInline();
+  }
   if (!details.empty()) {
     line.push_back(Text(": "));
     line.insert(line.end(), details.begin(), details.end());
@@ -128,16 +194,20 @@ bool NoticeComposer::OutsideRegions(std::string_view country) const {
 }
 
 void NoticeComposer::IntroductionSection() {
-  std::string line = p_.controller.name + ". Version " + p_.notice.version + ", last updated " +
-                     NoticeDate() + ".";
-  doc_.Para(line);
+  std::string line = p_.controller.name + ". Version " + p_.notice.version;
+  if (!NoticeDate().empty()) line += ", last updated " + NoticeDate();
+  doc_.Para(line + ".");
   if (!p_.notice.scope.empty()) {
     doc_.Para("This notice covers:");
     std::vector<Inline> items;
     for (const auto& scope : p_.notice.scope) items.push_back({Text(scope)});
     doc_.List(std::move(items));
   }
-  if (p_.notice.not_for_children) doc_.Para("Our services are not meant for children.");
+  // What the notice says about children is said in its own words (statements of the
+  // "children" section) when it has any; the plain flag otherwise.
+  if (p_.notice.not_for_children && !HasStatements("children")) {
+    doc_.Para("Our services are not meant for children.");
+  }
 }
 
 void NoticeComposer::WhoWeAreSection() {
@@ -156,10 +226,9 @@ void NoticeComposer::WhoWeAreSection() {
   doc_.List(std::move(items));
 
   if (!IsProcessor()) {
-    doc_.Para(
-        "We are the controller of the personal data this notice describes: we decide why "
-        "and how it is processed, and we are responsible for it under UK data "
-        "protection law.");
+    doc_.Para(ControllerName() +
+              " is the controller of the personal data this notice describes and is "
+              "responsible for it: it decides why and how it is processed.");
   } else {
     doc_.Para(
         "For the personal data this notice covers we are a processor, not the "
@@ -185,13 +254,16 @@ void NoticeComposer::WhoWeAreSection() {
           "controller.");
     }
   }
+  Statements("who");
   doc_.EndSection();
 }
 
 void NoticeComposer::ContactsSection() {
   if (!p_.dpo.present && p_.contacts.empty()) return;
   doc_.BeginSection(3, "contacts", "Data protection officer and contacts");
-  if (p_.dpo.present) {
+  // The DPO once: as a contact when the policy lists one for the DPO, else from `dpo`.
+  bool dpo_contact = p_.FindContactFor("dpo") != nullptr;
+  if (p_.dpo.present && !dpo_contact) {
     Inline line{Strong("Data protection officer"), Text(": ")};
     Inline details;
     AppendContactDetails(details, p_.dpo.email, p_.dpo.phone, p_.dpo.address, "");
@@ -215,8 +287,9 @@ void NoticeComposer::ContactsSection() {
 
 void NoticeComposer::ChangesSection() {
   doc_.BeginSection(3, "changes", "Changes to this notice");
-  doc_.Para("This is version " + p_.notice.version + " of this notice, last updated " +
-            NoticeDate() + ".");
+  std::string version = "This is version " + p_.notice.version + " of this notice";
+  if (!NoticeDate().empty()) version += ", last updated " + NoticeDate();
+  doc_.Para(version + ".");
   if (!Blank(p_.notice.changes)) {
     doc_.Para(p_.notice.changes);
   } else {
@@ -225,6 +298,7 @@ void NoticeComposer::ChangesSection() {
   if (!Blank(p_.notice.url)) {
     doc_.Para({Text("The current version is at "), UrlLink(p_.notice.url), Text(".")});
   }
+  Statements("changes");
   doc_.EndSection();
 }
 

@@ -12,7 +12,33 @@ void NoticeComposer::WhatWeCollectSection() {
   doc_.BeginSection(3, "collect", "What we collect and where it comes from");
   doc_.Para("These are the kinds of personal data we collect:");
   std::vector<Inline> items;
+  // Categories the organisation groups under its own names are listed by group, as its notice
+  // does ("Identity Data includes first name, last name, ..."); the others one by one.
+  std::vector<std::string> groups;
+  for (const auto& category : p_.categories) {
+    if (!Blank(category.group)) AddUnique(groups, category.group);
+  }
+  std::vector<std::string> listed_groups;
   for (const auto& key : CollectedCategoryKeys()) {
+    const Category* grouped = p_.FindCategory(key);
+    if (grouped != nullptr && !Blank(grouped->group)) {
+      if (std::find(listed_groups.begin(), listed_groups.end(), grouped->group) !=
+          listed_groups.end()) {
+        continue;
+      }
+      listed_groups.push_back(grouped->group);
+      std::vector<std::string> members;
+      for (const auto& category : p_.categories) {
+        if (category.group != grouped->group) continue;
+        if (!category.examples.empty()) {
+          for (const auto& example : category.examples) AddUnique(members, example);
+        } else {
+          AddUnique(members, LowerFirst(p_.CategoryName(category.key)));
+        }
+      }
+      items.push_back(Labelled(grouped->group, "includes " + JoinWords(members) + "."));
+      continue;
+    }
     const Category* category = p_.FindCategory(key);
     std::string text;
     if (category != nullptr) {
@@ -32,6 +58,7 @@ void NoticeComposer::WhatWeCollectSection() {
     }
   }
   doc_.List(std::move(items));
+  Statements("collect");
 
   if (!p_.subject_types.empty()) {
     doc_.Heading(4, "subjects", "Whom this notice is about");
@@ -175,11 +202,23 @@ void NoticeComposer::PurposesSection() {
     }
     doc_.List(std::move(items));
   }
+  Statements("purposes");
   doc_.EndSection();
 }
 
 void NoticeComposer::MarketingProfilingAutomatedSection() {
-  doc_.BeginSection(3, "marketing", "Direct marketing, profiling and automated decisions");
+  // The heading names what the policy declares (a notice with no automated decisions does not
+  // announce a section about them).
+  bool has_profiling = std::any_of(p_.purposes.begin(), p_.purposes.end(),
+                                   [](const Purpose& purpose) { return purpose.profiling; });
+  bool has_automated = std::any_of(p_.purposes.begin(), p_.purposes.end(),
+                                   [](const Purpose& p) { return p.automated_decision.present; });
+  std::vector<std::string> topics{"direct marketing"};
+  if (has_profiling) topics.push_back("profiling");
+  if (has_automated) topics.push_back("automated decisions");
+  std::string title = JoinWords(topics);
+  title[0] = 'D';
+  doc_.BeginSection(3, "marketing", title);
   std::vector<Inline> marketing;
   std::vector<Inline> profiling;
   bool soft_opt_in = false;
@@ -192,7 +231,7 @@ void NoticeComposer::MarketingProfilingAutomatedSection() {
         text = "by " + JoinWords(channels, "or") + ". ";
       }
       text += std::string("Lawful basis: ") + std::string(LawfulBasisName(purpose.basis)) + ".";
-      if (purpose.soft_opt_in) {
+      if (purpose.soft_opt_in) {  // only where the notice itself claims it
         soft_opt_in = true;
         text +=
             " As an existing customer, you may receive it without having asked for it, "
@@ -215,6 +254,7 @@ void NoticeComposer::MarketingProfilingAutomatedSection() {
     // Nothing is said about automated decisions that no purpose declares: no seed promises
     // their absence, and a notice must not promise more than the policy states.
     doc_.Para("We do not use your personal data for direct marketing or profiling.");
+    Statements("marketing");
     doc_.EndSection();
     return;
   }
@@ -237,12 +277,18 @@ void NoticeComposer::MarketingProfilingAutomatedSection() {
     doc_.List(std::move(profiling));
   }
   if (any_automated) {
-    doc_.Para({Strong("Decisions made by automated means alone")});
+    bool any_solely = std::any_of(p_.purposes.begin(), p_.purposes.end(), [](const Purpose& p) {
+      return p.automated_decision.present && p.automated_decision.solely;
+    });
+    doc_.Para({Strong(any_solely ? "Decisions made by automated means alone"
+                                 : "Automated systems that help us make decisions")});
     std::vector<Inline> items;
     for (const auto& purpose : p_.purposes) {
       const AutomatedDecision& decision = purpose.automated_decision;
       if (!decision.present) continue;
-      std::string text = "made by automated means alone, without a person involved.";
+      std::string text = decision.solely
+                             ? "made by automated means alone, without a person involved."
+                             : "automated systems help us make these decisions.";
       if (!Blank(decision.logic)) text += " How it works: " + Sentence(decision.logic);
       if (!Blank(decision.significance)) {
         text += " What it means for you: " + Sentence(decision.significance);
@@ -256,20 +302,26 @@ void NoticeComposer::MarketingProfilingAutomatedSection() {
     }
     doc_.List(std::move(items));
   }
+  Statements("marketing");
   doc_.EndSection();
 }
 
 void NoticeComposer::CookiesSection() {
-  if (p_.cookies.empty()) return;
+  if (p_.cookies.empty() && !HasStatements("cookies")) return;
   doc_.BeginSection(3, "cookies", "Cookies");
   std::vector<Inline> items;
   for (const auto& cookie : p_.cookies) {
     std::string text;
     if (!Blank(cookie.description)) text += Sentence(cookie.description) + " ";
-    text += cookie.consent_required
-                ? "We set these only if you consent, and you can change your choice at any "
-                  "time."
-                : "These are strictly necessary, so they do not need your consent.";
+    // The consent rule in our words, unless the organisation's description already says it
+    // (one sentence, never two saying the same).
+    bool said = cookie.description.find("consent") != std::string::npos;
+    if (!said) {
+      text += cookie.consent_required
+                  ? "We set these only if you consent, and you can change your choice at any "
+                    "time."
+                  : "These are strictly necessary, so they do not need your consent.";
+    }
     if (!Blank(cookie.duration)) text += " How long they last: " + Sentence(cookie.duration);
     if (!cookie.examples.empty()) text += " For example: " + JoinWords(cookie.examples) + ".";
     if (!cookie.third_parties.empty()) {
@@ -278,27 +330,40 @@ void NoticeComposer::CookiesSection() {
     items.push_back(Labelled(Blank(cookie.name) ? KeyToWords(cookie.key) : cookie.name, text));
   }
   doc_.List(std::move(items));
+  Statements("cookies");
   doc_.EndSection();
 }
 
 void NoticeComposer::RetentionSection() {
   doc_.BeginSection(3, "retention", "How long we keep it");
-  doc_.Para(
-      "We keep each kind of personal data only for the time below, then act on it as "
-      "stated.");
+  bool any_stated = std::any_of(p_.retention.begin(), p_.retention.end(),
+                                [](const RetentionRule& rule) { return rule.period_stated; });
+  if (any_stated) {
+    doc_.Para(
+        "We keep each kind of personal data only for the time below, then act on it as "
+        "stated.");
+  }
   std::vector<Inline> items;
   bool anonymise = false;
+  std::vector<Inline> unstated;
   for (const auto& rule : p_.retention) {
     auto [label, rest] = RetentionRuleParts(p_, rule);
+    if (!rule.period_stated) {
+      // The notice gives no period: only what it says, in its words.
+      if (!Blank(rule.description)) unstated.push_back({Text(Sentence(rule.description))});
+      continue;
+    }
     std::string text = rest + ".";
     if (!Blank(rule.description)) text += " " + Sentence(rule.description);
     items.push_back(Labelled(label, text));
     anonymise = anonymise || rule.action == RetentionAction::kAnonymise;
   }
   doc_.List(std::move(items));
+  for (auto& line : unstated) doc_.Para(std::move(line));
   if (anonymise) {
     doc_.Para("Anonymised data can no longer identify you; it is no longer personal data.");
   }
+  Statements("retention");
   doc_.EndSection();
 }
 

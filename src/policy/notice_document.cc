@@ -116,6 +116,18 @@ void Document::List(std::vector<Inline> items) {
   if (!block.items.empty()) blocks_.push_back(std::move(block));
 }
 
+void Document::InsertBefore(size_t index, int level, std::string id, std::string_view title,
+                            std::vector<Inline> items) {
+  Document section;
+  section.BeginSection(level, std::move(id), title);
+  section.List(std::move(items));
+  section.EndSection();
+  if (index > blocks_.size()) index = blocks_.size();
+  blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(index),
+                 std::make_move_iterator(section.blocks_.begin()),
+                 std::make_move_iterator(section.blocks_.end()));
+}
+
 Inline Labelled(std::string_view label, std::string_view value) {
   return Inline{Strong(label), Text(": " + std::string(value))};
 }

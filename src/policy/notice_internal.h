@@ -143,6 +143,9 @@ class Document {
   void Para(Inline text);
   void Para(std::string_view text);
   void List(std::vector<Inline> items);
+  // Inserts a whole section (heading and one list) before the block at `index`.
+  void InsertBefore(size_t index, int level, std::string id, std::string_view title,
+                    std::vector<Inline> items);
   const std::vector<Block>& blocks() const { return blocks_; }
 
  private:
@@ -194,6 +197,20 @@ class NoticeComposer {
   Inline ContactFor(std::string_view purpose, const Contact* preferred) const;
 
   std::string RegionWords() const;
+
+  // The controller as the notice names it in a sentence: its legal name when it has one (the
+  // body that is responsible), else its name.
+  std::string ControllerName() const;
+
+  // The organisation's own statements for `section` (notice.statements), each a paragraph.
+  void Statements(std::string_view section);
+  bool HasStatements(std::string_view section) const;
+
+  // False for a recipient whose notice names no transfer safeguard.
+  static bool SafeguardStated(const Recipient& recipient);
+
+  // A table of contents: a link to each section of the full notice (inserted after "In short").
+  void TableOfContents();
   bool OutsideRegions(std::string_view country) const;
 
   // The frame and who we are (notice_composer.cc).
@@ -229,6 +246,9 @@ class NoticeComposer {
   void SecuritySection();
   void BreachSection();
   void ComplaintsSection();
+  void ChildrenSection();
+  void LinksSection();
+  void GlossarySection();
 
   const Policy& p_;
   Document doc_;

@@ -42,8 +42,14 @@ std::string InlineToMarkdown(const Inline& line) {
   std::string out;
   for (size_t i = 0; i < line.size(); ++i) {
     const Span& span = line[i];
-    // Heading anchors differ between Markdown renderers, so links within the page are HTML-only.
-    if (span.href.rfind('#', 0) == 0) continue;
+    // Heading anchors differ between Markdown renderers, so links within the page are HTML-only:
+    // a link that is the whole line (a table of contents entry) stays as plain text, one that
+    // adds to a line ("More about this.") is left out.
+    if (span.href.rfind('#', 0) == 0 && line.size() > 1) continue;
+    if (span.href.rfind('#', 0) == 0) {
+      out += EscapeMarkdownLineStart(span.text);
+      continue;
+    }
     std::string text = i == 0 ? EscapeMarkdownLineStart(span.text) : EscapeMarkdown(span.text);
     if (!span.href.empty()) {
       out += "[" + text + "](<" + EscapeMarkdownUrl(span.href) + ">)";

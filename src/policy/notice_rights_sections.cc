@@ -83,15 +83,17 @@ void NoticeComposer::RightsSection() {
     }
     doc_.List(std::move(exemptions));
   }
+  Statements("rights");
   doc_.EndSection();
 }
 
 void NoticeComposer::SecuritySection() {
-  if (p_.security.empty()) return;
+  if (p_.security.empty() && !HasStatements("security")) return;
   doc_.BeginSection(3, "security", "How we protect your data");
   std::vector<Inline> items;
   for (const auto& measure : p_.security) items.push_back({Text(Sentence(measure.description))});
   doc_.List(std::move(items));
+  Statements("security");
   doc_.EndSection();
 }
 
@@ -156,6 +158,7 @@ void NoticeComposer::ComplaintsSection() {
   if (!Blank(reg.other_regulators)) {
     doc_.Para("You can also complain to " + Trim(CollapseSpace(reg.other_regulators)) + ".");
   }
+  Statements("complaints");
   doc_.EndSection();
 }
 

@@ -11,6 +11,7 @@ void NoticeComposer::RecipientsSection() {
   doc_.BeginSection(3, "recipients", "Who we share it with");
   if (p_.recipients.empty()) {
     doc_.Para("We do not share your personal data with anyone outside our organisation.");
+    Statements("recipients");
     doc_.EndSection();
     return;
   }
@@ -28,6 +29,7 @@ void NoticeComposer::RecipientsSection() {
     doc_.Para({Strong(RecipientKindName(kind))});
     doc_.List(std::move(items));
   }
+  Statements("recipients");
   doc_.EndSection();
 }
 
@@ -38,12 +40,12 @@ std::string NoticeComposer::RecipientText(const Recipient& recipient) const {
   if (recipient.processor_of) {
     text += "Works for " + RecipientName(p_, recipient.processor_of->key) + ". ";
   }
-  if (!recipient.countries.empty()) {
+  if (!recipient.countries.empty() && p_.transfers.stated) {
     text += "Where: " + JoinWords(PlaceNames(recipient.countries)) + ". ";
   }
   bool outside = std::any_of(recipient.countries.begin(), recipient.countries.end(),
                              [this](const Ref& country) { return OutsideRegions(country.key); });
-  if (outside && !Blank(recipient.safeguard)) {
+  if (outside && p_.transfers.stated && SafeguardStated(recipient)) {
     text += "Protected by " + std::string(SafeguardInWords(recipient.safeguard)) + ". ";
   }
   if (!recipient.categories.empty()) {
@@ -57,7 +59,20 @@ std::string NoticeComposer::RecipientText(const Recipient& recipient) const {
   return text;
 }
 
+bool NoticeComposer::SafeguardStated(const Recipient& recipient) {
+  return !Blank(recipient.safeguard) && recipient.safeguard != "not_stated";
+}
+
 void NoticeComposer::TransfersSection() {
+  if (!p_.transfers.stated) {
+    // The notice says nothing about where data is processed: nor do we, beyond its own words.
+    if (Blank(p_.transfers.note) && !HasStatements("transfers")) return;
+    doc_.BeginSection(3, "transfers", "International transfers");
+    if (!Blank(p_.transfers.note)) doc_.Para(p_.transfers.note);
+    Statements("transfers");
+    doc_.EndSection();
+    return;
+  }
   doc_.BeginSection(3, "transfers", "International transfers");
   if (!p_.transfers.regions.empty()) {
     doc_.Para("We keep and process your personal data in " + RegionWords() + ".");
@@ -73,8 +88,11 @@ void NoticeComposer::TransfersSection() {
         if (OutsideRegions(country.key)) AddUnique(outside, PlaceName(country.key));
       }
       if (outside.empty()) continue;
-      std::string text = "in " + JoinWords(outside) + ", protected by " +
-                         std::string(SafeguardInWords(recipient.safeguard)) + ".";
+      std::string text = "in " + JoinWords(outside);
+      if (SafeguardStated(recipient)) {
+        text += ", protected by " + std::string(SafeguardInWords(recipient.safeguard));
+      }
+      text += ".";
       if (!Blank(recipient.safeguard_note)) text += " " + Sentence(recipient.safeguard_note);
       items.push_back(Labelled(recipient.name, text));
     }
@@ -82,12 +100,21 @@ void NoticeComposer::TransfersSection() {
       doc_.Para("None of the organisations we share it with processes it outside " + RegionWords() +
                 ".");
     } else {
+      bool all_stated = std::all_of(
+          p_.recipients.begin(), p_.recipients.end(),
+          [this](const Recipient& r) {
+            return SafeguardStated(r) || std::none_of(r.countries.begin(), r.countries.end(),
+                                                      [this](const Ref& country) {
+                                                        return OutsideRegions(country.key);
+                                                      });
+          });
       doc_.Para("These organisations process some of your data outside " + RegionWords() +
-                ", protected by a safeguard the law recognises:");
+                (all_stated ? ", protected by a safeguard the law recognises:" : ":"));
       doc_.List(std::move(items));
     }
   }
   if (!Blank(p_.transfers.note)) doc_.Para(p_.transfers.note);
+  Statements("transfers");
   doc_.EndSection();
 }
 

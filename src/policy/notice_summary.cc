@@ -34,8 +34,8 @@ void NoticeComposer::SummarySection() {
                 "send one to us, we pass it on to them.")});
     }
   } else {
-    who.push_back({Text(p_.controller.name +
-                        " is the controller of your personal data: we decide why and how it "
+    who.push_back({Text(ControllerName() +
+                        " is the controller of your personal data and decides why and how it "
                         "is used.")});
   }
   if (Inline us = UsInline(); !us.empty()) {
@@ -55,7 +55,12 @@ void NoticeComposer::SummarySection() {
     for (const auto& other : keys) {
       if (other.size() < root.size() && CategoryCovers(other, root)) root = other;
     }
-    AddUnique(roots, p_.CategoryName(root));
+    const Category* declared = p_.FindCategory(key);
+    if (declared != nullptr && !Blank(declared->group)) {
+      AddUnique(roots, declared->group);  // the organisation's own grouping
+    } else {
+      AddUnique(roots, p_.CategoryName(root));
+    }
   }
   std::vector<Inline> collect;
   collect.push_back({Text("We collect: " + JoinWords(roots) + ".")});
@@ -83,7 +88,8 @@ void NoticeComposer::SummarySection() {
     AddUnique(uses, Blank(purpose.activity) ? purpose.name : purpose.activity);
     AddUnique(bases, LowerFirst(LawfulBasisName(purpose.basis)));
     marketing = marketing || purpose.direct_marketing;
-    automated = automated || purpose.automated_decision.present;
+    automated = automated || (purpose.automated_decision.present &&
+                              purpose.automated_decision.solely);
   }
   std::vector<Inline> why;
   why.push_back({Text("We use it for: " + JoinWords(uses) + ".")});
@@ -109,23 +115,32 @@ void NoticeComposer::SummarySection() {
     for (const auto& recipient : p_.recipients) AddUnique(names, recipient.name);
     share.push_back({Text("We share it with: " + JoinWords(names) + ".")});
   }
-  if (!p_.transfers.regions.empty()) {
+  if (!p_.transfers.regions.empty() && p_.transfers.stated) {
     if (p_.transfers.outside == TransferRule::kForbidden) {
       share.push_back({Text("Your personal data never leaves " + RegionWords() + ".")});
     } else if (AnyRecipientOutside()) {
+      bool all_stated = true;
+      for (const auto& recipient : p_.recipients) {
+        for (const auto& country : recipient.countries) {
+          if (OutsideRegions(country.key) && !SafeguardStated(recipient)) all_stated = false;
+        }
+      }
       share.push_back({Text("Some of it goes outside " + RegionWords() +
-                            ", protected by the safeguards the law requires.")});
+                            (all_stated ? ", protected by the safeguards the law requires."
+                                        : "."))});
     } else {
       share.push_back(
           {Text("We and the organisations we share it with process it in " + RegionWords() + ".")});
     }
   }
+  if (!p_.transfers.stated && !Blank(p_.transfers.note)) share.push_back({Text(p_.transfers.note)});
   SummaryItem("summary-share", "Who we share it with", "recipients", std::move(share));
 
   // How long.
   std::vector<std::string> whens;
   std::vector<std::string> actions;
   for (const auto& rule : p_.retention) {
+    if (!rule.period_stated) continue;  // a period the notice does not give is not published
     AddUnique(whens, WhenClause(p_, rule));
     std::string action = rule.action == RetentionAction::kDelete      ? "delete"
                          : rule.action == RetentionAction::kAnonymise ? "anonymise"
@@ -137,6 +152,9 @@ void NoticeComposer::SummarySection() {
     retention.push_back(
         {Text("We keep each kind of data for a set time, then " + JoinWords(actions, "or") +
               " it: " + JoinWords(whens, "or") + ", depending on the data.")});
+  }
+  if (retention.empty() && !p_.retention.empty()) {
+    retention.push_back({Text("How long we keep your data is set out in the full notice.")});
   }
   SummaryItem("summary-retention", "How long we keep it", "retention", std::move(retention));
 

@@ -105,7 +105,25 @@ std::vector<std::string> PlaceNames(const std::vector<Ref>& codes) {
 
 std::vector<std::string> CategoryNames(const Policy& policy, const std::vector<Ref>& refs) {
   std::vector<std::string> out;
-  for (const auto& ref : refs) AddUnique(out, policy.CategoryName(ref.key));
+  for (const auto& ref : refs) {
+    const Category* declared = policy.FindCategory(ref.key);
+    if (declared != nullptr) {
+      AddUnique(out, Blank(declared->group) ? policy.CategoryName(ref.key) : declared->group);
+      continue;
+    }
+    // An undeclared key (a fideslang parent such as user.contact) is named by what the policy
+    // declares beneath it, in the organisation's words, never by the taxonomy's label.
+    std::vector<std::string> beneath;
+    for (const auto& category : policy.categories) {
+      if (!CategoryCovers(ref.key, category.key)) continue;
+      AddUnique(beneath, Blank(category.group) ? policy.CategoryName(category.key) : category.group);
+    }
+    if (beneath.empty()) {
+      AddUnique(out, policy.CategoryName(ref.key));
+    } else {
+      for (auto& name : beneath) AddUnique(out, std::move(name));
+    }
+  }
   return out;
 }
 
@@ -254,6 +272,7 @@ std::string ContactPurposeWords(std::string_view purpose) {
   if (purpose == "marketing_opt_out") return "Stopping marketing";
   if (purpose == "dpo") return "Data protection officer";
   if (purpose == "security") return "Reporting a security problem";
+  if (purpose == "withdraw_consent") return "Withdrawing your consent";
   return KeyToWords(purpose);
 }
 

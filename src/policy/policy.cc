@@ -104,6 +104,13 @@ bool CategoryCovers(std::string_view ancestor, std::string_view key) {
   return key.size() == ancestor.size() || key[ancestor.size()] == '.';
 }
 
+const std::vector<std::string_view>& StatementSections() {
+  static const std::vector<std::string_view> kSections = {
+      "who",       "collect",   "purposes",  "marketing", "recipients", "transfers", "retention",
+      "rights",    "cookies",   "security",  "children",  "links",      "complaints", "changes"};
+  return kSections;
+}
+
 const std::vector<std::string_view>& Article9Conditions() {
   static const std::vector<std::string_view> kConditions = {"explicit_consent",
                                                             "employment_social_security",

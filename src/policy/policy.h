@@ -62,6 +62,9 @@ struct Contact {
   Loc loc;
   std::string purpose;  // general, rights_requests, complaints, marketing_opt_out, dpo, security
   std::string name, email, phone, address, url;
+  // `email: not_stated`: the notice names an e-mail channel but gives no address (left out of
+  // the published copy). `policy check` warns; the notice never prints the empty channel.
+  bool email_not_stated = false;
 };
 
 struct Controller {
@@ -88,13 +91,34 @@ struct ProcessorRole {
   bool breach_notify_controller = false;
 };
 
+// A statement the notice makes in the organisation's own words and that no structured field
+// carries: a negative promise ("We do not sell, trade or rent your information"), what it says
+// about children or links to other websites. `section` is where the notice prints it.
+struct Statement {
+  std::string section;
+  std::string text;
+  Loc loc;
+};
+
+// A term the notice explains in its glossary.
+struct GlossaryEntry {
+  std::string term, meaning;
+  Loc loc;
+};
+
 struct NoticeInfo {
   std::string version;
   std::optional<CivilDate> date;
+  std::string date_text;  // the date as the notice itself gives it ("May 2020"); wins over date
   std::string title, url, changes;
   std::vector<std::string> scope;
   bool not_for_children = false;
+  std::vector<Statement> statements;
+  std::vector<GlossaryEntry> glossary;
 };
+
+// The sections a statement may name (docs/POLICY.md "notice.statements").
+const std::vector<std::string_view>& StatementSections();
 
 struct SubjectType {
   std::string key;
@@ -127,12 +151,16 @@ struct Category {
   bool identifying = true;
   std::vector<std::string> examples;
   bool fideslang = false;  // the key is in the fideslang default taxonomy
+  std::string group;       // the organisation's own name for the group it belongs to
 };
 
 struct AutomatedDecision {
   bool present = false;
   std::string logic, significance;
   bool human_review = false;
+  // false: automated systems help a person decide (the notice does not say "by automated
+  // means alone"); true (the default): an Article 22 decision based solely on automated means.
+  bool solely = true;
 };
 
 struct Purpose {
@@ -156,7 +184,7 @@ struct Recipient {
   RecipientKind kind = RecipientKind::kThirdParty;
   std::optional<Ref> processor_of;
   std::vector<Ref> countries;  // empty: the notice does not say where
-  std::string safeguard, safeguard_note;
+  std::string safeguard, safeguard_note;  // safeguard "not_stated": the notice names none
   std::vector<Ref> categories;
 };
 
@@ -164,6 +192,9 @@ struct Transfers {
   std::vector<Ref> regions;
   TransferRule outside = TransferRule::kWithSafeguard;
   std::string note;
+  // false: the notice says nothing about where data is processed; `regions` is then only the
+  // organisation's own rule for the checks, and the notice prints `note` alone.
+  bool stated = true;
 };
 
 struct RetentionRule {
@@ -174,6 +205,10 @@ struct RetentionRule {
   Period period;
   RetentionAction action = RetentionAction::kDelete;
   std::string description;
+  // false: the notice gives no period for this rule (the period is the organisation's own
+  // working rule); the notice prints `description` alone.
+  bool period_stated = true;
+  std::string note;  // a drafting note for the policy's readers; never published
 };
 
 struct Exemption {

@@ -19,7 +19,13 @@ Diagnostic Warn(ErrorCode code, Loc loc, std::string message, std::string hint) 
 Diagnostics PolicyWarnings(const Policy& policy) {
   Diagnostics warnings;
   for (const Contact& contact : policy.contacts) {
-    if (!HasAddress(contact)) {
+    if (contact.email_not_stated) {
+      warnings.push_back(Warn(ErrorCode::kAddressNotStated, contact.loc,
+                              "contact '" + contact.key +
+                                  "' is reached by e-mail, but the notice gives no address",
+                              "ask the organisation for the address and write it as 'email:'; "
+                              "until then the notice cannot name this channel"));
+    } else if (!HasAddress(contact)) {
       warnings.push_back(Warn(ErrorCode::kContactWithoutAddress, contact.loc,
                               "contact '" + contact.key + "' has no e-mail, phone, address or URL",
                               "add the channel the notice gives, or remove the contact when the "
@@ -30,6 +36,14 @@ Diagnostics PolicyWarnings(const Policy& policy) {
     bool may_transfer = recipient.kind == RecipientKind::kProcessor ||
                         recipient.kind == RecipientKind::kSubProcessor ||
                         recipient.kind == RecipientKind::kThirdParty;
+    if (recipient.safeguard == "not_stated") {
+      warnings.push_back(Warn(ErrorCode::kSafeguardNotStated, recipient.loc,
+                              "recipient '" + recipient.key +
+                                  "' receives data outside the allowed regions, but the notice "
+                                  "names no transfer safeguard",
+                              "find out which safeguard applies (adequacy, idta, "
+                              "uk_addendum_scc, scc, bcr or derogation) and state it"));
+    }
     if (may_transfer && recipient.countries.empty()) {
       warnings.push_back(Warn(ErrorCode::kRecipientWithoutCountry, recipient.loc,
                               "recipient '" + recipient.key + "' has no country",

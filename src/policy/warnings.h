@@ -17,7 +17,11 @@ namespace custos::policy {
 //   RECIPIENT_WITHOUT_COUNTRY   a processor, sub-processor or third party with no country, so
 //                               whether data leaves the UK cannot be told;
 //   CONSENT_WITHOUT_WITHDRAWAL  a consent purpose while the policy gives no contact with an
-//                               address through which consent can be withdrawn.
+//                               address through which consent can be withdrawn;
+//   ADDRESS_NOT_STATED          a contact whose notice names an e-mail channel but leaves the
+//                               address out (`email: not_stated`);
+//   SAFEGUARD_NOT_STATED        a recipient outside the allowed regions whose notice names no
+//                               transfer safeguard (`safeguard: not_stated`).
 // REQUIRES: `policy` passed ValidatePolicy (references resolve).
 Diagnostics PolicyWarnings(const Policy& policy);
 

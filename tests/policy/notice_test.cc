@@ -235,12 +235,16 @@ TEST(Notice, StartsWithTheSummaryLayerThenTheFullNotice) {
 
 TEST(Notice, StatesRetentionPeriodsInWords) {
   std::string md = Notice(Load(kPolicy));
+  // A fideslang parent the rule names (user.contact, user.health_and_medical) is called by the
+  // organisation's names for what it declares beneath it, never by the taxonomy's label.
   EXPECT_CONTAINS(md,
-                  "Name, Contact Data and Health and Medical Data (Members): deleted 5 years "
+                  "Name, Email address and Dietary and access needs (Members): deleted 5 years "
                   "after membership ended.");
   EXPECT_CONTAINS(md,
-                  "Contact Data (Website visitors): deleted 2 years after last activity (the "
+                  "Email address (Website visitors): deleted 2 years after last activity (the "
                   "clock restarts on each website login or event booking).");
+  EXPECT_EQ(md.find("Contact Data"), std::string::npos);
+  EXPECT_EQ(md.find("Health and Medical Data"), std::string::npos);
   EXPECT_CONTAINS(md,
                   "Engagement history: anonymised 6 months after membership ended; we keep "
                   "Events attended only in a form that no longer identifies you");
@@ -514,133 +518,214 @@ std::vector<std::filesystem::path> SeedPolicies() {
 }
 
 // What each seed's notice says about each of its retention rules, in the order of the policy,
-// written out here as a person reads it (not built with the notice's own wording functions).
+// as a person reads it. A rule whose period the notice does not give (`period_stated: false`)
+// is stated by its description alone; data is named by the organisation's own groups and names.
 const std::map<std::string, std::vector<std::string>> kSeedRetention = {
     {"pluggin.yaml",
      {
-         "User Data (Staff): deleted 6 years after left Pluggin's employment.",
+         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
+         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
+         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
+         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
+         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
+         "Location, Privacy Preferences, Participation records, Job application information, "
+         "Equality and diversity monitoring information, Employment records, Family "
+         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
+         "Religion, Health and Medical Data and User's Genetic Data (Staff): deleted 6 years "
+         "after left Pluggin's employment.",
          "Messages: deleted 3 years after we collected it.",
-         "User Data (People at organisations we work with, Members, enablers, beneficiaries "
-         "and other registered users, Supporters, Event and project participants, Research "
-         "participants, Website visitors and Job applicants): deleted 3 years after we "
-         "collected it (for data collected for Undertaking sponsorship, Promoting charities, "
-         "social enterprises, public bodies and businesses, Running the Pluggin ecosystem, "
-         "Contracts with organisations, and steps before a contract, Your Social Impact "
-         "Register® account and our community platform, Marketing about our projects and "
-         "sponsorship activities, Shortlisting and interviewing job applicants, Equality and "
-         "diversity monitoring, Recording our campaigning actions, Inviting you to become "
-         "involved in our work and projects, Research, Logging how you use our website and "
-         "content, Advertising, marketing, public relations and general advice services, "
-         "Sending and receiving messages, Looking at messages when we receive a complaint, "
-         "Aggregated analysis of message usage, Profiling to make our communications relevant, "
-         "Dealing with enquiries and complaints about the community platform and Personalising "
-         "the community platform and analysing its use).",
-         "User Data (Research participants): reviewed (we check whether we still need it) one "
-         "year after we collected it (for data collected for Research).",
-         "User Data (People at organisations we work with, Members, enablers, beneficiaries "
-         "and other registered users, Supporters, Event and project participants, Research "
-         "participants, Website visitors and Job applicants): reviewed (we check whether we "
-         "still need it) one year after stopped using our services (for data collected for "
-         "Maintaining our records, accounts and commercial activities, Meeting our legal "
-         "obligations, such as those to our grant funders, Not contacting people who asked us "
-         "not to, Detecting fraud and suspicious activity, Disclosures required by law and "
-         "Disclosures to protect against illegal activity, claims and threats).",
+         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
+         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
+         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
+         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
+         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
+         "Location, Privacy Preferences, Participation records, Job application information, "
+         "Equality and diversity monitoring information, Employment records, Family "
+         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
+         "Religion, Health and Medical Data and User's Genetic Data (People at organisations "
+         "we work with, Members, enablers, beneficiaries and other registered users, "
+         "Supporters, Event and project participants, Research participants, Website visitors "
+         "and Job applicants): deleted 3 years after we collected it (for data collected for "
+         "Undertaking sponsorship, Promoting charities, social enterprises, public bodies and "
+         "businesses, Running the Pluggin ecosystem, Contracts with organisations, and steps "
+         "before a contract, Your Social Impact Register® account and our community platform, "
+         "Marketing about our projects and sponsorship activities, Shortlisting and "
+         "interviewing job applicants, Equality and diversity monitoring, Recording our "
+         "campaigning actions, Inviting you to become involved in our work and projects, "
+         "Research, Logging how you use our website and content, Advertising, marketing, "
+         "public relations and general advice services, Sending and receiving messages, "
+         "Looking at messages when we receive a complaint, Aggregated analysis of message "
+         "usage, Profiling to make our communications relevant, Dealing with enquiries and "
+         "complaints about the community platform and Personalising the community platform "
+         "and analysing its use).",
+         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
+         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
+         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
+         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
+         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
+         "Location, Privacy Preferences, Participation records, Job application information, "
+         "Equality and diversity monitoring information, Employment records, Family "
+         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
+         "Religion, Health and Medical Data and User's Genetic Data (Research participants): "
+         "reviewed (we check whether we still need it) one year after we collected it (for "
+         "data collected for Research).",
+         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
+         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
+         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
+         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
+         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
+         "Location, Privacy Preferences, Participation records, Job application information, "
+         "Equality and diversity monitoring information, Employment records, Family "
+         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
+         "Religion, Health and Medical Data and User's Genetic Data (People at organisations "
+         "we work with, Members, enablers, beneficiaries and other registered users, "
+         "Supporters, Event and project participants, Research participants, Website visitors "
+         "and Job applicants): reviewed (we check whether we still need it) one year after "
+         "stopped using our services (for data collected for Maintaining our records, "
+         "accounts and commercial activities, Meeting our legal obligations, such as those to "
+         "our grant funders, Not contacting people who asked us not to, Detecting fraud and "
+         "suspicious activity, Disclosures required by law and Disclosures to protect against "
+         "illegal activity, claims and threats).",
      }},
     {"progress_together.yaml",
      {
-         "User Data: deleted immediately after unsubscribed (for data collected for Responding "
-         "to your queries and requests, Sending you administrative communications and helpful "
+         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
+         "identifier, Device, browser and network details, IP address, Your visits to this "
+         "website, Feedback from social media tracking pixels and What you tell us: deleted "
+         "immediately after unsubscribed (for data collected for Responding to your queries "
+         "and requests, Sending you administrative communications and helpful information, "
+         "Marketing communications about our events and our organisation (our legitimate "
+         "interests), Our newsletter and marketing communications, with your consent and "
+         "Interacting with you through this website and social media).",
+         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
+         "identifier, Device, browser and network details, IP address, Your visits to this "
+         "website, Feedback from social media tracking pixels and What you tell us: deleted "
+         "immediately after you asked us to delete it (for data collected for Responding to "
+         "your queries and requests, Sending you administrative communications and helpful "
          "information, Marketing communications about our events and our organisation (our "
          "legitimate interests), Our newsletter and marketing communications, with your "
          "consent and Interacting with you through this website and social media).",
-         "User Data: deleted immediately after you asked us to delete it (for data collected "
-         "for Responding to your queries and requests, Sending you administrative "
-         "communications and helpful information, Marketing communications about our events "
-         "and our organisation (our legitimate interests), Our newsletter and marketing "
-         "communications, with your consent and Interacting with you through this website and "
-         "social media).",
          "Name, Email address, Phone numbers, Job title, Company name and What you tell us "
          "(People who get in touch with us): reviewed (we check whether we still need it) "
-         "immediately after question or request answered (for data collected for Responding to "
-         "your queries and requests).",
-         "User Data: reviewed (we check whether we still need it) one year after your last "
-         "interaction with us (the clock restarts on each got in touch with us, signed up for "
-         "the newsletter, added to the member portal or visited this website).",
-         "User Data: reviewed (we check whether we still need it) one year after we collected "
-         "it (for data collected for Complying with legal, regulatory and other requirements).",
-         "User Data: reviewed (we check whether we still need it) immediately after account "
-         "closed.",
+         "immediately after question or request answered (for data collected for Responding "
+         "to your queries and requests).",
+         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
+         "identifier, Device, browser and network details, IP address, Your visits to this "
+         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
+         "(we check whether we still need it) one year after your last interaction with us "
+         "(the clock restarts on each got in touch with us, signed up for the newsletter, "
+         "added to the member portal or visited this website).",
+         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
+         "identifier, Device, browser and network details, IP address, Your visits to this "
+         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
+         "(we check whether we still need it) one year after we collected it (for data "
+         "collected for Complying with legal, regulatory and other requirements).",
+         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
+         "identifier, Device, browser and network details, IP address, Your visits to this "
+         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
+         "(we check whether we still need it) immediately after account closed.",
      }},
     {"progressteaching.yaml",
      {
-         "Name, Job title and Contact Data (Enquirers, subscribers and other contacts and "
-         "Customers): deleted 7 years after end of our relationship with you.",
-         "Content you give us, Observed Behavior, Your marketing and privacy choices, Device "
-         "Data and Approximate location (region or country) worked out from your IP address "
-         "(Enquirers, subscribers and other contacts and Customers): reviewed (we check "
-         "whether we still need it) 7 years after end of our relationship with you.",
-         "Device Data, Observed Behavior, Approximate location (region or country) worked out "
-         "from your IP address, Content you post or send to our website, social media or the "
-         "Parent App, Contact Data, Name and Job title (Website visitors): reviewed (we check "
-         "whether we still need it) 12 months after we collected it.",
-         "Device Data, Unique ID, Observed Behavior, Content you give us, Contact Data and "
-         "Name (Parent App users): reviewed (we check whether we still need it) 12 months "
-         "after we collected it.",
-         "Device Data, Unique ID, Observed Behavior, Content you give us, Contact Data and "
-         "Name (Parent App users): deleted immediately after you asked us to delete it.",
+         "Name, Job title, Email address, Postal address and Telephone or mobile number "
+         "(Enquirers, subscribers and other contacts and Customers): deleted 7 years after "
+         "end of our relationship with you.",
+         "Content you give us, Your use of our website, Products and services you use or have "
+         "used, Profiles we work out about you, Analytics about your use of the Parent App, "
+         "Parent App login activity and patterns of usage, Your marketing and privacy "
+         "choices, IP address, Device identifiers, Cookie identifiers, Information about the "
+         "device you use the Parent App on and Approximate location (region or country) "
+         "worked out from your IP address (Enquirers, subscribers and other contacts and "
+         "Customers): reviewed (we check whether we still need it) 7 years after end of our "
+         "relationship with you.",
+         "IP address, Device identifiers, Cookie identifiers, Information about the device "
+         "you use the Parent App on, Your use of our website, Products and services you use "
+         "or have used, Profiles we work out about you, Analytics about your use of the "
+         "Parent App, Parent App login activity and patterns of usage, Approximate location "
+         "(region or country) worked out from your IP address, Content you post or send to "
+         "our website, social media or the Parent App, Email address, Postal address, "
+         "Telephone or mobile number, Name and Job title (Website visitors): reviewed (we "
+         "check whether we still need it) 12 months after we collected it.",
+         "IP address, Device identifiers, Cookie identifiers, Information about the device "
+         "you use the Parent App on, Parent App installation details, Your use of our "
+         "website, Products and services you use or have used, Profiles we work out about "
+         "you, Analytics about your use of the Parent App, Parent App login activity and "
+         "patterns of usage, Content you give us, Email address, Postal address, Telephone or "
+         "mobile number and Name (Parent App users): reviewed (we check whether we still need "
+         "it) 12 months after we collected it.",
+         "IP address, Device identifiers, Cookie identifiers, Information about the device "
+         "you use the Parent App on, Parent App installation details, Your use of our "
+         "website, Products and services you use or have used, Profiles we work out about "
+         "you, Analytics about your use of the Parent App, Parent App login activity and "
+         "patterns of usage, Content you give us, Email address, Postal address, Telephone or "
+         "mobile number and Name (Parent App users): deleted immediately after you asked us "
+         "to delete it.",
          "Record of your opt-out and deletion requests: reviewed (we check whether we still "
          "need it) 12 months after you asked us to delete it.",
      }},
     {"progressteaching_schools.yaml",
      {
-         "User Data: reviewed (we check whether we still need it) 12 months after we collected "
-         "it.",
-         "User Data: deleted 12 months after your school's contract with ProgressTeaching "
-         "ends.",
+         "Name, Contact details held in the school's records, Your Parent App registration, "
+         "Parent App login credentials, Information about pupils, School records about "
+         "pupils, Attendance record, School reports, Achievements, Messages between you and "
+         "the school, Feedback and survey answers, Content you upload in the App, Your "
+         "day-to-day use of the App, Monitoring information and recorded communications and "
+         "Medical information: reviewed (we check whether we still need it) 12 months after "
+         "we collected it.",
+         "Name, Contact details held in the school's records, Your Parent App registration, "
+         "Parent App login credentials, Information about pupils, School records about "
+         "pupils, Attendance record, School reports, Achievements, Messages between you and "
+         "the school, Feedback and survey answers, Content you upload in the App, Your "
+         "day-to-day use of the App, Monitoring information and recorded communications and "
+         "Medical information: deleted 12 months after your school's contract with "
+         "ProgressTeaching ends.",
      }},
     {"protectuk.yaml",
      {
-         "Name, Account Information, Password, Contact Data, Job title, Profile details, "
-         "Device Data, Usage data, Content and social interactions and Groups and connections "
-         "(Registered users): deleted 6 months after account deleted.",
-         "Name, Account Information, Password, Contact Data, Job title, Profile details, "
-         "Device Data, Usage data, Content and social interactions and Groups and connections: "
-         "reviewed (we check whether we still need it) 12 months after we collected it.",
+         "Identity Data, Technical Data, Marketing and Communications Data, Profile Data, "
+         "Contact Data and Usage Data (Registered users): deleted 6 months after account "
+         "deleted.",
+         "We will only retain your personal data for as long as reasonably necessary to "
+         "fulfil the purposes we collected it for, including for the purposes of satisfying "
+         "any legal, accounting or reporting requirements.",
      }},
     {"wig.yaml",
      {
-         "Name, Job Title and Contact Data (People at member organisations): deleted 5 years "
-         "after organisation's membership ended.",
-         "WIG engagement data and Communication history (People at member organisations): "
-         "anonymised 5 years after organisation's membership ended; we keep WIG engagement "
-         "data only in a form that no longer identifies you.",
+         "Personal identifiers and contact data (People at member organisations): deleted 5 "
+         "years after organisation's membership ended.",
+         "WIG engagement data (transactional data) and Communication history data "
+         "(transactional data) (People at member organisations): anonymised 5 years after "
+         "organisation's membership ended; we keep WIG engagement data (transactional data) "
+         "only in a form that no longer identifies you.",
          "Areas of interest and skill set (People at member organisations): deleted 5 years "
          "after organisation's membership ended.",
-         "Name, Job Title and Contact Data (People at member organisations): deleted "
+         "Personal identifiers and contact data (People at member organisations): deleted "
          "immediately after left a member organisation.",
-         "Access and dietary requirements (People at member organisations): deleted "
-         "immediately after organisation's membership ended.",
-         "Access and dietary requirements (People at member organisations): deleted "
-         "immediately after left a member organisation.",
-         "Name, Job Title and Contact Data (People not at a member organisation): deleted "
-         "immediately after told us not to keep your data.",
-         "Name, Job Title and Contact Data (People not at a member organisation): deleted 5 "
-         "years after last account activity (the clock restarts on each website login or "
-         "product booking).",
-         "WIG engagement data and Communication history (People not at a member organisation): "
-         "anonymised immediately after told us not to keep your data; we keep WIG engagement "
-         "data only in a form that no longer identifies you.",
-         "WIG engagement data and Communication history (People not at a member organisation): "
-         "anonymised 5 years after last account activity (the clock restarts on each website "
-         "login or product booking); we keep WIG engagement data only in a form that no longer "
-         "identifies you.",
+         "Special category data (People at member organisations): deleted immediately after "
+         "organisation's membership ended.",
+         "Special category data (People at member organisations): deleted immediately after "
+         "left a member organisation.",
+         "Personal identifiers and contact data (People not at a member organisation): "
+         "deleted immediately after told us not to keep your data.",
+         "Personal identifiers and contact data (People not at a member organisation): "
+         "deleted 5 years after last account activity (the clock restarts on each website "
+         "login or product booking).",
+         "WIG engagement data (transactional data) and Communication history data "
+         "(transactional data) (People not at a member organisation): anonymised immediately "
+         "after told us not to keep your data; we keep WIG engagement data (transactional "
+         "data) only in a form that no longer identifies you.",
+         "WIG engagement data (transactional data) and Communication history data "
+         "(transactional data) (People not at a member organisation): anonymised 5 years "
+         "after last account activity (the clock restarts on each website login or product "
+         "booking); we keep WIG engagement data (transactional data) only in a form that no "
+         "longer identifies you.",
          "Areas of interest and skill set (People not at a member organisation): deleted "
          "immediately after told us not to keep your data.",
          "Areas of interest and skill set (People not at a member organisation): deleted 5 "
          "years after last account activity (the clock restarts on each website login or "
          "product booking).",
-         "Access and dietary requirements (People not at a member organisation): deleted "
-         "immediately after service completed.",
+         "Special category data (People not at a member organisation): deleted immediately "
+         "after service completed.",
      }},
 };
 
@@ -697,8 +782,16 @@ TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) 
         EXPECT_CONTAINS(md, kConditionWords.at(category.condition)) << category.key;
       }
     }
-    if (policy.transfers.outside == TransferRule::kForbidden) {
+    if (policy.transfers.outside == TransferRule::kForbidden && policy.transfers.stated) {
       EXPECT_CONTAINS(md, "Your personal data never leaves");
+    }
+    if (!policy.transfers.stated) {
+      // A notice silent on where data goes says nothing more than its own note.
+      EXPECT_EQ(md.find("Where: "), std::string::npos);
+      EXPECT_EQ(md.find("never leaves"), std::string::npos);
+      if (!policy.transfers.note.empty()) {
+        EXPECT_CONTAINS(md, Collapse(policy.transfers.note));
+      }
     }
   }
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "policy/loader.h"
+#include "policy/notice.h"
 #include "policy/policy.h"
 
 namespace custos::policy {
@@ -359,14 +360,17 @@ TEST_F(SeedPolicyProgressTeaching, TargetedAdvertisingStopsOnRequestToSupport) {
 }
 
 // [W] "we may share with third party sites (e.g. Facebook, Google, ...) some data, with
-// appropriate security measures" -- the seed names no country or safeguard; the recipient
-// outside the UK/EU must carry a safeguard and say that the notice names none.
-TEST_F(SeedPolicyProgressTeaching, AdvertisingSitesOutsideUkEuCarryASafeguardNote) {
+// appropriate security measures" -- the seed names no country or safeguard, so the policy
+// names neither (the notice then invents no "Where: the United States" and no adequacy).
+TEST_F(SeedPolicyProgressTeaching, AdvertisingSitesNameNoCountryOrSafeguardTheSeedDoesNotGive) {
   const Recipient* sites = c().FindRecipient("advertising_platforms");
   ASSERT_NE(sites, nullptr);
   EXPECT_TRUE(Contains(sites->description, "appropriate security measures"));
-  EXPECT_FALSE(sites->safeguard.empty());
-  EXPECT_TRUE(Contains(sites->safeguard_note, "does not name the safeguard"));
+  EXPECT_TRUE(sites->countries.empty());
+  EXPECT_TRUE(sites->safeguard.empty());
+  std::string md = RenderNotice(c(), NoticeFormat::kMarkdown);
+  EXPECT_EQ(md.find("the United States"), std::string::npos);
+  EXPECT_EQ(md.find("adequacy"), std::string::npos);
 }
 
 // [W] "We may use automated systems to help us make decisions, for example helping us to
@@ -418,8 +422,9 @@ TEST_F(SeedPolicyProgressTeaching, MarketingOfOurAndPartnersProductsByFiveChanne
     }
   }
   EXPECT_TRUE(Contains(CP("marketing_partner_products").interest, "partners"));
-  // "(unless you tell us otherwise) telling you about products we think may be relevant"
-  EXPECT_TRUE(CP("marketing_own_products").soft_opt_in);
+  // "(unless you tell us otherwise) telling you about products we think may be relevant": the
+  // seed claims no PECR soft opt-in, so the policy claims none.
+  EXPECT_FALSE(CP("marketing_own_products").soft_opt_in);
 }
 
 // [W] "You may opt out of receiving marketing by amending your preferences. You can do this by

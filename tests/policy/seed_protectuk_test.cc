@@ -772,7 +772,11 @@ TEST(SeedPolicyProtectUk, DataIsReviewedRatherThanKeptLongerThanNecessary) {
   EXPECT_EQ(rule->action, RetentionAction::kReview);
   EXPECT_EQ(rule->after.key, "collected");
   EXPECT_TRUE(rule->subjects.empty());  // every subject type
-  EXPECT_TRUE(Mentions(rule->description, "the notice gives no fixed period"));
+  // The seed gives no period: the review period is a working rule, never published, and the
+  // drafting note stays out of the description.
+  EXPECT_FALSE(rule->period_stated);
+  EXPECT_TRUE(Mentions(rule->note, "no fixed period"));
+  EXPECT_FALSE(Mentions(rule->description, "no fixed period"));
   EXPECT_TRUE(Mentions(rule->description, "amount, nature and sensitivity"));
   EXPECT_TRUE(Mentions(rule->description, "legal, accounting or reporting requirements"));
 }
