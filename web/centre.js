@@ -2,8 +2,11 @@
 // - A form refused with a problem moves focus to the problem, so screen readers announce it.
 // - The one-time code field keeps only the digits typed or pasted.
 // - Withdrawing a request asks for confirmation first.
+// - On a narrow screen the notice's contents start folded, so the notice itself comes first.
 'use strict';
 document.addEventListener('DOMContentLoaded', () => {
+  const contents = document.querySelector('.toc details');
+  if (contents && window.matchMedia('(max-width: 48rem)').matches) contents.open = false;
   const problem = document.getElementById('problem');
   if (problem) problem.focus();
   const code = document.getElementById('code');

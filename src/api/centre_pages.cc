@@ -193,8 +193,10 @@ HttpResponse Centre::Notice(const HttpRequest&) {
   const auto& policy = engine_.policy();
   policy::NoticeFragment notice = policy::RenderNoticeFragment(policy);
   std::string main = "<div class=\"notice-layout\">\n";
-  main += "<nav class=\"toc\" aria-labelledby=\"toc-heading\"><h2 id=\"toc-heading\">" +
-          EscapeHtml(text_.notice_contents) + "</h2><ol>\n";
+  // A disclosure, so a narrow screen can fold the contents away (open without JavaScript).
+  main += "<nav class=\"toc\" aria-label=\"" + EscapeHtml(text_.notice_contents) +
+          "\"><details open><summary>" + EscapeHtml(text_.notice_contents) +
+          "</summary><ol>\n";
   // Sections (h2) with their parts (h3) nested.
   bool nested = false;
   for (size_t i = 0; i < notice.contents.size(); ++i) {
@@ -225,7 +227,7 @@ HttpResponse Centre::Notice(const HttpRequest&) {
     main += "<p class=\"version\">" + EscapeHtml(text_.notice_changes) + ": " +
             EscapeHtml(policy.notice.changes) + "</p>\n";
   }
-  main += "</nav>\n<article class=\"notice\">\n" + notice.html + "</article>\n</div>\n";
+  main += "</details></nav>\n<article class=\"notice\">\n" + notice.html + "</article>\n</div>\n";
   return HtmlAnswer(Page(notice.title, main), 200, true);
 }
 
@@ -379,7 +381,10 @@ HttpResponse Centre::RequestPage(const HttpRequest& request, const std::string& 
     at_step.state = state;
     return WordsFor(text_, at_step).name;
   };
-  for (const auto& event : view->history) {
+  for (size_t i = 0; i < view->history.size(); ++i) {
+    const auto& event = view->history[i];
+    // One line per change of state (codes sent, read or retried do not change it).
+    if (i > 0 && view->history[i - 1].state == event.state) continue;
     main += "<li><time datetime=\"" + event.at.ToString() + "\">" + event.at.Date().ToString() +
             "</time> " + EscapeHtml(StateNameOf(event.state)) + "</li>\n";
   }

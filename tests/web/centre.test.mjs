@@ -110,6 +110,8 @@ async function screenshots(name) {
   for (const width of [1280, 320]) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
+    // The first screen too, as a person sees it on opening the page.
+    await page.screenshot({ path: path.join(shots, `${name}-${width}-first-screen.png`) });
     const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
     check(scroll <= width, `${name} fits ${width} px (scrollWidth ${scroll})`);
   }
