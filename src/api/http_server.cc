@@ -9,6 +9,7 @@
 
 #include <strings.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string_view>
@@ -23,6 +24,9 @@ struct HttpServer::Call {
   bool counted = false;   // in in_flight_
   bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
+  bool dispatched = false;  // handed to the handler pool (the connection is suspended)
+  std::atomic<bool> ready{false};  // the pool's thread has set `response`
+  HttpResponse response;
   size_t discarded = 0;  // bytes of a chunked body over the limit, read and thrown away
 };
 
@@ -115,9 +119,11 @@ std::string ClientAddress(MHD_Connection* connection) {
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, HttpResponse draining_response)
     : options_(std::move(options)),
       handler_(std::move(handler)),
-      draining_response_(std::move(draining_response)) {}
+      draining_response_(std::move(draining_response)),
+      pool_(options_.threads) {}
 
 HttpServer::~HttpServer() {
+  pool_.Stop();  // every handler has finished and resumed its connection
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
   StopWatching();
@@ -176,13 +182,15 @@ Status HttpServer::Start() {
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
-                   MHD_USE_SUPPRESS_DATE_NO_CLOCK;
+                   MHD_USE_SUPPRESS_DATE_NO_CLOCK | MHD_ALLOW_SUSPEND_RESUME;
+  unsigned io_threads = options_.io_threads;
+  if (io_threads == 0) io_threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   const bool tls = !options_.tls_cert_pem.empty() && !options_.tls_key_pem.empty();
   if (tls) flags |= MHD_USE_TLS;
   if (ipv6) flags |= MHD_USE_IPv6;
   std::vector<MHD_OptionItem> items = {
       {MHD_OPTION_LISTEN_SOCKET, listen_fd, nullptr},
-      {MHD_OPTION_THREAD_POOL_SIZE, std::max(1u, options_.threads), nullptr},
+      {MHD_OPTION_THREAD_POOL_SIZE, io_threads, nullptr},
       {MHD_OPTION_CONNECTION_TIMEOUT, options_.connection_timeout_seconds, nullptr},
       {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&CompletedTrampoline), this},
       {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&ConnectionTrampoline), this},
@@ -291,6 +299,7 @@ int HttpServer::Drain(std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   int left = in_flight_.load();
+  pool_.Stop();
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
   StopWatching();
@@ -370,13 +379,32 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     *upload_data_size = 0;
     return call->discarded > kChunkedDiscardBytes ? MHD_NO : MHD_YES;
   }
-  self->StopReceiving(connection);
-  const bool draining = !call->admitted;
-  HttpResponse response = draining ? self->draining_response_ : self->handler_(call->request);
-  call->answered = true;
   // A refused or ambiguous body is not read: the connection cannot be reused after it.
-  bool close = draining || call->request.body_too_large || call->request.ambiguous_length;
-  return self->Answer(connection, response, close);
+  const bool draining = !call->admitted;
+  const bool close = draining || call->request.body_too_large || call->request.ambiguous_length;
+  if (call->ready.load()) {
+    // Called again after the pool's thread resumed the connection: send its answer.
+    call->answered = true;
+    return self->Answer(connection, call->response, close);
+  }
+  if (call->dispatched) return MHD_YES;  // still with the pool
+  self->StopReceiving(connection);
+  if (draining) {
+    call->answered = true;
+    return self->Answer(connection, self->draining_response_, close);
+  }
+  if (self->options_.answers_at_once && self->options_.answers_at_once(call->request)) {
+    call->answered = true;
+    return self->Answer(connection, self->handler_(call->request), close);
+  }
+  call->dispatched = true;
+  MHD_suspend_connection(connection);
+  self->pool_.Submit([self, call, connection] {
+    call->response = self->handler_(call->request);
+    call->ready.store(true);
+    MHD_resume_connection(connection);
+  });
+  return MHD_YES;
 }
 
 void HttpServer::OnCompleted(void* self_ptr, MHD_Connection* connection, void** call_ptr, int) {

@@ -1,8 +1,10 @@
 // HttpServer: the HTTP transport (libmicrohttpd), and the only file that includes its header.
 //
-// Serves every request with one handler function on a pool of threads (epoll, one listening
-// socket shared by the pool). A handler may block (e.g. on a group commit); the pool is sized
-// so that many requests can wait for one commit together. Bodies are read in full before the
+// Serves every request with one handler function. A few polling threads (epoll, one listening
+// socket shared by them) read and write the connections; once a request has arrived in full its
+// connection is suspended and the handler runs on a HandlerPool (handler_pool.h), so a handler
+// that blocks (on a group commit) holds up no other connection, and as many requests as the
+// pool has threads can wait for one commit together. Bodies are read in full before the
 // handler runs; a body over `max_body_bytes` is not read further and the handler gets the
 // request with body_too_large set (it answers 413): a declared Content-Length over the limit is
 // answered at once; a chunked body that grows over it is read on and discarded to its end (at
@@ -37,6 +39,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "api/handler_pool.h"
 #include "api/http.h"
 #include "common/status.h"
 
@@ -48,7 +51,11 @@ namespace custos::api {
 struct HttpServerOptions {
   std::string host = "127.0.0.1";  // a name (localhost), an IPv4 or an IPv6 address (no brackets)
   uint16_t port = 8080;            // 0: any free port (see port())
-  unsigned threads = 64;           // many handlers may wait on one group commit together
+  unsigned threads = 64;           // handler threads: many may wait on one group commit together
+  unsigned io_threads = 0;         // polling threads; 0: one per core, at most 8
+  // Requests the handler answers at once without waiting on anything (health, ping): run on
+  // the polling thread, sparing them the hand-off to the pool. Unset: every request goes to it.
+  std::function<bool(const HttpRequest&)> answers_at_once;
   size_t max_body_bytes = 64 * 1024;
   std::string tls_cert_pem, tls_key_pem;  // both set: TLS
   unsigned connection_timeout_seconds = 60;  // idle: nothing received or sent for this long
@@ -135,6 +142,7 @@ class HttpServer {
   std::condition_variable watch_wake_;
   bool watch_stop_ = false;
   std::thread watcher_;
+  HandlerPool pool_;  // last: stopped (its handlers finished) before the members above go
 };
 
 }  // namespace custos::api

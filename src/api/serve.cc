@@ -94,8 +94,10 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   api_options.test_clock = config.deployment.test_clock;
   api_options.checkpoint_path = (*session)->checkpoint_path();
   Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
+  HttpServerOptions http = config.http;
+  http.answers_at_once = [](const HttpRequest& request) { return Api::AnswersAtOnce(request); };
   HttpServer server(
-      config.http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
+      http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());
   AuditFlusher flusher(engine, log);
   CheckpointSchedule checkpoints(engine, log, api_options.checkpoint_path,

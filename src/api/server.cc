@@ -284,6 +284,10 @@ HttpResponse Api::Draining() const {
   return response;
 }
 
+bool Api::AnswersAtOnce(const HttpRequest& request) {
+  return request.method == "GET" && (request.path == "/ping" || request.path == "/healthz");
+}
+
 void Api::Secure(HttpResponse& response, bool html) const {
   auto& h = response.headers;
   // The privacy centre sets its own policy and caching (assets are cached for a year).

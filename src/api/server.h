@@ -71,6 +71,9 @@ class Api {
   // The response sent to requests that arrive while the server shuts down (with the security
   // headers every answer carries).
   HttpResponse Draining() const;
+  // True for the requests Handle() answers without waiting on the store or a commit (GET
+  // /ping and /healthz): the transport may run them on its polling thread.
+  static bool AnswersAtOnce(const HttpRequest& request);
 
  private:
   struct Route;

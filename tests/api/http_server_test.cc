@@ -1,0 +1,126 @@
+// HttpServer with a handler of the test's own: a handler that blocks (as a decision does while
+// its audit entry waits for the group commit) holds up no other connection, and the requests
+// of many connections wait inside the handler together, even with a single polling thread.
+#include "api/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace custos::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Sends one GET for `path` on a new connection and returns the status line's code (0: none).
+int Get(uint16_t port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  timeval timeout{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return 0;
+  }
+  std::string raw = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  if (send(fd, raw.data(), raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(raw.size())) {
+    close(fd);
+    return 0;
+  }
+  std::string reply;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, n);
+  close(fd);
+  return reply.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(reply.c_str() + 9) : 0;
+}
+
+// A handler whose /block requests wait until `release` or until `needed` of them are inside
+// together (as requests waiting for one group commit do), at most 3 s; /ping answers at once.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int inside = 0, most_inside = 0, needed = 0;
+  bool release = false;
+
+  HttpResponse Handle(HttpRequest& request) {
+    HttpResponse response;
+    response.content_type = "text/plain";
+    response.status = 200;
+    if (request.path != "/block") return response;
+    std::unique_lock lock(mutex);
+    ++inside;
+    most_inside = std::max(most_inside, inside);
+    changed.notify_all();
+    changed.wait_for(lock, std::chrono::seconds(3),
+                     [&] { return release || most_inside >= needed; });
+    --inside;
+    return response;
+  }
+};
+
+TEST(HttpServer, RequestsOnManyConnectionsWaitInTheHandlerTogetherWithOnePollingThread) {
+  constexpr int kConnections = 24;
+  Gate gate;
+  gate.needed = kConnections;
+  HttpServerOptions options;
+  options.port = 0;
+  options.threads = kConnections;
+  options.io_threads = 1;  // one thread polls every connection
+  HttpServer server(options, [&](HttpRequest& request) { return gate.Handle(request); }, {});
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<int> statuses(kConnections);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kConnections; ++i) {
+    clients.emplace_back([&, i] { statuses[i] = Get(server.port(), "/block"); });
+  }
+  for (auto& client : clients) client.join();
+  // Every request was inside the handler at once: none waited for another to finish.
+  EXPECT_EQ(gate.most_inside, kConnections);
+  for (int status : statuses) EXPECT_EQ(status, 200);
+  server.Drain(std::chrono::seconds(1));
+}
+
+TEST(HttpServer, AHandlerThatBlocksHoldsUpNoOtherConnection) {
+  Gate gate;
+  gate.needed = 1000;  // never reached: /block waits until released
+  HttpServerOptions options;
+  options.port = 0;
+  options.threads = 8;
+  options.io_threads = 1;
+  HttpServer server(options, [&](HttpRequest& request) { return gate.Handle(request); }, {});
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<std::thread> blocked;
+  for (int i = 0; i < 4; ++i) blocked.emplace_back([&] { Get(server.port(), "/block"); });
+  {
+    std::unique_lock lock(gate.mutex);
+    ASSERT_TRUE(gate.changed.wait_for(lock, std::chrono::seconds(5),
+                                      [&] { return gate.inside == 4; }));
+  }
+  // Four requests block in the handler; a fifth, on its own connection, is answered at once.
+  auto start = Clock::now();
+  EXPECT_EQ(Get(server.port(), "/ping"), 200);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(1));
+  {
+    std::lock_guard lock(gate.mutex);
+    gate.release = true;
+  }
+  gate.changed.notify_all();
+  for (auto& client : blocked) client.join();
+  EXPECT_EQ(server.Drain(std::chrono::seconds(2)), 0);
+}
+
+}  // namespace
+}  // namespace custos::api
