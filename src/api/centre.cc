@@ -126,6 +126,9 @@ Centre::Centre(engine::Engine& engine, CentreOptions options, const CentreText& 
   css_name_ = "centre." + centre_internal::ContentTag(CentreCss()) + ".css";
   js_name_ = "centre." + centre_internal::ContentTag(CentreJs()) + ".js";
   theme_name_ = "theme." + centre_internal::ContentTag(theme_css_) + ".css";
+  home_page_ = HomePage();
+  rights_page_ = RightsPage();
+  notice_page_ = NoticePage();
 }
 
 bool Centre::Owns(std::string_view path) const {
@@ -162,10 +165,14 @@ HttpResponse Centre::Handle(const HttpRequest& request) {
     r.headers.emplace_back("Allow", post ? "GET" : "POST");
     return r;
   };
-  if (parts.empty()) return get ? Home(request) : not_allowed();
+  if (parts.empty()) return get ? HtmlAnswer(home_page_, 200, true) : not_allowed();
   const std::string_view first = parts[0];
-  if (first == "notice" && parts.size() == 1) return get ? Notice(request) : not_allowed();
-  if (first == "rights" && parts.size() == 1) return get ? Rights(request) : not_allowed();
+  if (first == "notice" && parts.size() == 1) {
+    return get ? HtmlAnswer(notice_page_, 200, true) : not_allowed();
+  }
+  if (first == "rights" && parts.size() == 1) {
+    return get ? HtmlAnswer(rights_page_, 200, true) : not_allowed();
+  }
   if (first == "sign-out") return post ? SignOut(request) : not_allowed();
   if (first == "assets") return get ? Asset(parts[1]) : not_allowed();
   if (first == "rights") {

@@ -63,9 +63,9 @@ class Centre {
   struct Form;  // a parsed POST body and the form cookie (centre.cc)
 
   // Pages (centre_pages.cc render them; centre.cc routes).
-  HttpResponse Home(const HttpRequest& request);
-  HttpResponse Notice(const HttpRequest& request);
-  HttpResponse Rights(const HttpRequest& request);
+  std::string HomePage() const;
+  std::string NoticePage() const;
+  std::string RightsPage() const;
   HttpResponse RightForm(const HttpRequest& request, const std::string& right,
                          const Form* form, std::string_view error, int status);
   HttpResponse OpenRequest(const HttpRequest& request, const std::string& right);
@@ -104,6 +104,9 @@ class Centre {
   std::string csrf_key_;   // per process
   std::string theme_css_;  // the organisation's colour
   std::string css_name_, js_name_, theme_name_;  // assets' names, with their content hashes
+  // The pages that depend only on the policy, written once (the policy does not change while
+  // the server runs).
+  std::string home_page_, rights_page_, notice_page_;
   std::mutex sessions_mu_;
   std::map<std::string, Session> sessions_;  // by BLAKE2b of the cookie's value
 };

@@ -160,7 +160,7 @@ HttpResponse Centre::Message(std::string_view heading, std::string_view message,
   return HtmlAnswer(Page(heading, main), status, false);
 }
 
-HttpResponse Centre::Home(const HttpRequest&) {
+std::string Centre::HomePage() const {
   const auto& policy = engine_.policy();
   std::string main = "<h1>" + EscapeHtml(text_.centre) + "</h1>\n<p class=\"lead\">" +
                      EscapeHtml(text_.home_lead) + "</p>\n";
@@ -173,10 +173,10 @@ HttpResponse Centre::Home(const HttpRequest&) {
             EscapeHtml(policy::RightInWords(right)) + "</p></li>\n";
   }
   main += "</ul>\n";
-  return HtmlAnswer(Page(text_.centre, main), 200, true);
+  return Page(text_.centre, main);
 }
 
-HttpResponse Centre::Rights(const HttpRequest&) {
+std::string Centre::RightsPage() const {
   const auto& policy = engine_.policy();
   std::string main = "<h1>" + EscapeHtml(text_.rights_heading) + "</h1>\n<p>" +
                      EscapeHtml(text_.rights_lead) + "</p>\n<ul class=\"cards\">\n";
@@ -186,10 +186,10 @@ HttpResponse Centre::Rights(const HttpRequest&) {
             EscapeHtml(policy::RightInWords(right)) + "</p></li>\n";
   }
   main += "</ul>\n";
-  return HtmlAnswer(Page(text_.rights_heading, main), 200, true);
+  return Page(text_.rights_heading, main);
 }
 
-HttpResponse Centre::Notice(const HttpRequest&) {
+std::string Centre::NoticePage() const {
   const auto& policy = engine_.policy();
   policy::NoticeFragment notice = policy::RenderNoticeFragment(policy);
   std::string main = "<div class=\"notice-layout\">\n";
@@ -228,7 +228,7 @@ HttpResponse Centre::Notice(const HttpRequest&) {
             EscapeHtml(policy.notice.changes) + "</p>\n";
   }
   main += "</details></nav>\n<article class=\"notice\">\n" + notice.html + "</article>\n</div>\n";
-  return HtmlAnswer(Page(notice.title, main), 200, true);
+  return Page(notice.title, main);
 }
 
 HttpResponse Centre::RightForm(const HttpRequest& request, const std::string& right,

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 
@@ -179,6 +180,16 @@ const journeys = {
     const css = await page.locator('link[rel=stylesheet]').first().getAttribute('href');
     const asset = await fetch(base + css);
     check(asset.headers.get('cache-control').includes('immutable'), 'assets are cached immutably');
+    // Every script and stylesheet a page loads, gzipped: at most 100 kB together.
+    let gzipped = 0;
+    const assets = await page.locator('link[rel=stylesheet], script[src]').evaluateAll(
+      (els) => els.map((e) => e.getAttribute('href') || e.getAttribute('src')));
+    for (const href of assets) {
+      const body = Buffer.from(await (await fetch(base + href)).arrayBuffer());
+      gzipped += zlib.gzipSync(body, { level: 9 }).length;
+    }
+    console.log(`centre assets: ${assets.length} files, ${gzipped} bytes gzipped`);
+    check(assets.length === 3 && gzipped <= 100 * 1024, `JS and CSS at most 100 kB gzipped (${gzipped})`);
     // Without JavaScript the notice and the request form still work.
     const plain = await browser.newContext({ javaScriptEnabled: false });
     const nojs = await plain.newPage();
