@@ -3,6 +3,8 @@
 # present are skipped, and apt is not touched at all when nothing is missing.
 # postgresql-15 provides the server binaries (/usr/lib/postgresql/15/bin) for the throwaway
 # test cluster (scripts/pg-test-cluster.sh); the tests never use Debian's own cluster.
+# chromium is the browser the privacy centre's tests drive (tests/web, through playwright-core
+# pinned in tests/web/package-lock.json, installed with `npm ci` at the end of this script).
 # prometheus provides promtool (ctest metrics/promtool_check); nodejs and npm install the OpenAPI
 # linter pinned in tools/openapi-lint/package-lock.json (ctest openapi/lint) and the test SMTP
 # server pinned in tests/smtp/package-lock.json (ctest mail/*), with `npm ci` at the end of this
@@ -18,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   prometheus
+  chromium
 )
 # Node.js from Debian unless a node with npm is already installed (from elsewhere).
 if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
@@ -54,5 +57,14 @@ smtp_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/smtp"
 if ! cmp -s "$smtp_dir/package-lock.json" "$smtp_dir/node_modules/.package-lock.json.installed"; then
   echo "setup-deps: npm ci in tests/smtp"
   (cd "$smtp_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.package-lock.json.installed)
+fi
+# The browser tests' driver and accessibility checker (playwright-core, @axe-core/playwright),
+# exactly as tests/web/package-lock.json pins them; playwright's own browser downloads are not
+# used (no install scripts run): the tests drive Debian's chromium.
+web_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/web"
+if ! cmp -s "$web_dir/package-lock.json" "$web_dir/node_modules/.package-lock.json.installed"; then
+  echo "setup-deps: npm ci in tests/web"
+  (cd "$web_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
     cp package-lock.json node_modules/.package-lock.json.installed)
 fi

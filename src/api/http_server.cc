@@ -342,6 +342,9 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
       call->request.content_type = type;
     }
+    if (const char* cookie = Header(connection, MHD_HTTP_HEADER_COOKIE)) {
+      call->request.cookie = cookie;
+    }
     call->request.ambiguous_length = AmbiguousLength(connection);
     if (const char* id = Header(connection, "X-Request-Id")) call->request.request_id = id;
     if (const char* length = Header(connection, MHD_HTTP_HEADER_CONTENT_LENGTH)) {

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "api/centre.h"
 #include "api/handler_support.h"
 #include "api/request_id.h"
 
@@ -179,6 +180,12 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
   std::vector<std::string> labels;
   for (const auto& route : routes_) labels.push_back(route.info.method + " " + route.info.pattern);
   metrics_ = std::make_unique<Metrics>(std::move(labels));
+  if (!options_.centre_path.empty()) {
+    CentreOptions centre;
+    centre.base_path = options_.centre_path;
+    centre.tls = options_.tls;
+    centre_ = std::make_unique<Centre>(engine_, std::move(centre));
+  }
 }
 
 Api::~Api() = default;
@@ -283,13 +290,20 @@ bool Api::AnswersAtOnce(const HttpRequest& request) {
 
 void Api::Secure(HttpResponse& response, bool html) const {
   auto& h = response.headers;
+  // The privacy centre sets its own policy and caching (assets are cached for a year).
+  auto has = [&h](std::string_view name) {
+    return std::any_of(h.begin(), h.end(), [&](const auto& header) { return header.first == name; });
+  };
+  const bool own_policy = has("Content-Security-Policy"), own_caching = has("Cache-Control");
   h.emplace_back("X-Content-Type-Options", "nosniff");
-  h.emplace_back("Content-Security-Policy",
-                 html ? "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
-                      : "default-src 'none'; frame-ancestors 'none'");
+  if (!own_policy) {
+    h.emplace_back("Content-Security-Policy",
+                   html ? "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+                        : "default-src 'none'; frame-ancestors 'none'");
+  }
   h.emplace_back("X-Frame-Options", "DENY");
   h.emplace_back("Referrer-Policy", "no-referrer");
-  h.emplace_back("Cache-Control", "no-store");
+  if (!own_caching) h.emplace_back("Cache-Control", "no-store");
   if (options_.tls) {
     h.emplace_back("Strict-Transport-Security", "max-age=63072000; includeSubDomains");
   }
@@ -351,6 +365,15 @@ HttpResponse Api::Handle(HttpRequest& request) {
                        "and Transfer-Encoding, or two Content-Length values)");
   } else if (request.body_too_large) {
     response = Problem(HttpProblem::kPayloadTooLarge, "the body is larger than the server accepts");
+  } else if (route == nullptr && !path_known && centre_ && centre_->Owns(request.path)) {
+    // The privacy centre's pages: the forms are tokenless, so they share the address limit.
+    if (request.method == "POST" && address_limiter_.enabled() &&
+        !address_limiter_.Allow(request.client_address)) {
+      response = Problem(HttpProblem::kRateLimited, "slow down");
+      response.headers.emplace_back("Retry-After", "1");
+    } else {
+      response = centre_->Handle(request);
+    }
   } else if (route == nullptr) {
     response = path_known ? Problem(HttpProblem::kMethodNotAllowed, "allowed: " + allow)
                           : Problem(HttpProblem::kNotFound, "no such resource");

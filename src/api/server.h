@@ -39,7 +39,11 @@ struct ApiOptions {
   // The file holding the latest signed audit checkpoint (deployment/checkpoint_file.h), read by
   // the audit routes; empty: none is kept (verification checks the chain alone).
   std::string checkpoint_path;
+  // Where the privacy centre's pages live ("/" or "/privacy"); empty: no pages are served.
+  std::string centre_path = "/";
 };
+
+class Centre;
 
 // What the router knows about a route. `roles`: the token roles that may call it. `requester`:
 // the person who made the rights request in the path ({id}) may call it with the secret that
@@ -157,6 +161,7 @@ class Api {
   std::vector<Route> routes_;
   std::unique_ptr<Metrics> metrics_;
   RateLimiter token_limiter_, address_limiter_;
+  std::unique_ptr<Centre> centre_;  // the privacy centre's pages (api/centre.h), or null
 };
 
 // The OpenAPI 3.1 document served at /v1/openapi.json (src/api/openapi.json, built in).

@@ -26,7 +26,8 @@ constexpr const char* kServeUsage =
     "[--log-level debug|info|warn|error] [--metrics-token-file FILE] [--metrics-allow CIDR,...] "
     "[--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
-    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered]";
+    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] "
+    "[--centre-path PATH|none]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -56,7 +57,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
        "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
        "--log-requests", "--drain-seconds", "--sweep-every",
        "--deliver-every", "--mail", "--refresh-every", "--master-key", "--controller", "--now",
-       "--log-level", "--metrics-token-file", "--metrics-allow", "--audit-decisions"},
+       "--log-level", "--metrics-token-file", "--metrics-allow", "--audit-decisions",
+       "--centre-path"},
       {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -126,6 +128,16 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       }
       n.set(number);
     }
+  }
+  // The privacy centre's pages: at "/" unless moved ("/privacy") or turned off ("none").
+  if (const auto* v = a.Option("--centre-path")) {
+    bool shaped = *v == "none" || (!v->empty() && v->front() == '/' && v->find("//") == std::string::npos &&
+                                   v->find_first_of("?#%\\ ") == std::string::npos);
+    if (!shaped || v->starts_with("/v1") || v->starts_with("/.well-known")) {
+      err << "custos: --centre-path wants a path such as /privacy (not under /v1), or none\n";
+      return kExitUsage;
+    }
+    api_options.centre_path = *v == "none" ? "" : *v;
   }
   // Retention runs by itself: at start, then every --sweep-every seconds (0: never).
   double sweep_seconds = 3600;

@@ -1,6 +1,7 @@
 #include "policy/loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -14,6 +15,15 @@
 namespace custos::policy {
 
 namespace {
+
+bool IsHexColour(std::string_view text) {
+  if (text.size() != 7 || text[0] != '#') return false;
+  for (char c : text.substr(1)) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
 
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 
@@ -189,6 +199,11 @@ class PolicyParser {
     r.Text("phone", c.phone);
     r.Text("website", c.website);
     r.Text("represents", c.represents);
+    if (r.Text("colour", c.colour) && !IsHexColour(c.colour)) {
+      Report(ErrorCode::kInvalidValue, r.Get("colour")->loc,
+             "controller 'colour' must be a colour written #rrggbb",
+             "write six hexadecimal digits after '#', e.g. colour: \"#1d4f91\"");
+    }
     std::string role;
     if (r.Enum("role", role, {"controller", "processor"})) {
       c.role = role == "processor" ? Role::kProcessor : Role::kController;

@@ -15,6 +15,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/period.h"
 #include "policy/policy.h"
@@ -29,6 +31,21 @@ enum class NoticeFormat { kMarkdown, kHtml };
 // but may mention unresolved keys.
 // PII: none (a policy holds no personal data).
 std::string RenderNotice(const Policy& policy, NoticeFormat format);
+
+// The HTML notice as a fragment for a page that brings its own head and styles (the privacy
+// centre): its blocks as elements (headings keep their ids, every policy string escaped), and
+// the table of contents: the level (2 or 3), id and words of each heading below the title, in
+// order.
+struct NoticeFragment {
+  struct Entry {
+    int level = 2;
+    std::string id, text;
+  };
+  std::string title;
+  std::string html;
+  std::vector<Entry> contents;
+};
+NoticeFragment RenderNoticeFragment(const Policy& policy);
 
 // A period in plain English: "5 years", "one month", "72 hours", "immediately".
 std::string PeriodInWords(const IsoPeriod& period);

@@ -33,18 +33,9 @@ constexpr std::string_view kStyle =
     "@media (prefers-color-scheme:dark){body{color:#eee;background:#121212}"
     "#summary{background:#1e2530}a{color:#8ab4f8}}";
 
-}  // namespace
-
-std::string ToHtml(const Document& doc, std::string_view title) {
+// The blocks of `doc` as HTML elements, headings with their ids.
+std::string BlocksToHtml(const Document& doc) {
   std::string out;
-  out += "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n";
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  // Nothing is loaded from elsewhere; the policy cannot add scripts even if escaping failed.
-  out +=
-      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'\">\n";
-  out += "<title>" + EscapeHtml(CollapseSpace(title)) + "</title>\n";
-  out += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n<main>\n";
   for (const Block& block : doc.blocks()) {
     switch (block.kind) {
       case BlockKind::kHeading: {
@@ -66,6 +57,22 @@ std::string ToHtml(const Document& doc, std::string_view title) {
       case BlockKind::kSectionEnd: out += "</section>\n"; break;
     }
   }
+  return out;
+}
+
+}  // namespace
+
+std::string ToHtml(const Document& doc, std::string_view title) {
+  std::string out;
+  out += "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  // Nothing is loaded from elsewhere; the policy cannot add scripts even if escaping failed.
+  out +=
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+      "style-src 'unsafe-inline'\">\n";
+  out += "<title>" + EscapeHtml(CollapseSpace(title)) + "</title>\n";
+  out += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n<main>\n";
+  out += BlocksToHtml(doc);
   out += "</main>\n</body>\n</html>\n";
   return out;
 }
@@ -88,6 +95,28 @@ std::string EscapeHtml(std::string_view text) {
     }
   }
   return out;
+}
+
+}  // namespace custos::policy
+
+namespace custos::policy {
+
+NoticeFragment RenderNoticeFragment(const Policy& policy) {
+  notice_internal::NoticeComposer composer(policy);
+  notice_internal::Document doc = composer.Write();
+  NoticeFragment fragment;
+  fragment.title = notice_internal::CollapseSpace(composer.Title());
+  fragment.html = notice_internal::BlocksToHtml(doc);
+  for (const notice_internal::Block& block : doc.blocks()) {
+    if (block.kind != notice_internal::BlockKind::kHeading || block.level < 2 || block.level > 3 ||
+        block.id.empty()) {
+      continue;
+    }
+    std::string title;
+    for (const notice_internal::Span& span : block.text) title += span.text;
+    fragment.contents.push_back({block.level, block.id, notice_internal::CollapseSpace(title)});
+  }
+  return fragment;
 }
 
 }  // namespace custos::policy

@@ -70,6 +70,8 @@ struct Contact {
 struct Controller {
   std::string name, legal_name, company_number, registration, address, email, phone, website;
   std::string represents;
+  // The organisation's colour on its privacy centre pages: "#rrggbb", or "" (a neutral blue).
+  std::string colour;
   Role role = Role::kController;
 };
 

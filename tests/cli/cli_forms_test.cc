@@ -1266,6 +1266,11 @@ TEST_F(CliForms, ServeAnswersOverHttpAndStopsOnSigterm) {
   EXPECT_EQ(per_address.code, kExitUsage);
   EXPECT_EQ(per_address.err, "custos: --connections-per-address is out of range\n");
   EXPECT_EQ(Raw({"serve", "--data", data_, "--request-deadline", "soon"}).code, kExitUsage);
+  // The privacy centre's pages may not hide the API's paths.
+  CliRun centre = Raw({"serve", "--data", data_, "--centre-path", "/v1/privacy"});
+  EXPECT_EQ(centre.code, kExitUsage);
+  EXPECT_NE(centre.err.find("--centre-path"), std::string::npos) << centre.err;
+  EXPECT_EQ(Raw({"serve", "--data", data_, "--centre-path", "privacy"}).code, kExitUsage);
   // One clear line for an unknown log level, a list that is not networks, a weak scrape token.
   CliRun loud = Raw({"serve", "--data", data_, "--log-level", "loud"});
   EXPECT_EQ(loud.code, kExitUsage);

@@ -1,0 +1,116 @@
+// Centre: the privacy centre people use in a browser, served by `custos serve` under a base path
+// (default "/"). Server-rendered HTML pages, a thin adapter over the same Engine calls as the
+// JSON API's rights-request routes (api/request_routes.cc): it parses a form, calls one engine
+// function and renders the answer; it decides nothing itself.
+//
+// Pages: the home page, the generated notice with a table of contents, one page per right the
+// policy offers (a form opening a request with an email or phone), the one-time code, and the
+// request followed after verification (status, due date, what happens next, history, downloads,
+// recipients told, withdrawal). Static assets (web/centre.css, web/centre.js, and a stylesheet of
+// the organisation's colour from the policy) are built into the binary under names that carry
+// their content hash, served with a year's immutable caching.
+//
+// Security: every page carries a Content-Security-Policy allowing only the centre's own script
+// and styles (no inline script or style); every POST carries a CSRF token (an HMAC of a random
+// form cookie under a per-process key); verifying a code opens a session (a random id in an
+// HttpOnly, SameSite=Strict cookie, Secure under TLS) that opens only that request and ends after
+// 30 minutes idle. Sessions live in this process's memory: a restart ends them.
+// Thread-safety: Handle() is safe from many threads at once.
+// PII: forms carry emails, phone numbers, codes and notes; they go to the engine only, are
+// echoed (escaped) only into the page answering the same person's form, and never logged.
+#ifndef CUSTOS_API_CENTRE_H_
+#define CUSTOS_API_CENTRE_H_
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "api/centre_text.h"
+#include "api/http.h"
+#include "engine/engine.h"
+
+namespace custos::api {
+
+struct CentreOptions {
+  std::string base_path = "/";  // where the centre lives: "/" or "/privacy" (no trailing slash)
+  bool tls = false;             // session and form cookies get Secure
+  std::chrono::seconds idle = std::chrono::minutes(30);  // a session ends after this long idle
+  size_t max_sessions = 100000;  // the oldest idle sessions go first beyond this
+};
+
+class Centre {
+ public:
+  // REQUIRES: `engine` outlives the Centre. The engine's clock measures sessions' idle time.
+  Centre(engine::Engine& engine, CentreOptions options,
+         const CentreText& text = EnglishCentreText());
+
+  // True when `path` is one of the centre's pages or assets.
+  bool Owns(std::string_view path) const;
+  // The answer for one request to a path the centre owns: HTML (or an asset, or a download),
+  // with its own Content-Security-Policy and Cache-Control headers.
+  HttpResponse Handle(const HttpRequest& request);
+
+  // The base path ("/" or "/privacy/"), always ending in '/'.
+  const std::string& base() const { return base_; }
+
+ private:
+  struct Session {
+    std::string request_id, secret;
+    Timestamp last_seen;
+  };
+  struct Form;  // a parsed POST body and the form cookie (centre.cc)
+
+  // Pages (centre_pages.cc render them; centre.cc routes).
+  std::string HomePage() const;
+  std::string NoticePage() const;
+  std::string RightsPage() const;
+  HttpResponse RightForm(const HttpRequest& request, const std::string& right,
+                         const Form* form, std::string_view error, int status);
+  HttpResponse OpenRequest(const HttpRequest& request, const std::string& right);
+  HttpResponse VerifyForm(const HttpRequest& request, const std::string& id,
+                          std::string_view message, bool is_error, int status);
+  HttpResponse Verify(const HttpRequest& request, const std::string& id);
+  HttpResponse ResendCode(const HttpRequest& request, const std::string& id);
+  HttpResponse RequestPage(const HttpRequest& request, const std::string& id);
+  HttpResponse Download(const HttpRequest& request, const std::string& id,
+                        const std::string& format);
+  HttpResponse Withdraw(const HttpRequest& request, const std::string& id);
+  HttpResponse SignOut(const HttpRequest& request);
+  HttpResponse Asset(std::string_view name) const;
+  HttpResponse Message(std::string_view heading, std::string_view message, int status) const;
+
+  // The page around `main` (already HTML), with the header, navigation and assets.
+  std::string Page(std::string_view title, const std::string& main) const;
+  HttpResponse HtmlAnswer(std::string body, int status, bool cacheable) const;
+
+  // CSRF: the form cookie's value (a new one when the request has none, set on `response`) and
+  // the token forms carry; a POST is accepted only when its token matches its cookie.
+  std::string FormCookie(const HttpRequest& request, HttpResponse* response) const;
+  std::string CsrfToken(const std::string& form_cookie) const;
+  bool ReadForm(const HttpRequest& request, Form& form) const;
+  std::string CsrfField(const std::string& form_cookie) const;
+
+  // Sessions: the request a session cookie opens, or nullptr (unknown, expired, another request).
+  bool SessionOpens(const HttpRequest& request, const std::string& id, Session* out);
+  std::string NewSession(const std::string& request_id, const std::string& secret);
+  std::string Cookie(std::string_view name, std::string_view value, bool expire) const;
+
+  engine::Engine& engine_;
+  const CentreOptions options_;
+  const CentreText& text_;
+  std::string base_;       // ends with '/'
+  std::string csrf_key_;   // per process
+  std::string theme_css_;  // the organisation's colour
+  std::string css_name_, js_name_, theme_name_;  // assets' names, with their content hashes
+  // The pages that depend only on the policy, written once (the policy does not change while
+  // the server runs).
+  std::string home_page_, rights_page_, notice_page_;
+  std::mutex sessions_mu_;
+  std::map<std::string, Session> sessions_;  // by BLAKE2b of the cookie's value
+};
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_CENTRE_H_

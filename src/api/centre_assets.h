@@ -1,0 +1,16 @@
+// The privacy centre's stylesheet and script (web/centre.css, web/centre.js), built into the
+// binary by src/CMakeLists.txt so nothing is fetched at run time.
+// Thread-safety: immutable.
+#ifndef CUSTOS_API_CENTRE_ASSETS_H_
+#define CUSTOS_API_CENTRE_ASSETS_H_
+
+#include <string_view>
+
+namespace custos::api {
+
+std::string_view CentreCss();
+std::string_view CentreJs();
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_CENTRE_ASSETS_H_

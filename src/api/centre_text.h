@@ -1,0 +1,149 @@
+// Every word the privacy centre's pages say that does not come from the policy, in one place:
+// a translation is another CentreText. Words from the policy (the organisation's name, its
+// purposes, categories and rights) and the generated notice come from the policy and
+// policy/notice.h.
+// Thread-safety: immutable values.
+#ifndef CUSTOS_API_CENTRE_TEXT_H_
+#define CUSTOS_API_CENTRE_TEXT_H_
+
+#include <string_view>
+
+namespace custos::api {
+
+struct CentreText {
+  std::string_view language = "en-GB";
+  std::string_view skip_to_content = "Skip to content";
+  std::string_view centre = "Privacy centre";
+  std::string_view nav_label = "Privacy centre";
+  std::string_view nav_notice = "Privacy notice";
+  std::string_view nav_rights = "Your rights";
+  std::string_view home_lead =
+      "Read how we use personal data about you, and use your rights: ask for a copy, a "
+      "correction, deletion and more. You prove who you are with a one-time code we send to "
+      "your email address or phone.";
+  std::string_view home_notice_link = "Read our privacy notice";
+  std::string_view rights_heading = "Use your rights";
+  std::string_view rights_lead = "Choose what you would like to ask for.";
+  std::string_view notice_contents = "Contents";
+  std::string_view notice_version = "Version";
+  std::string_view notice_dated = "dated";
+  std::string_view notice_changes = "What changed";
+  // The form to open a request.
+  std::string_view contact_legend = "Where should we send your one-time code?";
+  std::string_view contact_hint =
+      "Give the email address or the mobile number you use with us: your request reaches only "
+      "what we hold under it. Give one of the two.";
+  std::string_view email_label = "Email address";
+  std::string_view phone_label = "Or a mobile phone number";
+  std::string_view purpose_label = "Which use of your data?";
+  std::string_view purpose_marketing = "Direct marketing (every channel)";
+  std::string_view category_label = "Which information is wrong?";
+  std::string_view value_label = "What it should say";
+  std::string_view note_label = "Anything else we should know (optional)";
+  std::string_view send_code = "Send me a code";
+  // Verification.
+  std::string_view verify_heading = "Enter your code";
+  std::string_view verify_lead =
+      "We have sent an 8-digit code to the email address or phone you gave. It works for 30 "
+      "minutes. If nothing arrives, check the address and your spam folder.";
+  std::string_view code_label = "One-time code";
+  std::string_view verify_button = "Confirm";
+  std::string_view resend_button = "Send a new code";
+  std::string_view resent = "We have sent a new code. The earlier code no longer works.";
+  // Following a request.
+  std::string_view request_heading = "Your request";
+  std::string_view request_kind = "What you asked for";
+  std::string_view request_state = "Status";
+  std::string_view request_received = "Received";
+  std::string_view request_due = "We will answer by";
+  std::string_view request_due_unset = "The month starts once we know it is you";
+  std::string_view request_next = "What happens next";
+  std::string_view request_history = "History";
+  std::string_view download_heading = "Your copy";
+  std::string_view download_html = "Download as a web page (HTML)";
+  std::string_view download_json = "Download as data (JSON)";
+  std::string_view download_csv = "Download as a spreadsheet (CSV)";
+  std::string_view recipients_heading = "Organisations we told";
+  std::string_view recipients_none = "We have not needed to tell any other organisation.";
+  std::string_view withdraw_heading = "Change your mind";
+  std::string_view withdraw_button = "Withdraw this request";
+  std::string_view withdraw_confirm = "Withdraw this request? We will stop working on it.";
+  std::string_view sign_out = "Sign out";
+  std::string_view signed_out = "You have signed out.";
+  // States and what follows each.
+  std::string_view state_verifying = "Waiting for your code";
+  std::string_view next_verifying = "Enter the code we sent you to confirm it is you.";
+  std::string_view state_in_progress = "We are working on it";
+  std::string_view next_in_progress =
+      "We are preparing our answer. We will tell you when it is ready, by the date above.";
+  std::string_view state_extended = "Extended";
+  std::string_view next_extended =
+      "Your request needs more time; we have told you why. We will answer by the date above.";
+  std::string_view state_waiting = "Waiting for you";
+  std::string_view next_waiting = "We have asked you for something; the month pauses until then.";
+  std::string_view state_completed = "Completed";
+  std::string_view next_completed = "We have answered your request.";
+  std::string_view next_completed_copy =
+      "Your copy is ready below. It stays available for 30 days.";
+  std::string_view state_refused = "Refused";
+  std::string_view next_refused =
+      "We have told you why. You can complain to the regulator named in our privacy notice.";
+  std::string_view state_withdrawn = "Withdrawn";
+  std::string_view next_withdrawn = "You withdrew this request; we will do nothing more with it.";
+  std::string_view state_forwarded = "Passed to the organisation responsible";
+  std::string_view next_forwarded = "The organisation that decides about your data will answer.";
+  std::string_view state_received = "Received";
+  // Problems.
+  std::string_view error_heading = "There is a problem";
+  std::string_view error_contact_missing = "Give an email address or a mobile phone number.";
+  std::string_view error_contact_both = "Give an email address or a phone number, not both.";
+  std::string_view error_contact_form = "That email address or phone number does not look right.";
+  std::string_view error_choice = "Choose one of the options.";
+  std::string_view error_value = "Say what it should say.";
+  std::string_view error_code = "That code is not right, or it has expired.";
+  std::string_view error_code_locked =
+      "Too many wrong codes. Contact us to prove who you are another way.";
+  std::string_view error_too_many_codes =
+      "We have sent too many codes to this address today. Try again tomorrow.";
+  std::string_view error_general = "We could not do that. Try again, or contact us.";
+  std::string_view error_form_expired =
+      "This form has expired or did not come from our pages. Go back, reload the page and try "
+      "again.";
+  std::string_view error_session =
+      "You need to confirm who you are to see this request. Your session may have ended after "
+      "30 minutes without activity.";
+  std::string_view error_not_found = "There is no such page.";
+  std::string_view error_slow_down = "Too many attempts. Wait a moment and try again.";
+  std::string_view forbidden_heading = "Not available";
+  std::string_view not_found_heading = "Page not found";
+  std::string_view back_home = "Back to the privacy centre";
+  // A short title for each right (the policy's `rights.available` keys).
+  std::string_view right_access = "Get a copy of your data";
+  std::string_view right_portability = "Take your data elsewhere";
+  std::string_view right_rectification = "Correct your data";
+  std::string_view right_erasure = "Delete your data";
+  std::string_view right_restriction = "Limit how we use your data";
+  std::string_view right_objection = "Object to a use of your data";
+  std::string_view right_withdraw_consent = "Withdraw your consent";
+  std::string_view right_automated_decision_review = "Ask a person to review an automated decision";
+
+  // The title of right `key`; the key itself for a right without one.
+  std::string_view RightTitle(std::string_view key) const {
+    if (key == "access") return right_access;
+    if (key == "portability") return right_portability;
+    if (key == "rectification") return right_rectification;
+    if (key == "erasure") return right_erasure;
+    if (key == "restriction") return right_restriction;
+    if (key == "objection") return right_objection;
+    if (key == "withdraw_consent") return right_withdraw_consent;
+    if (key == "automated_decision_review") return right_automated_decision_review;
+    return key;
+  }
+};
+
+// The English words (the default).
+const CentreText& EnglishCentreText();
+
+}  // namespace custos::api
+
+#endif  // CUSTOS_API_CENTRE_TEXT_H_
