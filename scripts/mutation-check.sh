@@ -12,8 +12,8 @@ jobs=$(nproc)
 # name | file | exact text | replacement | ctest -R filter
 mutants=(
   "consent_missing_allows|src/engine/decide.cc|        Deny(decision, ErrorCode::kConsentMissing, purpose->key);|        (void)0;  // mutant: a missing consent no longer denies|Decide|ConsentMissing|scenario/sqlite/wig"
-  "first_retention_rule_dropped|src/engine/retention.cc|  for (const auto& rule : policy.retention) {|  for (const auto& rule : policy.retention) {\n    if (&rule == &policy.retention.front()) continue;  // mutant|Retention|scenario/sqlite/wig"
-  "decision_audit_skipped|src/engine/audit_log.cc|  buffer_.push_back(std::move(entry));|  (void)entry;  // mutant: a decision leaves no audit entry|Audit|Decision|scenario/sqlite/engine"
+  "first_retention_rule_dropped|src/engine/retention.cc|  std::string next_rule;\n  for (const auto& rule : policy.retention) {|  std::string next_rule;\n  for (const auto& rule : policy.retention) {\n    if (&rule == &policy.retention.front()) continue;  // mutant|Retention|scenario/sqlite/wig"
+  "decision_audit_skipped|src/engine/audit_log.cc|  buffer_.push_back(std::move(entry));\n  const int64_t mine|  (void)entry;  // mutant: a decision leaves no audit entry\n  const int64_t mine|Audit|Decision|scenario/sqlite/engine"
 )
 
 survived=0
@@ -29,6 +29,7 @@ for m in "${mutants[@]}"; do
       my $src = do { local $/; <> };
       my ($t, $r) = ($ENV{MUT_TEXT}, $ENV{MUT_REPL});
       $r =~ s/\\n/\n/g;
+      $t =~ s/\\n/\n/g;
       my $n = () = $src =~ /\Q$t\E/g;
       if ($n != 1) { print $src; die "the text to mutate occurs $n times, not once\n"; }
       $src =~ s/\Q$t\E/$r/;
