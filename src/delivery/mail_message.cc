@@ -11,6 +11,8 @@
 #include <sstream>
 #include <vector>
 
+#include "policy/notice.h"
+
 namespace custos::delivery {
 
 namespace {
@@ -30,21 +32,6 @@ std::string Base64(std::string_view bytes) {
 std::string Base64Lines(std::string_view bytes) {
   std::string encoded = Base64(bytes), out;
   for (size_t i = 0; i < encoded.size(); i += 76) out += encoded.substr(i, 76) + "\r\n";
-  return out;
-}
-
-std::string EscapeHtml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
   return out;
 }
 
@@ -230,7 +217,7 @@ std::string FillTemplate(const std::string& text, const policy::Policy& policy,
     out += text.substr(i, open - i);
     std::string value =
         Value(text.substr(open + 2, close - open - 2), policy, subject, body, request_id);
-    out += html ? EscapeHtml(value) : value;
+    out += html ? policy::EscapeHtml(value) : value;
     i = close + 2;
   }
   return out;
