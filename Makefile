@@ -68,7 +68,7 @@ build-bench: deps
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DCUSTOS_BENCH=ON -DCUSTOS_TESTS=OFF
 	cmake --build build-bench -j $(JOBS)
 
-# Sizes are the issues' (1M subjects, 10M records); the read and sweep data sets take minutes
+# Sizes are the goals' (1M subjects, 10M records); the read and sweep data sets take minutes
 # to build the first time and several GB under /tmp.
 bench: build-bench
 	build-bench/bench/api_handle_bench 1000 200000 5

@@ -26,7 +26,7 @@
 // Usage: retention_bench [SUBJECTS=100000] [RECORDS=1000000] [REPEATS=5]
 //        [--mismatch-for-testing]  (the DELETE's cutoff is the sweep's time, not the
 //                                   policy's: it removes every record, and no verdict is given)
-// (or RETENTION_SUBJECTS, RETENTION_RECORDS, RETENTION_REPEATS). The size is
+// (or RETENTION_SUBJECTS, RETENTION_RECORDS, RETENTION_REPEATS). The goal's size is
 // 1000000 subjects and 10000000 records.
 #include <sqlite3.h>
 
