@@ -61,7 +61,9 @@ TEST(SecretKey, KeyMemoryIsLockedAndLeftOutOfCoreDumps) {
   for (const SecretKey* key : {&derived, &from_bytes}) {
     std::string flags = VmFlagsOf(key->bytes().data());
     ASSERT_FALSE(flags.empty()) << "no mapping holds the key";
-    if (kMlockWorks) EXPECT_TRUE(HasFlag(flags, "lo")) << flags;
+    if (kMlockWorks) {
+      EXPECT_TRUE(HasFlag(flags, "lo")) << flags;
+    }
     EXPECT_TRUE(HasFlag(flags, "dd")) << flags;
   }
   // The flags are read from the right mapping: ordinary heap memory has neither.
