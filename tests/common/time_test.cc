@@ -24,6 +24,17 @@ TEST(Timestamp, ParsesDatesTimesAndOffsets) {
   }
 }
 
+TEST(Timestamp, RefusesATimeWhoseUtcInstantLeavesFourDigitYears) {
+  // Found by the time fuzzer: a leap second on the last day of 9999 is 10000-01-01 in UTC,
+  // which no four-digit date can say, so the time is refused rather than read.
+  EXPECT_FALSE(Timestamp::Parse("9999-12-31T23:59:60Z").has_value());
+  EXPECT_FALSE(Timestamp::Parse("9999-12-31T23:30:00-01:00").has_value());
+  EXPECT_FALSE(Timestamp::Parse("0000-01-01T00:30:00+01:00").has_value());
+  EXPECT_EQ(T("9999-12-31T23:59:59.999999Z").ToString(), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(T("0000-01-01T00:00:00Z").ToString(), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(T("2016-12-31T23:59:60Z"), T("2017-01-01T00:00:00Z"));
+}
+
 TEST(Timestamp, RoundTripsThroughText) {
   for (const char* text :
        {"1999-12-31T23:59:59Z", "2024-02-29T12:00:00Z", "1969-07-20T20:17:40Z"}) {
