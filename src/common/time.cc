@@ -95,7 +95,7 @@ std::optional<Timestamp> Timestamp::Parse(std::string_view text) {
   micros += ((hour * 60LL + minute - offset_minutes) * 60LL + second) * 1000000LL + fraction;
   // A leap second or an offset can carry the instant past the years a four-digit date holds
   // (9999-12-31T23:59:60Z is 10000-01-01 in UTC); such a time could not be written back.
-  constexpr int64_t kFirst = -62167219200LL * 1000000LL;   // 0000-01-01T00:00:00Z
+  constexpr int64_t kFirst = -62167219200LL * 1000000LL;      // 0000-01-01T00:00:00Z
   constexpr int64_t kAfterLast = 253402300800LL * 1000000LL;  // 10000-01-01T00:00:00Z
   if (micros < kFirst || micros >= kAfterLast) return std::nullopt;
   return Timestamp{micros};
