@@ -23,8 +23,7 @@ HttpProblemInfo Info(HttpProblem problem) {
     case HttpProblem::kUnknownField: return {"unknown-field", "Unknown field", 400};
     case HttpProblem::kMissingField: return {"missing-field", "Missing field", 400};
     case HttpProblem::kMissingBody: return {"missing-body", "Missing body", 400};
-    case HttpProblem::kAmbiguousLength:
-      return {"ambiguous-length", "Ambiguous body length", 400};
+    case HttpProblem::kAmbiguousLength: return {"ambiguous-length", "Ambiguous body length", 400};
     case HttpProblem::kInvalidValue: return {"invalid-value", "Invalid value", 400};
     case HttpProblem::kUnsupportedMedia:
       return {"unsupported-media-type", "Unsupported media type", 415};
@@ -101,6 +100,7 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kTooManyCodes:
     case ErrorCode::kTooManyAttempts: return 429;
     case ErrorCode::kSubjectErased: return 410;
+    case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kIo:
     case ErrorCode::kInternal:
     case ErrorCode::kCryptoFailure:
@@ -125,6 +125,12 @@ HttpResponse ProblemFor(const Status& status) {
                       : http == 429 ? "Too many requests"
                       : http >= 500 ? "Server error"
                                     : "Refused";
+  if (status.code() == ErrorCode::kUnavailable) {
+    HttpResponse response = Render(http, ProblemType(DashedLower(name)), "Service unavailable",
+                                   "the database cannot be reached; retry shortly", name);
+    response.headers.emplace_back("Retry-After", std::to_string(kStoreRetryAfterSeconds));
+    return response;
+  }
   return Render(http, ProblemType(DashedLower(name)), title, detail, name);
 }
 
@@ -146,8 +152,8 @@ std::string ProblemInstance(std::string_view path, const std::vector<std::string
     size_t end = std::min(path.find('/', start), path.size());
     std::string_view segment = path.substr(start, end - start);
     out += '/';
-    bool shown = id_shaped(segment) &&
-                 std::find(hidden.begin(), hidden.end(), segment) == hidden.end();
+    bool shown =
+        id_shaped(segment) && std::find(hidden.begin(), hidden.end(), segment) == hidden.end();
     if (!segment.empty()) out += shown ? std::string(segment) : std::string("-");
     start = end + 1;
     ++segments;

@@ -44,7 +44,10 @@ std::string ProblemType(std::string_view name);
 
 HttpResponse Problem(HttpProblem problem, std::string detail);
 // The response for a failed engine Status. REQUIRES: !status.ok().
+// STORE_UNAVAILABLE is 503 with Retry-After (kStoreRetryAfterSeconds): the database is away, the
+// request may be sent again as it is.
 HttpResponse ProblemFor(const Status& status);
+inline constexpr int kStoreRetryAfterSeconds = 2;
 // The HTTP status for an engine ErrorCode.
 int HttpStatusFor(ErrorCode code);
 

@@ -15,6 +15,7 @@
 #include "api/delivery_schedule.h"
 #include "api/http_server.h"
 #include "api/log.h"
+#include "api/readiness.h"
 #include "api/retention_schedule.h"
 #include "api/server.h"
 #include "delivery/outbox_dispatcher.h"
@@ -71,6 +72,51 @@ class AuditFlusher {
   std::thread thread_;
 };
 
+// PostgreSQL's notices become JSON log lines, never raw text on stderr.
+JsonLog* notice_log = nullptr;
+void LogDatabaseNotice(std::string_view severity, std::string_view message) {
+  if (notice_log == nullptr) return;
+  notice_log->Write("warn", "database_notice",
+                    {{"severity", std::string(severity)}, {"message", std::string(message)}});
+}
+
+// Opens the deployment; while its database cannot be reached (STORE_UNAVAILABLE), tries again
+// with backoff (0.25 s doubling to 2 s) until `wait` has passed. A SIGTERM or SIGINT meanwhile
+// ends the wait (and start-up) at once.
+Result<std::unique_ptr<deployment::Session>> OpenWaitingForDatabase(const ServeConfig& config,
+                                                                    const sigset_t& signals,
+                                                                    JsonLog& log) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point started = Clock::now();
+  const Clock::time_point give_up = started + config.wait_for_database;
+  std::chrono::milliseconds pause(250);
+  for (int attempt = 1;; ++attempt) {
+    auto session = !config.policy_path.empty()
+                       ? deployment::Session::Init(config.deployment, config.policy_path)
+                       : deployment::Session::Open(config.deployment);
+    if (session.ok() || session.status().code() != ErrorCode::kUnavailable ||
+        Clock::now() + pause > give_up) {
+      if (session.ok() && attempt > 1) {
+        auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+        log.Write("info", "database_available",
+                  {{"outage_ms", std::to_string(waited.count()), true}});
+      }
+      return session;
+    }
+    if (attempt == 1) {
+      log.Write("warn", "waiting_for_database",
+                {{"code", std::string(CodeName(session.status().code()))},
+                 {"wait_ms", std::to_string(config.wait_for_database.count()), true}});
+    }
+    timespec timeout{static_cast<time_t>(pause.count() / 1000),
+                     static_cast<long>((pause.count() % 1000) * 1'000'000)};
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) {
+      return Status(ErrorCode::kUnavailable, "stopped while waiting for the database");
+    }
+    pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+  }
+}
+
 }  // namespace
 
 Status Serve(const ServeConfig& config, std::ostream& out) {
@@ -83,12 +129,13 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   signal(SIGPIPE, SIG_IGN);
 
   JsonLog log(stderr, config.log_level);
-  auto session = !config.policy_path.empty()
-                     ? deployment::Session::Init(config.deployment, config.policy_path)
-                     : deployment::Session::Open(config.deployment);
+  notice_log = &log;
+  deployment::SetDatabaseNoticeSink(&LogDatabaseNotice);
+  auto session = OpenWaitingForDatabase(config, signals, log);
   RETURN_IF_ERROR(session.status());
   engine::Engine& engine = (*session)->engine();
-  RETURN_IF_ERROR(engine.LoadAllSubjects());
+  // People are read on first use, so start time does not grow with their number.
+  engine.LimitCachedSubjects(config.cache_people);
   TokenStore tokens(TokenPath(config.deployment.data_dir));
   RETURN_IF_ERROR(tokens.Load());
   ApiOptions api_options = config.api;
@@ -101,6 +148,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
       http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());
   AuditFlusher flusher(engine, log);
+  DatabaseWatch database_watch((*session)->store(), log, std::chrono::seconds(1));
   CheckpointSchedule checkpoints(engine, log, api_options.checkpoint_path,
                                  std::chrono::milliseconds(kCheckpointEveryMs));
   using std::chrono::milliseconds;
@@ -129,7 +177,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
              {"refresh_every_ms", std::to_string(config.refresh_every.count()), true},
              {"audit_decisions",
               engine.decision_audit() == engine::DecisionAudit::kDurable ? "durable" : "buffered"},
-             {"subjects_cached", std::to_string(engine.cached_subjects()), true}});
+             {"cache_people", std::to_string(config.cache_people), true}});
   const std::string& host = config.http.host;
   out << "custos serve: listening on " << scheme << "://"
       << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ":" << server.port()
@@ -142,6 +190,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   if (sweeps) sweeps->Stop();
   if (deliveries) deliveries->Stop();
   if (catch_up) catch_up->Stop();
+  database_watch.Stop();
   flusher.Stop();
   Status flushed = engine.Flush();
   checkpoints.Stop();

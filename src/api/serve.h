@@ -1,9 +1,11 @@
 // Serve: the HTTP server's life, from opening the deployment to a clean drain. The CLI parses
 // `custos serve`'s options into a ServeConfig (cli/serve_commands.cc) and calls it.
 //
-// Serve opens the data directory or database (initialising it from `policy_path` when given),
-// warms the decision cache, listens, runs the background schedules (retention sweeps, outbox
-// delivery, catching up with other writers, audit flushes), and on SIGTERM or SIGINT drains: it
+// Serve opens the data directory or database (initialising it from `policy_path` when given;
+// waiting up to `wait_for_database` with backoff while the database cannot be reached),
+// bounds the decision cache (people are read on first use, so start time does not grow with
+// their number), listens, runs the background schedules (retention sweeps, outbox delivery,
+// catching up with other writers, audit flushes), and on SIGTERM or SIGINT drains: it
 // stops accepting, answers every request already received, writes buffered audit entries and
 // commits every queued batch before returning. A write is acknowledged only after its commit,
 // so no acknowledged write is lost. Prints "custos serve: listening on http://HOST:PORT" on
@@ -28,8 +30,13 @@ struct ServeConfig {
   std::string policy_path;  // non-empty: initialise the deployment from this policy first
   std::string mail_config;  // non-empty: the mail notifier's configuration (smtp_sender.h)
   HttpServerOptions http;
-  ApiOptions api;  // test_clock is taken from deployment.test_clock
+  ApiOptions api;                        // test_clock is taken from deployment.test_clock
   LogLevel log_level = LogLevel::kInfo;  // lines below it are not written
+  // The most people whose decision state is kept in memory (--cache-people); the least used go
+  // first, and are read again from the store on their next use.
+  size_t cache_people = 1'000'000;
+  // How long start-up waits for a database that cannot be reached (--wait-for-database).
+  std::chrono::milliseconds wait_for_database{std::chrono::seconds(30)};
   // Each schedule's interval; zero turns it off.
   std::chrono::milliseconds sweep_every{std::chrono::hours(1)};
   std::chrono::milliseconds deliver_every{std::chrono::seconds(10)};

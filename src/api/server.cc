@@ -110,8 +110,7 @@ std::vector<std::string> UrlValues(const std::vector<std::pair<std::string, std:
     bool letter = false;
     for (char c : value) {
       if (c >= 'a' && c <= 'z') letter = true;
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-            c == '-')) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
         return false;
       }
     }
@@ -202,6 +201,7 @@ void Api::AddRoutes() {
   // The one table of routes and roles. Scoped roles are narrowed further by the handlers:
   // staff to their purposes, processors to their categories, subjects to themselves.
   Add("GET", "/healthz", "healthz", {}, &Api::Healthz);
+  Add("GET", "/readyz", "readyz", {}, &Api::Readyz);
   Add("GET", "/ping", "ping", {}, &Api::Ping);
   Add("GET", "/metrics", "metrics", {A}, &Api::MetricsText);
   Add("GET", "/v1/openapi.json", "openapi", {}, &Api::OpenApi);
@@ -292,7 +292,8 @@ void Api::Secure(HttpResponse& response, bool html) const {
   auto& h = response.headers;
   // The privacy centre sets its own policy and caching (assets are cached for a year).
   auto has = [&h](std::string_view name) {
-    return std::any_of(h.begin(), h.end(), [&](const auto& header) { return header.first == name; });
+    return std::any_of(h.begin(), h.end(),
+                       [&](const auto& header) { return header.first == name; });
   };
   const bool own_policy = has("Content-Security-Policy"), own_caching = has("Cache-Control");
   h.emplace_back("X-Content-Type-Options", "nosniff");

@@ -87,6 +87,7 @@ class Api {
 
   // The handlers, one family per file. The server's own (service_routes.cc).
   HttpResponse Healthz(Context& c);
+  HttpResponse Readyz(Context& c);
   HttpResponse Ping(Context& c);
   HttpResponse MetricsText(Context& c);
   HttpResponse OpenApi(Context& c);

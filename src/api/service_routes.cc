@@ -1,6 +1,6 @@
-// The server's own routes: liveness (/healthz, /ping), the Prometheus metrics (the request
-// counters of Handle() plus the engine's write, audit, catch-up and cache figures and this
-// process's outbox deliveries, what was built, and the process's memory, CPU time, descriptors
+// The server's own routes: liveness (/healthz, /ping), readiness (/readyz), the Prometheus metrics
+// (the request counters of Handle() plus the engine's write, audit, catch-up and cache figures and
+// this process's outbox deliveries, what was built, and the process's memory, CPU time, descriptors
 // and start time), the OpenAPI document built into the binary, and the test clock
 // that exists only when the server was started with one. None reads or writes personal data.
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "api/handler_support.h"
 #include "api/process_metrics.h"
+#include "api/readiness.h"
 #include "delivery/outbox_dispatcher.h"
 #include "engine/audit_log.h"
 
@@ -20,6 +21,17 @@ HttpResponse Api::Healthz(Context&) {
   Json j;
   j.w().StartObject();
   j.Field("status", std::string("ok"));
+  j.Field("controller", engine_.controller());
+  j.w().EndObject();
+  return j.Done();
+}
+
+HttpResponse Api::Readyz(Context&) {
+  Status ready = CheckReadiness(store_);
+  if (!ready.ok()) return ProblemFor(ready);
+  Json j;
+  j.w().StartObject();
+  j.Field("status", std::string("ready"));
   j.Field("controller", engine_.controller());
   j.w().EndObject();
   return j.Done();
@@ -68,7 +80,20 @@ HttpResponse Api::MetricsText(Context&) {
   extra += "custos_catch_up_seq " + std::to_string(catch_up.through_seq) + "\n";
   extra += "# HELP custos_cached_subjects Subjects held in the decision cache.\n";
   extra += "# TYPE custos_cached_subjects gauge\n";
-  extra += "custos_cached_subjects " + std::to_string(engine_.cached_subjects()) + "\n";
+  engine::SubjectCacheStats cache = engine_.subject_cache_stats();
+  extra += "custos_cached_subjects " + std::to_string(cache.entries) + "\n";
+  extra += "# HELP custos_cached_subjects_limit The most subjects the decision cache holds.\n";
+  extra += "# TYPE custos_cached_subjects_limit gauge\n";
+  extra += "custos_cached_subjects_limit " + std::to_string(cache.capacity) + "\n";
+  extra += "# HELP custos_subject_cache_hits_total Decision-cache lookups answered from memory.\n";
+  extra += "# TYPE custos_subject_cache_hits_total counter\n";
+  extra += "custos_subject_cache_hits_total " + std::to_string(cache.hits) + "\n";
+  extra += "# HELP custos_subject_cache_misses_total Decision-cache lookups read from the store.\n";
+  extra += "# TYPE custos_subject_cache_misses_total counter\n";
+  extra += "custos_subject_cache_misses_total " + std::to_string(cache.misses) + "\n";
+  extra += "# HELP custos_subject_cache_evictions_total Subjects evicted to keep the bound.\n";
+  extra += "# TYPE custos_subject_cache_evictions_total counter\n";
+  extra += "custos_subject_cache_evictions_total " + std::to_string(cache.evictions) + "\n";
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4";
   extra += BuildInfoMetricText();

@@ -74,6 +74,7 @@ int ExitCodeFor(const Status& status) {
     case ErrorCode::kOk: return kExitOk;
     case ErrorCode::kInvalidArgument: return kExitUsage;
     case ErrorCode::kIo:
+    case ErrorCode::kUnavailable:
     case ErrorCode::kNotInitialised:
     case ErrorCode::kKeyMismatch: return kExitIo;
     default: return kExitRefused;

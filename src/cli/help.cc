@@ -111,7 +111,8 @@ constexpr Verb kVerbs[] = {
      "      [--threads N] [--max-body BYTES] [--rate-limit PER_SECOND]\n"
      "      [--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock]\n"
      "      [--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS]\n"
-     "      [--mail FILE] [--refresh-every MILLISECONDS]",
+     "      [--mail FILE] [--refresh-every MILLISECONDS] [--cache-people N]\n"
+     "      [--wait-for-database SECONDS]",
      "The HTTP API over the data directory (src/api/openapi.json); SIGTERM drains it."},
     {"token", kServer,
      "--data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"

@@ -26,7 +26,8 @@ constexpr const char* kServeUsage =
     "[--log-level debug|info|warn|error] [--metrics-token-file FILE] [--metrics-allow CIDR,...] "
     "[--test-clock] "
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
-    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] "
+    "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] [--cache-people N] "
+    "[--wait-for-database SECONDS] "
     "[--centre-path PATH|none]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
@@ -51,15 +52,35 @@ bool ParseNumber(const std::string& text, double* out) {
 
 int RunServeCommand(deployment::Options options, const std::vector<std::string>& args,
                     std::ostream& out, std::ostream& err) {
-  auto parsed = ParseArgs(
-      args,
-      {"--data", "--policy", "--listen", "--tls-cert", "--tls-key", "--threads", "--max-body",
-       "--rate-limit", "--address-rate-limit", "--connections-per-address", "--request-deadline",
-       "--log-requests", "--drain-seconds", "--sweep-every",
-       "--deliver-every", "--mail", "--refresh-every", "--master-key", "--controller", "--now",
-       "--log-level", "--metrics-token-file", "--metrics-allow", "--audit-decisions",
-       "--centre-path"},
-      {"--test-clock"});
+  auto parsed = ParseArgs(args,
+                          {"--data",
+                           "--policy",
+                           "--listen",
+                           "--tls-cert",
+                           "--tls-key",
+                           "--threads",
+                           "--max-body",
+                           "--rate-limit",
+                           "--address-rate-limit",
+                           "--connections-per-address",
+                           "--request-deadline",
+                           "--log-requests",
+                           "--drain-seconds",
+                           "--sweep-every",
+                           "--deliver-every",
+                           "--mail",
+                           "--refresh-every",
+                           "--master-key",
+                           "--controller",
+                           "--now",
+                           "--log-level",
+                           "--metrics-token-file",
+                           "--metrics-allow",
+                           "--audit-decisions",
+                           "--centre-path",
+                           "--cache-people",
+                           "--wait-for-database"},
+                          {"--test-clock"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
     return kExitUsage;
@@ -131,8 +152,9 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
   }
   // The privacy centre's pages: at "/" unless moved ("/privacy") or turned off ("none").
   if (const auto* v = a.Option("--centre-path")) {
-    bool shaped = *v == "none" || (!v->empty() && v->front() == '/' && v->find("//") == std::string::npos &&
-                                   v->find_first_of("?#%\\ ") == std::string::npos);
+    bool shaped =
+        *v == "none" || (!v->empty() && v->front() == '/' && v->find("//") == std::string::npos &&
+                         v->find_first_of("?#%\\ ") == std::string::npos);
     if (!shaped || v->starts_with("/v1") || v->starts_with("/.well-known")) {
       err << "custos: --centre-path wants a path such as /privacy (not under /v1), or none\n";
       return kExitUsage;
@@ -166,6 +188,25 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
       return kExitUsage;
     }
   }
+  // The decision cache's bound in people: memory stays flat however many there are.
+  if (const auto* v = a.Option("--cache-people")) {
+    double people = 0;
+    if (!ParseNumber(*v, &people) || people < 1 || people > 1e9 ||
+        people != static_cast<double>(static_cast<int64_t>(people))) {
+      err << "custos: --cache-people must be a whole number of people from 1 to 1000000000\n";
+      return kExitUsage;
+    }
+    config.cache_people = static_cast<size_t>(people);
+  }
+  // A database that cannot be reached at start is waited for, with backoff, this long.
+  double wait_seconds = 30;
+  if (const auto* v = a.Option("--wait-for-database")) {
+    if (!ParseNumber(*v, &wait_seconds) || wait_seconds < 0 || wait_seconds > 86400) {
+      err << "custos: --wait-for-database must be a number of seconds from 0 to 86400\n";
+      return kExitUsage;
+    }
+  }
+  config.wait_for_database = std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000));
   double drain_seconds = 30;
   if (const auto* v = a.Option("--drain-seconds")) {
     if (!ParseNumber(*v, &drain_seconds) || drain_seconds < 0) {

@@ -15,6 +15,8 @@ namespace custos {
   X(kInvalidArgument, "INVALID_ARGUMENT")                                   \
   X(kNotFound, "NOT_FOUND")                                                 \
   X(kIo, "IO_ERROR")                                                        \
+  /* the database cannot be reached now: the request may be sent again */   \
+  X(kUnavailable, "STORE_UNAVAILABLE")                                      \
   X(kInternal, "INTERNAL")                                                  \
   /* policy loading and validation */                                       \
   X(kYamlSyntax, "YAML_SYNTAX")                                             \

@@ -145,6 +145,10 @@ Result<std::unique_ptr<Session>> Session::Init(const Options& options,
   return session;
 }
 
+void SetDatabaseNoticeSink(void (*sink)(std::string_view severity, std::string_view message)) {
+  store::SetPostgresNoticeSink(sink);
+}
+
 Result<std::unique_ptr<Session>> Session::Open(const Options& options) {
   if (options.data_dir.empty() && options.database_url.empty()) {
     return Status(ErrorCode::kInvalidArgument,

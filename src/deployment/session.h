@@ -5,17 +5,17 @@
 // A data directory holds custos.db (SQLite), master.key (unless --master-key points elsewhere)
 // with the latest signed audit checkpoint beside it (master.key.checkpoint, checkpoint_file.h)
 // and `controller`, the default controller's key written by `init`. Only `init` creates a master
-// key; the database records the id of its key (store::KeyBindingRow) and refuses any other. With --database URL the
-// database is PostgreSQL instead (several processes may share it); the directory, when given,
-// still holds master.key and `controller`.
-// Thread-safety: one session per process or invocation; its Engine is thread-safe, the
-// Session itself is not shared.
+// key; the database records the id of its key (store::KeyBindingRow) and refuses any other. With
+// --database URL the database is PostgreSQL instead (several processes may share it); the
+// directory, when given, still holds master.key and `controller`. Thread-safety: one session per
+// process or invocation; its Engine is thread-safe, the Session itself is not shared.
 #ifndef CUSTOS_DEPLOYMENT_SESSION_H_
 #define CUSTOS_DEPLOYMENT_SESSION_H_
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "common/time.h"
@@ -40,6 +40,10 @@ struct Options {
   // the server is told otherwise.
   engine::DecisionAudit decision_audit = engine::DecisionAudit::kDurable;
 };
+
+// Where the database server's notices go (PostgreSQL's; SQLite has none): by default dropped.
+// Gets the severity and the primary message only. REQUIRES: called before a Session is opened.
+void SetDatabaseNoticeSink(void (*sink)(std::string_view severity, std::string_view message));
 
 // OK when `options.data_dir` is a data directory that `init` prepared (it names its controller).
 // Errors: INVALID_ARGUMENT (no --data), NOT_INITIALISED. Opens nothing.

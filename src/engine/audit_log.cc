@@ -168,6 +168,10 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
   return std::move(*me.result);
 }
 
+bool AuditLog::MayBeTakenHead(const Status& status) {
+  return status.code() == ErrorCode::kConflict;
+}
+
 bool AuditLog::AdoptNewerHead(int64_t& seq, store::Bytes& hash) {
   auto head = store_.LastAudit();
   if (!head.ok() || !head->has_value() || (*head)->seq <= seq) return false;
@@ -195,7 +199,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   // Chains `entries` onto `batch` (first cut back to `own` ops) from (seq, hash) and applies
   // it alone. Another process sharing the database (PostgreSQL, or SQLite opened twice) may
   // have appended since this log read its head: then the first seq is taken, the store
-  // refuses the batch whole (INVALID_ARGUMENT), and it is chained again from the new head.
+  // refuses the batch whole (CONFLICT), and it is chained again from the new head.
   // Any other refusal is the batch's own fault. On success (seq, hash) is the new head.
   std::vector<SeqRange> stored;  // the seqs this group wrote, noted under the lock at the end
   auto apply_alone = [&](store::WriteBatch& batch, size_t own,
@@ -213,8 +217,8 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
         hash = std::move(next_hash);
         return applied;
       }
-      if (applied.status().code() != ErrorCode::kInvalidArgument ||
-          attempt + 1 >= kMaxHeadRetries || !AdoptNewerHead(seq, hash)) {
+      if (!MayBeTakenHead(applied.status()) || attempt + 1 >= kMaxHeadRetries ||
+          !AdoptNewerHead(seq, hash)) {
         return applied;
       }
     }
@@ -249,8 +253,7 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
       grouped = true;
       break;
     }
-    if (applied.status().code() != ErrorCode::kInvalidArgument ||
-        !AdoptNewerHead(head_seq, head_hash)) {
+    if (!MayBeTakenHead(applied.status()) || !AdoptNewerHead(head_seq, head_hash)) {
       break;
     }
   }

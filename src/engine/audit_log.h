@@ -142,6 +142,9 @@ class AuditLog {
   // Appends `entries` to `batch` as chained rows after (seq, hash), advancing both.
   void Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
              store::Bytes& hash) const;
+  // Whether a refused batch may have lost the race for its first seq (then the head is read
+  // again); any other failure is the batch's own.
+  static bool MayBeTakenHead(const Status& status);
   // When the stored chain's head is past `seq` (another process appended), moves (seq, hash)
   // to it and returns true.
   bool AdoptNewerHead(int64_t& seq, store::Bytes& hash);

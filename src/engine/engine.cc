@@ -153,7 +153,8 @@ store::Bytes Engine::SuppressionHash(const std::string& kind, const std::string&
 }
 
 std::string Engine::UnknownSubjectMarker(const std::string& subject_id) const {
-  store::Bytes hash = crypto::BlindIndex(master_key_.BlindIndexKey(), "unknown_subject", subject_id);
+  store::Bytes hash =
+      crypto::BlindIndex(master_key_.BlindIndexKey(), "unknown_subject", subject_id);
   hash.resize(16);
   return "unknown:" + crypto::ToHex(hash);
 }
@@ -174,70 +175,55 @@ Result<crypto::SecretKey> Engine::DataKey(const store::SubjectRow& subject) {
   return crypto::UnwrapDataKey(master_key_, subject.wrapped_key, KeyContext(subject.subject_id));
 }
 
-std::optional<SubjectState> Engine::LoadState(const std::string& subject_id) {
-  auto row = store_.GetSubject(controller_, subject_id);
-  if (!row.ok() || !row->has_value()) return std::nullopt;
+Result<std::optional<SubjectState>> Engine::LoadState(const std::string& subject_id) {
+  // Any read that fails fails the load: a state missing its objections or withdrawals would
+  // allow what the person refused.
+  ASSIGN_OR_RETURN(auto row, store_.GetSubject(controller_, subject_id));
+  if (!row.has_value()) return std::optional<SubjectState>();
   SubjectState state;
   state.subject_id = subject_id;
-  state.types = (*row)->types;
-  state.erased = (*row)->state == store::SubjectState::kErased;
-  if (auto events = store_.ListEvents(controller_, subject_id); events.ok()) {
-    for (const auto& event : *events) state.events[event.event].push_back(event.at);
-    for (auto& [key, times] : state.events) std::sort(times.begin(), times.end());
-    if (state.events.count(kErasureRequestedEvent) > 0) state.suppressed = true;
+  state.types = row->types;
+  state.erased = row->state == store::SubjectState::kErased;
+  ASSIGN_OR_RETURN(auto events, store_.ListEvents(controller_, subject_id));
+  for (const auto& event : events) state.events[event.event].push_back(event.at);
+  for (auto& [key, times] : state.events) std::sort(times.begin(), times.end());
+  if (state.events.count(kErasureRequestedEvent) > 0) state.suppressed = true;
+  ASSIGN_OR_RETURN(auto records, store_.ListRecords(controller_, subject_id));
+  for (const auto& record : records) {
+    auto& latest = state.last_collected[record.category];
+    latest = std::max(latest, record.collected_at);
   }
-  if (auto records = store_.ListRecords(controller_, subject_id); records.ok()) {
-    for (const auto& record : *records) {
-      auto& latest = state.last_collected[record.category];
-      latest = std::max(latest, record.collected_at);
-    }
+  ASSIGN_OR_RETURN(auto consents, store_.ListConsentEvents(controller_, subject_id));
+  for (const auto& event : consents) {
+    std::string key = event.target_kind == store::ConsentTarget::kCookieCategory
+                          ? "cookie:" + event.target
+                          : event.target;
+    state.consent[key].push_back({event.at, event.action == store::ConsentAction::kGiven});
   }
-  if (auto consents = store_.ListConsentEvents(controller_, subject_id); consents.ok()) {
-    for (const auto& event : *consents) {
-      std::string key = event.target_kind == store::ConsentTarget::kCookieCategory
-                            ? "cookie:" + event.target
-                            : event.target;
-      state.consent[key].push_back({event.at, event.action == store::ConsentAction::kGiven});
-    }
-    for (auto& [key, changes] : state.consent) {
-      std::stable_sort(changes.begin(), changes.end(),
-                       [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; });
-    }
+  for (auto& [key, changes] : state.consent) {
+    std::stable_sort(changes.begin(), changes.end(),
+                     [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; });
   }
-  if (auto preferences = store_.ListPreferences(controller_, subject_id); preferences.ok()) {
-    for (const auto& preference : *preferences) {
-      state.channel_allowed[preference.channel] = preference.allowed;
-    }
+  ASSIGN_OR_RETURN(auto preferences, store_.ListPreferences(controller_, subject_id));
+  for (const auto& preference : preferences) {
+    state.channel_allowed[preference.channel] = preference.allowed;
   }
-  if (auto objections = store_.ListObjections(controller_, subject_id); objections.ok()) {
-    for (const auto& objection : *objections) {
-      state.objections[objection.purpose].push_back({objection.at, objection.lifted_at});
-    }
+  ASSIGN_OR_RETURN(auto objections, store_.ListObjections(controller_, subject_id));
+  for (const auto& objection : objections) {
+    state.objections[objection.purpose].push_back({objection.at, objection.lifted_at});
   }
-  if (auto restrictions = store_.ListRestrictions(controller_, subject_id); restrictions.ok()) {
-    for (const auto& restriction : *restrictions) {
-      state.restrictions.push_back({restriction.restriction_id,
-                                    restriction.categories,
-                                    {restriction.at, restriction.lifted_at}});
-    }
+  ASSIGN_OR_RETURN(auto restrictions, store_.ListRestrictions(controller_, subject_id));
+  for (const auto& restriction : restrictions) {
+    state.restrictions.push_back({restriction.restriction_id,
+                                  restriction.categories,
+                                  {restriction.at, restriction.lifted_at}});
   }
-  if (auto identifiers = store_.ListIdentifiers(controller_, subject_id); identifiers.ok()) {
-    for (const auto& identifier : *identifiers) {
-      auto suppressed = store_.IsSuppressed(controller_, identifier.blind_index);
-      if (suppressed.ok() && *suppressed) state.suppressed = true;
-    }
+  ASSIGN_OR_RETURN(auto identifiers, store_.ListIdentifiers(controller_, subject_id));
+  for (const auto& identifier : identifiers) {
+    ASSIGN_OR_RETURN(bool suppressed, store_.IsSuppressed(controller_, identifier.blind_index));
+    if (suppressed) state.suppressed = true;
   }
-  return state;
-}
-
-Status Engine::LoadAllSubjects() {
-  std::vector<std::string> ids;
-  RETURN_IF_ERROR(store_.ScanSubjects(controller_, [&](const store::SubjectRow& row) {
-    ids.push_back(row.subject_id);
-    return true;
-  }));
-  for (const auto& id : ids) cache_.Get(id);
-  return Status::Ok();
+  return std::optional<SubjectState>(std::move(state));
 }
 
 Result<std::string> Engine::AddSubject(const NewSubject& request,
@@ -655,17 +641,16 @@ Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& va
 }
 
 Result<Decision> Engine::Decide(const DecisionRequest& request) {
-  SubjectStatePtr state = cache_.Get(request.subject_id);
+  ASSIGN_OR_RETURN(SubjectStatePtr state, cache_.Get(request.subject_id));
   Decision decision = engine::Decide(policy_, state.get(), request);
   std::string detail = decision.allow ? "allow" : "deny";
   for (const auto& reason : decision.reasons) {
     detail += " ";
     detail += CodeName(reason.code);
   }
-  AuditEntry entry =
-      Entry(request.actor, "decide",
-            state ? request.subject_id : UnknownSubjectMarker(request.subject_id), request.at,
-                           std::move(detail), request.purpose);
+  AuditEntry entry = Entry(request.actor, "decide",
+                           state ? request.subject_id : UnknownSubjectMarker(request.subject_id),
+                           request.at, std::move(detail), request.purpose);
   if (decision_audit_ == DecisionAudit::kDurable) {
     RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
   } else {

@@ -226,7 +226,9 @@ class Engine {
   // moment), and fails closed: when the entry cannot be stored the decision is not given
   // (IO_ERROR or the store's error). With kBuffered the entry is written with the next
   // commit/Flush and the call never fails. Answers from the decision cache: another engine's
-  // writes are seen once CatchUpWithOtherWriters has run after them.
+  // writes are seen once CatchUpWithOtherWriters has run after them; a person not in the cache
+  // is read from the store first, and when that read fails the decision is not given (the
+  // store's error: STORE_UNAVAILABLE while the database is away).
   Result<Decision> Decide(const DecisionRequest& request);
   DecisionAudit decision_audit() const { return decision_audit_; }
   // Reads the audit entries stored since the last call (since Open on the first), and forgets
@@ -407,9 +409,10 @@ class Engine {
   // The external id itself is not stored.
   std::string ImportedSubjectId(const std::string& external_id) const;
 
-  // Warms the decision cache for every subject (used by benchmarks and the server at start).
-  Status LoadAllSubjects();
+  // The decision cache holds at most `people` people (default 1M); the least used go first.
+  void LimitCachedSubjects(size_t people) { cache_.SetCapacity(people); }
   size_t cached_subjects() const { return cache_.size(); }
+  SubjectCacheStats subject_cache_stats() const { return cache_.Stats(); }
   bool IsCachedForTesting(const std::string& subject_id) const {
     return cache_.Contains(subject_id);
   }
@@ -490,7 +493,7 @@ class Engine {
   // The checks PutRecord makes of a record's purpose, source and category. INVALID_ARGUMENT.
   Status CheckRecordFields(const std::string& category, const std::string& source,
                            const std::string& purpose) const;
-  std::optional<SubjectState> LoadState(const std::string& subject_id);
+  Result<std::optional<SubjectState>> LoadState(const std::string& subject_id);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);
   Result<crypto::SecretKey> DataKey(const store::SubjectRow& subject);

@@ -1,5 +1,7 @@
 #include "engine/subject_state.h"
 
+#include <algorithm>
+
 namespace custos::engine {
 
 const ConsentChange* SubjectState::ConsentAt(std::string_view key, Timestamp at) const {
@@ -31,6 +33,15 @@ std::optional<Timestamp> SubjectState::LatestEvent(std::string_view event, Times
   return latest;
 }
 
+namespace {
+size_t PerShard(size_t capacity, size_t shards) {
+  return std::max<size_t>(1, (capacity + shards - 1) / shards);
+}
+}  // namespace
+
+SubjectStateCache::SubjectStateCache(Loader loader, size_t capacity)
+    : loader_(std::move(loader)), per_shard_(PerShard(capacity, kShards)) {}
+
 SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject_id) {
   return shards_[std::hash<std::string>{}(subject_id) % kShards];
 }
@@ -39,24 +50,71 @@ const SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& s
   return shards_[std::hash<std::string>{}(subject_id) % kShards];
 }
 
-SubjectStatePtr SubjectStateCache::Get(const std::string& subject_id) {
+void SubjectStateCache::SetCapacity(size_t capacity) {
+  per_shard_.store(PerShard(capacity, kShards), std::memory_order_relaxed);
+}
+
+Result<SubjectStatePtr> SubjectStateCache::Get(const std::string& subject_id) {
   Shard& shard = ShardFor(subject_id);
   uint64_t forgets_before_load = 0;
   {
     std::shared_lock lock(shard.mutex);
     auto it = shard.states.find(subject_id);
-    if (it != shard.states.end()) return it->second;
+    if (it != shard.states.end()) {
+      // Only a store when the flag changes: a hot entry costs no cache-line write.
+      if (!it->second.used.load(std::memory_order_relaxed)) {
+        it->second.used.store(true, std::memory_order_relaxed);
+      }
+      hits_.fetch_add(1, std::memory_order_relaxed);
+      return it->second.state;
+    }
     forgets_before_load = shard.forgets;
   }
-  std::optional<SubjectState> loaded = loader_(subject_id);
-  if (!loaded) return nullptr;
-  auto state = std::make_shared<const SubjectState>(std::move(*loaded));
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  Result<std::optional<SubjectState>> loaded = loader_(subject_id);
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) return SubjectStatePtr();
+  auto state = std::make_shared<const SubjectState>(std::move(**loaded));
   std::unique_lock lock(shard.mutex);
   // A Forget while loading may be for a write the load did not see: answer from what was read
   // (it was current when the call began) but leave the cache to the next load.
   if (shard.forgets != forgets_before_load) return state;
-  auto [it, inserted] = shard.states.emplace(subject_id, std::move(state));
-  return it->second;
+  auto it = shard.states.find(subject_id);
+  if (it != shard.states.end()) return it->second.state;  // another load won
+  Insert(shard, subject_id, state);
+  return state;
+}
+
+void SubjectStateCache::Insert(Shard& shard, const std::string& id, SubjectStatePtr state) {
+  const size_t limit = per_shard_.load(std::memory_order_relaxed);
+  while (shard.states.size() >= limit && !shard.states.empty()) EvictOne(shard);
+  auto [it, inserted] = shard.states.try_emplace(id);
+  it->second.state = std::move(state);
+  if (inserted) shard.hand.push_back(id);
+  // Ids of forgotten entries stay in the hand until it reaches them; keep it from growing.
+  if (shard.hand.size() > 2 * shard.states.size() + 16) {
+    std::deque<std::string> live;
+    for (auto& held : shard.hand) {
+      if (shard.states.count(held) > 0) live.push_back(std::move(held));
+    }
+    shard.hand.swap(live);
+  }
+}
+
+void SubjectStateCache::EvictOne(Shard& shard) {
+  while (!shard.hand.empty()) {
+    std::string id = std::move(shard.hand.front());
+    shard.hand.pop_front();
+    auto it = shard.states.find(id);
+    if (it == shard.states.end()) continue;  // forgotten since
+    if (it->second.used.exchange(false, std::memory_order_relaxed)) {
+      shard.hand.push_back(std::move(id));  // second chance
+      continue;
+    }
+    shard.states.erase(it);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
 }
 
 void SubjectStateCache::Update(const std::string& subject_id,
@@ -64,19 +122,23 @@ void SubjectStateCache::Update(const std::string& subject_id,
   Shard& shard = ShardFor(subject_id);
   std::unique_lock lock(shard.mutex);
   // Under the lock, so concurrent updates of one subject compose. A subject not cached (never
-  // loaded, or forgotten meanwhile) is loaded from the store, change included, when next used.
+  // loaded, evicted, or forgotten meanwhile) is loaded from the store, change included, when
+  // next used; a load already in flight may have read before the change, so it is not kept.
   auto it = shard.states.find(subject_id);
-  if (it == shard.states.end()) return;
-  SubjectState next = *it->second;
+  if (it == shard.states.end()) {
+    ++shard.forgets;
+    return;
+  }
+  SubjectState next = *it->second.state;
   change(next);
-  it->second = std::make_shared<const SubjectState>(std::move(next));
+  it->second.state = std::make_shared<const SubjectState>(std::move(next));
 }
 
 void SubjectStateCache::Put(SubjectState state) {
   std::string id = state.subject_id;
   Shard& shard = ShardFor(id);
   std::unique_lock lock(shard.mutex);
-  shard.states[id] = std::make_shared<const SubjectState>(std::move(state));
+  Insert(shard, id, std::make_shared<const SubjectState>(std::move(state)));
 }
 
 bool SubjectStateCache::Forget(const std::string& subject_id) {
@@ -99,6 +161,16 @@ size_t SubjectStateCache::size() const {
     total += shard.states.size();
   }
   return total;
+}
+
+SubjectCacheStats SubjectStateCache::Stats() const {
+  SubjectCacheStats stats;
+  stats.entries = size();
+  stats.capacity = per_shard_.load(std::memory_order_relaxed) * kShards;
+  stats.hits = hits_.load(std::memory_order_relaxed);
+  stats.misses = misses_.load(std::memory_order_relaxed);
+  stats.evictions = evictions_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 }  // namespace custos::engine

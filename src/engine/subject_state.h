@@ -8,7 +8,9 @@
 #define CUSTOS_ENGINE_SUBJECT_STATE_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/status.h"
 #include "common/time.h"
 #include "store/rows.h"
 
@@ -78,21 +81,36 @@ struct SubjectState {
 
 using SubjectStatePtr = std::shared_ptr<const SubjectState>;
 
-// Keeps SubjectStates for one controller, sharded by subject id.
+struct SubjectCacheStats {
+  size_t entries = 0;
+  size_t capacity = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;  // loads from the store
+  uint64_t evictions = 0;
+};
+
+// Keeps SubjectStates for one controller, sharded by subject id, at most `capacity` of them:
+// a new entry in a full shard evicts one by second chance (an entry used since the hand last
+// passed it is kept once more), so the people in use stay and memory has a bound.
 //
-// Forget is final: a load that started before a Forget of its shard returns its state to its
-// caller but does not cache it (the store may have changed after it read), so what another
-// process wrote and this cache was told to forget is never put back from an older read.
+// Forget is final: a load that started before a Forget (or an Update that found nothing to
+// change) of its shard returns its state to its caller but does not cache it (the store may have
+// changed after it read), so a write this cache was told of is never hidden by an older read.
 class SubjectStateCache {
  public:
-  using Loader = std::function<std::optional<SubjectState>(const std::string& subject_id)>;
-  explicit SubjectStateCache(Loader loader) : loader_(std::move(loader)) {}
+  // Reads one person from the store: nullopt when unknown, an error when the store cannot be
+  // read (nothing is cached then).
+  using Loader = std::function<Result<std::optional<SubjectState>>(const std::string& subject_id)>;
+  static constexpr size_t kDefaultCapacity = 1'000'000;
+  explicit SubjectStateCache(Loader loader, size_t capacity = kDefaultCapacity);
 
   // The state of `subject_id`, loading it on first use; nullptr when the subject is unknown.
-  // A cached state costs one shared lock and one hash lookup, no allocation.
-  SubjectStatePtr Get(const std::string& subject_id);
-  // Applies `change` to a copy of the cached state and publishes it. No-op when the subject is
-  // not cached: REQUIRES the change to be stored already, so the next Get loads it.
+  // A cached state costs one shared lock and one hash lookup, no allocation. Errors: the
+  // loader's.
+  Result<SubjectStatePtr> Get(const std::string& subject_id);
+  // Applies `change` to a copy of the cached state and publishes it. When the subject is not
+  // cached nothing is changed: REQUIRES the change to be stored already, so the next Get loads
+  // it (a load in flight is not kept).
   void Update(const std::string& subject_id, const std::function<void(SubjectState&)>& change);
   void Put(SubjectState state);
   // Drops the subject's state; the next Get loads it from the store. Returns whether it was
@@ -100,19 +118,35 @@ class SubjectStateCache {
   bool Forget(const std::string& subject_id);
   bool Contains(const std::string& subject_id) const;
   size_t size() const;
+  // At least one entry per shard; entries over a lowered bound go as their shards take new ones.
+  void SetCapacity(size_t capacity);
+  SubjectCacheStats Stats() const;
 
  private:
   static constexpr size_t kShards = 64;
+  struct Entry {
+    SubjectStatePtr state;
+    mutable std::atomic<bool> used{false};  // read since the eviction hand last passed
+  };
   struct Shard {
     mutable std::shared_mutex mutex;
-    std::unordered_map<std::string, SubjectStatePtr> states;
-    uint64_t forgets = 0;  // Forget calls so far: a load that saw another value is stale
+    std::unordered_map<std::string, Entry> states;
+    std::deque<std::string> hand;  // ids in the order the hand visits them; may hold stale ids
+    uint64_t forgets = 0;          // Forgets (and Updates of uncached ids) so far: a load that saw
+                                   // another value may be stale
   };
+  // REQUIRES shard.mutex held exclusively.
+  void Insert(Shard& shard, const std::string& id, SubjectStatePtr state);
+  void EvictOne(Shard& shard);
   Shard& ShardFor(const std::string& subject_id);
   const Shard& ShardFor(const std::string& subject_id) const;
 
   Loader loader_;
+  std::atomic<size_t> per_shard_;
   std::array<Shard, kShards> shards_;
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+  std::atomic<uint64_t> evictions_{0};
 };
 
 }  // namespace custos::engine

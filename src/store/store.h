@@ -39,7 +39,9 @@ class Store {
   virtual ~Store() = default;
 
   // Applies every op of `batch` in one transaction. Row ids left 0 are assigned.
-  // Returns INVALID_ARGUMENT when a row breaks a constraint (nothing is applied).
+  // Returns INVALID_ARGUMENT when a row breaks a constraint, CONFLICT when an audit seq is
+  // taken (another writer appended first), STORE_UNAVAILABLE when the database cannot be
+  // reached; nothing is applied in each case.
   virtual Result<AppliedIds> Apply(const WriteBatch& batch) = 0;
   // Applies many batches in one transaction (group commit). Each batch's ids are returned in
   // order. When one batch fails, none is applied and its error is returned.

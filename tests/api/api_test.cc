@@ -384,6 +384,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
   };
   const std::map<std::string, Expected> kTable = {
       {"healthz", {"-", 200}},
+      {"readyz", {"-", 200}},
       {"ping", {"-", 200}},
       {"openapi", {"-", 200}},
       {"getNotice", {"-", 200}},
@@ -463,6 +464,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
   auto email = [&] { return "x" + std::to_string(100 + made++) + "@example.test"; };
   std::map<std::string, std::function<Sample()>> samples = {
       {"healthz", fixed("/healthz", "")},
+      {"readyz", fixed("/readyz", "")},
       {"ping", fixed("/ping", "")},
       {"metrics", fixed("/metrics", "")},
       {"openapi", fixed("/v1/openapi.json", "")},
@@ -640,15 +642,18 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
        fixed("/v1/subjects/s1/requests",
              R"({"type":"objection","purpose":"newsletter","verified_by":"passport_seen"})")},
       {"openStaffRequest", "ADs...", 201,
-       fixed("/v1/subjects/s1/requests", R"({"type":"portability","verified_by":"passport_seen"})")},
+       fixed("/v1/subjects/s1/requests",
+             R"({"type":"portability","verified_by":"passport_seen"})")},
       {"getRequest", "ADS...", 200,
-       [&] { return Sample{q + OpenByStaff("erasure", "passport_seen"), "", ""}; }},
+       [&] {
+         return Sample{q + OpenByStaff("erasure", "passport_seen"), "", ""};
+       }},
       {"fulfilRequest", "ADS...", 200,
        [&] {
-         HttpResponse opened = Call(
-             "POST", "/v1/subjects/s1/requests",
-             R"({"type":"objection","purpose":"newsletter","verified_by":"passport_seen"})",
-             token_[Role::kAdmin]);
+         HttpResponse opened =
+             Call("POST", "/v1/subjects/s1/requests",
+                  R"({"type":"objection","purpose":"newsletter","verified_by":"passport_seen"})",
+                  token_[Role::kAdmin]);
          EXPECT_EQ(opened.status, 201) << opened.body;
          return Sample{q + JsonString(opened.body, "request_id") + "/fulfilment", "", ""};
        }},
@@ -1492,7 +1497,8 @@ TEST_F(ApiTest, StaffReadingASubjectSeeOnlyWhatTheirPurposesUse) {
   ASSERT_TRUE(engine_->AddIdentifier("s1", {"phone", phone, true}, std::nullopt, "t").ok());
   ASSERT_TRUE(engine_->AddIdentifier("s1", {"external", external, true}, std::nullopt, "t").ok());
   ASSERT_TRUE(
-      engine_->PutRecord({"s1", "user.name", name, "direct", "newsletter", std::nullopt, "t"}).ok());
+      engine_->PutRecord({"s1", "user.name", name, "direct", "newsletter", std::nullopt, "t"})
+          .ok());
   ASSERT_TRUE(engine_
                   ->PutRecord({"s1", "user.name", member_name, "direct", "membership_records",
                                std::nullopt, "t"})
@@ -1724,7 +1730,7 @@ TEST_F(ApiTest, AValueInTheUrlNeverComesBackInAProblem) {
   MakeApi(options);
   const std::vector<std::string> values = {"url.person.7@example.test", "+447700900123",
                                            "07700900123"};
-  const std::vector<std::string> query_names = {"purpose", "format",    "filter",    "within",
+  const std::vector<std::string> query_names = {"purpose", "format",    "filter",     "within",
                                                 "as_of",   "threshold", "request_id", "all"};
   int problems = 0;
   for (const auto& route : api_->Routes()) {
@@ -1748,8 +1754,8 @@ TEST_F(ApiTest, AValueInTheUrlNeverComesBackInAProblem) {
       for (const auto& name : query_names) query.emplace_back(name, value);
       calls.push_back({path_with(segments.size(), value), query});
       for (const auto& [path, q] : calls) {
-        for (const std::string& token : {token_[Role::kAdmin], token_[Role::kStaff],
-                                         std::string("rq_notarequestsecret")}) {
+        for (const std::string& token :
+             {token_[Role::kAdmin], token_[Role::kStaff], std::string("rq_notarequestsecret")}) {
           HttpResponse response = Call(route.method, path, "", token, q);
           EXPECT_LT(response.status, 500) << route.method << " " << path << " " << response.body;
           if (response.status < 400) continue;
@@ -1782,8 +1788,8 @@ TEST_F(ApiTest, AValueInTheUrlNeverComesBackInAProblem) {
                   .ok());
   // The fix redacts the value and nothing else: a subject that is not there is still named as
   // not found.
-  HttpResponse missing = Call("GET", "/v1/subjects/url.person.7@example.test", "",
-                              token_[Role::kAdmin]);
+  HttpResponse missing =
+      Call("GET", "/v1/subjects/url.person.7@example.test", "", token_[Role::kAdmin]);
   EXPECT_EQ(missing.status, 404);
   EXPECT_NE(missing.body.find("UNKNOWN_SUBJECT"), std::string::npos) << missing.body;
 }
@@ -2367,8 +2373,8 @@ TEST_F(ApiTest, IdentifiersOfTheWrongFormAreRefusedNamingTheField) {
   const std::vector<Case> cases = {
       {"/v1/subjects", R"({"types":["member"],"email":"not-an-address.example.test"})",
        "createSubject", "email"},
-      {"/v1/subjects", R"({"types":["member"],"phone":"555-0143 not-a-number"})",
-       "createSubject", "phone"},
+      {"/v1/subjects", R"({"types":["member"],"phone":"555-0143 not-a-number"})", "createSubject",
+       "phone"},
       {"/v1/subjects/s1/identifiers", R"({"kind":"email","value":"not-an-address@"})",
        "addIdentifier", "email"},
       {"/v1/identifiers/lookup", R"({"kind":"phone","value":"12345"})", "lookupIdentifier",
@@ -2392,9 +2398,9 @@ TEST_F(ApiTest, IdentifiersOfTheWrongFormAreRefusedNamingTheField) {
                            R"("phone":"07700 900123"})",
                            admin),
                       201, "createSubject"));
-  EXPECT_TRUE(Answers(Call("POST", "/v1/identifiers/lookup",
-                           R"({"kind":"phone","value":"+447700900123"})", admin),
-                      200, "lookupIdentifier"));
+  EXPECT_TRUE(Answers(
+      Call("POST", "/v1/identifiers/lookup", R"({"kind":"phone","value":"+447700900123"})", admin),
+      200, "lookupIdentifier"));
 }
 
 }  // namespace

@@ -216,36 +216,116 @@ TEST(ActionChangesSubjectState, OnlyKnownReadsAndBookkeepingLeaveTheCacheAlone) 
 TEST(SubjectStateCache, ALoadThatRacedAForgetIsAnsweredButNotKept) {
   SubjectStateCache* cache_ptr = nullptr;
   bool forget_while_loading = true;
-  SubjectStateCache cache([&](const std::string& id) -> std::optional<SubjectState> {
+  SubjectStateCache cache([&](const std::string& id) -> Result<std::optional<SubjectState>> {
     // Another thread forgets the subject after this load read the store.
     if (forget_while_loading) cache_ptr->Forget(id);
     SubjectState state;
     state.subject_id = id;
-    return state;
+    return std::optional<SubjectState>(state);
   });
   cache_ptr = &cache;
-  EXPECT_NE(cache.Get("s1"), nullptr);
+  EXPECT_NE(*cache.Get("s1"), nullptr);
   EXPECT_FALSE(cache.Contains("s1"));
   forget_while_loading = false;
-  EXPECT_NE(cache.Get("s1"), nullptr);
+  EXPECT_NE(*cache.Get("s1"), nullptr);
   EXPECT_TRUE(cache.Contains("s1"));
+}
+
+// A loader standing in for the store: every person it is asked for exists, and counts loads.
+SubjectStateCache::Loader CountingLoader(int* loads) {
+  return [loads](const std::string& id) -> Result<std::optional<SubjectState>> {
+    ++*loads;
+    SubjectState state;
+    state.subject_id = id;
+    return std::optional<SubjectState>(state);
+  };
 }
 
 TEST(SubjectStateCache, UpdateLeavesAnUncachedSubjectToItsNextLoad) {
   int loads = 0;
-  SubjectStateCache cache([&](const std::string& id) -> std::optional<SubjectState> {
-    ++loads;
-    SubjectState state;
-    state.subject_id = id;
-    return state;
-  });
+  SubjectStateCache cache(CountingLoader(&loads));
   cache.Update("s1", [](SubjectState& state) { state.suppressed = true; });
   EXPECT_EQ(loads, 0);
   EXPECT_FALSE(cache.Contains("s1"));
-  EXPECT_FALSE(cache.Get("s1")->suppressed);  // the store (here: the loader) has the truth
+  EXPECT_FALSE((*cache.Get("s1"))->suppressed);  // the store (here: the loader) has the truth
   cache.Update("s1", [](SubjectState& state) { state.suppressed = true; });
-  EXPECT_TRUE(cache.Get("s1")->suppressed);
+  EXPECT_TRUE((*cache.Get("s1"))->suppressed);
   EXPECT_EQ(loads, 1);
+}
+
+// Without this, a withdrawal stored while another thread was reading the person would be lost
+// from the cache: the load (read before the withdrawal) would be kept, and the Update that
+// found nothing cached would have changed nothing.
+TEST(SubjectStateCache, ALoadThatRacedAnUpdateOfAnUncachedSubjectIsAnsweredButNotKept) {
+  SubjectStateCache* cache_ptr = nullptr;
+  bool update_while_loading = true;
+  SubjectStateCache cache([&](const std::string& id) -> Result<std::optional<SubjectState>> {
+    SubjectState state;  // read before the write below
+    state.subject_id = id;
+    if (update_while_loading) {
+      cache_ptr->Update(id, [](SubjectState& s) { s.suppressed = true; });
+    }
+    return std::optional<SubjectState>(state);
+  });
+  cache_ptr = &cache;
+  EXPECT_NE(*cache.Get("s1"), nullptr);
+  EXPECT_FALSE(cache.Contains("s1"));
+  update_while_loading = false;
+  EXPECT_NE(*cache.Get("s1"), nullptr);
+  EXPECT_TRUE(cache.Contains("s1"));
+}
+
+TEST(SubjectStateCache, AFailedLoadIsAnErrorAndNothingIsCached) {
+  bool store_down = true;
+  SubjectStateCache cache([&](const std::string& id) -> Result<std::optional<SubjectState>> {
+    if (store_down) return Status(ErrorCode::kUnavailable, "database unreachable");
+    SubjectState state;
+    state.subject_id = id;
+    return std::optional<SubjectState>(state);
+  });
+  auto first = cache.Get("s1");
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.status().code(), ErrorCode::kUnavailable);
+  EXPECT_FALSE(cache.Contains("s1"));
+  store_down = false;
+  auto second = cache.Get("s1");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(*second, nullptr);
+}
+
+TEST(SubjectStateCache, StaysWithinItsBoundAndKeepsThePeopleInUse) {
+  int loads = 0;
+  SubjectStateCache cache(CountingLoader(&loads), /*capacity=*/640);  // 10 per shard
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(cache.Get("p" + std::to_string(i)).ok());
+    // One person is used between every two others: the second chance keeps them.
+    ASSERT_TRUE(cache.Get("hot").ok());
+  }
+  SubjectCacheStats stats = cache.Stats();
+  EXPECT_LE(stats.entries, 640u);
+  EXPECT_EQ(stats.capacity, 640u);
+  EXPECT_GE(stats.evictions, 10'000u - 640u);
+  EXPECT_TRUE(cache.Contains("hot"));
+  EXPECT_EQ(stats.misses, 10'001u);  // each cold person once, "hot" once
+  EXPECT_EQ(stats.hits, 9'999u);
+  EXPECT_EQ(loads, 10'001);
+  // An evicted person is read again on next use, not answered as unknown.
+  int before = loads;
+  auto again = cache.Get("p0");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(*again, nullptr);
+  EXPECT_EQ(loads, before + 1);
+}
+
+TEST(SubjectStateCache, ALoweredBoundIsReachedAsNewPeopleArrive) {
+  int loads = 0;
+  SubjectStateCache cache(CountingLoader(&loads), 64'000);
+  for (int i = 0; i < 5'000; ++i) ASSERT_TRUE(cache.Get("p" + std::to_string(i)).ok());
+  EXPECT_EQ(cache.size(), 5'000u);
+  cache.SetCapacity(64);  // one per shard
+  for (int i = 5'000; i < 10'000; ++i) ASSERT_TRUE(cache.Get("p" + std::to_string(i)).ok());
+  EXPECT_LE(cache.size(), 64u);
+  EXPECT_EQ(cache.Stats().capacity, 64u);
 }
 
 }  // namespace

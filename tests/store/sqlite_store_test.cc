@@ -145,7 +145,7 @@ TEST(SqliteStore, ErrorMessagesCarryNoValues) {
   row.hash = {0x53, 0x45, 0x43};
   ASSERT_TRUE(store->Apply(One(row)).ok());
   Status failed = store->Apply(One(row)).status();
-  EXPECT_EQ(failed.code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(failed.code(), ErrorCode::kConflict);
   EXPECT_EQ(failed.message().find("SECRET"), std::string::npos) << failed.message();
   EXPECT_NE(failed.message().find("audit_log"), std::string::npos) << failed.message();
 }

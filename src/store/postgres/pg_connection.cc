@@ -2,6 +2,7 @@
 
 #include <endian.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <cstring>
 
@@ -20,11 +21,37 @@ std::string PrimaryMessage(const PGresult* result, const PGconn* conn) {
   return message;
 }
 
-Failure Classify(const PGresult* result) {
+NoticeSink notice_sink = nullptr;
+
+void ReceiveNotice(void*, const PGresult* result) {
+  NoticeSink sink = notice_sink;
+  if (sink == nullptr || result == nullptr) return;
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  sink(severity != nullptr ? severity : "NOTICE", primary != nullptr ? primary : "");
+}
+
+Failure Classify(const PGresult* result, const PGconn* conn) {
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
-  if (state == nullptr) return Failure::kIo;
+  if (state == nullptr) {
+    // No SQLSTATE: libpq's own failure, which is the connection's when it is gone.
+    return PQstatus(conn) != CONNECTION_OK ? Failure::kUnavailable : Failure::kIo;
+  }
   std::string_view code(state);
   if (code == "40001" || code == "40P01") return Failure::kRetry;
+  // Class 08: connection exceptions; 57P01-03: the server is shutting down, crashed or starting;
+  // 53300: too many connections.
+  if (code.substr(0, 2) == "08" || code == "57P01" || code == "57P02" || code == "57P03" ||
+      code == "53300" || PQstatus(conn) != CONNECTION_OK) {
+    return Failure::kUnavailable;
+  }
+  // Unique violation on the audit log's seq: another process appended that seq first.
+  if (code == "23505") {
+    const char* constraint = PQresultErrorField(result, PG_DIAG_CONSTRAINT_NAME);
+    if (constraint != nullptr && std::string_view(constraint) == "audit_log_pkey") {
+      return Failure::kHeadTaken;
+    }
+  }
   // Class 23: integrity constraint violations; P0001: raised by a trigger (append-only tables);
   // 22xxx: data exceptions (a value out of range for its column).
   if (code.substr(0, 2) == "23" || code == "P0001" || code.substr(0, 2) == "22") {
@@ -33,7 +60,18 @@ Failure Classify(const PGresult* result) {
   return Failure::kIo;
 }
 
+ErrorCode CodeFor(Failure failure) {
+  switch (failure) {
+    case Failure::kConstraint: return ErrorCode::kInvalidArgument;
+    case Failure::kHeadTaken: return ErrorCode::kConflict;
+    case Failure::kUnavailable: return ErrorCode::kUnavailable;
+    default: return ErrorCode::kIo;
+  }
+}
+
 }  // namespace
+
+void SetNoticeSink(NoticeSink sink) { notice_sink = sink; }
 
 // --- Params ---------------------------------------------------------------------------------
 
@@ -148,10 +186,17 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& op
   if (PQstatus(conn) != CONNECTION_OK) {
     // The URL may carry a password; the message does not repeat it.
     std::string message = PQerrorMessage(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+      message.pop_back();
+    }
+    // libpq's message may run over several lines; the log and the CLI get one.
+    for (char& c : message) {
+      if (c == '\n') c = ' ';
+    }
     PQfinish(conn);
-    return Status(ErrorCode::kIo, "postgresql: cannot connect: " + message);
+    return Status(ErrorCode::kUnavailable, "postgresql: cannot connect: " + message);
   }
+  PQsetNoticeReceiver(conn, ReceiveNotice, nullptr);
   std::unique_ptr<Connection> connection(new Connection(conn));
   std::string set = "SET search_path TO " + options.schema + "; SET client_min_messages = warning";
   RETURN_IF_ERROR(connection->Exec(set.c_str()));
@@ -164,15 +209,40 @@ Connection::~Connection() {
 
 bool Connection::broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
+bool Connection::LooksAlive() {
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  int socket = PQsocket(conn_);
+  if (socket < 0) return false;
+  pollfd waiting{socket, POLLIN, 0};
+  int ready = poll(&waiting, 1, 0);
+  if (ready == 0) return true;  // nothing waiting: as it was left
+  // Something arrived on an idle connection: the server's goodbye (an error and EOF) or a
+  // notice. Reading it settles which.
+  if (PQconsumeInput(conn_) == 0) return false;
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 Status Connection::Check(PGresult* result, std::string_view what) {
   ExecStatusType status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_COPY_IN) {
     failure_ = Failure::kNone;
     return Status::Ok();
   }
-  failure_ = Classify(result);
-  ErrorCode code = failure_ == Failure::kConstraint ? ErrorCode::kInvalidArgument : ErrorCode::kIo;
-  return Status(code, "postgresql: " + std::string(what) + ": " + PrimaryMessage(result, conn_));
+  failure_ = Classify(result, conn_);
+  // What reaches a caller (and so, for a refused write, an API client) is the kind of failure and
+  // its SQLSTATE, not the database's words: they name constraints and tables.
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code_text = state != nullptr ? std::string(" (SQLSTATE ") + state + ")" : "";
+  std::string message;
+  switch (failure_) {
+    case Failure::kConstraint:
+      message = "the write breaks one of the store's rules" + code_text;
+      break;
+    case Failure::kHeadTaken: message = "another process appended to the audit chain first"; break;
+    case Failure::kUnavailable: message = "the database cannot be reached" + code_text; break;
+    default: message = PrimaryMessage(result, conn_) + code_text; break;
+  }
+  return Status(CodeFor(failure_), "postgresql: " + std::string(what) + ": " + message);
 }
 
 Status Connection::Exec(const char* sql) {
@@ -221,14 +291,15 @@ Result<int64_t> Connection::Copy(const std::string& copy_sql, std::string_view d
   for (size_t at = 0; at < data.size(); at += kChunk) {
     size_t size = std::min(kChunk, data.size() - at);
     if (PQputCopyData(conn_, data.data() + at, static_cast<int>(size)) != 1) {
-      failure_ = Failure::kIo;
-      return Status(ErrorCode::kIo,
+      failure_ = broken() ? Failure::kUnavailable : Failure::kIo;
+      return Status(CodeFor(failure_),
                     "postgresql: COPY send failed: " + PrimaryMessage(nullptr, conn_));
     }
   }
   if (PQputCopyEnd(conn_, nullptr) != 1) {
-    failure_ = Failure::kIo;
-    return Status(ErrorCode::kIo, "postgresql: COPY end failed: " + PrimaryMessage(nullptr, conn_));
+    failure_ = broken() ? Failure::kUnavailable : Failure::kIo;
+    return Status(CodeFor(failure_),
+                  "postgresql: COPY end failed: " + PrimaryMessage(nullptr, conn_));
   }
   int64_t copied = 0;
   Status status;

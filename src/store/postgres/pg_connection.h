@@ -30,10 +30,19 @@ namespace custos::store::pg {
 // What went wrong, as far as a caller must tell failures apart.
 enum class Failure {
   kNone,
-  kConstraint,  // a row broke a constraint or a trigger refused it: INVALID_ARGUMENT
-  kRetry,       // deadlock or serialization failure: run the whole transaction again
-  kIo,          // anything else (connection lost, server error)
+  kConstraint,   // a row broke a constraint or a trigger refused it: INVALID_ARGUMENT
+  kRetry,        // deadlock or serialization failure: run the whole transaction again
+  kHeadTaken,    // another process appended the audit seq first: CONFLICT, chain again
+  kUnavailable,  // the server cannot be reached or is shutting down: STORE_UNAVAILABLE
+  kIo,           // anything else (a server error)
 };
+
+// Where the server's notices and warnings go (libpq would print them raw on stderr). Set once
+// by the server before connections are opened, to write them as JSON log lines; by default they
+// are dropped. Receives the severity and the primary message only (never DETAIL, which may quote
+// values). Thread-safety: set before any Connection is opened.
+using NoticeSink = void (*)(std::string_view severity, std::string_view message);
+void SetNoticeSink(NoticeSink sink);
 
 // The parameters of one statement, bound in binary. Each Add() appends one ($1, $2, ...).
 class Params {
@@ -117,7 +126,7 @@ struct ConnectionOptions {
 
 class Connection {
  public:
-  // Connects and sets the search path. IO_ERROR when the server cannot be reached.
+  // Connects and sets the search path. STORE_UNAVAILABLE when the server cannot be reached.
   static Result<std::unique_ptr<Connection>> Open(const ConnectionOptions& options);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -136,6 +145,9 @@ class Connection {
 
   Failure failure() const { return failure_; }
   bool broken() const;
+  // For an idle connection: false when the server has closed it (restarted, or ended it), which
+  // it learns without a round trip by reading what is waiting on the socket.
+  bool LooksAlive();
 
  private:
   explicit Connection(pg_conn* conn) : conn_(conn) {}

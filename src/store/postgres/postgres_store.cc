@@ -109,13 +109,17 @@ PostgresStore::~PostgresStore() = default;
 int PostgresStore::LatestSchemaVersion() { return pg::LatestSchemaVersion(); }
 
 Result<PostgresStore::Lease> PostgresStore::Acquire() {
-  {
-    std::lock_guard lock(pool_mutex_);
-    if (!idle_.empty()) {
-      std::unique_ptr<Connection> connection = std::move(idle_.back());
+  for (;;) {
+    std::unique_ptr<Connection> connection;
+    {
+      std::lock_guard lock(pool_mutex_);
+      if (idle_.empty()) break;
+      connection = std::move(idle_.back());
       idle_.pop_back();
-      return Lease(this, std::move(connection));
     }
+    // After the server restarted, every idle connection is dead: they are dropped here, not
+    // handed to a request that would fail on them.
+    if (connection->LooksAlive()) return Lease(this, std::move(connection));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                    Connection::Open({options_.url, options_.schema}));
@@ -190,6 +194,10 @@ Status PostgresStore::ExecForTesting(const std::string& sql) {
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<PostgresStore> store, PostgresStore::Open(options));
   return std::unique_ptr<Store>(std::move(store));
+}
+
+void SetPostgresNoticeSink(void (*sink)(std::string_view severity, std::string_view message)) {
+  pg::SetNoticeSink(sink);
 }
 
 Status DropPostgresSchemaForTesting(const std::string& url, const std::string& schema) {

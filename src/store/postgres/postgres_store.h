@@ -16,8 +16,12 @@
 //   precondition is checked against the newest committed state and stays true until commit:
 //   two retention sweeps racing over one person cannot both act.
 // - The audit chain is linear because audit seqs are a primary key: a writer whose head is
-//   stale fails with INVALID_ARGUMENT and nothing of its batch is applied (the engine re-reads
-//   the head and retries, engine/audit_log.cc).
+//   stale fails with CONFLICT and nothing of its batch is applied (the engine re-reads the head
+//   and retries, engine/audit_log.cc).
+// - When the server cannot be reached (down, restarting, the connection cut) an operation fails
+//   with STORE_UNAVAILABLE; idle pooled connections the server closed are dropped when next
+//   taken, so the store reconnects by itself once the server is back. A refusal never carries
+//   the database's own words (they name constraints), only its SQLSTATE.
 // - UpdateRequest changes the row only WHERE version = expected_version: a concurrent writer
 //   waits for the row and re-checks the version, so of two processes acting on one request
 //   only the first succeeds; the other's batch fails with INVALID_ARGUMENT.
@@ -36,6 +40,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -158,6 +163,10 @@ class PostgresStore final : public Store {
 
 // The Store factory for PostgreSQL: PostgresStore::Open() behind the Store interface.
 Result<std::unique_ptr<Store>> OpenPostgresStore(const PostgresOptions& options);
+
+// Where PostgreSQL's notices and warnings go (by default: dropped; libpq would print them raw).
+// Gets the severity and the primary message only. REQUIRES: called before any store is opened.
+void SetPostgresNoticeSink(void (*sink)(std::string_view severity, std::string_view message));
 
 // Drops `schema` and everything in it (tests and benchmarks clean up with it).
 Status DropPostgresSchemaForTesting(const std::string& url, const std::string& schema);

@@ -19,6 +19,11 @@ Status SqliteError(sqlite3* db, int rc, std::string_view where) {
   // The connection's message names tables and columns only; bound values never appear in it.
   if (db != nullptr && sqlite3_errcode(db) == rc) {
     message += sqlite3_errmsg(db);
+    // Another process appended this audit seq first: the caller re-chains from the new head.
+    if (primary == SQLITE_CONSTRAINT &&
+        std::string_view(sqlite3_errmsg(db)).find("audit_log.seq") != std::string_view::npos) {
+      code = ErrorCode::kConflict;
+    }
   } else {
     message += sqlite3_errstr(rc);
   }

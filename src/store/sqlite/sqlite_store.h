@@ -54,7 +54,8 @@ class SqliteStore final : public Store {
   // - Ids: RecordRow/ConsentEventRow/RestrictionRow ids left 0 are assigned; ids given are
   //   kept (later assigned ids come after them). AppliedIds lists every such row's id in batch
   //   order, given or assigned. AuditRow seq left 0 gets the next seq.
-  // - INVALID_ARGUMENT (nothing applied): a duplicate key (subject, record id, audit seq), a
+  // - CONFLICT (nothing applied): an audit seq already taken (another process appended first).
+  // - INVALID_ARGUMENT (nothing applied): a duplicate key (subject, record id), a
   //   row for a subject that does not exist, an empty controller or subject id, a subject type
   //   or restriction category that is empty or contains ',', SetRecordState /
   //   LiftRestriction / EraseSubject naming a row that does not exist.
