@@ -4,24 +4,29 @@
 
 namespace custos::api {
 
+namespace {
+// The one probe: the database answers and the audit chain's head can be read. Gives the
+// store's own error, for the log.
+Status ProbeStore(store::Store& store) { return store.LastAudit().status(); }
+}  // namespace
+
 Status CheckReadiness(store::Store& store) {
-  auto head = store.LastAudit();
-  if (head.ok()) return Status::Ok();
+  Status probe = ProbeStore(store);
+  if (probe.ok()) return probe;
   return Status(ErrorCode::kUnavailable, "the database or the audit log cannot be used (" +
-                                             std::string(CodeName(head.status().code())) + ")");
+                                             std::string(CodeName(probe.code())) + ")");
 }
 
 DatabaseWatch::DatabaseWatch(store::Store& store, JsonLog& log, std::chrono::milliseconds every)
     : store_(store), log_(log), task_(every, PeriodicTask::First::kNow, [this] { Pass(); }) {}
 
 void DatabaseWatch::Pass() {
-  auto head = store_.LastAudit();
+  Status probe = ProbeStore(store_);
   auto now = std::chrono::steady_clock::now();
-  if (!head.ok()) {
+  if (!probe.ok()) {
     if (!down_since_) {
       down_since_ = now;
-      log_.Write("warn", "database_unavailable",
-                 {{"code", std::string(CodeName(head.status().code()))}});
+      log_.Write("warn", "database_unavailable", {{"code", std::string(CodeName(probe.code()))}});
     }
     return;
   }

@@ -44,19 +44,26 @@ HttpResponse Api::Ping(Context&) {
   return response;
 }
 
+namespace {
+// One metric family of one sample: # HELP, # TYPE and the value.
+void AppendMetric(std::string& out, const char* name, const char* type, const char* help,
+                  const std::string& value) {
+  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+         name + " " + value + "\n";
+}
+}  // namespace
+
 HttpResponse Api::MetricsText(Context&) {
   std::string extra;
   engine::AuditLog::Stats stats = engine_.audit().stats();
-  extra += "# HELP custos_writes_total Engine writes stored (each with its audit entries).\n";
-  extra += "# TYPE custos_writes_total counter\n";
-  extra += "custos_writes_total " + std::to_string(stats.commits) + "\n";
-  extra += "# HELP custos_write_transactions_total Store transactions that carried them.\n";
-  extra += "# TYPE custos_write_transactions_total counter\n";
-  extra += "custos_write_transactions_total " + std::to_string(stats.groups) + "\n";
-  extra +=
-      "# HELP custos_audit_buffered_entries Audit entries (decisions, lookups) not yet written.\n";
-  extra += "# TYPE custos_audit_buffered_entries gauge\n";
-  extra += "custos_audit_buffered_entries " + std::to_string(engine_.audit().buffered()) + "\n";
+  AppendMetric(extra, "custos_writes_total", "counter",
+               "Engine writes stored (each with its audit entries).",
+               std::to_string(stats.commits));
+  AppendMetric(extra, "custos_write_transactions_total", "counter",
+               "Store transactions that carried them.", std::to_string(stats.groups));
+  AppendMetric(extra, "custos_audit_buffered_entries", "gauge",
+               "Audit entries (decisions, lookups) not yet written.",
+               std::to_string(engine_.audit().buffered()));
   const delivery::DeliveryTotals& deliveries = delivery::ProcessDeliveryTotals();
   extra += "# HELP custos_outbox_deliveries_total Outbox messages sent, by outcome.\n";
   extra += "# TYPE custos_outbox_deliveries_total counter\n";
@@ -67,33 +74,25 @@ HttpResponse Api::MetricsText(Context&) {
              std::to_string(count->load()) + "\n";
   }
   engine::CatchUpStats catch_up = engine_.catch_up_stats();
-  extra +=
-      "# HELP custos_catch_up_changes_total Subject changes by other processes read from the "
-      "audit chain.\n";
-  extra += "# TYPE custos_catch_up_changes_total counter\n";
-  extra += "custos_catch_up_changes_total " + std::to_string(catch_up.changes_by_others) + "\n";
-  extra += "# HELP custos_catch_up_forgotten_total Cached subjects forgotten for them.\n";
-  extra += "# TYPE custos_catch_up_forgotten_total counter\n";
-  extra += "custos_catch_up_forgotten_total " + std::to_string(catch_up.subjects_forgotten) + "\n";
-  extra += "# HELP custos_catch_up_seq The last audit seq read for other processes' writes.\n";
-  extra += "# TYPE custos_catch_up_seq gauge\n";
-  extra += "custos_catch_up_seq " + std::to_string(catch_up.through_seq) + "\n";
-  extra += "# HELP custos_cached_subjects Subjects held in the decision cache.\n";
-  extra += "# TYPE custos_cached_subjects gauge\n";
+  AppendMetric(extra, "custos_catch_up_changes_total", "counter",
+               "Subject changes by other processes read from the audit chain.",
+               std::to_string(catch_up.changes_by_others));
+  AppendMetric(extra, "custos_catch_up_forgotten_total", "counter",
+               "Cached subjects forgotten for them.", std::to_string(catch_up.subjects_forgotten));
+  AppendMetric(extra, "custos_catch_up_seq", "gauge",
+               "The last audit seq read for other processes' writes.",
+               std::to_string(catch_up.through_seq));
   engine::SubjectCacheStats cache = engine_.subject_cache_stats();
-  extra += "custos_cached_subjects " + std::to_string(cache.entries) + "\n";
-  extra += "# HELP custos_cached_subjects_limit The most subjects the decision cache holds.\n";
-  extra += "# TYPE custos_cached_subjects_limit gauge\n";
-  extra += "custos_cached_subjects_limit " + std::to_string(cache.capacity) + "\n";
-  extra += "# HELP custos_subject_cache_hits_total Decision-cache lookups answered from memory.\n";
-  extra += "# TYPE custos_subject_cache_hits_total counter\n";
-  extra += "custos_subject_cache_hits_total " + std::to_string(cache.hits) + "\n";
-  extra += "# HELP custos_subject_cache_misses_total Decision-cache lookups read from the store.\n";
-  extra += "# TYPE custos_subject_cache_misses_total counter\n";
-  extra += "custos_subject_cache_misses_total " + std::to_string(cache.misses) + "\n";
-  extra += "# HELP custos_subject_cache_evictions_total Subjects evicted to keep the bound.\n";
-  extra += "# TYPE custos_subject_cache_evictions_total counter\n";
-  extra += "custos_subject_cache_evictions_total " + std::to_string(cache.evictions) + "\n";
+  AppendMetric(extra, "custos_cached_subjects", "gauge", "Subjects held in the decision cache.",
+               std::to_string(cache.entries));
+  AppendMetric(extra, "custos_cached_subjects_limit", "gauge",
+               "The most subjects the decision cache holds.", std::to_string(cache.capacity));
+  AppendMetric(extra, "custos_subject_cache_hits_total", "counter",
+               "Decision-cache lookups answered from memory.", std::to_string(cache.hits));
+  AppendMetric(extra, "custos_subject_cache_misses_total", "counter",
+               "Decision-cache lookups read from the store.", std::to_string(cache.misses));
+  AppendMetric(extra, "custos_subject_cache_evictions_total", "counter",
+               "Subjects evicted to keep the bound.", std::to_string(cache.evictions));
   HttpResponse response;
   response.content_type = "text/plain; version=0.0.4";
   extra += BuildInfoMetricText();
