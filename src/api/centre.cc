@@ -17,7 +17,6 @@ namespace custos::api {
 
 using centre_internal::FormValues;
 
-
 namespace {
 
 constexpr std::string_view kSessionCookie = "custos_session";
@@ -35,8 +34,8 @@ std::string RandomHex() {
 bool IdShaped(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -137,7 +136,14 @@ bool Centre::Owns(std::string_view path) const {
   auto parts = Segments(path.substr(base_.size()));
   if (parts.empty()) return true;
   const std::string_view first = parts[0];
-  if (parts.size() == 1) return first == "notice" || first == "rights" || first == "sign-out";
+  if (parts.size() == 1) {
+    return first == "notice" || first == "rights" || first == "sign-out" ||
+           first == "preferences" || first == "unsubscribe";
+  }
+  if (first == "preferences") {
+    if (parts.size() == 2) return parts[1] == "me";
+    return parts.size() == 3 && (parts[2] == "verify" || parts[2] == "code");
+  }
   if (first == "assets" || first == "rights") return parts.size() == 2;
   if (first == "requests") {
     if (parts.size() == 2) return true;
@@ -174,6 +180,7 @@ HttpResponse Centre::Handle(const HttpRequest& request) {
     return get ? HtmlAnswer(rights_page_, 200, true) : not_allowed();
   }
   if (first == "sign-out") return post ? SignOut(request) : not_allowed();
+  if (first == "preferences" || first == "unsubscribe") return HandlePreferences(request, parts);
   if (first == "assets") return get ? Asset(parts[1]) : not_allowed();
   if (first == "rights") {
     std::string right(parts[1]);
@@ -190,7 +197,7 @@ HttpResponse Centre::Handle(const HttpRequest& request) {
   if (parts.size() == 2) return get ? RequestPage(request, id) : not_allowed();
   const std::string_view action = parts[2];
   if (action == "verify") {
-    if (get) return VerifyForm(request, id, "", false, 200);
+    if (get) return VerifyForm(request, base_ + "requests/" + id, "", false, 200);
     return post ? Verify(request, id) : not_allowed();
   }
   if (action == "code") return post ? ResendCode(request, id) : not_allowed();
@@ -240,24 +247,26 @@ bool Centre::ReadForm(const HttpRequest& request, Form& form) const {
 
 // --- Sessions ------------------------------------------------------------------------------
 
-std::string Centre::NewSession(const std::string& request_id, const std::string& secret) {
+std::string Centre::NewSession(const std::string& request_id, const std::string& secret,
+                               bool preferences) {
   std::string value = RandomHex();
   std::lock_guard<std::mutex> lock(sessions_mu_);
   Timestamp now = engine_.Now();
   const int64_t idle_micros = options_.idle.count() * 1000000;
-  std::erase_if(sessions_,
-                [&](const auto& entry) { return now.micros - entry.second.last_seen.micros > idle_micros; });
+  std::erase_if(sessions_, [&](const auto& entry) {
+    return now.micros - entry.second.last_seen.micros > idle_micros;
+  });
   if (sessions_.size() >= options_.max_sessions) {
-    auto oldest = std::min_element(sessions_.begin(), sessions_.end(), [](const auto& a, const auto& b) {
-      return a.second.last_seen < b.second.last_seen;
-    });
+    auto oldest = std::min_element(
+        sessions_.begin(), sessions_.end(),
+        [](const auto& a, const auto& b) { return a.second.last_seen < b.second.last_seen; });
     sessions_.erase(oldest);
   }
-  sessions_[crypto::HashApiToken(value)] = Session{request_id, secret, now};
+  sessions_[crypto::HashApiToken(value)] = Session{request_id, secret, now, preferences};
   return value;
 }
 
-bool Centre::SessionOpens(const HttpRequest& request, const std::string& id, Session* out) {
+bool Centre::LiveSession(const HttpRequest& request, Session* out) {
   std::string value = centre_internal::CookieValue(request.cookie, kSessionCookie);
   if (value.size() != 64) return false;
   std::lock_guard<std::mutex> lock(sessions_mu_);
@@ -268,36 +277,57 @@ bool Centre::SessionOpens(const HttpRequest& request, const std::string& id, Ses
     sessions_.erase(it);
     return false;
   }
-  if (it->second.request_id != id) return false;
-  // The engine still has the last word: the secret must still open the request.
-  if (!engine_.CheckRequesterSecret(id, it->second.secret).ok()) return false;
   it->second.last_seen = now;
   *out = it->second;
   return true;
 }
 
+bool Centre::SessionOpens(const HttpRequest& request, const std::string& id, Session* out) {
+  Session session;
+  if (!LiveSession(request, &session) || session.preferences || session.request_id != id) {
+    return false;
+  }
+  // The engine still has the last word: the secret must still open the request.
+  if (!engine_.CheckRequesterSecret(id, session.secret).ok()) return false;
+  *out = std::move(session);
+  return true;
+}
+
+bool Centre::PreferencesSession(const HttpRequest& request, Session* out) {
+  Session session;
+  if (!LiveSession(request, &session) || !session.preferences) return false;
+  *out = std::move(session);
+  return true;
+}
+
 // --- Handlers ------------------------------------------------------------------------------
+
+std::string_view Centre::ReadContact(const Form& form, engine::RequestIdentifier* contact) const {
+  std::string email = form.Get("email");
+  std::string phone = form.Get("phone");
+  phone.erase(std::remove(phone.begin(), phone.end(), ' '), phone.end());
+  if (email.empty() == phone.empty()) {
+    return email.empty() ? text_.error_contact_missing : text_.error_contact_both;
+  }
+  *contact = email.empty() ? engine::RequestIdentifier{"phone", phone}
+                           : engine::RequestIdentifier{"email", email};
+  if (!engine::CheckIdentifierForm(contact->kind, contact->value).ok()) {
+    return text_.error_contact_form;
+  }
+  return "";
+}
 
 HttpResponse Centre::OpenRequest(const HttpRequest& request, const std::string& right) {
   Form form;
-  if (!ReadForm(request, form)) return Message(text_.forbidden_heading, text_.error_form_expired, 403);
+  if (!ReadForm(request, form))
+    return Message(text_.forbidden_heading, text_.error_form_expired, 403);
   engine::NewRequest asked;
   asked.type = right;
   asked.intake = "self_service";
   asked.actor = "requester";
   asked.note = form.Get("note");
-  std::string email = form.Get("email");
-  std::string phone = form.Get("phone");
-  phone.erase(std::remove(phone.begin(), phone.end(), ' '), phone.end());
-  if (email.empty() == phone.empty()) {
-    return RightForm(request, right, &form,
-                     email.empty() ? text_.error_contact_missing : text_.error_contact_both, 422);
-  }
-  asked.contact = email.empty() ? engine::RequestIdentifier{"phone", phone}
-                                : engine::RequestIdentifier{"email", email};
-  if (!engine::CheckIdentifierForm(asked.contact.kind, asked.contact.value).ok()) {
-    return RightForm(request, right, &form, text_.error_contact_form, 422);
-  }
+  std::string_view contact_problem = ReadContact(form, &asked.contact);
+  if (!contact_problem.empty()) return RightForm(request, right, &form, contact_problem, 422);
   if (right == "objection" || right == "withdraw_consent") {
     asked.purpose = form.Get("purpose");
     if (asked.purpose.empty()) return RightForm(request, right, &form, text_.error_choice, 422);
@@ -313,11 +343,11 @@ HttpResponse Centre::OpenRequest(const HttpRequest& request, const std::string& 
   auto opened = engine_.OpenRequest(asked, &retry_after);
   if (!opened.ok()) {
     ErrorCode code = opened.status().code();
-    std::string_view why = code == ErrorCode::kTooManyCodes ? text_.error_too_many_codes
+    std::string_view why = code == ErrorCode::kTooManyCodes      ? text_.error_too_many_codes
                            : code == ErrorCode::kInvalidArgument ? text_.error_choice
-                                                                  : text_.error_general;
-    HttpResponse page = RightForm(request, right, &form, why,
-                                  code == ErrorCode::kTooManyCodes ? 429 : 422);
+                                                                 : text_.error_general;
+    HttpResponse page =
+        RightForm(request, right, &form, why, code == ErrorCode::kTooManyCodes ? 429 : 422);
     if (code == ErrorCode::kTooManyCodes && retry_after > 0) {
       page.headers.emplace_back("Retry-After", std::to_string(retry_after));
     }
@@ -328,39 +358,43 @@ HttpResponse Centre::OpenRequest(const HttpRequest& request, const std::string& 
 
 HttpResponse Centre::Verify(const HttpRequest& request, const std::string& id) {
   Form form;
-  if (!ReadForm(request, form)) return Message(text_.forbidden_heading, text_.error_form_expired, 403);
+  if (!ReadForm(request, form))
+    return Message(text_.forbidden_heading, text_.error_form_expired, 403);
   std::string code = form.Get("code");
   code.erase(std::remove(code.begin(), code.end(), ' '), code.end());
   auto secret = engine_.VerifyRequest(id, code, std::nullopt);
   if (!secret.ok()) {
     ErrorCode error = secret.status().code();
-    return VerifyForm(request, id,
-                      error == ErrorCode::kTooManyAttempts ? text_.error_code_locked
-                                                           : text_.error_code,
-                      true, error == ErrorCode::kTooManyAttempts ? 429 : 422);
+    return VerifyForm(
+        request, base_ + "requests/" + id,
+        error == ErrorCode::kTooManyAttempts ? text_.error_code_locked : text_.error_code, true,
+        error == ErrorCode::kTooManyAttempts ? 429 : 422);
   }
   HttpResponse response = centre_internal::SeeOther(base_ + "requests/" + id);
-  response.headers.emplace_back("Set-Cookie", Cookie(kSessionCookie, NewSession(id, *secret), false));
+  response.headers.emplace_back("Set-Cookie",
+                                Cookie(kSessionCookie, NewSession(id, *secret), false));
   return response;
 }
 
 HttpResponse Centre::ResendCode(const HttpRequest& request, const std::string& id) {
   Form form;
-  if (!ReadForm(request, form)) return Message(text_.forbidden_heading, text_.error_form_expired, 403);
+  if (!ReadForm(request, form))
+    return Message(text_.forbidden_heading, text_.error_form_expired, 403);
   int64_t retry_after = 0;
   Status sent = engine_.ResendRequestCode(id, std::nullopt, "requester", &retry_after);
   if (!sent.ok()) {
-    return VerifyForm(request, id,
-                      sent.code() == ErrorCode::kTooManyCodes ? text_.error_too_many_codes
-                                                              : text_.error_general,
-                      true, sent.code() == ErrorCode::kTooManyCodes ? 429 : 422);
+    return VerifyForm(
+        request, base_ + "requests/" + id,
+        sent.code() == ErrorCode::kTooManyCodes ? text_.error_too_many_codes : text_.error_general,
+        true, sent.code() == ErrorCode::kTooManyCodes ? 429 : 422);
   }
-  return VerifyForm(request, id, text_.resent, false, 200);
+  return VerifyForm(request, base_ + "requests/" + id, text_.resent, false, 200);
 }
 
 HttpResponse Centre::Withdraw(const HttpRequest& request, const std::string& id) {
   Form form;
-  if (!ReadForm(request, form)) return Message(text_.forbidden_heading, text_.error_form_expired, 403);
+  if (!ReadForm(request, form))
+    return Message(text_.forbidden_heading, text_.error_form_expired, 403);
   Session session;
   if (!SessionOpens(request, id, &session)) {
     return Message(text_.forbidden_heading, text_.error_session, 403);
@@ -372,7 +406,8 @@ HttpResponse Centre::Withdraw(const HttpRequest& request, const std::string& id)
 
 HttpResponse Centre::SignOut(const HttpRequest& request) {
   Form form;
-  if (!ReadForm(request, form)) return Message(text_.forbidden_heading, text_.error_form_expired, 403);
+  if (!ReadForm(request, form))
+    return Message(text_.forbidden_heading, text_.error_form_expired, 403);
   std::string value = centre_internal::CookieValue(request.cookie, kSessionCookie);
   if (!value.empty()) {
     std::lock_guard<std::mutex> lock(sessions_mu_);

@@ -6,9 +6,11 @@
 // Pages: the home page, the generated notice with a table of contents, one page per right the
 // policy offers (a form opening a request with an email or phone), the one-time code, and the
 // request followed after verification (status, due date, what happens next, history, downloads,
-// recipients told, withdrawal). Static assets (web/centre.css, web/centre.js, and a stylesheet of
-// the organisation's colour from the policy) are built into the binary under names that carry
-// their content hash, served with a year's immutable caching.
+// recipients told, withdrawal), "my preferences" (consents, channels and objections after a
+// code, centre_preferences.cc) and the one-click unsubscribe page (RFC 8058). Static assets
+// (web/centre.css, web/centre.js, and a stylesheet of the organisation's colour from the policy)
+// are built into the binary under names that carry their content hash, served with a year's
+// immutable caching.
 //
 // Security: every page carries a Content-Security-Policy allowing only the centre's own script
 // and styles (no inline script or style); every POST carries a CSRF token (an HMAC of a random
@@ -26,6 +28,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/centre_text.h"
 #include "api/http.h"
@@ -57,8 +60,9 @@ class Centre {
 
  private:
   struct Session {
-    std::string request_id, secret;
+    std::string request_id, secret;  // a rights request, or a preferences sign-in
     Timestamp last_seen;
+    bool preferences = false;  // opens "my preferences", not a request's page
   };
   struct Form;  // a parsed POST body and the form cookie (centre.cc)
 
@@ -66,11 +70,17 @@ class Centre {
   std::string HomePage() const;
   std::string NoticePage() const;
   std::string RightsPage() const;
-  HttpResponse RightForm(const HttpRequest& request, const std::string& right,
-                         const Form* form, std::string_view error, int status);
+  HttpResponse RightForm(const HttpRequest& request, const std::string& right, const Form* form,
+                         std::string_view error, int status);
   HttpResponse OpenRequest(const HttpRequest& request, const std::string& right);
-  HttpResponse VerifyForm(const HttpRequest& request, const std::string& id,
+  // The code form; `action` is the path its forms post to ("<base>requests/<id>" or
+  // "<base>preferences/<id>"), with "/verify" and "/code" added.
+  HttpResponse VerifyForm(const HttpRequest& request, const std::string& action,
                           std::string_view message, bool is_error, int status);
+  // The email-or-phone fieldset of a form that sends a code, with what was typed.
+  std::string ContactFields(const Form* form) const;
+  // The contact a form gives, or the problem with it (words of text_).
+  std::string_view ReadContact(const Form& form, engine::RequestIdentifier* contact) const;
   HttpResponse Verify(const HttpRequest& request, const std::string& id);
   HttpResponse ResendCode(const HttpRequest& request, const std::string& id);
   HttpResponse RequestPage(const HttpRequest& request, const std::string& id);
@@ -78,6 +88,18 @@ class Centre {
                         const std::string& format);
   HttpResponse Withdraw(const HttpRequest& request, const std::string& id);
   HttpResponse SignOut(const HttpRequest& request);
+  // "My preferences" and the one-click unsubscribe (centre_preferences.cc).
+  HttpResponse HandlePreferences(const HttpRequest& request,
+                                 const std::vector<std::string_view>& parts);
+  HttpResponse SignInForm(const HttpRequest& request, const Form* form, std::string_view error,
+                          int status);
+  HttpResponse SignIn(const HttpRequest& request);
+  HttpResponse VerifySignIn(const HttpRequest& request, const std::string& id);
+  HttpResponse ResendSignInCode(const HttpRequest& request, const std::string& id);
+  HttpResponse PreferencesPage(const HttpRequest& request, bool saved);
+  HttpResponse ChangePreference(const HttpRequest& request);
+  HttpResponse UnsubscribePage(const HttpRequest& request);
+  HttpResponse Unsubscribe(const HttpRequest& request);
   HttpResponse Asset(std::string_view name) const;
   HttpResponse Message(std::string_view heading, std::string_view message, int status) const;
 
@@ -94,15 +116,20 @@ class Centre {
 
   // Sessions: the request a session cookie opens, or nullptr (unknown, expired, another request).
   bool SessionOpens(const HttpRequest& request, const std::string& id, Session* out);
-  std::string NewSession(const std::string& request_id, const std::string& secret);
+  // The live preferences session of this browser, or false.
+  bool PreferencesSession(const HttpRequest& request, Session* out);
+  std::string NewSession(const std::string& request_id, const std::string& secret,
+                         bool preferences = false);
+  // The session of this browser (any kind) still idle-fresh, touched; false when none.
+  bool LiveSession(const HttpRequest& request, Session* out);
   std::string Cookie(std::string_view name, std::string_view value, bool expire) const;
 
   engine::Engine& engine_;
   const CentreOptions options_;
   const CentreText& text_;
-  std::string base_;       // ends with '/'
-  std::string csrf_key_;   // per process
-  std::string theme_css_;  // the organisation's colour
+  std::string base_;                             // ends with '/'
+  std::string csrf_key_;                         // per process
+  std::string theme_css_;                        // the organisation's colour
   std::string css_name_, js_name_, theme_name_;  // assets' names, with their content hashes
   // The pages that depend only on the policy, written once (the policy does not change while
   // the server runs).

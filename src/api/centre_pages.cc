@@ -47,9 +47,7 @@ StateWords WordsFor(const CentreText& text, const store::RequestRow& row) {
 
 int Channel(std::string_view colour, size_t at) {
   int hi = 0, lo = 0;
-  auto hex = [](char c) {
-    return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0';
-  };
+  auto hex = [](char c) { return c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0'; };
   hi = hex(colour[at]);
   lo = hex(colour[at + 1]);
   return hi * 16 + lo;
@@ -127,6 +125,8 @@ std::string Centre::Page(std::string_view title, const std::string& main) const 
   out += "<nav aria-label=\"" + EscapeHtml(text_.nav_label) + "\"><ul>";
   out += "<li><a href=\"" + base_ + "notice\">" + EscapeHtml(text_.nav_notice) + "</a></li>";
   out += "<li><a href=\"" + base_ + "rights\">" + EscapeHtml(text_.nav_rights) + "</a></li>";
+  out +=
+      "<li><a href=\"" + base_ + "preferences\">" + EscapeHtml(text_.nav_preferences) + "</a></li>";
   out += "</ul></nav></div></header>\n";
   out += "<main id=\"main\" class=\"wrap\">\n" + main + "</main>\n";
   out += "<footer class=\"wrap\"><p>" + EscapeHtml(org);
@@ -147,13 +147,11 @@ HttpResponse Centre::HtmlAnswer(std::string body, int status, bool cacheable) co
       "Content-Security-Policy",
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
       "form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
-  response.headers.emplace_back("Cache-Control",
-                                cacheable ? "public, max-age=300" : "no-store");
+  response.headers.emplace_back("Cache-Control", cacheable ? "public, max-age=300" : "no-store");
   return response;
 }
 
-HttpResponse Centre::Message(std::string_view heading, std::string_view message,
-                             int status) const {
+HttpResponse Centre::Message(std::string_view heading, std::string_view message, int status) const {
   std::string main = "<h1>" + EscapeHtml(heading) + "</h1>\n<p>" + EscapeHtml(message) +
                      "</p>\n<p><a href=\"" + base_ + "\">" + EscapeHtml(text_.back_home) +
                      "</a></p>\n";
@@ -164,8 +162,9 @@ std::string Centre::HomePage() const {
   const auto& policy = engine_.policy();
   std::string main = "<h1>" + EscapeHtml(text_.centre) + "</h1>\n<p class=\"lead\">" +
                      EscapeHtml(text_.home_lead) + "</p>\n";
-  main += "<p><a class=\"button\" href=\"" + base_ + "notice\">" +
-          EscapeHtml(text_.home_notice_link) + "</a></p>\n";
+  main += "<p class=\"actions\"><a class=\"button\" href=\"" + base_ + "notice\">" +
+          EscapeHtml(text_.home_notice_link) + "</a> <a class=\"button secondary\" href=\"" +
+          base_ + "preferences\">" + EscapeHtml(text_.home_preferences_link) + "</a></p>\n";
   main += "<h2>" + EscapeHtml(text_.rights_heading) + "</h2>\n<ul class=\"cards\">\n";
   for (const auto& right : policy.rights.available) {
     main += "<li><a href=\"" + base_ + "rights/" + EscapeHtml(right) + "\">" +
@@ -195,8 +194,7 @@ std::string Centre::NoticePage() const {
   std::string main = "<div class=\"notice-layout\">\n";
   // A disclosure, so a narrow screen can fold the contents away (open without JavaScript).
   main += "<nav class=\"toc\" aria-label=\"" + EscapeHtml(text_.notice_contents) +
-          "\"><details open><summary>" + EscapeHtml(text_.notice_contents) +
-          "</summary><ol>\n";
+          "\"><details open><summary>" + EscapeHtml(text_.notice_contents) + "</summary><ol>\n";
   // Sections (h2) with their parts (h3) nested.
   bool nested = false;
   for (size_t i = 0; i < notice.contents.size(); ++i) {
@@ -231,6 +229,25 @@ std::string Centre::NoticePage() const {
   return Page(notice.title, main);
 }
 
+std::string Centre::ContactFields(const Form* form) const {
+  auto typed = [&](std::string_view name) -> std::string {
+    return form != nullptr ? EscapeHtml(form->Get(name)) : std::string();
+  };
+  std::string out = "<fieldset><legend>" + EscapeHtml(text_.contact_legend) +
+                    "</legend>\n<p class=\"hint\" id=\"contact-hint\">" +
+                    EscapeHtml(text_.contact_hint) + "</p>\n";
+  out += "<label for=\"email\">" + EscapeHtml(text_.email_label) +
+         "</label>\n<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" "
+         "aria-describedby=\"contact-hint\" value=\"" +
+         typed("email") + "\">\n";
+  out += "<label for=\"phone\">" + EscapeHtml(text_.phone_label) +
+         "</label>\n<input id=\"phone\" name=\"phone\" type=\"tel\" autocomplete=\"tel\" "
+         "inputmode=\"tel\" placeholder=\"+44 7700 900123\" aria-describedby=\"contact-hint\" "
+         "value=\"" +
+         typed("phone") + "\">\n</fieldset>\n";
+  return out;
+}
+
 HttpResponse Centre::RightForm(const HttpRequest& request, const std::string& right,
                                const Form* form, std::string_view error, int status) {
   const auto& policy = engine_.policy();
@@ -245,18 +262,7 @@ HttpResponse Centre::RightForm(const HttpRequest& request, const std::string& ri
   main += ErrorSummary(text_, error);
   main += "<form method=\"post\" action=\"" + base_ + "rights/" + EscapeHtml(right) +
           "\" class=\"stack\" novalidate>\n" + CsrfField(cookie) + "\n";
-  main += "<fieldset><legend>" + EscapeHtml(text_.contact_legend) +
-          "</legend>\n<p class=\"hint\" id=\"contact-hint\">" + EscapeHtml(text_.contact_hint) +
-          "</p>\n";
-  main += "<label for=\"email\">" + EscapeHtml(text_.email_label) +
-          "</label>\n<input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" "
-          "aria-describedby=\"contact-hint\" value=\"" +
-          typed("email") + "\">\n";
-  main += "<label for=\"phone\">" + EscapeHtml(text_.phone_label) +
-          "</label>\n<input id=\"phone\" name=\"phone\" type=\"tel\" autocomplete=\"tel\" "
-          "inputmode=\"tel\" placeholder=\"+44 7700 900123\" aria-describedby=\"contact-hint\" "
-          "value=\"" +
-          typed("phone") + "\">\n</fieldset>\n";
+  main += ContactFields(form);
   if (right == "objection" || right == "withdraw_consent") {
     std::string chosen = form != nullptr ? form->Get("purpose") : "";
     main += "<label for=\"purpose\">" + EscapeHtml(text_.purpose_label) +
@@ -285,8 +291,8 @@ HttpResponse Centre::RightForm(const HttpRequest& request, const std::string& ri
               EscapeHtml(category.name.empty() ? category.key : category.name) + "</option>\n";
     }
     main += "</select>\n<label for=\"value\">" + EscapeHtml(text_.value_label) +
-            "</label>\n<input id=\"value\" name=\"value\" type=\"text\" value=\"" +
-            typed("value") + "\">\n";
+            "</label>\n<input id=\"value\" name=\"value\" type=\"text\" value=\"" + typed("value") +
+            "\">\n";
   }
   main += "<label for=\"note\">" + EscapeHtml(text_.note_label) +
           "</label>\n<textarea id=\"note\" name=\"note\" rows=\"4\">" + typed("note") +
@@ -297,7 +303,7 @@ HttpResponse Centre::RightForm(const HttpRequest& request, const std::string& ri
   return page;
 }
 
-HttpResponse Centre::VerifyForm(const HttpRequest& request, const std::string& id,
+HttpResponse Centre::VerifyForm(const HttpRequest& request, const std::string& action,
                                 std::string_view message, bool is_error, int status) {
   HttpResponse cookies;
   std::string cookie = FormCookie(request, &cookies);
@@ -308,7 +314,6 @@ HttpResponse Centre::VerifyForm(const HttpRequest& request, const std::string& i
   } else if (!message.empty()) {
     main += "<p class=\"notice-ok\" role=\"status\">" + EscapeHtml(message) + "</p>\n";
   }
-  const std::string action = base_ + "requests/" + id;
   main += "<form method=\"post\" action=\"" + action + "/verify\" class=\"stack\" novalidate>\n" +
           CsrfField(cookie) + "\n<label for=\"code\">" + EscapeHtml(text_.code_label) +
           "</label>\n<input id=\"code\" name=\"code\" type=\"text\" inputmode=\"numeric\" "
@@ -369,8 +374,8 @@ HttpResponse Centre::RequestPage(const HttpRequest& request, const std::string& 
     } else {
       main += "<ul>\n";
       for (const auto& notice : *told) {
-        main += "<li>" + EscapeHtml(notice.name.empty() ? notice.recipient : notice.name) +
-                "</li>\n";
+        main +=
+            "<li>" + EscapeHtml(notice.name.empty() ? notice.recipient : notice.name) + "</li>\n";
       }
       main += "</ul>\n";
     }

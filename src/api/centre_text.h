@@ -17,6 +17,8 @@ struct CentreText {
   std::string_view nav_label = "Privacy centre";
   std::string_view nav_notice = "Privacy notice";
   std::string_view nav_rights = "Your rights";
+  std::string_view nav_preferences = "Your preferences";
+  std::string_view home_preferences_link = "Change your preferences";
   std::string_view home_lead =
       "Read how we use personal data about you, and use your rights: ask for a copy, a "
       "correction, deletion and more. You prove who you are with a one-time code we send to "
@@ -70,6 +72,60 @@ struct CentreText {
   std::string_view withdraw_confirm = "Withdraw this request? We will stop working on it.";
   std::string_view sign_out = "Sign out";
   std::string_view signed_out = "You have signed out.";
+  // My preferences.
+  std::string_view sign_in_heading = "Your preferences";
+  std::string_view sign_in_lead =
+      "See and change what you have agreed to, how we may contact you and what you object to. "
+      "First we send a one-time code to your email address or phone, to check it is you.";
+  std::string_view preferences_heading = "Your preferences";
+  std::string_view preferences_lead =
+      "Each change takes effect at once and is recorded. You can change your mind at any time.";
+  std::string_view preferences_none =
+      "We hold nothing about you under this email address or phone number, so there is nothing "
+      "to change.";
+  std::string_view preferences_saved = "Saved. Your change takes effect now.";
+  std::string_view consents_heading = "What you have agreed to";
+  std::string_view consents_none = "Nothing we do relies on your agreement.";
+  std::string_view consent_given = "You have agreed";
+  std::string_view consent_not_given = "You have not agreed";
+  std::string_view consent_give = "Agree";
+  std::string_view consent_withdraw = "Withdraw your agreement";
+  std::string_view channels_heading = "How we may contact you";
+  std::string_view channel_on = "Allowed";
+  std::string_view channel_off = "Not allowed";
+  std::string_view channel_allow = "Allow";
+  std::string_view channel_refuse = "Stop";
+  std::string_view objections_heading = "What you object to";
+  std::string_view objections_lead =
+      "We use your data for these on the basis of our legitimate interests or a public task. "
+      "You can object; for direct marketing we always stop.";
+  std::string_view objection_made = "You object";
+  std::string_view objection_not_made = "You do not object";
+  std::string_view objection_make = "Object";
+  std::string_view objection_lift = "Withdraw your objection";
+  std::string_view error_sign_in =
+      "Sign in again: your session ended after 30 minutes without activity, or you signed out.";
+  // One-click unsubscribe.
+  std::string_view unsubscribe_heading = "Unsubscribe from marketing";
+  std::string_view unsubscribe_lead =
+      "Stop all direct marketing to you, by every channel. We keep your address on a list of "
+      "people who do not want marketing, so we do not contact you again.";
+  std::string_view unsubscribe_button = "Unsubscribe";
+  std::string_view unsubscribed = "You are unsubscribed. We will send you no more marketing.";
+  std::string_view error_unsubscribe_link =
+      "This unsubscribe link is not valid. Use your preferences page, or contact us.";
+
+  // The words for channel `key` (email, sms, post, phone, in_app, push).
+  std::string_view ChannelName(std::string_view key) const {
+    if (key == "email") return "Email";
+    if (key == "sms") return "Text messages (SMS)";
+    if (key == "post") return "Post";
+    if (key == "phone") return "Phone calls";
+    if (key == "in_app") return "Messages in our app";
+    if (key == "push") return "Push notifications";
+    return key;
+  }
+
   // States and what follows each.
   std::string_view state_verifying = "Waiting for your code";
   std::string_view next_verifying = "Enter the code we sent you to confirm it is you.";

@@ -97,7 +97,7 @@ constexpr Verb kVerbs[] = {
      "--at TIME (docs/CLI.md)."},
     {"outbox", kRequests,
      "--data DIR outbox list [--request R]\n"
-     "--data DIR outbox read ID [--field to|subject|body|code]\n"
+     "--data DIR outbox read ID [--field to|subject|body|code|unsubscribe_token]\n"
      "--data DIR outbox read --request R --last [--field F]\n"
      "--data DIR outbox deliver [--max N] [--mail FILE]",
      "The local outbox of messages, and one delivery pass to registered endpoints."},

@@ -327,7 +327,8 @@ int RequestCommand(Session& s, const std::vector<std::string>& args, std::ostrea
 int OutboxCommand(Session& s, const std::vector<std::string>& args, std::ostream& out,
                   std::ostream& err) {
   const std::string usage =
-      "outbox list [--request R] | outbox read ID [--field to|subject|body|code]\n"
+      "outbox list [--request R] | outbox read ID [--field "
+      "to|subject|body|code|unsubscribe_token]\n"
       "       | outbox read --request R --last [--field F] | outbox deliver [--max N] [--mail "
       "FILE]";
   if (args.empty()) return Usage(err, usage);

@@ -4,6 +4,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -278,7 +279,8 @@ Result<ComposedMail> ComposeMail(const policy::Policy& policy, const MailTemplat
     return Status(ErrorCode::kInvalidArgument, "the configured sender is not an e-mail address");
   }
   const std::string subject = Str(doc, "subject"), body = Str(doc, "body"),
-                    request_id = Str(doc, "request_id");
+                    request_id = Str(doc, "request_id"),
+                    unsubscribe_token = Str(doc, "unsubscribe_token");
   const bool marketing =
       doc.HasMember("marketing") && doc["marketing"].IsBool() && doc["marketing"].GetBool();
   const std::string domain = settings.from.substr(settings.from.find('@') + 1);
@@ -309,17 +311,23 @@ Result<ComposedMail> ComposeMail(const policy::Policy& policy, const MailTemplat
   if (marketing) {
     // One click (RFC 8058) needs an https URL that takes the POST; the mailto is the fallback.
     std::vector<std::string> targets;
-    if (settings.unsubscribe_url.rfind("https://", 0) == 0) {
+    // The signed token (engine/my_preferences.cc) is hex, letters, digits, '_', '-' and '.'.
+    const bool one_click =
+        settings.unsubscribe_url.rfind("https://", 0) == 0 && !unsubscribe_token.empty() &&
+        std::all_of(unsubscribe_token.begin(), unsubscribe_token.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    if (one_click) {
       std::string url = settings.unsubscribe_url;
-      url +=
-          (url.find('?') == std::string::npos ? "?" : "&") + std::string("request=") + request_id;
+      url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("token=") +
+             unsubscribe_token;
       targets.push_back("<" + url + ">");
     }
     const std::string& contact =
         !policy.dpo.email.empty() ? policy.dpo.email : policy.controller.email;
     if (IsMailAddress(contact)) targets.push_back("<mailto:" + contact + "?subject=unsubscribe>");
     if (!targets.empty()) header("List-Unsubscribe", Join(targets, ", "));
-    if (settings.unsubscribe_url.rfind("https://", 0) == 0) {
+    if (one_click) {
       header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
     }
   }

@@ -80,6 +80,28 @@ struct ConsentChangeRequest {
 
 // Everything custos holds about one person, unsealed. PII: for the person or an authorised
 // actor only; every SubjectView produced is audited as a read.
+// What "my preferences" shows one signed-in person (Engine::ReadMyPreferences). With several
+// subjects under one identifier, a consent shows as given, a channel as allowed and an
+// objection as made only when it holds for every one of them.
+struct MyPreferences {
+  std::vector<std::string> subject_ids;
+  // Every purpose whose basis is consent: given now?
+  std::vector<std::pair<std::string, bool>> consents;
+  // Every channel (email, sms, post, phone, in_app, push): allowed now? (allowed until refused)
+  std::vector<std::pair<std::string, bool>> channels;
+  // "direct_marketing" (when a purpose is direct marketing) and every purpose on legitimate
+  // interests or a public task: objected to now?
+  std::vector<std::pair<std::string, bool>> objections;
+};
+
+// One change on the "my preferences" page.
+struct PreferenceChange {
+  enum class Kind { kConsent, kChannel, kObjection } kind = Kind::kConsent;
+  std::string key;  // a purpose key, a channel, or "direct_marketing"
+  bool on = false;  // consent given, channel allowed, objection made
+  std::optional<Timestamp> at;
+};
+
 struct SubjectView {
   store::SubjectRow subject;
   std::vector<store::EventRow> events;
@@ -315,8 +337,10 @@ class Engine {
   // REQUEST_STATE_INVALID, VERIFICATION_FAILED (wrong, expired, or kMaxCodeAttempts failed
   // attempts on this code), TOO_MANY_ATTEMPTS (kMaxFailedCodeAttempts wrong guesses on the
   // request over all its codes: locked, the code is not even compared; staff may still verify).
+  // `only_type`, when given, must be the request's type (else UNKNOWN_REQUEST): the privacy
+  // centre's preferences sign-in does not verify a rights request.
   Result<std::string> VerifyRequest(const std::string& request_id, const std::string& code,
-                                    std::optional<Timestamp> at);
+                                    std::optional<Timestamp> at, std::string_view only_type = {});
   // Sends a new code (the old one stops working; the request's failed attempts do not reset).
   // Errors: UNKNOWN_REQUEST, REQUEST_STATE_INVALID, TOO_MANY_CODES (kMaxCodeResends already
   // sent for this request: waiting does not help, `retry_after_seconds` stays 0; or the
@@ -359,6 +383,38 @@ class Engine {
                                   const std::string& actor = "system");
   // VERIFICATION_FAILED unless `secret` is the one VerifyRequest returned for this request.
   Status CheckRequesterSecret(const std::string& request_id, const std::string& secret);
+
+  // --- A person's own preferences (my_preferences.cc): what the privacy centre's "my
+  // preferences" shows and changes, through the same calls the API's subject routes make.
+  //
+  // Sends a one-time code to `contact` for a sign-in (kPreferencesSignIn); VerifyRequest with
+  // that code returns the sign-in's secret. Errors: as OpenRequest's for a self-service request.
+  Result<OpenedRequest> OpenPreferencesSignIn(const RequestIdentifier& contact,
+                                              std::optional<Timestamp> at,
+                                              int64_t* retry_after_seconds = nullptr);
+  // The consents, channel preferences and objections of every subject filed under the
+  // sign-in's proven identifier. Errors: VERIFICATION_FAILED (wrong secret, not a sign-in, or
+  // signed in more than kPreferencesSignInMicros ago). PII: none beyond whose they are.
+  Result<MyPreferences> ReadMyPreferences(const std::string& sign_in_id, const std::string& secret);
+  // One change by the signed-in person, applied to every subject of the sign-in through
+  // ChangeConsent, SetPreference, Object or LiftObjection (actor "requester:<sign-in id>").
+  // Errors: VERIFICATION_FAILED as above; INVALID_ARGUMENT (a purpose without consent as its
+  // basis, a channel or objection the person cannot set).
+  Status ChangeMyPreference(const std::string& sign_in_id, const std::string& secret,
+                            const PreferenceChange& change);
+  // A token for a one-click unsubscribe link (RFC 8058) naming `subject_id`, signed with a key
+  // derived from the master key: it keeps working across restarts and never expires, and it can
+  // do nothing but unsubscribe that person.
+  std::string UnsubscribeToken(const std::string& subject_id) const;
+  // The same for a message custos sends about direct marketing (request `request_id`): the link
+  // unsubscribes the people filed under the email address the message went to.
+  std::string MessageUnsubscribeToken(const std::string& request_id) const;
+  // Unsubscribes whom a token names from all direct marketing: an objection to direct
+  // marketing (absolute, Article 21(3)) for each person, and their email addresses on the
+  // suppression list, so no later import subscribes them again. Idempotent. Errors:
+  // VERIFICATION_FAILED (a forged or damaged token, a shredded request), UNKNOWN_SUBJECT,
+  // SUBJECT_ERASED, UNKNOWN_REQUEST.
+  Status Unsubscribe(const std::string& token, std::optional<Timestamp> at);
   // Requests by filter (subject_request.h), personal parts cleared; due soon: due within
   // `within_days` of `as_of`; overdue: due before `as_of`'s date.
   Result<std::vector<store::RequestRow>> ListRequests(RequestListFilter filter,
@@ -423,6 +479,11 @@ class Engine {
   // Rights requests (request_*.cc; what those files share is in request_internal.h).
   // The request as kept (request_record.cc).
   std::string RequestKeyContext(const std::string& request_id) const;
+  Result<OpenedRequest> OpenRequestOfType(const NewRequest& request, int64_t* retry_after_seconds,
+                                          bool sign_in);
+  // The subjects a live preferences sign-in opens (my_preferences.cc).
+  Result<std::vector<std::string>> SignedInSubjects(const std::string& sign_in_id,
+                                                    const std::string& secret);
   Result<store::RequestRow> LoadRequest(const std::string& request_id);
   Result<crypto::SecretKey> RequestKey(const store::RequestRow& row);
   void AddRequestStep(store::WriteBatch& batch, store::RequestRow& row, int64_t old_version,

@@ -157,6 +157,8 @@ Result<std::vector<store::RequestRow>> Engine::ListRequests(RequestListFilter fi
   // Due dates are days: a request due today is not overdue until tomorrow.
   const int64_t today = DaysFromCivil(as_of.Date());
   for (auto& row : rows) {
+    // Sign-ins to "my preferences" are no work for anyone: only the full list shows them.
+    if (filter != RequestListFilter::kAll && row.type == kPreferencesSignIn) continue;
     if (filter == RequestListFilter::kDueSoon &&
         (!row.due_at || DaysFromCivil(row.due_at->Date()) < today ||
          DaysFromCivil(row.due_at->Date()) > today + within_days)) {

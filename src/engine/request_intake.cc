@@ -71,15 +71,33 @@ store::Bytes Engine::RequestSecretHash(const std::string& request_id, const std:
 }
 
 Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request, int64_t* retry_after_seconds) {
+  return OpenRequestOfType(request, retry_after_seconds, false);
+}
+
+Result<OpenedRequest> Engine::OpenPreferencesSignIn(const RequestIdentifier& contact,
+                                                    std::optional<Timestamp> at,
+                                                    int64_t* retry_after_seconds) {
+  NewRequest request;
+  request.type = std::string(kPreferencesSignIn);
+  request.contact = contact;
+  request.at = at;
+  request.actor = "requester";
+  return OpenRequestOfType(request, retry_after_seconds, true);
+}
+
+Result<OpenedRequest> Engine::OpenRequestOfType(const NewRequest& request,
+                                                int64_t* retry_after_seconds, bool sign_in) {
   if (retry_after_seconds != nullptr) *retry_after_seconds = 0;
-  if (!IsRequestType(request.type)) {
+  if (sign_in) {
+    // Only the person, with a code: nothing else to check against the policy's rights.
+  } else if (!IsRequestType(request.type)) {
     return Invalid("request type '" + request.type +
                    "' is not one of access, portability, "
                    "rectification, erasure, restriction, objection, withdraw_consent, "
                    "automated_decision_review");
   }
   const auto& available = policy_.rights.available;
-  if (std::find(available.begin(), available.end(), request.type) == available.end()) {
+  if (!sign_in && std::find(available.begin(), available.end(), request.type) == available.end()) {
     return Status(ErrorCode::kRightNotAvailable,
                   "the policy does not offer the right '" + request.type + "'");
   }
@@ -153,7 +171,7 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request, int64_t* re
   std::string code;
   // A processor does not answer requests about its controllers' data: it passes them on
   // (ProgressTeaching's Parent App statement).
-  const bool forward = policy_.controller.role == policy::Role::kProcessor &&
+  const bool forward = !sign_in && policy_.controller.role == policy::Role::kProcessor &&
                        policy_.processor.requests == "forward_to_controller";
   if (forward) {
     row.state = RequestState::kForwarded;
@@ -203,6 +221,13 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request, int64_t* re
             "request for " +
             std::string(RequestTypeInWords(request.type)) + " to them; they will contact you.",
         "", at));
+  } else if (sign_in) {
+    RETURN_IF_ERROR(AddRequesterMessage(
+        batch, row, key, request.contact, "Your code to see your privacy preferences",
+        "Someone, probably you, asked to see and change their privacy preferences with " +
+            policy_.controller.name + ". To confirm it is you, enter this code: " + code +
+            ". It is valid for 30 minutes. If this was not you, ignore this message.",
+        code, at));
   } else if (!code.empty()) {
     RETURN_IF_ERROR(AddRequesterMessage(
         batch, row, key, request.contact, "Your code to confirm your request",
@@ -221,8 +246,12 @@ Result<OpenedRequest> Engine::OpenRequest(const NewRequest& request, int64_t* re
 }
 
 Result<std::string> Engine::VerifyRequest(const std::string& request_id, const std::string& code,
-                                          std::optional<Timestamp> at_opt) {
+                                          std::optional<Timestamp> at_opt,
+                                          std::string_view only_type) {
   ASSIGN_OR_RETURN(store::RequestRow row, LoadRequest(request_id));
+  if (!only_type.empty() && row.type != only_type) {
+    return Status(ErrorCode::kUnknownRequest, "no " + std::string(only_type) + " " + request_id);
+  }
   Timestamp at = At(at_opt);
   if (row.state != RequestState::kVerifyingIdentity || row.code_hash.empty()) {
     return Status(ErrorCode::kRequestState,
@@ -266,6 +295,22 @@ Result<std::string> Engine::VerifyRequest(const std::string& request_id, const s
   row.code_expires_at.reset();
   row.verification = "code_to_" + details.contact.kind;
   row.waiting_for.clear();
+  if (row.type == kPreferencesSignIn) {
+    // Nothing to answer: the proven identifier opens the person's own preferences, and the
+    // sign-in closes at once (the secret works for kPreferencesSignInMicros from now).
+    row.state = RequestState::kCompleted;
+    row.closed_at = at;
+    row.outcome = "signed_in";
+    AddRequestStep(batch, row, version, "identity_verified", RequestState::kCompleted,
+                   row.verification + "; " + std::to_string(row.subject_ids.size()) +
+                       " subject(s) found; signed in to preferences",
+                   "requester", at);
+    RETURN_IF_ERROR(audit_
+                        .Commit(std::move(batch), {Entry("requester", "preferences_sign_in",
+                                                         Join(row.subject_ids), at, request_id)})
+                        .status());
+    return secret;
+  }
   // The month runs from the day identity was proven (ICO: the time limit starts when the
   // information needed to confirm identity is received).
   row.clock_started_at = at;

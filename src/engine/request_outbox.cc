@@ -67,6 +67,7 @@ Status Engine::AddRequesterMessage(store::WriteBatch& batch, const store::Reques
           (purpose != nullptr && purpose->direct_marketing)) {
         w.Key("marketing");
         w.Bool(true);
+        Str(w, "unsubscribe_token", MessageUnsubscribeToken(row.request_id));
       }
     }
   }
@@ -84,8 +85,8 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRo
   ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
                    store_.GetRecipientEndpoint(controller_, target));
   // A mail server cannot reach someone who gave a phone number: that message waits for a person.
-  const bool by_hand = endpoint.has_value() && IsMailServerUrl(endpoint->url) &&
-                       !AddressedToEmail(payload);
+  const bool by_hand =
+      endpoint.has_value() && IsMailServerUrl(endpoint->url) && !AddressedToEmail(payload);
   store::OutboxRow message;
   message.controller = controller_;
   message.request_id = row.request_id;

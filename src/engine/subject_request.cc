@@ -19,6 +19,7 @@ std::string_view RequestTypeInWords(std::string_view type) {
   if (type == "objection") return "an end to processing you object to";
   if (type == "withdraw_consent") return "withdrawal of your consent";
   if (type == "automated_decision_review") return "a human review of an automated decision";
+  if (type == kPreferencesSignIn) return "a sign-in to your privacy preferences";
   return type;
 }
 

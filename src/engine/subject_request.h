@@ -30,6 +30,12 @@ inline constexpr std::array<std::string_view, 8> kRequestTypes = {
     "access",      "portability", "rectification",    "erasure",
     "restriction", "objection",   "withdraw_consent", "automated_decision_review"};
 bool IsRequestType(std::string_view type);
+// Not a right: a person proving an email or phone with a one-time code to see and change their
+// own consents, channel preferences and objections (the privacy centre's "my preferences"). It
+// runs through the request machinery (code, attempt limits, per-address caps, history, audit)
+// and closes as soon as the code is proven; it has no due date and stays out of the lists of
+// open work.
+inline constexpr std::string_view kPreferencesSignIn = "preferences";
 // The type in words for messages to people ("your request for ..."): "access to your data".
 std::string_view RequestTypeInWords(std::string_view type);
 

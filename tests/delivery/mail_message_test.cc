@@ -82,15 +82,32 @@ TEST(ComposeMail, HtmlPartEscapesEveryValue) {
 TEST(ComposeMail, MarketingRelatedMessageHasOneClickUnsubscribe) {
   policy::Policy policy = ProtectUk();
   std::string payload = kCodeMessage;
-  payload.insert(payload.size() - 1, R"(,"marketing":true)");
+  payload.insert(payload.size() - 1, R"(,"marketing":true,"unsubscribe_token":"m.rq_7.0a1b")");
   auto mail = ComposeMail(policy, DefaultMailTemplates(),
                           {"privacy@protectuk.example", "https://protectuk.example/unsub"}, payload,
                           1, 0, "n");
   ASSERT_TRUE(mail.ok());
-  EXPECT_NE(mail->message.find("List-Unsubscribe: <https://protectuk.example/unsub?request=rq_7>"),
-            std::string::npos);
+  EXPECT_NE(
+      mail->message.find("List-Unsubscribe: <https://protectuk.example/unsub?token=m.rq_7.0a1b>"),
+      std::string::npos);
   EXPECT_NE(mail->message.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"),
             std::string::npos);
+}
+
+// A token that could break out of the header's angle brackets is not put in a URL: without a
+// one-click https target there is no List-Unsubscribe-Post either (RFC 8058), only the mailto.
+TEST(ComposeMail, UnsubscribeTokenThatIsNotPlainGivesNoOneClickLink) {
+  policy::Policy policy = ProtectUk();
+  std::string payload = kCodeMessage;
+  payload.insert(payload.size() - 1,
+                 R"(,"marketing":true,"unsubscribe_token":"m.x>, <https://evil")");
+  auto mail = ComposeMail(policy, DefaultMailTemplates(),
+                          {"privacy@protectuk.example", "https://protectuk.example/unsub"}, payload,
+                          1, 0, "n");
+  ASSERT_TRUE(mail.ok());
+  EXPECT_EQ(mail->message.find("evil"), std::string::npos);
+  EXPECT_EQ(mail->message.find("List-Unsubscribe-Post"), std::string::npos);
+  EXPECT_NE(mail->message.find("List-Unsubscribe: <mailto:"), std::string::npos);
 }
 
 TEST(ComposeMail, RefusesWhatCannotBeAnEmailWithoutNamingTheAddress) {

@@ -191,9 +191,13 @@ const cases = {
       assert.equal(server.messages.length, 1);
       assert.equal(server.messages[0].secure, false, 'no STARTTLS offered on loopback');
       const m = parseMessage(server.messages[0].raw);
-      assert.equal(m.headers['list-unsubscribe'][0],
-                   `<https://protectuk.example/unsubscribe?request=${request}>, ` +
-                   '<mailto:DataProtection_FreedomofInformationOfficer@met.police.uk?subject=unsubscribe>');
+      // The link carries a token signed for this message (m.<request>.<tag>).
+      const unsubscribe = m.headers['list-unsubscribe'][0];
+      const link = unsubscribe.match(/^<https:\/\/protectuk\.example\/unsubscribe\?token=m\.([^.>]+)\.([0-9a-f]{32})>, /);
+      assert.ok(link, unsubscribe);
+      assert.equal(link[1], request);
+      assert.ok(unsubscribe.endsWith(
+          '<mailto:DataProtection_FreedomofInformationOfficer@met.police.uk?subject=unsubscribe>'));
       assert.equal(m.headers['list-unsubscribe-post'][0], 'List-Unsubscribe=One-Click');
     } finally {
       await server.close();

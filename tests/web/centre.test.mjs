@@ -3,7 +3,7 @@
 //
 //   node centre.test.mjs BUILD_DIR JOURNEY [SCREENSHOT_DIR]
 //
-// JOURNEY is one of: notice, access, hostile. Each clicks through its pages, runs axe-core
+// JOURNEY is one of: notice, access, hostile, preferences. Each clicks through its pages, runs axe-core
 // (WCAG 2.0/2.1/2.2 A and AA rules) on every page it shows, and saves screenshots of every page
 // at 1280 and 320 px wide into SCREENSHOT_DIR (default BUILD_DIR/web-screenshots).
 // Exit 0 when every check held; otherwise the first failure and exit 1.
@@ -18,7 +18,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 
 const [buildDir, journey, shotsArg] = process.argv.slice(2);
 if (!buildDir || !journey) {
-  console.error('usage: node centre.test.mjs BUILD_DIR notice|access|hostile [SCREENSHOT_DIR]');
+  console.error('usage: node centre.test.mjs BUILD_DIR notice|access|hostile|preferences [SCREENSHOT_DIR]');
   process.exit(2);
 }
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -315,6 +315,126 @@ const journeys = {
     check(r.status() === 403, 'a session idle for more than 30 minutes is over');
     await shown('session-ended');
   },
+};
+
+// "My preferences": sign in with a code, change a consent, a channel and an objection and see
+// each decision change; then the one-click unsubscribe from the link an email carries.
+// Seeds: wig.txt "You have the right to withdraw your consent at any time"; 001_22b79a674f37bc10.txt
+// "You may opt out of receiving marketing by amending your preferences"; 004_f81c814f3e677000.txt
+// "fulfil your request to "unsubscribe" from further messages from us".
+journeys.preferences = async function preferences() {
+  const decide = async (purpose) => {
+    const r = await api('POST', '/v1/decisions',
+      { subject_id: 'm1', purpose, categories: ['user.contact.email'], channel: 'email' });
+    check(r.status === 200, `a decision for ${purpose} (${r.status} ${r.body})`);
+    if (process.env.DEBUG_DECISIONS) console.log(purpose, r.body);
+    return JSON.parse(r.body).allow;
+  };
+  let r = await api('POST', '/v1/subjects/m1/consents', { target: 'newsletter', given: true });
+  check(r.status === 201 || r.status === 200, `Ada signs up to the eNewsletter (${r.status} ${r.body})`);
+  check(await decide('newsletter') === true, 'the eNewsletter may use her email before');
+
+  // Nothing opens without the code.
+  const before = await page.goto(`${base}/preferences/me`);
+  check(before.status() === 403, 'no preferences without signing in');
+  await page.goto(`${base}/preferences`);
+  await shown('preferences-sign-in');
+  await page.getByLabel('Email address').fill('ada@example.test');
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await page.waitForURL(/\/preferences\/[^/]+\/verify$/);
+  const signIn = page.url().split('/').slice(-2)[0];
+  // A sign-in is no rights request: the DPO's list of open work does not show it.
+  const open = await api('GET', '/v1/requests?filter=open');
+  check(open.status === 200 && !open.body.includes(signIn), 'a sign-in is not open work');
+  await page.getByLabel('One-time code').fill(codeFor(signIn));
+  await page.getByRole('button', { name: 'Confirm' }).click();
+  await page.waitForURL(/\/preferences\/me$/);
+  const newsletter = page.locator('li.setting', { has: page.locator('h3', { hasText: 'eNewsletter' }) });
+  check((await newsletter.locator('.now').innerText()).includes('You have agreed'), 'the consent shows as given');
+  check((await newsletter.innerText()).includes('regular eNewsletter'), 'the purpose comes with its notice text');
+  await shown('preferences');
+
+  // Withdraw the consent: the decision changes at once.
+  await newsletter.getByRole('button', { name: 'Withdraw your agreement' }).click();
+  await page.waitForURL(/saved=1$/);
+  check((await page.locator('[role=status]').innerText()).includes('Saved'), 'the change is confirmed');
+  check((await newsletter.locator('.now').innerText()).includes('You have not agreed'), 'the consent shows withdrawn');
+  check(await decide('newsletter') === false, 'the eNewsletter may no longer use her email');
+  await shown('preferences-saved');
+  await newsletter.getByRole('button', { name: 'Agree' }).click();
+  await page.waitForURL(/saved=1$/);
+  check(await decide('newsletter') === true, 'consent given again is honoured');
+
+  // Stop email as a channel: an email purpose is refused.
+  const email = page.locator('li.setting', { has: page.locator('h3', { hasText: /^Email$/ }) });
+  await email.getByRole('button', { name: 'Stop' }).click();
+  await page.waitForURL(/saved=1$/);
+  check((await email.locator('.now').innerText()).includes('Not allowed'), 'the channel shows stopped');
+  check(await decide('newsletter') === false, 'no email once the channel is stopped');
+  await email.getByRole('button', { name: 'Allow' }).click();
+  await page.waitForURL(/saved=1$/);
+
+  // Object to relevant opportunities (legitimate interests), then withdraw the objection.
+  check(await decide('opportunities') === true, 'opportunities may use her email before');
+  const opportunities = page.locator('li.setting', { has: page.locator('h3', { hasText: 'Relevant opportunities' }) });
+  await opportunities.getByRole('button', { name: 'Object' }).click();
+  await page.waitForURL(/saved=1$/);
+  check(await decide('opportunities') === false, 'an objection stops it');
+  await opportunities.getByRole('button', { name: 'Withdraw your objection' }).click();
+  await page.waitForURL(/saved=1$/);
+  check(await decide('opportunities') === true, 'a lifted objection lets it run again');
+
+  // A forged change (no CSRF token) changes nothing.
+  const forged = await page.context().request.post(`${base}/preferences/me`, {
+    form: { kind: 'consent', key: 'newsletter', on: '0' }, maxRedirects: 0,
+  });
+  check(forged.status() === 403 && await decide('newsletter') === true, 'a change without its token is refused');
+  // Typed script in the sign-in form stays text.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.goto(`${base}/preferences`);
+  const attack = '"><script>window.__pwned=1</script>';
+  await page.getByLabel('Email address').fill(attack);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await page.waitForLoadState('load');
+  check(await page.evaluate(() => window.__pwned === undefined), 'no script ran on the sign-in form');
+  check((await page.getByLabel('Email address').inputValue()) === attack, 'the typed text comes back as text');
+
+  // The one-click unsubscribe from an emailed link: a message about stopping direct marketing
+  // carries it (RFC 8058).
+  const objection = await openRequest('objection', 'ada@example.test').catch(async () => {
+    await page.getByLabel('Which use of your data?').selectOption('direct_marketing');
+    await page.getByRole('button', { name: 'Send me a code' }).click();
+    await page.waitForURL(/\/requests\/[^/]+\/verify$/);
+    return page.url().split('/').slice(-2)[0];
+  });
+  const unsubscribe = cli('outbox', 'read', '--request', objection, '--last', '--field',
+    'unsubscribe_token').trim();
+  check(/^m\.[^.]+\.[0-9a-f]{32}$/.test(unsubscribe), `the message carries a signed token (${unsubscribe})`);
+  const bad = await page.goto(`${base}/unsubscribe?token=${unsubscribe.slice(0, -1)}0`);
+  check(bad.status() === 200, 'the confirmation page opens for any link');
+  await page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await page.waitForLoadState('load');
+  check((await page.locator('main').innerText()).includes('not valid'), 'a forged link does nothing');
+  check(await decide('opportunities') === true, 'still subscribed after a forged link');
+  await page.goto(`${base}/unsubscribe?token=${unsubscribe}`);
+  await shown('unsubscribe');
+  await page.getByRole('button', { name: 'Unsubscribe' }).click();
+  await page.waitForLoadState('load');
+  check((await page.locator('main').innerText()).includes('You are unsubscribed'), 'the person is told');
+  await shown('unsubscribed');
+  check(await decide('opportunities') === false, 'no direct marketing after unsubscribing');
+  check(await decide('newsletter') === false, 'the eNewsletter (direct marketing) stops too');
+  // A mail client's own one-click POST (no cookie, no form token) works and is idempotent.
+  const oneClick = await fetch(`${base}/unsubscribe?token=${unsubscribe}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'List-Unsubscribe=One-Click',
+  });
+  check(oneClick.status === 200, `the RFC 8058 POST answers 200 (${oneClick.status})`);
+  // Suppression is honoured: with the objection lifted, the address is still on the list and
+  // direct marketing stays refused.
+  const lifted = await api('DELETE', '/v1/subjects/m1/objections/direct_marketing');
+  check(lifted.status < 300, `the objection is lifted by staff (${lifted.status} ${lifted.body})`);
+  check(await decide('opportunities') === false, 'the suppressed address gets no direct marketing');
 };
 
 let code = 0;

@@ -1,0 +1,296 @@
+// A person's own preferences through the Engine over a real SqliteStore: the sign-in by code,
+// its limits, changes that reach decisions, and the signed one-click unsubscribe (RFC 8058).
+// Seeds: wig.txt "You have the right to withdraw your consent at any time";
+// 001_22b79a674f37bc10.txt "You may opt out of receiving marketing by amending your
+// preferences"; 004_f81c814f3e677000.txt "fulfil your request to "unsubscribe" from further
+// messages from us".
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+
+#include <filesystem>
+
+#include "crypto/key.h"
+#include "crypto/master_key.h"
+#include "engine/engine.h"
+#include "policy/loader.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace custos::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+Timestamp T(const char* text) { return *Timestamp::Parse(text); }
+
+class MyPreferencesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("custos-preferences-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    auto store = store::OpenSqliteStore({dir_.string(), true});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+    engine_ = std::make_unique<Engine>(std::move(*policy), "wig", *store_, master_, clock_);
+    ASSERT_TRUE(engine_->Open("policy text").ok());
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void AddMember(const std::string& id, const std::string& email) {
+    NewSubject subject;
+    subject.subject_id = id;
+    subject.types = {"member"};
+    subject.identifiers = {{"email", email, true}};
+    ASSERT_TRUE(engine_->AddSubject(subject).ok());
+  }
+
+  std::string LastPayloadField(const std::string& request_id, const char* field) {
+    auto outbox = store_->ListOutbox("wig", request_id);
+    if (!outbox.ok() || outbox->empty()) return {};
+    auto payload = engine_->ReadOutboxMessage(outbox->back().outbox_id);
+    if (!payload.ok()) return {};
+    rapidjson::Document doc;
+    doc.Parse(payload->c_str());
+    if (!doc.IsObject() || !doc.HasMember(field) || !doc[field].IsString()) return {};
+    return doc[field].GetString();
+  }
+
+  // Signs in with the code sent to `email`; returns {sign-in id, secret}.
+  std::pair<std::string, std::string> SignIn(const std::string& email) {
+    auto opened = engine_->OpenPreferencesSignIn({"email", email}, std::nullopt);
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return {};
+    auto secret =
+        engine_->VerifyRequest(opened->request_id, LastPayloadField(opened->request_id, "code"),
+                               std::nullopt, kPreferencesSignIn);
+    EXPECT_TRUE(secret.ok()) << secret.status().ToString();
+    return {opened->request_id, secret.ok() ? *secret : ""};
+  }
+
+  bool Allowed(const std::string& subject, const std::string& purpose) {
+    DecisionRequest request;
+    request.subject_id = subject;
+    request.purpose = purpose;
+    request.categories = {"user.contact.email"};
+    request.channel = "email";
+    request.at = clock_.Now();
+    auto decision = engine_->Decide(request);
+    EXPECT_TRUE(decision.ok()) << decision.status().ToString();
+    return decision.ok() && decision->allow;
+  }
+
+  static bool On(const std::vector<std::pair<std::string, bool>>& list, const std::string& key) {
+    for (const auto& [k, on] : list) {
+      if (k == key) return on;
+    }
+    ADD_FAILURE() << key << " is not listed";
+    return false;
+  }
+
+  fs::path dir_;
+  crypto::MasterKey master_ = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
+  FixedClock clock_{T("2026-01-05T09:00:00Z")};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(MyPreferencesTest, SignInClosesWhenProvenAndIsNoOpenWork) {
+  AddMember("m1", "ada@example.test");
+  auto opened = engine_->OpenPreferencesSignIn({"email", "ada@example.test"}, std::nullopt);
+  ASSERT_TRUE(opened.ok());
+  EXPECT_NE(LastPayloadField(opened->request_id, "body").find("privacy preferences"),
+            std::string::npos);
+  auto [id, secret] = SignIn("ada@example.test");
+  auto view = engine_->ViewRequest(id);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->row.state, store::RequestState::kCompleted);
+  EXPECT_EQ(view->row.outcome, "signed_in");
+  EXPECT_FALSE(view->row.due_at.has_value()) << "a sign-in has no statutory month";
+  EXPECT_EQ(view->row.subject_ids, std::vector<std::string>{"m1"});
+  for (auto filter : {RequestListFilter::kOpen, RequestListFilter::kDueSoon}) {
+    auto open = engine_->ListRequests(filter, std::nullopt);
+    ASSERT_TRUE(open.ok());
+    for (const auto& row : *open) EXPECT_NE(row.type, kPreferencesSignIn);
+  }
+  auto all = engine_->ListRequests(RequestListFilter::kAll, std::nullopt);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u) << "the full list keeps every sign-in as evidence";
+}
+
+TEST_F(MyPreferencesTest, SignInIsNotARightTheApiOpens) {
+  NewRequest request;
+  request.type = std::string(kPreferencesSignIn);
+  request.contact = {"email", "ada@example.test"};
+  EXPECT_EQ(engine_->OpenRequest(request).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(MyPreferencesTest, ARightsRequestNeitherVerifiesHereNorOpensPreferences) {
+  AddMember("m1", "ada@example.test");
+  NewRequest request;
+  request.request_id = "r_access";
+  request.type = "access";
+  request.contact = {"email", "ada@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
+  const std::string code = LastPayloadField("r_access", "code");
+  EXPECT_EQ(
+      engine_->VerifyRequest("r_access", code, std::nullopt, kPreferencesSignIn).status().code(),
+      ErrorCode::kUnknownRequest);
+  // The code was not spent: the request still verifies where it belongs.
+  auto secret = engine_->VerifyRequest("r_access", code, std::nullopt);
+  ASSERT_TRUE(secret.ok()) << secret.status().ToString();
+  EXPECT_EQ(engine_->ReadMyPreferences("r_access", *secret).status().code(),
+            ErrorCode::kVerificationFailed);
+}
+
+TEST_F(MyPreferencesTest, WrongSecretAndAgedSignInOpenNothing) {
+  AddMember("m1", "ada@example.test");
+  auto [id, secret] = SignIn("ada@example.test");
+  ASSERT_TRUE(engine_->ReadMyPreferences(id, secret).ok());
+  EXPECT_EQ(engine_->ReadMyPreferences(id, secret + "0").status().code(),
+            ErrorCode::kVerificationFailed);
+  EXPECT_EQ(engine_->ReadMyPreferences("r_nothing", secret).status().code(),
+            ErrorCode::kVerificationFailed);
+  clock_.Set(T("2026-01-05T21:00:01Z"));  // 12 hours and a second later
+  EXPECT_EQ(engine_->ReadMyPreferences(id, secret).status().code(), ErrorCode::kVerificationFailed);
+  PreferenceChange change{PreferenceChange::Kind::kChannel, "email", false, std::nullopt};
+  EXPECT_EQ(engine_->ChangeMyPreference(id, secret, change).code(), ErrorCode::kVerificationFailed);
+}
+
+TEST_F(MyPreferencesTest, ChangesReachDecisionsForEveryoneUnderTheAddress) {
+  AddMember("m1", "ada@example.test");
+  AddMember("m2", "ada@example.test");  // one address, two records (a duplicate)
+  AddMember("m3", "bob@example.test");
+  for (const char* id : {"m1", "m2", "m3"}) {
+    ConsentChangeRequest consent;
+    consent.subject_id = id;
+    consent.target = "newsletter";
+    ASSERT_TRUE(engine_->ChangeConsent(consent).ok());
+  }
+  auto [id, secret] = SignIn("ada@example.test");
+  auto mine = engine_->ReadMyPreferences(id, secret);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(mine->subject_ids, (std::vector<std::string>{"m1", "m2"}));
+  EXPECT_TRUE(On(mine->consents, "newsletter"));
+  EXPECT_FALSE(On(mine->consents, "mentoring"));
+  EXPECT_TRUE(On(mine->channels, "email"));
+  EXPECT_FALSE(On(mine->objections, "direct_marketing"));
+  EXPECT_FALSE(On(mine->objections, "opportunities"));
+
+  using Kind = PreferenceChange::Kind;
+  ASSERT_TRUE(
+      engine_->ChangeMyPreference(id, secret, {Kind::kConsent, "newsletter", false, {}}).ok());
+  EXPECT_FALSE(Allowed("m1", "newsletter"));
+  EXPECT_FALSE(Allowed("m2", "newsletter"));
+  EXPECT_TRUE(Allowed("m3", "newsletter")) << "another person's consent is untouched";
+
+  ASSERT_TRUE(
+      engine_->ChangeMyPreference(id, secret, {Kind::kObjection, "opportunities", true, {}}).ok());
+  EXPECT_FALSE(Allowed("m1", "opportunities"));
+  ASSERT_TRUE(
+      engine_->ChangeMyPreference(id, secret, {Kind::kObjection, "opportunities", false, {}}).ok());
+  EXPECT_TRUE(Allowed("m1", "opportunities"));
+
+  ASSERT_TRUE(engine_->ChangeMyPreference(id, secret, {Kind::kChannel, "email", false, {}}).ok());
+  EXPECT_FALSE(Allowed("m2", "opportunities"));
+  mine = engine_->ReadMyPreferences(id, secret);
+  ASSERT_TRUE(mine.ok());
+  EXPECT_FALSE(On(mine->consents, "newsletter"));
+  EXPECT_FALSE(On(mine->channels, "email"));
+  EXPECT_TRUE(On(mine->channels, "post"));
+
+  // The audit names the sign-in as the actor of each change.
+  ASSERT_TRUE(engine_->Flush().ok());
+  int by_person = 0;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](const store::AuditRow& entry) {
+                                if (entry.actor == "requester:" + id) ++by_person;
+                                return true;
+                              })
+                  .ok());
+  EXPECT_GE(by_person, 6) << "two people, three changes each, and the reads";
+}
+
+TEST_F(MyPreferencesTest, OnlyWhatThePersonMaySetCanBeChanged) {
+  AddMember("m1", "ada@example.test");
+  auto [id, secret] = SignIn("ada@example.test");
+  using Kind = PreferenceChange::Kind;
+  // Membership records rely on legitimate interests, not consent: no consent switch.
+  EXPECT_EQ(
+      engine_->ChangeMyPreference(id, secret, {Kind::kConsent, "membership_records", true, {}})
+          .code(),
+      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(engine_->ChangeMyPreference(id, secret, {Kind::kChannel, "pigeon", false, {}}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(
+      engine_->ChangeMyPreference(id, secret, {Kind::kObjection, "newsletter", true, {}}).code(),
+      ErrorCode::kInvalidArgument);
+}
+
+TEST_F(MyPreferencesTest, UnsubscribeTokenObjectsAndSuppressesOnceAndRefusesForgeries) {
+  AddMember("m1", "ada@example.test");
+  AddMember("m2", "bob@example.test");
+  const std::string token = engine_->UnsubscribeToken("m1");
+  ASSERT_TRUE(Allowed("m1", "opportunities"));
+  std::string forged = token;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(engine_->Unsubscribe(forged, std::nullopt).code(), ErrorCode::kVerificationFailed);
+  // Another person's id under this token's tag is a forgery too.
+  std::string swapped = "p.m2" + token.substr(token.rfind('.'));
+  EXPECT_EQ(engine_->Unsubscribe(swapped, std::nullopt).code(), ErrorCode::kVerificationFailed);
+  for (const char* junk : {"", "p.", "x.m1.00", "p.m1"}) {
+    EXPECT_EQ(engine_->Unsubscribe(junk, std::nullopt).code(), ErrorCode::kVerificationFailed)
+        << junk;
+  }
+  EXPECT_TRUE(Allowed("m1", "opportunities"));
+
+  ASSERT_TRUE(engine_->Unsubscribe(token, std::nullopt).ok());
+  ASSERT_TRUE(engine_->Unsubscribe(token, std::nullopt).ok()) << "a second click is harmless";
+  EXPECT_FALSE(Allowed("m1", "opportunities"));
+  EXPECT_TRUE(Allowed("m2", "opportunities"));
+  auto suppressed = engine_->IsSuppressed("email", "ada@example.test");
+  ASSERT_TRUE(suppressed.ok());
+  EXPECT_TRUE(*suppressed);
+  // Lifting the objection does not re-subscribe a suppressed address.
+  ASSERT_TRUE(engine_->LiftObjection("m1", "direct_marketing", std::nullopt).ok());
+  EXPECT_FALSE(Allowed("m1", "opportunities"));
+  // A new engine (a restart) still honours the same link: the key comes from the master key.
+  auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+  ASSERT_TRUE(policy.ok());
+  Engine restarted(std::move(*policy), "wig", *store_, master_, clock_);
+  ASSERT_TRUE(restarted.Open("policy text").ok());
+  EXPECT_EQ(restarted.UnsubscribeToken("m1"), token);
+}
+
+TEST_F(MyPreferencesTest, MessageLinkUnsubscribesThePeopleAtTheAddressItWentTo) {
+  AddMember("m1", "ada@example.test");
+  AddMember("m2", "bob@example.test");
+  NewRequest request;
+  request.request_id = "r_obj";
+  request.type = "objection";
+  request.purpose = "direct_marketing";
+  request.contact = {"email", "ada@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
+  const std::string token = LastPayloadField("r_obj", "unsubscribe_token");
+  ASSERT_EQ(token, engine_->MessageUnsubscribeToken("r_obj"));
+  ASSERT_TRUE(engine_->Unsubscribe(token, std::nullopt).ok());
+  EXPECT_FALSE(Allowed("m1", "opportunities"));
+  EXPECT_TRUE(Allowed("m2", "opportunities"));
+  // An access request's messages carry no link.
+  NewRequest access;
+  access.request_id = "r_acc";
+  access.type = "access";
+  access.contact = {"email", "bob@example.test"};
+  ASSERT_TRUE(engine_->OpenRequest(access).ok());
+  EXPECT_EQ(LastPayloadField("r_acc", "unsubscribe_token"), "");
+}
+
+}  // namespace
+}  // namespace custos::engine
