@@ -70,10 +70,11 @@ echo "  $token"
 echo
 echo "Open in a browser once it says 'listening':"
 echo "  the privacy centre:       http://$listen/"
+echo "  a page of the organisation's site with the cookie banner: http://$listen/demo-site"
 echo "  the notice as the API serves it: http://$listen/v1/notice"
 echo "  the API it serves:        http://$listen/v1/openapi.json"
 echo "  the access package of r1: file://$PWD/$out/access-r1.html"
 echo "or with curl:"
 echo "  curl -s http://$listen/healthz"
 echo "  curl -s -H 'Authorization: Bearer $token' http://$listen/v1/audit/verify"
-exec "$bin" serve --data "$data" --master-key "$out/master.key" --listen "$listen"
+exec "$bin" serve --data "$data" --master-key "$out/master.key" --listen "$listen" --demo-site

@@ -68,3 +68,11 @@ if ! cmp -s "$web_dir/package-lock.json" "$web_dir/node_modules/.package-lock.js
   (cd "$web_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
     cp package-lock.json node_modules/.package-lock.json.installed)
 fi
+# The cookie banner's library (vanilla-cookieconsent), exactly as web/banner/package-lock.json
+# pins it: src/CMakeLists.txt builds its script and stylesheet into the binary.
+banner_dir="$(cd "$(dirname "$0")/.." && pwd)/web/banner"
+if ! cmp -s "$banner_dir/package-lock.json" "$banner_dir/node_modules/.package-lock.json.installed"; then
+  echo "setup-deps: npm ci in web/banner"
+  (cd "$banner_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.package-lock.json.installed)
+fi

@@ -125,12 +125,15 @@ Centre::Centre(engine::Engine& engine, CentreOptions options, const CentreText& 
   css_name_ = "centre." + centre_internal::ContentTag(CentreCss()) + ".css";
   js_name_ = "centre." + centre_internal::ContentTag(CentreJs()) + ".js";
   theme_name_ = "theme." + centre_internal::ContentTag(theme_css_) + ".css";
+  banner_css_ = std::string(BannerCss()) + "\n" +
+                centre_internal::BannerThemeCss(engine_.policy().controller.colour);
   home_page_ = HomePage();
   rights_page_ = RightsPage();
   notice_page_ = NoticePage();
 }
 
 bool Centre::Owns(std::string_view path) const {
+  if (path == "/.well-known/gpc.json") return true;
   if (path.size() + 1 == base_.size() && base_.starts_with(path)) return true;  // "/privacy"
   if (!path.starts_with(base_)) return false;
   auto parts = Segments(path.substr(base_.size()));
@@ -138,7 +141,12 @@ bool Centre::Owns(std::string_view path) const {
   const std::string_view first = parts[0];
   if (parts.size() == 1) {
     return first == "notice" || first == "rights" || first == "sign-out" ||
-           first == "preferences" || first == "unsubscribe";
+           first == "preferences" || first == "unsubscribe" || first == "banner.js" ||
+           first == "banner.css" || (first == "demo-site" && options_.demo_site);
+  }
+  if (first == "cookies") {
+    return parts.size() == 2 &&
+           (parts[1] == "config" || parts[1] == "choices" || parts[1] == "decision");
   }
   if (first == "preferences") {
     if (parts.size() == 2) return parts[1] == "me";
@@ -156,6 +164,11 @@ bool Centre::Owns(std::string_view path) const {
 }
 
 HttpResponse Centre::Handle(const HttpRequest& request) {
+  if (request.path == "/.well-known/gpc.json") {
+    return request.method == "GET" || request.method == "HEAD"
+               ? GpcSupport()
+               : Message(text_.not_found_heading, text_.error_not_found, 405);
+  }
   if (request.path.size() + 1 == base_.size()) {  // "/privacy" -> "/privacy/"
     HttpResponse moved;
     moved.status = 308;
@@ -181,6 +194,9 @@ HttpResponse Centre::Handle(const HttpRequest& request) {
   }
   if (first == "sign-out") return post ? SignOut(request) : not_allowed();
   if (first == "preferences" || first == "unsubscribe") return HandlePreferences(request, parts);
+  if (first == "cookies" || first == "banner.js" || first == "banner.css" || first == "demo-site") {
+    return HandleCookies(request, parts);
+  }
   if (first == "assets") return get ? Asset(parts[1]) : not_allowed();
   if (first == "rights") {
     std::string right(parts[1]);

@@ -41,6 +41,7 @@ struct CentreOptions {
   bool tls = false;             // session and form cookies get Secure
   std::chrono::seconds idle = std::chrono::minutes(30);  // a session ends after this long idle
   size_t max_sessions = 100000;  // the oldest idle sessions go first beyond this
+  bool demo_site = false;  // serve <base>demo-site: an example page embedding the cookie banner
 };
 
 class Centre {
@@ -100,6 +101,18 @@ class Centre {
   HttpResponse ChangePreference(const HttpRequest& request);
   HttpResponse UnsubscribePage(const HttpRequest& request);
   HttpResponse Unsubscribe(const HttpRequest& request);
+  // The cookie banner (centre_cookies.cc): its script and stylesheet, its configuration from
+  // the policy, the visitor's choices, "may category C be set now", /.well-known/gpc.json and
+  // the demo page.
+  HttpResponse HandleCookies(const HttpRequest& request,
+                             const std::vector<std::string_view>& parts);
+  HttpResponse BannerConfig(const HttpRequest& request) const;
+  HttpResponse CookieChoices(const HttpRequest& request);
+  HttpResponse CookieDecision(const HttpRequest& request);
+  HttpResponse GpcSupport() const;
+  HttpResponse DemoSite() const;
+  // The subjects of this browser's live preferences session (a known person), or none.
+  std::vector<std::string> SignedInPeople(const HttpRequest& request);
   HttpResponse Asset(std::string_view name) const;
   HttpResponse Message(std::string_view heading, std::string_view message, int status) const;
 
@@ -134,6 +147,7 @@ class Centre {
   // The pages that depend only on the policy, written once (the policy does not change while
   // the server runs).
   std::string home_page_, rights_page_, notice_page_;
+  std::string banner_css_;  // vanilla-cookieconsent's, ours and the organisation's colours
   std::mutex sessions_mu_;
   std::map<std::string, Session> sessions_;  // by BLAKE2b of the cookie's value
 };

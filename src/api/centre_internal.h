@@ -27,6 +27,8 @@ std::string CookieValue(std::string_view header, std::string_view name);
 // colour readable on white (the colour itself when it contrasts 4.5:1 or more, else the
 // default blue).
 std::string ThemeCss(std::string_view colour);
+// The banner's colours (vanilla-cookieconsent's custom properties) from the same colour.
+std::string BannerThemeCss(std::string_view colour);
 // The WCAG contrast ratio between two "#rrggbb" colours.
 double ContrastRatio(std::string_view a, std::string_view b);
 // 12 hex digits naming `content` (a BLAKE2b prefix), for cache-busting asset names.

@@ -86,6 +86,22 @@ std::string ThemeCss(std::string_view colour) {
          ";--link:" + std::string(link) + "}\n";
 }
 
+std::string BannerThemeCss(std::string_view colour) {
+  if (colour.size() != 7) colour = kDefaultColour;
+  const std::string c(colour);
+  const std::string on(ContrastRatio(colour, "#ffffff") >= ContrastRatio(colour, kDark)
+                           ? std::string_view("#ffffff")
+                           : kDark);
+  const std::string link(ContrastRatio(colour, "#ffffff") >= 4.5 ? colour : kDefaultLink);
+  return "#cc-main{--cc-btn-primary-bg:" + c + ";--cc-btn-primary-border-color:" + c +
+         ";--cc-btn-primary-color:" + on + ";--cc-btn-primary-hover-bg:" + c +
+         ";--cc-btn-primary-hover-border-color:" + c + ";--cc-btn-primary-hover-color:" + on +
+         ";--cc-btn-secondary-bg:" + c + ";--cc-btn-secondary-border-color:" + c +
+         ";--cc-btn-secondary-color:" + on + ";--cc-btn-secondary-hover-bg:" + c +
+         ";--cc-btn-secondary-hover-border-color:" + c + ";--cc-btn-secondary-hover-color:" + on +
+         ";--cc-toggle-on-bg:" + c + ";--cc-link-color:" + link + "}\n";
+}
+
 std::string ContentTag(std::string_view content) {
   return crypto::HashApiToken(content).substr(0, 12);
 }

@@ -105,6 +105,29 @@ struct CentreText {
   std::string_view objection_lift = "Withdraw your objection";
   std::string_view error_sign_in =
       "Sign in again: your session ended after 30 minutes without activity, or you signed out.";
+  // The cookie banner (web/banner/banner.js gets these in its configuration).
+  std::string_view banner_title = "Cookies on this website";
+  std::string_view banner_text =
+      "We use cookies that the site needs to work. With your agreement we also use the others "
+      "described below. Choose what you allow; you can change your mind at any time.";
+  std::string_view banner_accept_all = "Accept all";
+  std::string_view banner_reject_all = "Reject all";
+  std::string_view banner_settings = "Choose cookies";
+  std::string_view banner_save = "Save my choices";
+  std::string_view banner_close = "Close";
+  std::string_view banner_preferences_title = "Your cookie choices";
+  std::string_view banner_notice_link = "Read our privacy notice";
+  std::string_view banner_always_on = "Always on: the site needs these to work.";
+  std::string_view banner_gpc =
+      "Your browser sends a Global Privacy Control signal, so we treat it as a refusal of "
+      "cookies used for advertising, whatever is chosen here: ";
+  std::string_view banner_duration = "How long they last: ";
+  std::string_view banner_third_parties = "Set by: ";
+  std::string_view demo_heading = "An example page of our website";
+  std::string_view demo_text =
+      "This page shows how the cookie banner appears on the organisation's own website. It "
+      "embeds the banner's script and stylesheet the way any page of the site would.";
+  std::string_view demo_change = "Change your cookie choices";
   // One-click unsubscribe.
   std::string_view unsubscribe_heading = "Unsubscribe from marketing";
   std::string_view unsubscribe_lead =

@@ -16,8 +16,9 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> query;  // decoded
   std::string authorization;                               // the Authorization header
   std::string content_type;                                // the Content-Type header
-  std::string cookie;  // the Cookie header (the privacy centre's session and form cookies)
-  std::string request_id;  // the X-Request-Id header as received (used only when well-formed)
+  std::string cookie;           // the Cookie header (the privacy centre's session and form cookies)
+  bool gpc = false;             // Sec-GPC: 1 (Global Privacy Control; the cookie banner honours it)
+  std::string request_id;       // the X-Request-Id header as received (used only when well-formed)
   std::string client_address;   // peer IP, for rate limits only: never logged (personal data)
   std::string body;             // PII possible: never logged
   bool body_too_large = false;  // the transport stopped reading: the body exceeded the limit

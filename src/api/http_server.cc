@@ -4,10 +4,9 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <strings.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,7 +23,7 @@ struct HttpServer::Call {
   bool counted = false;   // in in_flight_
   bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
-  bool dispatched = false;  // handed to the handler pool (the connection is suspended)
+  bool dispatched = false;         // handed to the handler pool (the connection is suspended)
   std::atomic<bool> ready{false};  // the pool's thread has set `response`
   HttpResponse response;
   size_t discarded = 0;  // bytes of a chunked body over the limit, read and thrown away
@@ -198,7 +197,8 @@ Status HttpServer::Start() {
       {MHD_OPTION_CONNECTION_LIMIT, 4096, nullptr},
   };
   if (options_.per_address_connections > 0) {
-    items.push_back({MHD_OPTION_PER_IP_CONNECTION_LIMIT, options_.per_address_connections, nullptr});
+    items.push_back(
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, options_.per_address_connections, nullptr});
   }
   if (tls) {
     items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, options_.tls_cert_pem.data()});
@@ -341,6 +341,9 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     }
     if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
       call->request.content_type = type;
+    }
+    if (const char* gpc = Header(connection, "Sec-GPC")) {
+      call->request.gpc = std::string_view(gpc) == "1";
     }
     if (const char* cookie = Header(connection, MHD_HTTP_HEADER_COOKIE)) {
       call->request.cookie = cookie;

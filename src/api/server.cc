@@ -183,6 +183,7 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
     CentreOptions centre;
     centre.base_path = options_.centre_path;
     centre.tls = options_.tls;
+    centre.demo_site = options_.demo_site;
     centre_ = std::make_unique<Centre>(engine_, std::move(centre));
   }
 }

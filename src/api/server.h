@@ -41,6 +41,7 @@ struct ApiOptions {
   std::string checkpoint_path;
   // Where the privacy centre's pages live ("/" or "/privacy"); empty: no pages are served.
   std::string centre_path = "/";
+  bool demo_site = false;  // the centre also serves <centre>demo-site, embedding the banner
 };
 
 class Centre;

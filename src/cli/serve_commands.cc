@@ -28,7 +28,7 @@ constexpr const char* kServeUsage =
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
     "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] [--cache-people N] "
     "[--wait-for-database SECONDS] "
-    "[--centre-path PATH|none]";
+    "[--centre-path PATH|none] [--demo-site]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -80,7 +80,7 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
                            "--centre-path",
                            "--cache-people",
                            "--wait-for-database"},
-                          {"--test-clock"});
+                          {"--test-clock", "--demo-site"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
     return kExitUsage;
@@ -161,6 +161,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
     }
     api_options.centre_path = *v == "none" ? "" : *v;
   }
+  // An example page of the organisation's site embedding the cookie banner (make run).
+  api_options.demo_site = a.Flag("--demo-site");
   // Retention runs by itself: at start, then every --sweep-every seconds (0: never).
   double sweep_seconds = 3600;
   if (const auto* v = a.Option("--sweep-every")) {

@@ -69,6 +69,7 @@ namespace custos {
   X(kRestricted, "RESTRICTED")                                              \
   X(kRetentionExpired, "RETENTION_EXPIRED")                                 \
   X(kSpecialConditionNotMet, "SPECIAL_CONDITION_NOT_MET")                   \
+  X(kGpcRefused, "GPC_REFUSED")                                             \
   /* crypto: sealing, key wrapping, the master key file */                  \
   X(kCryptoFailure, "CRYPTO_FAILURE")                                       \
   X(kKeyFile, "KEY_FILE_INVALID")                                           \

@@ -235,7 +235,7 @@ Result<std::string> Engine::AddSubject(const NewSubject& request,
   }
   if (request.types.empty()) return Invalid("a subject needs at least one type");
   for (const auto& type : request.types) {
-    if (!policy_.FindSubjectType(type)) {
+    if (!policy_.FindSubjectType(type) && type != kCookieVisitorType) {
       std::string known;
       for (const auto& t : policy_.subject_types) known += (known.empty() ? "" : ", ") + t.key;
       return Status(ErrorCode::kUnknownSubjectType,

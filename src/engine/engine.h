@@ -94,6 +94,29 @@ struct MyPreferences {
   std::vector<std::pair<std::string, bool>> objections;
 };
 
+// The subject type of a pseudonymous website visitor whose only data is their cookie choices,
+// when the policy names no visitor type of its own (fideslang "visitor").
+inline constexpr std::string_view kCookieVisitorType = "cookie_visitor";
+
+// The cookie banner's choices (Engine::RecordCookieChoices).
+struct CookieChoices {
+  std::string visitor_id;  // from the visitor's first-party cookie; empty or unknown: a new one
+  std::vector<std::string> people;  // a signed-in person's subjects: their records get it too
+  std::vector<std::pair<std::string, bool>> choices;  // cookie category -> accepted
+  bool gpc = false;                                   // the browser sent Global Privacy Control
+  std::string evidence;                               // non-personal: "banner accept_all", ...
+  std::optional<Timestamp> at;
+};
+
+// "May cookie category C be set for this visitor now?" with the reasons, like a Decision.
+struct CookieVerdict {
+  std::string category;
+  bool allow = false;
+  bool consent_required = true;
+  bool gpc_refused = false;             // refused because the browser sent Global Privacy Control
+  std::vector<DecisionReason> reasons;  // why not (empty when allowed)
+};
+
 // One change on the "my preferences" page.
 struct PreferenceChange {
   enum class Kind { kConsent, kChannel, kObjection } kind = Kind::kConsent;
@@ -383,6 +406,21 @@ class Engine {
                                   const std::string& actor = "system");
   // VERIFICATION_FAILED unless `secret` is the one VerifyRequest returned for this request.
   Status CheckRequesterSecret(const std::string& request_id, const std::string& secret);
+
+  // --- Cookie consent (cookie_consent.cc): what the banner records and answers.
+  //
+  // Records each choice as a cookie-category consent (channel "cookie_banner", the policy's
+  // notice version) for the visitor's pseudonymous subject (made on first use, type the policy's
+  // visitor type or kCookieVisitorType) and for each of `people`. A category that needs no
+  // consent is not recorded; with `gpc`, a targeting category is recorded as refused whatever
+  // was chosen. Returns the visitor id. Errors: INVALID_ARGUMENT (a category not in the policy,
+  // a visitor id of the wrong form), the store's.
+  Result<std::string> RecordCookieChoices(const CookieChoices& choices);
+  // Every cookie category of the policy for `subject_id` (a visitor or a person; empty or
+  // unknown: nobody has chosen) at `at`: needs no consent, refused by GPC (`gpc` and a
+  // targeting category), consent missing or withdrawn, or given. Audited as one decision.
+  Result<std::vector<CookieVerdict>> DecideCookies(const std::string& subject_id, bool gpc,
+                                                   std::optional<Timestamp> at);
 
   // --- A person's own preferences (my_preferences.cc): what the privacy centre's "my
   // preferences" shows and changes, through the same calls the API's subject routes make.

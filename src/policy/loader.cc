@@ -24,7 +24,6 @@ bool IsHexColour(std::string_view text) {
   return true;
 }
 
-
 constexpr std::size_t kMaxPolicyBytes = 4 * 1024 * 1024;
 
 // Events every policy may use without declaring them (docs/POLICY.md "events").
@@ -467,8 +466,7 @@ class PolicyParser {
           if (r.OneRef("processor_of", processor_of)) c.processor_of = processor_of;
           r.RefList("countries", c.countries);
           r.Enum("safeguard", c.safeguard,
-                 {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation",
-                  "not_stated"});
+                 {"adequacy", "idta", "uk_addendum_scc", "scc", "bcr", "derogation", "not_stated"});
           r.Text("safeguard_note", c.safeguard_note);
           r.RefList("categories", c.categories);
           r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
@@ -597,6 +595,7 @@ class PolicyParser {
                    r.Text("name", c.name, true);
                    r.Text("description", c.description);
                    r.Bool("consent_required", c.consent_required);
+                   r.Bool("targeting", c.targeting);
                    r.Text("duration", c.duration);
                    r.TextList("examples", c.examples);
                    r.TextList("third_parties", c.third_parties);

@@ -185,7 +185,7 @@ struct Recipient {
   std::string name, description, when, visibility;
   RecipientKind kind = RecipientKind::kThirdParty;
   std::optional<Ref> processor_of;
-  std::vector<Ref> countries;  // empty: the notice does not say where
+  std::vector<Ref> countries;             // empty: the notice does not say where
   std::string safeguard, safeguard_note;  // safeguard "not_stated": the notice names none
   std::vector<Ref> categories;
 };
@@ -244,6 +244,9 @@ struct CookieCategory {
   Loc loc;
   std::string name, description, duration;
   bool consent_required = true;
+  // Used for targeted advertising, or to sell or share data with others for it: a browser's
+  // Global Privacy Control signal refuses it (the banner and Engine::DecideCookies).
+  bool targeting = false;
   std::vector<std::string> examples, third_parties;
 };
 

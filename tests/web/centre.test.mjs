@@ -3,7 +3,7 @@
 //
 //   node centre.test.mjs BUILD_DIR JOURNEY [SCREENSHOT_DIR]
 //
-// JOURNEY is one of: notice, access, hostile, preferences. Each clicks through its pages, runs axe-core
+// JOURNEY is one of: notice, access, hostile, preferences, banner. Each clicks through its pages, runs axe-core
 // (WCAG 2.0/2.1/2.2 A and AA rules) on every page it shows, and saves screenshots of every page
 // at 1280 and 320 px wide into SCREENSHOT_DIR (default BUILD_DIR/web-screenshots).
 // Exit 0 when every check held; otherwise the first failure and exit 1.
@@ -18,7 +18,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 
 const [buildDir, journey, shotsArg] = process.argv.slice(2);
 if (!buildDir || !journey) {
-  console.error('usage: node centre.test.mjs BUILD_DIR notice|access|hostile|preferences [SCREENSHOT_DIR]');
+  console.error('usage: node centre.test.mjs BUILD_DIR notice|access|hostile|preferences|banner [SCREENSHOT_DIR]');
   process.exit(2);
 }
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -45,23 +45,27 @@ async function freePort() {
   });
 }
 
-// A data directory with WIG's policy, one member with data, and an admin token.
+// A data directory with WIG's policy, one member with data, and an admin token. The banner's
+// journey uses ProgressTeaching's policy instead: four cookie categories, one of them targeting.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'custos-centre-'));
 const data = path.join(dir, 'data');
 const cli = (...args) => execFileSync(bin, ['--data', data, ...args], { encoding: 'utf8' });
-const policy = path.join(repo, 'policies/wig.yaml');
+const policy = path.join(repo, journey === 'banner' ? 'policies/progressteaching.yaml' : 'policies/wig.yaml');
 const START = '2026-03-02T09:00:00Z';
 cli('init', '--policy', policy);
-cli('subject', 'add', 'm1', '--type', 'member', '--email', 'ada@example.test', '--at', START);
-cli('record', 'put', 'm1', 'user.name', 'Ada Member', '--source', 'direct', '--purpose',
-  'membership_records', '--at', START);
+if (journey !== 'banner') {
+  cli('subject', 'add', 'm1', '--type', 'member', '--email', 'ada@example.test', '--at', START);
+  cli('record', 'put', 'm1', 'user.name', 'Ada Member', '--source', 'direct', '--purpose',
+    'membership_records', '--at', START);
+}
 const token = cli('token', 'create', '--role', 'admin').trim().split(/\s+/).find((w) => w.startsWith('cst_'));
 check(token, 'an admin token was made');
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 const server = spawn(bin, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--test-clock',
-  '--now', START, '--sweep-every', '0', '--deliver-every', '0', '--address-rate-limit', '0'],
+  '--now', START, '--sweep-every', '0', '--deliver-every', '0', '--address-rate-limit', '0',
+  '--demo-site'],
   { stdio: ['ignore', 'ignore', 'pipe'] });
 let serverLog = '';
 server.stderr.on('data', (chunk) => { serverLog += chunk; });
@@ -435,6 +439,105 @@ journeys.preferences = async function preferences() {
   const lifted = await api('DELETE', '/v1/subjects/m1/objections/direct_marketing');
   check(lifted.status < 300, `the objection is lifted by staff (${lifted.status} ${lifted.body})`);
   check(await decide('opportunities') === false, 'the suppressed address gets no direct marketing');
+};
+
+// The cookie banner on an example page of the organisation's site: decline, then accept from
+// the preferences, then a browser with Global Privacy Control. Each choice reaches the consent
+// ledger, and the decision API answers from it. Seeds: progressteaching.txt "You can refuse or
+// withdraw consent to cookies"; "to target and personalise our advertising" (targeting).
+journeys.banner = async function banner() {
+  const violations = [];
+  const watch = (p) => p.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
+  watch(page);
+  const verdicts = async (p) => {
+    const r = await p.context().request.get(`${base}/cookies/decision`);
+    check(r.status() === 200, `the decision answers (${r.status()})`);
+    const body = await r.json();
+    return Object.fromEntries(body.categories.map((c) => [c.category, c]));
+  };
+  const recorded = async (p) => {
+    await p.waitForFunction(() => document.documentElement.dataset.custosConsent === 'recorded');
+    await p.evaluate(() => { delete document.documentElement.dataset.custosConsent; });
+  };
+
+  await page.goto(`${base}/demo-site`);
+  const dialog = page.getByRole('dialog', { name: /Cookies on this website/ });
+  await dialog.waitFor();
+  await shown('banner');
+  let v = await verdicts(page);
+  check(v.performance.allow === false && v.performance.reasons[0].code === 'CONSENT_MISSING',
+    'before a choice nothing optional may be set');
+  check(v.strictly_necessary.allow === true, 'strictly necessary cookies need no consent');
+  await dialog.getByRole('button', { name: 'Reject all' }).click();
+  await recorded(page);
+  v = await verdicts(page);
+  check(!v.performance.allow && !v.functionality.allow && !v.targeting.allow, 'reject all refuses every optional category');
+  check(v.targeting.reasons[0].code === 'CONSENT_WITHDRAWN', 'the refusal is in the ledger');
+
+  // Change of mind from the page's own link: the preferences, then accept all.
+  await page.getByRole('button', { name: 'Change your cookie choices' }).click();
+  const preferences = page.getByRole('dialog', { name: /Your cookie choices/ });
+  await preferences.waitFor();
+  check((await preferences.innerText()).includes('Targeting and/or advertising cookies'),
+    'the categories come from the policy');
+  await shown('banner-preferences');
+  await preferences.getByRole('button', { name: 'Accept all' }).click();
+  await recorded(page);
+  v = await verdicts(page);
+  check(v.performance.allow && v.functionality.allow && v.targeting.allow, 'accept all allows every category');
+
+  // The visitor's choices are cookie-category consents with the notice's version.
+  const visitor = (await page.context().cookies()).find((c) => c.name === 'custos_visitor');
+  check(visitor && visitor.httpOnly && /^v_[0-9a-f]{24}$/.test(visitor.value), 'a pseudonymous visitor id in an HttpOnly cookie');
+  const ledger = await api('GET', `/v1/subjects/${visitor.value}/consents`);
+  check(ledger.status === 200 && ledger.body.includes('website-2019-11-07') &&
+    ledger.body.includes('targeting'), `the ledger holds the choices with the notice version (${ledger.status})`);
+
+  // Global Privacy Control: the header and the script property, a fresh visitor.
+  const gpcContext = await browser.newContext({ extraHTTPHeaders: { 'Sec-GPC': '1' } });
+  await gpcContext.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });
+  });
+  const gpcPage = await gpcContext.newPage();
+  watch(gpcPage);
+  const previous = page;
+  page = gpcPage;
+  await gpcPage.goto(`${base}/demo-site`);
+  const gpcDialog = gpcPage.getByRole('dialog', { name: /Cookies on this website/ });
+  await gpcDialog.waitFor();
+  check((await gpcDialog.locator('.custos-gpc').innerText()).includes('Targeting and/or advertising cookies'),
+    'the visitor is told GPC refuses the targeting cookies');
+  await shown('banner-gpc');
+  await gpcDialog.getByRole('button', { name: 'Accept all' }).click();
+  await recorded(gpcPage);
+  v = await verdicts(gpcPage);
+  check(v.performance.allow, 'GPC leaves the other categories to the visitor');
+  check(!v.targeting.allow && v.targeting.reasons[0].code === 'GPC_REFUSED', 'GPC refuses targeting even after accept all');
+  // The engine applies GPC itself: a forged "accepted" for targeting with the header is refused.
+  const forged = await gpcContext.request.post(`${base}/cookies/choices`, {
+    headers: { 'Content-Type': 'application/json' }, data: { accepted: ['targeting'] },
+  });
+  check(forged.status() === 201, `choices post (${forged.status()})`);
+  const gpcVisitor = (await gpcContext.cookies()).find((c) => c.name === 'custos_visitor');
+  const gpcLedger = await api('GET', `/v1/subjects/${gpcVisitor.value}/consents`);
+  check(gpcLedger.status === 200 && !/"targeting"[^}]*"given"/.test(gpcLedger.body),
+    'no targeting consent is ever recorded as given under GPC');
+  page = previous;
+  await gpcContext.close();
+
+  // A form from another site cannot record a choice (not JSON), nor can a bad body.
+  const plainForm = await page.context().request.post(`${base}/cookies/choices`, { form: { accepted: 'targeting' } });
+  check(plainForm.status() === 415, `a form post is refused (${plainForm.status()})`);
+  const unknown = await page.context().request.post(`${base}/cookies/choices`, {
+    headers: { 'Content-Type': 'application/json' }, data: { accepted: ['<script>'] },
+  });
+  check(unknown.status() === 422 && unknown.headers()['content-type'].startsWith('application/problem+json'),
+    `an unknown category is a 422 problem (${unknown.status()})`);
+  const gpcJson = await (await fetch(`${base}/.well-known/gpc.json`)).json();
+  check(gpcJson.gpc === true, '/.well-known/gpc.json says the site honours GPC');
+  check(violations.length === 0, `no Content-Security-Policy violation (${violations.join('; ')})`);
 };
 
 let code = 0;

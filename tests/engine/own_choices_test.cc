@@ -1,5 +1,6 @@
-// A person's own preferences through the Engine over a real SqliteStore: the sign-in by code,
-// its limits, changes that reach decisions, and the signed one-click unsubscribe (RFC 8058).
+// A person's own choices through the Engine over a real SqliteStore: "my preferences" (the
+// sign-in by code, its limits, changes that reach decisions), the signed one-click unsubscribe
+// (RFC 8058), and the cookie banner's choices and decisions with Global Privacy Control.
 // Seeds: wig.txt "You have the right to withdraw your consent at any time";
 // 001_22b79a674f37bc10.txt "You may opt out of receiving marketing by amending your
 // preferences"; 004_f81c814f3e677000.txt "fulfil your request to "unsubscribe" from further
@@ -8,6 +9,7 @@
 #include <rapidjson/document.h>
 
 #include <filesystem>
+#include <map>
 
 #include "crypto/key.h"
 #include "crypto/master_key.h"
@@ -22,7 +24,7 @@ namespace fs = std::filesystem;
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
 
-class MyPreferencesTest : public ::testing::Test {
+class OwnChoicesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -101,7 +103,7 @@ class MyPreferencesTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(MyPreferencesTest, SignInClosesWhenProvenAndIsNoOpenWork) {
+TEST_F(OwnChoicesTest, SignInClosesWhenProvenAndIsNoOpenWork) {
   AddMember("m1", "ada@example.test");
   auto opened = engine_->OpenPreferencesSignIn({"email", "ada@example.test"}, std::nullopt);
   ASSERT_TRUE(opened.ok());
@@ -124,14 +126,14 @@ TEST_F(MyPreferencesTest, SignInClosesWhenProvenAndIsNoOpenWork) {
   EXPECT_EQ(all->size(), 2u) << "the full list keeps every sign-in as evidence";
 }
 
-TEST_F(MyPreferencesTest, SignInIsNotARightTheApiOpens) {
+TEST_F(OwnChoicesTest, SignInIsNotARightTheApiOpens) {
   NewRequest request;
   request.type = std::string(kPreferencesSignIn);
   request.contact = {"email", "ada@example.test"};
   EXPECT_EQ(engine_->OpenRequest(request).status().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_F(MyPreferencesTest, ARightsRequestNeitherVerifiesHereNorOpensPreferences) {
+TEST_F(OwnChoicesTest, ARightsRequestNeitherVerifiesHereNorOpensPreferences) {
   AddMember("m1", "ada@example.test");
   NewRequest request;
   request.request_id = "r_access";
@@ -149,7 +151,7 @@ TEST_F(MyPreferencesTest, ARightsRequestNeitherVerifiesHereNorOpensPreferences) 
             ErrorCode::kVerificationFailed);
 }
 
-TEST_F(MyPreferencesTest, WrongSecretAndAgedSignInOpenNothing) {
+TEST_F(OwnChoicesTest, WrongSecretAndAgedSignInOpenNothing) {
   AddMember("m1", "ada@example.test");
   auto [id, secret] = SignIn("ada@example.test");
   ASSERT_TRUE(engine_->ReadMyPreferences(id, secret).ok());
@@ -163,7 +165,7 @@ TEST_F(MyPreferencesTest, WrongSecretAndAgedSignInOpenNothing) {
   EXPECT_EQ(engine_->ChangeMyPreference(id, secret, change).code(), ErrorCode::kVerificationFailed);
 }
 
-TEST_F(MyPreferencesTest, ChangesReachDecisionsForEveryoneUnderTheAddress) {
+TEST_F(OwnChoicesTest, ChangesReachDecisionsForEveryoneUnderTheAddress) {
   AddMember("m1", "ada@example.test");
   AddMember("m2", "ada@example.test");  // one address, two records (a duplicate)
   AddMember("m3", "bob@example.test");
@@ -218,7 +220,7 @@ TEST_F(MyPreferencesTest, ChangesReachDecisionsForEveryoneUnderTheAddress) {
   EXPECT_GE(by_person, 6) << "two people, three changes each, and the reads";
 }
 
-TEST_F(MyPreferencesTest, OnlyWhatThePersonMaySetCanBeChanged) {
+TEST_F(OwnChoicesTest, OnlyWhatThePersonMaySetCanBeChanged) {
   AddMember("m1", "ada@example.test");
   auto [id, secret] = SignIn("ada@example.test");
   using Kind = PreferenceChange::Kind;
@@ -234,7 +236,7 @@ TEST_F(MyPreferencesTest, OnlyWhatThePersonMaySetCanBeChanged) {
       ErrorCode::kInvalidArgument);
 }
 
-TEST_F(MyPreferencesTest, UnsubscribeTokenObjectsAndSuppressesOnceAndRefusesForgeries) {
+TEST_F(OwnChoicesTest, UnsubscribeTokenObjectsAndSuppressesOnceAndRefusesForgeries) {
   AddMember("m1", "ada@example.test");
   AddMember("m2", "bob@example.test");
   const std::string token = engine_->UnsubscribeToken("m1");
@@ -269,7 +271,7 @@ TEST_F(MyPreferencesTest, UnsubscribeTokenObjectsAndSuppressesOnceAndRefusesForg
   EXPECT_EQ(restarted.UnsubscribeToken("m1"), token);
 }
 
-TEST_F(MyPreferencesTest, MessageLinkUnsubscribesThePeopleAtTheAddressItWentTo) {
+TEST_F(OwnChoicesTest, MessageLinkUnsubscribesThePeopleAtTheAddressItWentTo) {
   AddMember("m1", "ada@example.test");
   AddMember("m2", "bob@example.test");
   NewRequest request;
@@ -290,6 +292,106 @@ TEST_F(MyPreferencesTest, MessageLinkUnsubscribesThePeopleAtTheAddressItWentTo) 
   access.contact = {"email", "bob@example.test"};
   ASSERT_TRUE(engine_->OpenRequest(access).ok());
   EXPECT_EQ(LastPayloadField("r_acc", "unsubscribe_token"), "");
+}
+
+// --- The cookie banner ------------------------------------------------------------------------
+// WIG's one category: "If you give consent, website cookies on wig.co.uk allow us to identify
+// logged-in users and track their engagement" (wig.txt).
+
+std::map<std::string, CookieVerdict> ByCategory(const std::vector<CookieVerdict>& verdicts) {
+  std::map<std::string, CookieVerdict> out;
+  for (const auto& v : verdicts) out[v.category] = v;
+  return out;
+}
+
+TEST_F(OwnChoicesTest, CookieChoicesMakeAVisitorAndReachTheDecision) {
+  auto before = engine_->DecideCookies("", false, std::nullopt);
+  ASSERT_TRUE(before.ok());
+  auto v = ByCategory(*before);
+  ASSERT_EQ(v.count("engagement_tracking"), 1u);
+  EXPECT_FALSE(v["engagement_tracking"].allow);
+  ASSERT_EQ(v["engagement_tracking"].reasons.size(), 1u);
+  EXPECT_EQ(v["engagement_tracking"].reasons[0].code, ErrorCode::kConsentMissing);
+
+  CookieChoices choices;
+  choices.choices = {{"engagement_tracking", true}};
+  auto visitor = engine_->RecordCookieChoices(choices);
+  ASSERT_TRUE(visitor.ok()) << visitor.status().ToString();
+  EXPECT_EQ(visitor->rfind("v_", 0), 0u);
+  auto subject = store_->GetSubject("wig", *visitor);
+  ASSERT_TRUE(subject.ok() && subject->has_value());
+  EXPECT_EQ((*subject)->types, std::vector<std::string>{std::string(kCookieVisitorType)})
+      << "WIG names no visitor type: the built-in one";
+  v = ByCategory(*engine_->DecideCookies(*visitor, false, std::nullopt));
+  EXPECT_TRUE(v["engagement_tracking"].allow);
+
+  // The same visitor changes their mind: the same id, the refusal recorded.
+  choices.visitor_id = *visitor;
+  choices.choices = {{"engagement_tracking", false}};
+  auto again = engine_->RecordCookieChoices(choices);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *visitor);
+  v = ByCategory(*engine_->DecideCookies(*visitor, false, std::nullopt));
+  EXPECT_FALSE(v["engagement_tracking"].allow);
+  EXPECT_EQ(v["engagement_tracking"].reasons[0].code, ErrorCode::kConsentWithdrawn);
+}
+
+TEST_F(OwnChoicesTest, CookieChoicesRefuseUnknownCategoriesAndMalformedVisitors) {
+  CookieChoices choices;
+  choices.choices = {{"advertising", true}};
+  EXPECT_EQ(engine_->RecordCookieChoices(choices).status().code(), ErrorCode::kInvalidArgument);
+  choices.choices = {{"engagement_tracking", true}};
+  choices.visitor_id = "m1";  // a person's id is not a visitor's
+  EXPECT_EQ(engine_->RecordCookieChoices(choices).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(OwnChoicesTest, AKnownPersonsCookieChoiceJoinsTheirRecord) {
+  AddMember("m1", "ada@example.test");
+  CookieChoices choices;
+  choices.choices = {{"engagement_tracking", true}};
+  choices.people = {"m1"};
+  auto visitor = engine_->RecordCookieChoices(choices);
+  ASSERT_TRUE(visitor.ok());
+  auto v = ByCategory(*engine_->DecideCookies("m1", false, std::nullopt));
+  EXPECT_TRUE(v["engagement_tracking"].allow);
+  auto ledger = engine_->ExportConsentRecords("m1");
+  ASSERT_TRUE(ledger.ok());
+  EXPECT_NE(ledger->find("engagement_tracking"), std::string::npos);
+  EXPECT_NE(ledger->find("cookie_banner"), std::string::npos);
+}
+
+// ProgressTeaching's targeting cookies ("to target and personalise our advertising") are refused
+// under Global Privacy Control whatever was chosen; the others stay the visitor's choice.
+TEST_F(OwnChoicesTest, GlobalPrivacyControlRefusesTargetingCategoriesOnly) {
+  auto policy =
+      policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/progressteaching.yaml");
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  Engine engine(std::move(*policy), "pt", *store_, master_, clock_);
+  ASSERT_TRUE(engine.Open("policy text").ok());
+  CookieChoices choices;
+  choices.choices = {{"performance", true}, {"targeting", true}, {"strictly_necessary", true}};
+  choices.gpc = true;
+  auto visitor = engine.RecordCookieChoices(choices);
+  ASSERT_TRUE(visitor.ok()) << visitor.status().ToString();
+  // Even asked without the signal, the ledger holds a refusal: GPC was applied when recording.
+  auto v = ByCategory(*engine.DecideCookies(*visitor, false, std::nullopt));
+  EXPECT_TRUE(v["performance"].allow);
+  EXPECT_FALSE(v["targeting"].allow);
+  EXPECT_EQ(v["targeting"].reasons[0].code, ErrorCode::kConsentWithdrawn);
+  EXPECT_TRUE(v["strictly_necessary"].allow);
+  EXPECT_FALSE(v["strictly_necessary"].consent_required);
+  // A consent given before the signal is overridden while it is sent.
+  CookieChoices earlier;
+  earlier.choices = {{"targeting", true}};
+  auto other = engine.RecordCookieChoices(earlier);
+  ASSERT_TRUE(other.ok());
+  v = ByCategory(*engine.DecideCookies(*other, false, std::nullopt));
+  EXPECT_TRUE(v["targeting"].allow);
+  v = ByCategory(*engine.DecideCookies(*other, true, std::nullopt));
+  EXPECT_FALSE(v["targeting"].allow);
+  EXPECT_TRUE(v["targeting"].gpc_refused);
+  EXPECT_EQ(v["targeting"].reasons[0].code, ErrorCode::kGpcRefused);
+  EXPECT_FALSE(v["functionality"].gpc_refused);
 }
 
 }  // namespace
