@@ -102,40 +102,8 @@ request = function()
 end
 LUA
 
-# "same work" checks; require_same_work ends the run, without a verdict, after a failed one.
-mismatches=0
-same() {  # WHAT MEASURED BASELINE
-  if [ "$2" = "$3" ]; then echo "  same work: $1: $2 on both sides"
-  else echo "  MISMATCH:  $1: $2 against $3"; mismatches=$((mismatches + 1)); fi
-}
-within() {  # WHAT VALUE LOW HIGH
-  if [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then echo "  same work: $1: $2 (within $3..$4)"
-  else echo "  MISMATCH:  $1: $2, not within $3..$4"; mismatches=$((mismatches + 1)); fi
-}
-require_same_work() {
-  if [ "$mismatches" -gt 0 ]; then
-    echo "  no verdict: the two sides did not do the same work"
-    echo "no verdict: the two sides did not do the same work (see MISMATCH)" >&2
-    exit 3
-  fi
-}
-# A counter from /metrics; $1 is the whole series name with its labels.
-metric() { curl -s -H "Authorization: Bearer $token" "$url/metrics" | awk -v m="$1" 'index($0, m " ") == 1 {print $NF}'; }
-count_rows() { sqlite3 "$1" "$2"; }
-http_count() { metric "custos_http_requests_total{route=\"$1\",status=\"$2\"}" | sed 's/^$/0/'; }
-
-# wrk's "Requests/sec", the 99th percentile in ms, and the requests it completed.
-run_wrk() {
-  local out
-  out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$@")
-  if echo "$out" | grep -q "Non-2xx"; then echo "$out" >&2; echo "non-2xx responses" >&2; exit 1; fi
-  local rps p99 done
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  done=$(echo "$out" | awk '/requests in/ {print $1}')
-  p99=$(echo "$out" | awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}')
-  echo "$rps $p99 $done"
-}
-median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+# The "same work" checks, the /metrics reader and wrk's figures (bench/load_util.sh).
+source bench/load_util.sh
 
 echo "== decisions vs ping: wrk -t2 -c$connections -d${seconds}s, $rounds rounds"
 : > "$work/ping"; : > "$work/decide"

@@ -16,7 +16,7 @@ packages=(
   libyaml-dev rapidjson-dev libsodium-dev libsqlite3-dev sqlite3
   libpq-dev postgresql-15
   libgraphviz-dev graphviz
-  libmicrohttpd-dev wrk curl openssl libcurl4-openssl-dev
+  libmicrohttpd-dev wrk curl openssl libcurl4-openssl-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   clang libclang-rt-14-dev clang-format
   prometheus

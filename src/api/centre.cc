@@ -9,6 +9,7 @@
 
 #include "api/centre_assets.h"
 #include "api/centre_internal.h"
+#include "api/gzip.h"
 #include "crypto/api_token.h"
 #include "crypto/webhook_signature.h"
 #include "engine/identifier_form.h"
@@ -130,6 +131,14 @@ Centre::Centre(engine::Engine& engine, CentreOptions options, const CentreText& 
   home_page_ = HomePage();
   rights_page_ = RightsPage();
   notice_page_ = NoticePage();
+  home_gz_ = Gzip(home_page_);
+  rights_gz_ = Gzip(rights_page_);
+  notice_gz_ = Gzip(notice_page_);
+  css_gz_ = Gzip(CentreCss());
+  js_gz_ = Gzip(CentreJs());
+  theme_gz_ = Gzip(theme_css_);
+  banner_js_gz_ = Gzip(BannerJs());
+  banner_css_gz_ = Gzip(banner_css_);
 }
 
 bool Centre::Owns(std::string_view path) const {
@@ -163,6 +172,16 @@ bool Centre::Owns(std::string_view path) const {
   return false;
 }
 
+bool Centre::IsFixed(std::string_view path) const {
+  if (path == "/.well-known/gpc.json") return true;
+  if (!path.starts_with(base_)) return false;
+  auto parts = Segments(path.substr(base_.size()));
+  if (parts.empty()) return true;
+  if (parts.size() == 2) return parts[0] == "assets";
+  return parts.size() == 1 && (parts[0] == "notice" || parts[0] == "rights" ||
+                               parts[0] == "banner.js" || parts[0] == "banner.css");
+}
+
 HttpResponse Centre::Handle(const HttpRequest& request) {
   if (request.path == "/.well-known/gpc.json") {
     return request.method == "GET" || request.method == "HEAD"
@@ -184,20 +203,26 @@ HttpResponse Centre::Handle(const HttpRequest& request) {
     r.headers.emplace_back("Allow", post ? "GET" : "POST");
     return r;
   };
-  if (parts.empty()) return get ? HtmlAnswer(home_page_, 200, true) : not_allowed();
+  // The pages that depend only on the policy: written and gzipped once.
+  auto fixed = [&](const std::string& page, const std::string& gzipped) {
+    HttpResponse response = HtmlAnswer(page, 200, true);
+    Compress(request, response, gzipped);
+    return response;
+  };
+  if (parts.empty()) return get ? fixed(home_page_, home_gz_) : not_allowed();
   const std::string_view first = parts[0];
   if (first == "notice" && parts.size() == 1) {
-    return get ? HtmlAnswer(notice_page_, 200, true) : not_allowed();
+    return get ? fixed(notice_page_, notice_gz_) : not_allowed();
   }
   if (first == "rights" && parts.size() == 1) {
-    return get ? HtmlAnswer(rights_page_, 200, true) : not_allowed();
+    return get ? fixed(rights_page_, rights_gz_) : not_allowed();
   }
   if (first == "sign-out") return post ? SignOut(request) : not_allowed();
   if (first == "preferences" || first == "unsubscribe") return HandlePreferences(request, parts);
   if (first == "cookies" || first == "banner.js" || first == "banner.css" || first == "demo-site") {
     return HandleCookies(request, parts);
   }
-  if (first == "assets") return get ? Asset(parts[1]) : not_allowed();
+  if (first == "assets") return get ? Asset(request, parts[1]) : not_allowed();
   if (first == "rights") {
     std::string right(parts[1]);
     const auto& offered = engine_.policy().rights.available;
@@ -456,17 +481,28 @@ HttpResponse Centre::Download(const HttpRequest& request, const std::string& id,
   return response;
 }
 
-HttpResponse Centre::Asset(std::string_view name) const {
+void Centre::Compress(const HttpRequest& request, HttpResponse& response,
+                      const std::string& gzipped) const {
+  response.headers.emplace_back("Vary", "Accept-Encoding");
+  if (gzipped.empty() || !AcceptsGzip(request.accept_encoding)) return;
+  response.body = gzipped;
+  response.headers.emplace_back("Content-Encoding", "gzip");
+}
+
+HttpResponse Centre::Asset(const HttpRequest& request, std::string_view name) const {
   HttpResponse response;
   if (name == css_name_) {
     response.content_type = "text/css; charset=utf-8";
     response.body = std::string(CentreCss());
+    Compress(request, response, css_gz_);
   } else if (name == js_name_) {
     response.content_type = "text/javascript; charset=utf-8";
     response.body = std::string(CentreJs());
+    Compress(request, response, js_gz_);
   } else if (name == theme_name_) {
     response.content_type = "text/css; charset=utf-8";
     response.body = theme_css_;
+    Compress(request, response, theme_gz_);
   } else {
     return Message(text_.not_found_heading, text_.error_not_found, 404);
   }

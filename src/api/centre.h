@@ -52,6 +52,9 @@ class Centre {
 
   // True when `path` is one of the centre's pages or assets.
   bool Owns(std::string_view path) const;
+  // True for the paths whose answer depends on the policy alone (home, notice, rights, assets,
+  // the banner's script and stylesheet, gpc.json): no store, no session, no wait.
+  bool IsFixed(std::string_view path) const;
   // The answer for one request to a path the centre owns: HTML (or an asset, or a download),
   // with its own Content-Security-Policy and Cache-Control headers.
   HttpResponse Handle(const HttpRequest& request);
@@ -113,7 +116,10 @@ class Centre {
   HttpResponse DemoSite() const;
   // The subjects of this browser's live preferences session (a known person), or none.
   std::vector<std::string> SignedInPeople(const HttpRequest& request);
-  HttpResponse Asset(std::string_view name) const;
+  HttpResponse Asset(const HttpRequest& request, std::string_view name) const;
+  // Sends `gzipped` instead of the body when the browser accepts gzip (and says it varies).
+  void Compress(const HttpRequest& request, HttpResponse& response,
+                const std::string& gzipped) const;
   HttpResponse Message(std::string_view heading, std::string_view message, int status) const;
 
   // The page around `main` (already HTML), with the header, navigation and assets.
@@ -148,6 +154,9 @@ class Centre {
   // the server runs).
   std::string home_page_, rights_page_, notice_page_;
   std::string banner_css_;  // vanilla-cookieconsent's, ours and the organisation's colours
+  // The same, gzipped once at start (api/gzip.h).
+  std::string home_gz_, rights_gz_, notice_gz_, css_gz_, js_gz_, theme_gz_, banner_js_gz_,
+      banner_css_gz_;
   std::mutex sessions_mu_;
   std::map<std::string, Session> sessions_;  // by BLAKE2b of the cookie's value
 };

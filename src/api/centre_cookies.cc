@@ -108,6 +108,7 @@ HttpResponse Centre::HandleCookies(const HttpRequest& request,
     const bool js = first == "banner.js";
     response.content_type = js ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8";
     response.body = js ? std::string(BannerJs()) : banner_css_;
+    Compress(request, response, js ? banner_js_gz_ : banner_css_gz_);
     // A stable name the organisation's pages embed: cached for an hour, not forever.
     response.headers.emplace_back("Cache-Control", "public, max-age=3600");
     response.headers.emplace_back("Content-Security-Policy", "default-src 'none'");

@@ -17,6 +17,7 @@ struct HttpRequest {
   std::string authorization;                               // the Authorization header
   std::string content_type;                                // the Content-Type header
   std::string cookie;           // the Cookie header (the privacy centre's session and form cookies)
+  std::string accept_encoding;  // the Accept-Encoding header (the centre sends gzip when asked)
   bool gpc = false;             // Sec-GPC: 1 (Global Privacy Control; the cookie banner honours it)
   std::string request_id;       // the X-Request-Id header as received (used only when well-formed)
   std::string client_address;   // peer IP, for rate limits only: never logged (personal data)

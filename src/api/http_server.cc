@@ -342,6 +342,9 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     if (const char* type = Header(connection, MHD_HTTP_HEADER_CONTENT_TYPE)) {
       call->request.content_type = type;
     }
+    if (const char* encoding = Header(connection, MHD_HTTP_HEADER_ACCEPT_ENCODING)) {
+      call->request.accept_encoding = encoding;
+    }
     if (const char* gpc = Header(connection, "Sec-GPC")) {
       call->request.gpc = std::string_view(gpc) == "1";
     }

@@ -143,7 +143,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   api_options.checkpoint_path = (*session)->checkpoint_path();
   Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
   HttpServerOptions http = config.http;
-  http.answers_at_once = [](const HttpRequest& request) { return Api::AnswersAtOnce(request); };
+  http.answers_at_once = [&api](const HttpRequest& request) { return api.AnswersAtOnce(request); };
   HttpServer server(
       http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());

@@ -285,8 +285,10 @@ HttpResponse Api::Draining() const {
   return response;
 }
 
-bool Api::AnswersAtOnce(const HttpRequest& request) {
-  return request.method == "GET" && (request.path == "/ping" || request.path == "/healthz");
+bool Api::AnswersAtOnce(const HttpRequest& request) const {
+  if (request.method != "GET") return false;
+  if (request.path == "/ping" || request.path == "/healthz") return true;
+  return centre_ && centre_->IsFixed(request.path);
 }
 
 void Api::Secure(HttpResponse& response, bool html) const {

@@ -138,7 +138,33 @@ class PolicyParser {
     r.Bool("not_for_children", policy_.notice.not_for_children);
     if (const YamlNode* list = r.Get("statements")) ReadStatements(*list);
     if (const YamlNode* list = r.Get("glossary")) ReadGlossary(*list);
+    if (const YamlNode* list = r.Get("history")) ReadHistory(*list);
     r.Finish();
+  }
+
+  void ReadHistory(const YamlNode& node) {
+    if (!node.IsSeq()) {
+      Report(ErrorCode::kWrongType, node.loc, "'notice.history' must be a list",
+             "write each earlier version as a '- {version: ..., date: ..., summary: ...}' item");
+      return;
+    }
+    for (const auto& item : node.items) {
+      FieldReader r(item, "notice history entry", diagnostics_);
+      NoticeVersion entry;
+      r.Text("version", entry.version, true);
+      std::string date;
+      if (r.Text("date", date)) {
+        entry.date = CivilDate::Parse(date);
+        if (!entry.date) {
+          Report(ErrorCode::kInvalidValue, item.Find("date")->loc,
+                 "notice.history date '" + date + "' is not a calendar date",
+                 "write the date as YYYY-MM-DD, e.g. 2021-06-01");
+        }
+      }
+      r.Text("summary", entry.summary);
+      r.Finish();
+      policy_.notice.history.push_back(std::move(entry));
+    }
   }
 
   void ReadStatements(const YamlNode& node) {

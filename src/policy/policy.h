@@ -108,6 +108,14 @@ struct GlossaryEntry {
   Loc loc;
 };
 
+// An earlier version of the notice, as the organisation records it (shown in the privacy
+// centre's version history; the notice itself does not print it).
+struct NoticeVersion {
+  std::string version;
+  std::optional<CivilDate> date;
+  std::string summary;  // what changed in the version after it, in the organisation's words
+};
+
 struct NoticeInfo {
   std::string version;
   std::optional<CivilDate> date;
@@ -117,6 +125,7 @@ struct NoticeInfo {
   bool not_for_children = false;
   std::vector<Statement> statements;
   std::vector<GlossaryEntry> glossary;
+  std::vector<NoticeVersion> history;  // earlier versions, newest first; empty: none recorded
 };
 
 // The sections a statement may name (docs/POLICY.md "notice.statements").

@@ -2,13 +2,17 @@
 // headers, CSRF on every form, typed values escaped, and sessions that open one request only and
 // end after 30 minutes idle. The browser journeys are in tests/web.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
 
 #include "api/auth.h"
 #include "api/centre_internal.h"
+#include "api/gzip.h"
 #include "api/server.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
@@ -18,15 +22,34 @@
 namespace custos::api {
 namespace {
 
+// The inverse of Gzip (api/gzip.h), for checking what was sent.
+std::string Gunzip(const std::string& data) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 16) != Z_OK) return "";
+  std::string out;
+  char buffer[16384];
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof(buffer);
+    result = inflate(&stream, Z_NO_FLUSH);
+    out.append(buffer, sizeof(buffer) - stream.avail_out);
+  }
+  inflateEnd(&stream);
+  return result == Z_STREAM_END ? out : "";
+}
+
 namespace fs = std::filesystem;
 
 class CentreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("custos-centre-test-" +
-            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ =
+        fs::temp_directory_path() /
+        ("custos-centre-test-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+         "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     log_file_ = std::tmpfile();
@@ -82,7 +105,8 @@ class CentreTest : public ::testing::Test {
   // The cookie a response sets, as "name=value" for the next request's Cookie header.
   static std::string SetCookie(const HttpResponse& response, const std::string& name) {
     for (const auto& [key, value] : response.headers) {
-      if (key == "Set-Cookie" && value.rfind(name + "=", 0) == 0) return value.substr(0, value.find(';'));
+      if (key == "Set-Cookie" && value.rfind(name + "=", 0) == 0)
+        return value.substr(0, value.find(';'));
     }
     return "";
   }
@@ -95,7 +119,8 @@ class CentreTest : public ::testing::Test {
   std::string OpenAccess(const std::string& email, std::string* form_cookie) {
     HttpResponse form = Get("/rights/access");
     *form_cookie = SetCookie(form, "custos_form");
-    HttpResponse sent = Post("/rights/access", "csrf=" + Csrf(form) + "&email=" + email, *form_cookie);
+    HttpResponse sent =
+        Post("/rights/access", "csrf=" + Csrf(form) + "&email=" + email, *form_cookie);
     EXPECT_EQ(sent.status, 303) << sent.body;
     std::smatch m;
     std::string location = Header(sent, "Location");
@@ -115,8 +140,8 @@ class CentreTest : public ::testing::Test {
   // Verifies request `id`; the session cookie.
   std::string Verify(const std::string& id, const std::string& form_cookie) {
     HttpResponse page = Get("/requests/" + id + "/verify", form_cookie);
-    HttpResponse verified =
-        Post("/requests/" + id + "/verify", "csrf=" + Csrf(page) + "&code=" + CodeFor(id), form_cookie);
+    HttpResponse verified = Post("/requests/" + id + "/verify",
+                                 "csrf=" + Csrf(page) + "&code=" + CodeFor(id), form_cookie);
     EXPECT_EQ(verified.status, 303) << verified.body;
     std::string session = SetCookie(verified, "custos_session");
     EXPECT_FALSE(session.empty());
@@ -167,14 +192,77 @@ TEST_F(CentreTest, PagesAllowOnlyTheirOwnScriptAndStylesAndAssetsAreCachedForAYe
   EXPECT_EQ(notice.body.find("style="), std::string::npos);
   EXPECT_EQ(notice.body.find("<style"), std::string::npos);
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(notice.body, m, std::regex("src=\"(/assets/centre\\.[0-9a-f]{12}\\.js)\"")));
+  ASSERT_TRUE(std::regex_search(notice.body, m,
+                                std::regex("src=\"(/assets/centre\\.[0-9a-f]{12}\\.js)\"")));
   HttpResponse script = Get(m[1].str());
   EXPECT_EQ(script.status, 200);
   EXPECT_EQ(Header(script, "Cache-Control"), "public, max-age=31536000, immutable");
   EXPECT_EQ(Get("/assets/centre.000000000000.js").status, 404);
   // The organisation's colour, from the policy, in a stylesheet of its own.
-  ASSERT_TRUE(std::regex_search(notice.body, m, std::regex("href=\"(/assets/theme\\.[0-9a-f]{12}\\.css)\"")));
+  ASSERT_TRUE(std::regex_search(notice.body, m,
+                                std::regex("href=\"(/assets/theme\\.[0-9a-f]{12}\\.css)\"")));
   EXPECT_NE(Get(m[1].str()).body.find("--brand:#6b1d5c"), std::string::npos);
+}
+
+// A browser that accepts gzip gets the fixed pages and assets gzipped (compressed once at
+// start); one that does not, or refuses it with q=0, gets them plain. Either way the same page.
+TEST_F(CentreTest, FixedPagesGoGzippedToBrowsersThatAcceptIt) {
+  HttpResponse plain = Get("/notice");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(Header(plain, "Content-Encoding"), "");
+  EXPECT_EQ(Header(plain, "Vary"), "Accept-Encoding");
+  for (const char* path : {"/notice", "/", "/rights", "/banner.js", "/banner.css"}) {
+    HttpRequest request;
+    request.method = "GET";
+    request.path = path;
+    request.client_address = "127.0.0.1";
+    request.accept_encoding = "gzip, deflate, br";
+    HttpResponse zipped = api_->Handle(request);
+    ASSERT_EQ(zipped.status, 200) << path;
+    EXPECT_EQ(Header(zipped, "Content-Encoding"), "gzip") << path;
+    EXPECT_EQ(Gunzip(zipped.body), Get(path).body) << path;
+    EXPECT_LT(zipped.body.size(), Get(path).body.size()) << path;
+    request.accept_encoding = "gzip;q=0, br";
+    EXPECT_EQ(Header(api_->Handle(request), "Content-Encoding"), "") << path;
+  }
+  EXPECT_TRUE(AcceptsGzip("br, gzip;q=0.5"));
+  EXPECT_TRUE(AcceptsGzip("*"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0.000"));
+  EXPECT_FALSE(AcceptsGzip("deflate, br"));
+  EXPECT_FALSE(AcceptsGzip("xgzip"));
+}
+
+// The notice's version history: earlier versions the policy records (notice.history) are listed
+// beside the current version, as text; a bad date is refused at its line.
+TEST_F(CentreTest, TheNoticeListsItsEarlierVersions) {
+  std::ifstream in(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string entry =
+      "  history:\n    - {version: \"2021-06-01\", date: 2021-06-01, summary: \"<b>Member</b> "
+      "portal added\"}\n";
+  std::string with = text;
+  with.insert(with.find("notice:\n") + 8, entry);
+  policy::LoadOutcome loaded = policy::CheckPolicyText(with, "wig.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.Report();
+  ASSERT_EQ(loaded.policy.notice.history.size(), 1u);
+  engine::Engine engine(std::move(loaded.policy), "wig", *store_, master_, clock_);
+  ASSERT_TRUE(engine.Open("policy text").ok());
+  Centre centre(engine, CentreOptions{});
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/notice";
+  std::string page = centre.Handle(request).body;
+  EXPECT_NE(page.find("Earlier versions"), std::string::npos);
+  EXPECT_NE(page.find("2021-06-01: &lt;b&gt;Member&lt;/b&gt; portal added"), std::string::npos);
+  EXPECT_EQ(Get("/notice").body.find("Earlier versions"), std::string::npos)
+      << "WIG's own policy records no earlier version: none is shown";
+
+  std::string bad = text;
+  bad.insert(bad.find("notice:\n") + 8, "  history:\n    - {version: old, date: June 2021}\n");
+  policy::LoadOutcome refused = policy::CheckPolicyText(bad, "wig.yaml");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.Report().find("wig.yaml:12:"), std::string::npos) << refused.Report();
+  EXPECT_NE(refused.Report().find("YYYY-MM-DD"), std::string::npos);
 }
 
 TEST_F(CentreTest, AFormWithoutItsCsrfTokenIsRefusedAndOpensNothing) {
@@ -182,9 +270,13 @@ TEST_F(CentreTest, AFormWithoutItsCsrfTokenIsRefusedAndOpensNothing) {
   std::string cookie = SetCookie(form, "custos_form");
   ASSERT_FALSE(cookie.empty());
   EXPECT_EQ(Post("/rights/access", "email=a%40example.test", cookie).status, 403);
-  EXPECT_EQ(Post("/rights/access", "csrf=" + std::string(64, 'a') + "&email=a%40example.test", cookie).status, 403);
+  EXPECT_EQ(
+      Post("/rights/access", "csrf=" + std::string(64, 'a') + "&email=a%40example.test", cookie)
+          .status,
+      403);
   // The right token without its cookie (another browser's token).
-  EXPECT_EQ(Post("/rights/access", "csrf=" + Csrf(form) + "&email=a%40example.test", "").status, 403);
+  EXPECT_EQ(Post("/rights/access", "csrf=" + Csrf(form) + "&email=a%40example.test", "").status,
+            403);
   auto open = engine_->ListRequests(engine::RequestListFilter::kAll, clock_.Now(), 0);
   ASSERT_TRUE(open.ok());
   EXPECT_TRUE(open->empty());
@@ -233,8 +325,8 @@ TEST_F(CentreTest, TheSessionCookieIsHttpOnlyStrictAndSecureUnderTls) {
   std::string form_cookie;
   std::string id = OpenAccess("ada%40example.test", &form_cookie);
   HttpResponse page = Get("/requests/" + id + "/verify", form_cookie);
-  HttpResponse verified =
-      Post("/requests/" + id + "/verify", "csrf=" + Csrf(page) + "&code=" + CodeFor(id), form_cookie);
+  HttpResponse verified = Post("/requests/" + id + "/verify",
+                               "csrf=" + Csrf(page) + "&code=" + CodeFor(id), form_cookie);
   std::string set;
   for (const auto& [key, value] : verified.headers) {
     if (key == "Set-Cookie" && value.rfind("custos_session=", 0) == 0) set = value;
