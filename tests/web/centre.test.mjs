@@ -563,7 +563,12 @@ try {
   code = 1;
 } finally {
   await browser.close();
-  server.kill('SIGTERM');
-  fs.rmSync(dir, { recursive: true, force: true });
+  // The server drains and writes its last files on SIGTERM: remove its directory after it exits.
+  if (server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10000))]);
+  }
+  fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 process.exit(code);
