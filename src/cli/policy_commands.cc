@@ -88,6 +88,7 @@ struct RenderRequest {
   std::string path;
   std::string format;
   std::optional<std::string> output;  // --output FILE; stdout when absent
+  policy::DataMapView view;           // datamap: --purpose KEY or --subject-type KEY
 };
 
 // Parses `VERB FILE [--format F] [--output FILE]`. On a wrong command line prints one line and
@@ -95,11 +96,14 @@ struct RenderRequest {
 std::optional<RenderRequest> ParseRenderArgs(const std::vector<std::string>& args,
                                              std::string_view verb,
                                              const std::vector<std::string>& formats,
-                                             std::ostream& err) {
+                                             std::ostream& err, bool views = false) {
   std::string usage = "usage: custos " + std::string(verb) + " FILE [--format ";
   for (size_t i = 0; i < formats.size(); ++i) usage += (i > 0 ? "|" : "") + formats[i];
   usage += "] [--output FILE]";
-  auto parsed = ParseArgs(args, {"--format", "--output"}, {});
+  if (views) usage += " [--purpose KEY | --subject-type KEY]";
+  std::vector<std::string> options = {"--format", "--output"};
+  if (views) options.insert(options.end(), {"--purpose", "--subject-type"});
+  auto parsed = ParseArgs(args, options, {});
   if (!parsed.ok()) {
     err << "custos " << verb << ": " << parsed.status().message() << "; " << usage << "\n";
     return std::nullopt;
@@ -118,6 +122,12 @@ std::optional<RenderRequest> ParseRenderArgs(const std::vector<std::string>& arg
     return std::nullopt;
   }
   if (const std::string* output = storage.Option("--output")) request.output = *output;
+  if (const std::string* purpose = storage.Option("--purpose")) request.view.purpose = *purpose;
+  if (const std::string* type = storage.Option("--subject-type")) request.view.subject_type = *type;
+  if (!request.view.purpose.empty() && !request.view.subject_type.empty()) {
+    err << "custos " << verb << ": give --purpose or --subject-type, not both; " << usage << "\n";
+    return std::nullopt;
+  }
   return request;
 }
 
@@ -163,12 +173,21 @@ int RunRopaCommand(const std::vector<std::string>& args, std::ostream& out, std:
 }
 
 int RunDataMapCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  auto request = ParseRenderArgs(args, "datamap", {"dot", "svg"}, err);
+  auto request = ParseRenderArgs(args, "datamap", {"dot", "svg"}, err, true);
   if (!request) return kExitUsage;
   int exit_code = kExitOk;
   auto policy = LoadForRendering(request->path, err, exit_code);
   if (!policy) return exit_code;
-  std::string dot = policy::RenderDataMapDot(*policy);
+  const auto& view = request->view;
+  if ((!view.purpose.empty() || !view.subject_type.empty()) &&
+      policy::PurposesInView(*policy, view).empty()) {
+    err << "custos datamap: no purpose of the policy is "
+        << (view.purpose.empty() ? "about subject type '" + view.subject_type + "'"
+                                 : "named '" + view.purpose + "'")
+        << "\n";
+    return kExitUsage;
+  }
+  std::string dot = policy::RenderDataMapDot(*policy, view);
   if (request->format == "dot") return WriteRendered(*request, dot, out, err);
   auto svg = policy::RenderDotToSvg(dot);
   if (!svg.ok()) {

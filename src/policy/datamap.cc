@@ -23,6 +23,13 @@ std::string Label(const std::vector<std::string>& lines) {
   return out + "\"";
 }
 
+// A label whose lines are left-aligned (DOT's "\l"), for lists.
+std::string LeftLabel(const std::vector<std::string>& lines) {
+  std::string out = "\"";
+  for (const auto& line : lines) out += EscapeDot(line) + "\\l";
+  return out + "\"";
+}
+
 bool IsSpecial(const Category& category) {
   return category.special || IsInherentlySpecial(category.key);
 }
@@ -44,14 +51,20 @@ constexpr std::string_view kOutsideStyle =
 
 class DataMapWriter {
  public:
-  explicit DataMapWriter(const Policy& policy) : p_(policy) {}
+  DataMapWriter(const Policy& policy, std::string view) : p_(policy), view_(std::move(view)) {}
 
   std::string Write() {
     out_ += "digraph datamap {\n";
     out_ +=
-        "  graph [rankdir=LR, newrank=true, nodesep=0.25, ranksep=1.2, fontname=\"Helvetica\", "
+        "  graph [rankdir=LR, newrank=true, concentrate=true, nodesep=0.25, ranksep=1.2, "
+        "fontname=\"Helvetica\", "
         "labelloc=t, fontsize=18, label=" +
-        Label({"Data map: " + p_.controller.name, "notice " + p_.notice.version}) + "];\n";
+        Label(view_.empty()
+                  ? std::vector<std::string>{"Data map: " + p_.controller.name,
+                                             "notice " + p_.notice.version}
+                  : std::vector<std::string>{"Data map: " + p_.controller.name + ", " + view_,
+                                             "notice " + p_.notice.version}) +
+        "];\n";
     out_ +=
         "  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", "
         "fontname=\"Helvetica\", fontsize=11];\n";
@@ -90,6 +103,24 @@ class DataMapWriter {
     return "";
   }
 
+  // The group a category is drawn in: the organisation's own (`group:` in the policy), else
+  // its place in the taxonomy two levels down ("user.contact.email" -> "user.contact"), a
+  // custom category by its parent's. Returns {node id, the group's name}.
+  std::pair<std::string, std::string> GroupOf(const std::string& key) const {
+    const Category* declared = p_.FindCategory(key);
+    if (declared != nullptr && !declared->group.empty()) {
+      return {"group:" + declared->group, declared->group};
+    }
+    std::string taxonomy = key;
+    if (declared != nullptr && !declared->fideslang && declared->parent) {
+      taxonomy = declared->parent->key;
+    }
+    size_t first = taxonomy.find('.');
+    size_t second = first == std::string::npos ? first : taxonomy.find('.', first + 1);
+    std::string group = second == std::string::npos ? taxonomy : taxonomy.substr(0, second);
+    return {"group:" + group, p_.CategoryName(group)};
+  }
+
   // Categories in the order purposes use them.
   std::vector<std::string> CategoryKeys() const {
     std::vector<std::string> keys;
@@ -114,30 +145,42 @@ class DataMapWriter {
     EndCluster();
   }
 
+  // One node per group of categories, listing its categories: the map shows what kind of data
+  // goes where without an edge per category.
   void Categories() {
     BeginCluster("categories", "Data categories", "#f3f6fa");
+    std::vector<std::string> order;
+    std::vector<std::vector<std::string>> lines;
+    std::vector<bool> special;
     for (const auto& key : CategoryKeys()) {
-      std::vector<std::string> lines{p_.CategoryName(key)};
+      auto [id, name] = GroupOf(key);
+      auto at = std::find(order.begin(), order.end(), id);
+      size_t index = static_cast<size_t>(at - order.begin());
+      if (at == order.end()) {
+        order.push_back(id);
+        lines.push_back({name});
+        special.push_back(false);
+      }
+      std::string line = p_.CategoryName(key);
       const Category* declared = p_.FindCategory(key);
-      std::string style;
       if (declared != nullptr && IsSpecial(*declared)) {
         std::string_view letter = Article9Letter(declared->condition);
         bool criminal = CategoryCovers("user.criminal_history", key);
-        lines.push_back(std::string(criminal ? "Criminal offence data" : "Special category") +
-                        (letter.empty() ? "" : ": " + std::string(letter)));
-        style = kSpecialStyle;
-      } else {
+        line += std::string(criminal ? " (criminal offence data" : " (special category") +
+                (letter.empty() ? "" : ": " + std::string(letter)) + ")";
+        special[index] = true;
+      } else if (std::any_of(p_.categories.begin(), p_.categories.end(),
+                             [&key](const Category& category) {
+                               return IsSpecial(category) && CategoryCovers(key, category.key);
+                             })) {
         // A broad key ("user") may cover declared special categories beneath it.
-        bool covers_special = std::any_of(
-            p_.categories.begin(), p_.categories.end(), [&key](const Category& category) {
-              return IsSpecial(category) && CategoryCovers(key, category.key);
-            });
-        if (covers_special) {
-          lines.push_back("includes special category data");
-          style = kSpecialStyle;
-        }
+        line += " (includes special category data)";
+        special[index] = true;
       }
-      Node("category:" + key, Label(lines), style);
+      if (line != lines[index].front()) lines[index].push_back("- " + line);
+    }
+    for (size_t i = 0; i < order.size(); ++i) {
+      Node(order[i], LeftLabel(lines[i]), special[i] ? kSpecialStyle : "");
     }
     EndCluster();
   }
@@ -196,13 +239,13 @@ class DataMapWriter {
       }
       for (const auto& source : sources) {
         for (const auto& category : purpose.categories) {
-          AddEdge(edges, "source:" + source, "category:" + category.key);
+          AddEdge(edges, "source:" + source, GroupOf(category.key).first);
         }
       }
     }
     for (const auto& purpose : p_.purposes) {
       for (const auto& category : purpose.categories) {
-        AddEdge(edges, "category:" + category.key, "purpose:" + purpose.key);
+        AddEdge(edges, GroupOf(category.key).first, "purpose:" + purpose.key);
       }
     }
     for (const auto& purpose : p_.purposes) {
@@ -235,6 +278,7 @@ class DataMapWriter {
   }
 
   const Policy& p_;
+  std::string view_;
   std::string out_;
 };
 
@@ -259,6 +303,60 @@ std::string EscapeDot(std::string_view text) {
   return out;
 }
 
-std::string RenderDataMapDot(const Policy& policy) { return DataMapWriter(policy).Write(); }
+std::vector<std::string> PurposesInView(const Policy& policy, const DataMapView& view) {
+  std::vector<std::string> kept;
+  for (const auto& purpose : policy.purposes) {
+    if (!view.purpose.empty() && purpose.key != view.purpose) continue;
+    if (!view.subject_type.empty()) {
+      auto subjects = policy.SubjectsOrAll(purpose.subjects);
+      if (std::find(subjects.begin(), subjects.end(), view.subject_type) == subjects.end()) {
+        continue;
+      }
+    }
+    kept.push_back(purpose.key);
+  }
+  return kept;
+}
+
+std::string RenderDataMapDot(const Policy& policy, const DataMapView& view) {
+  if (view.purpose.empty() && view.subject_type.empty()) return DataMapWriter(policy, "").Write();
+  // The view is the map of a smaller policy: the kept purposes, and only the sources and
+  // recipients they name (with the processors those recipients use).
+  Policy narrowed = policy;
+  std::vector<std::string> kept = PurposesInView(policy, view);
+  std::erase_if(narrowed.purposes, [&](const Purpose& purpose) {
+    return std::find(kept.begin(), kept.end(), purpose.key) == kept.end();
+  });
+  std::vector<std::string> sources, recipients;
+  bool every_source = false;
+  for (const auto& purpose : narrowed.purposes) {
+    if (purpose.sources.empty()) every_source = true;
+    for (const auto& ref : purpose.sources) AddUnique(sources, ref.key);
+    for (const auto& ref : purpose.recipients) AddUnique(recipients, ref.key);
+  }
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const auto& recipient : policy.recipients) {
+      if (recipient.processor_of &&
+          std::find(recipients.begin(), recipients.end(), recipient.processor_of->key) !=
+              recipients.end() &&
+          std::find(recipients.begin(), recipients.end(), recipient.key) == recipients.end()) {
+        recipients.push_back(recipient.key);
+        grew = true;
+      }
+    }
+  }
+  if (!every_source) {
+    std::erase_if(narrowed.sources, [&](const Source& source) {
+      return std::find(sources.begin(), sources.end(), source.key) == sources.end();
+    });
+  }
+  std::erase_if(narrowed.recipients, [&](const Recipient& recipient) {
+    return std::find(recipients.begin(), recipients.end(), recipient.key) == recipients.end();
+  });
+  const std::string title =
+      !view.purpose.empty() ? "purpose: " + view.purpose : "subject type: " + view.subject_type;
+  return DataMapWriter(narrowed, title).Write();
+}
 
 }  // namespace custos::policy

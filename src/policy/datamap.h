@@ -1,11 +1,12 @@
 // The data map: where personal data comes from, what it is, why it is used, who receives it and
 // in which countries, as a Graphviz DOT graph generated only from a Policy.
 //
-// Five columns, left to right: sources -> data categories -> purposes -> recipients ->
-// countries. Each column is a cluster whose nodes share a rank. Special category (Article 9/10)
-// data is highlighted with its condition; purposes show their lawful basis; countries outside
-// the policy's transfer regions are highlighted and their edges carry the safeguard.
-// Node ids are stable ("source:direct", "category:user.contact.email", "purpose:newsletter",
+// Five columns, left to right: sources -> data categories (one node per group of categories:
+// the organisation's own `group`, else the taxonomy two levels down) -> purposes ->
+// recipients -> countries. Each column is a cluster whose nodes share a rank. Special category
+// (Article 9/10) data is highlighted with its condition; purposes show their lawful basis;
+// countries outside the policy's transfer regions are highlighted and their edges carry the
+// safeguard. Node ids are stable ("source:direct", "group:user.contact", "purpose:newsletter",
 // "recipient:mailer", "country:US") so tools and tests can find them.
 // To draw it as SVG, see datamap_svg.h.
 //
@@ -15,14 +16,24 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/policy.h"
 
 namespace custos::policy {
 
+// A view of the map: only the purposes with this key, or only those that process data about
+// this subject type (with the sources, data, recipients and countries they use). Empty: all.
+struct DataMapView {
+  std::string purpose, subject_type;
+};
+
 // Returns the data map of `policy` as a DOT digraph. Every policy string is escaped, so the
 // output always parses. REQUIRES: `policy` is valid. PII: none.
-std::string RenderDataMapDot(const Policy& policy);
+std::string RenderDataMapDot(const Policy& policy, const DataMapView& view = {});
+// The purposes a view keeps; empty when the view names a purpose or subject type the policy
+// does not have (or one no purpose concerns).
+std::vector<std::string> PurposesInView(const Policy& policy, const DataMapView& view);
 
 // Escapes text for the inside of a DOT double-quoted string: backslash and double quote are
 // escaped, line breaks become spaces and other control characters are dropped.

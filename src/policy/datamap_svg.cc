@@ -92,6 +92,23 @@ Result<std::string> RenderDotToSvg(std::string_view dot) {
     return Status(ErrorCode::kInternal,
                   "Graphviz could not render SVG" + (errors.empty() ? "" : ": " + Trimmed(errors)));
   }
+  return ScaleToContainer(std::move(svg));
+}
+
+std::string ScaleToContainer(std::string svg) {
+  // <svg width="1352pt" height="795pt" viewBox="...">: the viewBox keeps the proportions, so
+  // width 100% and no height make it as wide as whatever holds it, never wider.
+  const size_t root = svg.find("<svg ");
+  if (root == std::string::npos) return svg;
+  const size_t end = svg.find('>', root);
+  for (const char* name : {" width=\"", " height=\""}) {
+    size_t at = svg.find(name, root);
+    if (at == std::string::npos || at > end) continue;
+    size_t close = svg.find('"', at + std::string_view(name).size());
+    if (close == std::string::npos || close > end) continue;
+    const bool width = name[1] == 'w';
+    svg.replace(at, close + 1 - at, width ? " width=\"100%\"" : "");
+  }
   return svg;
 }
 

@@ -18,7 +18,10 @@ namespace custos::policy {
 // Errors: INVALID_ARGUMENT when `dot` is not a valid DOT graph (the message carries Graphviz's
 // diagnostic); INTERNAL when Graphviz cannot create a context, lay out or render.
 // PII: none expected (the data map holds policy text only); the SVG contains the labels of `dot`.
+// The SVG is drawn to scale to its container (width 100%, the height from its viewBox).
 Result<std::string> RenderDotToSvg(std::string_view dot);
+// An SVG's root made to fill the width of what holds it: width="100%", no fixed height.
+std::string ScaleToContainer(std::string svg);
 
 }  // namespace custos::policy
 

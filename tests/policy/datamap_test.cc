@@ -113,10 +113,11 @@ TEST(DataMapDot, IsALeftToRightGraphWithOneClusterPerColumn) {
 
 TEST(DataMapDot, HasEveryNode) {
   std::string dot = RenderDataMapDot(Load(kPolicy));
-  for (const char* id : {"source:direct", "source:cookies", "category:user.name",
-                         "category:user.contact.email", "category:user.health_and_medical.dietary",
-                         "purpose:events", "purpose:news", "recipient:venue", "recipient:mailer",
-                         "recipient:host", "country:GB", "country:US", "country:IE"}) {
+  // Categories are drawn by group: the taxonomy two levels down, a custom one by its parent's.
+  for (const char* id :
+       {"source:direct", "source:cookies", "group:user.name", "group:user.contact",
+        "group:user.health_and_medical", "purpose:events", "purpose:news", "recipient:venue",
+        "recipient:mailer", "recipient:host", "country:GB", "country:US", "country:IE"}) {
     EXPECT_NE(NodeLine(dot, id), "") << id;
   }
   EXPECT_CONTAINS(NodeLine(dot, "source:direct"), "label=\"You\\n(given by the person)\"");
@@ -126,12 +127,12 @@ TEST(DataMapDot, HasEveryNode) {
 TEST(DataMapDot, HasEveryEdgeFromSourceToCountry) {
   std::string dot = RenderDataMapDot(Load(kPolicy));
   for (const char* edge : {
-           "\"source:direct\" -> \"category:user.name\";",
-           "\"source:direct\" -> \"category:user.health_and_medical.dietary\";",
+           "\"source:direct\" -> \"group:user.name\";",
+           "\"source:direct\" -> \"group:user.health_and_medical\";",
            // A purpose without `sources` takes data from every source.
-           "\"source:cookies\" -> \"category:user.contact.email\";",
-           "\"category:user.name\" -> \"purpose:events\";",
-           "\"category:user.contact.email\" -> \"purpose:news\";",
+           "\"source:cookies\" -> \"group:user.contact\";",
+           "\"group:user.name\" -> \"purpose:events\";",
+           "\"group:user.contact\" -> \"purpose:news\";",
            "\"purpose:events\" -> \"recipient:venue\";",
            "\"purpose:news\" -> \"recipient:mailer\";",
            "\"recipient:venue\" -> \"country:GB\";",
@@ -140,20 +141,53 @@ TEST(DataMapDot, HasEveryEdgeFromSourceToCountry) {
     EXPECT_CONTAINS(dot, edge);
   }
   // Data only `direct` gives does not come from cookies.
-  EXPECT_EQ(dot.find("\"source:cookies\" -> \"category:user.name\""), std::string::npos);
+  EXPECT_EQ(dot.find("\"source:cookies\" -> \"group:user.name\""), std::string::npos);
   EXPECT_CONTAINS(dot, "\"recipient:mailer\" -> \"country:US\" [label=\"idta\"");
   EXPECT_CONTAINS(dot, "\"recipient:mailer\" -> \"recipient:host\" [style=dashed");
 }
 
 TEST(DataMapDot, HighlightsSpecialCategoriesAndShowsLawfulBases) {
   std::string dot = RenderDataMapDot(Load(kPolicy));
-  std::string special = NodeLine(dot, "category:user.health_and_medical.dietary");
-  EXPECT_CONTAINS(special, "Dietary needs\\nSpecial category: Article 9(2)(a)");
+  std::string special = NodeLine(dot, "group:user.health_and_medical");
+  EXPECT_CONTAINS(special, "- Dietary needs (special category: Article 9(2)(a))\\l");
   EXPECT_CONTAINS(special, "fillcolor=\"#fde2e1\"");
-  EXPECT_EQ(NodeLine(dot, "category:user.name").find("fde2e1"), std::string::npos);
+  EXPECT_EQ(NodeLine(dot, "group:user.name").find("fde2e1"), std::string::npos);
+  EXPECT_CONTAINS(NodeLine(dot, "group:user.contact"), "- Email address\\l");
   EXPECT_CONTAINS(NodeLine(dot, "purpose:events"), "Booking events\\nConsent (Article 6(1)(a))");
   EXPECT_CONTAINS(NodeLine(dot, "purpose:news"),
                   "Newsletter\\nLegitimate interests (Article 6(1)(f))");
+}
+
+// A view per purpose and per subject type: only what that purpose (or those purposes) use.
+TEST(DataMapDot, ViewsShowOnePurposeOrOneKindOfPerson) {
+  Policy policy = Load(kPolicy);
+  std::string news = RenderDataMapDot(policy, {"news", ""});
+  EXPECT_CONTAINS(news, "Data map: Example Club, purpose: news");
+  EXPECT_NE(NodeLine(news, "purpose:news"), "");
+  EXPECT_EQ(NodeLine(news, "purpose:events"), "");
+  EXPECT_EQ(NodeLine(news, "recipient:venue"), "");
+  EXPECT_NE(NodeLine(news, "recipient:host"), "") << "the mailer's sub-processor comes with it";
+  EXPECT_NE(NodeLine(news, "country:IE"), "");
+  EXPECT_EQ(NodeLine(news, "country:GB"), "");
+  EXPECT_EQ(NodeLine(news, "group:user.health_and_medical"), "");
+  std::string events = RenderDataMapDot(policy, {"events", ""});
+  EXPECT_EQ(NodeLine(events, "source:cookies"), "") << "events take data from `direct` only";
+  // Every purpose concerns members here (no `subjects`: all types).
+  EXPECT_EQ(PurposesInView(policy, {"", "member"}).size(), 2u);
+  EXPECT_TRUE(PurposesInView(policy, {"", "visitor"}).empty());
+  EXPECT_TRUE(PurposesInView(policy, {"nope", ""}).empty());
+}
+
+TEST(DataMapSvg, ScalesToItsContainer) {
+  auto svg = RenderDotToSvg(RenderDataMapDot(Load(kPolicy)));
+  ASSERT_TRUE(svg.ok()) << svg.status().ToString();
+  size_t root = svg->find("<svg ");
+  ASSERT_NE(root, std::string::npos);
+  std::string head = svg->substr(root, svg->find('>', root) - root);
+  EXPECT_CONTAINS(head, "width=\"100%\"");
+  EXPECT_CONTAINS(head, "viewBox=");
+  EXPECT_EQ(head.find("height="), std::string::npos) << head;
+  EXPECT_EQ(head.find("pt\""), std::string::npos) << head;
 }
 
 TEST(DataMapDot, EscapesPolicyStrings) {
@@ -224,6 +258,13 @@ TEST_F(DataMapCommand, RejectsBadUsage) {
   EXPECT_EQ(Run({"datamap", path_, "--format", "png"}), cli::kExitUsage);
   EXPECT_EQ(Lines(err_.str()), 1);
   EXPECT_EQ(Run({"datamap", path_, path_}), cli::kExitUsage);
+  EXPECT_EQ(Run({"datamap", path_, "--purpose", "nope"}), cli::kExitUsage);
+  EXPECT_EQ(Lines(err_.str()), 1);
+  EXPECT_CONTAINS(err_.str(), "no purpose of the policy is named 'nope'");
+  EXPECT_EQ(Run({"datamap", path_, "--purpose", "news", "--subject-type", "member"}),
+            cli::kExitUsage);
+  EXPECT_EQ(Run({"datamap", path_, "--subject-type", "member"}), cli::kExitOk) << err_.str();
+  EXPECT_CONTAINS(out_.str(), "subject type: member");
 }
 
 TEST(DataMapSeeds, EverySeedPolicyDrawsAsSvg) {
