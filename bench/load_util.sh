@@ -1,5 +1,6 @@
 # Shell helpers the load benchmarks share (bench/server_load.sh, bench/pages_load.sh), sourced
-# after they set: url and token (the server and an admin token), connections and seconds (wrk).
+# after they set: bin, work and data (start_server), then url and token (the server and an admin
+# token), connections and seconds (wrk).
 # "same work" checks; require_same_work ends the run, without a verdict, after a failed one.
 mismatches=0
 same() {  # WHAT MEASURED BASELINE
@@ -34,3 +35,16 @@ run_wrk() {
   echo "$rps $p99 $done"
 }
 median() { sort -g | awk '{a[NR]=$0} END {print a[int((NR+1)/2)]}'; }
+
+# Starts `custos serve` on $data for load (no rate or per-address limits, no request log),
+# with any extra options given; sets server_pid and url. Uses $bin and $work.
+start_server() {
+  # wrk is one client address holding all its connections: no per-address connection limit.
+  "$bin" serve --data "$data" --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 \
+    --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" "$@" \
+    > "$work/serve.out" 2> "$work/serve.err" &
+  server_pid=$!
+  for _ in $(seq 1 600); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
+  url=$(sed -n 's/.*listening on //p' "$work/serve.out")
+  [ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }
+}

@@ -32,14 +32,8 @@ data=$work/data
 # ProgressTeaching's policy: the longest notice of the seeds and four cookie categories.
 "$bin" --data "$data" init --policy policies/progressteaching.yaml > /dev/null
 token=$("$bin" --data "$data" token create --role admin --label bench)
-"$bin" serve --data "$data" --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 \
-  --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" \
-  > "$work/serve.out" 2> "$work/serve.err" &
-server_pid=$!
-for _ in $(seq 1 600); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out")
-[ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }
 source bench/load_util.sh
+start_server
 
 echo "== pages vs ping: wrk -t2 -c$connections -d${seconds}s, $rounds rounds"
 declare -A total=([ping]=0 [notice]=0 [banner]=0)

@@ -48,14 +48,8 @@ trap cleanup EXIT
 data=$work/data
 "$bin" --data "$data" init --policy policies/wig.yaml > /dev/null
 token=$("$bin" --data "$data" token create --role admin --label bench)
-# wrk is one client address holding all its connections: no per-address connection limit.
-"$bin" serve --data "$data" --listen 127.0.0.1:0 --rate-limit 0 --address-rate-limit 0 \
-  --connections-per-address 0 --log-requests none --threads "${THREADS:-64}" \
-  ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"} > "$work/serve.out" 2> "$work/serve.err" &
-server_pid=$!
-for _ in $(seq 1 600); do grep -q "listening on" "$work/serve.out" 2>/dev/null && break; sleep 0.05; done
-url=$(sed -n 's/.*listening on //p' "$work/serve.out")
-[ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }
+source bench/load_util.sh
+start_server ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"}
 
 # Subjects b1..bN; half of them consent to the newsletter, so decisions both allow and deny.
 {
@@ -102,8 +96,7 @@ request = function()
 end
 LUA
 
-# The "same work" checks, the /metrics reader and wrk's figures (bench/load_util.sh).
-source bench/load_util.sh
+# The "same work" checks, the /metrics reader and wrk's figures come from bench/load_util.sh.
 
 echo "== decisions vs ping: wrk -t2 -c$connections -d${seconds}s, $rounds rounds"
 : > "$work/ping"; : > "$work/decide"

@@ -64,8 +64,15 @@ HttpResponse Problem(int status, std::string_view title, std::string_view detail
   return response;
 }
 
-void WriteVerdicts(Writer& w, const std::vector<engine::CookieVerdict>& verdicts,
-                   const std::string* only) {
+// {"gpc": ..., "categories": [{category, allow, consent_required, reasons}]}: every category,
+// or only `only`.
+std::string VerdictsJson(const std::vector<engine::CookieVerdict>& verdicts, bool gpc,
+                         const std::string* only) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("gpc");
+  w.Bool(gpc);
   w.Key("categories");
   w.StartArray();
   for (const auto& verdict : verdicts) {
@@ -88,6 +95,8 @@ void WriteVerdicts(Writer& w, const std::vector<engine::CookieVerdict>& verdicts
     w.EndObject();
   }
   w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
 }
 
 }  // namespace
@@ -228,14 +237,7 @@ HttpResponse Centre::CookieChoices(const HttpRequest& request) {
   }
   auto verdicts = engine_.DecideCookies(*visitor, request.gpc, std::nullopt);
   if (!verdicts.ok()) return Problem(503, "Not answered", "try again");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("gpc");
-  w.Bool(request.gpc);
-  WriteVerdicts(w, *verdicts, nullptr);
-  w.EndObject();
-  HttpResponse response = Json(buffer.GetString(), "no-store");
+  HttpResponse response = Json(VerdictsJson(*verdicts, request.gpc, nullptr), "no-store");
   response.status = 201;
   std::string cookie = std::string(kVisitorCookie) + "=" + *visitor + "; Path=" + base_ +
                        "; Max-Age=" + std::to_string(kVisitorCookieSeconds) +
@@ -257,14 +259,7 @@ HttpResponse Centre::CookieDecision(const HttpRequest& request) {
   std::string visitor = centre_internal::CookieValue(request.cookie, kVisitorCookie);
   auto verdicts = engine_.DecideCookies(visitor, request.gpc, std::nullopt);
   if (!verdicts.ok()) return Problem(503, "Not answered", "try again");
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  w.Key("gpc");
-  w.Bool(request.gpc);
-  WriteVerdicts(w, *verdicts, only);
-  w.EndObject();
-  return Json(buffer.GetString(), "no-store");
+  return Json(VerdictsJson(*verdicts, request.gpc, only), "no-store");
 }
 
 HttpResponse Centre::GpcSupport() const {

@@ -107,9 +107,6 @@ HttpResponse Centre::VerifySignIn(const HttpRequest& request, const std::string&
     return VerifyForm(request, action, locked ? text_.error_code_locked : text_.error_code, true,
                       locked ? 429 : 422);
   }
-  if (!engine_.ReadMyPreferences(id, *secret).ok()) {
-    return Message(text_.forbidden_heading, text_.error_sign_in, 403);
-  }
   HttpResponse response = centre_internal::SeeOther(base_ + "preferences/me");
   response.headers.emplace_back("Set-Cookie",
                                 Cookie("custos_session", NewSession(id, *secret, true), false));

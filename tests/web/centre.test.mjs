@@ -15,25 +15,15 @@ import net from 'node:net';
 import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
+import { check, chromiumPath as findChromium, paths, repo } from './browser.mjs';
 
 const [buildDir, journey, shotsArg] = process.argv.slice(2);
 if (!buildDir || !journey) {
   console.error('usage: node centre.test.mjs BUILD_DIR notice|access|hostile|preferences|banner [SCREENSHOT_DIR]');
   process.exit(2);
 }
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const bin = path.resolve(buildDir, 'custos');
-const shots = path.resolve(shotsArg || path.join(buildDir, 'web-screenshots'));
-fs.mkdirSync(shots, { recursive: true });
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!chromiumPath) {
-  console.error('centre test: Debian\'s chromium is not installed (scripts/setup-deps.sh installs it)');
-  process.exit(1);
-}
-
-function check(condition, what) {
-  if (!condition) throw new Error('check failed: ' + what);
-}
+const { bin, shots } = paths(buildDir, shotsArg);
+const chromiumPath = findChromium('centre test');
 
 async function freePort() {
   return new Promise((resolve) => {

@@ -10,24 +10,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { check, chromiumPath as findChromium, paths, repo } from './browser.mjs';
 
 const [buildDir, shotsArg] = process.argv.slice(2);
 if (!buildDir) {
   console.error('usage: node datamap.test.mjs BUILD_DIR [SCREENSHOT_DIR]');
   process.exit(2);
 }
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const bin = path.resolve(buildDir, 'custos');
-const shots = path.resolve(shotsArg || path.join(buildDir, 'web-screenshots'));
-fs.mkdirSync(shots, { recursive: true });
-const chromiumPath = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p));
-if (!chromiumPath) {
-  console.error('datamap test: Debian\'s chromium is not installed (scripts/setup-deps.sh installs it)');
-  process.exit(1);
-}
-function check(condition, what) {
-  if (!condition) throw new Error('check failed: ' + what);
-}
+const { bin, shots } = paths(buildDir, shotsArg);
+const chromiumPath = findChromium('datamap test');
 
 const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
 let code = 0;
