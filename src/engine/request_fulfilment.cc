@@ -163,16 +163,21 @@ Result<RequestView> Engine::FulfilRequest(const std::string& request_id, const s
     batch.Add(store::RequestEventRow{controller_, request_id, 0, at, actor, "kept", row.state,
                                      item.subject_id + " " + item.category + ": " + item.reason});
     kept_text += "\n- " + policy_.CategoryName(item.category) + ": " + item.detail;
+    if (!item.detail.empty() && item.detail.back() != '.') kept_text += '.';
   }
   std::string body = policy_.controller.name + " has dealt with your request for " +
                      std::string(RequestTypeInWords(row.type)) + ": " + summary + ".";
-  if (!kept_text.empty()) body += " We have kept some information, and why:" + kept_text + "\n";
+  // Sentences follow one another on a line; the list of kept items ends its own line.
+  auto add = [&body](const std::string& sentence) {
+    if (!body.empty() && body.back() != '\n') body += ' ';
+    body += sentence;
+  };
+  if (!kept_text.empty()) add("We have kept some information, and why:" + kept_text + "\n");
   if (row.type == "access" || row.type == "portability") {
-    body += " Your copy is ready to download for 30 days.";
+    add("Your copy is ready to download for 30 days.");
   }
-  if (row.type == "automated_decision_review")
-    body += " The outcome of the review: " + outcome + ".";
-  body += " " + ComplaintRoute();
+  if (row.type == "automated_decision_review") add("The outcome of the review: " + outcome + ".");
+  add(ComplaintRoute());
   RETURN_IF_ERROR(AddRequesterMessage(batch, row, key, details.contact,
                                       "Your request has been completed", body, "", at));
   audit.push_back(Entry(actor, "request_complete", subjects, at, request_id + " " + summary));
