@@ -29,7 +29,7 @@ constexpr Verb kVerbs[] = {
     {"notice", kDocuments, "notice FILE [--format md|html] [--output FILE]",
      "The privacy notice generated from the policy."},
     {"ropa", kDocuments, "ropa FILE [--format csv|json] [--output FILE]",
-     "The Article 30(1) record of processing activities."},
+     "The Article 30 record of processing activities, with the ICO template's columns."},
     {"datamap", kDocuments,
      "datamap FILE [--format dot|svg] [--output FILE] [--purpose KEY | --subject-type KEY]",
      "The data map: sources, categories, purposes, recipients."},

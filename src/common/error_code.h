@@ -49,6 +49,7 @@ namespace custos {
   X(kConsentWithoutWithdrawal, "CONSENT_WITHOUT_WITHDRAWAL")                \
   X(kAddressNotStated, "ADDRESS_NOT_STATED")                                \
   X(kSafeguardNotStated, "SAFEGUARD_NOT_STATED")                            \
+  X(kRecordIncomplete, "RECORD_INCOMPLETE")                                 \
   /* engine: requests that cannot be carried out */                         \
   X(kUnknownSubject, "UNKNOWN_SUBJECT")                                     \
   X(kSubjectErased, "SUBJECT_ERASED")                                       \

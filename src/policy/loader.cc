@@ -65,6 +65,7 @@ class PolicyParser {
     if (const YamlNode* node = top.Get("breach")) ReadBreach(*node);
     if (const YamlNode* node = top.Get("anonymisation")) ReadAnonymisation(*node);
     if (const YamlNode* node = top.Get("third_party_apps")) ReadThirdPartyApps(*node);
+    if (const YamlNode* node = top.Get("record")) ReadRecord(*node, "record", policy_.record);
     top.Finish();
   }
 
@@ -405,6 +406,31 @@ class PolicyParser {
     return LawfulBasis::kNone;
   }
 
+  // The RoPA's details (policy.h RecordDetails), at the top of the policy or on a purpose.
+  void ReadRecord(const YamlNode& node, const std::string& where, RecordDetails& out) {
+    FieldReader r(node, where, diagnostics_);
+    r.Text("business_function", out.business_function);
+    r.Text("owner", out.owner);
+    r.TextList("systems", out.systems);
+    r.Text("dpia", out.dpia);
+    r.Text("lia", out.lia);
+    r.Text("joint_controller", out.joint_controller);
+    r.Text("schedule1_condition", out.schedule1_condition);
+    r.Text("appropriate_policy_document", out.appropriate_policy_document);
+    r.Text("article10_basis", out.article10_basis);
+    r.Text("retention_schedule", out.retention_schedule);
+    std::string review;
+    if (r.Text("review_date", review)) {
+      out.review_date = CivilDate::Parse(review);
+      if (!out.review_date) {
+        Report(ErrorCode::kInvalidValue, node.Find("review_date")->loc,
+               where + ".review_date '" + review + "' is not a calendar date",
+               "write the date as YYYY-MM-DD, e.g. 2027-06-30");
+      }
+    }
+    r.Finish();
+  }
+
   void ReadPurposes(const YamlNode& node) {
     ForEachKeyed(
         node, "purposes", false, [this](const std::string& key, Loc loc, const YamlNode& v) {
@@ -424,6 +450,10 @@ class PolicyParser {
           }
           r.Text("interest", p.interest);
           r.Text("obligation", p.obligation);
+          r.Text("task", p.task);
+          if (const YamlNode* record = r.Get("record")) {
+            ReadRecord(*record, "purpose '" + key + "'.record", p.record);
+          }
           r.RefList("categories", p.categories, true);
           r.RefList("subjects", p.subjects);
           r.RefList("sources", p.sources);
@@ -497,6 +527,7 @@ class PolicyParser {
           r.RefList("categories", c.categories);
           r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
           r.Text("when", c.when);
+          r.Text("contract", c.contract);
           r.Finish();
           policy_.recipients.push_back(std::move(c));
         });

@@ -109,7 +109,16 @@ std::vector<std::string> NoticeComposer::CollectedCategoryKeys() const {
   std::vector<std::string> keys;
   for (const auto& category : p_.categories) AddUnique(keys, category.key);
   for (const auto& purpose : p_.purposes) {
-    for (const auto& ref : purpose.categories) AddUnique(keys, ref.key);
+    for (const auto& ref : purpose.categories) {
+      // An undeclared fideslang parent (user.contact) stands for what the policy declares
+      // beneath it, which is listed already: never a kind of data of its own under the
+      // taxonomy's label.
+      bool declared_beneath =
+          p_.FindCategory(ref.key) == nullptr &&
+          std::any_of(p_.categories.begin(), p_.categories.end(),
+                      [&ref](const Category& c) { return CategoryCovers(ref.key, c.key); });
+      if (!declared_beneath) AddUnique(keys, ref.key);
+    }
   }
   return keys;
 }

@@ -113,10 +113,14 @@ void NoticeComposer::SpecialCategoriesSection() {
   auto special = SpecialCategoryList();
   if (special.empty()) return;
   doc_.BeginSection(3, "special", "Special category data");
-  doc_.Para(
-      "Some of the data we collect is special category data (or criminal offence "
-      "data), which the law protects more strongly. We process it only under these "
-      "conditions:");
+  // Criminal offence data is named only where the policy collects some.
+  bool criminal = std::any_of(special.begin(), special.end(), [](const Category* category) {
+    return IsCriminalOffenceData(category->key);
+  });
+  doc_.Para(std::string("Some of the data we collect is special category data") +
+            (criminal ? " (or criminal offence data)" : "") +
+            ", which the law protects more strongly. We process it only under these "
+            "conditions:");
   std::vector<Inline> items;
   for (const Category* category : special) {
     std::string text;
@@ -164,10 +168,10 @@ void NoticeComposer::PurposesSection() {
       items.push_back(Labelled("Our legitimate interest", purpose.interest));
     }
     if (!Blank(purpose.obligation)) {
-      items.push_back(Labelled(purpose.basis == LawfulBasis::kPublicTask
-                                   ? "The official authority we rely on"
-                                   : "The legal obligation we rely on",
-                               purpose.obligation));
+      items.push_back(Labelled("The legal obligation we rely on", purpose.obligation));
+    }
+    if (!Blank(purpose.task)) {
+      items.push_back(Labelled("The official authority we rely on", purpose.task));
     }
     if (!Blank(purpose.activity)) items.push_back(Labelled("Part of", purpose.activity));
     items.push_back(Labelled("Data used", JoinWords(CategoryNames(p_, purpose.categories))));

@@ -174,12 +174,33 @@ struct AutomatedDecision {
   bool solely = true;
 };
 
+// What the record of processing activities needs beyond the notice (the columns of the ICO's
+// Article 30 template): never published. Each field is empty when the policy does not state
+// it, and the RoPA then says "not stated". On a purpose it overrides the policy's own `record`.
+struct RecordDetails {
+  std::string business_function;     // the part of the organisation, e.g. "Membership"
+  std::string owner;                 // the business owner of the activity
+  std::vector<std::string> systems;  // where the data is: systems, places
+  std::string dpia;                  // a reference to the DPIA, or "not_required"
+  std::string lia;                   // a reference to the legitimate interests assessment
+  std::string joint_controller;      // name and contact of a joint controller
+  std::string schedule1_condition;   // DPA 2018 Schedule 1 condition (special or criminal data)
+  std::string appropriate_policy_document;  // its reference (DPA 2018 Sch. 1 Part 4)
+  std::string article10_basis;     // the basis for criminal offence data (Article 10, DPA s.10(5))
+  std::string retention_schedule;  // a reference to the organisation's retention schedule
+  std::optional<CivilDate> review_date;
+};
+
 struct Purpose {
   std::string key;
   Loc loc;
   std::string name, description, activity, use;
   LawfulBasis basis = LawfulBasis::kNone;
-  std::string interest, obligation;
+  // interest: the legitimate interest (basis legitimate_interests); obligation: the legal
+  // obligation (legal_obligation); task: the task in the public interest or official authority
+  // and its basis in law (public_task).
+  std::string interest, obligation, task;
+  RecordDetails record;
   std::vector<Ref> categories, subjects, sources, recipients;
   bool direct_marketing = false, soft_opt_in = false, profiling = false;
   std::vector<std::string> channels;
@@ -197,6 +218,7 @@ struct Recipient {
   std::vector<Ref> countries;             // empty: the notice does not say where
   std::string safeguard, safeguard_note;  // safeguard "not_stated": the notice names none
   std::vector<Ref> categories;
+  std::string contract;  // the reference of the contract with a processor (Article 28); RoPA only
 };
 
 struct Transfers {
@@ -307,6 +329,7 @@ struct Policy {
   BreachProcess breach;
   Anonymisation anonymisation;
   ThirdPartyApps third_party_apps;
+  RecordDetails record;  // the RoPA's details shared by every activity (a purpose may override)
 
   // Lookups by key; nullptr when absent.
   const Purpose* FindPurpose(std::string_view key) const;

@@ -32,7 +32,84 @@ struct Activity {
   std::vector<const Recipient*> recipients;     // named recipients, then their sub-processors
   std::vector<Transfer> transfers;              // recipients outside the allowed regions
   std::vector<const RetentionRule*> retention;  // rules covering its data
+  RecordDetails record;                         // the purpose's own details over the policy's
+  bool criminal = false;                        // touches criminal offence data (Article 10)
+  bool needs_schedule1 = false;                 // a DPA 2018 Schedule 1 condition is needed
+  bool needs_apd = false;                       // ...with an appropriate policy document
+  std::vector<std::string> rights;              // right keys available under its basis
 };
+
+// One of the ICO template's columns for an activity: `applies` false when the column does not
+// concern it (a legitimate interests assessment for a consent purpose); an empty value where it
+// applies is what the policy does not state, and the record says so.
+struct Column {
+  std::string key, value;
+  bool applies = true;
+};
+
+constexpr std::string_view kNotStated = "not stated";
+
+// Article 9(2) conditions that need a Schedule 1 condition of the DPA 2018 (s.10(2)-(3)), and
+// those whose Schedule 1 condition also needs an appropriate policy document (Sch. 1 paras 1, 5
+// and Part 2): employment and social security, and substantial public interest.
+bool NeedsSchedule1(std::string_view condition) {
+  return condition == "employment_social_security" || condition == "substantial_public_interest" ||
+         condition == "health_social_care" || condition == "public_health" ||
+         condition == "archiving_research_statistics";
+}
+bool NeedsPolicyDocument(std::string_view condition) {
+  return condition == "employment_social_security" || condition == "substantial_public_interest";
+}
+
+// The rights a person has over data processed on `purpose`'s basis (the ICO's table of rights
+// by lawful basis), among those the policy grants: no erasure or portability under a legal
+// obligation or a public task (Article 17(3)(b), 20(1)); objection only under legitimate
+// interests or a public task (21(1)), or against direct marketing (21(2)); portability under
+// consent or contract; consent withdrawn only where it is the basis; a review of a decision
+// only where one is automated.
+std::vector<std::string> RightsUnderBasis(const Policy& policy, const Purpose& purpose) {
+  LawfulBasis basis = purpose.basis;
+  std::vector<std::string> out;
+  for (const auto& right : policy.rights.available) {
+    bool applies = true;
+    if (right == "erasure") {
+      applies = basis != LawfulBasis::kLegalObligation && basis != LawfulBasis::kPublicTask;
+    } else if (right == "portability") {
+      applies = basis == LawfulBasis::kConsent || basis == LawfulBasis::kContract;
+    } else if (right == "objection") {
+      applies = basis == LawfulBasis::kLegitimateInterests || basis == LawfulBasis::kPublicTask ||
+                purpose.direct_marketing;
+    } else if (right == "withdraw_consent") {
+      applies = basis == LawfulBasis::kConsent;
+    } else if (right == "automated_decision_review") {
+      applies = purpose.automated_decision.present;
+    } else if (right == "marketing_opt_out") {
+      applies = purpose.direct_marketing;
+    }
+    if (applies) out.push_back(right);
+  }
+  return out;
+}
+
+// The purpose's own record details, each field falling back to the policy's.
+RecordDetails MergeRecord(const RecordDetails& own, const RecordDetails& shared) {
+  RecordDetails out = own;
+  auto fill = [](std::string& field, const std::string& fallback) {
+    if (field.empty()) field = fallback;
+  };
+  fill(out.business_function, shared.business_function);
+  fill(out.owner, shared.owner);
+  if (out.systems.empty()) out.systems = shared.systems;
+  fill(out.dpia, shared.dpia);
+  fill(out.lia, shared.lia);
+  fill(out.joint_controller, shared.joint_controller);
+  fill(out.schedule1_condition, shared.schedule1_condition);
+  fill(out.appropriate_policy_document, shared.appropriate_policy_document);
+  fill(out.article10_basis, shared.article10_basis);
+  fill(out.retention_schedule, shared.retention_schedule);
+  if (!out.review_date) out.review_date = shared.review_date;
+  return out;
+}
 
 bool IsSpecial(const Category& category) {
   return category.special || IsInherentlySpecial(category.key);
@@ -81,12 +158,31 @@ Activity BuildActivity(const Policy& policy, const Purpose& purpose) {
                     [&category](const Ref& ref) { return Overlaps(ref.key, category.key); });
     if (touched) activity.special.push_back(&category);
   }
-  for (const auto& ref : purpose.recipients) {
-    const Recipient* recipient = policy.FindRecipient(ref.key);
+  auto add = [&activity](const Recipient* recipient) {
     if (recipient != nullptr && std::find(activity.recipients.begin(), activity.recipients.end(),
                                           recipient) == activity.recipients.end()) {
       activity.recipients.push_back(recipient);
     }
+  };
+  for (const auto& ref : purpose.recipients) add(policy.FindRecipient(ref.key));
+  // A recipient no purpose names receives data by what it is given: it belongs to every
+  // activity whose data it receives (all of them when it names no categories), so no
+  // recipient the notice declares is missing from the record.
+  for (const auto& recipient : policy.recipients) {
+    if (recipient.processor_of) continue;  // reached through its processor below
+    bool named = std::any_of(
+        policy.purposes.begin(), policy.purposes.end(),
+        [&recipient](const Purpose& p) { return ContainsKey(p.recipients, recipient.key); });
+    if (named) continue;
+    bool receives =
+        recipient.categories.empty() ||
+        std::any_of(recipient.categories.begin(), recipient.categories.end(),
+                    [&purpose](const Ref& given) {
+                      return std::any_of(
+                          purpose.categories.begin(), purpose.categories.end(),
+                          [&given](const Ref& used) { return Overlaps(given.key, used.key); });
+                    });
+    if (receives) add(&recipient);
   }
   // A sub-processor of a recipient receives the data too.
   for (size_t i = 0; i < activity.recipients.size(); ++i) {
@@ -109,6 +205,15 @@ Activity BuildActivity(const Policy& policy, const Purpose& purpose) {
   for (const auto& rule : policy.retention) {
     if (RuleCovers(policy, rule, purpose)) activity.retention.push_back(&rule);
   }
+  activity.record = MergeRecord(purpose.record, policy.record);
+  for (const Category* category : activity.special) {
+    bool criminal = CategoryCovers("user.criminal_history", category->key);
+    activity.criminal = activity.criminal || criminal;
+    activity.needs_schedule1 =
+        activity.needs_schedule1 || criminal || NeedsSchedule1(category->condition);
+    activity.needs_apd = activity.needs_apd || criminal || NeedsPolicyDocument(category->condition);
+  }
+  activity.rights = RightsUnderBasis(policy, purpose);
   return activity;
 }
 
@@ -147,6 +252,67 @@ std::string RecordTitle(const Policy& policy) {
   return policy.controller.role == Role::kProcessor
              ? "Record of processing activities (processor), Article 30(2) UK GDPR"
              : "Record of processing activities, Article 30(1) UK GDPR";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ICO template's columns beyond Article 30(1)'s own, in the order both formats write them.
+
+std::string JoinTexts(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) out += (i > 0 ? "; " : "") + items[i];
+  return out;
+}
+
+std::vector<Column> RecordColumns(const Policy& policy, const Activity& activity) {
+  const Purpose& purpose = *activity.purpose;
+  const RecordDetails& record = activity.record;
+  std::vector<Column> out;
+  out.push_back({"business_function", record.business_function});
+  out.push_back({"business_owner", record.owner});
+  std::string joint = record.joint_controller;
+  if (joint.empty()) {
+    std::vector<std::string> names;
+    for (const Recipient* recipient : activity.recipients) {
+      if (recipient->kind == RecipientKind::kJointController) names.push_back(recipient->name);
+    }
+    joint = JoinTexts(names);
+  }
+  out.push_back({"joint_controller", joint});
+  out.push_back({"lia_reference", record.lia, purpose.basis == LawfulBasis::kLegitimateInterests});
+  out.push_back({"dpia", record.dpia == "not_required" ? "not required" : record.dpia});
+  out.push_back({"schedule1_condition", record.schedule1_condition, activity.needs_schedule1});
+  out.push_back(
+      {"appropriate_policy_document", record.appropriate_policy_document, activity.needs_apd});
+  out.push_back({"article10_basis", record.article10_basis, activity.criminal});
+  std::vector<std::string> contracts;
+  for (const Recipient* recipient : activity.recipients) {
+    if (recipient->kind != RecipientKind::kProcessor &&
+        recipient->kind != RecipientKind::kSubProcessor) {
+      continue;
+    }
+    contracts.push_back(
+        recipient->name + ": " +
+        (recipient->contract.empty() ? std::string(kNotStated) : recipient->contract));
+  }
+  out.push_back({"processor_contracts", JoinTexts(contracts), !contracts.empty()});
+  out.push_back({"location_of_data", JoinTexts(record.systems)});
+  std::vector<std::string> rights;
+  for (const auto& right : activity.rights) rights.emplace_back(RightName(right));
+  out.push_back({"rights_available", JoinTexts(rights)});
+  out.push_back({"retention_schedule", record.retention_schedule});
+  out.push_back({"review_date", record.review_date ? record.review_date->ToString() : ""});
+  std::string version = policy.notice.version;
+  if (!version.empty() && policy.notice.date) {
+    version += " (" + policy.notice.date->ToString() + ")";
+  }
+  out.push_back({"policy_version", version});
+  return out;
+}
+
+// A column as the CSV writes it: its value, "not stated", or empty where it does not apply.
+std::string CsvCell(const Column& column) {
+  if (!column.applies) return "";
+  return column.value.empty() ? std::string(kNotStated) : column.value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,7 +415,7 @@ std::vector<std::string> CsvRow(const Policy& policy, const Activity& activity) 
     if (purpose.automated_decision.human_review) automated += "; human review available";
   }
 
-  return {
+  std::vector<std::string> row = {
       RecordTitle(policy),
       ControllerName(policy.controller),
       ControllerContact(policy.controller),
@@ -264,6 +430,7 @@ std::vector<std::string> CsvRow(const Policy& policy, const Activity& activity) 
       std::string(LawfulBasisArticle(purpose.basis)),
       purpose.interest,
       purpose.obligation,
+      purpose.task,
       Join(subjects),
       Join(data),
       Join(special),
@@ -277,6 +444,8 @@ std::vector<std::string> CsvRow(const Policy& policy, const Activity& activity) 
       purpose.profiling ? "yes" : "no",
       automated.empty() ? "no" : automated,
   };
+  for (const Column& column : RecordColumns(policy, activity)) row.push_back(CsvCell(column));
+  return row;
 }
 
 constexpr std::string_view kCsvHeader[] = {
@@ -294,6 +463,7 @@ constexpr std::string_view kCsvHeader[] = {
     "lawful_basis_article",
     "legitimate_interest",
     "legal_obligation",
+    "public_task",
     "data_subjects",
     "personal_data",
     "special_categories",
@@ -456,6 +626,7 @@ class RopaJson {
     writer_.EndObject();
     OptionalField("legitimate_interest", purpose.interest);
     OptionalField("legal_obligation", purpose.obligation);
+    OptionalField("public_task", purpose.task);
 
     Key("data_subjects");
     writer_.StartArray();
@@ -571,6 +742,19 @@ class RopaJson {
     } else {
       writer_.Null();
     }
+
+    // The ICO template's further columns: null where the policy does not state what applies;
+    // a column that does not concern the activity is left out.
+    Key("record");
+    writer_.StartObject();
+    for (const Column& column : RecordColumns(p_, activity)) {
+      if (column.applies) OptionalField(column.key, column.value);
+    }
+    Key("rights_available_keys");
+    writer_.StartArray();
+    for (const auto& right : activity.rights) String(right);
+    writer_.EndArray();
+    writer_.EndObject();
     writer_.EndObject();
   }
 
@@ -583,7 +767,13 @@ class RopaJson {
 
 std::string RenderRopaCsv(const Policy& policy) {
   std::string out;
-  AppendCsvLine(out, std::vector<std::string>(std::begin(kCsvHeader), std::end(kCsvHeader)));
+  std::vector<std::string> header(std::begin(kCsvHeader), std::end(kCsvHeader));
+  // The ICO columns' names come from the one list that makes them.
+  Activity sample;
+  Purpose none;
+  sample.purpose = &none;
+  for (const Column& column : RecordColumns(policy, sample)) header.push_back(column.key);
+  AppendCsvLine(out, header);
   for (const Activity& activity : BuildActivities(policy)) {
     AppendCsvLine(out, CsvRow(policy, activity));
   }
@@ -591,5 +781,20 @@ std::string RenderRopaCsv(const Policy& policy) {
 }
 
 std::string RenderRopaJson(const Policy& policy) { return RopaJson(policy).Write(); }
+
+std::vector<RecordGap> RequiredRecordGaps(const Policy& policy) {
+  std::vector<RecordGap> gaps;
+  for (const Activity& activity : BuildActivities(policy)) {
+    for (const Column& column : RecordColumns(policy, activity)) {
+      bool required = column.key == "schedule1_condition" ||
+                      column.key == "appropriate_policy_document" ||
+                      column.key == "article10_basis";
+      if (required && column.applies && column.value.empty()) {
+        gaps.push_back({activity.purpose->key, column.key, activity.purpose->loc});
+      }
+    }
+  }
+  return gaps;
+}
 
 }  // namespace custos::policy

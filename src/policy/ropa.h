@@ -10,11 +10,23 @@
 // controllers on whose behalf the processing is carried out, and each activity as a category of
 // processing carried out on their behalf.
 //
+// Beyond Article 30, each activity carries the further columns of the ICO's template (business
+// function and owner, joint controller, LIA and DPIA references, the DPA 2018 Schedule 1
+// condition and appropriate policy document for special category data, the Article 10 basis for
+// criminal offence data, processor contracts, where the data is, the rights available under the
+// lawful basis, the retention schedule, the review date and the policy version), from the
+// policy's `record` details (policy.h RecordDetails). What applies but is not stated is written
+// "not stated" (CSV) or null (JSON), so a DPO sees each gap.
+//
+// Every recipient the policy declares is in the record: one that no purpose names belongs to
+// each activity whose data it receives.
+//
 // All functions are pure (no I/O) and reentrant. Thread-safety: safe to call concurrently.
 #ifndef CUSTOS_POLICY_ROPA_H_
 #define CUSTOS_POLICY_ROPA_H_
 
 #include <string>
+#include <vector>
 
 #include "policy/policy.h"
 
@@ -31,6 +43,16 @@ std::string RenderRopaCsv(const Policy& policy);
 // Invalid UTF-8 in a policy string is replaced by U+FFFD so the output always parses.
 // REQUIRES: `policy` is valid. PII: none.
 std::string RenderRopaJson(const Policy& policy);
+
+// The record's gaps that the law requires filled: an activity processing special category data
+// under a condition that needs a DPA 2018 Schedule 1 condition (or criminal offence data) without
+// one, without the appropriate policy document that condition needs, or criminal offence data
+// without its Article 10 basis. `column` is the RoPA column left empty.
+struct RecordGap {
+  std::string purpose, column;
+  Loc loc;
+};
+std::vector<RecordGap> RequiredRecordGaps(const Policy& policy);
 
 }  // namespace custos::policy
 

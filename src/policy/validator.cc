@@ -183,6 +183,23 @@ class Validator {
                where + " relies on legitimate interests but does not say which interest",
                "add 'interest:' stating the interest in words a person understands");
       }
+      // Each basis has its own words: a public task written as a legal obligation would be
+      // published and recorded under the wrong basis.
+      if (!purpose.obligation.empty() && purpose.basis != LawfulBasis::kLegalObligation) {
+        Report(ErrorCode::kInvalidValue, purpose.loc,
+               where + " states an 'obligation:' but its basis is " +
+                   std::string(LawfulBasisKey(purpose.basis)),
+               purpose.basis == LawfulBasis::kPublicTask
+                   ? "write the task in the public interest (or official authority) as 'task:'"
+                   : "'obligation:' belongs to basis legal_obligation; remove it or change the "
+                     "basis");
+      }
+      if (!purpose.task.empty() && purpose.basis != LawfulBasis::kPublicTask) {
+        Report(ErrorCode::kInvalidValue, purpose.loc,
+               where + " states a 'task:' but its basis is " +
+                   std::string(LawfulBasisKey(purpose.basis)),
+               "'task:' belongs to basis public_task; remove it or change the basis");
+      }
       CheckCategoryRefs(purpose.categories, where);
       for (const auto& ref : purpose.categories) CheckUndeclaredSpecial(ref, where);
       CheckSubjectRefs(purpose.subjects, where);

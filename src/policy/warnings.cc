@@ -1,5 +1,7 @@
 #include "policy/warnings.h"
 
+#include "policy/ropa.h"
+
 namespace custos::policy {
 
 namespace {
@@ -20,11 +22,11 @@ Diagnostics PolicyWarnings(const Policy& policy) {
   Diagnostics warnings;
   for (const Contact& contact : policy.contacts) {
     if (contact.email_not_stated) {
-      warnings.push_back(Warn(ErrorCode::kAddressNotStated, contact.loc,
-                              "contact '" + contact.key +
-                                  "' is reached by e-mail, but the notice gives no address",
-                              "ask the organisation for the address and write it as 'email:'; "
-                              "until then the notice cannot name this channel"));
+      warnings.push_back(Warn(
+          ErrorCode::kAddressNotStated, contact.loc,
+          "contact '" + contact.key + "' is reached by e-mail, but the notice gives no address",
+          "ask the organisation for the address and write it as 'email:'; "
+          "until then the notice cannot name this channel"));
     } else if (!HasAddress(contact)) {
       warnings.push_back(Warn(ErrorCode::kContactWithoutAddress, contact.loc,
                               "contact '" + contact.key + "' has no e-mail, phone, address or URL",
@@ -64,6 +66,19 @@ Diagnostics PolicyWarnings(const Policy& policy) {
                                   "withdraw it",
                               "give the controller or a contact an e-mail, phone or URL"));
     }
+  }
+  for (const RecordGap& gap : RequiredRecordGaps(policy)) {
+    std::string what = gap.column == "schedule1_condition" ? "its DPA 2018 Schedule 1 condition"
+                       : gap.column == "appropriate_policy_document"
+                           ? "the appropriate policy document its Schedule 1 condition needs"
+                           : "its Article 10 basis for criminal offence data";
+    warnings.push_back(Warn(ErrorCode::kRecordIncomplete, gap.loc,
+                            "purpose '" + gap.purpose +
+                                "' processes special category or criminal offence data, but the "
+                                "record of processing does not state " +
+                                what,
+                            "state it under the purpose's 'record:' (or the policy's) as '" +
+                                gap.column + ":' (docs/POLICY.md \"record\")"));
   }
   return warnings;
 }

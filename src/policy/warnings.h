@@ -21,7 +21,10 @@ namespace custos::policy {
 //   ADDRESS_NOT_STATED          a contact whose notice names an e-mail channel but leaves the
 //                               address out (`email: not_stated`);
 //   SAFEGUARD_NOT_STATED        a recipient outside the allowed regions whose notice names no
-//                               transfer safeguard (`safeguard: not_stated`).
+//                               transfer safeguard (`safeguard: not_stated`);
+//   RECORD_INCOMPLETE           special category or criminal offence data processed without the
+//                               Schedule 1 condition, appropriate policy document or Article 10
+//                               basis the RoPA must record (ropa.h RequiredRecordGaps).
 // REQUIRES: `policy` passed ValidatePolicy (references resolve).
 Diagnostics PolicyWarnings(const Policy& policy);
 

@@ -175,8 +175,9 @@ std::vector<std::string> Sentences(const std::string& line) {
         (std::isupper(static_cast<unsigned char>(line[i + 2])) || line[i + 2] == '(')) {
       // "e.g. Facebook", "i.e. X", "No. 5": not the end of a sentence.
       std::string before = line.substr(begin, i + 1 - begin);
-      bool abbreviation = before.size() >= 4 && (before.compare(before.size() - 4, 4, "e.g.") == 0 ||
-                                                 before.compare(before.size() - 4, 4, "i.e.") == 0);
+      bool abbreviation =
+          before.size() >= 4 && (before.compare(before.size() - 4, 4, "e.g.") == 0 ||
+                                 before.compare(before.size() - 4, 4, "i.e.") == 0);
       if (abbreviation) continue;
       out.push_back(before);
       begin = i + 2;
@@ -264,8 +265,7 @@ TEST_P(SeedNoticeFidelity, EverySeedStatementIsInTheNoticeAndEverySentenceTraces
                                      << Join(report.unused);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SeedNoticeFidelity,
-                         ::testing::Values("protectuk"),
+INSTANTIATE_TEST_SUITE_P(Seeds, SeedNoticeFidelity, ::testing::Values("protectuk", "wig"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
@@ -295,11 +295,10 @@ TEST(SeedNoticeFidelityCheck, AnInventedPeriodFails) {
   Policy policy = LoadSeedPolicy("protectuk");
   for (auto& rule : policy.retention) rule.period_stated = true;
   Report report = CheckNotice(RenderNotice(policy, NoticeFormat::kMarkdown), f);
-  bool twelve_months = std::any_of(report.untraced.begin(), report.untraced.end(),
-                                   [](const std::string& s) {
-                                     return s.find("12 months after we collected it") !=
-                                            std::string::npos;
-                                   });
+  bool twelve_months =
+      std::any_of(report.untraced.begin(), report.untraced.end(), [](const std::string& s) {
+        return s.find("12 months after we collected it") != std::string::npos;
+      });
   EXPECT_TRUE(twelve_months) << Join(report.untraced);
 }
 
@@ -330,7 +329,8 @@ TEST(NoticeFaithfulness, WigEmailLeftOutOfTheSeedIsWarnedAndNeverPrintedEmpty) {
   }
   EXPECT_EQ(not_stated, 4u);
   std::string md = RenderNotice(wig, NoticeFormat::kMarkdown);
-  EXPECT_EQ(md.find("(by e-mail"), std::string::npos);  // was "Withdrawing your consent (by e-mail ...)"
+  EXPECT_EQ(md.find("(by e-mail"),
+            std::string::npos);  // was "Withdrawing your consent (by e-mail ...)"
   EXPECT_NE(md.find("**Withdrawing your consent (at any time)**: phone"), std::string::npos) << md;
   EXPECT_EQ(md.find("at a member."), std::string::npos);
   // The seed says nothing about where data is processed: neither does the notice.
@@ -356,7 +356,8 @@ TEST(NoticeFaithfulness, ProtectUkControllerDpoGroupsAndContents) {
   EXPECT_NE(md.find("The Commissioner of the Metropolitan Police Service is the controller"),
             std::string::npos);
   EXPECT_EQ(md.find("ProtectUK is the controller"), std::string::npos);
-  for (const char* label : {"Account Information", "Device Data", "User Contact", "Contact Data, "
+  for (const char* label : {"Account Information", "Device Data", "User Contact",
+                            "Contact Data, "
                             "Contact Data"}) {
     EXPECT_EQ(md.find(label), std::string::npos) << label;
   }

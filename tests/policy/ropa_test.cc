@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "policy/loader.h"
+#include "policy/warnings.h"
 
 namespace custos::policy {
 namespace {
@@ -302,6 +303,180 @@ TEST(RopaJson, AlwaysParsesEvenWithInvalidUtf8InThePolicy) {
                "Bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+// --- The ICO template's further columns ------------------------------------------------------
+
+const std::vector<std::string>& Row(const std::vector<std::vector<std::string>>& rows,
+                                    const std::string& purpose_key) {
+  size_t key = Column(rows[0], "purpose_key");
+  for (const auto& row : rows) {
+    if (row[key] == purpose_key) return row;
+  }
+  ADD_FAILURE() << "no row for " << purpose_key;
+  return rows[0];
+}
+
+TEST(RopaRecord, PolicyDetailsFillEachActivityAndAPurposesOwnDetailsWin) {
+  std::string text = Replace(kPolicy, "rights:\n  available",
+                             "record:\n  business_function: Membership\n  owner: Head of "
+                             "Membership\n  systems: [CRM (UK), Mail platform (US)]\n"
+                             "  dpia: not_required\n  retention_schedule: RS-2025\n"
+                             "  review_date: 2027-01-31\nrights:\n  available");
+  text = Replace(text, "    direct_marketing: true\n",
+                 "    direct_marketing: true\n    record:\n      owner: Marketing lead\n"
+                 "      lia: LIA-7\n      dpia: DPIA-12\n");
+  text = Replace(text, "  mailer: {name: Mailer Inc, kind: processor,",
+                 "  mailer: {name: Mailer Inc, kind: processor, contract: DPA signed 2024-03-01,");
+  Policy policy = Load(text);
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& header = rows[0];
+  const auto& events = Row(rows, "events");
+  const auto& news = Row(rows, "news");
+  EXPECT_EQ(events[Column(header, "business_function")], "Membership");
+  EXPECT_EQ(events[Column(header, "business_owner")], "Head of Membership");
+  EXPECT_EQ(news[Column(header, "business_owner")], "Marketing lead");
+  EXPECT_EQ(news[Column(header, "business_function")], "Membership");  // from the policy
+  EXPECT_EQ(events[Column(header, "dpia")], "not required");
+  EXPECT_EQ(news[Column(header, "dpia")], "DPIA-12");
+  EXPECT_EQ(events[Column(header, "location_of_data")], "CRM (UK); Mail platform (US)");
+  EXPECT_EQ(events[Column(header, "retention_schedule")], "RS-2025");
+  EXPECT_EQ(events[Column(header, "review_date")], "2027-01-31");
+  EXPECT_EQ(events[Column(header, "policy_version")], "3 (2025-06-01)");
+  // An LIA concerns a legitimate interests purpose only.
+  EXPECT_EQ(news[Column(header, "lia_reference")], "LIA-7");
+  EXPECT_EQ(events[Column(header, "lia_reference")], "");
+  // The processor's contract, and its sub-processor's gap.
+  EXPECT_EQ(news[Column(header, "processor_contracts")],
+            "Mailer Inc: DPA signed 2024-03-01; Mailer's host: not stated");
+  EXPECT_EQ(events[Column(header, "processor_contracts")], "");  // no processor
+
+  std::string json = RenderRopaJson(policy);
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  ASSERT_FALSE(doc.HasParseError());
+  const auto& news_record = doc["activities"][1]["record"];
+  EXPECT_STREQ(news_record["business_owner"].GetString(), "Marketing lead");
+  EXPECT_STREQ(news_record["lia_reference"].GetString(), "LIA-7");
+  EXPECT_FALSE(doc["activities"][0]["record"].HasMember("lia_reference"));
+}
+
+TEST(RopaRecord, WhatAppliesButIsNotStatedSaysSoAndWhatDoesNotApplyIsBlank) {
+  Policy policy = Load(kPolicy);  // no record details at all
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& header = rows[0];
+  const auto& events = Row(rows, "events");
+  const auto& news = Row(rows, "news");
+  for (const char* column : {"business_function", "business_owner", "joint_controller", "dpia",
+                             "location_of_data", "retention_schedule", "review_date"}) {
+    EXPECT_EQ(events[Column(header, column)], "not stated") << column;
+  }
+  EXPECT_EQ(news[Column(header, "lia_reference")], "not stated");
+  EXPECT_EQ(events[Column(header, "lia_reference")], "");
+  // Dietary needs under explicit consent need no Schedule 1 condition; no criminal data.
+  EXPECT_EQ(events[Column(header, "schedule1_condition")], "");
+  EXPECT_EQ(events[Column(header, "article10_basis")], "");
+  EXPECT_EQ(news[Column(header, "processor_contracts")],
+            "Mailer Inc: not stated; Mailer's host: not stated");
+
+  std::string json = RenderRopaJson(policy);
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  ASSERT_FALSE(doc.HasParseError());
+  const auto& record = doc["activities"][0]["record"];
+  EXPECT_TRUE(record["business_owner"].IsNull());
+  EXPECT_FALSE(record.HasMember("schedule1_condition"));
+  EXPECT_TRUE(RequiredRecordGaps(policy).empty());
+}
+
+TEST(RopaRecord, RightsFollowTheLawfulBasis) {
+  std::string text = Replace(kPolicy, "  available: [access, erasure]",
+                             "  available: [access, erasure, portability, objection, "
+                             "withdraw_consent]");
+  text = Replace(text, "recipients:\n  venue:",
+                 "  tax:\n    name: Keeping tax records\n    basis: legal_obligation\n"
+                 "    obligation: HMRC record keeping\n    categories: [user.name]\n"
+                 "    subjects: [member]\n"
+                 "recipients:\n  venue:");
+  Policy policy = Load(text);
+  std::string json = RenderRopaJson(policy);
+  rapidjson::Document doc;
+  doc.Parse(json.c_str(), json.size());
+  ASSERT_FALSE(doc.HasParseError());
+  auto keys = [&doc](size_t i) {
+    std::vector<std::string> out;
+    for (const auto& key : doc["activities"][i]["record"]["rights_available_keys"].GetArray()) {
+      out.emplace_back(key.GetString());
+    }
+    return out;
+  };
+  EXPECT_EQ(keys(0), (std::vector<std::string>{"access", "erasure", "portability",
+                                               "withdraw_consent"}));                // consent
+  EXPECT_EQ(keys(1), (std::vector<std::string>{"access", "erasure", "objection"}));  // LI
+  EXPECT_EQ(keys(2), (std::vector<std::string>{"access"}));  // legal obligation
+}
+
+TEST(RopaRecord, APublicTaskIsRecordedAsSuchNotAsALegalObligation) {
+  std::string text = Replace(kPolicy, "recipients:\n  venue:",
+                             "  safety:\n    name: Public safety work\n    basis: public_task\n"
+                             "    task: protecting the public under our charter\n"
+                             "    categories: [user.name]\n    subjects: [member]\n"
+                             "recipients:\n  venue:");
+  Policy policy = Load(text);
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& safety = Row(rows, "safety");
+  EXPECT_EQ(safety[Column(rows[0], "public_task")], "protecting the public under our charter");
+  EXPECT_EQ(safety[Column(rows[0], "legal_obligation")], "");
+
+  // The basis's words go under the basis's own field.
+  LoadOutcome wrong = CheckPolicyText(
+      Replace(text, "    task: protecting", "    obligation: protecting"), "inline.yaml");
+  EXPECT_FALSE(wrong.ok());
+  EXPECT_CONTAINS(wrong.Report(), "'task:'");
+}
+
+TEST(RopaRecord, ASpecialCategoryNeedingSchedule1IsAGapUntilItsConditionIsStated) {
+  std::string text = Replace(kPolicy, "    condition: explicit_consent",
+                             "    condition: substantial_public_interest");
+  Policy policy = Load(text);
+  auto gaps = RequiredRecordGaps(policy);
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(gaps[0].purpose, "events");
+  EXPECT_EQ(gaps[0].column, "schedule1_condition");
+  EXPECT_EQ(gaps[1].column, "appropriate_policy_document");
+
+  Policy filled = Load(Replace(text, "    recipients: [venue]\n",
+                               "    recipients: [venue]\n    record:\n"
+                               "      schedule1_condition: Sch. 1 para 8 (equality)\n"
+                               "      appropriate_policy_document: APD-2025\n"));
+  EXPECT_TRUE(RequiredRecordGaps(filled).empty());
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(filled), &well_formed);
+  EXPECT_EQ(Row(rows, "events")[Column(rows[0], "schedule1_condition")],
+            "Sch. 1 para 8 (equality)");
+}
+
+TEST(RopaRecord, ARecipientNoPurposeNamesIsInTheActivitiesWhoseDataItReceives) {
+  std::string text = Replace(kPolicy, "  hosting:",
+                             "  auditors: {name: Our auditors, kind: third_party, countries: "
+                             "[GB], categories: [user.name]}\n  police: {name: Police, kind: "
+                             "authority, countries: [GB]}\n  hosting:");
+  Policy policy = Load(text);
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& events = Row(rows, "events")[Column(rows[0], "recipients")];
+  const auto& news = Row(rows, "news")[Column(rows[0], "recipients")];
+  EXPECT_CONTAINS(events, "Our auditors");                  // events uses user.name
+  EXPECT_EQ(news.find("Our auditors"), std::string::npos);  // news does not
+  EXPECT_CONTAINS(events, "Police");                        // names no categories: every activity
+  EXPECT_CONTAINS(news, "Police");
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class RopaCommand : public ::testing::Test {
@@ -372,7 +547,49 @@ TEST(RopaSeeds, EverySeedPolicyGivesOneActivityPerPurpose) {
     auto rows = ParseCsv(RenderRopaCsv(*policy), &well_formed);
     EXPECT_TRUE(well_formed);
     EXPECT_EQ(rows.size(), policy->purposes.size() + 1);
+    // Every recipient the policy declares is in the record.
+    for (const auto& recipient : policy->recipients) {
+      bool found = false;
+      for (const auto& activity : doc["activities"].GetArray()) {
+        for (const auto& listed : activity["recipients"].GetArray()) {
+          found = found || recipient.key == listed["key"].GetString();
+        }
+      }
+      EXPECT_TRUE(found) << recipient.key;
+    }
   }
+}
+
+// Pluggin: "We ensure that it is in the public interest when we use personal data from people who
+// have agreed to take part in research." Its special category data rests on Article 9(2)(j), which
+// needs a DPA 2018 Schedule 1 condition; the notice names none, so `policy check` warns.
+TEST(RopaSeeds, PlugginsResearchWarnsThatItsSchedule1ConditionIsNotStated) {
+  auto policy = LoadValidPolicy(
+      (std::filesystem::path(CUSTOS_SOURCE_DIR) / "policies/pluggin.yaml").string());
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  int found = 0;
+  for (const auto& warning : PolicyWarnings(*policy)) {
+    if (warning.code != ErrorCode::kRecordIncomplete) continue;
+    ++found;
+    EXPECT_CONTAINS(warning.message, "purpose 'research'");
+    EXPECT_CONTAINS(warning.message, "Schedule 1 condition");
+  }
+  EXPECT_EQ(found, 1);
+}
+
+// ProtectUK's terms-breach investigation rests in part on "a task carried out in the public
+// interest or in the exercise of official authority vested in us": a public task, not a legal
+// obligation.
+TEST(RopaSeeds, ProtectUkRecordsItsPublicTaskAsAPublicTask) {
+  auto policy = LoadValidPolicy(
+      (std::filesystem::path(CUSTOS_SOURCE_DIR) / "policies/protectuk.yaml").string());
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(*policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& row = Row(rows, "investigate_terms_breach_public_task");
+  EXPECT_CONTAINS(row[Column(rows[0], "public_task")], "official authority vested in us");
+  EXPECT_EQ(row[Column(rows[0], "legal_obligation")], "");
 }
 
 }  // namespace

@@ -334,7 +334,7 @@ TEST(SeedPolicyPluggin, EventDataServesRecordsGrantFunderObligationsAndInvitatio
 TEST(SeedPolicyPluggin, ResearchRestsOnThePublicInterest) {
   const Purpose& research = PurposeOrDie("research");
   EXPECT_EQ(research.basis, LawfulBasis::kPublicTask);
-  EXPECT_TRUE(Contains(research.obligation, "public interest"));
+  EXPECT_TRUE(Contains(research.task, "public interest"));
   ASSERT_EQ(research.subjects.size(), 1u);
   EXPECT_EQ(research.subjects.front().key, "research_participant");
 }

@@ -455,7 +455,7 @@ TEST(SeedPolicyProtectUk, TermsBreachInvestigationRestsOnContractAndPublicTask) 
         UsesOnlyGroups(purpose->categories, {kIdentity, kContact, kTechnical, kUsage, kProfile}))
         << key;
   }
-  EXPECT_TRUE(Mentions(p.FindPurpose("investigate_terms_breach_public_task")->obligation,
+  EXPECT_TRUE(Mentions(p.FindPurpose("investigate_terms_breach_public_task")->task,
                        "official authority vested in us"));
 }
 
