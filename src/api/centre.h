@@ -33,6 +33,7 @@
 #include "api/centre_text.h"
 #include "api/http.h"
 #include "engine/engine.h"
+#include "policy/notice.h"
 
 namespace custos::api {
 
@@ -42,6 +43,7 @@ struct CentreOptions {
   std::chrono::seconds idle = std::chrono::minutes(30);  // a session ends after this long idle
   size_t max_sessions = 100000;  // the oldest idle sessions go first beyond this
   bool demo_site = false;  // serve <base>demo-site: an example page embedding the cookie banner
+  policy::NoticeTemplates notice_templates;  // the notice page's block layout; empty: default
 };
 
 class Centre {

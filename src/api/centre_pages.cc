@@ -206,7 +206,7 @@ std::string Centre::RightsPage() const {
 
 std::string Centre::NoticePage() const {
   const auto& policy = engine_.policy();
-  policy::NoticeFragment notice = policy::RenderNoticeFragment(policy);
+  policy::NoticeFragment notice = policy::RenderNoticeFragment(policy, options_.notice_templates);
   std::string main = "<div class=\"notice-layout\">\n";
   // A disclosure, so a narrow screen can fold the contents away (open without JavaScript).
   main += "<nav class=\"toc\" aria-label=\"" + EscapeHtml(text_.notice_contents) +

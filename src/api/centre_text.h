@@ -123,7 +123,7 @@ struct CentreText {
       "Your browser sends a Global Privacy Control signal, so we treat it as a refusal of "
       "cookies used for advertising, whatever is chosen here: ";
   std::string_view banner_duration = "How long they last: ";
-  std::string_view banner_third_parties = "Set by: ";
+  std::string_view banner_third_parties = "Third parties involved: ";
   std::string_view demo_heading = "An example page of our website";
   std::string_view demo_text =
       "This page shows how the cookie banner appears on the organisation's own website. It "

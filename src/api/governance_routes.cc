@@ -24,9 +24,9 @@ HttpResponse Api::Notice(Context& c) {
   }
   HttpResponse response;
   response.content_type = f == "html" ? "text/html; charset=utf-8" : "text/markdown; charset=utf-8";
-  response.body =
-      policy::RenderNotice(engine_.policy(), f == "html" ? policy::NoticeFormat::kHtml
-                                                         : policy::NoticeFormat::kMarkdown);
+  response.body = policy::RenderNotice(
+      engine_.policy(), f == "html" ? policy::NoticeFormat::kHtml : policy::NoticeFormat::kMarkdown,
+      options_.notice_templates);
   return response;
 }
 

@@ -184,6 +184,7 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
     centre.base_path = options_.centre_path;
     centre.tls = options_.tls;
     centre.demo_site = options_.demo_site;
+    centre.notice_templates = options_.notice_templates;
     centre_ = std::make_unique<Centre>(engine_, std::move(centre));
   }
 }

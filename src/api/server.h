@@ -25,6 +25,7 @@
 #include "api/rate_limit.h"
 #include "common/time.h"
 #include "engine/engine.h"
+#include "policy/notice.h"
 #include "store/store.h"
 
 namespace custos::api {
@@ -42,6 +43,8 @@ struct ApiOptions {
   // Where the privacy centre's pages live ("/" or "/privacy"); empty: no pages are served.
   std::string centre_path = "/";
   bool demo_site = false;  // the centre also serves <centre>demo-site, embedding the banner
+  // The organisation's own notice templates (policy/notice.h); empty: the defaults.
+  policy::NoticeTemplates notice_templates;
 };
 
 class Centre;

@@ -26,8 +26,8 @@ constexpr std::string_view kServer = "server";
 constexpr Verb kVerbs[] = {
     {"policy", kDocuments, "policy check FILE [--quiet]",
      "Validates a policy file; every problem names file:line and a fix. Exit 1 when invalid."},
-    {"notice", kDocuments, "notice FILE [--format md|html] [--output FILE]",
-     "The privacy notice generated from the policy."},
+    {"notice", kDocuments, "notice FILE [--format md|html] [--templates DIR] [--output FILE]",
+     "The privacy notice generated from the policy (laid out by DIR's templates)."},
     {"ropa", kDocuments, "ropa FILE [--format csv|json] [--output FILE]",
      "The Article 30 record of processing activities, with the ICO template's columns."},
     {"datamap", kDocuments,
@@ -113,7 +113,7 @@ constexpr Verb kVerbs[] = {
      "      [--address-rate-limit PER_SECOND] [--log-requests all|errors|none] [--test-clock]\n"
      "      [--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS]\n"
      "      [--mail FILE] [--refresh-every MILLISECONDS] [--cache-people N]\n"
-     "      [--wait-for-database SECONDS]",
+     "      [--wait-for-database SECONDS] [--centre-path PATH|none] [--notice-templates DIR]",
      "The HTTP API over the data directory (src/api/openapi.json); SIGTERM drains it."},
     {"token", kServer,
      "--data DIR token create --role admin|dpo|staff|processor|subject [--purpose P]...\n"

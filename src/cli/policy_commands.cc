@@ -89,6 +89,7 @@ struct RenderRequest {
   std::string format;
   std::optional<std::string> output;  // --output FILE; stdout when absent
   policy::DataMapView view;           // datamap: --purpose KEY or --subject-type KEY
+  std::string templates;              // notice: --templates DIR
 };
 
 // Parses `VERB FILE [--format F] [--output FILE]`. On a wrong command line prints one line and
@@ -96,13 +97,16 @@ struct RenderRequest {
 std::optional<RenderRequest> ParseRenderArgs(const std::vector<std::string>& args,
                                              std::string_view verb,
                                              const std::vector<std::string>& formats,
-                                             std::ostream& err, bool views = false) {
+                                             std::ostream& err, bool views = false,
+                                             bool templates = false) {
   std::string usage = "usage: custos " + std::string(verb) + " FILE [--format ";
   for (size_t i = 0; i < formats.size(); ++i) usage += (i > 0 ? "|" : "") + formats[i];
   usage += "] [--output FILE]";
   if (views) usage += " [--purpose KEY | --subject-type KEY]";
+  if (templates) usage += " [--templates DIR]";
   std::vector<std::string> options = {"--format", "--output"};
   if (views) options.insert(options.end(), {"--purpose", "--subject-type"});
+  if (templates) options.push_back("--templates");
   auto parsed = ParseArgs(args, options, {});
   if (!parsed.ok()) {
     err << "custos " << verb << ": " << parsed.status().message() << "; " << usage << "\n";
@@ -124,6 +128,7 @@ std::optional<RenderRequest> ParseRenderArgs(const std::vector<std::string>& arg
   if (const std::string* output = storage.Option("--output")) request.output = *output;
   if (const std::string* purpose = storage.Option("--purpose")) request.view.purpose = *purpose;
   if (const std::string* type = storage.Option("--subject-type")) request.view.subject_type = *type;
+  if (const std::string* dir = storage.Option("--templates")) request.templates = *dir;
   if (!request.view.purpose.empty() && !request.view.subject_type.empty()) {
     err << "custos " << verb << ": give --purpose or --subject-type, not both; " << usage << "\n";
     return std::nullopt;
@@ -151,14 +156,23 @@ int WriteRendered(const RenderRequest& request, const std::string& text, std::os
 }  // namespace
 
 int RunNoticeCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  auto request = ParseRenderArgs(args, "notice", {"md", "html"}, err);
+  auto request = ParseRenderArgs(args, "notice", {"md", "html"}, err, false, true);
   if (!request) return kExitUsage;
+  policy::NoticeTemplates templates;
+  if (!request->templates.empty()) {
+    auto loaded = policy::LoadNoticeTemplates(request->templates);
+    if (!loaded.ok()) {
+      err << "custos notice: " << loaded.status().message() << "\n";
+      return ExitCodeFor(loaded.status());
+    }
+    templates = std::move(*loaded);
+  }
   int exit_code = kExitOk;
   auto policy = LoadForRendering(request->path, err, exit_code);
   if (!policy) return exit_code;
   auto format =
       request->format == "html" ? policy::NoticeFormat::kHtml : policy::NoticeFormat::kMarkdown;
-  return WriteRendered(*request, policy::RenderNotice(*policy, format), out, err);
+  return WriteRendered(*request, policy::RenderNotice(*policy, format, templates), out, err);
 }
 
 int RunRopaCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {

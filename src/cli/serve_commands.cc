@@ -13,6 +13,7 @@
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
 #include "crypto/api_token.h"
+#include "policy/notice.h"
 
 namespace custos::cli {
 
@@ -28,7 +29,7 @@ constexpr const char* kServeUsage =
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
     "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] [--cache-people N] "
     "[--wait-for-database SECONDS] "
-    "[--centre-path PATH|none] [--demo-site]";
+    "[--centre-path PATH|none] [--notice-templates DIR] [--demo-site]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -79,7 +80,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
                            "--audit-decisions",
                            "--centre-path",
                            "--cache-people",
-                           "--wait-for-database"},
+                           "--wait-for-database",
+                           "--notice-templates"},
                           {"--test-clock", "--demo-site"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -163,6 +165,15 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
   }
   // An example page of the organisation's site embedding the cookie banner (make run).
   api_options.demo_site = a.Flag("--demo-site");
+  // The organisation's own layout of the notice (GET /v1/notice and the centre's notice page).
+  if (const auto* v = a.Option("--notice-templates")) {
+    auto templates = policy::LoadNoticeTemplates(*v);
+    if (!templates.ok()) {
+      err << "custos: --notice-templates: " << templates.status().message() << "\n";
+      return ExitCodeFor(templates.status());
+    }
+    api_options.notice_templates = std::move(*templates);
+  }
   // Retention runs by itself: at start, then every --sweep-every seconds (0: never).
   double sweep_seconds = 3600;
   if (const auto* v = a.Option("--sweep-every")) {

@@ -593,6 +593,7 @@ class PolicyParser {
       }
     }
     r.PeriodField("response_period", g.response_period, true);
+    r.Bool("response_period_stated", g.response_period_stated);
     if (const YamlNode* ext = r.Get("extension")) {
       FieldReader e(*ext, "rights.extension", diagnostics_);
       Period max;
@@ -652,6 +653,7 @@ class PolicyParser {
                    r.Text("name", c.name, true);
                    r.Text("description", c.description);
                    r.Bool("consent_required", c.consent_required);
+                   r.Bool("consent_stated", c.consent_stated);
                    r.Bool("targeting", c.targeting);
                    r.Text("duration", c.duration);
                    r.TextList("examples", c.examples);

@@ -171,7 +171,7 @@ void NoticeComposer::PurposesSection() {
       items.push_back(Labelled("The legal obligation we rely on", purpose.obligation));
     }
     if (!Blank(purpose.task)) {
-      items.push_back(Labelled("The official authority we rely on", purpose.task));
+      items.push_back(Labelled("The public task we rely on", purpose.task));
     }
     if (!Blank(purpose.activity)) items.push_back(Labelled("Part of", purpose.activity));
     items.push_back(Labelled("Data used", JoinWords(CategoryNames(p_, purpose.categories))));
@@ -318,8 +318,8 @@ void NoticeComposer::CookiesSection() {
     std::string text;
     if (!Blank(cookie.description)) text += Sentence(cookie.description) + " ";
     // The consent rule in our words, unless the organisation's description already says it
-    // (one sentence, never two saying the same).
-    bool said = cookie.description.find("consent") != std::string::npos;
+    // (one sentence, never two saying the same) or the notice does not say it at all.
+    bool said = cookie.description.find("consent") != std::string::npos || !cookie.consent_stated;
     if (!said) {
       text += cookie.consent_required
                   ? "We set these only if you consent, and you can change your choice at any "
@@ -329,7 +329,8 @@ void NoticeComposer::CookiesSection() {
     if (!Blank(cookie.duration)) text += " How long they last: " + Sentence(cookie.duration);
     if (!cookie.examples.empty()) text += " For example: " + JoinWords(cookie.examples) + ".";
     if (!cookie.third_parties.empty()) {
-      text += " Set by: " + JoinWords(cookie.third_parties) + ".";
+      // Who sets them, or receives what they collect: the policy's list does not say which.
+      text += " Third parties involved: " + JoinWords(cookie.third_parties) + ".";
     }
     items.push_back(Labelled(Blank(cookie.name) ? KeyToWords(cookie.key) : cookie.name, text));
   }

@@ -7,8 +7,9 @@
 //   (notice_composer.cc: the frame and the shared queries; notice_summary.cc: "In short";
 //   notice_data_sections.cc, notice_sharing_sections.cc, notice_rights_sections.cc: the full
 //   notice), in the words of notice_wording.cc;
-// - how it is written: ToMarkdown (notice_markdown.cc) and ToHtml (notice_html.cc) write any
-//   Document; neither knows the Policy.
+// - how it is written: InlineToMarkdown (notice_markdown.cc) and InlineToHtml (notice_html.cc)
+//   write its lines, and WriteNotice (notice_templates.cc) lays the blocks out through Mustache
+//   templates (templates/notice/, or the policy's own); none of them knows what the policy says.
 //
 // All functions are pure (no I/O) and reentrant. Thread-safety: safe to call concurrently; a
 // Document or a NoticeComposer is not shared between threads.
@@ -20,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "policy/notice.h"
 #include "policy/policy.h"
 
 namespace custos::policy::notice_internal {
@@ -155,11 +157,20 @@ class Document {
 // ---------------------------------------------------------------------------------------------
 // How it is written.
 
-// The document as Markdown, ending with one newline (notice_markdown.cc).
-std::string ToMarkdown(const Document& doc);
+// One line of the document in Markdown (notice_markdown.cc) or HTML (notice_html.cc), every
+// policy string escaped.
+std::string InlineToMarkdown(const Inline& line);
+std::string InlineToHtml(const Inline& line);
 
-// The document as a standalone HTML5 page titled `title` (notice_html.cc).
-std::string ToHtml(const Document& doc, std::string_view title);
+// The document laid out by `templates`, else the default ones (templates/notice/), ending with
+// one newline (notice_templates.cc). The page's fields: `title`, `organisation`, `date` as the
+// notice gives them.
+std::string WriteNotice(const Document& doc, const Policy& policy, const NoticeTemplates& templates,
+                        NoticeFormat format, std::string_view title, std::string_view organisation,
+                        std::string_view date);
+
+// The blocks of the document as HTML elements, laid out by the block template.
+std::string WriteBlocksHtml(const Document& doc, const NoticeTemplates& templates);
 
 // ---------------------------------------------------------------------------------------------
 // What it says: the notice of one policy, section by section.
@@ -173,10 +184,16 @@ class NoticeComposer {
 
   std::string Title() const;
 
+  // The controller as the notice names it in a sentence: its legal name when it has one (the
+  // body that is responsible), else its name.
+  std::string ControllerName() const;
+
+  // The notice's date as the policy gives it ("May 2020"), else its date in words.
+  std::string NoticeDate() const;
+
  private:
   // Queries over the policy that several sections share (notice_composer.cc).
   bool IsProcessor() const;
-  std::string NoticeDate() const;
 
   // Every category the policy names: declared ones in file order, then keys purposes use
   // without declaring them (fideslang keys need no declaration).
@@ -197,10 +214,6 @@ class NoticeComposer {
   Inline ContactFor(std::string_view purpose, const Contact* preferred) const;
 
   std::string RegionWords() const;
-
-  // The controller as the notice names it in a sentence: its legal name when it has one (the
-  // body that is responsible), else its name.
-  std::string ControllerName() const;
 
   // The organisation's own statements for `section` (notice.statements), each a paragraph.
   void Statements(std::string_view section);
@@ -224,6 +237,8 @@ class NoticeComposer {
                    std::vector<Inline> paragraphs);
   void SummarySection();
   bool AnyRecipientOutside() const;
+  // True when the policy says where every recipient processes the data (each has a country).
+  bool AllRecipientsPlaced() const;
 
   // The data and its uses (notice_data_sections.cc).
   void WhatWeCollectSection();

@@ -38,6 +38,8 @@ std::string EscapeMarkdownUrl(std::string_view url) {
   return out;
 }
 
+}  // namespace
+
 std::string InlineToMarkdown(const Inline& line) {
   std::string out;
   for (size_t i = 0; i < line.size(); ++i) {
@@ -60,31 +62,6 @@ std::string InlineToMarkdown(const Inline& line) {
     }
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-}  // namespace
-
-std::string ToMarkdown(const Document& doc) {
-  std::string out;
-  for (const Block& block : doc.blocks()) {
-    switch (block.kind) {
-      case BlockKind::kHeading:
-        out += std::string(static_cast<size_t>(block.level), '#') + " " +
-               InlineToMarkdown(block.text) + "\n\n";
-        break;
-      case BlockKind::kParagraph: out += InlineToMarkdown(block.text) + "\n\n"; break;
-      case BlockKind::kList:
-        for (const Inline& item : block.items) out += "- " + InlineToMarkdown(item) + "\n";
-        out += "\n";
-        break;
-      case BlockKind::kSectionBegin:
-      case BlockKind::kSectionEnd: break;
-    }
-  }
-  while (out.size() >= 2 && out[out.size() - 1] == '\n' && out[out.size() - 2] == '\n') {
-    out.pop_back();
-  }
   return out;
 }
 

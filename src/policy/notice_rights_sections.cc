@@ -1,5 +1,7 @@
 // What the notice says about the person's rights and the protection of their data: the
 // rights and how to use them, security, breaches, and how to complain.
+#include <algorithm>
+
 #include "policy/notice.h"
 #include "policy/notice_internal.h"
 
@@ -9,8 +11,24 @@ void NoticeComposer::RightsSection() {
   doc_.BeginSection(3, "rights", "Your rights");
   const Rights& r = p_.rights;
   std::vector<Inline> items;
+  // Where automated systems only help a person decide, the right is not the Article 22 right
+  // about decisions by automated means alone (ProgressTeaching, seed 001: "may have a right to
+  // certain information about automated decisions we make about them and may also have a right
+  // to request human intervention and to challenge the decision").
+  bool any_solely = std::any_of(p_.purposes.begin(), p_.purposes.end(), [](const Purpose& p) {
+    return p.automated_decision.present && p.automated_decision.solely;
+  });
+  bool any_helped = std::any_of(p_.purposes.begin(), p_.purposes.end(), [](const Purpose& p) {
+    return p.automated_decision.present && !p.automated_decision.solely;
+  });
   for (const auto& right : r.available) {
-    items.push_back(Labelled(RightName(right), RightInWords(right)));
+    std::string words = RightInWords(right);
+    if (right == "automated_decision_review" && any_helped && !any_solely) {
+      words =
+          "You may have a right to information about the decisions automated systems help us "
+          "make about you, to ask for a person to step in and to challenge the decision.";
+    }
+    items.push_back(Labelled(RightName(right), words));
   }
   doc_.List(std::move(items));
 
@@ -28,7 +46,7 @@ void NoticeComposer::RightsSection() {
         "controller; if you send it to us, we pass it on to them.");
   }
   std::string timing;
-  if (r.response_period.value) {
+  if (r.response_period.value && r.response_period_stated) {
     timing = "We respond within " + PeriodInWords(*r.response_period.value) +
              " of receiving your request.";
   }

@@ -97,16 +97,16 @@ void NoticeComposer::TransfersSection() {
       items.push_back(Labelled(recipient.name, text));
     }
     if (items.empty()) {
-      doc_.Para("None of the organisations we share it with processes it outside " + RegionWords() +
-                ".");
+      if (AllRecipientsPlaced()) {
+        doc_.Para("None of the organisations we share it with processes it outside " +
+                  RegionWords() + ".");
+      }
     } else {
-      bool all_stated = std::all_of(
-          p_.recipients.begin(), p_.recipients.end(),
-          [this](const Recipient& r) {
-            return SafeguardStated(r) || std::none_of(r.countries.begin(), r.countries.end(),
-                                                      [this](const Ref& country) {
-                                                        return OutsideRegions(country.key);
-                                                      });
+      bool all_stated =
+          std::all_of(p_.recipients.begin(), p_.recipients.end(), [this](const Recipient& r) {
+            return SafeguardStated(r) ||
+                   std::none_of(r.countries.begin(), r.countries.end(),
+                                [this](const Ref& country) { return OutsideRegions(country.key); });
           });
       doc_.Para("These organisations process some of your data outside " + RegionWords() +
                 (all_stated ? ", protected by a safeguard the law recognises:" : ":"));
@@ -121,7 +121,7 @@ void NoticeComposer::TransfersSection() {
 void NoticeComposer::AnonymisationSection() {
   const Anonymisation& a = p_.anonymisation;
   if (!a.present) return;
-  doc_.BeginSection(3, "anonymisation", "Anonymised information we share");
+  doc_.BeginSection(3, "anonymisation", "Anonymised information");
   if (!Blank(a.description)) doc_.Para(a.description);
   if (a.small_cell_threshold > 0) {
     doc_.Para("In figures we share, we leave out any group of fewer than " +

@@ -1,5 +1,7 @@
 // What the notice says first: "In short", one short item per topic, each linking to its
 // section of the full notice.
+#include <algorithm>
+
 #include "policy/notice.h"
 #include "policy/notice_internal.h"
 
@@ -88,8 +90,8 @@ void NoticeComposer::SummarySection() {
     AddUnique(uses, Blank(purpose.activity) ? purpose.name : purpose.activity);
     AddUnique(bases, LowerFirst(LawfulBasisName(purpose.basis)));
     marketing = marketing || purpose.direct_marketing;
-    automated = automated || (purpose.automated_decision.present &&
-                              purpose.automated_decision.solely);
+    automated =
+        automated || (purpose.automated_decision.present && purpose.automated_decision.solely);
   }
   std::vector<Inline> why;
   why.push_back({Text("We use it for: " + JoinWords(uses) + ".")});
@@ -125,12 +127,15 @@ void NoticeComposer::SummarySection() {
           if (OutsideRegions(country.key) && !SafeguardStated(recipient)) all_stated = false;
         }
       }
-      share.push_back({Text("Some of it goes outside " + RegionWords() +
-                            (all_stated ? ", protected by the safeguards the law requires."
-                                        : "."))});
-    } else {
+      share.push_back(
+          {Text("Some of it goes outside " + RegionWords() +
+                (all_stated ? ", protected by the safeguards the law requires." : "."))});
+    } else if (AllRecipientsPlaced()) {
       share.push_back(
           {Text("We and the organisations we share it with process it in " + RegionWords() + ".")});
+    } else {
+      // Where some recipients process it, the policy does not say: nor does the notice.
+      share.push_back({Text("We keep and process your personal data in " + RegionWords() + ".")});
     }
   }
   if (!p_.transfers.stated && !Blank(p_.transfers.note)) share.push_back({Text(p_.transfers.note)});
@@ -148,10 +153,16 @@ void NoticeComposer::SummarySection() {
     AddUnique(actions, action);
   }
   std::vector<Inline> retention;
+  bool all_stated = std::all_of(p_.retention.begin(), p_.retention.end(),
+                                [](const RetentionRule& rule) { return rule.period_stated; });
   if (!whens.empty()) {
     retention.push_back(
-        {Text("We keep each kind of data for a set time, then " + JoinWords(actions, "or") +
+        {Text(std::string(all_stated ? "We keep each kind of data" : "We keep some kinds of data") +
+              " for a set time, then " + JoinWords(actions, "or") +
               " it: " + JoinWords(whens, "or") + ", depending on the data.")});
+    if (!all_stated) {
+      retention.push_back({Text("How long we keep the rest is set out in the full notice.")});
+    }
   }
   if (retention.empty() && !p_.retention.empty()) {
     retention.push_back({Text("How long we keep your data is set out in the full notice.")});
@@ -164,7 +175,7 @@ void NoticeComposer::SummarySection() {
   std::vector<Inline> your_rights;
   your_rights.push_back({Text("Your rights: " + JoinWords(rights) + ".")});
   std::string answer;
-  if (p_.rights.response_period.value) {
+  if (p_.rights.response_period.value && p_.rights.response_period_stated) {
     answer = "We answer within " + PeriodInWords(*p_.rights.response_period.value) + ".";
   }
   if (p_.rights.fee == "none") answer += " There is no fee.";
@@ -193,6 +204,11 @@ void NoticeComposer::SummarySection() {
   SummaryItem("summary-complain", "How to complain", "complain", std::move(complain));
 
   doc_.EndSection();
+}
+
+bool NoticeComposer::AllRecipientsPlaced() const {
+  return std::all_of(p_.recipients.begin(), p_.recipients.end(),
+                     [](const Recipient& r) { return !r.countries.empty(); });
 }
 
 bool NoticeComposer::AnyRecipientOutside() const {

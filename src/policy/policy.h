@@ -253,6 +253,9 @@ struct Exemption {
 struct Rights {
   std::vector<std::string> available;
   Period response_period;
+  // false when the notice states no response period (the engine still answers within
+  // response_period, the law's month): the notice then names no period.
+  bool response_period_stated = true;
   std::optional<Period> extension_max;
   std::string extension_when;
   std::optional<Period> extension_notify_within;
@@ -275,6 +278,9 @@ struct CookieCategory {
   Loc loc;
   std::string name, description, duration;
   bool consent_required = true;
+  // false when the notice does not say whether these need consent (the banner still follows
+  // consent_required): the notice then says nothing about it.
+  bool consent_stated = true;
   // Used for targeted advertising, or to sell or share data with others for it: a browser's
   // Global Privacy Control signal refuses it (the banner and Engine::DecideCookies).
   bool targeting = false;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -265,10 +266,46 @@ TEST_P(SeedNoticeFidelity, EverySeedStatementIsInTheNoticeAndEverySentenceTraces
                                      << Join(report.unused);
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SeedNoticeFidelity, ::testing::Values("protectuk", "wig"),
+// Every checklist in tests/policy/fidelity/ is checked against the policy of the same name.
+std::vector<std::string> Checklists() {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(CUSTOS_SOURCE_DIR) +
+                                                               "/tests/policy/fidelity")) {
+    if (entry.path().extension() == ".txt") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Each of the five seed notices has its checklist.
+TEST(SeedNoticeFidelityCheck, EverySeedPolicyHasAChecklist) {
+  std::vector<std::string> expected = {"pluggin", "progress_together", "progressteaching",
+                                       "protectuk", "wig"};
+  EXPECT_EQ(Checklists(), expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, SeedNoticeFidelity, ::testing::ValuesIn(Checklists()),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            return info.param;
                          });
+
+// A drafting note never reaches published text: no seed policy's notice talks about the notice,
+// the seed or what is "not stated" (ProtectUK's "the notice gives no fixed period, so we review
+// ..." once did).
+TEST(SeedNoticeFidelityCheck, NoDraftingNoteIsPublished) {
+  for (const char* name : {"pluggin", "progress_together", "progressteaching",
+                           "progressteaching_schools", "protectuk", "wig"}) {
+    Policy policy = LoadSeedPolicy(name);
+    for (NoticeFormat format : {NoticeFormat::kMarkdown, NoticeFormat::kHtml}) {
+      std::string text = Normalise(RenderNotice(policy, format));
+      for (const char* note :
+           {"the notice gives no", "the notice names no", "the seed", "not stated", "not_stated",
+            "format gap", "working rule", "drafting"}) {
+        EXPECT_EQ(text.find(note), std::string::npos) << name << ": " << note;
+      }
+    }
+  }
+}
 
 // The check can fail. ProtectUK, seed 003: "We do not sell, trade or rent your information to
 // other parties." Dropping that statement from the policy is caught as a dropped promise.

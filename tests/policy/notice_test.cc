@@ -558,34 +558,12 @@ const std::map<std::string, std::vector<std::string>> kSeedRetention = {
          "usage, Profiling to make our communications relevant, Dealing with enquiries and "
          "complaints about the community platform and Personalising the community platform "
          "and analysing its use).",
-         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
-         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
-         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
-         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
-         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
-         "Location, Privacy Preferences, Participation records, Job application information, "
-         "Equality and diversity monitoring information, Employment records, Family "
-         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
-         "Religion, Health and Medical Data and User's Genetic Data (Research participants): "
-         "reviewed (we check whether we still need it) one year after we collected it (for "
-         "data collected for Research).",
-         "Name, Contact Data, User Contact Email, User Contact Phone Number, Organization, "
-         "Job Title, Workplace, Password, Account Information, Your digital profile, Posts, "
-         "comments and likes, Messages, Your enquiries, comments and opinions, Browsing "
-         "History, Search History, Usage and engagement data, IP Address, Device ID, Cookie "
-         "ID, Device and connection information, Precise Subject Location, Imprecise Subject "
-         "Location, Privacy Preferences, Participation records, Job application information, "
-         "Equality and diversity monitoring information, Employment records, Family "
-         "information, Thoughts, feelings, views and opinions, Race, Political Opinion, "
-         "Religion, Health and Medical Data and User's Genetic Data (People at organisations "
-         "we work with, Members, enablers, beneficiaries and other registered users, "
-         "Supporters, Event and project participants, Research participants, Website visitors "
-         "and Job applicants): reviewed (we check whether we still need it) one year after "
-         "stopped using our services (for data collected for Maintaining our records, "
-         "accounts and commercial activities, Meeting our legal obligations, such as those to "
-         "our grant funders, Not contacting people who asked us not to, Detecting fraud and "
-         "suspicious activity, Disclosures required by law and Disclosures to protect against "
-         "illegal activity, claims and threats).",
+         "We only keep research information in a way that enables you to be identified for as long "
+         "as is necessary.",
+         "We keep data even after you or your organisation stop using our services, to comply with "
+         "legal obligations (including law enforcement requests), meet our regulatory and "
+         "financial requirements, resolve disputes, maintain security, prevent fraud and abuse, or "
+         "fulfil your request to unsubscribe from further messages from us.",
      }},
     {"progress_together.yaml",
      {
@@ -605,63 +583,35 @@ const std::map<std::string, std::vector<std::string>> kSeedRetention = {
          "information, Marketing communications about our events and our organisation (our "
          "legitimate interests), Our newsletter and marketing communications, with your "
          "consent and Interacting with you through this website and social media).",
-         "Name, Email address, Phone numbers, Job title, Company name and What you tell us "
-         "(People who get in touch with us): reviewed (we check whether we still need it) "
-         "immediately after question or request answered (for data collected for Responding "
-         "to your queries and requests).",
-         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
-         "identifier, Device, browser and network details, IP address, Your visits to this "
-         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
-         "(we check whether we still need it) one year after your last interaction with us "
-         "(the clock restarts on each got in touch with us, signed up for the newsletter, "
-         "added to the member portal or visited this website).",
-         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
-         "identifier, Device, browser and network details, IP address, Your visits to this "
-         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
-         "(we check whether we still need it) one year after we collected it (for data "
-         "collected for Complying with legal, regulatory and other requirements).",
-         "Name, Email address, Phone numbers, Job title, Company name, Unique device "
-         "identifier, Device, browser and network details, IP address, Your visits to this "
-         "website, Feedback from social media tracking pixels and What you tell us: reviewed "
-         "(we check whether we still need it) immediately after account closed.",
+         "Where you have contacted us with a question or request, we keep your personal "
+         "information for as long as necessary to allow us to respond to it.",
+         "Otherwise we keep your personal information for as long as it is necessary and relevant "
+         "for our business.",
+         "We always keep your personal information for the period required by law, and where we "
+         "need to do so in connection with legal action or an investigation involving Progress "
+         "Together.",
+         "When your account is closed we may retain information from it to comply with the law, "
+         "prevent fraud, resolve disputes, troubleshoot problems, assist with investigations, "
+         "enforce our terms and conditions and take other actions permitted by law.",
      }},
     {"progressteaching.yaml",
      {
          "Name, Job title, Email address, Postal address and Telephone or mobile number "
          "(Enquirers, subscribers and other contacts and Customers): deleted 7 years after "
          "end of our relationship with you.",
-         "Content you give us, Your use of our website, Products and services you use or have "
-         "used, Profiles we work out about you, Analytics about your use of the Parent App, "
-         "Parent App login activity and patterns of usage, Your marketing and privacy "
-         "choices, IP address, Device identifiers, Cookie identifiers, Information about the "
-         "device you use the Parent App on and Approximate location (region or country) "
-         "worked out from your IP address (Enquirers, subscribers and other contacts and "
-         "Customers): reviewed (we check whether we still need it) 7 years after end of our "
-         "relationship with you.",
-         "IP address, Device identifiers, Cookie identifiers, Information about the device "
-         "you use the Parent App on, Your use of our website, Products and services you use "
-         "or have used, Profiles we work out about you, Analytics about your use of the "
-         "Parent App, Parent App login activity and patterns of usage, Approximate location "
-         "(region or country) worked out from your IP address, Content you post or send to "
-         "our website, social media or the Parent App, Email address, Postal address, "
-         "Telephone or mobile number, Name and Job title (Website visitors): reviewed (we "
-         "check whether we still need it) 12 months after we collected it.",
-         "IP address, Device identifiers, Cookie identifiers, Information about the device "
-         "you use the Parent App on, Parent App installation details, Your use of our "
-         "website, Products and services you use or have used, Profiles we work out about "
-         "you, Analytics about your use of the Parent App, Parent App login activity and "
-         "patterns of usage, Content you give us, Email address, Postal address, Telephone or "
-         "mobile number and Name (Parent App users): reviewed (we check whether we still need "
-         "it) 12 months after we collected it.",
-         "IP address, Device identifiers, Cookie identifiers, Information about the device "
-         "you use the Parent App on, Parent App installation details, Your use of our "
-         "website, Products and services you use or have used, Profiles we work out about "
-         "you, Analytics about your use of the Parent App, Parent App login activity and "
-         "patterns of usage, Content you give us, Email address, Postal address, Telephone or "
-         "mobile number and Name (Parent App users): deleted immediately after you asked us "
-         "to delete it.",
-         "Record of your opt-out and deletion requests: reviewed (we check whether we still "
-         "need it) 12 months after you asked us to delete it.",
+         "We keep the rest of the information we hold about our customers and contacts in line "
+         "with our data retention policy.",
+         "We keep information about your website visits in line with our data retention policy.",
+         "We keep the Parent App's technical data only as long as we need it, in line with our "
+         "data retention policy, which we will give you on request.",
+         "After deleting your data at your request we may keep a list of opt-out requests so that "
+         "we can carry out your request.",
+         "Information about the device you use the Parent App on, IP address, Parent App "
+         "installation details, Analytics about your use of the Parent App, Parent App login "
+         "activity and patterns of usage, Your correspondence, comments and complaints, Content "
+         "you post or send to our website, social media or the Parent App, Email address, Postal "
+         "address, Telephone or mobile number and Name (Parent App users): deleted immediately "
+         "after you asked us to delete it.",
      }},
     {"progressteaching_schools.yaml",
      {
@@ -749,8 +699,14 @@ TEST(NoticeSeeds, StatesEveryRetentionPeriodRightRecipientBasisAndTheRegulator) 
       ASSERT_TRUE(kRightWords.count(right)) << right;
       EXPECT_CONTAINS(md, kRightWords.at(right) + ": ");
     }
-    // Every seed promises an answer within a month (rights.response_period P1M).
-    EXPECT_CONTAINS(md, "We respond within one month");
+    // A seed that states the month (rights.response_period P1M) has it printed; one that
+    // states none has none printed (the engine still keeps the law's month).
+    if (policy.rights.response_period_stated) {
+      EXPECT_CONTAINS(md, "We respond within one month");
+    } else {
+      EXPECT_EQ(md.find("We respond within"), std::string::npos) << path;
+      EXPECT_EQ(md.find("We answer within"), std::string::npos) << path;
+    }
     for (const auto& recipient : policy.recipients) EXPECT_CONTAINS(md, Collapse(recipient.name));
     // Purposes appear in policy order, one "####" section each.
     size_t at = md.find("### Why we use your data and our lawful basis");

@@ -571,7 +571,9 @@ TEST_F(SeedPolicyProgressTeaching, OtherInformationIsReviewedWhereNoPeriodIsProm
     const RetentionRule* rule = FindRule(c(), id);
     ASSERT_NE(rule, nullptr) << id;
     EXPECT_EQ(rule->action, RetentionAction::kReview) << id;
-    EXPECT_TRUE(Contains(rule->description, "sets no")) << id;
+    // "We'll keep information in line with our data retention policy": no period published.
+    EXPECT_FALSE(rule->period_stated) << id;
+    EXPECT_TRUE(Contains(rule->description, "data retention policy")) << id;
   }
 }
 
