@@ -10,8 +10,15 @@ namespace {
 Status ProbeStore(store::Store& store) { return store.LastAudit().status(); }
 }  // namespace
 
-Status CheckReadiness(store::Store& store) {
+Status CheckReadiness(store::Store& store, const engine::AuditLog* audit) {
   Status probe = ProbeStore(store);
+  if (probe.ok() && audit != nullptr) {
+    Status health = audit->Health();
+    if (!health.ok()) {
+      return Status(ErrorCode::kUnavailable, "the audit log cannot store its buffered entries (" +
+                                                 std::string(CodeName(health.code())) + ")");
+    }
+  }
   if (probe.ok()) return probe;
   return Status(ErrorCode::kUnavailable, "the database or the audit log cannot be used (" +
                                              std::string(CodeName(probe.code())) + ")");

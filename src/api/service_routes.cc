@@ -27,7 +27,10 @@ HttpResponse Api::Healthz(Context&) {
 }
 
 HttpResponse Api::Readyz(Context&) {
-  Status ready = CheckReadiness(store_);
+  // Buffered audit entries a failed flush left behind are tried again first: the server is
+  // ready again as soon as they can be stored, not only at the flusher's next pass.
+  if (!engine_.audit().Health().ok()) (void)engine_.Flush();
+  Status ready = CheckReadiness(store_, &engine_.audit());
   if (!ready.ok()) return ProblemFor(ready);
   Json j;
   j.w().StartObject();

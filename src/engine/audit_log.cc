@@ -151,6 +151,12 @@ void AuditLog::Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& 
   }
 }
 
+Status AuditLog::Health() const {
+  std::lock_guard lock(mutex_);
+  if (failed_through_ > stored_through_) return failure_;
+  return Status::Ok();
+}
+
 Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
                                            std::vector<AuditEntry> entries) {
   std::unique_lock lock(mutex_);

@@ -91,6 +91,9 @@ class AuditLog {
   Result<store::AppliedIds> Commit(store::WriteBatch batch, std::vector<AuditEntry> entries);
   Status Flush() { return Commit({}, {}).status(); }
   size_t buffered() const;
+  // OK unless buffered entries could not be stored by the last commit that took them and still
+  // wait: then that commit's error (readiness reports it; the entries go with a later commit).
+  Status Health() const;
   // The highest seq this log knows is stored: the head read by Open, or the last one it
   // stored or adopted since.
   int64_t head_seq() const;

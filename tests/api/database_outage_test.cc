@@ -33,14 +33,15 @@ class SwitchableStore : public store::ForwardingStore {
  public:
   explicit SwitchableStore(store::Store& base) : ForwardingStore(base) {}
   std::atomic<bool> down{false};
+  std::atomic<bool> writes_down{false};  // reads still answer (a full disk, a read-only replica)
 
   Result<store::AppliedIds> Apply(const store::WriteBatch& batch) override {
-    if (down) return Away();
+    if (down || writes_down) return Away();
     return ForwardingStore::Apply(batch);
   }
   Result<std::vector<store::AppliedIds>> ApplyGroup(
       const std::vector<const store::WriteBatch*>& batches) override {
-    if (down) return Away();
+    if (down || writes_down) return Away();
     return ForwardingStore::ApplyGroup(batches);
   }
   Result<std::optional<store::SubjectRow>> GetSubject(const std::string& controller,
@@ -245,6 +246,25 @@ TEST_F(DatabaseOutage, TheWatchLogsTheOutageAndTheRecoveryOnceEachAsJson) {
     if (end == std::string::npos) break;
     start = end + 1;
   }
+}
+
+// The database still answers reads but the audit log cannot store its entries (a full disk):
+// the server is not ready until a flush succeeds again, though its probe read works.
+TEST_F(DatabaseOutage, ReadinessFailsWhileTheAuditLogCannotStoreItsEntries) {
+  EXPECT_TRUE(Answers(Call("GET", "/readyz", "", false), 200, "readyz"));
+  store_->writes_down = true;
+  Decide("s1");  // its audit entry cannot be stored: it stays buffered
+  EXPECT_FALSE(engine_->Flush().ok());
+  EXPECT_TRUE(CheckReadiness(*store_).ok());  // the database alone answers
+  Status audit = CheckReadiness(*store_, &engine_->audit());
+  EXPECT_EQ(audit.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(audit.message().find("audit log"), std::string::npos) << audit.message();
+  HttpResponse ready = Call("GET", "/readyz", "", false);
+  EXPECT_TRUE(Answers(ready, 503, "readyz"));
+  store_->writes_down = false;
+  ASSERT_TRUE(engine_->Flush().ok());
+  EXPECT_EQ(engine_->audit().buffered(), 0u);
+  EXPECT_TRUE(Answers(Call("GET", "/readyz", "", false), 200, "readyz"));
 }
 
 }  // namespace
