@@ -223,9 +223,12 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
         hash = std::move(next_hash);
         return applied;
       }
-      if (!MayBeTakenHead(applied.status()) || attempt + 1 >= kMaxHeadRetries ||
-          !AdoptNewerHead(seq, hash)) {
-        return applied;
+      if (!MayBeTakenHead(applied.status())) return applied;
+      if (attempt + 1 >= kMaxHeadRetries || !AdoptNewerHead(seq, hash)) {
+        // Another server kept appending first: the caller may retry, and hears nothing of the
+        // database's words (they would reach an API client as a 409 naming a constraint).
+        return Status(ErrorCode::kUnavailable,
+                      "another server extended the audit chain at the same moment; retry");
       }
     }
   };

@@ -196,7 +196,6 @@ TEST_F(AuditLogTest, ALogWhoseHeadIsStaleChainsAgainFromTheStoredHead) {
   EXPECT_EQ(*count, 3);
 }
 
-
 // A store whose writes fail while `failing` is set, as a full or lost disk would.
 class FailingWrites : public store::ForwardingStore {
  public:
@@ -285,6 +284,41 @@ TEST_F(AuditLogTest, ADurableEntryThatCannotBeStoredFailsItsCaller) {
   auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+}
+
+// A store that refuses every write as PostgreSQL refuses a seq another process took, while the
+// head it shows never moves (the other process keeps winning, or its row is not yet visible).
+class HeadAlwaysTaken : public store::ForwardingStore {
+ public:
+  explicit HeadAlwaysTaken(store::Store& base) : ForwardingStore(base) {}
+  Result<store::AppliedIds> Apply(const store::WriteBatch&) override { return Taken(); }
+  Result<std::vector<store::AppliedIds>> ApplyGroup(
+      const std::vector<const store::WriteBatch*>&) override {
+    return Taken();
+  }
+
+ private:
+  static Status Taken() {
+    return Status(ErrorCode::kConflict,
+                  "postgresql: statement failed: another process appended to the audit chain "
+                  "first");
+  }
+};
+
+// A race on the chain's head that re-chaining cannot win is a retryable STORE_UNAVAILABLE, and
+// carries none of the database's words (an API client once got them in a 409).
+TEST_F(AuditLogTest, AHeadRaceThatCannotBeWonIsRetryableAndNamesNoDatabase) {
+  HeadAlwaysTaken store(*sqlite_);
+  AuditLog log(store, ChainKey());
+  ASSERT_TRUE(log.Open().ok());
+  auto committed = log.Commit(NewSubject("s1"), {Entry("s1", "subject_add")});
+  ASSERT_FALSE(committed.ok());
+  EXPECT_EQ(committed.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(committed.status().message().find("postgresql"), std::string::npos);
+  Status decided = log.RecordDurably(Entry("s1", "decide"));
+  EXPECT_EQ(decided.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(decided.message().find("postgresql"), std::string::npos);
+  EXPECT_FALSE(log.Health().ok());
 }
 
 }  // namespace
