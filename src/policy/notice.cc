@@ -7,6 +7,7 @@ namespace custos::policy {
 
 std::string RenderNotice(const Policy& policy, NoticeFormat format,
                          const NoticeTemplates& templates) {
+  notice_internal::WordsInForce words(&templates.words);
   notice_internal::NoticeComposer composer(policy);
   notice_internal::Document doc = composer.Write();
   return notice_internal::WriteNotice(doc, policy, templates, format, composer.Title(),

@@ -29,9 +29,13 @@ namespace custos::policy {
 
 enum class NoticeFormat { kMarkdown, kHtml };
 
-// The organisation's own templates a notice is laid out with, by name ("page.html" -> its
-// Mustache source); empty: the defaults (templates/notice/). See LoadNoticeTemplates.
-using NoticeTemplates = std::map<std::string, std::string>;
+// The organisation's own templates a notice is laid out with, and its words (see
+// LoadNoticeTemplates); empty: the defaults (templates/notice/) in English.
+struct NoticeTemplates {
+  std::map<std::string, std::string> layouts;  // "page.html" -> its Mustache source
+  std::map<std::string, std::string> words;    // an English phrase of the notice -> translation
+  bool empty() const { return layouts.empty() && words.empty(); }
+};
 
 // Returns the notice for `policy` in `format`. Never fails: fields the policy leaves out are
 // left out of the notice (it never states a promise the policy does not make).
@@ -91,9 +95,12 @@ std::string NoticeTemplateError(std::string_view source);
 // '-' and '_', and not a field of the template data ("title", "content", "text", ...).
 bool IsNoticeTemplateName(std::string_view name);
 
-// Reads every NAME.html.mustache and NAME.md.mustache file of `dir`. Fails (INVALID_ARGUMENT,
-// naming the file and the fix) for a template that does not parse, a name that is not allowed
-// or another file in the folder; IO_ERROR when the folder or a file cannot be read.
+// Reads every NAME.html.mustache and NAME.md.mustache file of `dir`, and its words.yaml (a map
+// from the notice's English phrases, templates/notice/phrases.txt, to the organisation's).
+// Fails (INVALID_ARGUMENT, naming the file, the line where there is one, and the fix) for a
+// template that does not parse, a name that is not allowed, another file in the folder, or a
+// words file that is not a map of text to text; IO_ERROR when the folder or a file cannot be
+// read.
 // I/O: reads files (the only function of the notice that does).
 Result<NoticeTemplates> LoadNoticeTemplates(const std::string& dir);
 

@@ -11,7 +11,7 @@ Document NoticeComposer::Write() {
   doc_.Heading(1, "top", Title());
   IntroductionSection();
   SummarySection();
-  doc_.BeginSection(2, "full", "The full notice");
+  doc_.BeginSection(2, "full", Tr("The full notice"));
   WhoWeAreSection();
   ContactsSection();
   WhatWeCollectSection();
@@ -52,12 +52,12 @@ void NoticeComposer::TableOfContents() {
     items.push_back({Span{title, false, "#" + block.id}});
   }
   if (items.empty()) return;
-  doc_.InsertBefore(full, 2, "contents", "Contents", std::move(items));
+  doc_.InsertBefore(full, 2, "contents", Tr("Contents"), std::move(items));
 }
 
 std::string NoticeComposer::Title() const {
   if (!Blank(p_.notice.title)) return p_.notice.title;
-  return "Privacy notice of " + p_.controller.name;
+  return Tr("Privacy notice of ") + p_.controller.name;
 }
 
 bool NoticeComposer::IsProcessor() const { return p_.controller.role == Role::kProcessor; }
@@ -84,21 +84,21 @@ void NoticeComposer::Statements(std::string_view section) {
 
 void NoticeComposer::ChildrenSection() {
   if (!HasStatements("children")) return;
-  doc_.BeginSection(3, "children", "Children");
+  doc_.BeginSection(3, "children", Tr("Children"));
   Statements("children");
   doc_.EndSection();
 }
 
 void NoticeComposer::LinksSection() {
   if (!HasStatements("links")) return;
-  doc_.BeginSection(3, "links", "Links to other websites");
+  doc_.BeginSection(3, "links", Tr("Links to other websites"));
   Statements("links");
   doc_.EndSection();
 }
 
 void NoticeComposer::GlossarySection() {
   if (p_.notice.glossary.empty()) return;
-  doc_.BeginSection(3, "glossary", "Glossary");
+  doc_.BeginSection(3, "glossary", Tr("Glossary"));
   std::vector<Inline> items;
   for (const auto& entry : p_.notice.glossary) items.push_back(Labelled(entry.term, entry.meaning));
   doc_.List(std::move(items));
@@ -140,19 +140,19 @@ void NoticeComposer::AppendContactDetails(Inline& line, std::string_view email,
     first = false;
   };
   if (!Blank(email)) {
-    separator("email ");
+    separator(Tr("email "));
     line.push_back(EmailLink(email));
   }
   if (!Blank(phone)) {
-    separator("phone ");
+    separator(Tr("phone "));
     line.push_back(PhoneLink(phone));
   }
   if (!Blank(address)) {
-    separator("post: ");
+    separator(Tr("post: "));
     line.push_back(Text(address));
   }
   if (!Blank(url)) {
-    separator("website ");
+    separator(Tr("website "));
     line.push_back(UrlLink(url));
   }
 }
@@ -203,11 +203,11 @@ bool NoticeComposer::OutsideRegions(std::string_view country) const {
 }
 
 void NoticeComposer::IntroductionSection() {
-  std::string line = p_.controller.name + ". Version " + p_.notice.version;
-  if (!NoticeDate().empty()) line += ", last updated " + NoticeDate();
+  std::string line = p_.controller.name + Tr(". Version ") + p_.notice.version;
+  if (!NoticeDate().empty()) line += Tr(", last updated ") + NoticeDate();
   doc_.Para(line + ".");
   if (!p_.notice.scope.empty()) {
-    doc_.Para("This notice covers:");
+    doc_.Para(Tr("This notice covers:"));
     std::vector<Inline> items;
     for (const auto& scope : p_.notice.scope) items.push_back({Text(scope)});
     doc_.List(std::move(items));
@@ -215,52 +215,52 @@ void NoticeComposer::IntroductionSection() {
   // What the notice says about children is said in its own words (statements of the
   // "children" section) when it has any; the plain flag otherwise.
   if (p_.notice.not_for_children && !HasStatements("children")) {
-    doc_.Para("Our services are not meant for children.");
+    doc_.Para(Tr("Our services are not meant for children."));
   }
 }
 
 void NoticeComposer::WhoWeAreSection() {
-  doc_.BeginSection(3, "who", "Who we are");
+  doc_.BeginSection(3, "who", Tr("Who we are"));
   const Controller& c = p_.controller;
   std::vector<Inline> items;
-  items.push_back(Labelled("Name", c.name));
-  if (!Blank(c.legal_name)) items.push_back(Labelled("Legal name", c.legal_name));
-  if (!Blank(c.represents)) items.push_back(Labelled("Who is behind this name", c.represents));
-  if (!Blank(c.company_number)) items.push_back(Labelled("Company number", c.company_number));
-  if (!Blank(c.registration)) items.push_back(Labelled("Registration", c.registration));
-  if (!Blank(c.address)) items.push_back(Labelled("Address", c.address));
-  if (!Blank(c.email)) items.push_back({Strong("Email"), Text(": "), EmailLink(c.email)});
-  if (!Blank(c.phone)) items.push_back({Strong("Phone"), Text(": "), PhoneLink(c.phone)});
-  if (!Blank(c.website)) items.push_back({Strong("Website"), Text(": "), UrlLink(c.website)});
+  items.push_back(Labelled(Tr("Name"), c.name));
+  if (!Blank(c.legal_name)) items.push_back(Labelled(Tr("Legal name"), c.legal_name));
+  if (!Blank(c.represents)) items.push_back(Labelled(Tr("Who is behind this name"), c.represents));
+  if (!Blank(c.company_number)) items.push_back(Labelled(Tr("Company number"), c.company_number));
+  if (!Blank(c.registration)) items.push_back(Labelled(Tr("Registration"), c.registration));
+  if (!Blank(c.address)) items.push_back(Labelled(Tr("Address"), c.address));
+  if (!Blank(c.email)) items.push_back({Strong(Tr("Email")), Text(": "), EmailLink(c.email)});
+  if (!Blank(c.phone)) items.push_back({Strong(Tr("Phone")), Text(": "), PhoneLink(c.phone)});
+  if (!Blank(c.website)) items.push_back({Strong(Tr("Website")), Text(": "), UrlLink(c.website)});
   doc_.List(std::move(items));
 
   if (!IsProcessor()) {
     doc_.Para(ControllerName() +
-              " is the controller of the personal data this notice describes and is "
-              "responsible for it: it decides why and how it is processed.");
+              Tr(" is the controller of the personal data this notice describes and is "
+                 "responsible for it: it decides why and how it is processed."));
   } else {
     doc_.Para(
-        "For the personal data this notice covers we are a processor, not the "
-        "controller: we process it on behalf of other organisations (the controllers) "
-        "and only on their instructions. The controllers decide why and how it is used "
-        "and are responsible for it.");
+        Tr("For the personal data this notice covers we are a processor, not the "
+           "controller: we process it on behalf of other organisations (the controllers) "
+           "and only on their instructions. The controllers decide why and how it is used "
+           "and are responsible for it."));
     if (!Blank(p_.processor.controllers)) {
-      doc_.Para({Strong("Whose data it is"), Text(": " + p_.processor.controllers)});
+      doc_.Para({Strong(Tr("Whose data it is")), Text(": " + p_.processor.controllers)});
     }
     if (!Blank(p_.processor.instructions)) {
       doc_.Para(
-          {Strong("How we act on their instructions"), Text(": " + p_.processor.instructions)});
+          {Strong(Tr("How we act on their instructions")), Text(": " + p_.processor.instructions)});
     }
     if (p_.processor.requests == "forward_to_controller") {
       doc_.Para(
-          "Requests about a controller's data go to that controller: for example, "
-          "requests about a school's data go to the school. If you send such a request "
-          "to us, we pass it on to the controller, who answers it.");
+          Tr("Requests about a controller's data go to that controller: for example, "
+             "requests about a school's data go to the school. If you send such a request "
+             "to us, we pass it on to the controller, who answers it."));
     }
     if (p_.processor.breach_notify_controller) {
       doc_.Para(
-          "If a personal data breach affects a controller's data, we tell that "
-          "controller.");
+          Tr("If a personal data breach affects a controller's data, we tell that "
+             "controller."));
     }
   }
   Statements("who");
@@ -269,11 +269,11 @@ void NoticeComposer::WhoWeAreSection() {
 
 void NoticeComposer::ContactsSection() {
   if (!p_.dpo.present && p_.contacts.empty()) return;
-  doc_.BeginSection(3, "contacts", "Data protection officer and contacts");
+  doc_.BeginSection(3, "contacts", Tr("Data protection officer and contacts"));
   // The DPO once: as a contact when the policy lists one for the DPO, else from `dpo`.
   bool dpo_contact = p_.FindContactFor("dpo") != nullptr;
   if (p_.dpo.present && !dpo_contact) {
-    Inline line{Strong("Data protection officer"), Text(": ")};
+    Inline line{Strong(Tr("Data protection officer")), Text(": ")};
     Inline details;
     AppendContactDetails(details, p_.dpo.email, p_.dpo.phone, p_.dpo.address, "");
     if (!Blank(p_.dpo.name)) line.push_back(Text(p_.dpo.name + (details.empty() ? "" : ", ")));
@@ -295,17 +295,17 @@ void NoticeComposer::ContactsSection() {
 }
 
 void NoticeComposer::ChangesSection() {
-  doc_.BeginSection(3, "changes", "Changes to this notice");
-  std::string version = "This is version " + p_.notice.version + " of this notice";
-  if (!NoticeDate().empty()) version += ", last updated " + NoticeDate();
+  doc_.BeginSection(3, "changes", Tr("Changes to this notice"));
+  std::string version = Tr("This is version ") + p_.notice.version + Tr(" of this notice");
+  if (!NoticeDate().empty()) version += Tr(", last updated ") + NoticeDate();
   doc_.Para(version + ".");
   if (!Blank(p_.notice.changes)) {
     doc_.Para(p_.notice.changes);
   } else {
-    doc_.Para("If we change this notice, we publish the new version here.");
+    doc_.Para(Tr("If we change this notice, we publish the new version here."));
   }
   if (!Blank(p_.notice.url)) {
-    doc_.Para({Text("The current version is at "), UrlLink(p_.notice.url), Text(".")});
+    doc_.Para({Text(Tr("The current version is at ")), UrlLink(p_.notice.url), Text(".")});
   }
   Statements("changes");
   doc_.EndSection();

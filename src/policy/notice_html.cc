@@ -47,6 +47,7 @@ std::string EscapeHtml(std::string_view text) {
 namespace custos::policy {
 
 NoticeFragment RenderNoticeFragment(const Policy& policy, const NoticeTemplates& templates) {
+  notice_internal::WordsInForce words(&templates.words);
   notice_internal::NoticeComposer composer(policy);
   notice_internal::Document doc = composer.Write();
   NoticeFragment fragment;

@@ -16,6 +16,7 @@
 #ifndef CUSTOS_POLICY_NOTICE_INTERNAL_H_
 #define CUSTOS_POLICY_NOTICE_INTERNAL_H_
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,25 @@ bool Blank(std::string_view text);
 
 // `text` without leading and trailing whitespace.
 std::string Trim(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
+// Translation (notice_templates.cc): every English phrase the notice composes goes through Tr.
+
+// The organisation's translation of `english` (its words file: docs/NOTICE-TEMPLATES.md), or
+// `english` itself when it has none or no words are in force on this thread.
+std::string Tr(std::string_view english);
+
+// Puts `words` (English phrase -> translation) in force on this thread for its lifetime.
+class WordsInForce {
+ public:
+  explicit WordsInForce(const std::map<std::string, std::string>* words);
+  ~WordsInForce();
+  WordsInForce(const WordsInForce&) = delete;
+  WordsInForce& operator=(const WordsInForce&) = delete;
+
+ private:
+  const std::map<std::string, std::string>* previous_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Words shared by the sections (notice_wording.cc).

@@ -8,9 +8,9 @@
 namespace custos::policy::notice_internal {
 
 void NoticeComposer::RecipientsSection() {
-  doc_.BeginSection(3, "recipients", "Who we share it with");
+  doc_.BeginSection(3, "recipients", Tr("Who we share it with"));
   if (p_.recipients.empty()) {
-    doc_.Para("We do not share your personal data with anyone outside our organisation.");
+    doc_.Para(Tr("We do not share your personal data with anyone outside our organisation."));
     Statements("recipients");
     doc_.EndSection();
     return;
@@ -36,25 +36,25 @@ void NoticeComposer::RecipientsSection() {
 std::string NoticeComposer::RecipientText(const Recipient& recipient) const {
   std::string text;
   if (!Blank(recipient.description)) text += Sentence(recipient.description) + " ";
-  if (!Blank(recipient.when)) text += "When: " + Sentence(recipient.when) + " ";
+  if (!Blank(recipient.when)) text += Tr("When: ") + Sentence(recipient.when) + " ";
   if (recipient.processor_of) {
-    text += "Works for " + RecipientName(p_, recipient.processor_of->key) + ". ";
+    text += Tr("Works for ") + RecipientName(p_, recipient.processor_of->key) + ". ";
   }
   if (!recipient.countries.empty() && p_.transfers.stated) {
-    text += "Where: " + JoinWords(PlaceNames(recipient.countries)) + ". ";
+    text += Tr("Where: ") + JoinWords(PlaceNames(recipient.countries)) + ". ";
   }
   bool outside = std::any_of(recipient.countries.begin(), recipient.countries.end(),
                              [this](const Ref& country) { return OutsideRegions(country.key); });
   if (outside && p_.transfers.stated && SafeguardStated(recipient)) {
-    text += "Protected by " + std::string(SafeguardInWords(recipient.safeguard)) + ". ";
+    text += Tr("Protected by ") + Tr(SafeguardInWords(recipient.safeguard)) + ". ";
   }
   if (!recipient.categories.empty()) {
-    text += "Sees only: " + JoinWords(CategoryNames(p_, recipient.categories)) + ". ";
+    text += Tr("Sees only: ") + JoinWords(CategoryNames(p_, recipient.categories)) + ". ";
   }
   if (recipient.visibility == "user_settings") {
-    text += "You control what they see in your settings. ";
+    text += Tr("You control what they see in your settings. ");
   } else if (recipient.visibility == "on_request") {
-    text += "Only when you ask us to. ";
+    text += Tr("Only when you ask us to. ");
   }
   return text;
 }
@@ -67,19 +67,19 @@ void NoticeComposer::TransfersSection() {
   if (!p_.transfers.stated) {
     // The notice says nothing about where data is processed: nor do we, beyond its own words.
     if (Blank(p_.transfers.note) && !HasStatements("transfers")) return;
-    doc_.BeginSection(3, "transfers", "International transfers");
+    doc_.BeginSection(3, "transfers", Tr("International transfers"));
     if (!Blank(p_.transfers.note)) doc_.Para(p_.transfers.note);
     Statements("transfers");
     doc_.EndSection();
     return;
   }
-  doc_.BeginSection(3, "transfers", "International transfers");
+  doc_.BeginSection(3, "transfers", Tr("International transfers"));
   if (!p_.transfers.regions.empty()) {
-    doc_.Para("We keep and process your personal data in " + RegionWords() + ".");
+    doc_.Para(Tr("We keep and process your personal data in ") + RegionWords() + ".");
   }
   if (p_.transfers.outside == TransferRule::kForbidden) {
-    doc_.Para("Your personal data never leaves " + RegionWords() +
-              ": none of the organisations we share it with processes it anywhere else.");
+    doc_.Para(Tr("Your personal data never leaves ") + RegionWords() +
+              Tr(": none of the organisations we share it with processes it anywhere else."));
   } else {
     std::vector<Inline> items;
     for (const auto& recipient : p_.recipients) {
@@ -88,9 +88,9 @@ void NoticeComposer::TransfersSection() {
         if (OutsideRegions(country.key)) AddUnique(outside, PlaceName(country.key));
       }
       if (outside.empty()) continue;
-      std::string text = "in " + JoinWords(outside);
+      std::string text = Tr("in ") + JoinWords(outside);
       if (SafeguardStated(recipient)) {
-        text += ", protected by " + std::string(SafeguardInWords(recipient.safeguard));
+        text += Tr(", protected by ") + Tr(SafeguardInWords(recipient.safeguard));
       }
       text += ".";
       if (!Blank(recipient.safeguard_note)) text += " " + Sentence(recipient.safeguard_note);
@@ -98,7 +98,7 @@ void NoticeComposer::TransfersSection() {
     }
     if (items.empty()) {
       if (AllRecipientsPlaced()) {
-        doc_.Para("None of the organisations we share it with processes it outside " +
+        doc_.Para(Tr("None of the organisations we share it with processes it outside ") +
                   RegionWords() + ".");
       }
     } else {
@@ -108,8 +108,8 @@ void NoticeComposer::TransfersSection() {
                    std::none_of(r.countries.begin(), r.countries.end(),
                                 [this](const Ref& country) { return OutsideRegions(country.key); });
           });
-      doc_.Para("These organisations process some of your data outside " + RegionWords() +
-                (all_stated ? ", protected by a safeguard the law recognises:" : ":"));
+      doc_.Para(Tr("These organisations process some of your data outside ") + RegionWords() +
+                (all_stated ? Tr(", protected by a safeguard the law recognises:") : ":"));
       doc_.List(std::move(items));
     }
   }
@@ -121,12 +121,12 @@ void NoticeComposer::TransfersSection() {
 void NoticeComposer::AnonymisationSection() {
   const Anonymisation& a = p_.anonymisation;
   if (!a.present) return;
-  doc_.BeginSection(3, "anonymisation", "Anonymised information");
+  doc_.BeginSection(3, "anonymisation", Tr("Anonymised information"));
   if (!Blank(a.description)) doc_.Para(a.description);
   if (a.small_cell_threshold > 0) {
-    doc_.Para("In figures we share, we leave out any group of fewer than " +
+    doc_.Para(Tr("In figures we share, we leave out any group of fewer than ") +
               std::to_string(a.small_cell_threshold) +
-              " people, so that no one can be picked out.");
+              Tr(" people, so that no one can be picked out."));
   }
   if (!a.shared_with.empty()) {
     std::vector<std::string> names;
@@ -134,7 +134,7 @@ void NoticeComposer::AnonymisationSection() {
       const Recipient* recipient = p_.FindRecipient(with);
       AddUnique(names, recipient != nullptr ? recipient->name : with);
     }
-    doc_.Para("We may share anonymised information with: " + JoinWords(names) + ".");
+    doc_.Para(Tr("We may share anonymised information with: ") + JoinWords(names) + ".");
   }
   doc_.EndSection();
 }
@@ -142,15 +142,15 @@ void NoticeComposer::AnonymisationSection() {
 void NoticeComposer::ThirdPartyAppsSection() {
   const ThirdPartyApps& t = p_.third_party_apps;
   if (!t.present) return;
-  doc_.BeginSection(3, "apps", "Third-party apps");
+  doc_.BeginSection(3, "apps", Tr("Third-party apps"));
   if (!Blank(t.description)) doc_.Para(t.description);
   if (!Blank(t.authorised_by)) {
-    std::string text = "A third-party app gets access to data only when " +
-                       Trim(CollapseSpace(t.authorised_by)) + " authorises it";
-    text += t.revocable ? ", and that permission can be revoked at any time." : ".";
+    std::string text = Tr("A third-party app gets access to data only when ") +
+                       Trim(CollapseSpace(t.authorised_by)) + Tr(" authorises it");
+    text += t.revocable ? Tr(", and that permission can be revoked at any time.") : ".";
     doc_.Para(text);
   } else if (t.revocable) {
-    doc_.Para("Permission for a third-party app can be revoked at any time.");
+    doc_.Para(Tr("Permission for a third-party app can be revoked at any time."));
   }
   doc_.EndSection();
 }

@@ -11,13 +11,14 @@
 
 #include "policy/notice.h"
 #include "policy/notice_internal.h"
+#include "policy/yaml_tree.h"
 
 namespace custos::policy {
 
 namespace {
 
 namespace mstch = kainjow::mustache;
-using Templates = NoticeTemplates;
+using Templates = std::map<std::string, std::string>;
 
 std::string_view Extension(NoticeFormat format) {
   return format == NoticeFormat::kHtml ? ".html" : ".md";
@@ -176,13 +177,68 @@ std::string WriteNotice(const Document& doc, const Policy& policy, const NoticeT
   data.set("version", policy.notice.version);
   data.set("date", std::string(date));
   data.set("url", policy.notice.url.empty() ? mstch::data(false) : mstch::data(policy.notice.url));
-  return Lay(doc, format, templates, data, "");
+  return Lay(doc, format, templates.layouts, data, "");
 }
 
 std::string WriteBlocksHtml(const Document& doc, const NoticeTemplates& templates) {
-  return Lay(doc, NoticeFormat::kHtml, templates, mstch::data{},
+  return Lay(doc, NoticeFormat::kHtml, templates.layouts, mstch::data{},
              "{{#content}}\n{{>block}}\n{{/content}}\n");
 }
+
+}  // namespace notice_internal
+
+namespace {
+
+// words.yaml: a map from English phrases to the organisation's.
+Status ReadWords(const std::string& path, std::map<std::string, std::string>& words) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return Status(ErrorCode::kIo, "cannot read " + path);
+  YamlNode root;
+  Diagnostics diagnostics;
+  if (!ParseYaml(text.str(), root, diagnostics)) {
+    return Status(ErrorCode::kInvalidArgument,
+                  diagnostics.empty() ? path + " is not YAML" : diagnostics.front().Format(path));
+  }
+  if (root.kind == YamlNode::Kind::kNull) return Status::Ok();
+  if (!root.IsMap()) {
+    return Status(ErrorCode::kInvalidArgument,
+                  path + ":" + std::to_string(root.loc.line) +
+                      ": the words must be a map from the notice's English phrases "
+                      "(templates/notice/phrases.txt) to yours, e.g. \"Your rights\": \"Eich "
+                      "hawliau\"");
+  }
+  for (const auto& entry : root.entries) {
+    if (!entry.value.IsScalar() || entry.key.scalar.empty()) {
+      return Status(ErrorCode::kInvalidArgument, path + ":" + std::to_string(entry.key.loc.line) +
+                                                     ": each phrase needs its translation as text");
+    }
+    words[entry.key.scalar] = entry.value.scalar;
+  }
+  return Status::Ok();
+}
+
+thread_local const std::map<std::string, std::string>* words_in_force = nullptr;
+
+}  // namespace
+
+namespace notice_internal {
+
+std::string Tr(std::string_view english) {
+  if (words_in_force != nullptr && !words_in_force->empty()) {
+    auto found = words_in_force->find(std::string(english));
+    if (found != words_in_force->end()) return found->second;
+  }
+  return std::string(english);
+}
+
+WordsInForce::WordsInForce(const std::map<std::string, std::string>* words)
+    : previous_(words_in_force) {
+  words_in_force = words;
+}
+
+WordsInForce::~WordsInForce() { words_in_force = previous_; }
 
 }  // namespace notice_internal
 
@@ -218,6 +274,11 @@ Result<NoticeTemplates> LoadNoticeTemplates(const std::string& dir) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string file = entry.path().filename().string();
     std::string where = (fs::path(dir) / file).string();
+    if (file == "phrases.txt") continue;  // the list of phrases a copy of the defaults brings
+    if (file == "words.yaml") {
+      RETURN_IF_ERROR(ReadWords(entry.path().string(), templates.words));
+      continue;
+    }
     std::string name;
     for (std::string_view ext : {".html.mustache", ".md.mustache"}) {
       if (file.size() > ext.size() &&
@@ -249,7 +310,8 @@ Result<NoticeTemplates> LoadNoticeTemplates(const std::string& dir) {
                                                      "; fix it, or remove it to use the default");
     }
     // "page.html.mustache" -> "page.html"
-    templates[file.substr(0, file.size() - std::string_view(".mustache").size())] = text.str();
+    templates.layouts[file.substr(0, file.size() - std::string_view(".mustache").size())] =
+        text.str();
   }
   if (ec) return Status(ErrorCode::kIo, "cannot read the notice templates in " + dir);
   return templates;

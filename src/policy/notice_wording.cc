@@ -10,6 +10,11 @@
 #include "policy/notice_internal.h"
 #include "policy/taxonomy.h"
 
+namespace custos::policy {
+// The public words below (PeriodInWords, RightInWords) are translated as the notice's are.
+using notice_internal::Tr;
+}  // namespace custos::policy
+
 namespace custos::policy::notice_internal {
 
 // ---------------------------------------------------------------------------------------------
@@ -50,8 +55,9 @@ std::string Trim(std::string_view text) {
 
 std::string JoinWords(const std::vector<std::string>& items, std::string_view last) {
   std::string out;
+  const std::string last_word = Tr(last);
   for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += (i + 1 == items.size()) ? " " + std::string(last) + " " : ", ";
+    if (i > 0) out += (i + 1 == items.size()) ? " " + last_word + " " : ", ";
     out += items[i];
   }
   return out;
@@ -92,8 +98,8 @@ bool IsCriminalOffenceData(std::string_view key) {
 }
 
 std::string PlaceName(std::string_view code) {
-  std::string name = CountryName(code);
-  if (name.rfind("United ", 0) == 0 || name == "Netherlands") return "the " + name;
+  std::string name = Tr(CountryName(code));
+  if (name.rfind("United ", 0) == 0 || name == "Netherlands") return Tr("the ") + name;
   return name;
 }
 
@@ -116,7 +122,8 @@ std::vector<std::string> CategoryNames(const Policy& policy, const std::vector<R
     std::vector<std::string> beneath;
     for (const auto& category : policy.categories) {
       if (!CategoryCovers(ref.key, category.key)) continue;
-      AddUnique(beneath, Blank(category.group) ? policy.CategoryName(category.key) : category.group);
+      AddUnique(beneath,
+                Blank(category.group) ? policy.CategoryName(category.key) : category.group);
     }
     if (beneath.empty()) {
       AddUnique(out, policy.CategoryName(ref.key));
@@ -145,10 +152,10 @@ std::vector<std::string> SubjectNames(const Policy& policy, const std::vector<Re
 
 std::string SourceKindWords(SourceKind kind) {
   switch (kind) {
-    case SourceKind::kDirect: return "You give it to us";
-    case SourceKind::kThirdParty: return "Others give it to us";
-    case SourceKind::kAutomated: return "Collected automatically";
-    case SourceKind::kPublic: return "From publicly available sources";
+    case SourceKind::kDirect: return Tr("You give it to us");
+    case SourceKind::kThirdParty: return Tr("Others give it to us");
+    case SourceKind::kAutomated: return Tr("Collected automatically");
+    case SourceKind::kPublic: return Tr("From publicly available sources");
   }
   return "";
 }
@@ -157,7 +164,7 @@ std::string SourceName(const Policy& policy, std::string_view key) {
   const Source* source = policy.FindSource(key);
   if (source == nullptr) return KeyToWords(key);
   if (!source->name.empty()) return source->name;
-  if (source->kind == SourceKind::kDirect) return "You";
+  if (source->kind == SourceKind::kDirect) return Tr("You");
   return KeyToWords(key);
 }
 
@@ -193,11 +200,11 @@ namespace {
 
 // The trigger of a retention rule as a clause after "after" ("membership ended").
 std::string EventClause(const Policy& policy, std::string_view key) {
-  if (key == "collected") return "we collected it";
-  if (key == "subject_created") return "we first recorded you";
-  if (key == "erasure_requested") return "you asked us to delete it";
-  if (key == "consent_withdrawn") return "you withdrew your consent";
-  if (key == "objection_made") return "you objected";
+  if (key == "collected") return Tr("we collected it");
+  if (key == "subject_created") return Tr("we first recorded you");
+  if (key == "erasure_requested") return Tr("you asked us to delete it");
+  if (key == "consent_withdrawn") return Tr("you withdrew your consent");
+  if (key == "objection_made") return Tr("you objected");
   const Event* event = policy.FindEvent(key);
   if (event != nullptr && !event->name.empty()) return LowerFirst(CollapseSpace(event->name));
   return KeyToWords(key);
@@ -208,14 +215,14 @@ std::string EventResetsClause(const Policy& policy, std::string_view key) {
   if (event == nullptr || event->resets.empty()) return "";
   std::vector<std::string> names;
   for (const auto& reset : event->resets) AddUnique(names, EventClause(policy, reset.key));
-  return "the clock restarts on each " + JoinWords(names, "or");
+  return Tr("the clock restarts on each ") + JoinWords(names, "or");
 }
 
 std::string ActionWords(RetentionAction action) {
   switch (action) {
-    case RetentionAction::kDelete: return "deleted";
-    case RetentionAction::kAnonymise: return "anonymised";
-    case RetentionAction::kReview: return "reviewed (we check whether we still need it)";
+    case RetentionAction::kDelete: return Tr("deleted");
+    case RetentionAction::kAnonymise: return Tr("anonymised");
+    case RetentionAction::kReview: return Tr("reviewed (we check whether we still need it)");
   }
   return "";
 }
@@ -225,7 +232,7 @@ std::string ActionWords(RetentionAction action) {
 std::string WhenClause(const Policy& policy, const RetentionRule& rule) {
   std::string period =
       rule.period.value ? PeriodInWords(*rule.period.value) : std::string(rule.period.text);
-  return period + " after " + EventClause(policy, rule.after.key);
+  return period + Tr(" after ") + EventClause(policy, rule.after.key);
 }
 
 std::pair<std::string, std::string> RetentionRuleParts(const Policy& policy,
@@ -238,51 +245,53 @@ std::pair<std::string, std::string> RetentionRuleParts(const Policy& policy,
     notes.push_back(resets);
   }
   if (!rule.purposes.empty()) {
-    notes.push_back("for data collected for " + JoinWords(PurposeNames(policy, rule.purposes)));
+    notes.push_back(Tr("for data collected for ") + JoinWords(PurposeNames(policy, rule.purposes)));
   }
   if (!notes.empty()) rest += " (" + JoinWords(notes, "; ") + ")";
   if (rule.action == RetentionAction::kAnonymise && !rule.keep.empty()) {
-    rest += "; we keep " + JoinWords(CategoryNames(policy, rule.keep)) +
-            " only in a form that no longer identifies you";
+    rest += Tr("; we keep ") + JoinWords(CategoryNames(policy, rule.keep)) +
+            Tr(" only in a form that no longer identifies you");
   }
   return {label, rest};
 }
 
 std::string GroundWords(std::string_view ground) {
-  if (ground == "legal_obligation") return "where we must keep or use the data by law";
-  if (ground == "legal_claims") return "where we need the data for legal claims";
+  if (ground == "legal_obligation") return Tr("where we must keep or use the data by law");
+  if (ground == "legal_claims") return Tr("where we need the data for legal claims");
   if (ground == "research_article_89") {
-    return "where the data is used for research, archiving or statistics under safeguards "
-           "(Article 89 UK GDPR) and the right would make that impossible or seriously harm it";
+    return Tr(
+        "where the data is used for research, archiving or statistics under safeguards "
+        "(Article 89 UK GDPR) and the right would make that impossible or seriously harm it");
   }
-  if (ground == "public_task") return "where we need the data for a task in the public interest";
+  if (ground == "public_task")
+    return Tr("where we need the data for a task in the public interest");
   if (ground == "freedom_of_expression") {
-    return "where we need the data for freedom of expression and information";
+    return Tr("where we need the data for freedom of expression and information");
   }
   if (ground == "crime_prevention") {
-    return "where using the right would prejudice the prevention or detection of crime";
+    return Tr("where using the right would prejudice the prevention or detection of crime");
   }
   return KeyToWords(ground);
 }
 
 std::string ContactPurposeWords(std::string_view purpose) {
-  if (purpose == "general") return "General enquiries";
-  if (purpose == "rights_requests") return "Requests about your data";
-  if (purpose == "complaints") return "Complaints to us";
-  if (purpose == "marketing_opt_out") return "Stopping marketing";
-  if (purpose == "dpo") return "Data protection officer";
-  if (purpose == "security") return "Reporting a security problem";
-  if (purpose == "withdraw_consent") return "Withdrawing your consent";
+  if (purpose == "general") return Tr("General enquiries");
+  if (purpose == "rights_requests") return Tr("Requests about your data");
+  if (purpose == "complaints") return Tr("Complaints to us");
+  if (purpose == "marketing_opt_out") return Tr("Stopping marketing");
+  if (purpose == "dpo") return Tr("Data protection officer");
+  if (purpose == "security") return Tr("Reporting a security problem");
+  if (purpose == "withdraw_consent") return Tr("Withdrawing your consent");
   return KeyToWords(purpose);
 }
 
 std::string ChannelWords(std::string_view channel) {
-  if (channel == "email") return "email";
-  if (channel == "sms") return "SMS text message";
-  if (channel == "post") return "post";
-  if (channel == "phone") return "phone";
-  if (channel == "in_app") return "messages in the app";
-  if (channel == "push") return "push notifications";
+  if (channel == "email") return Tr("email");
+  if (channel == "sms") return Tr("SMS text message");
+  if (channel == "post") return Tr("post");
+  if (channel == "phone") return Tr("phone");
+  if (channel == "in_app") return Tr("messages in the app");
+  if (channel == "push") return Tr("push notifications");
   return KeyToWords(channel);
 }
 
@@ -294,7 +303,7 @@ std::string PeriodInWords(const IsoPeriod& period) {
   std::string words = period.ToHuman();
   // "1 month" reads as a number in a table; a notice says "one month".
   if (words.rfind("1 ", 0) == 0) words.replace(0, 1, "one");
-  return words;
+  return Tr(words);
 }
 
 std::string DescribeRetentionRule(const Policy& policy, const RetentionRule& rule) {
@@ -346,42 +355,49 @@ std::string_view SafeguardInWords(std::string_view safeguard) {
 
 std::string RightInWords(std::string_view right) {
   if (right == "informed") {
-    return "You have the right to be told how we use your personal data. This notice does that.";
+    return Tr(
+        "You have the right to be told how we use your personal data. This notice does that.");
   }
   if (right == "access") {
-    return "You can ask for a copy of the personal data we hold about you and how we use it.";
+    return Tr("You can ask for a copy of the personal data we hold about you and how we use it.");
   }
   if (right == "rectification") {
-    return "You can ask us to correct personal data that is wrong and to complete data that is "
-           "incomplete.";
+    return Tr(
+        "You can ask us to correct personal data that is wrong and to complete data that is "
+        "incomplete.");
   }
   if (right == "erasure") {
-    return "You can ask us to delete your personal data in certain circumstances.";
+    return Tr("You can ask us to delete your personal data in certain circumstances.");
   }
   if (right == "restriction") {
-    return "You can ask us to limit how we use your personal data in certain circumstances, for "
-           "example while we check that it is accurate.";
+    return Tr(
+        "You can ask us to limit how we use your personal data in certain circumstances, for "
+        "example while we check that it is accurate.");
   }
   if (right == "objection") {
-    return "You can object to our using your personal data where we rely on legitimate interests "
-           "or a public task; we then stop unless we have compelling grounds. You can object to "
-           "direct marketing at any time, and we will always stop.";
+    return Tr(
+        "You can object to our using your personal data where we rely on legitimate interests "
+        "or a public task; we then stop unless we have compelling grounds. You can object to "
+        "direct marketing at any time, and we will always stop.");
   }
   if (right == "portability") {
-    return "You can ask for the personal data you gave us in a structured, machine-readable "
-           "format, for yourself or for another organisation, where we process it by automated "
-           "means on the basis of your consent or a contract.";
+    return Tr(
+        "You can ask for the personal data you gave us in a structured, machine-readable "
+        "format, for yourself or for another organisation, where we process it by automated "
+        "means on the basis of your consent or a contract.");
   }
   if (right == "withdraw_consent") {
-    return "Where we rely on your consent, you can withdraw it at any time. This does not affect "
-           "what we did before you withdrew it.";
+    return Tr(
+        "Where we rely on your consent, you can withdraw it at any time. This does not affect "
+        "what we did before you withdrew it.");
   }
   if (right == "automated_decision_review") {
-    return "You can ask for a person to review a decision made about you by automated means "
-           "alone, give your point of view and contest the decision.";
+    return Tr(
+        "You can ask for a person to review a decision made about you by automated means "
+        "alone, give your point of view and contest the decision.");
   }
   if (right == "marketing_opt_out") {
-    return "You can tell us at any time to stop sending you marketing.";
+    return Tr("You can tell us at any time to stop sending you marketing.");
   }
   return "";
 }

@@ -6,10 +6,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
 #include "cli/commands.h"
+#include "common/period.h"
 #include "policy/loader.h"
 #include "policy/notice.h"
 
@@ -69,7 +72,7 @@ TEST(NoticeTemplates, TheBuiltInTemplatesAreTheRepositorysFiles) {
   EXPECT_EQ(DefaultNoticeTemplate("header.html"), "");
   auto copy = LoadNoticeTemplates(kTemplates);
   ASSERT_TRUE(copy.ok()) << copy.status().ToString();
-  EXPECT_EQ(copy->size(), 4u);
+  EXPECT_EQ(copy->layouts.size(), 4u);
   Policy policy = Seed("wig");
   for (NoticeFormat format : {NoticeFormat::kHtml, NoticeFormat::kMarkdown}) {
     EXPECT_EQ(RenderNotice(policy, format, *copy), RenderNotice(policy, format));
@@ -247,6 +250,95 @@ TEST(NoticeTemplates, TheNoticeCommandTakesATemplateFolder) {
   EXPECT_EQ(Count(err2.str(), "\n"), 1u) << err2.str();
   EXPECT_EQ(err2.str().rfind("custos notice: " + folder.path() + "/block.md.mustache", 0), 0u)
       << err2.str();
+}
+
+// Translating: a words.yaml beside the templates gives the organisation's words for the notice's
+// English phrases (templates/notice/phrases.txt); the policy's own words stay as written.
+TEST(NoticeTemplates, AWordsFileTranslatesTheNoticesPhrases) {
+  TemplateFolder folder;
+  folder.Write("words.yaml",
+               "# Cymraeg (a few phrases)\n"
+               "\"In short\": \"Yn fyr\"\n"
+               "\"Your rights\": \"Eich hawliau\"\n"
+               "\"We collect: \": \"Rydym yn casglu: \"\n"
+               "\"and\": \"a\"\n"
+               "\"Right of access\": \"Hawl mynediad\"\n"
+               "\"one month\": \"un mis\"\n");
+  auto templates = LoadNoticeTemplates(folder.path());
+  ASSERT_TRUE(templates.ok()) << templates.status().ToString();
+  EXPECT_EQ(templates->words.size(), 6u);
+  EXPECT_TRUE(templates->layouts.empty());
+  Policy policy = Seed("protectuk");
+  std::string md = RenderNotice(policy, NoticeFormat::kMarkdown, *templates);
+  EXPECT_NE(md.find("## Yn fyr\n"), std::string::npos);
+  EXPECT_NE(md.find("### Eich hawliau\n"), std::string::npos);
+  EXPECT_EQ(md.find("### Your rights\n"), std::string::npos);
+  EXPECT_NE(md.find("Rydym yn casglu: Identity Data, Contact Data"), std::string::npos) << md;
+  EXPECT_NE(md.find("Usage Data a Marketing and Communications Data."), std::string::npos);
+  EXPECT_NE(md.find("**Hawl mynediad**:"), std::string::npos);
+  EXPECT_NE(md.find("We respond within un mis of receiving your request."), std::string::npos);
+  // The policy's own words are not phrases of the notice: they stay as the policy gives them.
+  EXPECT_NE(md.find("We do not sell, trade or rent your information to other parties."),
+            std::string::npos);
+  // The privacy centre's fragment speaks the same words; outside the notice nothing changes.
+  NoticeFragment fragment = RenderNoticeFragment(policy, *templates);
+  EXPECT_NE(fragment.html.find(">Eich hawliau</h3>"), std::string::npos);
+  EXPECT_EQ(RightInWords("access"),
+            "You can ask for a copy of the personal data we hold about you and how we use it.");
+  EXPECT_EQ(PeriodInWords(*IsoPeriod::Parse("P1M")), "one month");
+}
+
+TEST(NoticeTemplates, AWordsFileThatIsNotAMapOfTextIsRefused) {
+  TemplateFolder folder;
+  folder.Write("words.yaml", "- In short\n- Yn fyr\n");
+  auto loaded = LoadNoticeTemplates(folder.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(
+      loaded.status().message().find(folder.path() + "/words.yaml:1: the words must be a map"),
+      std::string::npos)
+      << loaded.status().message();
+  folder.Write("words.yaml", "\"In short\":\n  - Yn fyr\n");
+  loaded = LoadNoticeTemplates(folder.path());
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("words.yaml:1: each phrase needs its translation"),
+            std::string::npos)
+      << loaded.status().message();
+}
+
+// templates/notice/phrases.txt lists every phrase the code composes through Tr("..."), so a
+// translator works from the whole list (tools/notice_phrases.py writes it).
+TEST(NoticeTemplates, PhrasesListEveryPhraseOfTheCode) {
+  std::set<std::string> listed;
+  {
+    std::ifstream in(kTemplates + "/phrases.txt");
+    std::string line;
+    while (std::getline(in, line)) listed.insert(line);
+  }
+  ASSERT_GT(listed.size(), 200u);
+  std::set<std::string> used;
+  const std::regex run(R"re(\bTr\(\s*((?:"(?:[^"\\]|\\.)*"\s*)+)\))re");
+  const std::regex literal(R"re("((?:[^"\\]|\\.)*)")re");
+  for (const auto& entry : fs::directory_iterator(std::string(CUSTOS_SOURCE_DIR) + "/src/policy")) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind("notice_", 0) != 0 || entry.path().extension() != ".cc") continue;
+    std::string source = ReadAll(entry.path().string());
+    for (auto m = std::sregex_iterator(source.begin(), source.end(), run);
+         m != std::sregex_iterator(); ++m) {
+      std::string phrase, parts = (*m)[1];
+      for (auto l = std::sregex_iterator(parts.begin(), parts.end(), literal);
+           l != std::sregex_iterator(); ++l) {
+        std::string text = (*l)[1];
+        for (size_t i = 0; i < text.size(); ++i) {
+          if (text[i] == '\\' && i + 1 < text.size()) ++i;
+          phrase += text[i];
+        }
+      }
+      used.insert(phrase);
+    }
+  }
+  for (const auto& phrase : used) EXPECT_TRUE(listed.count(phrase)) << "not listed: " << phrase;
+  for (const auto& phrase : listed) EXPECT_TRUE(used.count(phrase)) << "not used: " << phrase;
 }
 
 }  // namespace
