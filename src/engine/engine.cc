@@ -500,6 +500,11 @@ Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
                        changes.begin(), changes.end(), change,
                        [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; }),
                    change);
+    if (changes.size() > kConsentChangesKept) {
+      changes.erase(changes.begin(), changes.begin() + static_cast<std::ptrdiff_t>(
+                                                           changes.size() - kConsentChangesKept));
+      state.consent_kept_from[key] = changes.front().at;
+    }
   });
   return Status::Ok();
 }
@@ -642,6 +647,12 @@ Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& va
 
 Result<Decision> Engine::Decide(const DecisionRequest& request) {
   ASSIGN_OR_RETURN(SubjectStatePtr state, cache_.Get(request.subject_id));
+  if (state && !state->ConsentCompleteAt(request.at)) {
+    // A question about a time before the consent changes the cache keeps: the whole ledger,
+    // read from the store for this decision alone.
+    ASSIGN_OR_RETURN(std::optional<SubjectState> whole, LoadState(request.subject_id));
+    state = whole ? std::make_shared<const SubjectState>(std::move(*whole)) : nullptr;
+  }
   Decision decision = engine::Decide(policy_, state.get(), request);
   std::string detail = decision.allow ? "allow" : "deny";
   for (const auto& reason : decision.reasons) {

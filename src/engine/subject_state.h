@@ -50,6 +50,9 @@ struct Restriction {
 // after their identifiers are gone.
 inline constexpr std::string_view kErasureRequestedEvent = "erasure_requested";
 
+// How many consent changes per purpose a cached SubjectState keeps (the newest).
+inline constexpr size_t kConsentChangesKept = 8;
+
 struct SubjectState {
   std::string subject_id;
   std::vector<std::string> types;
@@ -57,8 +60,12 @@ struct SubjectState {
   // One of the subject's identifiers is on the suppression list, or the subject asked for
   // erasure (kErasureRequestedEvent): whatever of them stays, they get no direct marketing.
   bool suppressed = false;
-  // Keyed by purpose (or cookie category "cookie:<key>"); changes in time order.
+  // Keyed by purpose (or cookie category "cookie:<key>"); changes in time order. A cached state
+  // keeps the last kConsentChangesKept of each key (so a person who changes their mind often
+  // costs bounded memory); consent_kept_from holds, for a key whose older changes were dropped,
+  // the time of the oldest one kept: a question about an earlier time is not ConsentCompleteAt.
   std::map<std::string, std::vector<ConsentChange>, std::less<>> consent;
+  std::map<std::string, Timestamp, std::less<>> consent_kept_from;
   std::map<std::string, std::vector<Interval>, std::less<>> objections;  // purpose or "*"
   std::vector<Restriction> restrictions;
   std::map<std::string, std::vector<Timestamp>, std::less<>> events;  // sorted occurrences
@@ -74,6 +81,13 @@ struct SubjectState {
   }
   // The latest consent change for `key` at or before `at`.
   const ConsentChange* ConsentAt(std::string_view key, Timestamp at) const;
+  // True when ConsentAt answers exactly for `at` for every key (no change it needs was dropped).
+  bool ConsentCompleteAt(Timestamp at) const {
+    for (const auto& [key, from] : consent_kept_from) {
+      if (at < from) return false;
+    }
+    return true;
+  }
   bool ObjectedAt(std::string_view purpose, Timestamp at) const;
   // Latest occurrence of `event` at or before `at`.
   std::optional<Timestamp> LatestEvent(std::string_view event, Timestamp at) const;

@@ -195,6 +195,41 @@ TEST_F(EngineTest, ConsentLedgerDrivesDecisionsAndSurvivesRestart) {
   EXPECT_EQ((*events)[1].action, store::ConsentAction::kWithdrawn);
 }
 
+// A person who changes their mind often costs the decision cache bounded memory (the soak saw
+// about 55 bytes per change kept for good); a decision about an earlier moment still gets the
+// ledger's answer for that moment, read from the store.
+TEST_F(EngineTest, ACachedPersonKeepsTheLatestConsentChangesAndOlderMomentsAreStillExact) {
+  AddMember("s1", "fay@example.test");
+  constexpr int kChanges = 40;
+  for (int i = 0; i < kChanges; ++i) {
+    ConsentChangeRequest change;
+    change.subject_id = "s1";
+    change.target = "event_booking";
+    change.given = i % 2 == 0;  // given on even days, withdrawn on odd ones
+    change.at = Timestamp{T("2021-02-01").micros + int64_t{86400} * i * 1000000};
+    ASSERT_TRUE(engine_->ChangeConsent(change).ok());
+  }
+  // Day d of the changes, plus an hour: just after that day's change.
+  auto day = [](int d) {
+    return Timestamp{T("2021-02-01").micros + (int64_t{86400} * d + 3600) * 1000000};
+  };
+  auto ask = [&](Timestamp at) {
+    DecisionRequest request{"s1", "event_booking", {"user.name"}, "", at, "test"};
+    return *engine_->Decide(request);
+  };
+  // Now (after the last change, a withdrawal) and inside the kept window: from the cache.
+  EXPECT_TRUE(ask(T("2021-06-01")).Has(ErrorCode::kConsentWithdrawn));
+  EXPECT_TRUE(ask(day(kChanges - 2)).allow);
+  uint64_t misses = engine_->subject_cache_stats().misses;
+  // Long before the kept window: given on day 2, withdrawn on day 3, never before day 0.
+  EXPECT_TRUE(ask(day(2)).allow);
+  EXPECT_TRUE(ask(day(3)).Has(ErrorCode::kConsentWithdrawn));
+  EXPECT_TRUE(ask(T("2021-01-15")).Has(ErrorCode::kConsentMissing));
+  // Those were read from the store for the decision alone: the cache was not refilled.
+  EXPECT_EQ(engine_->subject_cache_stats().misses, misses);
+  EXPECT_TRUE(ask(T("2021-06-01")).Has(ErrorCode::kConsentWithdrawn));
+}
+
 TEST_F(EngineTest, ConsentRecordsExportShapedAfterIso27560) {
   AddMember("s1", "erin@example.test");
   ConsentChangeRequest give;
