@@ -9,7 +9,9 @@
 #include "crypto/hash_chain.h"
 #include "deployment/checkpoint_file.h"
 #include "engine/audit_log.h"
+#include "policy/loader.h"
 #include "policy/notice.h"
+#include "policy/policy_diff.h"
 #include "policy/ropa.h"
 
 namespace custos::api {
@@ -43,6 +45,23 @@ HttpResponse Api::PolicyDocument(Context&) {
   j.Field("text", (*row)->policy_text);
   j.w().EndObject();
   return j.Done();
+}
+
+// What a candidate policy would change against the one running: its differences, which are
+// material and which purposes would need fresh consent. Nothing is loaded.
+HttpResponse Api::PolicyDiff(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body, {{"policy", FieldType::kString, true}}, &problem)) return problem;
+  policy::LoadOutcome candidate = policy::CheckPolicyText(body.String("policy"), "candidate.yaml");
+  if (!candidate.ok()) {
+    // The first problem's code (UNKNOWN_FIELD, YAML_SYNTAX, ...) and every problem at its line.
+    return ProblemFor(Status(candidate.diagnostics.front().code, candidate.Report()));
+  }
+  HttpResponse response;
+  response.body =
+      policy::PolicyDiffJson(policy::DiffPolicies(engine_.policy(), candidate.policy));
+  return response;
 }
 
 HttpResponse Api::Ropa(Context& c) {

@@ -91,10 +91,12 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kOk: return 200;
     case ErrorCode::kNotFound:
     case ErrorCode::kUnknownSubject:
-    case ErrorCode::kUnknownRequest: return 404;
+    case ErrorCode::kUnknownRequest:
+    case ErrorCode::kUnknownBreach: return 404;
     case ErrorCode::kAlreadyExists:
     case ErrorCode::kLegalHoldActive:
     case ErrorCode::kRequestState:
+    case ErrorCode::kBreachState:
     case ErrorCode::kConflict: return 409;
     case ErrorCode::kVerificationFailed: return 403;
     case ErrorCode::kTooManyCodes:

@@ -210,6 +210,7 @@ void Api::AddRoutes() {
   Add("GET", "/v1/notice", "getNotice", {}, &Api::Notice);
   Add("GET", "/v1/policy", "getPolicy", {A, D}, &Api::PolicyDocument);
   Add("GET", "/v1/ropa", "getRopa", {A, D}, &Api::Ropa);
+  Add("POST", "/v1/policy/diff", "diffPolicy", {A, D}, &Api::PolicyDiff);
   Add("POST", "/v1/subjects", "createSubject", {A, D, S}, &Api::CreateSubject);
   Add("GET", "/v1/subjects/{id}", "getSubject", {A, D, S, U}, &Api::GetSubject);
   Add("POST", "/v1/subjects/{id}/identifiers", "addIdentifier", {A, D, S, U}, &Api::AddIdentifier);
@@ -269,6 +270,14 @@ void Api::AddRoutes() {
   Add("PUT", "/v1/endpoints/{recipient}", "setEndpoint", {A, D}, &Api::SetEndpoint);
   Add("GET", "/v1/endpoints", "listEndpoints", {A, D}, &Api::ListEndpoints);
   Add("GET", "/v1/outbox", "listOutbox", {A, D}, &Api::ListOutbox);
+  // The breach register (breach_routes.cc): the DPO's and admins' only.
+  Add("GET", "/v1/breaches", "listBreaches", {A, D}, &Api::ListBreaches);
+  Add("POST", "/v1/breaches", "recordBreach", {A, D}, &Api::RecordBreach);
+  Add("GET", "/v1/breaches/{id}", "getBreach", {A, D}, &Api::GetBreach);
+  Add("POST", "/v1/breaches/{id}/changes", "changeBreach", {A, D}, &Api::ChangeBreach);
+  Add("POST", "/v1/breaches/{id}/people-notices", "tellPeopleOfBreach", {A, D},
+      &Api::TellPeopleOfBreach);
+  Add("GET", "/v1/breaches/{id}/ico-report", "getBreachReport", {A, D}, &Api::BreachReport);
   if (options_.test_clock) {
     Add("POST", "/v1/test/clock", "setTestClock", {A}, &Api::SetTestClock);
   }

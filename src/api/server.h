@@ -154,6 +154,14 @@ class Api {
   HttpResponse SetEndpoint(Context& c);
   HttpResponse ListEndpoints(Context& c);
   HttpResponse ListOutbox(Context& c);
+  // The breach register (breach_routes.cc).
+  HttpResponse PolicyDiff(Context& c);  // governance_routes.cc
+  HttpResponse ListBreaches(Context& c);
+  HttpResponse RecordBreach(Context& c);
+  HttpResponse GetBreach(Context& c);
+  HttpResponse ChangeBreach(Context& c);
+  HttpResponse TellPeopleOfBreach(Context& c);
+  HttpResponse BreachReport(Context& c);
   // The request's state after a step, as every step's route answers it.
   HttpResponse RequestStep(const Status& status, const std::string& request_id,
                            const std::string& actor, int http_status = 200);

@@ -7,6 +7,7 @@
 
 #include <ostream>
 
+#include "cli/breach_commands.h"
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
 #include "cli/request_commands.h"
@@ -393,6 +394,20 @@ void PublishCheckpointAfterWrite(Session& s, int64_t head_before, std::ostream& 
   }
 }
 
+// Every verb over a data directory but `init`, with its handler.
+const std::vector<std::pair<std::string, Handler>>& DataHandlers() {
+  static const std::vector<std::pair<std::string, Handler>> handlers = {
+      {"subject", SubjectCommand},   {"event", EventCommand},           {"record", RecordCommand},
+      {"consent", ConsentCommand},   {"preference", PreferenceCommand}, {"object", ObjectCommand},
+      {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
+      {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
+      {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
+      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
+      {"breach", BreachCommand},
+  };
+  return handlers;
+}
+
 }  // namespace
 
 int RunDataCommand(const deployment::Options& options, const std::vector<std::string>& args,
@@ -414,15 +429,7 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
         << (*session)->engine().policy().notice.version << ")\n";
     return kExitOk;
   }
-  static const std::vector<std::pair<std::string, Handler>> kHandlers = {
-      {"subject", SubjectCommand},   {"event", EventCommand},           {"record", RecordCommand},
-      {"consent", ConsentCommand},   {"preference", PreferenceCommand}, {"object", ObjectCommand},
-      {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
-      {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
-      {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
-      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
-  };
-  for (const auto& [name, handler] : kHandlers) {
+  for (const auto& [name, handler] : DataHandlers()) {
     if (name != verb) continue;
     auto session = Session::Open(options);
     if (!session.ok()) return Fail(err, session.status());
@@ -438,10 +445,9 @@ int RunDataCommand(const deployment::Options& options, const std::vector<std::st
 }
 
 bool IsDataCommand(const std::string& verb) {
-  for (const char* name : {"init", "subject", "event", "record", "consent", "preference", "object",
-                           "restrict", "suppress", "decide", "audit", "retention", "hold", "review",
-                           "aggregate", "request", "outbox", "endpoint", "import"}) {
-    if (verb == name) return true;
+  if (verb == "init") return true;
+  for (const auto& entry : DataHandlers()) {
+    if (verb == entry.first) return true;
   }
   return false;
 }

@@ -24,8 +24,10 @@ constexpr std::string_view kRequests = "rights requests";
 constexpr std::string_view kServer = "server";
 
 constexpr Verb kVerbs[] = {
-    {"policy", kDocuments, "policy check FILE [--quiet]",
-     "Validates a policy file; every problem names file:line and a fix. Exit 1 when invalid."},
+    {"policy", kDocuments, "policy check FILE [--quiet] [--strict]\npolicy diff OLD NEW [--json]",
+     "Validates a policy file; every problem names file:line and a fix. Exit 1 when invalid. "
+     "diff: what changed between two versions, which changes are material and which purposes "
+     "need fresh consent."},
     {"notice", kDocuments, "notice FILE [--format md|html] [--templates DIR] [--output FILE]",
      "The privacy notice generated from the policy (laid out by DIR's templates)."},
     {"ropa", kDocuments, "ropa FILE [--format csv|json] [--output FILE]",
@@ -76,6 +78,17 @@ constexpr Verb kVerbs[] = {
      "Legal holds: suspend retention and erasure."},
     {"review", kData, "--data DIR review list [--all]\n--data DIR review done ID [--at TIME]",
      "The DPO's review tasks opened by retention rules."},
+    {"breach", kData,
+     "--data DIR breach record --nature TEXT --discovered TIME [--aware TIME] --category C...\n"
+     "      [--purpose P...] [--subject-type T...] [--from TIME] [--to TIME] [--risk R\n"
+     "      --reasoning TEXT] [--how T] [--cyber] [--consequences T] [--measures T] [--id ID]\n"
+     "--data DIR breach list | show ID | tell ID | close ID\n"
+     "--data DIR breach assess ID --risk none|risk|high_risk --reasoning TEXT\n"
+     "--data DIR breach update ID [--measures T] [--consequences T] [--not-told-reason T] ...\n"
+     "--data DIR breach report ID --reported TIME [--reference REF] [--delay-reason TEXT]\n"
+     "--data DIR breach export ID [--format json|html] [--output FILE]",
+     "The breach register: who and what a breach touched (counted from the store), the 72-hour "
+     "clock to the regulator, notices to the people affected, the ICO-shaped report."},
     {"aggregate", kData, "--data DIR aggregate CATEGORY [--threshold N]",
      "Counts people per value, small cells suppressed."},
     {"import", kData,

@@ -9,6 +9,7 @@
 #include "policy/datamap.h"
 #include "policy/datamap_svg.h"
 #include "policy/loader.h"
+#include "policy/policy_diff.h"
 #include "policy/notice.h"
 #include "policy/ropa.h"
 #include "policy/warnings.h"
@@ -39,8 +40,43 @@ std::optional<policy::Policy> LoadForRendering(const std::string& path, std::ost
 
 }  // namespace
 
+namespace {
+
+// `custos policy diff OLD NEW [--json]`: what changed, which changes are material and which
+// purposes need fresh consent. Both files must be valid policies.
+int RunPolicyDiff(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const char* usage = "usage: custos policy diff OLD NEW [--json]\n";
+  auto parsed = ParseArgs(args, {}, {"--json"});
+  if (!parsed.ok() || parsed->positional.size() != 2) {
+    if (!parsed.ok()) err << "custos: " << parsed.status().message() << "\n";
+    err << usage;
+    return kExitUsage;
+  }
+  policy::Policy versions[2];
+  for (int i = 0; i < 2; ++i) {
+    auto loaded = policy::LoadValidPolicy(parsed->positional[static_cast<size_t>(i)]);
+    if (!loaded.ok()) {
+      err << "custos: " << parsed->positional[static_cast<size_t>(i)] << ": "
+          << loaded.status().message() << "\n";
+      return ExitCodeFor(loaded.status());
+    }
+    versions[i] = std::move(*loaded);
+  }
+  std::vector<policy::PolicyChange> changes = policy::DiffPolicies(versions[0], versions[1]);
+  out << (parsed->Flag("--json") ? policy::PolicyDiffJson(changes) + "\n"
+                                 : policy::PolicyDiffText(changes));
+  return kExitOk;
+}
+
+}  // namespace
+
 int RunPolicyCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  const char* usage = "usage: custos policy check FILE [--quiet] [--strict]\n";
+  const char* usage =
+      "usage: custos policy check FILE [--quiet] [--strict]\n"
+      "       custos policy diff OLD NEW [--json]\n";
+  if (!args.empty() && args[0] == "diff") {
+    return RunPolicyDiff({args.begin() + 1, args.end()}, out, err);
+  }
   if (args.empty() || args[0] != "check") {
     err << usage;
     return kExitUsage;

@@ -50,6 +50,7 @@ namespace custos {
   X(kAddressNotStated, "ADDRESS_NOT_STATED")                                \
   X(kSafeguardNotStated, "SAFEGUARD_NOT_STATED")                            \
   X(kRecordIncomplete, "RECORD_INCOMPLETE")                                 \
+  X(kProcessorWithoutContract, "PROCESSOR_WITHOUT_CONTRACT")                \
   /* engine: requests that cannot be carried out */                         \
   X(kUnknownSubject, "UNKNOWN_SUBJECT")                                     \
   X(kSubjectErased, "SUBJECT_ERASED")                                       \
@@ -85,6 +86,9 @@ namespace custos {
   X(kFeeNotAllowed, "FEE_NOT_ALLOWED")                                      \
   X(kTooManyCodes, "TOO_MANY_CODES")                                        \
   X(kTooManyAttempts, "TOO_MANY_ATTEMPTS")                                  \
+  /* the breach register */                                                 \
+  X(kUnknownBreach, "UNKNOWN_BREACH")                                       \
+  X(kBreachState, "BREACH_STATE_INVALID")                                   \
   X(kConflict, "CONFLICT")
 
 enum class ErrorCode {

@@ -150,7 +150,7 @@ MailTemplates DefaultMailTemplates() {
   t.text =
       "{{body}}\n"
       "\n"
-      "Your request's reference: {{request_id}}\n"
+      "Our reference: {{request_id}}\n"
       "\n"
       "-- \n"
       "{{organisation}}\n"
@@ -164,7 +164,7 @@ MailTemplates DefaultMailTemplates() {
       "<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{{subject}}</title></head>\n"
       "<body>\n"
       "<p>{{body}}</p>\n"
-      "<p>Your request's reference: {{request_id}}</p>\n"
+      "<p>Our reference: {{request_id}}</p>\n"
       "<hr>\n"
       "<p>{{organisation}}<br>\n"
       "Contact us: {{contact}}<br>\n"

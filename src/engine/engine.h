@@ -27,6 +27,7 @@
 #include "crypto/master_key.h"
 #include "engine/audit_checkpoint.h"
 #include "engine/audit_log.h"
+#include "engine/breach.h"
 #include "engine/decision.h"
 #include "engine/import.h"
 #include "engine/retention.h"
@@ -483,6 +484,41 @@ class Engine {
   Result<int64_t> PurgeClosedRequests(std::optional<Timestamp> as_of,
                                       const std::string& actor = "system");
 
+  // --- The breach register (engine_breach.cc; breach.h). Every change is audited; the free
+  // text is sealed with the breach's own key.
+  //
+  // Records a breach: checks the scope against the policy, counts the people and records it
+  // touched from the store, and, where the policy makes this organisation a processor that must
+  // tell its controller (processor.breach_notify_controller or breach.notify_controller), queues
+  // that notice to the "controller" endpoint. Errors: INVALID_ARGUMENT (no nature, no category,
+  // a key not in the policy, awareness before discovery, a time in the future, an assessed risk
+  // without its reasoning), ALREADY_EXISTS.
+  Result<Breach> RecordBreach(const NewBreach& breach, std::optional<Timestamp> at,
+                              const std::string& actor = "system");
+  // A later step: a new assessment, measures, the report to the regulator (a report after the
+  // deadline needs the reasons for the delay, Article 33(1)), closing (only once assessed,
+  // reported where a report is needed, and the people told where they must be or the reason
+  // they were not recorded). Errors: UNKNOWN_BREACH, BREACH_STATE_INVALID (closed, or not ready
+  // to close), INVALID_ARGUMENT, CONFLICT (changed concurrently).
+  Result<Breach> ChangeBreach(const std::string& breach_id, const BreachChange& change,
+                              std::optional<Timestamp> at, const std::string& actor = "system");
+  // Queues the clear-language notice (BreachNoticeFor) to every person the breach touched who
+  // can still be reached (an e-mail address, else a phone number; verified ones first), through
+  // the outbox ("requester" endpoint). Only when the people must be told (PeopleMustBeTold) and
+  // not told before. Errors: UNKNOWN_BREACH, BREACH_STATE_INVALID.
+  Result<Breach> TellPeopleOfBreach(const std::string& breach_id, std::optional<Timestamp> at,
+                                    const std::string& actor = "system");
+  // One breach, audited as a read. Errors: UNKNOWN_BREACH. PII: the details.
+  Result<Breach> ViewBreach(const std::string& breach_id, const std::string& actor = "system");
+  // The register, in order of awareness, audited as a read. PII: the details.
+  Result<std::vector<Breach>> ListBreaches(const std::string& actor = "system");
+  // The people (subject ids, in order) and the number of records `scope` covers in the store.
+  struct BreachReach {
+    std::vector<std::string> subject_ids;
+    int64_t records = 0;
+  };
+  Result<BreachReach> PeopleInBreachScope(const BreachScope& scope);
+
   // --- Import (engine_import.cc; import.h)
   // Stores people read from an export: each new external id becomes a subject (id
   // ImportedSubjectId) with its identifiers, records, historic events and consents, and one
@@ -544,6 +580,22 @@ class Engine {
   Status AddOutboxMessage(store::WriteBatch& batch, const store::RequestRow& row,
                           const crypto::SecretKey& key, const std::string& kind,
                           const std::string& target, const std::string& payload, Timestamp at);
+  Status AddOutboxMessage(store::WriteBatch& batch, const std::string& reference,
+                          const crypto::SecretKey& key, const std::string& key_context,
+                          const std::string& kind, const std::string& target,
+                          const std::string& payload, Timestamp at);
+  // The breach an outbox message belongs to, or nullopt for a request's message.
+  static std::optional<std::string> BreachOfMessage(const store::OutboxRow& message);
+  // An outbox message's payload, opened with its request's or breach's key.
+  Result<std::string> OpenOutboxPayload(const store::OutboxRow& message);
+  // The breach register (engine_breach.cc).
+  std::string BreachKeyContext(const std::string& breach_id) const;
+  Result<store::BreachRow> LoadBreachRow(const std::string& breach_id);
+  Result<crypto::SecretKey> BreachKey(const store::BreachRow& row);
+  Result<Breach> LoadBreach(const std::string& breach_id);
+  // Adds `breach` (its details sealed again) as the next version of its row to `batch`.
+  Status AddBreachUpdate(store::WriteBatch& batch, Breach& breach, Timestamp at);
+  Status CheckBreachScope(const BreachScope& scope) const;
   crypto::SecretKey EndpointKey() const;
   // Free text staff type, sealed in its text column (sealed_notes.cc): under `key` (a
   // person's data key, or NoteKey() where there is no person) with `context` as associated

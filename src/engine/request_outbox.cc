@@ -82,6 +82,16 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRo
                                 const crypto::SecretKey& key, const std::string& kind,
                                 const std::string& target, const std::string& payload,
                                 Timestamp at) {
+  return AddOutboxMessage(batch, row.request_id, key, RequestKeyContext(row.request_id), kind,
+                          target, payload, at);
+}
+
+// `reference` is what the message belongs to: a request id, or "breach:" and a breach id; the
+// payload is sealed with that one's key under `key_context` + "/outbox".
+Status Engine::AddOutboxMessage(store::WriteBatch& batch, const std::string& reference,
+                                const crypto::SecretKey& key, const std::string& key_context,
+                                const std::string& kind, const std::string& target,
+                                const std::string& payload, Timestamp at) {
   ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
                    store_.GetRecipientEndpoint(controller_, target));
   // A mail server cannot reach someone who gave a phone number: that message waits for a person.
@@ -89,7 +99,7 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRo
       endpoint.has_value() && IsMailServerUrl(endpoint->url) && !AddressedToEmail(payload);
   store::OutboxRow message;
   message.controller = controller_;
-  message.request_id = row.request_id;
+  message.request_id = reference;
   message.kind = kind;
   message.target = target;
   message.state = endpoint.has_value() && !by_hand ? OutboxState::kPending : OutboxState::kManual;
@@ -99,8 +109,7 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const store::RequestRo
   crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
                      reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
                      nullptr, 0);
-  message.sealed_payload =
-      crypto::Seal(key, payload, RequestKeyContext(row.request_id) + "/outbox");
+  message.sealed_payload = crypto::Seal(key, payload, key_context + "/outbox");
   batch.Add(std::move(message));
   return Status::Ok();
 }
@@ -139,11 +148,7 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
     ASSIGN_OR_RETURN(bool stays, StaysManual(message, outbox, at));
     if (!stays && mail) {
       // A mail server cannot reach someone who gave a phone number.
-      ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(message.request_id));
-      ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
-      ASSIGN_OR_RETURN(std::string payload,
-                       crypto::Open(key, message.sealed_payload,
-                                    RequestKeyContext(message.request_id) + "/outbox"));
+      ASSIGN_OR_RETURN(std::string payload, OpenOutboxPayload(message));
       stays = !AddressedToEmail(payload);
       sodium_memzero(payload.data(), payload.size());
     }
@@ -169,6 +174,11 @@ Status Engine::SetRecipientEndpoint(const std::string& recipient, const std::str
 // the code expired. Sending such a message again would only confuse the person.
 Result<bool> Engine::StaysManual(const store::OutboxRow& message,
                                  const std::vector<store::OutboxRow>& outbox, Timestamp at) {
+  if (std::optional<std::string> breach = BreachOfMessage(message)) {
+    ASSIGN_OR_RETURN(Breach b, LoadBreach(*breach));
+    const auto& read = b.details.messages_read_by_hand;
+    return std::find(read.begin(), read.end(), message.outbox_id) != read.end();
+  }
   ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> events,
                    store_.ListRequestEvents(controller_, message.request_id));
   const std::string read = OutboxMessageLabel(message);
@@ -227,6 +237,23 @@ crypto::SecretKey Engine::EndpointKey() const {
   return std::move(key).value();
 }
 
+std::optional<std::string> Engine::BreachOfMessage(const store::OutboxRow& message) {
+  if (!message.request_id.starts_with(kBreachReferencePrefix)) return std::nullopt;
+  return message.request_id.substr(kBreachReferencePrefix.size());
+}
+
+Result<std::string> Engine::OpenOutboxPayload(const store::OutboxRow& message) {
+  if (std::optional<std::string> breach_id = BreachOfMessage(message)) {
+    ASSIGN_OR_RETURN(store::BreachRow row, LoadBreachRow(*breach_id));
+    ASSIGN_OR_RETURN(crypto::SecretKey key, BreachKey(row));
+    return crypto::Open(key, message.sealed_payload, BreachKeyContext(*breach_id) + "/outbox");
+  }
+  ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(message.request_id));
+  ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
+  return crypto::Open(key, message.sealed_payload,
+                      RequestKeyContext(message.request_id) + "/outbox");
+}
+
 int64_t OutboxRetryDelayMicros(int64_t attempts) {
   // 1 min, 5 min, 30 min, 2 h, 6 h, then daily.
   static constexpr int64_t kMinutes[] = {1, 5, 30, 120, 360, 1440};
@@ -243,19 +270,11 @@ Result<std::vector<OutboxDelivery>> Engine::ClaimDeliveries(size_t max, int64_t 
     OutboxDelivery delivery;
     ASSIGN_OR_RETURN(std::optional<store::RecipientEndpointRow> endpoint,
                      store_.GetRecipientEndpoint(controller_, message.target));
-    auto request = LoadRequest(message.request_id);
     Status problem = Status::Ok();
-    if (!endpoint.has_value()) {
-      problem = Status(ErrorCode::kNotFound, "no endpoint");
-    } else if (!request.ok()) {
-      problem = request.status();
-    }
+    if (!endpoint.has_value()) problem = Status(ErrorCode::kNotFound, "no endpoint");
     std::string payload, secret;
     if (problem.ok()) {
-      auto key = RequestKey(*request);
-      auto opened = key.ok() ? crypto::Open(*key, message.sealed_payload,
-                                            RequestKeyContext(message.request_id) + "/outbox")
-                             : Result<std::string>(key.status());
+      auto opened = OpenOutboxPayload(message);
       auto unsealed_secret = crypto::Open(EndpointKey(), endpoint->sealed_secret,
                                           controller_ + "/endpoint/" + message.target);
       if (!opened.ok()) problem = opened.status();
@@ -311,7 +330,9 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
     update.next_attempt_at = Timestamp{now.micros + OutboxRetryDelayMicros(attempts)};
   }
   batch.Add(update);
-  batch.Add(store::RequestEventRow{
+  const bool of_request = !delivery.request_id.starts_with(kBreachReferencePrefix);
+  if (of_request) {
+    batch.Add(store::RequestEventRow{
       controller_, delivery.request_id, 0, now, "system:outbox",
       delivered ? "delivered"
                 : (update.state == OutboxState::kDead ? "delivery_abandoned" : "delivery_failed"),
@@ -322,6 +343,7 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
       }(),
       delivery.target + " (message " + std::to_string(delivery.outbox_id) + ")" +
           (delivered ? "" : ": " + error)});
+  }
   return audit_
       .Commit(std::move(batch),
               {Entry("system:outbox", delivered ? "outbox_delivered" : "outbox_failed", "", now,
@@ -339,17 +361,20 @@ Result<std::string> Engine::ReadOutboxMessage(int64_t outbox_id, const std::stri
     return Status(ErrorCode::kNotFound, "outbox message " + std::to_string(outbox_id) +
                                             " was delivered; only its digest is kept");
   }
-  ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(it->request_id));
-  ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
-  ASSIGN_OR_RETURN(
-      std::string payload,
-      crypto::Open(key, it->sealed_payload, RequestKeyContext(it->request_id) + "/outbox"));
+  ASSIGN_OR_RETURN(std::string payload, OpenOutboxPayload(*it));
   // Read by hand: a person takes the message from here, so it is never sent automatically
-  // later (SetRecipientEndpoint), and the request's history says who read it and when.
+  // later (SetRecipientEndpoint), and the request's history (or the breach's record) says so.
   Timestamp now = clock_.Now();
   store::WriteBatch batch;
-  batch.Add(store::RequestEventRow{controller_, it->request_id, 0, now, actor, "outbox_read",
-                                   request.state, OutboxMessageLabel(*it)});
+  if (std::optional<std::string> breach_id = BreachOfMessage(*it)) {
+    ASSIGN_OR_RETURN(Breach breach, LoadBreach(*breach_id));
+    breach.details.messages_read_by_hand.push_back(outbox_id);
+    RETURN_IF_ERROR(AddBreachUpdate(batch, breach, now));
+  } else {
+    ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(it->request_id));
+    batch.Add(store::RequestEventRow{controller_, it->request_id, 0, now, actor, "outbox_read",
+                                     request.state, OutboxMessageLabel(*it)});
+  }
   RETURN_IF_ERROR(
       audit_
           .Commit(std::move(batch), {Entry(actor, "outbox_read", "", now,

@@ -528,6 +528,17 @@ class PolicyParser {
           r.Enum("visibility", c.visibility, {"always", "user_settings", "on_request"});
           r.Text("when", c.when);
           r.Text("contract", c.contract);
+          std::string signed_on;
+          if (r.Text("contract_date", signed_on)) {
+            c.contract_date = CivilDate::Parse(signed_on);
+            if (!c.contract_date) {
+              Report(ErrorCode::kInvalidValue, v.Find("contract_date")->loc,
+                     "recipients." + key + ".contract_date '" + signed_on +
+                         "' is not a calendar date",
+                     "write the date the contract was signed as YYYY-MM-DD, e.g. 2025-04-01");
+            }
+          }
+          r.Text("transfer_assessment", c.transfer_assessment);
           r.Finish();
           policy_.recipients.push_back(std::move(c));
         });

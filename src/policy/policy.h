@@ -219,6 +219,10 @@ struct Recipient {
   std::string safeguard, safeguard_note;  // safeguard "not_stated": the notice names none
   std::vector<Ref> categories;
   std::string contract;  // the reference of the contract with a processor (Article 28); RoPA only
+  std::optional<CivilDate> contract_date;  // when that contract was signed
+  // The reference of the transfer risk assessment behind a restricted transfer (the ICO's
+  // TRA for an IDTA or the Addendum); RoPA only.
+  std::string transfer_assessment;
 };
 
 struct Transfers {

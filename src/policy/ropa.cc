@@ -292,7 +292,9 @@ std::vector<Column> RecordColumns(const Policy& policy, const Activity& activity
     }
     contracts.push_back(
         recipient->name + ": " +
-        (recipient->contract.empty() ? std::string(kNotStated) : recipient->contract));
+        (recipient->contract.empty() ? std::string(kNotStated) : recipient->contract) +
+        (recipient->contract_date ? " (signed " + recipient->contract_date->ToString() + ")"
+                                  : ""));
   }
   out.push_back({"processor_contracts", JoinTexts(contracts), !contracts.empty()});
   out.push_back({"location_of_data", JoinTexts(record.systems)});
@@ -396,6 +398,9 @@ std::vector<std::string> CsvRow(const Policy& policy, const Activity& activity) 
                        std::string(SafeguardInWords(transfer.recipient->safeguard));
     if (!transfer.recipient->safeguard_note.empty()) {
       text += " (" + transfer.recipient->safeguard_note + ")";
+    }
+    if (!transfer.recipient->transfer_assessment.empty()) {
+      text += "; transfer risk assessment " + transfer.recipient->transfer_assessment;
     }
     transfers.push_back(std::move(text));
   }
@@ -701,6 +706,7 @@ class RopaJson {
       OptionalField("safeguard", transfer.recipient->safeguard);
       Field("safeguard_words", SafeguardInWords(transfer.recipient->safeguard));
       OptionalField("safeguard_note", transfer.recipient->safeguard_note);
+      OptionalField("transfer_assessment", transfer.recipient->transfer_assessment);
       writer_.EndObject();
     }
     writer_.EndArray();

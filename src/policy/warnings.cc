@@ -46,6 +46,16 @@ Diagnostics PolicyWarnings(const Policy& policy) {
                               "find out which safeguard applies (adequacy, idta, "
                               "uk_addendum_scc, scc, bcr or derogation) and state it"));
     }
+    if ((recipient.kind == RecipientKind::kProcessor ||
+         recipient.kind == RecipientKind::kSubProcessor) &&
+        recipient.contract.empty()) {
+      warnings.push_back(Warn(ErrorCode::kProcessorWithoutContract, recipient.loc,
+                              "processor '" + recipient.key +
+                                  "' has no contract reference (Article 28(3) needs a written "
+                                  "contract)",
+                              "add 'contract:' with the contract's reference and "
+                              "'contract_date:' with the date it was signed; the RoPA lists them"));
+    }
     if (may_transfer && recipient.countries.empty()) {
       warnings.push_back(Warn(ErrorCode::kRecipientWithoutCountry, recipient.loc,
                               "recipient '" + recipient.key + "' has no country",

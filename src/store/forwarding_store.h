@@ -97,6 +97,13 @@ class ForwardingStore : public Store {
                                                bool open_only) override {
     return base_.ListRequests(controller, open_only);
   }
+  Result<std::optional<BreachRow>> GetBreach(const std::string& controller,
+                                             const std::string& breach_id) override {
+    return base_.GetBreach(controller, breach_id);
+  }
+  Result<std::vector<BreachRow>> ListBreaches(const std::string& controller) override {
+    return base_.ListBreaches(controller);
+  }
   Result<std::vector<RequestEventRow>> ListRequestEvents(const std::string& controller,
                                                          const std::string& request_id) override {
     return base_.ListRequestEvents(controller, request_id);

@@ -345,6 +345,24 @@ struct CodeSendRow {
   Timestamp sent_at;
 };
 
+// A personal-data breach in the controller's register (schema version 6). Keyed by
+// (controller, breach_id); `version` as for requests. What happened, who and what it touched,
+// the assessment and the measures are free text staff type, sealed with the breach's own data
+// key (`wrapped_key`, wrapped by the master key) in `sealed_details`; the columns hold only what
+// the register is listed and clocked by. The register is kept for accountability, so the key
+// is never shredded.
+struct BreachRow {
+  std::string controller, breach_id;
+  int64_t version = 1;  // 1 on insert; every UpdateBreach bumps it
+  Timestamp aware_at;   // when the controller became aware: the regulator's clock runs from it
+  std::string risk;     // unassessed, none, risk, high_risk
+  std::optional<Timestamp> reported_at;  // reported to the regulator
+  std::optional<Timestamp> closed_at;
+  Timestamp updated_at;
+  Bytes wrapped_key;
+  Bytes sealed_details;  // JSON (see engine/breach.h), sealed with the breach's key
+};
+
 // --- Writes --------------------------------------------------------------------------------
 // A WriteBatch is applied atomically: all of its operations or none.
 
@@ -435,6 +453,12 @@ struct UpdateOutbox {
   bool clear_payload = false;
 };
 
+// Replaces a breach's row when its stored version is `expected_version`, as UpdateRequest.
+struct UpdateBreach {
+  BreachRow row;
+  int64_t expected_version = 0;
+};
+
 // Deletes the controller's CodeSendRows sent before `before` (none left: not an error).
 struct ForgetCodeSends {
   std::string controller;
@@ -448,7 +472,7 @@ using WriteOp =
                  ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
                  DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState, RequestRow,
                  UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox, RecipientEndpointRow,
-                 RecordVersionRow, CodeSendRow, ForgetCodeSends>;
+                 RecordVersionRow, CodeSendRow, ForgetCodeSends, BreachRow, UpdateBreach>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

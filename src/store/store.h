@@ -138,6 +138,12 @@ class Store {
   virtual Result<std::vector<RecordVersionRow>> ListRecordVersions(
       const std::string& controller, const std::string& subject_id) = 0;
 
+  // --- the breach register (schema version 6)
+  virtual Result<std::optional<BreachRow>> GetBreach(const std::string& controller,
+                                                     const std::string& breach_id) = 0;
+  // The controller's breaches in (aware_at, breach_id) order.
+  virtual Result<std::vector<BreachRow>> ListBreaches(const std::string& controller) = 0;
+
   // --- audit log
   // The last entry (highest seq), or nullopt when the log is empty.
   virtual Result<std::optional<AuditRow>> LastAudit() = 0;

@@ -5,11 +5,14 @@
 // error bodies or logs, security headers, rate limits, the test clock.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <functional>
 #include <map>
 #include <set>
@@ -211,6 +214,18 @@ class ApiTest : public ::testing::Test {
     EXPECT_TRUE(open.ok() && !open->empty());
     return open.ok() && !open->empty() ? open->back().task_id : 0;
   }
+  // A breach of s1's e-mail address recorded through the engine; returns its id.
+  std::string NewBreach(const std::string& risk = "unassessed") {
+    engine::NewBreach breach;
+    breach.discovered_at = T("2026-01-01");
+    breach.nature = "a mailing list was sent to the wrong address";
+    breach.scope.categories = {"user.contact.email"};
+    breach.risk = risk;
+    if (risk != "unassessed") breach.risk_reasoning = "names and addresses of many people";
+    auto recorded = engine_->RecordBreach(breach, std::nullopt, "test");
+    EXPECT_TRUE(recorded.ok()) << recorded.status().ToString();
+    return recorded.ok() ? recorded->id : "";
+  }
   // The operation a method and path reach; empty when no route takes them.
   std::string OperationOf(const std::string& method, const std::string& path) {
     auto segments = [](const std::string& text) {
@@ -314,6 +329,40 @@ TEST_F(ApiTest, RoutesAreExactlyThoseOfTheOpenApiDocument) {
   EXPECT_EQ(documented, served);
 }
 
+// A candidate policy compared with the one running, before it is loaded: a new purpose resting
+// on consent is material and needs fresh consent (UK GDPR Articles 13(3) and 6(1)(a)); an
+// invalid candidate is refused with its line, as `policy check` refuses it.
+TEST_F(ApiTest, APolicyDiffNamesWhatWouldChangeAndRefusesAnInvalidCandidate) {
+  std::ifstream file(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string anchor = "\npurposes:\n";
+  ASSERT_NE(text.find(anchor), std::string::npos);
+  text.insert(text.find(anchor) + anchor.size(),
+              "  podcast:\n    name: Our podcast list\n    basis: consent\n"
+              "    categories: [user.contact.email]\n    sources: [direct]\n");
+  auto body = [](const std::string& policy) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("policy");
+    w.String(policy.c_str(), static_cast<rapidjson::SizeType>(policy.size()));
+    w.EndObject();
+    return std::string(buffer.GetString());
+  };
+  HttpResponse diff = Call("POST", "/v1/policy/diff", body(text), token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(diff, 200, "diffPolicy"));
+  rapidjson::Document doc;
+  doc.Parse(diff.body.c_str());
+  ASSERT_TRUE(doc.IsObject());
+  EXPECT_TRUE(doc["material"].GetBool());
+  ASSERT_EQ(doc["needs_consent"].Size(), 1u);
+  EXPECT_STREQ(doc["needs_consent"][0].GetString(), "podcast");
+  HttpResponse bad =
+      Call("POST", "/v1/policy/diff", body(text + "\nunknown_section: 1\n"), token_[Role::kDpo]);
+  EXPECT_TRUE(Answers(bad, 422, "diffPolicy"));
+  EXPECT_NE(bad.body.find("candidate.yaml:"), std::string::npos) << bad.body;
+}
+
 TEST_F(ApiTest, OpenApiDocumentIsServed) {
   HttpResponse response = Call("GET", "/v1/openapi.json", "", "");
   EXPECT_EQ(response.status, 200);
@@ -391,6 +440,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"metrics", {"A.....", 200}},
       {"getPolicy", {"AD....", 200}},
       {"getRopa", {"AD....", 200}},
+      {"diffPolicy", {"AD....", 200}},
       {"createSubject", {"ADS...", 201}},
       {"getSubject", {"ADS.U.", 200}},
       {"addIdentifier", {"ADS.U.", 201}},
@@ -439,6 +489,13 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"setEndpoint", {"AD....", 200}},
       {"listEndpoints", {"AD....", 200}},
       {"listOutbox", {"AD....", 200}},
+      // The breach register: the DPO's and admins' only.
+      {"listBreaches", {"AD....", 200}},
+      {"recordBreach", {"AD....", 201}},
+      {"getBreach", {"AD....", 200}},
+      {"changeBreach", {"AD....", 200}},
+      {"tellPeopleOfBreach", {"AD....", 200}},
+      {"getBreachReport", {"AD....", 200}},
   };
   ApiOptions options;
   options.test_clock = true;
@@ -471,6 +528,17 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"getNotice", fixed("/v1/notice", "")},
       {"getPolicy", fixed("/v1/policy", "")},
       {"getRopa", fixed("/v1/ropa", "")},
+      {"diffPolicy", [&] {
+         rapidjson::StringBuffer buffer;
+         rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+         w.StartObject();
+         w.Key("policy");
+         std::ifstream file(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
+         std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+         w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+         w.EndObject();
+         return Sample{"/v1/policy/diff", buffer.GetString(), ""};
+       }},
       {"createSubject", fixed("/v1/subjects", R"({"types":["non_member"]})")},
       {"getSubject", fixed("/v1/subjects/s1", "")},
       {"addIdentifier",
@@ -584,6 +652,20 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
              R"({"url":"https://hooks.example.test/custos","secret":"0123456789abcdef"})")},
       {"listEndpoints", fixed("/v1/endpoints", "")},
       {"listOutbox", fixed("/v1/outbox", "")},
+      {"listBreaches", fixed("/v1/breaches", "")},
+      {"recordBreach",
+       fixed("/v1/breaches",
+             R"({"discovered_at":"2026-01-01","nature":"a laptop was stolen",)"
+             R"("categories":["user.contact.email"]})")},
+      {"getBreach", [&] { return Sample{"/v1/breaches/" + NewBreach(), "", ""}; }},
+      {"changeBreach",
+       [&] {
+         return Sample{"/v1/breaches/" + NewBreach() + "/changes",
+                       R"({"measures":"the laptop's disk was encrypted"})", ""};
+       }},
+      {"tellPeopleOfBreach",
+       [&] { return Sample{"/v1/breaches/" + NewBreach("high_risk") + "/people-notices", "", ""}; }},
+      {"getBreachReport", [&] { return Sample{"/v1/breaches/" + NewBreach() + "/ico-report", "", ""}; }},
   };
 
   auto routes = api_->Routes();

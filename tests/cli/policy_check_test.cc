@@ -54,9 +54,10 @@ TEST(PolicyCheckCommand, WarningsNameFileLineAndStillExitZero) {
   CliRun run = Cli({"policy", "check", file});
   EXPECT_EQ(run.code, kExitOk) << run.err;
   EXPECT_NE(run.out.find("valid"), std::string::npos);
-  EXPECT_NE(run.out.find("4 warning(s)"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("5 warning(s)"), std::string::npos) << run.out;
   for (const char* want : {":9:3: warning CONTACT_WITHOUT_ADDRESS: contact 'office'",
                            ":72:3: warning RECIPIENT_WITHOUT_COUNTRY: recipient 'pollster'",
+                           ":72:3: warning PROCESSOR_WITHOUT_CONTRACT: processor 'pollster'",
                            ":46:3: warning CONSENT_WITHOUT_WITHDRAWAL: purpose 'events'",
                            ":53:3: warning CONSENT_WITHOUT_WITHDRAWAL: purpose 'surveys'"}) {
     EXPECT_NE(run.err.find(file + want), std::string::npos) << want << "\n" << run.err;
@@ -67,7 +68,7 @@ TEST(PolicyCheckCommand, WarningsNameFileLineAndStillExitZero) {
 TEST(PolicyCheckCommand, StrictMakesWarningsErrors) {
   CliRun strict = Cli({"policy", "check", kFixtures + "warnings/each_warning.yaml", "--strict"});
   EXPECT_EQ(strict.code, kExitRefused);
-  EXPECT_NE(strict.err.find("4 warning(s)"), std::string::npos) << strict.err;
+  EXPECT_NE(strict.err.find("5 warning(s)"), std::string::npos) << strict.err;
   // A policy with nothing unsaid passes --strict.
   CliRun clean = Cli({"policy", "check", kFixtures + "valid/minimal.yaml", "--strict"});
   EXPECT_EQ(clean.code, kExitOk) << clean.err;

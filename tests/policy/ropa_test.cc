@@ -593,4 +593,46 @@ TEST(RopaSeeds, ProtectUkRecordsItsPublicTaskAsAPublicTask) {
 }
 
 }  // namespace
+// Registers: a processor's contract (Article 28(3)) with the date it was signed, and the
+// transfer risk assessment behind a restricted transfer under an IDTA, in the RoPA; a processor
+// without a contract reference is warned about by `policy check`.
+TEST(RopaRecord, ProcessorContractsWithTheirDatesAndTransferAssessmentsAreRecorded) {
+  std::string text = Replace(
+      kPolicy, "  mailer: {name: Mailer Inc, kind: processor,",
+      "  mailer: {name: Mailer Inc, kind: processor, contract: DPA-9, contract_date: 2024-03-01,"
+      " transfer_assessment: TRA-US-2024,");
+  Policy policy = Load(text);
+  bool well_formed = false;
+  auto rows = ParseCsv(RenderRopaCsv(policy), &well_formed);
+  ASSERT_TRUE(well_formed);
+  const auto& header = rows[0];
+  const auto& news = Row(rows, "news");
+  EXPECT_EQ(news[Column(header, "processor_contracts")],
+            "Mailer Inc: DPA-9 (signed 2024-03-01); Mailer's host: not stated");
+  EXPECT_NE(news[Column(header, "third_country_transfers")].find(
+                "; transfer risk assessment TRA-US-2024"),
+            std::string::npos)
+      << news[Column(header, "third_country_transfers")];
+  rapidjson::Document doc;
+  std::string json = RenderRopaJson(policy);
+  doc.Parse(json.c_str(), json.size());
+  ASSERT_FALSE(doc.HasParseError());
+  EXPECT_STREQ(
+      doc["activities"][1]["third_country_transfers"][0]["transfer_assessment"].GetString(),
+      "TRA-US-2024");
+  std::vector<std::string> warned;
+  for (const auto& warning : PolicyWarnings(policy)) {
+    if (warning.code == ErrorCode::kProcessorWithoutContract) warned.push_back(warning.message);
+  }
+  ASSERT_EQ(warned.size(), 1u);  // the host has none; the mailer's is given
+  EXPECT_NE(warned[0].find("processor 'hosting'"), std::string::npos) << warned[0];
+
+  // A date that is not one is refused at its line.
+  LoadOutcome bad =
+      CheckPolicyText(Replace(text, "contract_date: 2024-03-01", "contract_date: soon"), "bad.yaml");
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE(bad.Report().find("contract_date 'soon' is not a calendar date"), std::string::npos)
+      << bad.Report();
+}
+
 }  // namespace custos::policy

@@ -1688,6 +1688,80 @@ Status ExecPostgres(Store& store, const std::string& sql) {
   return postgres->ExecForTesting(sql);
 }
 
+// --- The breach register (schema version 6) --------------------------------------------------
+
+BreachRow Breach(const std::string& controller, const std::string& id, int64_t aware) {
+  BreachRow row;
+  row.controller = controller;
+  row.breach_id = id;
+  row.aware_at = At(aware);
+  row.risk = "unassessed";
+  row.updated_at = At(aware);
+  row.wrapped_key = B("breach-key:" + id);
+  row.sealed_details = B("sealed-breach-details");
+  return row;
+}
+
+bool SameBreach(const BreachRow& a, const BreachRow& b) {
+  return a.controller == b.controller && a.breach_id == b.breach_id && a.version == b.version &&
+         a.aware_at == b.aware_at && a.risk == b.risk && a.reported_at == b.reported_at &&
+         a.closed_at == b.closed_at && a.updated_at == b.updated_at &&
+         a.wrapped_key == b.wrapped_key && a.sealed_details == b.sealed_details;
+}
+
+TEST_P(StoreConformance, BreachesListInOrderOfAwarenessAndUpdateOnlyAtTheirVersion) {
+  MustApply(Batch(Breach("wig", "b2", 20), Breach("wig", "b1", 10), Breach("c2", "b1", 5)));
+  auto listed = Must(store_->ListBreaches("wig"));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].breach_id, "b1");
+  EXPECT_EQ(listed[1].breach_id, "b2");
+  EXPECT_TRUE(SameBreach(listed[0], Breach("wig", "b1", 10)));
+  EXPECT_FALSE(Must(store_->GetBreach("wig", "b3")).has_value());
+  // The same id twice is refused.
+  EXPECT_EQ(store_->Apply(Batch(Breach("wig", "b1", 11))).status().code(),
+            ErrorCode::kInvalidArgument);
+
+  BreachRow next = Breach("wig", "b1", 10);
+  next.version = 2;
+  next.risk = "high_risk";
+  next.reported_at = At(12);
+  next.updated_at = At(12);
+  next.sealed_details = B("assessed");
+  MustApply(Batch(UpdateBreach{next, 1}));
+  auto got = Must(store_->GetBreach("wig", "b1"));
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(SameBreach(*got, next));
+  // A writer that read version 1 loses, and nothing of its batch is applied; another
+  // controller's breach of the same id is untouched.
+  BreachRow stale = Breach("wig", "b1", 10);
+  stale.version = 2;
+  stale.risk = "none";
+  EXPECT_EQ(store_->Apply(Batch(Breach("wig", "b9", 30), UpdateBreach{stale, 1})).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_FALSE(Must(store_->GetBreach("wig", "b9")).has_value());
+  EXPECT_TRUE(SameBreach(*Must(store_->GetBreach("wig", "b1")), next));
+  EXPECT_TRUE(SameBreach(*Must(store_->GetBreach("c2", "b1")), Breach("c2", "b1", 5)));
+  // A risk the register does not know is refused by the database itself.
+  BreachRow odd = Breach("wig", "b4", 40);
+  odd.risk = "catastrophic";
+  EXPECT_EQ(store_->Apply(Batch(odd)).status().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, AnOutboxMessageBelongsToARequestOrABreachThatExists) {
+  MustApply(Batch(Request("wig", "r1", 10), Breach("wig", "b1", 10)));
+  AppliedIds ids = MustApply(Batch(Message("wig", "r1", 10), Message("wig", "breach:b1", 10)));
+  ASSERT_EQ(ids.outbox_ids.size(), 2u);
+  auto of_breach = Must(store_->ListOutbox("wig", "breach:b1"));
+  ASSERT_EQ(of_breach.size(), 1u);
+  EXPECT_EQ(of_breach[0].outbox_id, ids.outbox_ids[1]);
+  EXPECT_EQ(store_->Apply(Batch(Message("wig", "breach:b2", 10))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Message("c2", "breach:b1", 10))).status().code(),
+            ErrorCode::kInvalidArgument);  // another controller's breach
+  EXPECT_EQ(store_->Apply(Batch(Message("wig", "r9", 10))).status().code(),
+            ErrorCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreConformance,
     testing::Values(StoreFactory{"sqlite", OpenSqlite, {}, ExecSqlite},

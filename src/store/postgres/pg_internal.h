@@ -90,6 +90,7 @@ Status ReadRow(const Rows& s, int i, RequestEventRow* row);       // pg_requests
 Status ReadRow(const Rows& s, int i, OutboxRow* row);             // pg_requests.cc
 Status ReadRow(const Rows& s, int i, RecipientEndpointRow* row);  // pg_requests.cc
 Status ReadRow(const Rows& s, int i, RecordVersionRow* row);      // pg_requests.cc
+Status ReadRow(const Rows& s, int i, BreachRow* row);             // pg_breaches.cc
 
 // Runs `sql` with `args` and reads every row with ReadRow().
 template <typename Row, typename... Args>
@@ -165,6 +166,10 @@ class BatchWriter {
   Status operator()(const RecordVersionRow& row);
   Status operator()(const CodeSendRow& row);
   Status operator()(const ForgetCodeSends& op);
+
+  // pg_breaches.cc
+  Status operator()(const BreachRow& row);
+  Status operator()(const UpdateBreach& op);
 
  private:
   static constexpr size_t kCopyAuditRunsOf = 16;

@@ -372,6 +372,50 @@ CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent
 CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
 )sql";
 
+// Version 6: the breach register; and the outbox carries a breach's messages as well as a
+// request's (its reference is a request id or "breach:<id>"), so its reference to the requests
+// table is dropped.
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE breaches (
+  controller text NOT NULL CHECK (controller <> ''),
+  breach_id text NOT NULL CHECK (breach_id <> ''),
+  version bigint NOT NULL CHECK (version > 0),
+  aware_at bigint NOT NULL,
+  risk text NOT NULL CHECK (risk IN ('unassessed', 'none', 'risk', 'high_risk')),
+  reported_at bigint,
+  closed_at bigint,
+  updated_at bigint NOT NULL,
+  wrapped_key bytea NOT NULL,
+  sealed_details bytea NOT NULL,
+  PRIMARY KEY (controller, breach_id)
+);
+CREATE INDEX breaches_by_awareness ON breaches (controller, aware_at, breach_id COLLATE "C");
+DO $$
+DECLARE c text;
+BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+           WHERE conrelid = 'outbox'::regclass AND contype = 'f' LOOP
+    EXECUTE 'ALTER TABLE outbox DROP CONSTRAINT ' || quote_ident(c);
+  END LOOP;
+END $$;
+-- A message still needs what it belongs to: its request, or its breach.
+CREATE FUNCTION custos_outbox_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.request_id LIKE 'breach:%' THEN
+    IF NOT EXISTS (SELECT 1 FROM breaches WHERE controller = NEW.controller
+                   AND breach_id = substr(NEW.request_id, 8)) THEN
+      RAISE EXCEPTION 'outbox: no breach of that id';
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM requests WHERE controller = NEW.controller
+                    AND request_id = NEW.request_id) THEN
+    RAISE EXCEPTION 'outbox: no request of that id';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER outbox_needs_its_owner BEFORE INSERT ON outbox
+  FOR EACH ROW EXECUTE FUNCTION custos_outbox_owner();
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -380,6 +424,7 @@ constexpr std::array kMigrations = {
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
     Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
+    Migration{6, "the breach register; the outbox carries breaches' messages too", kSchemaV6},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

@@ -116,6 +116,9 @@ class PostgresStore final : public Store {
                                                bool open_only) override;
   Result<std::vector<RequestEventRow>> ListRequestEvents(const std::string& controller,
                                                          const std::string& request_id) override;
+  Result<std::optional<BreachRow>> GetBreach(const std::string& controller,
+                                             const std::string& breach_id) override;
+  Result<std::vector<BreachRow>> ListBreaches(const std::string& controller) override;
   Result<std::vector<OutboxRow>> ListOutbox(const std::string& controller,
                                             const std::string& request_id) override;
   Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& controller, Timestamp now,

@@ -86,6 +86,7 @@ Status ReadRow(const Statement& s, RequestEventRow* row);       // sqlite_reques
 Status ReadRow(const Statement& s, OutboxRow* row);             // sqlite_requests.cc
 Status ReadRow(const Statement& s, RecipientEndpointRow* row);  // sqlite_requests.cc
 Status ReadRow(const Statement& s, RecordVersionRow* row);      // sqlite_requests.cc
+Status ReadRow(const Statement& s, BreachRow* row);             // sqlite_breaches.cc
 
 // Runs `sql` with `args` bound and reads every row with ReadRow().
 template <typename Row, typename... Args>
@@ -217,6 +218,10 @@ class BatchWriter {
   Status operator()(const RecordVersionRow& row);
   Status operator()(const CodeSendRow& row);
   Status operator()(const ForgetCodeSends& op);
+
+  // sqlite_breaches.cc
+  Status operator()(const BreachRow& row);
+  Status operator()(const UpdateBreach& op);
 
  private:
   Status WriteRequest(const char* sql, const RequestRow& r);  // sqlite_requests.cc

@@ -358,6 +358,59 @@ CREATE INDEX code_sends_by_address ON code_sends (controller, contact_hash, sent
 CREATE INDEX code_sends_by_time ON code_sends (controller, sent_at);
 )sql";
 
+// Version 6: the breach register; and the outbox carries a breach's messages as well as a
+// request's (its reference is a request id or "breach:<id>"), so it no longer references the
+// requests table (SQLite cannot drop a constraint: the table is rebuilt, rows and ids kept).
+constexpr char kSchemaV6[] = R"sql(
+CREATE TABLE breaches (
+  controller TEXT NOT NULL,
+  breach_id TEXT NOT NULL,
+  version INTEGER NOT NULL CHECK (version > 0),
+  aware_at INTEGER NOT NULL,
+  risk TEXT NOT NULL CHECK (risk IN ('unassessed', 'none', 'risk', 'high_risk')),
+  reported_at INTEGER,
+  closed_at INTEGER,
+  updated_at INTEGER NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  sealed_details BLOB NOT NULL,
+  PRIMARY KEY (controller, breach_id)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX breaches_by_awareness ON breaches (controller, aware_at, breach_id);
+
+CREATE TABLE outbox_v6 (
+  controller TEXT NOT NULL,
+  outbox_id INTEGER NOT NULL CHECK (outbox_id > 0),
+  request_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  target TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'manual', 'dead')),
+  attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  delivered_at INTEGER,
+  claimed_until INTEGER,
+  last_error TEXT NOT NULL,
+  sealed_payload BLOB NOT NULL,
+  payload_digest BLOB NOT NULL,
+  PRIMARY KEY (controller, outbox_id)
+) WITHOUT ROWID, STRICT;
+INSERT INTO outbox_v6 SELECT controller, outbox_id, request_id, kind, target, state, attempts,
+  created_at, next_attempt_at, delivered_at, claimed_until, last_error, sealed_payload,
+  payload_digest FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v6 RENAME TO outbox;
+CREATE INDEX outbox_by_request ON outbox (controller, request_id, outbox_id);
+CREATE INDEX outbox_due ON outbox (controller, state, next_attempt_at);
+-- A message still needs what it belongs to: its request, or its breach.
+CREATE TRIGGER outbox_needs_its_owner BEFORE INSERT ON outbox
+  WHEN CASE WHEN NEW.request_id LIKE 'breach:%'
+    THEN NOT EXISTS (SELECT 1 FROM breaches WHERE controller = NEW.controller
+                     AND breach_id = substr(NEW.request_id, 8))
+    ELSE NOT EXISTS (SELECT 1 FROM requests WHERE controller = NEW.controller
+                     AND request_id = NEW.request_id) END
+  BEGIN SELECT RAISE(ABORT, 'outbox: no request or breach of that id'); END;
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -366,6 +419,7 @@ constexpr std::array kMigrations = {
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
     Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
+    Migration{6, "the breach register; the outbox carries breaches' messages too", kSchemaV6},
 };
 
 constexpr char kCreateMigrationsTable[] =
