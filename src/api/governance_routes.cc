@@ -59,8 +59,7 @@ HttpResponse Api::PolicyDiff(Context& c) {
     return ProblemFor(Status(candidate.diagnostics.front().code, candidate.Report()));
   }
   HttpResponse response;
-  response.body =
-      policy::PolicyDiffJson(policy::DiffPolicies(engine_.policy(), candidate.policy));
+  response.body = policy::PolicyDiffJson(policy::DiffPolicies(engine_.policy(), candidate.policy));
   return response;
 }
 

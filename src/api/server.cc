@@ -216,6 +216,8 @@ void Api::AddRoutes() {
   Add("POST", "/v1/subjects/{id}/identifiers", "addIdentifier", {A, D, S, U}, &Api::AddIdentifier);
   Add("POST", "/v1/identifiers/lookup", "lookupIdentifier", {A, D, S}, &Api::LookupIdentifier);
   Add("POST", "/v1/subjects/{id}/events", "addEvent", {A, D, S}, &Api::AddEvent);
+  Add("POST", "/v1/subjects/{id}/disclosures", "recordDisclosure", {A, D, S},
+      &Api::RecordDisclosure);
   Add("POST", "/v1/subjects/{id}/records", "putRecord", {A, D, S, P}, &Api::PutRecord);
   Add("GET", "/v1/subjects/{id}/records", "listRecords", {A, D, S, P, U}, &Api::ListRecords);
   Add("POST", "/v1/subjects/{id}/consents", "changeConsent", {A, D, S, U}, &Api::ChangeConsent);

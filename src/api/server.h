@@ -155,7 +155,8 @@ class Api {
   HttpResponse ListEndpoints(Context& c);
   HttpResponse ListOutbox(Context& c);
   // The breach register (breach_routes.cc).
-  HttpResponse PolicyDiff(Context& c);  // governance_routes.cc
+  HttpResponse PolicyDiff(Context& c);        // governance_routes.cc
+  HttpResponse RecordDisclosure(Context& c);  // subject_routes.cc
   HttpResponse ListBreaches(Context& c);
   HttpResponse RecordBreach(Context& c);
   HttpResponse GetBreach(Context& c);

@@ -281,6 +281,29 @@ HttpResponse Api::PutRecord(Context& c) {
   return OneMember("record_id", *id, 201);
 }
 
+HttpResponse Api::RecordDisclosure(Context& c) {
+  JsonBody body;
+  HttpResponse problem;
+  if (!c.Body(body,
+              {{"recipient", FieldType::kString, true},
+               {"purpose", FieldType::kString, true},
+               {"categories", FieldType::kStrings, true},
+               {"at", FieldType::kTime}},
+              &problem)) {
+    return problem;
+  }
+  engine::Disclosure disclosure{c.Param("id"),          body.String("recipient"),
+                                body.String("purpose"), body.Strings("categories"),
+                                body.Time("at"),        c.actor};
+  if (!c.who->MayUsePurpose(disclosure.purpose)) return Forbidden("purpose not on this token");
+  for (const auto& category : disclosure.categories) {
+    if (!c.who->MayUseCategory(category)) return Forbidden("category not on this token");
+  }
+  auto id = engine_.RecordDisclosure(disclosure);
+  if (!id.ok()) return ProblemFor(id.status());
+  return OneMember("disclosure_id", *id, 201);
+}
+
 HttpResponse Api::ListRecords(Context& c) {
   const std::string* purpose = c.request.Query("purpose");
   if (purpose && !KeyShaped(*purpose)) {

@@ -17,7 +17,8 @@ namespace {
 constexpr char kUsage[] =
     "breach record --nature TEXT --discovered TIME [--aware TIME] --category C [--category C...]\n"
     "      [--purpose P...] [--subject-type T...] [--from TIME] [--to TIME] [--how TEXT]\n"
-    "      [--cyber] [--consequences TEXT] [--measures TEXT] [--risk R --reasoning TEXT] [--id ID]\n"
+    "      [--cyber] [--consequences TEXT] [--measures TEXT] [--risk R --reasoning TEXT] [--id "
+    "ID]\n"
     "  | breach list | breach show ID | breach tell ID | breach close ID\n"
     "  | breach assess ID --risk unassessed|none|risk|high_risk --reasoning TEXT\n"
     "  | breach update ID [--nature T] [--how T] [--consequences T] [--measures T]\n"
@@ -25,11 +26,13 @@ constexpr char kUsage[] =
     "  | breach report ID --reported TIME [--reference REF] [--delay-reason TEXT]\n"
     "  | breach export ID [--format json|html] [--output FILE]";
 
-const std::vector<std::string> kValued = {
-    "--nature",   "--discovered", "--aware",      "--category",     "--purpose",
-    "--subject-type", "--from",   "--to",         "--how",          "--consequences",
-    "--measures", "--risk",       "--reasoning",  "--id",           "--reported",
-    "--reference", "--delay-reason", "--not-told-reason", "--format", "--output", "--at"};
+const std::vector<std::string> kValued = {"--nature",       "--discovered",   "--aware",
+                                          "--category",     "--purpose",      "--subject-type",
+                                          "--from",         "--to",           "--how",
+                                          "--consequences", "--measures",     "--risk",
+                                          "--reasoning",    "--id",           "--reported",
+                                          "--reference",    "--delay-reason", "--not-told-reason",
+                                          "--format",       "--output",       "--at"};
 
 std::vector<std::string> All(const Args& a, const std::string& name) {
   std::vector<std::string> out;
@@ -72,8 +75,7 @@ void PrintBreach(const engine::Breach& b, const policy::Policy& policy, Timestam
   } else if (!clock.report_needed) {
     out << "no report needed";
   } else {
-    out << (clock.overdue ? "OVERDUE: report was due " : "report due ")
-        << clock.due_at.ToString();
+    out << (clock.overdue ? "OVERDUE: report was due " : "report due ") << clock.due_at.ToString();
   }
   if (engine::PeopleMustBeTold(policy, b)) {
     out << "; people "
@@ -135,7 +137,8 @@ int BreachCommand(Session& s, const std::vector<std::string>& args, std::ostream
     if (s.options().json) {
       out << "[";
       for (size_t i = 0; i < breaches->size(); ++i) {
-        out << (i ? "," : "") << engine::BreachJson(s.engine().policy(), (*breaches)[i], engine.Now());
+        out << (i ? "," : "")
+            << engine::BreachJson(s.engine().policy(), (*breaches)[i], engine.Now());
       }
       out << "]\n";
     } else {
@@ -183,8 +186,9 @@ int BreachCommand(Session& s, const std::vector<std::string>& args, std::ostream
     auto breach = engine.ViewBreach(id, "cli");
     if (!breach.ok()) return Fail(err, breach.status());
     const std::string report =
-        format == "html" ? engine::BreachReportHtml(s.engine().policy(), *breach, engine.Now())
-                         : engine::BreachReportJson(s.engine().policy(), *breach, engine.Now()) + "\n";
+        format == "html"
+            ? engine::BreachReportHtml(s.engine().policy(), *breach, engine.Now())
+            : engine::BreachReportJson(s.engine().policy(), *breach, engine.Now()) + "\n";
     if (const std::string* path = a->Option("--output")) {
       std::ofstream file(*path, std::ios::binary | std::ios::trunc);
       file << report;

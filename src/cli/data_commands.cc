@@ -10,8 +10,8 @@
 #include "cli/breach_commands.h"
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
-#include "cli/request_commands.h"
 #include "cli/import_commands.h"
+#include "cli/request_commands.h"
 #include "cli/retention_commands.h"
 #include "crypto/hash_chain.h"
 #include "deployment/checkpoint_file.h"
@@ -145,6 +145,22 @@ int EventCommand(Session& s, const std::vector<std::string>& args, std::ostream&
   Status status = s.engine().RecordEvent(a->positional[0], a->positional[1], *at, "cli");
   if (!status.ok()) return Fail(err, status);
   out << "recorded " << a->positional[1] << " for " << a->positional[0] << "\n";
+  return kExitOk;
+}
+
+// `disclose SUBJECT RECIPIENT PURPOSE CATEGORY...`: the disclosure log.
+int DiscloseCommand(Session& s, const std::vector<std::string>& args, std::ostream& out,
+                    std::ostream& err) {
+  const std::string usage = "disclose SUBJECT RECIPIENT PURPOSE CATEGORY... [--at TIME]";
+  auto a = ParseArgs(args, {"--at"}, {});
+  if (!a.ok() || a->positional.size() < 4) return Usage(err, usage, a.status());
+  auto at = AtOption(*a);
+  if (!at.ok()) return Fail(err, at.status());
+  const std::vector<std::string>& p = a->positional;
+  engine::Disclosure disclosure{p[0], p[1], p[2], {p.begin() + 3, p.end()}, *at, "cli"};
+  auto id = s.engine().RecordDisclosure(disclosure);
+  if (!id.ok()) return Fail(err, id.status());
+  out << "disclosure " << *id << ": " << p[0] << " to " << p[1] << "\n";
   return kExitOk;
 }
 
@@ -362,8 +378,8 @@ int AuditCommand(Session& s, const std::vector<std::string>& args, std::ostream&
     auto checkpoint = deployment::PublishCheckpoint(s.engine(), s.checkpoint_path());
     if (!checkpoint.ok()) return Fail(err, checkpoint.status());
     out << "audit checkpoint: seq " << checkpoint->seq << " hash "
-        << crypto::ToHex(checkpoint->hash) << " at " << checkpoint->at.ToString()
-        << " public key " << crypto::ToHex(checkpoint->public_key) << "\n";
+        << crypto::ToHex(checkpoint->hash) << " at " << checkpoint->at.ToString() << " public key "
+        << crypto::ToHex(checkpoint->public_key) << "\n";
     return kExitOk;
   }
   auto result = deployment::VerifyAudit(s.engine(), s.checkpoint_path());
@@ -403,7 +419,7 @@ const std::vector<std::pair<std::string, Handler>>& DataHandlers() {
       {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
       {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
       {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
-      {"breach", BreachCommand},
+      {"breach", BreachCommand},     {"disclose", DiscloseCommand},
   };
   return handlers;
 }

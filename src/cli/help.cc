@@ -54,6 +54,9 @@ constexpr Verb kVerbs[] = {
      "      [--notice-version V] [--at TIME]\n"
      "--data DIR consent export SUBJECT",
      "Appends to the consent ledger, or exports it (ISO/IEC 27560-shaped JSON)."},
+    {"disclose", kData, "--data DIR disclose SUBJECT RECIPIENT PURPOSE CATEGORY... [--at TIME]",
+     "Records that a person's data went to a recipient (the disclosure log): access packages "
+     "list it, and Article 19 notices go to the recipients it names."},
     {"preference", kData,
      "--data DIR preference set SUBJECT email|sms|post|phone on|off [--at TIME]",
      "Sets a contact channel preference."},

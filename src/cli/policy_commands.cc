@@ -9,8 +9,8 @@
 #include "policy/datamap.h"
 #include "policy/datamap_svg.h"
 #include "policy/loader.h"
-#include "policy/policy_diff.h"
 #include "policy/notice.h"
+#include "policy/policy_diff.h"
 #include "policy/ropa.h"
 #include "policy/warnings.h"
 
@@ -56,8 +56,14 @@ int RunPolicyDiff(const std::vector<std::string>& args, std::ostream& out, std::
   for (int i = 0; i < 2; ++i) {
     auto loaded = policy::LoadValidPolicy(parsed->positional[static_cast<size_t>(i)]);
     if (!loaded.ok()) {
-      err << "custos: " << parsed->positional[static_cast<size_t>(i)] << ": "
-          << loaded.status().message() << "\n";
+      // One line: the problems (each naming file:line) and their fixes, joined.
+      std::string message = loaded.status().message();
+      while (!message.empty() && message.back() == '\n') message.pop_back();
+      for (size_t at; (at = message.find("\n  hint: ")) != std::string::npos;) {
+        message.replace(at, 9, "; fix: ");
+      }
+      std::replace(message.begin(), message.end(), '\n', ' ');
+      err << "custos: error " << CodeName(loaded.status().code()) << ": " << message << "\n";
       return ExitCodeFor(loaded.status());
     }
     versions[i] = std::move(*loaded);

@@ -64,6 +64,7 @@ namespace custos {
   X(kSubjectTypeNotInPurpose, "SUBJECT_TYPE_NOT_IN_PURPOSE")                \
   X(kConsentMissing, "CONSENT_MISSING")                                     \
   X(kConsentWithdrawn, "CONSENT_WITHDRAWN")                                 \
+  X(kConsentStale, "CONSENT_STALE")                                         \
   X(kObjected, "OBJECTED")                                                  \
   X(kMarketingObjected, "MARKETING_OBJECTED")                               \
   X(kSuppressed, "SUPPRESSED")                                              \

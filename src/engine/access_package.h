@@ -68,6 +68,8 @@ struct AccessPackage {
 //      objections:   [{purpose (a key, "*" or "direct_marketing"), purpose_name, at,
 //                      lifted_at (null while in force)}],
 //      restrictions: [{restriction_id, categories ([] = all data), reason, at, lifted_at}],
+//      disclosures:  [{recipient, recipient_name, purpose, purpose_name, categories, at}]
+//                    (who actually received the data: the disclosure log, Art. 15(1)(c)),
 //      events:       [{event, name, at}]}
 //   categories        the categories held (Art. 15(1)(b)):
 //                     [{key, name, description, special, condition: {key, article, words} or

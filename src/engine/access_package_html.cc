@@ -223,6 +223,16 @@ void SubjectHtml(Html& h, const Policy& policy, const SubjectView& view, bool se
   }
   h.Table({"Data", "Reason", "Since", "Lifted"}, rows, "None.");
 
+  h.Heading(4, "Who received your data");
+  rows.clear();
+  for (const auto& d : view.disclosures) {
+    const policy::Recipient* recipient = policy.FindRecipient(d.recipient);
+    rows.push_back({recipient != nullptr ? recipient->name : d.recipient,
+                    CategoryNames(policy, d.categories), PurposeName(policy, d.purpose),
+                    d.at.ToString()});
+  }
+  h.Table({"Recipient", "Data", "Why", "When"}, rows, "None recorded.");
+
   h.Heading(4, "Events in your relationship with us");
   rows.clear();
   for (const auto& event : view.events) {

@@ -180,6 +180,21 @@ void WriteSubject(Json& j, const Policy& policy, const SubjectView& view) {
   }
   j.EndArray();
 
+  // Who actually received this person's data (the disclosure log; Article 15(1)(c)).
+  j.BeginArray("disclosures");
+  for (const auto& d : view.disclosures) {
+    j.BeginObject();
+    j.Field("recipient", d.recipient);
+    const policy::Recipient* recipient = policy.FindRecipient(d.recipient);
+    j.Field("recipient_name", recipient != nullptr ? recipient->name : d.recipient);
+    j.Field("purpose", d.purpose);
+    j.Field("purpose_name", PurposeName(policy, d.purpose));
+    j.Strings("categories", d.categories);
+    j.Time("at", d.at);
+    j.EndObject();
+  }
+  j.EndArray();
+
   j.BeginArray("events");
   for (const auto& event : view.events) {
     j.BeginObject();

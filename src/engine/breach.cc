@@ -9,18 +9,17 @@
 
 #include <algorithm>
 
+#include "engine/request_internal.h"
 #include "policy/notice.h"
 
 namespace custos::engine {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+using internal::GetString;
+using internal::Str;
+using internal::Writer;
 
-void Str(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 void Int(Writer& w, std::string_view key, int64_t value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   w.Int64(value);
@@ -45,14 +44,8 @@ void List(Writer& w, std::string_view key, const std::vector<std::string>& value
   w.EndArray();
 }
 
-std::string GetStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
 std::optional<Timestamp> GetTime(const rapidjson::Value& o, const char* key) {
-  std::string text = GetStr(o, key);
+  std::string text = GetString(o, key);
   if (text.empty()) return std::nullopt;
   return Timestamp::Parse(text);
 }
@@ -191,8 +184,8 @@ Result<BreachDetails> BreachDetails::FromJson(const std::string& text) {
   }
   BreachDetails d;
   d.discovered_at = GetTime(doc, "discovered_at").value_or(Timestamp{});
-  d.nature = GetStr(doc, "nature");
-  d.how_discovered = GetStr(doc, "how_discovered");
+  d.nature = GetString(doc, "nature");
+  d.how_discovered = GetString(doc, "how_discovered");
   d.cyber_incident = doc.HasMember("cyber_incident") && doc["cyber_incident"].IsBool() &&
                      doc["cyber_incident"].GetBool();
   if (doc.HasMember("scope") && doc["scope"].IsObject()) {
@@ -206,14 +199,14 @@ Result<BreachDetails> BreachDetails::FromJson(const std::string& text) {
   d.people = GetInt(doc, "people");
   d.records = GetInt(doc, "records");
   d.counted_at = GetTime(doc, "counted_at").value_or(Timestamp{});
-  d.consequences = GetStr(doc, "consequences");
-  d.measures = GetStr(doc, "measures");
-  d.risk_reasoning = GetStr(doc, "risk_reasoning");
-  d.regulator_reference = GetStr(doc, "regulator_reference");
-  d.delay_reason = GetStr(doc, "delay_reason");
+  d.consequences = GetString(doc, "consequences");
+  d.measures = GetString(doc, "measures");
+  d.risk_reasoning = GetString(doc, "risk_reasoning");
+  d.regulator_reference = GetString(doc, "regulator_reference");
+  d.delay_reason = GetString(doc, "delay_reason");
   d.people_told_at = GetTime(doc, "people_told_at");
   d.notices_queued = GetInt(doc, "notices_queued");
-  d.people_not_told_reason = GetStr(doc, "people_not_told_reason");
+  d.people_not_told_reason = GetString(doc, "people_not_told_reason");
   d.controller_told_at = GetTime(doc, "controller_told_at");
   if (doc.HasMember("messages_read_by_hand") && doc["messages_read_by_hand"].IsArray()) {
     for (const auto& v : doc["messages_read_by_hand"].GetArray()) {
@@ -226,8 +219,9 @@ Result<BreachDetails> BreachDetails::FromJson(const std::string& text) {
 BreachClock RegulatorClock(const policy::Policy& policy, const Breach& breach, Timestamp now) {
   BreachClock clock;
   const std::optional<policy::Period>& within = policy.breach.notify_regulator_within;
-  clock.due_at = within && within->value ? AddPeriod(breach.aware_at, *within->value)
-                                         : Timestamp{breach.aware_at.micros + kStatutoryReportMicros};
+  clock.due_at = within && within->value
+                     ? AddPeriod(breach.aware_at, *within->value)
+                     : Timestamp{breach.aware_at.micros + kStatutoryReportMicros};
   clock.report_needed = breach.risk != "none";
   clock.reported = breach.reported_at.has_value();
   clock.reported_late = clock.reported && *breach.reported_at > clock.due_at;
@@ -299,8 +293,8 @@ std::string BreachReportJson(const policy::Policy& policy, const Breach& breach,
 
   w.Key("organisation");
   w.StartObject();
-  Str(w, "name", policy.controller.legal_name.empty() ? policy.controller.name
-                                                      : policy.controller.legal_name);
+  Str(w, "name",
+      policy.controller.legal_name.empty() ? policy.controller.name : policy.controller.legal_name);
   Str(w, "registration_number", policy.controller.registration);
   Str(w, "address", policy.controller.address);
   Str(w, "role", policy.controller.role == policy::Role::kProcessor ? "processor" : "controller");
@@ -399,15 +393,16 @@ std::string BreachReportHtml(const policy::Policy& policy, const Breach& breach,
        "th{width:35%}.overdue{color:#a00;font-weight:bold}</style></head><body>\n";
   h += "<main><h1>Personal data breach report " + EscapeHtml(breach.id) + "</h1>\n";
   h += "<p>" + std::string(breach.reported_at ? "Follow-up report" : "Initial report") +
-       ", prepared " + EscapeHtml(now.ToString()) + ", in the sections of the ICO's breach "
+       ", prepared " + EscapeHtml(now.ToString()) +
+       ", in the sections of the ICO's breach "
        "report form.</p>\n";
   if (clock.overdue) {
     h += "<p class=\"overdue\">Overdue: the report was due " + EscapeHtml(clock.due_at.ToString()) +
          ".</p>\n";
   }
   h += "<h2>About your organisation</h2>\n<table>\n";
-  row("Organisation", policy.controller.legal_name.empty() ? policy.controller.name
-                                                           : policy.controller.legal_name);
+  row("Organisation",
+      policy.controller.legal_name.empty() ? policy.controller.name : policy.controller.legal_name);
   row("Registration number", text(policy.controller.registration));
   row("Role", policy.controller.role == policy::Role::kProcessor ? "Processor" : "Controller");
   row("Contact", ContactPoint(policy));

@@ -77,8 +77,8 @@ struct NewBreach {
 
 // What a later step changes; unset fields stay as they are. A new scope is counted again.
 struct BreachChange {
-  std::optional<std::string> nature, how_discovered, consequences, measures, risk,
-      risk_reasoning, delay_reason, regulator_reference, people_not_told_reason;
+  std::optional<std::string> nature, how_discovered, consequences, measures, risk, risk_reasoning,
+      delay_reason, regulator_reference, people_not_told_reason;
   std::optional<bool> cyber_incident;
   std::optional<BreachScope> scope;
   std::optional<Timestamp> reported_at;  // the report reached the regulator then
@@ -103,9 +103,9 @@ struct BreachClock {
   Timestamp due_at;           // aware_at + the policy's notify_regulator_within, else 72 hours
   bool report_needed = true;  // false once assessed as no risk (the reasoning is kept instead)
   bool reported = false;
-  bool overdue = false;       // needed, not reported and past due_at
+  bool overdue = false;  // needed, not reported and past due_at
   bool reported_late = false;
-  int64_t seconds_left = 0;   // until due_at (negative when past)
+  int64_t seconds_left = 0;  // until due_at (negative when past)
 };
 BreachClock RegulatorClock(const policy::Policy& policy, const Breach& breach, Timestamp now);
 

@@ -206,6 +206,12 @@ Decision Decide(const policy::Policy& policy, const SubjectState* state,
         Deny(decision, ErrorCode::kConsentMissing, purpose->key);
       } else if (!change->given) {
         Deny(decision, ErrorCode::kConsentWithdrawn, change->at.ToString());
+      } else if (purpose->consent_since &&
+                 change->at < Timestamp::FromDate(*purpose->consent_since)) {
+        // The purpose changed since: consent given before then was to something else.
+        Deny(decision, ErrorCode::kConsentStale,
+             "given " + change->at.ToString() + "; this purpose needs consent given from " +
+                 purpose->consent_since->ToString());
       }
       break;
     }

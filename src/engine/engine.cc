@@ -446,6 +446,7 @@ Result<SubjectView> Engine::ReadSubject(const std::string& subject_id, const std
   ASSIGN_OR_RETURN(view.preferences, store_.ListPreferences(controller_, subject_id));
   ASSIGN_OR_RETURN(view.objections, store_.ListObjections(controller_, subject_id));
   ASSIGN_OR_RETURN(view.restrictions, store_.ListRestrictions(controller_, subject_id));
+  ASSIGN_OR_RETURN(view.disclosures, store_.ListDisclosures(controller_, subject_id));
   for (auto& restriction : view.restrictions) {
     ASSIGN_OR_RETURN(restriction.reason, OpenNote(data_key, restriction.reason,
                                                   KeyContext(subject_id) + "/restriction"));

@@ -153,6 +153,15 @@ struct SubjectView {
   std::vector<store::PreferenceRow> preferences;
   std::vector<store::ObjectionRow> objections;
   std::vector<store::RestrictionRow> restrictions;
+  std::vector<store::DisclosureRow> disclosures;  // what went to whom (the disclosure log)
+};
+
+// Personal data of a person that went to a recipient (Engine::RecordDisclosure).
+struct Disclosure {
+  std::string subject_id, recipient, purpose;
+  std::vector<std::string> categories;
+  std::optional<Timestamp> at;
+  std::string actor = "system";
 };
 
 // A message claimed from the outbox for delivery, unsealed. PII: `payload` may hold the
@@ -483,6 +492,15 @@ class Engine {
   // contact, details and answer); the history stays as proof. Returns how many.
   Result<int64_t> PurgeClosedRequests(std::optional<Timestamp> as_of,
                                       const std::string& actor = "system");
+
+  // --- The disclosure log (disclosures.cc): what of a person went to whom, recorded by the
+  // application when it sends it. Access packages list these recipients (Article 15(1)(c)), and
+  // Article 19 notices go to the recipients a person's data actually went to once any is
+  // recorded. Errors: INVALID_ARGUMENT (a recipient, purpose or category the policy does not
+  // have, a purpose that does not name the recipient (the notice would not have told the person),
+  // a category the purpose does not use or the recipient does not receive), UNKNOWN_SUBJECT,
+  // SUBJECT_ERASED. Returns the disclosure's id.
+  Result<int64_t> RecordDisclosure(const Disclosure& disclosure);
 
   // --- The breach register (engine_breach.cc; breach.h). Every change is audited; the free
   // text is sealed with the breach's own key.

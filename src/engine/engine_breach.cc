@@ -139,15 +139,15 @@ Status Engine::CheckBreachScope(const BreachScope& scope) const {
     return Invalid("a breach names the categories of data it touched (scope.categories)");
   }
   for (const auto& c : scope.categories) {
-    bool known = policy_.FindCategory(c) != nullptr ||
-                 std::any_of(policy_.purposes.begin(), policy_.purposes.end(),
-                             [&](const policy::Purpose& p) {
-                               return internal::RefsCover(p.categories, c);
-                             });
+    bool known =
+        policy_.FindCategory(c) != nullptr ||
+        std::any_of(policy_.purposes.begin(), policy_.purposes.end(),
+                    [&](const policy::Purpose& p) { return internal::RefsCover(p.categories, c); });
     if (!known) return Invalid("category '" + c + "' is not in the policy");
   }
   for (const auto& p : scope.purposes) {
-    if (policy_.FindPurpose(p) == nullptr) return Invalid("purpose '" + p + "' is not in the policy");
+    if (policy_.FindPurpose(p) == nullptr)
+      return Invalid("purpose '" + p + "' is not in the policy");
   }
   for (const auto& t : scope.subject_types) {
     if (policy_.FindSubjectType(t) == nullptr) {
@@ -246,8 +246,8 @@ Result<Breach> Engine::RecordBreach(const NewBreach& input, std::optional<Timest
     w.RawValue(report.c_str(), report.size(), rapidjson::kObjectType);
     w.EndObject();
     RETURN_IF_ERROR(AddOutboxMessage(batch, std::string(kBreachReferencePrefix) + id, key,
-                                     BreachKeyContext(id), "breach_controller_notice",
-                                     "controller", buffer.GetString(), at));
+                                     BreachKeyContext(id), "breach_controller_notice", "controller",
+                                     buffer.GetString(), at));
   }
   RETURN_IF_ERROR(
       audit_
@@ -305,8 +305,9 @@ Result<Breach> Engine::ChangeBreach(const std::string& breach_id, const BreachCh
     }
     breach.reported_at = *change.reported_at;
     if (RegulatorClock(policy_, breach, at).reported_late && d.delay_reason.empty()) {
-      return Invalid("the report came after the deadline: give the reasons for the delay "
-                     "(delay_reason; Article 33(1))");
+      return Invalid(
+          "the report came after the deadline: give the reasons for the delay "
+          "(delay_reason; Article 33(1))");
     }
     changed.push_back("reported");
   }
@@ -321,8 +322,10 @@ Result<Breach> Engine::ChangeBreach(const std::string& breach_id, const BreachCh
     }
     if (PeopleMustBeTold(policy_, breach) && !d.people_told_at &&
         d.people_not_told_reason.empty()) {
-      return BreachStateError("tell the people affected, or record why not "
-                              "(people_not_told_reason), before closing breach " + breach_id);
+      return BreachStateError(
+          "tell the people affected, or record why not "
+          "(people_not_told_reason), before closing breach " +
+          breach_id);
     }
     breach.closed_at = at;
     changed.push_back("closed");
@@ -394,9 +397,8 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
       continue;
     }
     ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(*subject));
-    ASSIGN_OR_RETURN(std::string value,
-                     crypto::Open(data_key, best->sealed_value,
-                                  KeyContext(subject_id) + "/id/" + best->kind));
+    ASSIGN_OR_RETURN(std::string value, crypto::Open(data_key, best->sealed_value,
+                                                     KeyContext(subject_id) + "/id/" + best->kind));
     rapidjson::StringBuffer buffer;
     internal::Writer w(buffer);
     w.StartObject();
@@ -419,13 +421,13 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
   breach.details.people_told_at = at;
   breach.details.notices_queued = queued;
   RETURN_IF_ERROR(AddBreachUpdate(batch, breach, at));
-  RETURN_IF_ERROR(audit_
-                      .Commit(std::move(batch),
-                              {Entry(actor, "breach_people_told", "", at,
-                                     breach_id + "; " + std::to_string(queued) +
-                                         " notices queued, " + std::to_string(unreachable) +
-                                         " people without an address or erased")})
-                      .status());
+  RETURN_IF_ERROR(
+      audit_
+          .Commit(std::move(batch),
+                  {Entry(actor, "breach_people_told", "", at,
+                         breach_id + "; " + std::to_string(queued) + " notices queued, " +
+                             std::to_string(unreachable) + " people without an address or erased")})
+          .status());
   return breach;
 }
 

@@ -173,11 +173,36 @@ Result<std::vector<std::pair<std::string, std::vector<std::string>>>> Engine::Re
       if (recipient_gets(recipient, category)) by_recipient[recipient.key].insert(category);
     }
   }
+  // Once the disclosure log names recipients of this person's data, those are the ones told
+  // (with the sub-processors of a processor they went to), `when` recipients included: the
+  // occasion is on record. Until then, the recipients the policy's purposes name.
+  std::map<std::string, std::set<std::string>> disclosed;
+  for (const auto& subject_id : subject_ids) {
+    ASSIGN_OR_RETURN(std::vector<store::DisclosureRow> log,
+                     store_.ListDisclosures(controller_, subject_id));
+    for (const auto& d : log) {
+      for (const auto& category : d.categories) {
+        if (Covers(categories, category)) disclosed[d.recipient].insert(category);
+      }
+    }
+  }
+  const bool logged = !disclosed.empty();
+  if (logged) {
+    for (const auto& recipient : policy_.recipients) {
+      if (!recipient.processor_of) continue;
+      auto of = disclosed.find(recipient.processor_of->key);
+      if (of == disclosed.end()) continue;
+      for (const auto& category : std::set<std::string>(of->second)) {
+        if (recipient_gets(recipient, category)) disclosed[recipient.key].insert(category);
+      }
+    }
+    by_recipient = std::move(disclosed);
+  }
   std::vector<std::pair<std::string, std::vector<std::string>>> out;
   for (const auto& recipient : policy_.recipients) {  // in the policy's order
     // A recipient that receives data only on occasions (`when`: a court order, a threat) has
     // it only if such an occasion happened, which custos does not record.
-    if (!NotifiableRecipient(recipient.kind) || !recipient.when.empty()) continue;
+    if (!NotifiableRecipient(recipient.kind) || (!logged && !recipient.when.empty())) continue;
     auto it = by_recipient.find(recipient.key);
     if (it != by_recipient.end()) {
       out.emplace_back(recipient.key,

@@ -333,16 +333,17 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
   const bool of_request = !delivery.request_id.starts_with(kBreachReferencePrefix);
   if (of_request) {
     batch.Add(store::RequestEventRow{
-      controller_, delivery.request_id, 0, now, "system:outbox",
-      delivered ? "delivered"
-                : (update.state == OutboxState::kDead ? "delivery_abandoned" : "delivery_failed"),
-      // The request's state does not change with a delivery; read it to keep the history true.
-      [&] {
-        auto request = store_.GetRequest(controller_, delivery.request_id);
-        return request.ok() && request->has_value() ? (*request)->state : RequestState::kCompleted;
-      }(),
-      delivery.target + " (message " + std::to_string(delivery.outbox_id) + ")" +
-          (delivered ? "" : ": " + error)});
+        controller_, delivery.request_id, 0, now, "system:outbox",
+        delivered ? "delivered"
+                  : (update.state == OutboxState::kDead ? "delivery_abandoned" : "delivery_failed"),
+        // The request's state does not change with a delivery; read it to keep the history true.
+        [&] {
+          auto request = store_.GetRequest(controller_, delivery.request_id);
+          return request.ok() && request->has_value() ? (*request)->state
+                                                      : RequestState::kCompleted;
+        }(),
+        delivery.target + " (message " + std::to_string(delivery.outbox_id) + ")" +
+            (delivered ? "" : ": " + error)});
   }
   return audit_
       .Commit(std::move(batch),

@@ -485,6 +485,19 @@ class PolicyParser {
             a.Finish();
           }
           r.Enum("on_withdrawal", p.on_withdrawal, {"stop", "keep_obtained"});
+          std::string since;
+          if (r.Text("consent_since", since)) {
+            p.consent_since = CivilDate::Parse(since);
+            if (!p.consent_since) {
+              Report(ErrorCode::kInvalidValue, v.Find("consent_since")->loc,
+                     "purpose '" + key + "'.consent_since '" + since + "' is not a calendar date",
+                     "write the date from which consent must have been given, e.g. 2026-02-01");
+            } else if (p.basis != LawfulBasis::kConsent) {
+              Report(ErrorCode::kInvalidValue, v.Find("consent_since")->loc,
+                     "purpose '" + key + "' has consent_since but does not rest on consent",
+                     "remove consent_since, or make the purpose's basis consent");
+            }
+          }
           r.Text("necessary_for_service", p.necessary_for_service);
           r.Finish();
           policy_.purposes.push_back(std::move(p));
@@ -532,10 +545,10 @@ class PolicyParser {
           if (r.Text("contract_date", signed_on)) {
             c.contract_date = CivilDate::Parse(signed_on);
             if (!c.contract_date) {
-              Report(ErrorCode::kInvalidValue, v.Find("contract_date")->loc,
-                     "recipients." + key + ".contract_date '" + signed_on +
-                         "' is not a calendar date",
-                     "write the date the contract was signed as YYYY-MM-DD, e.g. 2025-04-01");
+              Report(
+                  ErrorCode::kInvalidValue, v.Find("contract_date")->loc,
+                  "recipients." + key + ".contract_date '" + signed_on + "' is not a calendar date",
+                  "write the date the contract was signed as YYYY-MM-DD, e.g. 2025-04-01");
             }
           }
           r.Text("transfer_assessment", c.transfer_assessment);

@@ -206,6 +206,9 @@ struct Purpose {
   std::vector<std::string> channels;
   AutomatedDecision automated_decision;
   std::string on_withdrawal = "stop";  // or keep_obtained
+  // Consent given before this date does not count: the purpose changed (more data, another
+  // recipient, a basis that became consent) and needs fresh consent (decisions CONSENT_STALE).
+  std::optional<CivilDate> consent_since;
   std::string necessary_for_service;
 };
 

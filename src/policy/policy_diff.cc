@@ -36,9 +36,9 @@ double Days(const Period& period) {
          p.seconds / 86400.0;
 }
 
-void Sets(std::vector<PolicyChange>& out, const std::string& key, const std::set<std::string>& before,
-          const std::set<std::string>& after, const char* added, const char* removed,
-          bool added_is_material) {
+void Sets(std::vector<PolicyChange>& out, const std::string& key,
+          const std::set<std::string>& before, const std::set<std::string>& after,
+          const char* added, const char* removed, bool added_is_material) {
   std::set<std::string> more = Minus(after, before), less = Minus(before, after);
   if (!more.empty()) out.push_back({added, key, "", Join(more), added_is_material, false});
   if (!less.empty()) out.push_back({removed, key, Join(less), "", false, false});
@@ -60,6 +60,11 @@ std::vector<PolicyChange> DiffPolicies(const Policy& before, const Policy& after
                      now.name + " (" + std::string(LawfulBasisKey(now.basis)) + ")", true,
                      consent});
       continue;
+    }
+    if (now.consent_since && now.consent_since != was->consent_since) {
+      out.push_back({"consent_renewed", now.key,
+                     was->consent_since ? was->consent_since->ToString() : "",
+                     "consent given from " + now.consent_since->ToString(), true, true});
     }
     if (was->basis != now.basis) {
       out.push_back({"basis_changed", now.key, std::string(LawfulBasisKey(was->basis)),
@@ -160,7 +165,8 @@ std::string PolicyDiffJson(const std::vector<PolicyChange>& changes) {
   w.Bool(material);
   w.Key("needs_consent");
   w.StartArray();
-  for (const auto& key : consent) w.String(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+  for (const auto& key : consent)
+    w.String(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
   w.EndArray();
   w.EndObject();
   return buffer.GetString();

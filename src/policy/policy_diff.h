@@ -18,7 +18,8 @@ namespace custos::policy {
 struct PolicyChange {
   // purpose_added, purpose_removed, basis_changed, categories_added, categories_removed,
   // recipient_added, recipient_removed, countries_added, countries_removed, retention_added,
-  // retention_removed, retention_changed, right_added, right_removed, notice_version
+  // retention_removed, retention_changed, right_added, right_removed, notice_version,
+  // consent_renewed (the purpose's consent_since moved: earlier consent no longer counts)
   std::string kind;
   std::string key;            // the purpose, recipient, retention rule or right it is about
   std::string before, after;  // what it was and is, in the policy's own words or keys

@@ -293,8 +293,7 @@ std::vector<Column> RecordColumns(const Policy& policy, const Activity& activity
     contracts.push_back(
         recipient->name + ": " +
         (recipient->contract.empty() ? std::string(kNotStated) : recipient->contract) +
-        (recipient->contract_date ? " (signed " + recipient->contract_date->ToString() + ")"
-                                  : ""));
+        (recipient->contract_date ? " (signed " + recipient->contract_date->ToString() + ")" : ""));
   }
   out.push_back({"processor_contracts", JoinTexts(contracts), !contracts.empty()});
   out.push_back({"location_of_data", JoinTexts(record.systems)});

@@ -97,6 +97,10 @@ class ForwardingStore : public Store {
                                                bool open_only) override {
     return base_.ListRequests(controller, open_only);
   }
+  Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& controller,
+                                                     const std::string& subject_id) override {
+    return base_.ListDisclosures(controller, subject_id);
+  }
   Result<std::optional<BreachRow>> GetBreach(const std::string& controller,
                                              const std::string& breach_id) override {
     return base_.GetBreach(controller, breach_id);

@@ -109,7 +109,7 @@ struct RestrictionRow {
 struct SuppressionRow {
   std::string controller;
   Bytes hash;
-  std::string kind;    // email, phone, ...
+  std::string kind;  // email, phone, ...
   // erased (written by custos), or what was typed, sealed by the engine ("sealed:...")
   std::string reason;
   Timestamp at;
@@ -363,6 +363,17 @@ struct BreachRow {
   Bytes sealed_details;  // JSON (see engine/breach.h), sealed with the breach's key
 };
 
+// Personal data of a subject that went to a recipient: the disclosure log (schema version 6),
+// written by the application's call (Engine::RecordDisclosure). Not sealed: keys and times only.
+// Kept when the person is erased, as the record of whom Article 19 notices went to.
+struct DisclosureRow {
+  std::string controller, subject_id;
+  int64_t disclosure_id = 0;  // assigned by the store when 0
+  std::string recipient, purpose;
+  std::vector<std::string> categories;
+  Timestamp at;
+};
+
 // --- Writes --------------------------------------------------------------------------------
 // A WriteBatch is applied atomically: all of its operations or none.
 
@@ -465,14 +476,13 @@ struct ForgetCodeSends {
   Timestamp before;
 };
 
-using WriteOp =
-    std::variant<ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow, ConsentEventRow,
-                 PreferenceRow, ObjectionRow, RestrictionRow, SuppressionRow, AuditRow,
-                 SetRecordState, LiftRestriction, LiftObjection, EraseSubject, LegalHoldRow,
-                 ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask, AnonymisedFactRow,
-                 DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState, RequestRow,
-                 UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox, RecipientEndpointRow,
-                 RecordVersionRow, CodeSendRow, ForgetCodeSends, BreachRow, UpdateBreach>;
+using WriteOp = std::variant<
+    ControllerRow, SubjectRow, EventRow, IdentifierRow, RecordRow, ConsentEventRow, PreferenceRow,
+    ObjectionRow, RestrictionRow, SuppressionRow, AuditRow, SetRecordState, LiftRestriction,
+    LiftObjection, EraseSubject, LegalHoldRow, ReleaseLegalHold, ReviewTaskRow, CompleteReviewTask,
+    AnonymisedFactRow, DeleteIdentifiers, RetentionRunRow, RetentionCheckpoint, ExpectState,
+    RequestRow, UpdateRequest, RequestEventRow, OutboxRow, UpdateOutbox, RecipientEndpointRow,
+    RecordVersionRow, CodeSendRow, ForgetCodeSends, BreachRow, UpdateBreach, DisclosureRow>;
 
 struct WriteBatch {
   std::vector<WriteOp> ops;

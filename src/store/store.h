@@ -29,9 +29,10 @@ struct AppliedIds {
   std::vector<int64_t> record_ids;
   std::vector<int64_t> consent_seqs;
   std::vector<int64_t> restriction_ids;
-  std::vector<int64_t> hold_ids;    // LegalHoldRow
-  std::vector<int64_t> run_ids;     // RetentionRunRow
-  std::vector<int64_t> outbox_ids;  // OutboxRow
+  std::vector<int64_t> hold_ids;        // LegalHoldRow
+  std::vector<int64_t> run_ids;         // RetentionRunRow
+  std::vector<int64_t> outbox_ids;      // OutboxRow
+  std::vector<int64_t> disclosure_ids;  // DisclosureRow
 };
 
 class Store {
@@ -137,6 +138,10 @@ class Store {
   // Earlier values of the subject's rectified records, in (record_id, version) order.
   virtual Result<std::vector<RecordVersionRow>> ListRecordVersions(
       const std::string& controller, const std::string& subject_id) = 0;
+
+  // A subject's disclosures in disclosure_id order (schema version 6).
+  virtual Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& controller,
+                                                             const std::string& subject_id) = 0;
 
   // --- the breach register (schema version 6)
   virtual Result<std::optional<BreachRow>> GetBreach(const std::string& controller,

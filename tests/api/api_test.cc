@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <set>
 #include <sstream>
@@ -446,6 +446,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"addIdentifier", {"ADS.U.", 201}},
       {"lookupIdentifier", {"ADS...", 200}},
       {"addEvent", {"ADS...", 201}},
+      {"recordDisclosure", {"ADS...", 201}},
       {"putRecord", {"ADSP..", 201}},
       {"listRecords", {"ADSPU.", 200}},
       {"changeConsent", {"ADS.U.", 201}},
@@ -528,7 +529,8 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"getNotice", fixed("/v1/notice", "")},
       {"getPolicy", fixed("/v1/policy", "")},
       {"getRopa", fixed("/v1/ropa", "")},
-      {"diffPolicy", [&] {
+      {"diffPolicy",
+       [&] {
          rapidjson::StringBuffer buffer;
          rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
          w.StartObject();
@@ -546,6 +548,9 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"lookupIdentifier",
        fixed("/v1/identifiers/lookup", R"({"kind":"email","value":"x1@example.test"})")},
       {"addEvent", fixed("/v1/subjects/s1/events", R"({"event":"last_activity"})")},
+      {"recordDisclosure", fixed("/v1/subjects/s1/disclosures",
+                                 R"({"recipient":"third_party_platforms","purpose":"newsletter",)"
+                                 R"("categories":["user.contact.email"]})")},
       {"putRecord",
        fixed(
            "/v1/subjects/s1/records",
@@ -654,18 +659,25 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"listOutbox", fixed("/v1/outbox", "")},
       {"listBreaches", fixed("/v1/breaches", "")},
       {"recordBreach",
-       fixed("/v1/breaches",
-             R"({"discovered_at":"2026-01-01","nature":"a laptop was stolen",)"
-             R"("categories":["user.contact.email"]})")},
-      {"getBreach", [&] { return Sample{"/v1/breaches/" + NewBreach(), "", ""}; }},
+       fixed("/v1/breaches", R"({"discovered_at":"2026-01-01","nature":"a laptop was stolen",)"
+                             R"("categories":["user.contact.email"]})")},
+      {"getBreach",
+       [&] {
+         return Sample{"/v1/breaches/" + NewBreach(), "", ""};
+       }},
       {"changeBreach",
        [&] {
          return Sample{"/v1/breaches/" + NewBreach() + "/changes",
                        R"({"measures":"the laptop's disk was encrypted"})", ""};
        }},
       {"tellPeopleOfBreach",
-       [&] { return Sample{"/v1/breaches/" + NewBreach("high_risk") + "/people-notices", "", ""}; }},
-      {"getBreachReport", [&] { return Sample{"/v1/breaches/" + NewBreach() + "/ico-report", "", ""}; }},
+       [&] {
+         return Sample{"/v1/breaches/" + NewBreach("high_risk") + "/people-notices", "", ""};
+       }},
+      {"getBreachReport",
+       [&] {
+         return Sample{"/v1/breaches/" + NewBreach() + "/ico-report", "", ""};
+       }},
   };
 
   auto routes = api_->Routes();

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -119,12 +120,24 @@ const std::map<std::string, std::string> kForms = {
     {"import --progress", "ImportIsSummarisedRejectedAndIdempotent"},
     {"init --database", "ThePostgresDatabaseFormsKeepDataInPostgres"},
     {"decide --database", "ThePostgresDatabaseFormsKeepDataInPostgres"},
+    {"policy diff", "PolicyDiffMarksMaterialChangesAndFreshConsent"},
+    {"policy diff --json", "PolicyDiffMarksMaterialChangesAndFreshConsent"},
+    {"disclose", "BreachRegisterAndDisclosureLog"},
+    {"breach record", "BreachRegisterAndDisclosureLog"},
+    {"breach list", "BreachRegisterAndDisclosureLog"},
+    {"breach show", "BreachRegisterAndDisclosureLog"},
+    {"breach assess", "BreachRegisterAndDisclosureLog"},
+    {"breach update", "BreachRegisterAndDisclosureLog"},
+    {"breach report", "BreachRegisterAndDisclosureLog"},
+    {"breach tell", "BreachRegisterAndDisclosureLog"},
+    {"breach close", "BreachRegisterAndDisclosureLog"},
+    {"breach export", "BreachRegisterAndDisclosureLog"},
 };
 
 // Verbs whose second word picks the operation (`consent give`, `request open`).
 const std::set<std::string> kVerbsWithSubVerbs = {
     "policy", "subject", "record",  "consent", "preference", "audit", "retention",
-    "hold",   "review",  "request", "outbox",  "endpoint",   "token",
+    "hold",   "review",  "request", "outbox",  "endpoint",   "token", "breach",
 };
 // Global options before the verb that take a value.
 const std::set<std::string> kGlobalOptions = {"--data",       "--database",   "--schema",
@@ -214,7 +227,7 @@ purposes:
     sources: [direct]
     recipients: [mailer]
 recipients:
-  mailer: {name: Mailing service, kind: processor, countries: [GB]}
+  mailer: {name: Mailing service, kind: processor, countries: [GB], contract: DPA-1}
 transfers:
   regions: [UK]
 retention:
@@ -487,7 +500,12 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
                            "token create",
                            "token list",
                            "token revoke",
-                           "import"}) {
+                           "import",
+                           "policy diff",
+                           "disclose",
+                           "breach record",
+                           "breach list",
+                           "breach export"}) {
     EXPECT_TRUE(documented.count(form)) << "docs/CLI.md does not show '" << form << "'";
   }
   for (const std::string& form : documented) {
@@ -504,6 +522,63 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
   for (const auto& [form, test] : kForms) {
     EXPECT_TRUE(tests.count(test)) << form << ": no test " << test;
   }
+}
+
+// `policy diff`: a new consent purpose is material and needs consent; the same file twice has
+// no change; an invalid file is refused in one line.
+TEST_F(CliForms, PolicyDiffMarksMaterialChangesAndFreshConsent) {
+  const std::string next = dir_.Sub("club-next.yaml");
+  std::string text = kPolicy;
+  text.replace(text.find("  records:\n"), 0,
+               "  podcast:\n    name: Podcast list\n    basis: consent\n"
+               "    categories: [user.contact.email]\n    subjects: [member]\n");
+  std::ofstream(next) << text;
+  CliRun diff = Raw({"policy", "diff", policy_, next});
+  EXPECT_EQ(diff.code, kExitOk) << diff.err;
+  EXPECT_EQ(diff.out, "purpose_added podcast: Podcast list (consent) [material] [needs consent]\n");
+  CliRun json = Raw({"policy", "diff", policy_, next, "--json"});
+  EXPECT_EQ(json.code, kExitOk);
+  EXPECT_NE(json.out.find("\"needs_consent\":[\"podcast\"]"), std::string::npos) << json.out;
+  EXPECT_EQ(Raw({"policy", "diff", policy_, policy_}).out, "no change\n");
+  std::ofstream(next) << "custos: 1\nnonsense: [\n";
+  CliRun bad = Raw({"policy", "diff", policy_, next});
+  EXPECT_NE(bad.code, kExitOk);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+  EXPECT_NE(bad.err.find("club-next.yaml:3:1: error YAML_SYNTAX"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("; fix: "), std::string::npos) << bad.err;
+}
+
+// The breach register through the CLI, and the disclosure log a breach's people come from.
+TEST_F(CliForms, BreachRegisterAndDisclosureLog) {
+  Init();
+  Member("m1");
+  Ok({"record", "put", "m1", "user.contact.email", "m1@example.test", "--source", "direct",
+      "--purpose", "records"});
+  EXPECT_EQ(Ok({"disclose", "m1", "mailer", "records", "user.contact.email"}),
+            "disclosure 1: m1 to mailer\n");
+  EXPECT_EQ(Run({"disclose", "m1", "nobody", "records", "user.name"}).code, kExitUsage);
+  EXPECT_EQ(Ok({"breach", "record", "--id", "B1", "--nature", "The mailer's list leaked.",
+                "--discovered", "2026-01-04T10:00:00Z", "--category", "user.contact"}),
+            "breach B1: risk unassessed, 1 people, 1 records; aware 2026-01-04T10:00:00Z; report "
+            "due 2026-01-07T10:00:00Z\n");
+  EXPECT_EQ(Ok({"breach", "list"}).rfind("breach B1: ", 0), 0u);
+  EXPECT_EQ(Ok({"breach", "show", "B1"}).rfind("breach B1: ", 0), 0u);
+  EXPECT_NE(Ok({"breach", "update", "B1", "--measures", "The list was withdrawn."}).find("B1"),
+            std::string::npos);
+  EXPECT_NE(Ok({"breach", "assess", "B1", "--risk", "high_risk", "--reasoning", "Addresses."})
+                .find("people must be told"),
+            std::string::npos);
+  EXPECT_NE(Ok({"breach", "report", "B1", "--reported", "2026-01-05", "--reference", "ICO-1"})
+                .find("reported 2026-01-05T00:00:00Z"),
+            std::string::npos);
+  EXPECT_NE(Ok({"breach", "tell", "B1"}).find("people told"), std::string::npos);
+  EXPECT_NE(Ok({"breach", "close", "B1"}).find("closed"), std::string::npos);
+  std::string html = Ok({"breach", "export", "B1", "--format", "html"});
+  EXPECT_NE(html.find("Personal data breach report B1"), std::string::npos);
+  EXPECT_NE(Ok({"breach", "export", "B1"}).find("\"regulator_reference\":\"ICO-1\""),
+            std::string::npos);
+  CliRun unknown = Run({"breach", "show", "B2"});
+  EXPECT_EQ(unknown.err, "custos: error UNKNOWN_BREACH: no breach B2\n");
 }
 
 TEST_F(CliForms, PolicyDocumentsAreRenderedWithoutADataDirectory) {

@@ -19,6 +19,7 @@
 #include "engine/engine.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
+#include "engine_on_sqlite.h"
 
 namespace custos::engine {
 namespace {
@@ -27,31 +28,13 @@ namespace fs = std::filesystem;
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
 
-class BreachTest : public ::testing::Test {
+class BreachTest : public EngineOnSqlite {
  protected:
   void SetUp() override { Open("wig"); }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
 
   void Open(const std::string& controller) {
-    engine_.reset();
-    store_.reset();
-    dir_ = fs::temp_directory_path() /
-           ("custos-breach-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto store = store::OpenSqliteStore({dir_.string(), true});
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    const std::string file = controller == "wig" ? "wig" : "progressteaching_schools";
-    auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/" + file +
-                                          ".yaml");
-    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    engine_ = std::make_unique<Engine>(std::move(*policy), controller, *store_, master_, clock_);
-    ASSERT_TRUE(engine_->Open("policy text").ok());
+    OpenSeed(controller == "wig" ? "wig" : "progressteaching_schools", controller,
+             T("2026-03-01T09:00:00Z"));
   }
 
   // A person of `type` with an e-mail address and one record of `category` for `purpose`.
@@ -94,11 +77,6 @@ class BreachTest : public ::testing::Test {
     return all;
   }
 
-  fs::path dir_;
-  std::unique_ptr<store::Store> store_;
-  crypto::MasterKey master_ = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
-  FixedClock clock_{T("2026-03-01T09:00:00Z")};
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(BreachTest, CountsThePeopleAndRecordsTheScopeCoversFromTheStore) {
@@ -326,9 +304,9 @@ TEST_F(BreachTest, TheReportFollowsTheIcoFormSections) {
   const std::string json = BreachReportJson(engine_->policy(), *breach, clock_.Now());
   doc.Parse(json.c_str());
   ASSERT_TRUE(doc.IsObject()) << json;
-  for (const char* section : {"organisation", "about_the_breach", "personal_data_placed_at_risk",
-                              "containment_and_recovery", "notifying_people",
-                              "other_organisations"}) {
+  for (const char* section :
+       {"organisation", "about_the_breach", "personal_data_placed_at_risk",
+        "containment_and_recovery", "notifying_people", "other_organisations"}) {
     EXPECT_TRUE(doc.HasMember(section)) << section;
   }
   EXPECT_STREQ(doc["report_type"].GetString(), "initial");

@@ -343,6 +343,32 @@ const Row kRows[] = {
 INSTANTIATE_TEST_SUITE_P(Seeds, DecisionTable, ::testing::ValuesIn(kRows),
                          [](const auto& info) { return std::string(info.param.name); });
 
+// A purpose that changed needs fresh consent where the policy says so (`consent_since`):
+// consent given before that date no longer counts, and the decision says why; consent given
+// again afterwards allows it. UK GDPR Article 7(1): the controller shows that the person
+// consented to the processing as it now is.
+TEST(Decide, ConsentGivenBeforeThePurposeChangedIsStale) {
+  auto policy = policy::LoadValidPolicy(kPolicyFile);
+  ASSERT_TRUE(policy.ok());
+  policy::Purpose* purpose = nullptr;
+  for (auto& p : policy->purposes) {
+    if (p.key == "event_booking") purpose = &p;
+  }
+  ASSERT_NE(purpose, nullptr);
+  purpose->consent_since = CivilDate::Parse("2021-03-01");
+  SubjectState state = Member();
+  GiveConsent(state, "event_booking", "2021-01-01");
+  DecisionRequest request{"s1", "event_booking", {"user.name"}, "", T("2021-06-01"), "test"};
+  Decision stale = Decide(*policy, &state, request);
+  EXPECT_FALSE(stale.allow);
+  ASSERT_EQ(stale.reasons.size(), 1u);
+  EXPECT_EQ(stale.reasons[0].code, ErrorCode::kConsentStale);
+  EXPECT_NE(stale.reasons[0].detail.find("from 2021-03-01"), std::string::npos)
+      << stale.reasons[0].detail;
+  GiveConsent(state, "event_booking", "2021-04-01");
+  EXPECT_TRUE(Decide(*policy, &state, request).allow);
+}
+
 TEST(Decide, UnknownSubjectDenied) {
   auto policy = policy::LoadValidPolicy(kPolicyFile);
   ASSERT_TRUE(policy.ok());

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
+#include "engine_on_sqlite.h"
 
 namespace custos::engine {
 namespace {
@@ -24,26 +25,9 @@ namespace fs = std::filesystem;
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
 
-class OwnChoicesTest : public ::testing::Test {
+class OwnChoicesTest : public EngineOnSqlite {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("custos-preferences-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    auto store = store::OpenSqliteStore({dir_.string(), true});
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-    auto policy = policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
-    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    engine_ = std::make_unique<Engine>(std::move(*policy), "wig", *store_, master_, clock_);
-    ASSERT_TRUE(engine_->Open("policy text").ok());
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void SetUp() override { OpenSeed("wig", "wig", T("2026-01-05T09:00:00Z")); }
 
   void AddMember(const std::string& id, const std::string& email) {
     NewSubject subject;
@@ -96,11 +80,6 @@ class OwnChoicesTest : public ::testing::Test {
     return false;
   }
 
-  fs::path dir_;
-  crypto::MasterKey master_ = crypto::MasterKey::FromSecretForTesting(crypto::SecretKey::Random());
-  FixedClock clock_{T("2026-01-05T09:00:00Z")};
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Engine> engine_;
 };
 
 TEST_F(OwnChoicesTest, SignInClosesWhenProvenAndIsNoOpenWork) {

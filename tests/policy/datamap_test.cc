@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "policy/datamap_svg.h"
 #include "policy/loader.h"
+#include "policy_text.h"
 
 namespace custos::policy {
 namespace {
@@ -69,18 +70,9 @@ rights:
   response_period: P1M
 )yaml";
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "fixture text not found: " << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
-Policy Load(const std::string& text) {
-  LoadOutcome outcome = CheckPolicyText(text, "inline.yaml");
-  EXPECT_TRUE(outcome.ok()) << outcome.Report();
-  return outcome.policy;
-}
+using policy_text::Load;
+using policy_text::Replace;
 
 // Number of lines in `text`.
 long Lines(const std::string& text) { return std::count(text.begin(), text.end(), '\n'); }

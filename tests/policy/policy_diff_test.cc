@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "policy/loader.h"
+#include "policy_text.h"
 
 namespace custos::policy {
 namespace {
@@ -21,18 +22,9 @@ std::string Fixture() {
   return text.str();
 }
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
-Policy Load(const std::string& text) {
-  LoadOutcome outcome = CheckPolicyText(text, "inline.yaml");
-  EXPECT_TRUE(outcome.ok()) << outcome.Report();
-  return outcome.policy;
-}
+using policy_text::Load;
+using policy_text::Replace;
 
 const PolicyChange* Find(const std::vector<PolicyChange>& changes, const std::string& kind,
                          const std::string& key) {
@@ -56,8 +48,9 @@ TEST(PolicyDiff, NamesEachChangeAndWhichAreMaterialOrNeedConsent) {
                   "    basis: legitimate_interests\n"
                   "    interest: contacting members about opportunities that fit their role\n",
                   "    basis: consent\n");
-  after = Replace(after, "categories: [user.name, user.contact.email, user.health_and_medical.dietary]",
-                  "categories: [user.name, user.health_and_medical.dietary, user.engagement.events]");
+  after =
+      Replace(after, "categories: [user.name, user.contact.email, user.health_and_medical.dietary]",
+              "categories: [user.name, user.health_and_medical.dietary, user.engagement.events]");
   after = Replace(after, "recipients:\n  venue:",
                   "  surveys:\n    name: Member surveys\n    basis: consent\n"
                   "    categories: [user.contact.email]\n    subjects: [member]\n"
@@ -113,6 +106,32 @@ TEST(PolicyDiff, NamesEachChangeAndWhichAreMaterialOrNeedConsent) {
   const PolicyChange* shorter = Find(back, "retention_changed", "member_data");
   ASSERT_NE(shorter, nullptr);
   EXPECT_FALSE(shorter->material);
+}
+
+// Setting a purpose's consent_since asks everyone again: material, and it needs consent. A date
+// that is not one, or consent_since on a purpose that does not rest on consent, is refused.
+TEST(PolicyDiff, ConsentSinceRenewsConsentAndIsCheckedByTheLoader) {
+  const std::string before = Fixture();
+  const std::string after =
+      Replace(before, "    name: Booking events\n    basis: consent\n",
+              "    name: Booking events\n    basis: consent\n    consent_since: 2026-02-01\n");
+  std::vector<PolicyChange> changes = DiffPolicies(Load(before), Load(after));
+  const PolicyChange* renewed = Find(changes, "consent_renewed", "events");
+  ASSERT_NE(renewed, nullptr) << PolicyDiffText(changes);
+  EXPECT_TRUE(renewed->material);
+  EXPECT_TRUE(renewed->needs_consent);
+  LoadOutcome bad = CheckPolicyText(
+      Replace(before, "    name: Booking events\n    basis: consent\n",
+              "    name: Booking events\n    basis: consent\n    consent_since: soon\n"),
+      "bad.yaml");
+  EXPECT_NE(bad.Report().find("consent_since 'soon' is not a calendar date"), std::string::npos)
+      << bad.Report();
+  LoadOutcome not_consent =
+      CheckPolicyText(Replace(before, "    basis: legitimate_interests\n",
+                              "    basis: legitimate_interests\n    consent_since: 2026-02-01\n"),
+                      "bad.yaml");
+  EXPECT_NE(not_consent.Report().find("does not rest on consent"), std::string::npos)
+      << not_consent.Report();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "policy/loader.h"
 #include "policy/warnings.h"
+#include "policy_text.h"
 
 namespace custos::policy {
 namespace {
@@ -91,18 +92,9 @@ security:
   access: Staff see only what their role needs.
 )yaml";
 
-std::string Replace(std::string text, const std::string& from, const std::string& to) {
-  size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "fixture text not found: " << from;
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
 
-Policy Load(const std::string& text) {
-  LoadOutcome outcome = CheckPolicyText(text, "inline.yaml");
-  EXPECT_TRUE(outcome.ok()) << outcome.Report();
-  return outcome.policy;
-}
+using policy_text::Load;
+using policy_text::Replace;
 
 // A strict RFC 4180 reader: records end in CRLF; quoted fields may hold anything.
 std::vector<std::vector<std::string>> ParseCsv(const std::string& csv, bool* well_formed) {
@@ -628,8 +620,8 @@ TEST(RopaRecord, ProcessorContractsWithTheirDatesAndTransferAssessmentsAreRecord
   EXPECT_NE(warned[0].find("processor 'hosting'"), std::string::npos) << warned[0];
 
   // A date that is not one is refused at its line.
-  LoadOutcome bad =
-      CheckPolicyText(Replace(text, "contract_date: 2024-03-01", "contract_date: soon"), "bad.yaml");
+  LoadOutcome bad = CheckPolicyText(
+      Replace(text, "contract_date: 2024-03-01", "contract_date: soon"), "bad.yaml");
   EXPECT_FALSE(bad.ok());
   EXPECT_NE(bad.Report().find("contract_date 'soon' is not a calendar date"), std::string::npos)
       << bad.Report();

@@ -1762,6 +1762,31 @@ TEST_P(StoreConformance, AnOutboxMessageBelongsToARequestOrABreachThatExists) {
             ErrorCode::kInvalidArgument);
 }
 
+TEST_P(StoreConformance, DisclosuresListPerSubjectInIdOrderWithTheirIds) {
+  MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
+  DisclosureRow first{"wig", "s1", 0, "venue", "events", {"user.name", "user.contact.email"},
+                      At(5)};
+  DisclosureRow second{"wig", "s1", 0, "mailer", "news", {"user.contact.email"}, At(6)};
+  AppliedIds ids = MustApply(Batch(first, second));
+  ASSERT_EQ(ids.disclosure_ids.size(), 2u);
+  EXPECT_LT(ids.disclosure_ids[0], ids.disclosure_ids[1]);
+  auto listed = Must(store_->ListDisclosures("wig", "s1"));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].disclosure_id, ids.disclosure_ids[0]);
+  EXPECT_EQ(listed[0].recipient, "venue");
+  EXPECT_EQ(listed[0].categories, (std::vector<std::string>{"user.name", "user.contact.email"}));
+  EXPECT_EQ(listed[0].at, At(5));
+  EXPECT_EQ(listed[1].purpose, "news");
+  EXPECT_TRUE(Must(store_->ListDisclosures("wig", "s2")).empty());
+  // A disclosure needs its subject.
+  EXPECT_EQ(
+      store_
+          ->Apply(Batch(DisclosureRow{"wig", "ghost", 0, "venue", "events", {"user.name"}, At(7)}))
+          .status()
+          .code(),
+      ErrorCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Backends, StoreConformance,
     testing::Values(StoreFactory{"sqlite", OpenSqlite, {}, ExecSqlite},

@@ -91,6 +91,7 @@ Status ReadRow(const Rows& s, int i, OutboxRow* row);             // pg_requests
 Status ReadRow(const Rows& s, int i, RecipientEndpointRow* row);  // pg_requests.cc
 Status ReadRow(const Rows& s, int i, RecordVersionRow* row);      // pg_requests.cc
 Status ReadRow(const Rows& s, int i, BreachRow* row);             // pg_breaches.cc
+Status ReadRow(const Rows& s, int i, DisclosureRow* row);         // pg_breaches.cc
 
 // Runs `sql` with `args` and reads every row with ReadRow().
 template <typename Row, typename... Args>
@@ -170,6 +171,7 @@ class BatchWriter {
   // pg_breaches.cc
   Status operator()(const BreachRow& row);
   Status operator()(const UpdateBreach& op);
+  Status operator()(const DisclosureRow& row);
 
  private:
   static constexpr size_t kCopyAuditRunsOf = 16;

@@ -390,6 +390,20 @@ CREATE TABLE breaches (
   PRIMARY KEY (controller, breach_id)
 );
 CREATE INDEX breaches_by_awareness ON breaches (controller, aware_at, breach_id COLLATE "C");
+
+-- The disclosure log: what of a person went to which recipient, for which purpose, when.
+CREATE SEQUENCE disclosures_seq;
+CREATE TABLE disclosures (
+  controller text NOT NULL,
+  subject_id text NOT NULL,
+  disclosure_id bigint NOT NULL DEFAULT nextval('disclosures_seq') CHECK (disclosure_id > 0),
+  recipient text NOT NULL,
+  purpose text NOT NULL,
+  categories text NOT NULL,
+  at bigint NOT NULL,
+  PRIMARY KEY (controller, subject_id, disclosure_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+);
 DO $$
 DECLARE c text;
 BEGIN
@@ -424,7 +438,9 @@ constexpr std::array kMigrations = {
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
     Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
-    Migration{6, "the breach register; the outbox carries breaches' messages too", kSchemaV6},
+    Migration{6,
+              "the breach register and the disclosure log; the outbox carries breaches' messages",
+              kSchemaV6},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

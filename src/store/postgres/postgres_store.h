@@ -119,6 +119,8 @@ class PostgresStore final : public Store {
   Result<std::optional<BreachRow>> GetBreach(const std::string& controller,
                                              const std::string& breach_id) override;
   Result<std::vector<BreachRow>> ListBreaches(const std::string& controller) override;
+  Result<std::vector<DisclosureRow>> ListDisclosures(const std::string& controller,
+                                                     const std::string& subject_id) override;
   Result<std::vector<OutboxRow>> ListOutbox(const std::string& controller,
                                             const std::string& request_id) override;
   Result<std::vector<OutboxRow>> ClaimOutbox(const std::string& controller, Timestamp now,

@@ -87,6 +87,7 @@ Status ReadRow(const Statement& s, OutboxRow* row);             // sqlite_reques
 Status ReadRow(const Statement& s, RecipientEndpointRow* row);  // sqlite_requests.cc
 Status ReadRow(const Statement& s, RecordVersionRow* row);      // sqlite_requests.cc
 Status ReadRow(const Statement& s, BreachRow* row);             // sqlite_breaches.cc
+Status ReadRow(const Statement& s, DisclosureRow* row);         // sqlite_breaches.cc
 
 // Runs `sql` with `args` bound and reads every row with ReadRow().
 template <typename Row, typename... Args>
@@ -120,11 +121,13 @@ enum class Sequence {
   kRetentionRuns,  // schema version 2
   kRequestEvents,  // schema version 3
   kOutbox,         // schema version 3
+  kDisclosures,    // schema version 6
   kCount
 };
 inline constexpr std::array<const char*, static_cast<size_t>(Sequence::kCount)> kSequenceNames = {
-    "events",       "identifiers", "records",      "consent_events", "preferences",    "objections",
-    "restrictions", "legal_holds", "review_tasks", "retention_runs", "request_events", "outbox"};
+    "events",         "identifiers",  "records",     "consent_events", "preferences",
+    "objections",     "restrictions", "legal_holds", "review_tasks",   "retention_runs",
+    "request_events", "outbox",       "disclosures"};
 
 class IdAllocator {
  public:
@@ -222,6 +225,7 @@ class BatchWriter {
   // sqlite_breaches.cc
   Status operator()(const BreachRow& row);
   Status operator()(const UpdateBreach& op);
+  Status operator()(const DisclosureRow& row);
 
  private:
   Status WriteRequest(const char* sql, const RequestRow& r);  // sqlite_requests.cc

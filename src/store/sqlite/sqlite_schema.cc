@@ -377,6 +377,20 @@ CREATE TABLE breaches (
 ) WITHOUT ROWID, STRICT;
 CREATE INDEX breaches_by_awareness ON breaches (controller, aware_at, breach_id);
 
+-- The disclosure log: what of a person went to which recipient, for which purpose, when.
+CREATE TABLE disclosures (
+  controller TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  disclosure_id INTEGER NOT NULL CHECK (disclosure_id > 0),
+  recipient TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  categories TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (controller, subject_id, disclosure_id),
+  FOREIGN KEY (controller, subject_id) REFERENCES subjects (controller, subject_id)
+) WITHOUT ROWID, STRICT;
+INSERT INTO sequences (name, next_id) VALUES ('disclosures', 1);
+
 CREATE TABLE outbox_v6 (
   controller TEXT NOT NULL,
   outbox_id INTEGER NOT NULL CHECK (outbox_id > 0),
@@ -419,7 +433,9 @@ constexpr std::array kMigrations = {
               kSchemaV3},
     Migration{4, "the master key the database belongs to", kSchemaV4},
     Migration{5, "codes sent per address (blind index), for the daily cap", kSchemaV5},
-    Migration{6, "the breach register; the outbox carries breaches' messages too", kSchemaV6},
+    Migration{6,
+              "the breach register and the disclosure log; the outbox carries breaches' messages",
+              kSchemaV6},
 };
 
 constexpr char kCreateMigrationsTable[] =
