@@ -17,9 +17,9 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
+#include "engine_on_sqlite.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
-#include "engine_on_sqlite.h"
 
 namespace custos::engine {
 namespace {
@@ -76,7 +76,6 @@ class BreachTest : public EngineOnSqlite {
     }
     return all;
   }
-
 };
 
 TEST_F(BreachTest, CountsThePeopleAndRecordsTheScopeCoversFromTheStore) {

@@ -14,9 +14,9 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
+#include "engine_on_sqlite.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
-#include "engine_on_sqlite.h"
 
 namespace custos::engine {
 namespace {
@@ -68,7 +68,6 @@ class DisclosureTest : public EngineOnSqlite {
     }
     return told;
   }
-
 };
 
 TEST_F(DisclosureTest, OnlyWhatThePolicyToldThePersonMayBeRecorded) {

@@ -14,9 +14,9 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
+#include "engine_on_sqlite.h"
 #include "policy/loader.h"
 #include "store/sqlite/sqlite_store.h"
-#include "engine_on_sqlite.h"
 
 namespace custos::engine {
 namespace {
@@ -79,7 +79,6 @@ class OwnChoicesTest : public EngineOnSqlite {
     ADD_FAILURE() << key << " is not listed";
     return false;
   }
-
 };
 
 TEST_F(OwnChoicesTest, SignInClosesWhenProvenAndIsNoOpenWork) {

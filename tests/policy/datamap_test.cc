@@ -70,7 +70,6 @@ rights:
   response_period: P1M
 )yaml";
 
-
 using policy_text::Load;
 using policy_text::Replace;
 

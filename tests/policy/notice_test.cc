@@ -134,7 +134,6 @@ breach:
   notify_subjects: when_high_risk
 )yaml";
 
-
 using policy_text::Load;
 using policy_text::Replace;
 

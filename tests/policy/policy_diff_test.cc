@@ -22,7 +22,6 @@ std::string Fixture() {
   return text.str();
 }
 
-
 using policy_text::Load;
 using policy_text::Replace;
 

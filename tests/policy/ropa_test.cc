@@ -92,7 +92,6 @@ security:
   access: Staff see only what their role needs.
 )yaml";
 
-
 using policy_text::Load;
 using policy_text::Replace;
 
