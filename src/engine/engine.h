@@ -611,6 +611,7 @@ class Engine {
   Result<store::BreachRow> LoadBreachRow(const std::string& breach_id);
   Result<crypto::SecretKey> BreachKey(const store::BreachRow& row);
   Result<Breach> LoadBreach(const std::string& breach_id);
+  Result<Breach> OpenBreach(const store::BreachRow& row);  // its details unsealed
   // Adds `breach` (its details sealed again) as the next version of its row to `batch`.
   Status AddBreachUpdate(store::WriteBatch& batch, Breach& breach, Timestamp at);
   Status CheckBreachScope(const BreachScope& scope) const;

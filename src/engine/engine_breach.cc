@@ -99,9 +99,13 @@ Result<crypto::SecretKey> Engine::BreachKey(const store::BreachRow& row) {
 
 Result<Breach> Engine::LoadBreach(const std::string& breach_id) {
   ASSIGN_OR_RETURN(store::BreachRow row, LoadBreachRow(breach_id));
+  return OpenBreach(row);
+}
+
+Result<Breach> Engine::OpenBreach(const store::BreachRow& row) {
   ASSIGN_OR_RETURN(crypto::SecretKey key, BreachKey(row));
   ASSIGN_OR_RETURN(std::string json,
-                   crypto::Open(key, row.sealed_details, BreachKeyContext(breach_id)));
+                   crypto::Open(key, row.sealed_details, BreachKeyContext(row.breach_id)));
   Breach breach;
   breach.id = row.breach_id;
   breach.version = row.version;
@@ -351,7 +355,8 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
                                           std::optional<Timestamp> at_opt,
                                           const std::string& actor) {
   const Timestamp at = At(at_opt);
-  ASSIGN_OR_RETURN(Breach breach, LoadBreach(breach_id));
+  ASSIGN_OR_RETURN(store::BreachRow row, LoadBreachRow(breach_id));
+  ASSIGN_OR_RETURN(Breach breach, OpenBreach(row));
   if (breach.closed_at) return BreachStateError("breach " + breach_id + " is closed");
   if (breach.details.people_told_at) {
     return BreachStateError("the people affected by breach " + breach_id + " were told on " +
@@ -361,7 +366,6 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
     return BreachStateError("breach " + breach_id + " is assessed '" + breach.risk +
                             "': the policy tells people only of a high risk (Article 34(1))");
   }
-  ASSIGN_OR_RETURN(store::BreachRow row, LoadBreachRow(breach_id));
   ASSIGN_OR_RETURN(crypto::SecretKey key, BreachKey(row));
   ASSIGN_OR_RETURN(BreachReach reach, PeopleInBreachScope(breach.details.scope));
   const BreachNotice notice = BreachNoticeFor(policy_, breach);
@@ -442,7 +446,7 @@ Result<std::vector<Breach>> Engine::ListBreaches(const std::string& actor) {
   std::vector<Breach> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    ASSIGN_OR_RETURN(Breach breach, LoadBreach(row.breach_id));
+    ASSIGN_OR_RETURN(Breach breach, OpenBreach(row));
     out.push_back(std::move(breach));
   }
   audit_.Record(Entry(actor, "breach_register_read", "", clock_.Now(),

@@ -14,10 +14,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
-#include <algorithm>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -356,27 +356,31 @@ class CliForms : public testing::Test {
 TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
   Init();
   const std::string mapping = dir_.Sub("crm.yaml");
-  std::ofstream(mapping) << "custos_import: 1\n"
-                            "person: {external_id: id, type: member, since: joined}\n"
-                            "identifiers: [{column: email, kind: email}]\n"
-                            "records:\n"
-                            "  - {column: name, category: user.name, source: direct, purpose: records}\n"
-                            "events: [{column: left, event: membership_ended}]\n"
-                            "consents: [{column: news, purpose: newsletter, date: joined}]\n";
+  std::ofstream(mapping)
+      << "custos_import: 1\n"
+         "person: {external_id: id, type: member, since: joined}\n"
+         "identifiers: [{column: email, kind: email}]\n"
+         "records:\n"
+         "  - {column: name, category: user.name, source: direct, purpose: records}\n"
+         "events: [{column: left, event: membership_ended}]\n"
+         "consents: [{column: news, purpose: newsletter, date: joined}]\n";
   const std::string csv = dir_.Sub("crm.csv");
   std::ofstream(csv) << "id,joined,email,name,left,news\n"
                         "c1,2020-01-01,a@example.test,Ada,2025-12-01,yes\n"
                         "c2,2020-01-01,b@example.test,Bo,,maybe\n"
                         "c3,2020-01-01,c@example.test,Cy,,no\n";
   const std::string rejects = dir_.Sub("rejects.csv");
-  CliRun first = Run({"import", "--mapping", mapping, "--rejects", rejects, "--progress", "lines",
-                      csv});
+  CliRun first =
+      Run({"import", "--mapping", mapping, "--rejects", rejects, "--progress", "lines", csv});
   EXPECT_EQ(first.code, kExitOk) << first.err;
   EXPECT_EQ(first.out,
             "imported 2, skipped 0, rejected 1 of 3 rows\n"
-            "  rejected " + csv + ":3: column 'news' is not a consent answer (yes/no, true/false, "
-            "1/0, given/withdrawn)\n"
-            "  rejected rows listed in " + rejects + "\n");
+            "  rejected " +
+                csv +
+                ":3: column 'news' is not a consent answer (yes/no, true/false, "
+                "1/0, given/withdrawn)\n"
+                "  rejected rows listed in " +
+                rejects + "\n");
   // Progress as plain lines (stderr is no terminal): percent, rows, rate, time left.
   EXPECT_NE(first.err.find("import: 100%, 3 rows, "), std::string::npos) << first.err;
   EXPECT_NE(first.err.find(" rows/s, ETA 00:00\n"), std::string::npos) << first.err;
@@ -408,10 +412,11 @@ TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
   EXPECT_EQ(Ok({"audit", "verify"}), before);
 
   // A mistake in the mapping: one line with the file, line, code and fix; nothing imported.
-  std::ofstream(mapping) << "custos_import: 1\n"
-                            "person: {external_id: id, type: member}\n"
-                            "records:\n"
-                            "  - {column: name, category: user.name, source: direct, purpose: nope}\n";
+  std::ofstream(mapping)
+      << "custos_import: 1\n"
+         "person: {external_id: id, type: member}\n"
+         "records:\n"
+         "  - {column: name, category: user.name, source: direct, purpose: nope}\n";
   CliRun bad = Run({"import", "--mapping", mapping, csv});
   EXPECT_EQ(bad.code, kExitRefused);
   EXPECT_EQ(bad.out, "");
@@ -424,8 +429,11 @@ TEST_F(CliForms, ImportIsSummarisedRejectedAndIdempotent) {
                             "identifiers: [{column: mobile, kind: phone}]\n";
   CliRun missing = Run({"import", "--mapping", mapping, csv});
   EXPECT_EQ(missing.code, kExitRefused);
-  EXPECT_EQ(missing.err.rfind("custos: error MAPPING_INVALID: " + mapping + ":3:24: column "
-                              "'mobile' is not in the data's header line", 0), 0u)
+  EXPECT_EQ(missing.err.rfind("custos: error MAPPING_INVALID: " + mapping +
+                                  ":3:24: column "
+                                  "'mobile' is not in the data's header line",
+                              0),
+            0u)
       << missing.err;
   CliRun usage = Run({"import", csv});
   EXPECT_EQ(usage.code, kExitUsage);
@@ -854,7 +862,9 @@ TEST_F(CliForms, AuditVerifyCountsTheEntries) {
   EXPECT_EQ(checkpoint.rfind("audit checkpoint: seq 5 hash ", 0), 0u) << checkpoint;
   EXPECT_NE(checkpoint.find(" public key "), std::string::npos) << checkpoint;
   EXPECT_EQ(checkpoint.size(), std::string("audit checkpoint: seq 5 hash  at 2026-01-05T00:00:00Z "
-                                           "public key \n").size() + 128)
+                                           "public key \n")
+                                       .size() +
+                                   128)
       << checkpoint;
 }
 
