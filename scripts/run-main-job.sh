@@ -5,6 +5,9 @@
 #  3. open a SQLite data directory under out/<policy>/data (master key beside it, mode 0600),
 #     record one person, their consent and data, ask for decisions, plan retention, answer
 #     their access request (code, verification, package), and verify the audit chain.
+#     With WIG, the policy also declares its CRM (policies/systems/wig_crm.yaml, appended to a
+#     copy): a demonstration CRM is created (scripts/demo-crm.sql), checked with `systems
+#     check`, and the access package gathers the person's rows from it.
 #  4. start `custos serve` on that data directory (LISTEN, default 127.0.0.1:8080) with an admin
 #     token printed once; Ctrl-C (SIGINT) or SIGTERM drains it and exits.
 set -euo pipefail
@@ -32,6 +35,16 @@ echo "== the engine on the embedded SQLite store: $out/data"
 data=$out/data
 rm -rf "$data" "$out/master.key"
 run() { echo "\$ custos $*"; "$bin" --data "$data" --master-key "$out/master.key" "$@" || true; }
+if [ "$name" = wig ]; then
+  # WIG's CRM platform, as the policy's `systems:` declares it (docs/SYSTEMS.md).
+  crm=$PWD/$out/demo-crm.sqlite
+  rm -f "$crm"
+  sqlite3 "$crm" < scripts/demo-crm.sql
+  export CUSTOS_WIG_CRM=$crm
+  cat "$policy" policies/systems/wig_crm.yaml > "$out/policy-with-crm.yaml"
+  policy=$out/policy-with-crm.yaml
+  "$bin" policy check "$policy"
+fi
 run init --policy "$policy"
 # The story's dates are relative to today, so the server started at the end (whose retention
 # sweep runs on the real clock) finds the same world the story left: nothing in it is due yet.
@@ -46,11 +59,17 @@ if [ "$name" = wig ]; then
   run decide n1 newsletter user.contact.email --at "$(day '38 days ago')"
   # Five years and a day after the last activity (50 days ago): the non-member's data is due.
   run retention plan --as-of "$(day '+5 years -49 days')"
+  # The CRM answers as the policy declares; its rows past their period (a former member's
+  # contact details, five years after membership ended) are found, not yet changed.
+  run systems check
+  run systems sweep
   # The person asks for a copy of their data: a one-time code goes to their email (the local
   # outbox here, a mailer webhook in production), they confirm, WIG answers within the month.
   run --now "$(day '2 days ago')" request open access --email n1@example.test --id r1
   code=$("$bin" --data "$data" --master-key "$out/master.key" outbox read --request r1 --last --field code)
   run --now "$(day '2 days ago 5 minutes')" request verify r1 "$code"
+  # What answering it reaches in the CRM, before anything is done.
+  run request plan r1
   run --now "$(day '1 day ago')" request fulfil r1
   "$bin" --data "$data" --master-key "$out/master.key" request document r1 html > "$out/access-r1.html"
   echo "(the access package for r1 is in $out/access-r1.html)"

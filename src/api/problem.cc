@@ -102,7 +102,8 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kTooManyCodes:
     case ErrorCode::kTooManyAttempts: return 429;
     case ErrorCode::kSubjectErased: return 410;
-    case ErrorCode::kUnavailable: return 503;
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kSystemUnavailable: return 503;
     case ErrorCode::kIo:
     case ErrorCode::kInternal:
     case ErrorCode::kCryptoFailure:
@@ -131,6 +132,13 @@ HttpResponse ProblemFor(const Status& status) {
     HttpResponse response = Render(http, ProblemType(DashedLower(name)), "Service unavailable",
                                    "the database cannot be reached; retry shortly", name);
     response.headers.emplace_back("Retry-After", std::to_string(kStoreRetryAfterSeconds));
+    return response;
+  }
+  if (status.code() == ErrorCode::kSystemUnavailable) {
+    // The engine's message names the systems that could not be reached (never a value).
+    HttpResponse response = Render(http, ProblemType(DashedLower(name)), "A system is unavailable",
+                                   status.message(), name);
+    response.headers.emplace_back("Retry-After", std::to_string(kSystemRetryAfterSeconds));
     return response;
   }
   return Render(http, ProblemType(DashedLower(name)), title, detail, name);

@@ -45,9 +45,12 @@ std::string ProblemType(std::string_view name);
 HttpResponse Problem(HttpProblem problem, std::string detail);
 // The response for a failed engine Status. REQUIRES: !status.ok().
 // STORE_UNAVAILABLE is 503 with Retry-After (kStoreRetryAfterSeconds): the database is away, the
-// request may be sent again as it is.
+// request may be sent again as it is. SYSTEM_UNAVAILABLE is 503 with Retry-After
+// (kSystemRetryAfterSeconds) and the engine's message, which names the organisation's systems
+// that could not be reached (a rights request waits for them).
 HttpResponse ProblemFor(const Status& status);
 inline constexpr int kStoreRetryAfterSeconds = 2;
+inline constexpr int kSystemRetryAfterSeconds = 60;
 // The HTTP status for an engine ErrorCode.
 int HttpStatusFor(ErrorCode code);
 

@@ -31,6 +31,25 @@ void RetentionSchedule::SweepOnce() {
               {"held", std::to_string(t.held), true},
               {"erased", std::to_string(t.erased), true},
               {"requests_shredded", std::to_string(report->requests_shredded), true}});
+  // The organisation's own systems follow the same rules (docs/SYSTEMS.md).
+  if (engine_.policy().systems.empty()) return;
+  auto lines = engine_.SweepSystemsRetention(true, 500, std::nullopt, options.actor);
+  if (!lines.ok()) {
+    log_.Write("error", "systems_retention_failed",
+               {{"code", std::string(CodeName(lines.status().code()))}});
+    return;
+  }
+  for (const auto& line : *lines) {
+    log_.Write(line.status.ok() ? "info" : "error", "systems_retention_swept",
+               {{"system", line.system},
+                {"dataset", line.dataset},
+                {"rule", line.rule},
+                {"due", std::to_string(line.due), true},
+                {"deleted", std::to_string(line.deleted), true},
+                {"changed", std::to_string(line.changed), true},
+                {"held", std::to_string(line.held), true},
+                {"code", std::string(CodeName(line.status.code()))}});
+  }
 }
 
 }  // namespace custos::api

@@ -280,6 +280,12 @@ void Api::AddRoutes() {
   Add("POST", "/v1/breaches/{id}/people-notices", "tellPeopleOfBreach", {A, D},
       &Api::TellPeopleOfBreach);
   Add("GET", "/v1/breaches/{id}/ico-report", "getBreachReport", {A, D}, &Api::BreachReport);
+  // The organisation's own systems (systems_routes.cc): the DPO's and admins' only.
+  Add("GET", "/v1/systems/check", "checkSystems", {A, D}, &Api::CheckSystems);
+  Add("POST", "/v1/systems/retention", "sweepSystems", {A, D}, &Api::SweepSystems);
+  Add("GET", "/v1/requests/{id}/systems-plan", "planRequestInSystems", {A, D},
+      &Api::PlanRequestInSystems);
+  Add("POST", "/v1/requests/{id}/system-waivers", "waiveSystem", {A, D}, &Api::WaiveSystem);
   if (options_.test_clock) {
     Add("POST", "/v1/test/clock", "setTestClock", {A}, &Api::SetTestClock);
   }

@@ -163,6 +163,11 @@ class Api {
   HttpResponse ChangeBreach(Context& c);
   HttpResponse TellPeopleOfBreach(Context& c);
   HttpResponse BreachReport(Context& c);
+  // The organisation's own systems (systems_routes.cc).
+  HttpResponse CheckSystems(Context& c);
+  HttpResponse SweepSystems(Context& c);
+  HttpResponse PlanRequestInSystems(Context& c);
+  HttpResponse WaiveSystem(Context& c);
   // The request's state after a step, as every step's route answers it.
   HttpResponse RequestStep(const Status& status, const std::string& request_id,
                            const std::string& actor, int http_status = 200);

@@ -75,6 +75,7 @@ int ExitCodeFor(const Status& status) {
     case ErrorCode::kInvalidArgument: return kExitUsage;
     case ErrorCode::kIo:
     case ErrorCode::kUnavailable:
+    case ErrorCode::kSystemUnavailable:
     case ErrorCode::kNotInitialised:
     case ErrorCode::kKeyMismatch: return kExitIo;
     default: return kExitRefused;

@@ -13,6 +13,7 @@
 #include "cli/import_commands.h"
 #include "cli/request_commands.h"
 #include "cli/retention_commands.h"
+#include "cli/systems_commands.h"
 #include "crypto/hash_chain.h"
 #include "deployment/checkpoint_file.h"
 #include "deployment/session.h"
@@ -419,7 +420,7 @@ const std::vector<std::pair<std::string, Handler>>& DataHandlers() {
       {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
       {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
       {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
-      {"breach", BreachCommand},     {"disclose", DiscloseCommand},
+      {"breach", BreachCommand},     {"disclose", DiscloseCommand},     {"systems", SystemsCommand},
   };
   return handlers;
 }

@@ -92,6 +92,11 @@ constexpr Verb kVerbs[] = {
      "--data DIR breach export ID [--format json|html] [--output FILE]",
      "The breach register: who and what a breach touched (counted from the store), the 72-hour "
      "clock to the regulator, notices to the people affected, the ICO-shaped report."},
+    {"systems", kData,
+     "--data DIR systems check [--json]\n"
+     "--data DIR systems sweep [--apply] [--batch N] [--at TIME] [--json]",
+     "The organisation's own databases the policy declares (docs/SYSTEMS.md): whether each "
+     "answers as declared, and retention applied to their rows."},
     {"aggregate", kData, "--data DIR aggregate CATEGORY [--threshold N]",
      "Counts people per value, small cells suppressed."},
     {"import", kData,
@@ -109,6 +114,7 @@ constexpr Verb kVerbs[] = {
      "--data DIR request show R [--field F]\n"
      "--data DIR request list [--open|--due-soon|--overdue] [--within DAYS] [--as-of TIME]\n"
      "--data DIR request document R json|html|csv | request recipients R\n"
+     "--data DIR request plan R [--json] | request waive-system R SYSTEM --reason TEXT\n"
      "--data DIR request purge [--as-of TIME]",
      "Rights requests end to end: identity, the month, fulfilment, notices; every verb takes "
      "--at TIME (docs/CLI.md)."},

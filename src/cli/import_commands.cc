@@ -274,13 +274,12 @@ int ImportCommand(deployment::Session& s, const std::vector<std::string>& args, 
   mapping_text << mapping_file.rdbuf();
   engine::ImportMapping mapping;
   policy::Diagnostics diagnostics;
-  if (!engine::ParseImportMapping(mapping_text.str(), s.engine().policy(), mapping,
-                                  diagnostics)) {
+  if (!engine::ParseImportMapping(mapping_text.str(), s.engine().policy(), mapping, diagnostics)) {
     // One line: the first problem, where it is and its fix (custos policy check style).
     const policy::Diagnostic& d = diagnostics.front();
     std::string first = mapping_path + ":" + std::to_string(d.loc.line) + ":" +
-                        std::to_string(d.loc.column) + ": error " +
-                        std::string(CodeName(d.code)) + ": " + d.message + "; fix: " + d.hint;
+                        std::to_string(d.loc.column) + ": error " + std::string(CodeName(d.code)) +
+                        ": " + d.message + "; fix: " + d.hint;
     if (diagnostics.size() > 1) {
       first += " (and " + std::to_string(diagnostics.size() - 1) + " more problem" +
                (diagnostics.size() > 2 ? "s" : "") + ")";
@@ -350,10 +349,10 @@ int ImportCommand(deployment::Session& s, const std::vector<std::string>& args, 
     if (formats[i] == engine::ImportMapping::Format::kCsv) {
       auto opened = engine::OpenCsvReader(in, mapping, mapping_path);
       if (!opened.ok()) {
-        return Fail(err, opened.status().code() == ErrorCode::kMappingInvalid
-                             ? opened.status()
-                             : Status(opened.status().code(),
-                                      path + ": " + opened.status().message()));
+        return Fail(err,
+                    opened.status().code() == ErrorCode::kMappingInvalid
+                        ? opened.status()
+                        : Status(opened.status().code(), path + ": " + opened.status().message()));
       }
       reader = std::move(*opened);
     } else {

@@ -13,6 +13,7 @@
 
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
+#include "cli/systems_commands.h"
 #include "delivery/outbox_dispatcher.h"
 #include "delivery/smtp_sender.h"
 #include "delivery/webhook_sender.h"
@@ -162,9 +163,13 @@ int RequestCommand(Session& s, const std::vector<std::string>& args, std::ostrea
       "       | request fulfil R [--outcome TEXT] | request show R [--field F]\n"
       "       | request list [--open|--due-soon|--overdue] [--within DAYS] [--as-of TIME]\n"
       "       | request document R json|html|csv | request recipients R\n"
+      "       | request plan R [--json] | request waive-system R SYSTEM --reason TEXT\n"
       "       | request purge [--as-of TIME]        (every verb takes --at TIME)";
   if (args.empty()) return Usage(err, usage);
   const std::string& verb = args[0];
+  // The organisation's own systems (systems_commands.cc).
+  if (verb == "plan") return RequestPlanCommand(s, args, out, err);
+  if (verb == "waive-system") return RequestWaiveSystemCommand(s, args, out, err);
   std::vector<std::string> rest(args.begin() + 1, args.end());
   auto parsed = ParseArgs(
       rest,

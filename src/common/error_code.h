@@ -90,6 +90,8 @@ namespace custos {
   /* the breach register */                                                 \
   X(kUnknownBreach, "UNKNOWN_BREACH")                                       \
   X(kBreachState, "BREACH_STATE_INVALID")                                   \
+  /* the organisation's own systems */                                      \
+  X(kSystemUnavailable, "SYSTEM_UNAVAILABLE")                               \
   X(kConflict, "CONFLICT")
 
 enum class ErrorCode {

@@ -172,12 +172,20 @@ Timestamp AddPeriod(Timestamp at, const IsoPeriod& period) {
   }
   CivilDate date = CivilFromDays(days);
   int64_t months = static_cast<int64_t>(date.month - 1) + period.months + period.years * 12LL;
-  date.year += static_cast<int32_t>(months / 12);
-  date.month = static_cast<int32_t>(months % 12) + 1;
+  // Floor division, so a negative period (SubtractPeriod) moves back across years too.
+  int64_t years = months >= 0 ? months / 12 : -((-months + 11) / 12);
+  date.year += static_cast<int32_t>(years);
+  date.month = static_cast<int32_t>(months - years * 12) + 1;
   date.day = std::min(date.day, DaysInMonth(date.year, date.month));
   int64_t micros = (DaysFromCivil(date) + period.days) * kDay + rest;
   micros += ((period.hours * 60LL + period.minutes) * 60LL + period.seconds) * 1000000LL;
   return Timestamp{micros};
+}
+
+Timestamp SubtractPeriod(Timestamp at, const IsoPeriod& period) {
+  IsoPeriod back{-period.years, -period.months,  -period.days,
+                 -period.hours, -period.minutes, -period.seconds};
+  return AddPeriod(at, back);
 }
 
 Timestamp SystemClock::Now() const {

@@ -34,6 +34,9 @@ struct Timestamp {
 // `at` plus `period`, calendar-aware: months and years keep the day of month, clamped to the
 // month's last day (31 Jan + P1M = 28/29 Feb); days and smaller are added exactly.
 Timestamp AddPeriod(Timestamp at, const IsoPeriod& period);
+// The moment `period` before `at` (months and years back on the calendar, the day clamped to
+// the month's last as AddPeriod does).
+Timestamp SubtractPeriod(Timestamp at, const IsoPeriod& period);
 
 // Days since 1970-01-01 for a date, and back.
 int64_t DaysFromCivil(const CivilDate& date);

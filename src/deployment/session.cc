@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "connectors/system_connectors.h"
 #include "policy/loader.h"
 #include "store/postgres/postgres_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -111,6 +112,10 @@ Result<std::unique_ptr<Session>> Session::Start(const Options& options,
                                                       *session->store_, *session->master_key_,
                                                       *session->clock_, options.decision_audit);
   RETURN_IF_ERROR(session->engine_->Open(policy_text));
+  // The organisation's own systems: connected when first used (a relative connection file is
+  // read from the data directory).
+  session->systems_ = std::make_unique<connectors::PolicySystemConnectors>(options.data_dir);
+  session->engine_->AttachSystems(session->systems_.get());
   return session;
 }
 

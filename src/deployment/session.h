@@ -82,6 +82,7 @@ class Session {
   FixedClock* test_clock_ = nullptr;
   std::unique_ptr<store::Store> store_;
   std::optional<crypto::MasterKey> master_key_;
+  std::unique_ptr<engine::SystemConnectors> systems_;  // outlives the engine
   std::unique_ptr<engine::Engine> engine_;
 };
 

@@ -140,8 +140,21 @@ bool OutsideRegions(const Policy& policy, std::string_view country) {
       [country](const Ref& region) { return policy::RegionIncludes(region.key, country); });
 }
 
-Facts DeriveFacts(const Policy& policy, const std::vector<SubjectView>& subjects) {
+Facts DeriveFacts(const Policy& policy, const std::vector<SubjectView>& subjects,
+                  const std::vector<SystemRows>& systems) {
   Facts facts;
+  facts.systems = &systems;
+  // What the organisation's systems hold of the person counts as held under every view.
+  std::vector<std::string> in_systems;
+  for (const auto& system : systems) {
+    for (const auto& dataset : system.datasets) {
+      for (const auto& row : dataset.rows) {
+        for (const auto& field : row.fields) {
+          if (!field.category.empty() && field.value) AddUnique(in_systems, field.category);
+        }
+      }
+    }
+  }
   std::vector<std::vector<std::string>> purpose_categories(policy.purposes.size());
   std::vector<bool> purpose_used(policy.purposes.size(), false);
 
@@ -159,6 +172,10 @@ Facts DeriveFacts(const Policy& policy, const std::vector<SubjectView>& subjects
       AddUnique(held, record.category);
       AddUnique(facts.categories, record.category);
       AddUnique(collected_for, record.purpose);
+    }
+    for (const auto& category : in_systems) {
+      AddUnique(held, category);
+      AddUnique(facts.categories, category);
     }
     for (const auto& category : held) {
       if (std::none_of(facts.retention.begin(), facts.retention.end(),
@@ -293,8 +310,9 @@ Facts DeriveFacts(const Policy& policy, const std::vector<SubjectView>& subjects
 }  // namespace
 
 AccessPackage BuildAccessPackage(const policy::Policy& policy, const PackageMeta& meta,
-                                 const std::vector<SubjectView>& subjects) {
-  Facts facts = DeriveFacts(policy, subjects);
+                                 const std::vector<SubjectView>& subjects,
+                                 const std::vector<SystemRows>& systems) {
+  Facts facts = DeriveFacts(policy, subjects, systems);
   return AccessPackage{internal::AccessJson(policy, meta, subjects, facts),
                        internal::AccessHtml(policy, meta, subjects, facts)};
 }

@@ -71,6 +71,11 @@ struct AccessPackage {
 //      disclosures:  [{recipient, recipient_name, purpose, purpose_name, categories, at}]
 //                    (who actually received the data: the disclosure log, Art. 15(1)(c)),
 //      events:       [{event, name, at}]}
+//   systems           the person's rows in the organisation's own systems (the policy's
+//                     `systems:`), found by their identifiers: [{system, name, searched (false:
+//                     the DPO left it out of this request), datasets: [{dataset, table,
+//                     rows: [{fields: [{field, category, category_name, value (null:
+//                     empty)}]}]}]}]; their categories count as held for the items below
 //   categories        the categories held (Art. 15(1)(b)):
 //                     [{key, name, description, special, condition: {key, article, words} or
 //                     null}]
@@ -110,7 +115,8 @@ struct AccessPackage {
 // PII: returns the person's personal data unsealed: for the person (or whom they authorise)
 // only; never log it or put it in an error.
 AccessPackage BuildAccessPackage(const policy::Policy& policy, const PackageMeta& meta,
-                                 const std::vector<SubjectView>& subjects);
+                                 const std::vector<SubjectView>& subjects,
+                                 const std::vector<SystemRows>& systems = {});
 
 struct PortabilityExport {
   std::string json, csv;
@@ -130,7 +136,8 @@ struct PortabilityExport {
 //     records:  [{record_id, category, category_name, value, source, purpose, purpose_name,
 //                 lawful_basis, collected_at, state}],
 //     consents: [{target_kind, target, target_name, given_at, notice_version, channel,
-//                 withdrawn_at (null when not withdrawn since)}]}]
+//                 withdrawn_at (null when not withdrawn since)}]}],
+//   systems: the person's rows in the organisation's systems, as in the access package
 // CSV (RFC 4180, lines end in CRLF): the header row
 //   subject_id,category,category_name,value,source,purpose,collected_at
 // then one row per included record; fields holding a comma, a double quote or a line break
@@ -138,7 +145,8 @@ struct PortabilityExport {
 //
 // REQUIRES: as BuildAccessPackage. PII: as BuildAccessPackage.
 PortabilityExport BuildPortabilityExport(const policy::Policy& policy, const PackageMeta& meta,
-                                         const std::vector<SubjectView>& subjects);
+                                         const std::vector<SubjectView>& subjects,
+                                         const std::vector<SystemRows>& systems = {});
 
 }  // namespace custos::engine
 

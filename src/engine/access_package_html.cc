@@ -284,6 +284,26 @@ std::string AccessHtml(const Policy& policy, const PackageMeta& meta,
   h.Heading(2, "The personal data we hold about you");
   for (const SubjectView& view : subjects) SubjectHtml(h, policy, view, subjects.size() > 1);
   if (subjects.empty()) h.Para("We hold no personal data about you.");
+  if (!facts.systems->empty()) {
+    h.Heading(3, "In our other systems");
+    for (const auto& system : *facts.systems) {
+      h.Heading(4, system.name);
+      if (!system.searched) {
+        h.Para("This system was not searched for this request.");
+        continue;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (const auto& dataset : system.datasets) {
+        for (const auto& row : dataset.rows) {
+          for (const auto& field : row.fields) {
+            if (field.category.empty()) continue;
+            rows.push_back({policy.CategoryName(field.category), field.value.value_or("(empty)")});
+          }
+        }
+      }
+      h.Table({"Data", "Value"}, rows, "Nothing about you.");
+    }
+  }
 
   h.Heading(2, "The kinds of personal data we hold about you");
   std::vector<std::vector<std::string>> rows;

@@ -70,6 +70,9 @@ struct Facts {
   std::vector<RetentionUse> retention;  // one per held category
   std::vector<SourceUse> sources;
   std::vector<const policy::Purpose*> automated;
+  // The person's rows in the organisation's own systems (engine/systems_reach.h); never null
+  // once derived.
+  const std::vector<SystemRows>* systems = nullptr;
 };
 
 // A pretty-printed JSON document under construction; every string is made valid UTF-8.
@@ -139,6 +142,9 @@ class Json {
 void WriteHeader(Json& j, std::string_view format, std::string_view article,
                  const PackageMeta& meta);
 void WriteController(Json& j, const policy::Policy& policy);
+// The `systems` section of a package (access_package_json.cc): each system searched (or left
+// out), each dataset's rows as fields labelled with their categories.
+void WriteSystems(Json& j, const policy::Policy& policy, const std::vector<SystemRows>& systems);
 
 // The access package's two formats (access_package_json.cc, access_package_html.cc).
 std::string AccessJson(const policy::Policy& policy, const PackageMeta& meta,

@@ -211,6 +211,47 @@ void WriteSubject(Json& j, const Policy& policy, const SubjectView& view) {
 
 namespace internal {
 
+void WriteSystems(Json& j, const Policy& policy, const std::vector<SystemRows>& systems) {
+  j.BeginArray("systems");
+  for (const auto& system : systems) {
+    j.BeginObject();
+    j.Field("system", system.system);
+    j.Field("name", system.name);
+    j.Field("searched", system.searched);
+    j.BeginArray("datasets");
+    for (const auto& dataset : system.datasets) {
+      j.BeginObject();
+      j.Field("dataset", dataset.dataset);
+      j.Field("table", dataset.table);
+      j.BeginArray("rows");
+      for (const auto& row : dataset.rows) {
+        j.BeginObject();
+        j.BeginArray("fields");
+        for (const auto& field : row.fields) {
+          if (field.category.empty()) continue;  // links and dates say nothing of the person
+          j.BeginObject();
+          j.Field("field", field.name);
+          j.Field("category", field.category);
+          j.Field("category_name", policy.CategoryName(field.category));
+          if (field.value) {
+            j.Field("value", *field.value);
+          } else {
+            j.Null("value");
+          }
+          j.EndObject();
+        }
+        j.EndArray();
+        j.EndObject();
+      }
+      j.EndArray();
+      j.EndObject();
+    }
+    j.EndArray();
+    j.EndObject();
+  }
+  j.EndArray();
+}
+
 std::string AccessJson(const Policy& policy, const PackageMeta& meta,
                        const std::vector<SubjectView>& subjects, const Facts& facts) {
   Json j;
@@ -232,6 +273,7 @@ std::string AccessJson(const Policy& policy, const PackageMeta& meta,
   j.BeginArray("subjects");
   for (const SubjectView& view : subjects) WriteSubject(j, policy, view);
   j.EndArray();
+  WriteSystems(j, policy, *facts.systems);
 
   j.BeginArray("categories");
   for (const auto& key : facts.categories) {

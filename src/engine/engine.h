@@ -33,6 +33,7 @@
 #include "engine/retention.h"
 #include "engine/subject_request.h"
 #include "engine/subject_state.h"
+#include "engine/systems_reach.h"
 #include "policy/policy.h"
 #include "store/store.h"
 
@@ -216,6 +217,7 @@ bool ActionChangesSubjectState(std::string_view action);
 
 namespace internal {
 struct Fulfilment;  // one fulfilment under way (request_internal.h)
+struct Details;     // a request's sealed details (request_internal.h)
 }  // namespace internal
 
 class Engine {
@@ -557,6 +559,34 @@ class Engine {
   // The external id itself is not stored.
   std::string ImportedSubjectId(const std::string& external_id) const;
 
+  // --- The organisation's own systems (engine_systems.cc; the policy's `systems:`) ---
+  // `systems` must outlive the engine. Until systems are attached, a policy's systems count as
+  // unreachable: erasure and access requests wait for them (SYSTEM_UNAVAILABLE) or for the
+  // DPO to waive them.
+  void AttachSystems(SystemConnectors* systems) { systems_ = systems; }
+  // Connection, tables, columns and rows per dataset of every system; audited.
+  Result<std::vector<SystemCheck>> CheckSystems(const std::string& actor);
+  // What fulfilling request R will do in each system (erasure: each row's and field's action,
+  // what is kept and why; access and portability: the rows gathered), changing nothing. A
+  // system that cannot be reached has its error in its plan. Audited (a read of the people).
+  Result<std::vector<SystemPlan>> PlanRequestInSystems(const std::string& request_id,
+                                                       const std::string& actor);
+  // Records the DPO's reason why `system` cannot answer request R (a request may then complete
+  // without it; the reason stays sealed with the request and is in its result). Errors:
+  // UNKNOWN_REQUEST, INVALID_ARGUMENT (no such system, no reason), REQUEST_STATE_INVALID.
+  Status WaiveSystem(const std::string& request_id, const std::string& system,
+                     const std::string& reason, std::optional<Timestamp> at,
+                     const std::string& actor);
+  // Retention in the systems: for each dataset with a `retention` rule, the rows whose date
+  // column is older than the rule's period (counted to the day) are erased as the rule says
+  // (delete: the dataset's erasure actions; anonymise: its field actions, rows never deleted,
+  // the rule's `keep` categories kept), `batch` rows at a time, unless a legal hold covers the
+  // person the row belongs to (found by its find_by identifiers). `apply` false: counts only.
+  // A system that cannot be reached has its error in its lines; the others are swept.
+  Result<std::vector<SystemRetentionLine>> SweepSystemsRetention(bool apply, int64_t batch,
+                                                                 std::optional<Timestamp> at,
+                                                                 const std::string& actor);
+
   // The decision cache holds at most `people` people (default 1M); the least used go first.
   void LimitCachedSubjects(size_t people) { cache_.SetCapacity(people); }
   size_t cached_subjects() const { return cache_.size(); }
@@ -660,6 +690,22 @@ class Engine {
   Status FulfilConsentWithdrawal(const store::RequestRow& row, Timestamp at,
                                  const std::string& actor, internal::Fulfilment& work);
 
+  // The systems' part of a request (engine_systems.cc): the identifiers of its people, and
+  // the plan for each system (applied when `apply`); gathered rows go to `gathered`.
+  Result<PersonIdentifiers> RequestPeople(const store::RequestRow& row);
+  Result<std::vector<SystemPlan>> ReachSystems(const store::RequestRow& row,
+                                               const internal::Details& details, bool apply,
+                                               Timestamp at, std::vector<SystemRows>* gathered);
+  // Erasure and access in the systems, for FulfilErasure and FulfilAccess: every system
+  // answers or is waived, else SYSTEM_UNAVAILABLE (what was done stays done and is audited).
+  // EraseInSystems returns its part of the request's summary ("; crm: 2 row(s) deleted, ...").
+  Result<std::string> EraseInSystems(const store::RequestRow& row, Timestamp at,
+                                     const std::string& actor, internal::Fulfilment& work);
+  Status GatherFromSystems(const store::RequestRow& row, Timestamp at, const std::string& actor,
+                           std::vector<SystemRows>& gathered);
+  std::string SystemHash(const std::string& system, const std::string& dataset,
+                         const std::string& column, const std::string& value) const;
+
   // The checks PutRecord makes of a record's purpose, source and category. INVALID_ARGUMENT.
   Status CheckRecordFields(const std::string& category, const std::string& source,
                            const std::string& purpose) const;
@@ -687,6 +733,8 @@ class Engine {
   const DecisionAudit decision_audit_;
   AuditLog audit_;
   SubjectStateCache cache_;
+  SystemConnectors* systems_ = nullptr;
+  std::mutex systems_mutex_;           // one caller at a time on the connectors
   mutable std::mutex catch_up_mutex_;  // serialises CatchUpWithOtherWriters; guards below
   CatchUpStats catch_up_;              // through_seq: the last audit entry read
 };

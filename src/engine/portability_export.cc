@@ -58,7 +58,8 @@ std::vector<GivenConsent> GivenConsents(const std::vector<store::ConsentEventRow
 }
 
 std::string PortabilityJson(const Policy& policy, const PackageMeta& meta,
-                            const std::vector<SubjectView>& subjects) {
+                            const std::vector<SubjectView>& subjects,
+                            const std::vector<SystemRows>& systems) {
   Json j;
   j.BeginObject();
   WriteHeader(j, "custos.portability_export.v1", "Article 20 UK GDPR", meta);
@@ -105,6 +106,7 @@ std::string PortabilityJson(const Policy& policy, const PackageMeta& meta,
     j.EndObject();
   }
   j.EndArray();
+  internal::WriteSystems(j, policy, systems);
   j.EndObject();
   return j.Take();
 }
@@ -135,8 +137,9 @@ std::string PortabilityCsv(const Policy& policy, const std::vector<SubjectView>&
 }  // namespace
 
 PortabilityExport BuildPortabilityExport(const policy::Policy& policy, const PackageMeta& meta,
-                                         const std::vector<SubjectView>& subjects) {
-  return PortabilityExport{PortabilityJson(policy, meta, subjects),
+                                         const std::vector<SubjectView>& subjects,
+                                         const std::vector<SystemRows>& systems) {
+  return PortabilityExport{PortabilityJson(policy, meta, subjects, systems),
                            PortabilityCsv(policy, subjects)};
 }
 

@@ -36,16 +36,18 @@ Status Engine::FulfilAccess(const store::RequestRow& row, Timestamp at, const st
     if (!view.ok()) return view.status();
     views.push_back(std::move(*view));
   }
+  std::vector<SystemRows> systems;
+  RETURN_IF_ERROR(GatherFromSystems(row, at, actor, systems));
   PackageMeta meta{request_id, row.received_at, at};
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
   if (row.type == "access") {
-    AccessPackage package = BuildAccessPackage(policy_, meta, views);
+    AccessPackage package = BuildAccessPackage(policy_, meta, views, systems);
     Str(w, "json", package.json);
     Str(w, "html", package.html);
   } else {
-    PortabilityExport exported = BuildPortabilityExport(policy_, meta, views);
+    PortabilityExport exported = BuildPortabilityExport(policy_, meta, views, systems);
     Str(w, "json", exported.json);
     Str(w, "csv", exported.csv);
   }

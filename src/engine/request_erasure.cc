@@ -51,8 +51,7 @@ std::string KeptBecause(std::string_view ground) {
 std::optional<Engine::KeptReason> Engine::ErasureKeeps(
     const store::SubjectRow& subject, std::string_view category, std::string_view purpose_key,
     bool is_identifier, const std::vector<store::LegalHoldRow>& holds, Timestamp at) const {
-  if (const store::LegalHoldRow* hold =
-          FindLegalHold(holds, subject.subject_id, category, at)) {
+  if (const store::LegalHoldRow* hold = FindLegalHold(holds, subject.subject_id, category, at)) {
     // The hold's reason is staff's free text: it stays in the history, not in the message.
     return KeptReason{"legal_claims", KeptBecause("legal_claims") + " (a legal hold since " +
                                           hold->placed_at.ToString().substr(0, 10) + ")"};
@@ -115,6 +114,9 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
   std::vector<std::string>& affected_categories = work.affected_categories;
   std::string& summary = work.summary;
 
+  // The organisation's systems first: finding the person there needs the identifiers that
+  // erasing custos's own copy destroys.
+  ASSIGN_OR_RETURN(std::string systems_summary, EraseInSystems(row, at, actor, work));
   ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, store_.ListLegalHolds(controller_));
   int64_t erased = 0, kept = 0;
   for (const auto& subject_id : row.subject_ids) {
@@ -218,7 +220,8 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
     }
     touched.push_back(subject_id);
   }
-  summary = std::to_string(erased) + " record(s) erased, " + std::to_string(kept) + " kept";
+  summary = std::to_string(erased) + " record(s) erased, " + std::to_string(kept) + " kept" +
+            systems_summary;
   return Status::Ok();
 }
 

@@ -85,8 +85,24 @@ std::string Details::ToJson() const {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("system_waivers");
+  w.StartArray();
+  for (const auto& [system, reason] : system_waivers) {
+    w.StartObject();
+    Str(w, "system", system);
+    Str(w, "reason", reason);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return buffer.GetString();
+}
+
+const std::string* Details::WaiverFor(std::string_view system) const {
+  for (const auto& [key, reason] : system_waivers) {
+    if (key == system) return &reason;
+  }
+  return nullptr;
 }
 
 Result<Details> Details::FromJson(const std::string& text) {
@@ -117,6 +133,13 @@ Result<Details> Details::FromJson(const std::string& text) {
       if (!i.IsObject()) continue;
       d.items.push_back({GetString(i, "subject_id"), GetString(i, "category"),
                          GetString(i, "action"), GetString(i, "reason"), GetString(i, "detail")});
+    }
+  }
+  if (auto it = doc.FindMember("system_waivers"); it != doc.MemberEnd() && it->value.IsArray()) {
+    for (const auto& waiver : it->value.GetArray()) {
+      if (waiver.IsObject()) {
+        d.system_waivers.emplace_back(GetString(waiver, "system"), GetString(waiver, "reason"));
+      }
     }
   }
   return d;

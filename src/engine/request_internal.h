@@ -47,7 +47,11 @@ struct Details {
   std::string purpose, note;
   std::vector<Rectification> rectifications;
   std::vector<FulfilmentItem> items;
+  // Systems the DPO left out of this request, and why (Engine::WaiveSystem).
+  std::vector<std::pair<std::string, std::string>> system_waivers;
 
+  // The waiver's reason for `system`, or nullptr.
+  const std::string* WaiverFor(std::string_view system) const;
   std::string ToJson() const;
   static Result<Details> FromJson(const std::string& text);
 };

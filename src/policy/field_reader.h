@@ -54,6 +54,8 @@ bool IsIdentifier(std::string_view text);
 // Reports WRONG_TYPE unless `node` is a scalar; fills `out`.
 bool ScalarText(const YamlNode& node, std::string what, std::string& out, Diagnostics& diagnostics);
 Period ParsePeriodNode(const YamlNode& node, std::string what, Diagnostics& diagnostics);
+// Reads the `systems:` section (systems_loader.cc).
+void ReadSystems(const YamlNode& node, std::vector<System>& out, Diagnostics& diagnostics);
 
 }  // namespace custos::policy
 

@@ -66,6 +66,8 @@ class PolicyParser {
     if (const YamlNode* node = top.Get("anonymisation")) ReadAnonymisation(*node);
     if (const YamlNode* node = top.Get("third_party_apps")) ReadThirdPartyApps(*node);
     if (const YamlNode* node = top.Get("record")) ReadRecord(*node, "record", policy_.record);
+    if (const YamlNode* node = top.Get("systems"))
+      ReadSystems(*node, policy_.systems, diagnostics_);
     top.Finish();
   }
 

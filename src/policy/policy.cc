@@ -74,6 +74,8 @@ const Event* Policy::FindEvent(std::string_view key) const { return FindByKey(ev
 const Source* Policy::FindSource(std::string_view key) const { return FindByKey(sources, key); }
 const Contact* Policy::FindContact(std::string_view key) const { return FindByKey(contacts, key); }
 
+const System* Policy::FindSystem(std::string_view key) const { return FindByKey(systems, key); }
+
 const Contact* Policy::FindContactFor(std::string_view purpose) const {
   for (const auto& contact : contacts) {
     if (contact.purpose == purpose) return &contact;
@@ -106,8 +108,8 @@ bool CategoryCovers(std::string_view ancestor, std::string_view key) {
 
 const std::vector<std::string_view>& StatementSections() {
   static const std::vector<std::string_view> kSections = {
-      "who",       "collect",   "purposes",  "marketing", "recipients", "transfers", "retention",
-      "rights",    "cookies",   "security",  "children",  "links",      "complaints", "changes"};
+      "who",    "collect", "purposes", "marketing", "recipients", "transfers",  "retention",
+      "rights", "cookies", "security", "children",  "links",      "complaints", "changes"};
   return kSections;
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/period.h"
 #include "policy/diagnostic.h"
+#include "policy/systems.h"
 
 namespace custos::policy {
 
@@ -343,6 +344,7 @@ struct Policy {
   Anonymisation anonymisation;
   ThirdPartyApps third_party_apps;
   RecordDetails record;  // the RoPA's details shared by every activity (a purpose may override)
+  std::vector<System> systems;  // the organisation's own databases (systems.h); may be empty
 
   // Lookups by key; nullptr when absent.
   const Purpose* FindPurpose(std::string_view key) const;
@@ -353,6 +355,7 @@ struct Policy {
   const Source* FindSource(std::string_view key) const;
   const Contact* FindContact(std::string_view key) const;
   const Contact* FindContactFor(std::string_view purpose) const;
+  const System* FindSystem(std::string_view key) const;
 
   // Human name of a category: declared name, else fideslang name, else the key.
   std::string CategoryName(std::string_view key) const;

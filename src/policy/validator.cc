@@ -26,6 +26,8 @@ class Validator {
     CheckRetention();
     CheckRetentionCoverage();
     CheckRights();
+    ValidateSystems(
+        policy_, [this](std::string_view key) { return KnownCategory(key); }, diagnostics_);
   }
 
  private:

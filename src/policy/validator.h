@@ -6,6 +6,9 @@
 #ifndef CUSTOS_POLICY_VALIDATOR_H_
 #define CUSTOS_POLICY_VALIDATOR_H_
 
+#include <functional>
+#include <string_view>
+
 #include "policy/diagnostic.h"
 #include "policy/policy.h"
 
@@ -13,6 +16,12 @@ namespace custos::policy {
 
 // Appends one diagnostic per problem to `diagnostics`, in file order where possible.
 void ValidatePolicy(const Policy& policy, Diagnostics& diagnostics);
+
+// The `systems:` section's references (systems_validator.cc); `known_category` says whether a
+// category key is one the policy knows.
+void ValidateSystems(const Policy& policy,
+                     const std::function<bool(std::string_view)>& known_category,
+                     Diagnostics& diagnostics);
 
 }  // namespace custos::policy
 

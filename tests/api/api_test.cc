@@ -497,6 +497,12 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"changeBreach", {"AD....", 200}},
       {"tellPeopleOfBreach", {"AD....", 200}},
       {"getBreachReport", {"AD....", 200}},
+      // The organisation's own systems: the DPO's and admins'. This test's policy declares
+      // none, so a waiver is admitted and then refused by the engine (422, no such system).
+      {"checkSystems", {"AD....", 200}},
+      {"sweepSystems", {"AD....", 200}},
+      {"planRequestInSystems", {"AD....", 200}},
+      {"waiveSystem", {"AD....", 422}},
   };
   ApiOptions options;
   options.test_clock = true;
@@ -677,6 +683,17 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"getBreachReport",
        [&] {
          return Sample{"/v1/breaches/" + NewBreach() + "/ico-report", "", ""};
+       }},
+      {"checkSystems", fixed("/v1/systems/check", "")},
+      {"sweepSystems", fixed("/v1/systems/retention", R"({"batch":100})")},
+      {"planRequestInSystems",
+       [&] {
+         return Sample{q + running() + "/systems-plan", "", ""};
+       }},
+      {"waiveSystem",
+       [&] {
+         return Sample{q + running() + "/system-waivers",
+                       R"({"system":"crm","reason":"the CRM was retired"})", ""};
        }},
   };
 

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <rapidjson/document.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,12 +133,19 @@ const std::map<std::string, std::string> kForms = {
     {"breach tell", "BreachRegisterAndDisclosureLog"},
     {"breach close", "BreachRegisterAndDisclosureLog"},
     {"breach export", "BreachRegisterAndDisclosureLog"},
+    {"systems check", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"systems check --json", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"systems sweep", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"systems sweep --apply", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"request plan", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"request plan --json", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"request waive-system", "SystemsAreCheckedPlannedWaivedAndSwept"},
 };
 
 // Verbs whose second word picks the operation (`consent give`, `request open`).
 const std::set<std::string> kVerbsWithSubVerbs = {
-    "policy", "subject", "record",  "consent", "preference", "audit", "retention",
-    "hold",   "review",  "request", "outbox",  "endpoint",   "token", "breach",
+    "policy", "subject", "record", "consent",  "preference", "audit",  "retention", "hold",
+    "review", "request", "outbox", "endpoint", "token",      "breach", "systems",
 };
 // Global options before the verb that take a value.
 const std::set<std::string> kGlobalOptions = {"--data",       "--database",   "--schema",
@@ -513,7 +521,11 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
                            "disclose",
                            "breach record",
                            "breach list",
-                           "breach export"}) {
+                           "breach export",
+                           "request plan",
+                           "request waive-system",
+                           "systems check",
+                           "systems sweep"}) {
     EXPECT_TRUE(documented.count(form)) << "docs/CLI.md does not show '" << form << "'";
   }
   for (const std::string& form : documented) {
@@ -554,6 +566,73 @@ TEST_F(CliForms, PolicyDiffMarksMaterialChangesAndFreshConsent) {
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
   EXPECT_NE(bad.err.find("club-next.yaml:3:1: error YAML_SYNTAX"), std::string::npos) << bad.err;
   EXPECT_NE(bad.err.find("; fix: "), std::string::npos) << bad.err;
+}
+
+// The organisation's own systems (docs/SYSTEMS.md) through the CLI: the club's members table in
+// an SQLite file whose path is in a connection file in the data directory.
+TEST_F(CliForms, SystemsAreCheckedPlannedWaivedAndSwept) {
+  const std::string crm = dir_.Sub("crm.sqlite");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(crm.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE members (id INTEGER PRIMARY KEY, email TEXT, name TEXT, "
+                           "left_on TEXT);"
+                           "INSERT INTO members VALUES (1, 'm1@example.test', 'Em One', NULL),"
+                           " (2, 'old@example.test', 'Old Member', '2020-01-01');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  std::ofstream(policy_) << kPolicy << R"yaml(systems:
+  crm:
+    name: Club CRM
+    kind: sqlite
+    connection: {file: crm.conn}
+    datasets:
+      members:
+        table: members
+        primary_key: id
+        find_by: {email: email}
+        retention: {rule: contact, starts: left_on}
+        fields:
+          email: {category: user.contact.email, erase: delete_row}
+          name: {category: user.name, erase: delete_row}
+          left_on:
+)yaml";
+  Init();
+  std::ofstream(data_ + "/crm.conn") << crm << "\n";
+  Member("m1");
+  EXPECT_EQ(Ok({"systems", "check"}),
+            "crm (Club CRM, sqlite): ok\n  members (members): 2 row(s)\n");
+  EXPECT_NE(Ok({"--json", "systems", "check"}).find("\"ok\":true"), std::string::npos);
+  Ok({"request", "open", "erasure", "--subject", "m1", "--verified-by", "passport_seen", "--id",
+      "r1"});
+  EXPECT_EQ(Ok({"request", "plan", "r1"}),
+            "crm (Club CRM): reached\n  members (members): 1 row(s): 1 to delete, 0 to change, 0 "
+            "left\n    row 1: delete\n");
+  EXPECT_NE(Ok({"--json", "request", "plan", "r1"}).find("\"delete\":true"), std::string::npos);
+  // The CRM goes away: fulfilment waits for it, naming it, until the DPO says why it cannot.
+  std::filesystem::rename(crm, crm + ".away");
+  CliRun waiting = Run({"request", "fulfil", "r1"});
+  EXPECT_EQ(waiting.code, kExitIo);
+  EXPECT_NE(waiting.err.find("error SYSTEM_UNAVAILABLE: request r1 waits for crm"),
+            std::string::npos)
+      << waiting.err;
+  std::filesystem::rename(crm + ".away", crm);
+  EXPECT_EQ(Ok({"request", "waive-system", "r1", "crm", "--reason", "migrating"}),
+            "r1: crm left out (the reason is kept with the request)\n");
+  EXPECT_EQ(Run({"request", "waive-system", "r1", "crm"}).code, kExitUsage);
+  EXPECT_NE(Ok({"request", "fulfil", "r1"}).find("Club CRM left out"), std::string::npos);
+  // Retention: the member who left in 2020 is a year past the rule's period.
+  EXPECT_EQ(Ok({"systems", "sweep"}),
+            "crm.members rule contact (dated before 2025-01-05): 1 due, 1 to delete, 0 to change, "
+            "0 held\nnothing changed (dry run: add --apply)\n");
+  EXPECT_EQ(Ok({"systems", "sweep", "--apply"}),
+            "crm.members rule contact (dated before 2025-01-05): 1 due, 1 deleted, 0 changed, 0 "
+            "held\n");
+  EXPECT_EQ(Ok({"systems", "check"}),
+            "crm (Club CRM, sqlite): ok\n  members (members): 1 row(s)\n");
 }
 
 // The breach register through the CLI, and the disclosure log a breach's people come from.

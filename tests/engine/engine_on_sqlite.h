@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "crypto/key.h"
@@ -20,8 +22,10 @@ namespace custos::engine {
 
 class EngineOnSqlite : public ::testing::Test {
  protected:
-  // Opens policies/`file`.yaml as `controller` in a fresh directory, the clock at `now`.
-  void OpenSeed(const std::string& file, const std::string& controller, Timestamp now) {
+  // Opens policies/`file`.yaml (with `appended` added at its end: another section, such as an
+  // example `systems:`) as `controller` in a fresh directory, the clock at `now`.
+  void OpenSeed(const std::string& file, const std::string& controller, Timestamp now,
+                const std::string& appended = "") {
     engine_.reset();
     store_.reset();
     clock_.Set(now);
@@ -33,10 +37,14 @@ class EngineOnSqlite : public ::testing::Test {
     auto store = store::OpenSqliteStore({dir_.string(), true});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     store_ = std::move(*store);
-    auto policy =
-        policy::LoadValidPolicy(std::string(CUSTOS_SOURCE_DIR) + "/policies/" + file + ".yaml");
-    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    engine_ = std::make_unique<Engine>(std::move(*policy), controller, *store_, master_, clock_);
+    const std::string path = std::string(CUSTOS_SOURCE_DIR) + "/policies/" + file + ".yaml";
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf() << "\n" << appended;
+    policy::LoadOutcome loaded = policy::CheckPolicyText(text.str(), path);
+    ASSERT_TRUE(loaded.ok()) << loaded.Report();
+    engine_ =
+        std::make_unique<Engine>(std::move(loaded.policy), controller, *store_, master_, clock_);
     ASSERT_TRUE(engine_->Open("policy text").ok());
   }
   void TearDown() override {

@@ -13,7 +13,7 @@ for want in \
   'engine/decide.cc:2: engine may not include "api/server.h"' \
   'api/serve.cc:2: api may not include "cli/commands.h"' \
   'policy/loader.cc:2: policy may not include "store/store.h"' \
-  'store/sqlite/sqlite_store.cc:3: <libpq-fe.h> belongs to store/postgres/ only' \
+  'store/sqlite/sqlite_store.cc:3: <libpq-fe.h> belongs to store/postgres/ and connectors/ only' \
   'store/sqlite/sqlite_store.cc:4: store/sqlite may not include "store/postgres/postgres_store.h"'; do
   grep -qF "$want" <<<"$out" || fail "not reported: $want"
 done

@@ -1,0 +1,183 @@
+#include "connectors/postgres_system.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+
+#include "connectors/sql_names.h"
+
+namespace custos::connectors {
+
+namespace {
+
+using Params = std::vector<std::optional<std::string>>;
+
+struct ResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+
+class PostgresSystem : public engine::SystemConnector {
+ public:
+  PostgresSystem(std::string system, PGconn* conn) : system_(std::move(system)), conn_(conn) {}
+  ~PostgresSystem() override { PQfinish(conn_); }
+
+  Result<std::vector<std::string>> Columns(const std::string& table) override {
+    std::string schema, name = table;
+    if (size_t dot = table.find('.'); dot != std::string::npos) {
+      schema = table.substr(0, dot);
+      name = table.substr(dot + 1);
+    }
+    ASSIGN_OR_RETURN(PgResult result,
+                     Exec("SELECT column_name::text FROM information_schema.columns WHERE "
+                          "table_name::text = $1::text AND "
+                          "table_schema::text = coalesce($2::text, current_schema()::text)",
+                          {name, schema.empty() ? std::nullopt : std::optional(schema)}));
+    std::vector<std::string> columns;
+    for (int i = 0; i < PQntuples(result.get()); ++i) {
+      columns.emplace_back(PQgetvalue(result.get(), i, 0));
+    }
+    if (columns.empty()) {
+      return Status(ErrorCode::kNotFound, "system " + system_ + " has no table " + table);
+    }
+    return columns;
+  }
+
+  Result<int64_t> CountRows(const std::string& table) override {
+    ASSIGN_OR_RETURN(PgResult result, Exec("SELECT count(*) FROM " + QuoteName(table), {}));
+    return std::stoll(PQgetvalue(result.get(), 0, 0));
+  }
+
+  Result<std::vector<engine::SystemRow>> Select(const std::string& table,
+                                                const std::vector<std::string>& columns,
+                                                const std::string& column,
+                                                const std::vector<std::string>& values) override {
+    std::vector<engine::SystemRow> rows;
+    for (size_t start = 0; start < values.size(); start += kValuesPerQuery) {
+      size_t n = std::min(kValuesPerQuery, values.size() - start);
+      std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
+                        QuoteName(column) + " IN (";
+      Params params;
+      for (size_t i = 0; i < n; ++i) {
+        sql += (i ? ", $" : "$") + std::to_string(i + 1);
+        params.emplace_back(values[start + i]);
+      }
+      ASSIGN_OR_RETURN(PgResult result, Exec(sql + ")", params));
+      ReadRows(result.get(), rows);
+    }
+    return rows;
+  }
+
+  Result<std::vector<engine::SystemRow>> SelectBefore(
+      const std::string& table, const std::vector<std::string>& columns, const std::string& column,
+      const std::string& cutoff, const std::string& primary_key, const std::string& after_key,
+      int64_t limit) override {
+    std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
+                      QuoteName(column) + " < $1";
+    Params params{cutoff};
+    if (!after_key.empty()) {
+      sql += " AND " + QuoteName(primary_key) + " > $2";
+      params.emplace_back(after_key);
+    }
+    sql += " ORDER BY " + QuoteName(primary_key) + " LIMIT " + std::to_string(limit);
+    ASSIGN_OR_RETURN(PgResult result, Exec(sql, params));
+    std::vector<engine::SystemRow> rows;
+    ReadRows(result.get(), rows);
+    return rows;
+  }
+
+  Result<int64_t> Apply(const std::string& table, const std::string& primary_key,
+                        const std::vector<engine::RowChange>& changes) override {
+    RETURN_IF_ERROR(Exec("BEGIN", {}).status());
+    int64_t changed = 0;
+    for (const auto& change : changes) {
+      std::string sql;
+      Params params;
+      if (change.delete_row) {
+        sql = "DELETE FROM " + QuoteName(table);
+      } else {
+        sql = "UPDATE " + QuoteName(table) + " SET ";
+        for (size_t i = 0; i < change.set.size(); ++i) {
+          sql += (i ? ", " : "") + QuoteName(change.set[i].first) + " = $" + std::to_string(i + 1);
+          params.push_back(change.set[i].second);
+        }
+      }
+      sql += " WHERE " + QuoteName(primary_key) + " = $" + std::to_string(params.size() + 1);
+      params.emplace_back(change.key);
+      Result<PgResult> result = Exec(sql, params);
+      if (!result.ok()) {
+        (void)Exec("ROLLBACK", {});
+        return result.status();
+      }
+      changed += std::atoll(PQcmdTuples(result->get()));
+    }
+    RETURN_IF_ERROR(Exec("COMMIT", {}).status());
+    return changed;
+  }
+
+ private:
+  static void ReadRows(PGresult* result, std::vector<engine::SystemRow>& rows) {
+    int columns = PQnfields(result);
+    for (int i = 0; i < PQntuples(result); ++i) {
+      engine::SystemRow row;
+      for (int c = 0; c < columns; ++c) {
+        if (PQgetisnull(result, i, c)) {
+          row.emplace_back(std::nullopt);
+        } else {
+          row.emplace_back(std::string(PQgetvalue(result, i, c),
+                                       static_cast<size_t>(PQgetlength(result, i, c))));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+  }
+
+  // Runs `sql` with text parameters whose types the server infers. A lost connection is reset
+  // once. The error carries the SQLSTATE and, for a missing table or column, the server's
+  // words (which name it); never a value.
+  Result<PgResult> Exec(const std::string& sql, const Params& params) {
+    if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return Status(ErrorCode::kUnavailable, "system " + system_ + ": the database is unreachable");
+    }
+    std::vector<const char*> values;
+    for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+    PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                 values.data(), nullptr, nullptr, 0));
+    ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return Status(ErrorCode::kUnavailable, "system " + system_ + ": the connection was lost");
+    }
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    std::string sqlstate = state ? state : "?????";
+    if (sqlstate == "42P01" || sqlstate == "42703") {  // undefined table / column
+      const char* primary = PQresultErrorField(result.get(), PG_DIAG_MESSAGE_PRIMARY);
+      return Status(ErrorCode::kNotFound,
+                    "system " + system_ + ": " + std::string(primary ? primary : sqlstate));
+    }
+    bool transient = sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0 ||
+                     sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03";
+    return Status(
+        transient ? ErrorCode::kUnavailable : ErrorCode::kInternal,
+        "system " + system_ + ": the database refused the statement (SQLSTATE " + sqlstate + ")");
+  }
+
+  std::string system_;
+  PGconn* conn_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<engine::SystemConnector>> OpenPostgresSystem(const std::string& system,
+                                                                    const std::string& conninfo) {
+  PGconn* conn = PQconnectdb(conninfo.c_str());
+  if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
+    if (conn != nullptr) PQfinish(conn);
+    return Status(ErrorCode::kUnavailable,
+                  "system " + system + ": cannot connect to its PostgreSQL database");
+  }
+  return std::unique_ptr<engine::SystemConnector>(new PostgresSystem(system, conn));
+}
+
+}  // namespace custos::connectors
