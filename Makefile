@@ -76,6 +76,7 @@ bench: build-bench
 	build-bench/bench/consent_ingest_bench 64 200 10
 	build-bench/bench/subject_read_bench 1000000 10000000 1000
 	build-bench/bench/retention_bench 1000000 10000000 5
+	build-bench/bench/systems_reach_bench 1000000 2000 200
 
 format:
 	find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -41,8 +41,9 @@ if [ "$name" = wig ]; then
   rm -f "$crm"
   sqlite3 "$crm" < scripts/demo-crm.sql
   export CUSTOS_WIG_CRM=$crm
-  cat "$policy" policies/systems/wig_crm.yaml > "$out/policy-with-crm.yaml"
-  policy=$out/policy-with-crm.yaml
+  mkdir -p "$out/with-crm"
+  cat "$policy" policies/systems/wig_crm.yaml > "$out/with-crm/wig.yaml"
+  policy=$out/with-crm/wig.yaml
   "$bin" policy check "$policy"
 fi
 run init --policy "$policy"

@@ -292,16 +292,19 @@ std::string AccessHtml(const Policy& policy, const PackageMeta& meta,
         h.Para("This system was not searched for this request.");
         continue;
       }
+      // One line per value held, under the record it belongs to ("contacts 1"); empty
+      // columns are left out (the JSON shows them as null).
       std::vector<std::vector<std::string>> rows;
       for (const auto& dataset : system.datasets) {
-        for (const auto& row : dataset.rows) {
-          for (const auto& field : row.fields) {
-            if (field.category.empty()) continue;
-            rows.push_back({policy.CategoryName(field.category), field.value.value_or("(empty)")});
+        for (size_t i = 0; i < dataset.rows.size(); ++i) {
+          for (const auto& field : dataset.rows[i].fields) {
+            if (field.category.empty() || !field.value) continue;
+            rows.push_back({dataset.dataset + " " + std::to_string(i + 1),
+                            policy.CategoryName(field.category), *field.value});
           }
         }
       }
-      h.Table({"Data", "Value"}, rows, "Nothing about you.");
+      h.Table({"Record", "Data", "Value"}, rows, "Nothing about you.");
     }
   }
 

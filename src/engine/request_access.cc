@@ -54,6 +54,12 @@ Status Engine::FulfilAccess(const store::RequestRow& row, Timestamp at, const st
   w.EndObject();
   result_json = buffer.GetString();
   summary = std::to_string(views.size()) + " subject(s) packaged";
+  for (const auto& system : systems) {
+    size_t rows = 0;
+    for (const auto& dataset : system.datasets) rows += dataset.rows.size();
+    summary += system.searched ? "; " + std::to_string(rows) + " row(s) from " + system.name
+                               : "; " + system.name + " left out";
+  }
   return Status::Ok();
 }
 
