@@ -263,6 +263,30 @@ std::string JoinTexts(const std::vector<std::string>& items) {
   return out;
 }
 
+// Where the activity's data is: the places the record names, then each system of the policy's
+// `systems:` whose datasets hold one of its categories ("WIG CRM platform (contacts, bookings)").
+std::vector<std::string> DataLocations(const Policy& policy, const Activity& activity) {
+  std::vector<std::string> out = activity.record.systems;
+  for (const auto& system : policy.systems) {
+    std::vector<std::string> datasets;
+    for (const auto& dataset : system.datasets) {
+      bool holds = false;
+      for (const auto& field : dataset.fields) {
+        for (const auto& ref : activity.purpose->categories) {
+          holds = holds || (!field.category.empty() && (CategoryCovers(ref.key, field.category) ||
+                                                        CategoryCovers(field.category, ref.key)));
+        }
+      }
+      if (holds) datasets.push_back(dataset.key);
+    }
+    if (datasets.empty()) continue;
+    std::string place = system.name + " (";
+    for (size_t i = 0; i < datasets.size(); ++i) place += (i ? ", " : "") + datasets[i];
+    out.push_back(place + ")");
+  }
+  return out;
+}
+
 std::vector<Column> RecordColumns(const Policy& policy, const Activity& activity) {
   const Purpose& purpose = *activity.purpose;
   const RecordDetails& record = activity.record;
@@ -296,7 +320,7 @@ std::vector<Column> RecordColumns(const Policy& policy, const Activity& activity
         (recipient->contract_date ? " (signed " + recipient->contract_date->ToString() + ")" : ""));
   }
   out.push_back({"processor_contracts", JoinTexts(contracts), !contracts.empty()});
-  out.push_back({"location_of_data", JoinTexts(record.systems)});
+  out.push_back({"location_of_data", JoinTexts(DataLocations(policy, activity))});
   std::vector<std::string> rights;
   for (const auto& right : activity.rights) rights.emplace_back(RightName(right));
   out.push_back({"rights_available", JoinTexts(rights)});

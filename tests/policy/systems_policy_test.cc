@@ -8,6 +8,7 @@
 #include <string>
 
 #include "policy/loader.h"
+#include "policy/ropa.h"
 #include "policy/systems.h"
 #include "policy_text.h"
 
@@ -96,6 +97,20 @@ TEST(SystemsPolicy, ErasureVisitsChildrenBeforeTheirParents) {
   ASSERT_EQ(order.size(), 3u);
   EXPECT_LT(std::find(order.begin(), order.end(), "bookings") - order.begin(),
             std::find(order.begin(), order.end(), "contacts") - order.begin());
+}
+
+// The record of processing says where each activity's data is: the systems whose datasets hold
+// its categories.
+TEST(SystemsPolicy, TheRopaNamesTheSystemsHoldingEachActivitysData) {
+  Policy policy = policy_text::Load(Wig() + "\n" + CrmSection());
+  std::string json = RenderRopaJson(policy);
+  // Event bookings use the dietary needs and participation the bookings table holds, and the
+  // contact details of the contacts table; the newsletter the subscribers' addresses.
+  EXPECT_NE(json.find("\"location_of_data\": \"WIG CRM platform (contacts, bookings, newsletter)\""),
+            std::string::npos)
+      << json;
+  Policy without = policy_text::Load(Wig());
+  EXPECT_EQ(RenderRopaJson(without).find("WIG CRM platform"), std::string::npos);
 }
 
 TEST(SystemsPolicy, AMinimalPostgresqlSystemLoads) {
