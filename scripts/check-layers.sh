@@ -31,6 +31,7 @@ declare -A may=(
 declare -A owner=(
   ["sqlite3.h"]="store/sqlite connectors"
   ["libpq-fe.h"]="store/postgres connectors"
+  ["mysql.h"]="connectors"
   ["microhttpd.h"]="api"
   ["curl/curl.h"]="delivery"
   ["graphviz/gvc.h"]="policy"

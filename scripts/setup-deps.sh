@@ -3,6 +3,8 @@
 # present are skipped, and apt is not touched at all when nothing is missing.
 # postgresql-15 provides the server binaries (/usr/lib/postgresql/15/bin) for the throwaway
 # test cluster (scripts/pg-test-cluster.sh); the tests never use Debian's own cluster.
+# mariadb-server does the same for the MySQL/MariaDB connector's tests
+# (scripts/mariadb-test-server.sh); libmariadb-dev is the client library the connector uses.
 # chromium is the browser the privacy centre's tests drive (tests/web, through playwright-core
 # pinned in tests/web/package-lock.json, installed with `npm ci` at the end of this script).
 # prometheus provides promtool (ctest metrics/promtool_check); nodejs and npm install the OpenAPI
@@ -14,7 +16,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libyaml-dev rapidjson-dev libkainjow-mustache-dev libsodium-dev libsqlite3-dev sqlite3
-  libpq-dev postgresql-15
+  libpq-dev postgresql-15 libmariadb-dev mariadb-server
   libgraphviz-dev graphviz
   libmicrohttpd-dev wrk curl openssl libcurl4-openssl-dev zlib1g-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev

@@ -1,6 +1,6 @@
-// How the connectors write a validated table or column name into SQL (both speak the standard's
-// double-quoted identifiers). Names reach here only after policy::IsSqlName accepted them, so
-// they hold no quote.
+// How the connectors write a validated table or column name into SQL: the standard's double
+// quotes (SQLite, PostgreSQL) or MySQL's backticks. Names reach here only after
+// policy::IsSqlName accepted them, so they hold no quote of either kind.
 #ifndef CUSTOS_CONNECTORS_SQL_NAMES_H_
 #define CUSTOS_CONNECTORS_SQL_NAMES_H_
 
@@ -10,16 +10,24 @@
 
 namespace custos::connectors {
 
-// "name", or "schema"."table" for a schema-qualified table.
-inline std::string QuoteName(std::string_view name) {
-  std::string out = "\"";
-  for (char c : name) out += c == '.' ? std::string("\".\"") : std::string(1, c);
-  return out + "\"";
+// "name", or "schema"."table" for a schema-qualified table (`quote` '`' for MySQL).
+inline std::string QuoteName(std::string_view name, char quote = '"') {
+  std::string out(1, quote);
+  for (char c : name) {
+    if (c == '.') {
+      out += quote;
+      out += '.';
+      out += quote;
+    } else {
+      out += c;
+    }
+  }
+  return out + quote;
 }
 
-inline std::string QuoteList(const std::vector<std::string>& names) {
+inline std::string QuoteList(const std::vector<std::string>& names, char quote = '"') {
   std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ", ") + QuoteName(name);
+  for (const auto& name : names) out += (out.empty() ? "" : ", ") + QuoteName(name, quote);
   return out;
 }
 

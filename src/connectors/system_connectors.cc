@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "connectors/mysql_system.h"
 #include "connectors/postgres_system.h"
 #include "connectors/sqlite_system.h"
 
@@ -43,6 +44,10 @@ Result<engine::SystemConnector*> PolicySystemConnectors::Open(const policy::Syst
     }
     case policy::SystemKind::kPostgresql: {
       ASSIGN_OR_RETURN(connector, OpenPostgresSystem(system.key, connection));
+      break;
+    }
+    case policy::SystemKind::kMysql: {
+      ASSIGN_OR_RETURN(connector, OpenMysqlSystem(system.key, connection));
       break;
     }
   }

@@ -30,6 +30,7 @@ std::string_view SystemKindKey(SystemKind kind) {
   switch (kind) {
     case SystemKind::kPostgresql: return "postgresql";
     case SystemKind::kSqlite: return "sqlite";
+    case SystemKind::kMysql: return "mysql";
   }
   return "?";
 }

@@ -20,7 +20,7 @@ namespace custos::policy {
 
 struct Ref;
 
-enum class SystemKind { kPostgresql, kSqlite };
+enum class SystemKind { kPostgresql, kSqlite, kMysql };  // kMysql: MySQL or MariaDB
 
 // What erasure does to one column of a person's row.
 enum class EraseAction {

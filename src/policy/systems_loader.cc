@@ -181,12 +181,14 @@ void ReadSystems(const YamlNode& node, std::vector<System>& out, Diagnostics& di
               system.kind = SystemKind::kPostgresql;
             } else if (kind == "sqlite") {
               system.kind = SystemKind::kSqlite;
+            } else if (kind == "mysql" || kind == "mariadb") {
+              system.kind = SystemKind::kMysql;
             } else {
               Report(diagnostics, ErrorCode::kInvalidValue, k->loc,
                      "system '" + key + "' is of kind '" + kind +
                          "', which custos has no connector for",
-                     "write postgresql or sqlite (MySQL and HTTPS services are not "
-                     "supported yet; docs/SYSTEMS.md)");
+                     "write postgresql, mysql (MySQL or MariaDB) or sqlite (HTTPS services "
+                     "are not supported yet; docs/SYSTEMS.md)");
             }
           }
         }

@@ -1,8 +1,10 @@
 // The connectors to the organisation's own systems (src/connectors/), each against the real
-// thing: an SQLite file the test makes, and the PostgreSQL test cluster (ctest's `postgres`
-// fixture, CUSTOS_TEST_DATABASE_URL) in a schema of the test's own.
+// thing: an SQLite file the test makes, the PostgreSQL test cluster (ctest's `postgres`
+// fixture, CUSTOS_TEST_DATABASE_URL) in a schema of the test's own, and the throwaway MariaDB
+// server the same fixture starts (scripts/mariadb-test-server.sh) in a database of its own.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <mysql.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -10,8 +12,10 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
+#include "connectors/mysql_system.h"
 #include "connectors/postgres_system.h"
 #include "connectors/sqlite_system.h"
 #include "connectors/system_connectors.h"
@@ -104,11 +108,70 @@ class PostgresBackend : public Backend {
   PGconn* conn_ = nullptr;
 };
 
+class MysqlBackend : public Backend {
+ public:
+  MysqlBackend() {
+    std::ifstream in(CUSTOS_TEST_MARIADB_CONNECTION);
+    if (!std::getline(in, connection_)) return;
+    database_ = "crm_" + std::to_string(::getpid());
+    // host=H port=P user=U database=D: the test's own database instead of D.
+    std::string host = "127.0.0.1";
+    unsigned int port = 3306;
+    std::istringstream words(connection_);
+    for (std::string pair; words >> pair;) {
+      if (pair.rfind("port=", 0) == 0) port = static_cast<unsigned int>(std::stoul(pair.substr(5)));
+      if (pair.rfind("host=", 0) == 0) host = pair.substr(5);
+    }
+    conn_ = mysql_init(nullptr);
+    if (mysql_real_connect(conn_, host.c_str(), "root", nullptr, nullptr, port, nullptr, 0) ==
+        nullptr) {
+      mysql_close(conn_);
+      conn_ = nullptr;
+      return;
+    }
+    Exec("DROP DATABASE IF EXISTS " + database_);
+    Exec("CREATE DATABASE " + database_);
+    Exec("CREATE TABLE " + database_ +
+         ".people (id INTEGER PRIMARY KEY, email VARCHAR(200), name VARCHAR(200), left_on DATE)");
+    Exec("CREATE TABLE " + database_ +
+         ".orders (id INTEGER PRIMARY KEY, person_id INTEGER NOT NULL, amount INTEGER NOT NULL)");
+    connection_ =
+        "host=" + host + " port=" + std::to_string(port) + " user=root database=" + database_;
+  }
+  ~MysqlBackend() override {
+    if (conn_ == nullptr) return;
+    Exec("DROP DATABASE IF EXISTS " + database_);
+    mysql_close(conn_);
+  }
+  bool available() const { return conn_ != nullptr; }
+  std::string Table(const std::string& name) const override { return database_ + "." + name; }
+  void Exec(const std::string& sql) override {
+    // One statement at a time (the fixture's inserts come as "A; B").
+    std::istringstream statements(sql);
+    for (std::string one; std::getline(statements, one, ';');) {
+      if (one.find_first_not_of(" \n") == std::string::npos) continue;
+      EXPECT_EQ(mysql_query(conn_, one.c_str()), 0) << mysql_error(conn_) << "\n" << one;
+    }
+  }
+  Result<std::unique_ptr<SystemConnector>> Connect() override {
+    return OpenMysqlSystem("crm", connection_);
+  }
+
+ private:
+  std::string connection_, database_;
+  MYSQL* conn_ = nullptr;
+};
+
 class ConnectorTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "sqlite") {
       backend_ = std::make_unique<SqliteBackend>();
+    } else if (GetParam() == "mysql") {
+      auto mysql = std::make_unique<MysqlBackend>();
+      // Started by ctest with the PostgreSQL cluster (tests/CMakeLists.txt).
+      ASSERT_TRUE(mysql->available()) << "no MariaDB test server (run through ctest)";
+      backend_ = std::move(mysql);
     } else {
       auto pg = std::make_unique<PostgresBackend>();
       // The PostgreSQL cases run under ctest, which starts the cluster (tests/CMakeLists.txt).
@@ -214,7 +277,7 @@ TEST_P(ConnectorTest, AFailedChangeUndoesTheBatchAndItsErrorHoldsNoValue) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ConnectorTest, ::testing::Values("sqlite", "postgres"),
+INSTANTIATE_TEST_SUITE_P(Backends, ConnectorTest, ::testing::Values("sqlite", "postgres", "mysql"),
                          [](const auto& info) { return info.param; });
 
 TEST(Connectors, AnUnreachableSystemIsUnavailableAndItsConnectionIsNeverShown) {
@@ -226,6 +289,13 @@ TEST(Connectors, AnUnreachableSystemIsUnavailableAndItsConnectionIsNeverShown) {
   EXPECT_EQ(pg.status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(pg.status().message().find("s3cret"), std::string::npos) << pg.status().message();
   EXPECT_NE(pg.status().message().find("crm"), std::string::npos);
+  auto mysql =
+      OpenMysqlSystem("crm", "host=127.0.0.1 port=1 user=crm password=s3cret-pw database=crm");
+  EXPECT_EQ(mysql.status().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(mysql.status().message().find("s3cret"), std::string::npos);
+  auto typo = OpenMysqlSystem("crm", "host=127.0.0.1 passwd=s3cret-pw database=crm");
+  EXPECT_EQ(typo.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(typo.status().message().find("s3cret"), std::string::npos) << typo.status().message();
 }
 
 TEST(Connectors, ConnectionsComeFromTheEnvironmentOrAFileInTheDataDirectory) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -106,8 +107,9 @@ TEST(SystemsPolicy, TheRopaNamesTheSystemsHoldingEachActivitysData) {
   std::string json = RenderRopaJson(policy);
   // Event bookings use the dietary needs and participation the bookings table holds, and the
   // contact details of the contacts table; the newsletter the subscribers' addresses.
-  EXPECT_NE(json.find("\"location_of_data\": \"WIG CRM platform (contacts, bookings, newsletter)\""),
-            std::string::npos)
+  EXPECT_NE(
+      json.find("\"location_of_data\": \"WIG CRM platform (contacts, bookings, newsletter)\""),
+      std::string::npos)
       << json;
   Policy without = policy_text::Load(Wig());
   EXPECT_EQ(RenderRopaJson(without).find("WIG CRM platform"), std::string::npos);
@@ -118,6 +120,14 @@ TEST(SystemsPolicy, AMinimalPostgresqlSystemLoads) {
   ASSERT_EQ(policy.systems.size(), 1u);
   EXPECT_EQ(policy.systems[0].kind, SystemKind::kPostgresql);
   EXPECT_EQ(policy.systems[0].datasets[0].table, "crm.people");
+  // MySQL and MariaDB are one kind.
+  for (const char* kind : {"mysql", "mariadb"}) {
+    Policy mysql = policy_text::Load(
+        Wig() + "\n" +
+        policy_text::Replace(kMinimal, "kind: postgresql", std::string("kind: ") + kind));
+    ASSERT_EQ(mysql.systems.size(), 1u);
+    EXPECT_EQ(mysql.systems[0].kind, SystemKind::kMysql) << kind;
+  }
 }
 
 struct Mistake {
@@ -147,8 +157,8 @@ TEST_P(SystemsPolicyMistake, IsRefusedWithItsLine) {
 INSTANTIATE_TEST_SUITE_P(
     Each, SystemsPolicyMistake,
     ::testing::Values(
-        Mistake{"a kind without a connector", "kind: postgresql", "kind: mysql", "INVALID_VALUE",
-                "kind: mysql"},
+        Mistake{"a kind without a connector", "kind: postgresql", "kind: oracle", "INVALID_VALUE",
+                "kind: oracle"},
         Mistake{"a connection string in the policy", "connection: {env: CRM_DSN}",
                 "connection: {url: 'postgresql://u:p@h/db'}", "UNKNOWN_FIELD", "connection: {url"},
         Mistake{"both env and file", "connection: {env: CRM_DSN}",
@@ -180,7 +190,15 @@ INSTANTIATE_TEST_SUITE_P(
                 "left_on}\n",
                 "INVALID_VALUE", "retention: {rule: nope"},
         Mistake{"a table name with a quote", "table: crm.people", "table: 'crm\"people'",
-                "INVALID_VALUE", "table: 'crm"}));
+                "INVALID_VALUE", "table: 'crm"}),
+    [](const ::testing::TestParamInfo<Mistake>& info) {
+      std::string name;
+      for (const char* c = info.param.what; *c != '\0'; ++c) {
+        if (std::isalnum(static_cast<unsigned char>(*c))) name += *c;
+        if (*c == ' ') name += '_';
+      }
+      return name;
+    });
 
 TEST(SystemsPolicy, JoinsThatLeadBackToThemselvesAreRefused) {
   const std::string section = R"(systems:
