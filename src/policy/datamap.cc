@@ -72,6 +72,7 @@ class DataMapWriter {
     Sources();
     Categories();
     Purposes();
+    Systems();
     Recipients();
     Countries();
     Edges();
@@ -200,6 +201,47 @@ class DataMapWriter {
     EndCluster();
   }
 
+  // The groups of data each of the organisation's own systems holds (policy `systems:`), among
+  // the groups the map draws: {system key, group ids}.
+  std::vector<std::pair<std::string, std::vector<std::string>>> SystemGroups() const {
+    std::vector<std::string> drawn;
+    for (const auto& key : CategoryKeys()) AddUnique(drawn, GroupOf(key).first);
+    std::vector<std::pair<std::string, std::vector<std::string>>> out;
+    for (const auto& system : p_.systems) {
+      std::vector<std::string> groups;
+      for (const auto& dataset : system.datasets) {
+        for (const auto& field : dataset.fields) {
+          if (field.category.empty()) continue;
+          // A column's category, or the drawn categories beneath it.
+          for (const auto& key : CategoryKeys()) {
+            if (CategoryCovers(field.category, key) || CategoryCovers(key, field.category)) {
+              AddUnique(groups, GroupOf(key).first);
+            }
+          }
+        }
+      }
+      if (!groups.empty()) out.emplace_back(system.key, std::move(groups));
+    }
+    return out;
+  }
+
+  // Where the data is kept: the organisation's own systems, with their tables.
+  void Systems() {
+    auto holding = SystemGroups();
+    if (holding.empty()) return;
+    BeginCluster("systems", "Where it is kept", "#f3f6fa");
+    for (const auto& [key, groups] : holding) {
+      const System& system = *p_.FindSystem(key);
+      std::string tables;
+      for (const auto& dataset : system.datasets) {
+        tables += (tables.empty() ? "" : ", ") + dataset.table;
+      }
+      Node("system:" + key, Label({system.name.empty() ? key : system.name,
+                                   std::string(SystemKindKey(system.kind)) + ": " + tables}));
+    }
+    EndCluster();
+  }
+
   void Recipients() {
     BeginCluster("recipients", "Recipients", "#f3f6fa");
     for (const auto& recipient : p_.recipients) {
@@ -254,6 +296,12 @@ class DataMapWriter {
       }
     }
     for (const auto& [from, to] : edges) out_ += "  " + Q(from) + " -> " + Q(to) + ";\n";
+    for (const auto& [key, groups] : SystemGroups()) {
+      for (const auto& group : groups) {
+        out_ += "  " + Q(group) + " -> " + Q("system:" + key) +
+                " [style=dashed, color=\"#2563eb\", arrowhead=none];\n";
+      }
+    }
 
     for (const auto& recipient : p_.recipients) {
       if (recipient.processor_of) {

@@ -7,7 +7,9 @@
 // (Article 9/10) data is highlighted with its condition; purposes show their lawful basis;
 // countries outside the policy's transfer regions are highlighted and their edges carry the
 // safeguard. Node ids are stable ("source:direct", "group:user.contact", "purpose:newsletter",
-// "recipient:mailer", "country:US") so tools and tests can find them.
+// "recipient:mailer", "country:US") so tools and tests can find them. When the policy declares
+// its own systems (`systems:`), a further column, "Where it is kept", has a node per system
+// ("system:crm", naming its tables) joined by dashed lines to the groups of data it holds.
 // To draw it as SVG, see datamap_svg.h.
 //
 // All functions are pure (no I/O) and reentrant. Thread-safety: safe to call concurrently.

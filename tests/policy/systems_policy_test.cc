@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "policy/datamap.h"
 #include "policy/loader.h"
 #include "policy/ropa.h"
 #include "policy/systems.h"
@@ -113,6 +114,17 @@ TEST(SystemsPolicy, TheRopaNamesTheSystemsHoldingEachActivitysData) {
       << json;
   Policy without = policy_text::Load(Wig());
   EXPECT_EQ(RenderRopaJson(without).find("WIG CRM platform"), std::string::npos);
+}
+
+// The data map draws where the data is kept: the CRM, joined to the groups of data it holds.
+TEST(SystemsPolicy, TheDataMapShowsWhereEachGroupOfDataIsKept) {
+  Policy policy = policy_text::Load(Wig() + "\n" + CrmSection());
+  std::string dot = RenderDataMapDot(policy);
+  EXPECT_NE(dot.find("\"system:crm\" [label="), std::string::npos) << dot;
+  EXPECT_NE(dot.find("contacts, bookings, newsletter_subscribers"), std::string::npos);
+  EXPECT_NE(dot.find("\"group:user.contact\" -> \"system:crm\""), std::string::npos) << dot;
+  EXPECT_NE(dot.find("-> \"system:crm\" [style=dashed"), std::string::npos);
+  EXPECT_EQ(RenderDataMapDot(policy_text::Load(Wig())).find("system:"), std::string::npos);
 }
 
 TEST(SystemsPolicy, AMinimalPostgresqlSystemLoads) {
