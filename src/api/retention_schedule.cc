@@ -31,8 +31,16 @@ void RetentionSchedule::SweepOnce() {
               {"held", std::to_string(t.held), true},
               {"erased", std::to_string(t.erased), true},
               {"requests_shredded", std::to_string(report->requests_shredded), true}});
-  // The organisation's own systems follow the same rules (docs/SYSTEMS.md).
+  // The organisation's own systems follow the same rules (docs/SYSTEMS.md), and the requests
+  // that waited for one of them are tried again.
   if (engine_.policy().systems.empty()) return;
+  if (auto retried = engine_.RetryRequestsWaitingForSystems(options.actor); !retried.ok()) {
+    log_.Write("error", "systems_retry_failed",
+               {{"code", std::string(CodeName(retried.status().code()))}});
+  } else if (*retried > 0) {
+    log_.Write("info", "requests_completed_after_waiting",
+               {{"requests", std::to_string(*retried), true}});
+  }
   auto lines = engine_.SweepSystemsRetention(true, 500, std::nullopt, options.actor);
   if (!lines.ok()) {
     log_.Write("error", "systems_retention_failed",

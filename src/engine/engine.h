@@ -586,6 +586,11 @@ class Engine {
   Result<std::vector<SystemRetentionLine>> SweepSystemsRetention(bool apply, int64_t batch,
                                                                  std::optional<Timestamp> at,
                                                                  const std::string& actor);
+  // Fulfils again each open request whose last fulfilment stopped because a system could not
+  // answer (its history's last `systems_waiting` follows its last `fulfilment_started`): what
+  // `custos serve` does on its retention schedule, so a request finishes once its systems are
+  // back. Returns how many completed; one that still waits stays as it is.
+  Result<int64_t> RetryRequestsWaitingForSystems(const std::string& actor);
 
   // The decision cache holds at most `people` people (default 1M); the least used go first.
   void LimitCachedSubjects(size_t people) { cache_.SetCapacity(people); }
@@ -703,6 +708,9 @@ class Engine {
                                      const std::string& actor, internal::Fulfilment& work);
   Status GatherFromSystems(const store::RequestRow& row, Timestamp at, const std::string& actor,
                            std::vector<SystemRows>& gathered);
+  // The request event that says which systems a request waits for.
+  store::WriteBatch WaitingForSystems(const store::RequestRow& row,
+                                      const std::vector<SystemPlan>& plans, Timestamp at);
   std::string SystemHash(const std::string& system, const std::string& dataset,
                          const std::string& column, const std::string& value) const;
 

@@ -215,9 +215,9 @@ Result<std::string> Engine::EraseInSystems(const store::RequestRow& row, Timesta
   }
   std::string failures = Failures(plans);
   if (!failures.empty()) {
-    // What was done stays done (a retry finds it done); the request waits for the rest.
-    for (auto& entry : entries) audit_.Record(std::move(entry));
-    RETURN_IF_ERROR(audit_.Flush());
+    // What was done stays done (a retry finds it done); the request waits for the rest, and
+    // says so in its history (RetryRequestsWaitingForSystems looks for it).
+    RETURN_IF_ERROR(audit_.Commit(WaitingForSystems(row, plans, at), std::move(entries)).status());
     return Status(ErrorCode::kSystemUnavailable,
                   "request " + row.request_id + " waits for " + failures +
                       ": fulfil it again once they answer, or record why they cannot "
@@ -242,14 +242,51 @@ Status Engine::GatherFromSystems(const store::RequestRow& row, Timestamp at,
     }
   }
   std::string failures = Failures(plans);
-  RETURN_IF_ERROR(audit_.Flush());
   if (!failures.empty()) {
+    RETURN_IF_ERROR(audit_.Commit(WaitingForSystems(row, plans, at), {}).status());
     return Status(ErrorCode::kSystemUnavailable,
                   "request " + row.request_id + " waits for " + failures +
                       ": fulfil it again once they answer, or record why they cannot "
                       "(custos request waive-system)");
   }
+  RETURN_IF_ERROR(audit_.Flush());
   return Status::Ok();
+}
+
+store::WriteBatch Engine::WaitingForSystems(const store::RequestRow& row,
+                                            const std::vector<SystemPlan>& plans, Timestamp at) {
+  std::string waiting;
+  for (const auto& plan : plans) {
+    if (plan.waived.empty() && !plan.status.ok())
+      waiting += (waiting.empty() ? "" : ",") + plan.system;
+  }
+  store::WriteBatch batch;
+  batch.Add(store::RequestEventRow{controller_, row.request_id, 0, at, "system", "systems_waiting",
+                                   row.state, waiting});
+  return batch;
+}
+
+Result<int64_t> Engine::RetryRequestsWaitingForSystems(const std::string& actor) {
+  if (policy_.systems.empty()) return int64_t{0};
+  ASSIGN_OR_RETURN(std::vector<store::RequestRow> open, store_.ListRequests(controller_, true));
+  int64_t completed = 0;
+  for (const auto& row : open) {
+    if (!ReachesSystems(row.type) || (row.state != store::RequestState::kInProgress &&
+                                      row.state != store::RequestState::kExtended)) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> history,
+                     store_.ListRequestEvents(controller_, row.request_id));
+    bool waiting = false;
+    for (const auto& event : history) {
+      if (event.event == "fulfilment_started") waiting = false;
+      if (event.event == "systems_waiting") waiting = true;
+    }
+    if (!waiting) continue;
+    Result<RequestView> done = FulfilRequest(row.request_id, "", std::nullopt, actor);
+    if (done.ok()) ++completed;
+  }
+  return completed;
 }
 
 Result<std::vector<SystemPlan>> Engine::PlanRequestInSystems(const std::string& request_id,

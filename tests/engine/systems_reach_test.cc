@@ -213,6 +213,33 @@ TEST_F(SystemsReachTest, AnUnreachableCrmKeepsTheRequestWaitingUntilTheDpoWaives
       << done->row.outcome;
 }
 
+// "retries for systems that are down": the server tries again the requests that waited.
+TEST_F(SystemsReachTest, ARequestThatWaitedIsFinishedOnceItsSystemIsBack) {
+  ::setenv("CUSTOS_WIG_CRM", (dir_ / "no-such-crm.sqlite").c_str(), 1);
+  OpenStaffRequest("r1", "erasure");
+  OpenStaffRequest("r2", "access");  // never fulfilled by anyone: not for a retry to start
+  ASSERT_EQ(engine_->FulfilRequest("r1", "", std::nullopt, "dpo").status().code(),
+            ErrorCode::kSystemUnavailable);
+  auto history = engine_->ViewRequest("r1");
+  ASSERT_TRUE(history.ok());
+  bool waiting = false;
+  for (const auto& event : history->history) {
+    waiting = waiting || (event.event == "systems_waiting" && event.detail == "crm");
+  }
+  EXPECT_TRUE(waiting);
+  auto still = engine_->RetryRequestsWaitingForSystems("system:retention-schedule");
+  ASSERT_TRUE(still.ok()) << still.status().ToString();
+  EXPECT_EQ(*still, 0);
+  // The CRM is back.
+  ::setenv("CUSTOS_WIG_CRM", crm_.c_str(), 1);
+  auto retried = engine_->RetryRequestsWaitingForSystems("system:retention-schedule");
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(*retried, 1);
+  EXPECT_EQ(engine_->ViewRequest("r1")->row.state, store::RequestState::kCompleted);
+  EXPECT_EQ(engine_->ViewRequest("r2")->row.state, store::RequestState::kInProgress);
+  EXPECT_EQ(Crm("SELECT count(*) FROM contacts WHERE id = 1"), (Rows{{"0"}}));
+}
+
 TEST_F(SystemsReachTest, AFailureHalfwayIsFinishedByTheNextFulfilment) {
   CrmExec(
       "CREATE TRIGGER locked BEFORE DELETE ON contacts BEGIN SELECT RAISE(ABORT, 'locked'); END");
