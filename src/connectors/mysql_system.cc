@@ -174,7 +174,9 @@ class MysqlSystem : public engine::SystemConnector {
   // MySQL's error number, as a Status that names the system (and, for a missing table or
   // column, the server's words, which name it); never the server's other words, which may
   // quote a value.
-  Status Error(unsigned int number, const char* words) const {
+  Status Error(unsigned int number, const char* words) {
+    // CR_SERVER_GONE_ERROR, CR_SERVER_LOST: the connection is gone.
+    if (number == 2006 || number == 2013) lost_ = true;
     if (number == 1146 || number == 1054) {  // no such table / column
       return Status(ErrorCode::kNotFound, "system " + system_ + ": " + words);
     }
@@ -186,11 +188,27 @@ class MysqlSystem : public engine::SystemConnector {
   }
 
   // Prepares and runs `sql` with `params`; returns its rows (all as text), and the rows it
-  // matched in *affected. A connection the server dropped is made again once.
+  // matched in *affected. A connection the server dropped is made again, and the statement run
+  // again, once, unless a transaction was open on it (then the whole Apply fails and is retried
+  // by its caller: its changes are idempotent).
   Result<std::vector<engine::SystemRow>> Run(const std::string& sql, const Params& params,
                                              int64_t* affected) {
-    if (conn_ == nullptr || mysql_ping(conn_) != 0) {
-      if (conn_ != nullptr) mysql_close(conn_);
+    Result<std::vector<engine::SystemRow>> result = RunOnce(sql, params, affected);
+    if (!result.ok() && lost_ && !in_transaction_) {
+      mysql_close(conn_);
+      conn_ = nullptr;
+      result = RunOnce(sql, params, affected);
+    }
+    if (lost_) in_transaction_ = false;
+    if (result.ok() && sql == "START TRANSACTION") in_transaction_ = true;
+    if (sql == "COMMIT" || sql == "ROLLBACK") in_transaction_ = false;
+    return result;
+  }
+
+  Result<std::vector<engine::SystemRow>> RunOnce(const std::string& sql, const Params& params,
+                                                 int64_t* affected) {
+    lost_ = false;
+    if (conn_ == nullptr) {
       conn_ = Connect(options_);
       if (conn_ == nullptr) {
         return Status(ErrorCode::kUnavailable,
@@ -274,6 +292,8 @@ class MysqlSystem : public engine::SystemConnector {
   std::string system_;
   Options options_;
   MYSQL* conn_;
+  bool in_transaction_ = false;  // between START TRANSACTION and COMMIT or ROLLBACK
+  bool lost_ = false;            // the last statement found the connection gone
 };
 
 }  // namespace

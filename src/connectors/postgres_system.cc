@@ -135,17 +135,30 @@ class PostgresSystem : public engine::SystemConnector {
   // Runs `sql` with text parameters whose types the server infers. A lost connection is reset
   // once. The error carries the SQLSTATE and, for a missing table or column, the server's
   // words (which name it); never a value.
+  // A connection lost inside a transaction is not reset: the statements after it would run
+  // outside it, so the whole Apply fails and its caller retries it (its changes are idempotent).
   Result<PgResult> Exec(const std::string& sql, const Params& params) {
-    if (PQstatus(conn_) != CONNECTION_OK) PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      if (in_transaction_) {
+        if (sql == "ROLLBACK") in_transaction_ = false;
+        return Status(ErrorCode::kUnavailable,
+                      "system " + system_ + ": the connection was lost during a transaction");
+      }
+      PQreset(conn_);
+    }
     if (PQstatus(conn_) != CONNECTION_OK) {
       return Status(ErrorCode::kUnavailable, "system " + system_ + ": the database is unreachable");
     }
+    if (sql == "COMMIT" || sql == "ROLLBACK") in_transaction_ = false;
     std::vector<const char*> values;
     for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
     PgResult result(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                  values.data(), nullptr, nullptr, 0));
     ExecStatusType status = PQresultStatus(result.get());
-    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      if (sql == "BEGIN") in_transaction_ = true;
+      return result;
+    }
     if (PQstatus(conn_) != CONNECTION_OK) {
       return Status(ErrorCode::kUnavailable, "system " + system_ + ": the connection was lost");
     }
@@ -165,6 +178,7 @@ class PostgresSystem : public engine::SystemConnector {
 
   std::string system_;
   PGconn* conn_;
+  bool in_transaction_ = false;  // between BEGIN and COMMIT or ROLLBACK
 };
 
 }  // namespace

@@ -144,6 +144,7 @@ Result<std::vector<SystemPlan>> Engine::ReachSystems(const store::RequestRow& ro
           for (const auto& f : *found) {
             if (f.dataset == step.dataset) rows = &f;
           }
+          if (dataset == nullptr || rows == nullptr) continue;
           std::vector<RowChange> changes = ChangesFor(*dataset, step, *rows, hash(step.dataset));
           if (changes.empty()) continue;
           Result<int64_t> changed =
@@ -438,6 +439,7 @@ Result<std::vector<SystemRetentionLine>> Engine::SweepSystemsRetention(
           break;
         }
         FoundDataset found{dataset.key, dataset.table, {}};
+        const std::string page_from = after;
         for (const auto& row : *rows) {
           if (row.empty() || !row[0]) continue;
           after = *row[0];
@@ -494,8 +496,11 @@ Result<std::vector<SystemRetentionLine>> Engine::SweepSystemsRetention(
               (*connector)->Apply(dataset.table, dataset.primary_key, changes);
           if (!changed.ok()) line.status = changed.status();
         }
-        // Rows are paged by primary key, so deleted and kept rows alike are passed.
-        if (!line.status.ok() || static_cast<int64_t>(rows->size()) < batch) break;
+        // Rows are paged by primary key, so deleted and kept rows alike are passed (a page
+        // that moved no key further, all its keys NULL, ends the sweep).
+        if (!line.status.ok() || static_cast<int64_t>(rows->size()) < batch || after == page_from) {
+          break;
+        }
       }
       audit_.Record(Entry(
           actor, apply ? "system_retention" : "system_retention_preview", "", at,

@@ -45,6 +45,8 @@ class Backend {
   virtual std::string Table(const std::string& name) const = 0;
   virtual void Exec(const std::string& sql) = 0;
   virtual Result<std::unique_ptr<SystemConnector>> Connect() = 0;
+  // Ends the connector's connections from the server's side (a restart, a network cut).
+  virtual void DropConnections() {}
 };
 
 class SqliteBackend : public Backend {
@@ -100,7 +102,19 @@ class PostgresBackend : public Backend {
     PQclear(result);
   }
   Result<std::unique_ptr<SystemConnector>> Connect() override {
-    return OpenPostgresSystem("crm", url_);
+    // Named, so that DropConnections ends this test's connection and no other.
+    return OpenPostgresSystem("crm", url_ + (url_.find('?') == std::string::npos ? "?" : "&") +
+                                         "application_name=" + schema_);
+  }
+  void DropConnections() override {
+    PGresult* result = PQexec(
+        conn_,
+        ("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+         schema_ + "'")
+            .c_str());
+    EXPECT_EQ(PQresultStatus(result), PGRES_TUPLES_OK) << PQerrorMessage(conn_);
+    EXPECT_EQ(PQntuples(result), 1);
+    PQclear(result);
   }
 
  private:
@@ -155,6 +169,22 @@ class MysqlBackend : public Backend {
   }
   Result<std::unique_ptr<SystemConnector>> Connect() override {
     return OpenMysqlSystem("crm", connection_);
+  }
+  void DropConnections() override {
+    // The connector's connection is the one whose database is this test's own.
+    ASSERT_EQ(mysql_query(conn_, ("SELECT id FROM information_schema.processlist WHERE db = '" +
+                                  database_ + "' AND id <> CONNECTION_ID()")
+                                     .c_str()),
+              0);
+    MYSQL_RES* rows = mysql_store_result(conn_);
+    ASSERT_NE(rows, nullptr);
+    int killed = 0;
+    while (MYSQL_ROW row = mysql_fetch_row(rows)) {
+      EXPECT_EQ(mysql_query(conn_, (std::string("KILL ") + row[0]).c_str()), 0);
+      ++killed;
+    }
+    mysql_free_result(rows);
+    EXPECT_EQ(killed, 1);
   }
 
  private:
@@ -275,6 +305,23 @@ TEST_P(ConnectorTest, AFailedChangeUndoesTheBatchAndItsErrorHoldsNoValue) {
     EXPECT_EQ(lookup.status().message().find("ann@"), std::string::npos)
         << lookup.status().message();
   }
+}
+
+// A server restart or a cut network costs at most one UNAVAILABLE answer, never a wrong one: the
+// connector connects again by itself.
+TEST_P(ConnectorTest, AConnectionTheServerDroppedIsMadeAgain) {
+  if (GetParam() == "sqlite") GTEST_SKIP() << "a file has no connection to lose";
+  ASSERT_TRUE(connector_->CountRows(T("people")).ok());
+  backend_->DropConnections();
+  auto first = connector_->CountRows(T("people"));
+  if (first.ok()) {
+    EXPECT_EQ(*first, 3);
+  } else {
+    EXPECT_EQ(first.status().code(), ErrorCode::kUnavailable) << first.status().ToString();
+  }
+  auto again = connector_->CountRows(T("people"));
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ConnectorTest, ::testing::Values("sqlite", "postgres", "mysql"),
