@@ -241,17 +241,7 @@ std::string Centre::NoticePage() const {
     main += "<p class=\"version\">" + EscapeHtml(text_.notice_changes) + ": " +
             EscapeHtml(policy.notice.changes) + "</p>\n";
   }
-  if (!policy.notice.history.empty()) {
-    main += "<h2 class=\"version\">" + EscapeHtml(text_.notice_history) +
-            "</h2>\n<ol class=\"history\">\n";
-    for (const auto& earlier : policy.notice.history) {
-      main += "<li>" + EscapeHtml(text_.notice_version) + " " + EscapeHtml(earlier.version);
-      if (earlier.date) main += ", " + earlier.date->ToString();
-      if (!earlier.summary.empty()) main += ": " + EscapeHtml(earlier.summary);
-      main += "</li>\n";
-    }
-    main += "</ol>\n";
-  }
+  // Earlier versions (notice.history) are in the notice itself, in its "Changes" section.
   main += "</details></nav>\n<article class=\"notice\">\n" + notice.html + "</article>\n</div>\n";
   return Page(notice.title, main);
 }

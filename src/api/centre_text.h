@@ -30,7 +30,6 @@ struct CentreText {
   std::string_view notice_version = "Version";
   std::string_view notice_dated = "dated";
   std::string_view notice_changes = "Changes to this notice";
-  std::string_view notice_history = "Earlier versions";
   // The form to open a request.
   std::string_view contact_legend = "Where should we send your one-time code?";
   std::string_view contact_hint =

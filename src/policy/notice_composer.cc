@@ -307,6 +307,18 @@ void NoticeComposer::ChangesSection() {
   if (!Blank(p_.notice.url)) {
     doc_.Para({Text(Tr("The current version is at ")), UrlLink(p_.notice.url), Text(".")});
   }
+  // The organisation's own record of earlier versions, newest first (notice.history).
+  if (!p_.notice.history.empty()) {
+    doc_.Para(Tr("Earlier versions of this notice:"));
+    std::vector<Inline> items;
+    for (const auto& earlier : p_.notice.history) {
+      std::string line = Tr("Version ") + earlier.version;
+      if (earlier.date) line += ", " + earlier.date->ToHuman();
+      if (!Blank(earlier.summary)) line += ": " + earlier.summary;
+      items.push_back(Inline{Text(line)});
+    }
+    doc_.List(std::move(items));
+  }
   Statements("changes");
   doc_.EndSection();
 }

@@ -233,7 +233,7 @@ TEST_F(CentreTest, FixedPagesGoGzippedToBrowsersThatAcceptIt) {
 }
 
 // The notice's version history: earlier versions the policy records (notice.history) are listed
-// beside the current version, as text; a bad date is refused at its line.
+// in the notice's "Changes to this notice", as text; a bad date is refused at its line.
 TEST_F(CentreTest, TheNoticeListsItsEarlierVersions) {
   std::ifstream in(std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -252,8 +252,10 @@ TEST_F(CentreTest, TheNoticeListsItsEarlierVersions) {
   request.method = "GET";
   request.path = "/notice";
   std::string page = centre.Handle(request).body;
-  EXPECT_NE(page.find("Earlier versions"), std::string::npos);
-  EXPECT_NE(page.find("2021-06-01: &lt;b&gt;Member&lt;/b&gt; portal added"), std::string::npos);
+  EXPECT_NE(page.find("Earlier versions of this notice"), std::string::npos);
+  EXPECT_NE(page.find("Version 2021-06-01, 1 June 2021: &lt;b&gt;Member&lt;/b&gt; portal added"),
+            std::string::npos)
+      << page;
   EXPECT_EQ(Get("/notice").body.find("Earlier versions"), std::string::npos)
       << "WIG's own policy records no earlier version: none is shown";
 
