@@ -123,7 +123,8 @@ class OperatorConventions : public ::testing::Test {
     std::rewind(log_file_);
     std::string text;
     char buffer[4096];
-    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, log_file_)) > 0;) text.append(buffer, n);
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, log_file_)) > 0;)
+      text.append(buffer, n);
     std::vector<rapidjson::Document> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);) {
@@ -212,8 +213,9 @@ TEST_F(OperatorConventions, EveryMetricFamilyHasHelpAndType) {
   EXPECT_EQ(values.count(build), 1u) << metrics.body;
   EXPECT_EQ(values[build], 1);
   EXPECT_EQ(types["custos_build_info"], "gauge");
-  for (const char* family : {"custos_audit_buffered_entries", "custos_cached_subjects",
-                             "custos_http_requests_total", "custos_http_request_duration_seconds"}) {
+  for (const char* family :
+       {"custos_audit_buffered_entries", "custos_cached_subjects", "custos_http_requests_total",
+        "custos_http_request_duration_seconds"}) {
     EXPECT_TRUE(sampled.count(family)) << family;
   }
 }
@@ -330,8 +332,8 @@ TEST_F(OperatorConventions, TheLogLevelDropsLinesBelowIt) {
   ApiOptions options;
   options.request_log = ApiOptions::RequestLog::kAll;
   MakeApi(options);
-  Get("/healthz", "");   // info: dropped
-  Get("/nowhere", "");   // warn
+  Get("/healthz", "");  // info: dropped
+  Get("/nowhere", "");  // warn
   log_->Write("debug", "detail", {});
   log_->Write(LogLevel::kError, "broken", {{"code", "IO_ERROR"}});
   std::vector<rapidjson::Document> lines = LogLines();
@@ -405,6 +407,29 @@ TEST_F(OperatorConventions, AMalformedBodyIsDescribedInTheServersOwnWords) {
         << problem.body;
     EXPECT_TRUE(Contract().Check("createSubject", problem));
   }
+}
+
+// A rights request waiting for one of the organisation's systems (docs/SYSTEMS.md) is a 503 the
+// caller may retry: it says which system, never how to reach it, and when to try again.
+TEST(ProblemFor, ASystemThatCannotAnswerIsA503ThatNamesItAndSaysWhenToRetry) {
+  HttpResponse response = ProblemFor(Status(
+      ErrorCode::kSystemUnavailable,
+      "request r1 waits for crm (system crm: cannot open its SQLite database (unable to open "
+      "database file)): fulfil it again once they answer, or record why they cannot"));
+  EXPECT_EQ(response.status, 503);
+  EXPECT_EQ(response.content_type, "application/problem+json");
+  EXPECT_NE(response.body.find("\"code\":\"SYSTEM_UNAVAILABLE\""), std::string::npos)
+      << response.body;
+  EXPECT_NE(response.body.find("request r1 waits for crm"), std::string::npos) << response.body;
+  bool retry_after = false;
+  for (const auto& [name, value] : response.headers) {
+    retry_after = retry_after || (name == "Retry-After" && value == "60");
+  }
+  EXPECT_TRUE(retry_after);
+  // Any other server-side failure still says nothing of its cause.
+  HttpResponse internal = ProblemFor(Status(ErrorCode::kInternal, "system crm: SQLSTATE 23502"));
+  EXPECT_EQ(internal.status, 500);
+  EXPECT_EQ(internal.body.find("crm"), std::string::npos);
 }
 
 }  // namespace
