@@ -33,7 +33,7 @@ ls -l "$out"
 echo
 echo "== the engine on the embedded SQLite store: $out/data"
 data=$out/data
-rm -rf "$data" "$out/master.key"
+rm -rf "$data" "$out/master.key" "$out/master.key.checkpoint"
 run() { echo "\$ custos $*"; "$bin" --data "$data" --master-key "$out/master.key" "$@" || true; }
 if [ "$name" = wig ]; then
   # WIG's CRM platform, as the policy's `systems:` declares it (docs/SYSTEMS.md).
