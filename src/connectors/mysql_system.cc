@@ -7,14 +7,11 @@
 #include <mutex>
 #include <sstream>
 
-#include "connectors/sql_names.h"
+#include "connectors/sql_statements.h"
 
 namespace custos::connectors {
 
 namespace {
-
-using Params = std::vector<std::optional<std::string>>;
-constexpr char kQuote = '`';
 
 struct Options {
   std::string host = "127.0.0.1", user, password, database, socket;
@@ -101,7 +98,7 @@ class MysqlSystem : public engine::SystemConnector {
 
   Result<int64_t> CountRows(const std::string& table) override {
     ASSIGN_OR_RETURN(std::vector<engine::SystemRow> rows,
-                     Run("SELECT COUNT(*) FROM " + QuoteName(table, kQuote), {}, nullptr));
+                     Run("SELECT COUNT(*) FROM " + QuoteName(table, kMysqlSql), {}, nullptr));
     return std::stoll(rows.at(0).at(0).value_or("0"));
   }
 
@@ -110,16 +107,8 @@ class MysqlSystem : public engine::SystemConnector {
                                                 const std::string& column,
                                                 const std::vector<std::string>& values) override {
     std::vector<engine::SystemRow> rows;
-    for (size_t start = 0; start < values.size(); start += kValuesPerQuery) {
-      size_t n = std::min(kValuesPerQuery, values.size() - start);
-      std::string sql = "SELECT " + QuoteList(columns, kQuote) + " FROM " +
-                        QuoteName(table, kQuote) + " WHERE " + QuoteName(column, kQuote) + " IN (";
-      Params params;
-      for (size_t i = 0; i < n; ++i) {
-        sql += i == 0 ? "?" : ", ?";
-        params.emplace_back(values[start + i]);
-      }
-      ASSIGN_OR_RETURN(std::vector<engine::SystemRow> some, Run(sql + ")", params, nullptr));
+    for (const Statement& s : SelectIn(kMysqlSql, table, columns, column, values)) {
+      ASSIGN_OR_RETURN(std::vector<engine::SystemRow> some, Run(s.sql, s.params, nullptr));
       rows.insert(rows.end(), some.begin(), some.end());
     }
     return rows;
@@ -129,15 +118,9 @@ class MysqlSystem : public engine::SystemConnector {
       const std::string& table, const std::vector<std::string>& columns, const std::string& column,
       const std::string& cutoff, const std::string& primary_key, const std::string& after_key,
       int64_t limit) override {
-    std::string sql = "SELECT " + QuoteList(columns, kQuote) + " FROM " + QuoteName(table, kQuote) +
-                      " WHERE " + QuoteName(column, kQuote) + " < ?";
-    Params params{cutoff};
-    if (!after_key.empty()) {
-      sql += " AND " + QuoteName(primary_key, kQuote) + " > ?";
-      params.emplace_back(after_key);
-    }
-    sql += " ORDER BY " + QuoteName(primary_key, kQuote) + " LIMIT " + std::to_string(limit);
-    return Run(sql, params, nullptr);
+    Statement s = connectors::SelectBefore(kMysqlSql, table, columns, column, cutoff, primary_key,
+                                           after_key, limit);
+    return Run(s.sql, s.params, nullptr);
   }
 
   Result<int64_t> Apply(const std::string& table, const std::string& primary_key,
@@ -145,21 +128,9 @@ class MysqlSystem : public engine::SystemConnector {
     RETURN_IF_ERROR(Run("START TRANSACTION", {}, nullptr).status());
     int64_t changed = 0;
     for (const auto& change : changes) {
-      std::string sql;
-      Params params;
-      if (change.delete_row) {
-        sql = "DELETE FROM " + QuoteName(table, kQuote);
-      } else {
-        sql = "UPDATE " + QuoteName(table, kQuote) + " SET ";
-        for (size_t i = 0; i < change.set.size(); ++i) {
-          sql += (i ? ", " : "") + QuoteName(change.set[i].first, kQuote) + " = ?";
-          params.push_back(change.set[i].second);
-        }
-      }
-      sql += " WHERE " + QuoteName(primary_key, kQuote) + " = ?";
-      params.emplace_back(change.key);
+      Statement s = ChangeRow(kMysqlSql, table, primary_key, change);
       int64_t affected = 0;
-      Result<std::vector<engine::SystemRow>> done = Run(sql, params, &affected);
+      Result<std::vector<engine::SystemRow>> done = Run(s.sql, s.params, &affected);
       if (!done.ok()) {
         (void)Run("ROLLBACK", {}, nullptr);
         return done.status();

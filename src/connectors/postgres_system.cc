@@ -4,13 +4,11 @@
 
 #include <algorithm>
 
-#include "connectors/sql_names.h"
+#include "connectors/sql_statements.h"
 
 namespace custos::connectors {
 
 namespace {
-
-using Params = std::vector<std::optional<std::string>>;
 
 struct ResultDeleter {
   void operator()(PGresult* result) const { PQclear(result); }
@@ -44,7 +42,8 @@ class PostgresSystem : public engine::SystemConnector {
   }
 
   Result<int64_t> CountRows(const std::string& table) override {
-    ASSIGN_OR_RETURN(PgResult result, Exec("SELECT count(*) FROM " + QuoteName(table), {}));
+    ASSIGN_OR_RETURN(PgResult result,
+                     Exec("SELECT count(*) FROM " + QuoteName(table, kPostgresSql), {}));
     return std::stoll(PQgetvalue(result.get(), 0, 0));
   }
 
@@ -53,16 +52,8 @@ class PostgresSystem : public engine::SystemConnector {
                                                 const std::string& column,
                                                 const std::vector<std::string>& values) override {
     std::vector<engine::SystemRow> rows;
-    for (size_t start = 0; start < values.size(); start += kValuesPerQuery) {
-      size_t n = std::min(kValuesPerQuery, values.size() - start);
-      std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
-                        QuoteName(column) + " IN (";
-      Params params;
-      for (size_t i = 0; i < n; ++i) {
-        sql += (i ? ", $" : "$") + std::to_string(i + 1);
-        params.emplace_back(values[start + i]);
-      }
-      ASSIGN_OR_RETURN(PgResult result, Exec(sql + ")", params));
+    for (const Statement& s : SelectIn(kPostgresSql, table, columns, column, values)) {
+      ASSIGN_OR_RETURN(PgResult result, Exec(s.sql, s.params));
       ReadRows(result.get(), rows);
     }
     return rows;
@@ -72,15 +63,9 @@ class PostgresSystem : public engine::SystemConnector {
       const std::string& table, const std::vector<std::string>& columns, const std::string& column,
       const std::string& cutoff, const std::string& primary_key, const std::string& after_key,
       int64_t limit) override {
-    std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
-                      QuoteName(column) + " < $1";
-    Params params{cutoff};
-    if (!after_key.empty()) {
-      sql += " AND " + QuoteName(primary_key) + " > $2";
-      params.emplace_back(after_key);
-    }
-    sql += " ORDER BY " + QuoteName(primary_key) + " LIMIT " + std::to_string(limit);
-    ASSIGN_OR_RETURN(PgResult result, Exec(sql, params));
+    Statement s = connectors::SelectBefore(kPostgresSql, table, columns, column, cutoff,
+                                           primary_key, after_key, limit);
+    ASSIGN_OR_RETURN(PgResult result, Exec(s.sql, s.params));
     std::vector<engine::SystemRow> rows;
     ReadRows(result.get(), rows);
     return rows;
@@ -91,20 +76,8 @@ class PostgresSystem : public engine::SystemConnector {
     RETURN_IF_ERROR(Exec("BEGIN", {}).status());
     int64_t changed = 0;
     for (const auto& change : changes) {
-      std::string sql;
-      Params params;
-      if (change.delete_row) {
-        sql = "DELETE FROM " + QuoteName(table);
-      } else {
-        sql = "UPDATE " + QuoteName(table) + " SET ";
-        for (size_t i = 0; i < change.set.size(); ++i) {
-          sql += (i ? ", " : "") + QuoteName(change.set[i].first) + " = $" + std::to_string(i + 1);
-          params.push_back(change.set[i].second);
-        }
-      }
-      sql += " WHERE " + QuoteName(primary_key) + " = $" + std::to_string(params.size() + 1);
-      params.emplace_back(change.key);
-      Result<PgResult> result = Exec(sql, params);
+      Statement s = ChangeRow(kPostgresSql, table, primary_key, change);
+      Result<PgResult> result = Exec(s.sql, s.params);
       if (!result.ok()) {
         (void)Exec("ROLLBACK", {});
         return result.status();

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "connectors/sql_names.h"
+#include "connectors/sql_statements.h"
 
 namespace custos::connectors {
 
@@ -23,7 +23,8 @@ class SqliteSystem : public engine::SystemConnector {
       name = table.substr(dot + 1);
     }
     std::vector<std::string> columns;
-    RETURN_IF_ERROR(Query("PRAGMA " + QuoteName(schema) + ".table_info(" + QuoteName(name) + ")",
+    RETURN_IF_ERROR(Query("PRAGMA " + QuoteName(schema, kStandardSql) + ".table_info(" +
+                              QuoteName(name, kStandardSql) + ")",
                           {}, [&](sqlite3_stmt* stmt) {
                             columns.emplace_back(
                                 reinterpret_cast<const char*>(sqlite3_column_text(stmt, 1)));
@@ -36,7 +37,7 @@ class SqliteSystem : public engine::SystemConnector {
 
   Result<int64_t> CountRows(const std::string& table) override {
     int64_t count = 0;
-    RETURN_IF_ERROR(Query("SELECT count(*) FROM " + QuoteName(table), {},
+    RETURN_IF_ERROR(Query("SELECT count(*) FROM " + QuoteName(table, kStandardSql), {},
                           [&](sqlite3_stmt* stmt) { count = sqlite3_column_int64(stmt, 0); }));
     return count;
   }
@@ -46,16 +47,8 @@ class SqliteSystem : public engine::SystemConnector {
                                                 const std::string& column,
                                                 const std::vector<std::string>& values) override {
     std::vector<engine::SystemRow> rows;
-    for (size_t start = 0; start < values.size(); start += kValuesPerQuery) {
-      size_t n = std::min(kValuesPerQuery, values.size() - start);
-      std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
-                        QuoteName(column) + " IN (";
-      std::vector<std::optional<std::string>> params;
-      for (size_t i = 0; i < n; ++i) {
-        sql += i == 0 ? "?" : ", ?";
-        params.emplace_back(values[start + i]);
-      }
-      RETURN_IF_ERROR(Query(sql + ")", params, [&](sqlite3_stmt* stmt) {
+    for (const Statement& s : SelectIn(kStandardSql, table, columns, column, values)) {
+      RETURN_IF_ERROR(Query(s.sql, s.params, [&](sqlite3_stmt* stmt) {
         rows.push_back(ReadRow(stmt, columns.size()));
       }));
     }
@@ -66,17 +59,12 @@ class SqliteSystem : public engine::SystemConnector {
       const std::string& table, const std::vector<std::string>& columns, const std::string& column,
       const std::string& cutoff, const std::string& primary_key, const std::string& after_key,
       int64_t limit) override {
-    std::string sql = "SELECT " + QuoteList(columns) + " FROM " + QuoteName(table) + " WHERE " +
-                      QuoteName(column) + " < ?";
-    std::vector<std::optional<std::string>> params{cutoff};
-    if (!after_key.empty()) {
-      sql += " AND " + QuoteName(primary_key) + " > ?";
-      params.emplace_back(after_key);
-    }
-    sql += " ORDER BY " + QuoteName(primary_key) + " LIMIT " + std::to_string(limit);
+    Statement s = connectors::SelectBefore(kStandardSql, table, columns, column, cutoff,
+                                           primary_key, after_key, limit);
     std::vector<engine::SystemRow> rows;
-    RETURN_IF_ERROR(Query(
-        sql, params, [&](sqlite3_stmt* stmt) { rows.push_back(ReadRow(stmt, columns.size())); }));
+    RETURN_IF_ERROR(Query(s.sql, s.params, [&](sqlite3_stmt* stmt) {
+      rows.push_back(ReadRow(stmt, columns.size()));
+    }));
     return rows;
   }
 
@@ -85,20 +73,8 @@ class SqliteSystem : public engine::SystemConnector {
     RETURN_IF_ERROR(Query("BEGIN IMMEDIATE", {}, nullptr));
     int64_t changed = 0;
     for (const auto& change : changes) {
-      std::string sql;
-      std::vector<std::optional<std::string>> params;
-      if (change.delete_row) {
-        sql = "DELETE FROM " + QuoteName(table);
-      } else {
-        sql = "UPDATE " + QuoteName(table) + " SET ";
-        for (size_t i = 0; i < change.set.size(); ++i) {
-          sql += (i ? ", " : "") + QuoteName(change.set[i].first) + " = ?";
-          params.push_back(change.set[i].second);
-        }
-      }
-      sql += " WHERE " + QuoteName(primary_key) + " = ?";
-      params.emplace_back(change.key);
-      Status status = Query(sql, params, nullptr);
+      Statement s = ChangeRow(kStandardSql, table, primary_key, change);
+      Status status = Query(s.sql, s.params, nullptr);
       if (!status.ok()) {
         (void)Query("ROLLBACK", {}, nullptr);
         return status;

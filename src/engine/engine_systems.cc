@@ -392,6 +392,8 @@ Result<std::vector<SystemRetentionLine>> Engine::SweepSystemsRetention(
   std::lock_guard<std::mutex> lock(systems_mutex_);
   Timestamp at = At(at_opt);
   ASSIGN_OR_RETURN(std::vector<store::LegalHoldRow> holds, store_.ListLegalHolds(controller_));
+  // A hold on everyone keeps every row; one on a person, the rows found to be theirs.
+  const bool everyone_held = FindLegalHold(holds, "", "", at) != nullptr;
   std::vector<SystemRetentionLine> lines;
   for (const auto& system : policy_.systems) {
     Result<SystemConnector*> connector = systems_ != nullptr
@@ -446,7 +448,7 @@ Result<std::vector<SystemRetentionLine>> Engine::SweepSystemsRetention(
           ++line.due;
           // The person the row belongs to, where custos knows them: a hold on them (or on
           // everyone) keeps the row.
-          bool held = FindLegalHold(holds, "", "", at) != nullptr;
+          bool held = everyone_held;
           for (const auto& by : dataset.find_by) {
             size_t c = column_of(by.column);
             if (held || c >= row.size() || !row[c]) continue;
