@@ -9,7 +9,10 @@ namespace {
 // Adds `value` to `params` and returns how the statement names it.
 std::string Param(const Dialect& dialect, Params& params, std::optional<std::string> value) {
   params.push_back(std::move(value));
-  return dialect.numbered ? "$" + std::to_string(params.size()) : "?";
+  if (!dialect.numbered) return "?";
+  std::string name(1, '$');
+  name += std::to_string(params.size());
+  return name;
 }
 
 std::string QuoteList(const std::vector<std::string>& names, const Dialect& dialect) {
@@ -28,7 +31,15 @@ std::string SelectFrom(const Dialect& dialect, const std::string& table,
 std::string QuoteName(std::string_view name, const Dialect& dialect) {
   const std::string quote(1, dialect.quote);
   std::string out = quote;
-  for (char c : name) out += c == '.' ? quote + "." + quote : std::string(1, c);
+  for (char c : name) {
+    if (c == '.') {
+      out += quote;
+      out += '.';
+      out += quote;
+    } else {
+      out += c;
+    }
+  }
   return out + quote;
 }
 
