@@ -33,7 +33,7 @@ declare -A owner=(
   ["libpq-fe.h"]="store/postgres connectors"
   ["mysql.h"]="connectors"
   ["microhttpd.h"]="api"
-  ["curl/curl.h"]="delivery"
+  ["curl/curl.h"]="delivery connectors"
   ["graphviz/gvc.h"]="policy"
 )
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "connectors/https_system.h"
 #include "connectors/mysql_system.h"
 #include "connectors/postgres_system.h"
 #include "connectors/sqlite_system.h"
@@ -34,7 +35,11 @@ Result<std::string> PolicySystemConnectors::ConnectionString(const policy::Syste
 
 Result<engine::SystemConnector*> PolicySystemConnectors::Open(const policy::System& system) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (auto it = open_.find(system.key); it != open_.end()) return it->second.get();
+  if (auto it = open_.find(system.key); it != open_.end()) {
+    // A service's calls come from the policy, which may have been reloaded since.
+    if (system.kind == policy::SystemKind::kHttps) ReconfigureHttpsSystem(*it->second, system);
+    return it->second.get();
+  }
   ASSIGN_OR_RETURN(std::string connection, ConnectionString(system));
   std::unique_ptr<engine::SystemConnector> connector;
   switch (system.kind) {
@@ -48,6 +53,10 @@ Result<engine::SystemConnector*> PolicySystemConnectors::Open(const policy::Syst
     }
     case policy::SystemKind::kMysql: {
       ASSIGN_OR_RETURN(connector, OpenMysqlSystem(system.key, connection));
+      break;
+    }
+    case policy::SystemKind::kHttps: {
+      ASSIGN_OR_RETURN(connector, OpenHttpsSystem(system, connection));
       break;
     }
   }

@@ -31,6 +31,7 @@ std::string_view SystemKindKey(SystemKind kind) {
     case SystemKind::kPostgresql: return "postgresql";
     case SystemKind::kSqlite: return "sqlite";
     case SystemKind::kMysql: return "mysql";
+    case SystemKind::kHttps: return "https";
   }
   return "?";
 }

@@ -20,7 +20,9 @@ namespace custos::policy {
 
 struct Ref;
 
-enum class SystemKind { kPostgresql, kSqlite, kMysql };  // kMysql: MySQL or MariaDB
+// kMysql: MySQL or MariaDB. kHttps: a service with a REST API (a mailing tool, a hosted CRM),
+// whose calls each dataset configures (ServiceCalls).
+enum class SystemKind { kPostgresql, kSqlite, kMysql, kHttps };
 
 // What erasure does to one column of a person's row.
 enum class EraseAction {
@@ -54,6 +56,30 @@ struct FindBy {
   Loc loc;
 };
 
+// One call of an HTTPS service: a method and a path (with its query) relative to the service's
+// base URL, in which {column}, {value}, {key}, {cutoff}, {after} and {limit} stand for what the
+// call is about; each is URL-encoded when filled in. Empty `method`: not configured.
+struct ServiceCall {
+  std::string method, path;
+  Loc loc;
+  bool configured() const { return !method.empty(); }
+};
+
+// How custos reads and changes one dataset of an HTTPS service. Rows are JSON objects whose
+// members are the dataset's columns.
+struct ServiceCalls {
+  ServiceCall find;    // the rows whose {column} equals {value} (an array, or one object)
+  ServiceCall fetch;   // optional: the whole row {key} (when `find` answers only part of it)
+  ServiceCall update;  // sets members of row {key} from a JSON object body (clear, mask, hash)
+  ServiceCall remove;  // deletes row {key} (delete_row)
+  // Rows whose {column} holds a date before {cutoff}, at most {limit} of them, after row {after}
+  // (empty: from the first), in the service's key order: retention sweeps and `systems check`.
+  ServiceCall list;
+  std::string rows;   // a JSON pointer to the rows in an answer of find or list ("": the answer)
+  std::string total;  // optional: a JSON pointer to the number of rows in an answer of list
+  Loc loc;
+};
+
 struct Dataset {
   std::string key;
   Loc loc;
@@ -66,12 +92,15 @@ struct Dataset {
   // column `retention_starts`. Empty: the rows follow no period of their own.
   std::string retention_rule, retention_starts;
   Loc retention_loc;
+  ServiceCalls calls;  // kHttps systems only
 
   const SystemField* FindField(std::string_view name) const;
   // Whether erasing a row deletes it (some erased field says delete_row).
   bool DeletesRows() const;
 };
 
+// The connection string: libpq's for PostgreSQL, a file path for SQLite, key=value pairs for
+// MySQL and for HTTPS services (url=https://... token=... [ca=FILE] [token_header=NAME]).
 struct SystemConnection {
   std::string env;   // an environment variable holding the connection string
   std::string file;  // or a file whose first line is (relative to the policy file)

@@ -1,5 +1,8 @@
 // Reads a policy's `systems:` section (docs/SYSTEMS.md) into policy::System values. Shapes and
 // names are checked here; references (categories, retention rules, joins) by the validator.
+#include <algorithm>
+#include <initializer_list>
+#include <set>
 #include <string>
 
 #include "policy/field_reader.h"
@@ -79,6 +82,90 @@ void ReadField(const std::string& name, Loc loc, const YamlNode& node, const std
   dataset.fields.push_back(std::move(field));
 }
 
+// Reads one call, "METHOD /path?query", whose placeholders must be among `allowed` and
+// include every one of `needed`.
+void ReadCall(FieldReader& r, const char* name, std::initializer_list<std::string_view> needed,
+              const std::string& where, ServiceCall& call, Diagnostics& diagnostics) {
+  const YamlNode* node = r.Get(name);
+  if (node == nullptr) return;
+  std::string text;
+  if (!ScalarText(*node, where + "." + name, text, diagnostics)) return;
+  call.loc = node->loc;
+  size_t space = text.find(' ');
+  std::string method = text.substr(0, space);
+  std::string path = space == std::string::npos ? "" : text.substr(space + 1);
+  while (!path.empty() && path.front() == ' ') path.erase(0, 1);
+  const bool method_ok = method == "GET" || method == "POST" || method == "PUT" ||
+                         method == "PATCH" || method == "DELETE";
+  if (!method_ok || path.empty() || path.front() != '/' ||
+      path.find_first_of(" \t#") != std::string::npos) {
+    Report(diagnostics, ErrorCode::kInvalidValue, node->loc,
+           where + "." + name + " '" + text + "' is not a call",
+           "write the method and the path under the service's URL, e.g. 'GET "
+           "/contacts?email={value}'");
+    return;
+  }
+  static constexpr std::string_view kKnown[] = {"column", "value", "key",
+                                                "cutoff", "after", "limit"};
+  std::set<std::string, std::less<>> used;
+  for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
+    size_t close = path.find('}', open);
+    std::string placeholder =
+        path.substr(open + 1, close == std::string::npos ? 0 : close - open - 1);
+    if (close == std::string::npos ||
+        std::find(std::begin(kKnown), std::end(kKnown), placeholder) == std::end(kKnown)) {
+      Report(diagnostics, ErrorCode::kInvalidValue, node->loc,
+             where + "." + name + " has an unknown placeholder in '" + path + "'",
+             "use {column}, {value}, {key}, {cutoff}, {after} or {limit}");
+      return;
+    }
+    used.insert(placeholder);
+  }
+  for (auto placeholder : needed) {
+    if (!used.count(placeholder)) {
+      Report(diagnostics, ErrorCode::kInvalidValue, node->loc,
+             where + "." + name + " '" + path + "' has no {" + std::string(placeholder) + "}",
+             "put {" + std::string(placeholder) + "} where the service expects it");
+      return;
+    }
+  }
+  call.method = std::move(method);
+  call.path = std::move(path);
+}
+
+void ReadCalls(const YamlNode& node, const std::string& where, ServiceCalls& calls,
+               Diagnostics& diagnostics) {
+  FieldReader r(node, where + ".calls", diagnostics);
+  const std::string at = where + ".calls";
+  ReadCall(r, "find", {"value"}, at, calls.find, diagnostics);
+  ReadCall(r, "fetch", {"key"}, at, calls.fetch, diagnostics);
+  ReadCall(r, "update", {"key"}, at, calls.update, diagnostics);
+  ReadCall(r, "delete", {"key"}, at, calls.remove, diagnostics);
+  ReadCall(r, "list", {"cutoff", "after", "limit"}, at, calls.list, diagnostics);
+  for (auto [name, pointer] : {std::pair{"rows", &calls.rows}, std::pair{"total", &calls.total}}) {
+    if (r.Text(name, *pointer) && pointer->front() != '/') {
+      Report(diagnostics, ErrorCode::kInvalidValue, r.Get(name)->loc,
+             at + "." + name + " '" + *pointer + "' is not a JSON pointer",
+             "write where the answer holds it, e.g. /data (or leave 'rows' out when the answer "
+             "is the rows themselves)");
+    }
+  }
+  r.Finish();
+  if (r.is_map() && !calls.find.configured() && r.Get("find") == nullptr) {
+    Report(diagnostics, ErrorCode::kMissingField, calls.loc, at + " has no 'find' call",
+           "add 'find: GET /PATH?{column}={value}', the call that finds a person's rows");
+  }
+}
+
+// The line of `key:` itself in mapping `node`, where errors about the value as a whole point
+// (a block value's own line is the one after).
+Loc KeyLoc(const YamlNode& node, std::string_view key) {
+  for (const auto& [name, value] : node.entries) {
+    if (name.scalar == key) return name.loc;
+  }
+  return node.loc;
+}
+
 void ReadDataset(const std::string& key, Loc loc, const YamlNode& node, const std::string& system,
                  System& out, Diagnostics& diagnostics) {
   std::string where = "system '" + system + "' dataset '" + key + "'";
@@ -86,7 +173,25 @@ void ReadDataset(const std::string& key, Loc loc, const YamlNode& node, const st
   Dataset dataset;
   dataset.key = key;
   dataset.loc = loc;
-  if (r.Text("table", dataset.table, true) && !IsSqlName(dataset.table, true)) {
+  const bool https = out.kind == SystemKind::kHttps;
+  if (https) {
+    // A service's dataset is named by its key; its calls say where its rows are.
+    dataset.table = key;
+    if (const YamlNode* table = r.Get("table")) {
+      Report(diagnostics, ErrorCode::kInvalidValue, table->loc,
+             where + " is a service's dataset and has no table",
+             "remove 'table'; the dataset's 'calls' say where its rows are");
+    }
+    if (const YamlNode* calls = r.Get("calls", true)) {
+      dataset.calls.loc = KeyLoc(node, "calls");
+      ReadCalls(*calls, where, dataset.calls, diagnostics);
+    }
+  } else if (r.Get("calls") != nullptr) {
+    Report(diagnostics, ErrorCode::kInvalidValue, KeyLoc(node, "calls"),
+           where + " has 'calls', which only an https system's datasets have",
+           "remove 'calls', or make the system 'kind: https'");
+  }
+  if (!https && r.Text("table", dataset.table, true) && !IsSqlName(dataset.table, true)) {
     Report(diagnostics, ErrorCode::kInvalidValue, r.Get("table")->loc,
            where + " table '" + dataset.table + "' is not a table name custos accepts",
            "write the table's name (letters, digits, '_'), or schema.table");
@@ -183,12 +288,14 @@ void ReadSystems(const YamlNode& node, std::vector<System>& out, Diagnostics& di
               system.kind = SystemKind::kSqlite;
             } else if (kind == "mysql" || kind == "mariadb") {
               system.kind = SystemKind::kMysql;
+            } else if (kind == "https") {
+              system.kind = SystemKind::kHttps;
             } else {
               Report(diagnostics, ErrorCode::kInvalidValue, k->loc,
                      "system '" + key + "' is of kind '" + kind +
                          "', which custos has no connector for",
-                     "write postgresql, mysql (MySQL or MariaDB) or sqlite (HTTPS services "
-                     "are not supported yet; docs/SYSTEMS.md)");
+                     "write postgresql, mysql (MySQL or MariaDB), sqlite or https (a service "
+                     "with a REST API; docs/SYSTEMS.md)");
             }
           }
         }

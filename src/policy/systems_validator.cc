@@ -21,6 +21,31 @@ const RetentionRule* FindRule(const Policy& policy, std::string_view id) {
   return nullptr;
 }
 
+// A service's dataset has a call for every change its fields' erase actions make, and a list
+// call when a retention period applies to it.
+void CheckCalls(const Dataset& dataset, const std::string& where, Diagnostics& diagnostics) {
+  if (!dataset.calls.find.configured()) return;  // the loader reported it
+  bool updates = false;
+  for (const auto& field : dataset.fields) {
+    updates = updates || field.erase == EraseAction::kClear || field.erase == EraseAction::kMask ||
+              field.erase == EraseAction::kHash;
+  }
+  if (updates && !dataset.calls.update.configured()) {
+    Report(diagnostics, ErrorCode::kMissingField, dataset.calls.loc,
+           where + " clears, masks or hashes fields but has no 'update' call",
+           "add 'update: PATCH /PATH/{key}' (custos sends the new values as a JSON object)");
+  }
+  if (dataset.DeletesRows() && !dataset.calls.remove.configured()) {
+    Report(diagnostics, ErrorCode::kMissingField, dataset.calls.loc,
+           where + " deletes rows but has no 'delete' call", "add 'delete: DELETE /PATH/{key}'");
+  }
+  if (!dataset.retention_rule.empty() && !dataset.calls.list.configured()) {
+    Report(diagnostics, ErrorCode::kMissingField, dataset.calls.loc,
+           where + " has a retention period but no 'list' call to find the rows it ends",
+           "add 'list: GET /PATH?{column}_before={cutoff}&after={after}&limit={limit}'");
+  }
+}
+
 void CheckDataset(const Policy& policy, const System& system, const Dataset& dataset,
                   const std::function<bool(std::string_view)>& known_category,
                   Diagnostics& diagnostics) {
@@ -54,6 +79,7 @@ void CheckDataset(const Policy& policy, const System& system, const Dataset& dat
       }
     }
   }
+  if (system.kind == SystemKind::kHttps) CheckCalls(dataset, where, diagnostics);
   if (!dataset.retention_rule.empty()) {
     const RetentionRule* rule = FindRule(policy, dataset.retention_rule);
     if (rule == nullptr) {

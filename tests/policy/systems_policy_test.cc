@@ -212,6 +212,109 @@ INSTANTIATE_TEST_SUITE_P(
       return name;
     });
 
+// A service reached over HTTPS (a mailing tool): its datasets say their calls, not tables.
+const char kService[] = R"(systems:
+  mailer:
+    name: Mailer
+    kind: https
+    connection: {env: MAILER}
+    datasets:
+      subscribers:
+        primary_key: id
+        find_by: {email: email}
+        calls:
+          find: GET /subscribers?email={value}
+          update: PATCH /subscribers/{key}
+          rows: /data
+        fields:
+          email: {category: user.contact.email, erase: hash}
+          joined_on:
+)";
+
+TEST(SystemsPolicy, PlugginsMailingToolLoadsWithItsCalls) {
+  Policy policy = policy_text::Load(
+      ReadFile(std::string(CUSTOS_SOURCE_DIR) + "/policies/pluggin.yaml") + "\n" +
+      ReadFile(std::string(CUSTOS_SOURCE_DIR) + "/policies/systems/pluggin_mailer.yaml"));
+  ASSERT_EQ(policy.systems.size(), 1u);
+  const System& mailer = policy.systems[0];
+  EXPECT_EQ(mailer.kind, SystemKind::kHttps);
+  EXPECT_EQ(SystemKindKey(mailer.kind), "https");
+  const Dataset* subscribers = mailer.FindDataset("subscribers");
+  ASSERT_NE(subscribers, nullptr);
+  EXPECT_EQ(subscribers->table, "subscribers");  // a service's dataset is named by its key
+  EXPECT_EQ(subscribers->calls.find.method, "GET");
+  EXPECT_EQ(subscribers->calls.find.path, "/subscribers?email={value}");
+  EXPECT_EQ(subscribers->calls.remove.method, "DELETE");
+  EXPECT_EQ(subscribers->calls.rows, "/data");
+  EXPECT_EQ(subscribers->calls.total, "/meta/total");
+  const Dataset* activity = mailer.FindDataset("activity");
+  ASSERT_NE(activity, nullptr);
+  EXPECT_FALSE(activity->calls.update.configured());
+  // Children first: the activity goes before the subscriber it belongs to is changed.
+  std::vector<const Dataset*> order = ErasureOrder(mailer);
+  ASSERT_EQ(order.size(), 2u);
+  EXPECT_EQ(order[0]->key, "activity");
+}
+
+class ServicePolicyMistake : public ::testing::TestWithParam<Mistake> {};
+
+TEST_P(ServicePolicyMistake, IsRefusedWithItsLine) {
+  const Mistake& m = GetParam();
+  std::string text = Wig() + "\n" + policy_text::Replace(kService, m.from, m.to);
+  LoadOutcome outcome = CheckPolicyText(text, "wig.yaml");
+  EXPECT_FALSE(outcome.ok()) << m.what;
+  EXPECT_EQ(FirstError(outcome),
+            std::string(m.code) + " line " + std::to_string(LineOf(text, m.line_of)))
+      << m.what << "\n"
+      << outcome.Report();
+  for (const auto& d : outcome.diagnostics) EXPECT_FALSE(d.hint.empty()) << d.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Each, ServicePolicyMistake,
+    ::testing::Values(
+        Mistake{"a table on a service", "        primary_key: id\n",
+                "        table: subscribers\n        primary_key: id\n", "INVALID_VALUE",
+                "table: subscribers"},
+        Mistake{"no find call", "          find: GET /subscribers?email={value}\n", "",
+                "MISSING_FIELD", "        calls:"},
+        Mistake{"a call without its method", "find: GET /subscribers", "find: /subscribers",
+                "INVALID_VALUE", "find: /subscribers"},
+        Mistake{"an unknown placeholder", "email={value}", "email={email}", "INVALID_VALUE",
+                "find: GET"},
+        Mistake{"a find that does not say where the value goes", "?email={value}", "",
+                "INVALID_VALUE", "find: GET"},
+        Mistake{"an update that names no row", "PATCH /subscribers/{key}", "PATCH /subscribers",
+                "INVALID_VALUE", "update: PATCH"},
+        Mistake{"a hash without an update call", "          update: PATCH /subscribers/{key}\n", "",
+                "MISSING_FIELD", "        calls:"},
+        Mistake{"a deleted row without a delete call", "erase: hash", "erase: delete_row",
+                "MISSING_FIELD", "        calls:"},
+        Mistake{"a retention period without a list call", "        calls:\n",
+                "        retention: {rule: member_contact_after_membership, starts: joined_on}\n"
+                "        calls:\n",
+                "MISSING_FIELD", "        calls:"},
+        Mistake{"rows that is not a JSON pointer", "rows: /data", "rows: data", "INVALID_VALUE",
+                "rows: data"}),
+    [](const ::testing::TestParamInfo<Mistake>& info) {
+      std::string name;
+      for (const char* c = info.param.what; *c != '\0'; ++c) {
+        if (std::isalnum(static_cast<unsigned char>(*c))) name += *c;
+        if (*c == ' ') name += '_';
+      }
+      return name;
+    });
+
+TEST(SystemsPolicy, CallsBelongToServicesOnly) {
+  std::string section = policy_text::Replace(
+      policy_text::Replace(kService, "kind: https", "kind: sqlite"), "        primary_key: id\n",
+      "        table: subscribers\n        primary_key: id\n");
+  std::string text = Wig() + "\n" + section;
+  LoadOutcome outcome = CheckPolicyText(text, "wig.yaml");
+  EXPECT_EQ(FirstError(outcome), "INVALID_VALUE line " + std::to_string(LineOf(text, "calls:")))
+      << outcome.Report();
+}
+
 TEST(SystemsPolicy, JoinsThatLeadBackToThemselvesAreRefused) {
   const std::string section = R"(systems:
   crm:
