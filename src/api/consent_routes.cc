@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/handler_support.h"
+#include "api/held_answer.h"
 
 namespace custos::api {
 
@@ -147,8 +148,14 @@ HttpResponse Api::Decide(Context& c) {
   for (const auto& category : request.categories) {
     if (!c.who->MayUseCategory(category)) return Forbidden("category not on this token");
   }
-  auto decided = engine_.Decide(request);
+  // The decision leaves only once its audit entry is stored (durable decisions): the answer is
+  // held, without a thread waiting, until the commit that takes the entry ends; if it fails,
+  // the caller gets its error instead of the decision.
+  auto held = std::make_shared<HeldAnswer>([](const Status& failed) { return ProblemFor(failed); });
+  auto decided = engine_.DecideThen(request, [held](Status stored) { held->Done(stored); });
   if (!decided.ok()) return ProblemFor(decided.status());  // unaudited: no decision is given
+  std::optional<Status> stored = held->outcome();
+  if (stored && !stored->ok()) return ProblemFor(*stored);
   const engine::Decision& decision = *decided;
   Json j;
   auto& w = j.w();
@@ -166,7 +173,9 @@ HttpResponse Api::Decide(Context& c) {
   }
   w.EndArray();
   w.EndObject();
-  return j.Done();
+  HttpResponse response = j.Done();
+  if (!stored) response.hold = [held](ReleaseAnswer release) { held->Hold(std::move(release)); };
+  return response;
 }
 
 }  // namespace custos::api

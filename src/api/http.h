@@ -4,11 +4,18 @@
 #ifndef CUSTOS_API_HTTP_H_
 #define CUSTOS_API_HTTP_H_
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace custos::api {
+
+struct HttpResponse;
+// Sends an answer the handler held (HttpResponse::hold): std::nullopt sends the held response
+// as it is, a response is sent in its place. Called once, from any thread.
+using ReleaseAnswer = std::function<void(std::optional<HttpResponse>)>;
 
 struct HttpRequest {
   std::string method;  // GET, POST, ...
@@ -40,6 +47,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // besides the security headers
+  // Set by a handler whose answer may leave only once something it started has ended (a
+  // decision, once its audit entry is committed): the transport keeps the connection waiting,
+  // without a thread, and calls hold(release); the answer leaves when release is called.
+  std::function<void(ReleaseAnswer)> hold;
 };
 
 }  // namespace custos::api

@@ -123,6 +123,10 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, HttpResponse 
 
 HttpServer::~HttpServer() {
   pool_.Stop();  // every handler has finished and resumed its connection
+  {
+    std::lock_guard lock(holds_mutex_);
+    holds_closed_ = true;
+  }
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
   StopWatching();
@@ -300,6 +304,11 @@ int HttpServer::Drain(std::chrono::milliseconds timeout) {
   }
   int left = in_flight_.load();
   pool_.Stop();
+  {
+    // An answer still held past the deadline has no connection to go to any more.
+    std::lock_guard lock(holds_mutex_);
+    holds_closed_ = true;
+  }
   MHD_stop_daemon(daemon_);
   daemon_ = nullptr;
   StopWatching();
@@ -400,17 +409,42 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     return self->Answer(connection, self->draining_response_, close);
   }
   if (self->options_.answers_at_once && self->options_.answers_at_once(call->request)) {
-    call->answered = true;
-    return self->Answer(connection, self->handler_(call->request), close);
+    HttpResponse response = self->handler_(call->request);
+    if (!response.hold) {
+      call->answered = true;
+      return self->Answer(connection, response, close);
+    }
+    call->dispatched = true;
+    MHD_suspend_connection(connection);
+    self->Hold(call, connection, std::move(response));
+    return MHD_YES;
   }
   call->dispatched = true;
   MHD_suspend_connection(connection);
   self->pool_.Submit([self, call, connection] {
-    call->response = self->handler_(call->request);
-    call->ready.store(true);
-    MHD_resume_connection(connection);
+    HttpResponse response = self->handler_(call->request);
+    if (!response.hold) {
+      call->response = std::move(response);
+      call->ready.store(true);
+      MHD_resume_connection(connection);
+      return;
+    }
+    self->Hold(call, connection, std::move(response));
   });
   return MHD_YES;
+}
+
+void HttpServer::Hold(Call* call, MHD_Connection* connection, HttpResponse response) {
+  // The connection is suspended and no thread waits: the answer leaves when it is released.
+  auto hold = std::move(response.hold);
+  response.hold = nullptr;
+  call->response = std::move(response);
+  hold([this, call, connection](std::optional<HttpResponse> instead) {
+    if (instead) call->response = std::move(*instead);
+    call->ready.store(true);
+    std::lock_guard lock(holds_mutex_);
+    if (!holds_closed_) MHD_resume_connection(connection);
+  });
 }
 
 void HttpServer::OnCompleted(void* self_ptr, MHD_Connection* connection, void** call_ptr, int) {

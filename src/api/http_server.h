@@ -57,7 +57,7 @@ struct HttpServerOptions {
   // the polling thread, sparing them the hand-off to the pool. Unset: every request goes to it.
   std::function<bool(const HttpRequest&)> answers_at_once;
   size_t max_body_bytes = 64 * 1024;
-  std::string tls_cert_pem, tls_key_pem;  // both set: TLS
+  std::string tls_cert_pem, tls_key_pem;     // both set: TLS
   unsigned connection_timeout_seconds = 60;  // idle: nothing received or sent for this long
   unsigned per_address_connections = 64;     // at once from one client address; 0: no limit
   unsigned request_deadline_seconds = 30;    // to receive a request's head and body; 0: none
@@ -90,6 +90,9 @@ class HttpServer {
   // Stops accepting, waits up to `timeout` for requests already received to be answered, then
   // stops. Returns the number of requests still unfinished at the deadline (0 normally).
   int Drain(std::chrono::milliseconds timeout);
+  // Runs `job` on the handler pool (at once on the caller's thread once the pool has stopped):
+  // the audit log leads the commits of held decisions there.
+  void RunInPool(std::function<void()> job) { pool_.Submit(std::move(job)); }
   // Requests inside the handler or being answered.
   int in_flight() const { return in_flight_.load(); }
   // Connections closed because their request had not arrived by the deadline.
@@ -142,6 +145,12 @@ class HttpServer {
   std::condition_variable watch_wake_;
   bool watch_stop_ = false;
   std::thread watcher_;
+  // Keeps `call`'s suspended connection waiting, without a thread, for response.hold's release.
+  void Hold(Call* call, struct MHD_Connection* connection, HttpResponse response);
+  // Guards resuming a connection whose answer was held (HttpResponse::hold) against the
+  // daemon's stop: once closed, a late release resumes nothing.
+  std::mutex holds_mutex_;
+  bool holds_closed_ = false;
   HandlerPool pool_;  // last: stopped (its handlers finished) before the members above go
 };
 

@@ -168,6 +168,10 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   if (config.deliver_every.count() > 0) {
     deliveries.emplace(dispatcher, log, config.deliver_every);
   }
+  // Held decisions' audit commits are led on the handler pool, from here to the drain
+  // (AuditLog::RecordDurablyThen).
+  engine.audit().SetLeadRunner(
+      [&server](std::function<void()> job) { server.RunInPool(std::move(job)); });
   std::string scheme = api_options.tls ? "https" : "http";
   log.Write("info", "listening",
             {{"controller", engine.controller()},
@@ -187,6 +191,7 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   sigwait(&signals, &signal_number);
   log.Write("info", "draining", {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"}});
   int unfinished = server.Drain(config.drain);
+  engine.audit().SetLeadRunner(nullptr);  // commits are led by their callers again
   if (sweeps) sweeps->Stop();
   if (deliveries) deliveries->Stop();
   if (catch_up) catch_up->Stop();

@@ -304,6 +304,18 @@ HttpResponse Api::Draining() const {
 }
 
 bool Api::AnswersAtOnce(const HttpRequest& request) const {
+  if (request.method == "POST" && request.path == "/v1/decisions") {
+    // A decision about a cached person, asked about now, reads nothing and waits for nothing
+    // (its answer is held until its audit entry is committed): handing it to another thread
+    // would cost more than deciding it. Anything else about the body is Decide's to judge.
+    rapidjson::Document body;
+    body.Parse(request.body.data(), request.body.size());
+    if (body.HasParseError() || !body.IsObject() || body.HasMember("at")) return false;
+    auto subject = body.FindMember("subject_id");
+    if (subject == body.MemberEnd() || !subject->value.IsString()) return false;
+    return engine_.DecidesWithoutWaiting(
+        std::string(subject->value.GetString(), subject->value.GetStringLength()));
+  }
   if (request.method != "GET") return false;
   if (request.path == "/ping" || request.path == "/healthz") return true;
   return centre_ && centre_->IsFixed(request.path);
@@ -454,6 +466,22 @@ HttpResponse Api::Handle(HttpRequest& request) {
   }
   Secure(response, response.content_type.rfind("text/html", 0) == 0);
   response.headers.emplace_back("X-Request-Id", request_id);
+  if (response.hold) {
+    // An answer sent in place of a held one (the wait ended in an error) carries the same
+    // headers, and is logged: /metrics has counted the held answer already.
+    response.hold = [this, inner = std::move(response.hold), request_id](ReleaseAnswer release) {
+      inner([this, release = std::move(release), request_id](std::optional<HttpResponse> instead) {
+        if (instead) {
+          Secure(*instead, false);
+          instead->headers.emplace_back("X-Request-Id", request_id);
+          log_.Write(
+              "error", "held_answer_replaced",
+              {{"request_id", request_id}, {"status", std::to_string(instead->status), true}});
+        }
+        release(std::move(instead));
+      });
+    };
+  }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   metrics_->Observe(route_index, response.status, seconds);
   bool log = options_.request_log == ApiOptions::RequestLog::kAll ||

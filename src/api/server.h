@@ -76,8 +76,9 @@ class Api {
   // headers every answer carries).
   HttpResponse Draining() const;
   // True for the requests Handle() answers without waiting on the store or a commit (GET
-  // /ping and /healthz, and the privacy centre's pages and assets written from the policy
-  // alone): the transport may run them on its polling thread.
+  // /ping and /healthz, the privacy centre's pages and assets written from the policy alone,
+  // and decisions about people in the decision cache, whose answers are held rather than
+  // waited for): the transport may run them on its polling thread.
   bool AnswersAtOnce(const HttpRequest& request) const;
 
  private:

@@ -71,15 +71,47 @@ Status AuditLog::RecordDurably(AuditEntry entry) {
   std::unique_lock lock(mutex_);
   buffer_.push_back(std::move(entry));
   const int64_t mine = ++buffered_through_;
-  for (;;) {
-    if (stored_through_ >= mine) return Status::Ok();
-    if (failed_through_ >= mine) return failure_;
-    if (leading_) {
-      committed_.wait(lock);
-    } else {
-      LeadGroup(lock);
-    }
+  AwaitGroup(lock, next_group_, [&] { return stored_through_ >= mine || failed_through_ >= mine; });
+  return stored_through_ >= mine ? Status::Ok() : failure_;
+}
+
+void AuditLog::RecordDurablyThen(AuditEntry entry, std::function<void(Status)> stored) {
+  std::unique_lock lock(mutex_);
+  if (!lead_runner_) {
+    lock.unlock();
+    stored(RecordDurably(std::move(entry)));
+    return;
   }
+  buffer_.push_back(std::move(entry));
+  callbacks_.emplace_back(++buffered_through_, std::move(stored));
+  ++unled_;
+  ScheduleLead(lock);
+}
+
+void AuditLog::SetLeadRunner(std::function<void(std::function<void()>)> run) {
+  std::lock_guard lock(mutex_);
+  lead_runner_ = std::move(run);
+}
+
+bool AuditLog::HoldsWithoutWaiting() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<bool>(lead_runner_);
+}
+
+void AuditLog::ScheduleLead(std::unique_lock<std::mutex>& lock) {
+  if (unled_ == 0 || leading_ || lead_scheduled_ || !lead_runner_) return;
+  lead_scheduled_ = true;
+  auto run = lead_runner_;
+  lock.unlock();
+  run([this] { LeadWaitingEntries(); });
+  lock.lock();
+}
+
+void AuditLog::LeadWaitingEntries() {
+  std::unique_lock lock(mutex_);
+  // A leader that is running now takes the entries, or leaves them to the next job it asks for.
+  while (unled_ > 0 && !leading_) LeadGroup(lock);
+  lead_scheduled_ = false;
 }
 
 size_t AuditLog::buffered() const {
@@ -164,13 +196,7 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
   Pending me{&batch, &entries, std::nullopt};
   waiting_.push_back(&me);
   queued_.notify_all();
-  while (!me.result.has_value()) {
-    if (leading_) {
-      committed_.wait(lock);
-    } else {
-      LeadGroup(lock);
-    }
-  }
+  AwaitGroup(lock, next_group_, [&] { return me.result.has_value(); });
   return std::move(*me.result);
 }
 
@@ -188,12 +214,14 @@ bool AuditLog::AdoptNewerHead(int64_t& seq, store::Bytes& hash) {
 
 void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   leading_ = true;
+  const int64_t number = next_group_++;
   std::vector<Pending*> group(waiting_.begin(), waiting_.end());
   waiting_.clear();
   // Buffered decisions travel in a batch of their own, so a caller's failing batch cannot
   // take them down with it.
   std::vector<AuditEntry> decisions;
   decisions.swap(buffer_);
+  unled_ = 0;
   const int64_t decisions_through = buffered_through_;
   int64_t head_seq = last_seq_;
   store::Bytes head_hash = last_hash_;
@@ -303,7 +331,20 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
     group[i]->result = std::move(results[i]);
   }
   leading_ = false;
-  committed_.notify_all();
+  turns_[number % 2].notify_all();
+  turns_[(number + 1) % 2].notify_one();
+  // The callbacks of this group's entries are called without the lock: the next group may
+  // start meanwhile.
+  std::vector<std::pair<Status, std::function<void(Status)>>> answers;
+  while (!callbacks_.empty() && callbacks_.front().first <= decisions_through) {
+    answers.emplace_back(decisions_stored ? Status::Ok() : failure_,
+                         std::move(callbacks_.front().second));
+    callbacks_.pop_front();
+  }
+  if (answers.empty()) return;
+  lock.unlock();
+  for (auto& [status, stored] : answers) stored(status);
+  lock.lock();
 }
 
 Result<AuditVerification> AuditLog::Verify(store::Store& store,

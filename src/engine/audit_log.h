@@ -12,7 +12,9 @@
 // lands unaudited. A decision's entry is either recorded durably (RecordDurably: its caller
 // waits until the entry is committed, sharing the commit with every other entry and batch
 // waiting at that moment, so an answered decision is always audited) or buffered (Record:
-// written by the next Commit or Flush, lost if the process dies first).
+// written by the next Commit or Flush, lost if the process dies first). RecordDurablyThen
+// keeps RecordDurably's promise without a thread waiting per entry: its callback is called
+// once the entry is committed, by a commit led on a runner the server provides.
 //
 // Group commit: concurrent Commit calls share one transaction. The first caller to find no
 // commit running becomes the leader: it takes every call waiting at that moment, chains their
@@ -33,6 +35,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -84,6 +87,19 @@ class AuditLog {
   // transaction). Errors: the store's (IO_ERROR, ...) when the commit that took the entry
   // failed; the entry then stays buffered and goes with a later commit.
   Status RecordDurably(AuditEntry entry);
+  // RecordDurably without the wait: buffers the entry and returns at once; `stored` is called
+  // once the commit that took the entry has ended, with OK or that commit's error, on the
+  // thread that committed it and without the log's lock held. A commit for such entries is led
+  // by a job handed to the runner (SetLeadRunner: a server's handler pool), so no thread sleeps
+  // per entry: one leader commits whatever arrived meanwhile, then calls each `stored`. Without
+  // a runner the caller leads and waits (as RecordDurably does) before `stored` is called.
+  void RecordDurablyThen(AuditEntry entry, std::function<void(Status)> stored);
+  // Where commits for RecordDurablyThen's entries are led: `run(job)` runs job soon on another
+  // thread (or at once on the caller's, when it can no longer hand it on). Clear it (nullptr)
+  // before whatever runs the jobs goes away. REQUIRES: no RecordDurablyThen call in flight.
+  void SetLeadRunner(std::function<void(std::function<void()>)> run);
+  // True when RecordDurablyThen returns without waiting for a commit (a lead runner is set).
+  bool HoldsWithoutWaiting() const;
   // Chains `entries` (and any buffered decisions), adds them to `batch`, and applies it
   // atomically, sharing the transaction with concurrent callers (see above). Returns once the
   // batch is stored. On failure nothing of this batch is stored; buffered decisions that could
@@ -142,6 +158,25 @@ class AuditLog {
   static constexpr int kMaxHeadRetries = 64;
   // Commits every waiting call as one group. REQUIRES: `lock` holds mutex_, no leader active.
   void LeadGroup(std::unique_lock<std::mutex>& lock);
+  // The lead runner's job: leads groups while RecordDurablyThen's entries wait and no other
+  // leader runs.
+  void LeadWaitingEntries();
+  // Hands LeadWaitingEntries to the runner when entries without a waiting thread wait and
+  // nobody leads or is about to. REQUIRES: `lock` holds mutex_ (released while handing on).
+  void ScheduleLead(std::unique_lock<std::mutex>& lock);
+  // Until `done()`: sleeps while a leader runs, or leads the group the caller joined.
+  // REQUIRES: `lock` holds mutex_; the caller joined group `group` (next_group_ when it did).
+  template <typename Done>
+  void AwaitGroup(std::unique_lock<std::mutex>& lock, int64_t group, Done done) {
+    while (!done()) {
+      if (leading_) {
+        turns_[group % 2].wait(lock);
+      } else {
+        LeadGroup(lock);
+        ScheduleLead(lock);
+      }
+    }
+  }
   // Appends `entries` to `batch` as chained rows after (seq, hash), advancing both.
   void Chain(const std::vector<AuditEntry>& entries, store::WriteBatch& batch, int64_t& seq,
              store::Bytes& hash) const;
@@ -157,7 +192,13 @@ class AuditLog {
   store::Store& store_;
   const crypto::SecretKey chain_key_;
   mutable std::mutex mutex_;
-  std::condition_variable committed_;       // a group finished: waiting callers check their result
+  // Groups are numbered; a caller joins the group next_group_ names and sleeps on
+  // turns_[group % 2]. A leader that finishes group g wakes only g's callers (all of them:
+  // each has its result) and one caller of g + 1, to lead it. Waking everyone on every commit
+  // cost more than the commits did under load: the woken callers of the next group fought for
+  // mutex_ only to sleep again.
+  std::condition_variable turns_[2];
+  int64_t next_group_ = 0;
   mutable std::condition_variable queued_;  // a Commit call joined waiting_ (for tests)
   bool leading_ = false;                    // a leader is committing (chaining or in the store)
   std::deque<Pending*> waiting_;
@@ -172,6 +213,12 @@ class AuditLog {
   int64_t stored_through_ = 0;
   int64_t failed_through_ = 0;
   Status failure_;
+  // RecordDurablyThen's callbacks by entry number, oldest first; `unled_` counts their entries
+  // still in buffer_ (no leader has taken them yet).
+  std::deque<std::pair<int64_t, std::function<void(Status)>>> callbacks_;
+  int64_t unled_ = 0;
+  std::function<void(std::function<void()>)> lead_runner_;
+  bool lead_scheduled_ = false;  // a LeadWaitingEntries job is with the runner or running
   Stats stats_;
   std::deque<SeqRange> own_seqs_;  // ascending, disjoint
 };

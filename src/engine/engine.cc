@@ -656,6 +656,30 @@ Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& va
 }
 
 Result<Decision> Engine::Decide(const DecisionRequest& request) {
+  AuditEntry entry;
+  ASSIGN_OR_RETURN(Decision decision, DecideUnrecorded(request, entry));
+  if (decision_audit_ == DecisionAudit::kDurable) {
+    RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
+  } else {
+    audit_.Record(std::move(entry));
+  }
+  return decision;
+}
+
+Result<Decision> Engine::DecideThen(const DecisionRequest& request,
+                                    std::function<void(Status)> stored) {
+  AuditEntry entry;
+  ASSIGN_OR_RETURN(Decision decision, DecideUnrecorded(request, entry));
+  if (decision_audit_ == DecisionAudit::kDurable) {
+    audit_.RecordDurablyThen(std::move(entry), std::move(stored));
+  } else {
+    audit_.Record(std::move(entry));
+    stored(Status::Ok());
+  }
+  return decision;
+}
+
+Result<Decision> Engine::DecideUnrecorded(const DecisionRequest& request, AuditEntry& entry) {
   ASSIGN_OR_RETURN(SubjectStatePtr state, cache_.Get(request.subject_id));
   if (state && !state->ConsentCompleteAt(request.at)) {
     // A question about a time before the consent changes the cache keeps: the whole ledger,
@@ -669,14 +693,9 @@ Result<Decision> Engine::Decide(const DecisionRequest& request) {
     detail += " ";
     detail += CodeName(reason.code);
   }
-  AuditEntry entry = Entry(request.actor, "decide",
-                           state ? request.subject_id : UnknownSubjectMarker(request.subject_id),
-                           request.at, std::move(detail), request.purpose);
-  if (decision_audit_ == DecisionAudit::kDurable) {
-    RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
-  } else {
-    audit_.Record(std::move(entry));
-  }
+  entry = Entry(request.actor, "decide",
+                state ? request.subject_id : UnknownSubjectMarker(request.subject_id), request.at,
+                std::move(detail), request.purpose);
   return decision;
 }
 

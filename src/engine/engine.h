@@ -287,6 +287,19 @@ class Engine {
   // is read from the store first, and when that read fails the decision is not given (the
   // store's error: STORE_UNAVAILABLE while the database is away).
   Result<Decision> Decide(const DecisionRequest& request);
+  // Decide without waiting for the audit entry's commit: with kDurable, `stored` is called once
+  // the commit that took the entry has ended (OK, or its error: the decision must then not be
+  // given), on the committing thread (AuditLog::RecordDurablyThen; a server hands the commits
+  // to its handler pool with audit().SetLeadRunner); with kBuffered, at once with OK. `stored`
+  // is called only when a decision is returned. The caller gives the decision only after it.
+  Result<Decision> DecideThen(const DecisionRequest& request, std::function<void(Status)> stored);
+  // True when DecideThen for `subject_id` (asked about now) neither reads the store nor waits
+  // for a commit: the person's state is in the decision cache, and the audit entry is buffered
+  // or held (a lead runner is set). A server may then decide on the thread that polls sockets.
+  bool DecidesWithoutWaiting(const std::string& subject_id) const {
+    return cache_.Contains(subject_id) &&
+           (decision_audit_ == DecisionAudit::kBuffered || audit_.HoldsWithoutWaiting());
+  }
   DecisionAudit decision_audit() const { return decision_audit_; }
   // Reads the audit entries stored since the last call (since Open on the first), and forgets
   // from the decision cache every subject named by an entry of this controller that another
@@ -718,6 +731,8 @@ class Engine {
   Status CheckRecordFields(const std::string& category, const std::string& source,
                            const std::string& purpose) const;
   Result<std::optional<SubjectState>> LoadState(const std::string& subject_id);
+  // Decides and fills `entry` with the decision's audit entry, recording nothing.
+  Result<Decision> DecideUnrecorded(const DecisionRequest& request, AuditEntry& entry);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
   Result<store::SubjectRow> ActiveSubject(const std::string& subject_id);
   Result<crypto::SecretKey> DataKey(const store::SubjectRow& subject);

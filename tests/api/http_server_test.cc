@@ -106,8 +106,8 @@ TEST(HttpServer, AHandlerThatBlocksHoldsUpNoOtherConnection) {
   for (int i = 0; i < 4; ++i) blocked.emplace_back([&] { Get(server.port(), "/block"); });
   {
     std::unique_lock lock(gate.mutex);
-    ASSERT_TRUE(gate.changed.wait_for(lock, std::chrono::seconds(5),
-                                      [&] { return gate.inside == 4; }));
+    ASSERT_TRUE(
+        gate.changed.wait_for(lock, std::chrono::seconds(5), [&] { return gate.inside == 4; }));
   }
   // Four requests block in the handler; a fifth, on its own connection, is answered at once.
   auto start = Clock::now();
@@ -120,6 +120,81 @@ TEST(HttpServer, AHandlerThatBlocksHoldsUpNoOtherConnection) {
   gate.changed.notify_all();
   for (auto& client : blocked) client.join();
   EXPECT_EQ(server.Drain(std::chrono::seconds(2)), 0);
+}
+
+// Answers held by their handler (HttpResponse::hold: a decision waiting for its audit commit)
+// keep no thread: many wait at once on a pool of two, and each leaves as it is released, as
+// built or replaced.
+// `at_once`: the handler runs on the polling thread (as decisions about cached people do), not
+// on the pool.
+void HeldAnswersLeaveWhenReleased(bool at_once) {
+  constexpr int kHeld = 20;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<ReleaseAnswer> releases;
+  HttpServerOptions options;
+  options.port = 0;
+  options.threads = 2;
+  options.io_threads = 1;
+  if (at_once) options.answers_at_once = [](const HttpRequest&) { return true; };
+  HttpServer server(options,
+                    [&](HttpRequest& request) {
+                      HttpResponse response;
+                      response.content_type = "text/plain";
+                      if (request.path != "/held") return response;
+                      response.hold = [&](ReleaseAnswer release) {
+                        std::lock_guard lock(mutex);
+                        releases.push_back(std::move(release));
+                        changed.notify_all();
+                      };
+                      return response;
+                    },
+                    {});
+  ASSERT_TRUE(server.Start().ok());
+  std::vector<int> statuses(kHeld);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kHeld; ++i) {
+    clients.emplace_back([&, i] { statuses[i] = Get(server.port(), "/held"); });
+  }
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(
+        changed.wait_for(lock, std::chrono::seconds(10), [&] { return releases.size() == kHeld; }));
+  }
+  // Twenty answers are held while no thread waits for them, and others are still served.
+  EXPECT_EQ(Get(server.port(), "/other"), 200);
+  EXPECT_EQ(server.in_flight(), kHeld);
+  std::vector<ReleaseAnswer> taken;
+  {
+    std::lock_guard lock(mutex);
+    taken.swap(releases);
+  }
+  for (size_t i = 0; i < taken.size(); ++i) {
+    if (i % 2 == 0) {
+      taken[i](std::nullopt);
+    } else {
+      HttpResponse instead;
+      instead.status = 503;
+      taken[i](instead);
+    }
+  }
+  for (auto& client : clients) client.join();
+  int sent = 0, replaced = 0;
+  for (int status : statuses) {
+    sent += status == 200 ? 1 : 0;
+    replaced += status == 503 ? 1 : 0;
+  }
+  EXPECT_EQ(sent, kHeld / 2);
+  EXPECT_EQ(replaced, kHeld / 2);
+  EXPECT_EQ(server.Drain(std::chrono::seconds(2)), 0);
+}
+
+TEST(HttpServer, HeldAnswersWaitWithoutAThreadAndLeaveWhenReleased) {
+  HeldAnswersLeaveWhenReleased(false);
+}
+
+TEST(HttpServer, AnswersHeldOnThePollingThreadLeaveWhenReleasedToo) {
+  HeldAnswersLeaveWhenReleased(true);
 }
 
 }  // namespace

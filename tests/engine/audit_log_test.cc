@@ -7,7 +7,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -284,6 +286,107 @@ TEST_F(AuditLogTest, ADurableEntryThatCannotBeStoredFailsItsCaller) {
   auto verified = AuditLog::Verify(*sqlite_, ChainKey());
   ASSERT_TRUE(verified.ok());
   EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+}
+
+// Runs each lead job on a thread of its own, as a server's handler pool would on one of its.
+class ThreadRunner {
+ public:
+  void Run(std::function<void()> job) {
+    std::lock_guard lock(mutex_);
+    ++jobs;
+    threads_.emplace_back(std::move(job));
+  }
+  // Joins every job, including those started by jobs being joined.
+  void Join() {
+    for (;;) {
+      std::vector<std::thread> threads;
+      {
+        std::lock_guard lock(mutex_);
+        threads.swap(threads_);
+      }
+      if (threads.empty()) return;
+      for (auto& thread : threads) thread.join();
+    }
+  }
+  std::atomic<int> jobs{0};
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::thread> threads_;
+};
+
+bool AuditHasSubject(store::Store& store, const std::string& subject) {
+  bool found = false;
+  EXPECT_TRUE(store
+                  .ScanAudit(1,
+                             [&](const store::AuditRow& row) {
+                               found = found || row.subject_id == subject;
+                               return !found;
+                             })
+                  .ok());
+  return found;
+}
+
+// A held decision (the server answers it without a thread waiting) is answered only once its
+// entry is in the store, and held entries share commits led by the runner's jobs.
+TEST_F(AuditLogTest, AHeldEntryIsAnsweredOnlyOnceStoredAndHeldEntriesShareCommits) {
+  constexpr int kThreads = 4, kEach = 50;
+  AuditLog log(*sqlite_, ChainKey());
+  ASSERT_TRUE(log.Open().ok());
+  ThreadRunner runner;
+  log.SetLeadRunner([&runner](std::function<void()> job) { runner.Run(std::move(job)); });
+  std::atomic<int> answered{0}, failed{0}, unstored{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        std::string subject = "h" + std::to_string(t) + "_" + std::to_string(i);
+        log.RecordDurablyThen(Entry(subject, "decide"), [&, subject](Status stored) {
+          if (!stored.ok()) ++failed;
+          if (!AuditHasSubject(*sqlite_, subject)) ++unstored;
+          ++answered;
+        });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  runner.Join();
+  log.SetLeadRunner(nullptr);
+  EXPECT_EQ(answered.load(), kThreads * kEach);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(unstored.load(), 0);
+  EXPECT_EQ(StoredDecisions(*sqlite_), kThreads * kEach);
+  EXPECT_EQ(log.buffered(), 0u);
+  EXPECT_GE(runner.jobs.load(), 1);
+  EXPECT_LE(runner.jobs.load(), kThreads * kEach);
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+}
+
+// Fail closed when held, too: the answer is the store's error, and the entry is written later.
+TEST_F(AuditLogTest, AHeldEntryThatCannotBeStoredIsAnsweredWithTheError) {
+  FailingWrites store(*sqlite_);
+  AuditLog log(store, ChainKey());
+  ASSERT_TRUE(log.Open().ok());
+  ThreadRunner runner;
+  log.SetLeadRunner([&runner](std::function<void()> job) { runner.Run(std::move(job)); });
+  store.failing = true;
+  std::optional<Status> outcome;
+  log.RecordDurablyThen(Entry("s1", "decide"), [&](Status stored) { outcome = stored; });
+  runner.Join();
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->code(), ErrorCode::kIo);
+  EXPECT_EQ(StoredDecisions(*sqlite_), 0);
+  EXPECT_EQ(log.buffered(), 1u);
+  store.failing = false;
+  log.SetLeadRunner(nullptr);
+  // Without a runner the caller commits before its answer: both entries are stored then.
+  outcome.reset();
+  log.RecordDurablyThen(Entry("s2", "decide"), [&](Status stored) { outcome = stored; });
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_TRUE(outcome->ok()) << outcome->ToString();
+  EXPECT_EQ(StoredDecisions(*sqlite_), 2);
 }
 
 // A store that refuses every write as PostgreSQL refuses a seq another process took, while the
