@@ -45,8 +45,11 @@ HttpResponse Api::ChangeConsent(Context& c) {
   if (!request.cookie && !c.who->MayUsePurpose(request.target)) {
     return Forbidden("purpose not on this token");
   }
-  Status status = engine_.ChangeConsent(request);
-  return status.ok() ? Empty(201) : ProblemFor(status);
+  // Answered once stored (and known to the decision cache), without a thread waiting.
+  auto held = std::make_shared<HeldAnswer>([](const Status& failed) { return ProblemFor(failed); });
+  Status status = engine_.ChangeConsentThen(request, [held](Status stored) { held->Done(stored); });
+  if (!status.ok()) return ProblemFor(status);
+  return HeldAnswer::Answer(held, Empty(201));
 }
 
 HttpResponse Api::ExportConsents(Context& c) {
@@ -154,8 +157,6 @@ HttpResponse Api::Decide(Context& c) {
   auto held = std::make_shared<HeldAnswer>([](const Status& failed) { return ProblemFor(failed); });
   auto decided = engine_.DecideThen(request, [held](Status stored) { held->Done(stored); });
   if (!decided.ok()) return ProblemFor(decided.status());  // unaudited: no decision is given
-  std::optional<Status> stored = held->outcome();
-  if (stored && !stored->ok()) return ProblemFor(*stored);
   const engine::Decision& decision = *decided;
   Json j;
   auto& w = j.w();
@@ -173,9 +174,7 @@ HttpResponse Api::Decide(Context& c) {
   }
   w.EndArray();
   w.EndObject();
-  HttpResponse response = j.Done();
-  if (!stored) response.hold = [held](ReleaseAnswer release) { held->Hold(std::move(release)); };
-  return response;
+  return HeldAnswer::Answer(held, j.Done());
 }
 
 }  // namespace custos::api

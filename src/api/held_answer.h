@@ -1,13 +1,15 @@
 // HeldAnswer: where an answer that waits for something (a decision waiting for its audit
 // entry's commit) meets the transport's release, in whichever order the two arrive.
-// The handler builds its answer, asks the engine to call Done when the wait ends, and hands
-// the transport HttpResponse::hold = Hold; whichever of Done and Hold comes second sends the
-// answer: as built when Done was given OK, or `instead(error)` in its place.
+// The handler asks the engine to call Done when the wait ends, builds its answer and returns
+// Answer(held, answer), which holds it (HttpResponse::hold calls Hold) unless the wait has
+// already ended; whichever of Done and Hold comes second sends the answer: as built when Done
+// was given OK, or `instead(error)` in its place.
 // Thread-safety: Done and Hold may be called from different threads, each once.
 #ifndef CUSTOS_API_HELD_ANSWER_H_
 #define CUSTOS_API_HELD_ANSWER_H_
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -35,10 +37,17 @@ class HeldAnswer {
     release_ = std::move(release);
     if (outcome_) Send(lock);
   }
-  // The outcome when the wait has already ended (the answer need not be held).
-  std::optional<Status> outcome() const {
-    std::lock_guard lock(mutex_);
-    return outcome_;
+  // What the handler returns for `self`: `built` at once when the wait has already ended well,
+  // `instead(error)` when it ended badly, otherwise `built` held until Done.
+  static HttpResponse Answer(const std::shared_ptr<HeldAnswer>& self, HttpResponse built) {
+    std::optional<Status> outcome;
+    {
+      std::lock_guard lock(self->mutex_);
+      outcome = self->outcome_;
+    }
+    if (outcome) return outcome->ok() ? built : self->instead_(*outcome);
+    built.hold = [self](ReleaseAnswer release) { self->Hold(std::move(release)); };
+    return built;
   }
 
  private:

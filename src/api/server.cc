@@ -466,48 +466,62 @@ HttpResponse Api::Handle(HttpRequest& request) {
   }
   Secure(response, response.content_type.rfind("text/html", 0) == 0);
   response.headers.emplace_back("X-Request-Id", request_id);
-  if (response.hold) {
-    // An answer sent in place of a held one (the wait ended in an error) carries the same
-    // headers, and is logged: /metrics has counted the held answer already.
-    response.hold = [this, inner = std::move(response.hold), request_id](ReleaseAnswer release) {
-      inner([this, release = std::move(release), request_id](std::optional<HttpResponse> instead) {
-        if (instead) {
-          Secure(*instead, false);
-          instead->headers.emplace_back("X-Request-Id", request_id);
-          log_.Write(
-              "error", "held_answer_replaced",
-              {{"request_id", request_id}, {"status", std::to_string(instead->status), true}});
-        }
-        release(std::move(instead));
-      });
-    };
+  // Counted and logged as sent: a held answer when it is released (it may be replaced by an
+  // error then, which carries the same headers).
+  Sent sent{route_index,
+            route != nullptr ? route->info.pattern : "unmatched",
+            request.method.size() <= 8 ? request.method : "?",
+            request_id,
+            token_id,
+            start};
+  if (!response.hold) {
+    Account(sent, response);
+    return response;
   }
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  metrics_->Observe(route_index, response.status, seconds);
+  response.hold = [this, inner = std::move(response.hold), sent,
+                   status = response.status](ReleaseAnswer release) {
+    inner([this, release = std::move(release), sent, status](std::optional<HttpResponse> instead) {
+      if (instead) {
+        Secure(*instead, false);
+        instead->headers.emplace_back("X-Request-Id", sent.request_id);
+        Account(sent, *instead);
+      } else {
+        HttpResponse as_built;
+        as_built.status = status;
+        Account(sent, as_built);
+      }
+      release(std::move(instead));
+    });
+  };
+  return response;
+}
+
+void Api::Account(const Sent& sent, const HttpResponse& response) {
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sent.start).count();
+  metrics_->Observe(sent.route_index, response.status, seconds);
   bool log = options_.request_log == ApiOptions::RequestLog::kAll ||
              (options_.request_log == ApiOptions::RequestLog::kErrors && response.status >= 400);
-  if (log) {
-    std::vector<JsonLog::FieldValue> fields = {
-        {"method", request.method.size() <= 8 ? request.method : "?"},
-        {"route", route != nullptr ? route->info.pattern : "unmatched"},
-        {"status", std::to_string(response.status), true},
-        {"us", std::to_string(static_cast<int64_t>(seconds * 1e6)), true},
-        {"request_id", request_id}};
-    if (!token_id.empty()) fields.push_back({"token", token_id});
-    if (response.status >= 400 && response.content_type == "application/problem+json") {
-      // The code only: details are for the caller.
-      auto code_at = response.body.rfind("\"code\":\"");
-      if (code_at != std::string::npos) {
-        auto end = response.body.find('"', code_at + 8);
-        fields.push_back({"code", response.body.substr(code_at + 8, end - code_at - 8)});
-      }
+  if (!log) return;
+  std::vector<JsonLog::FieldValue> fields = {
+      {"method", sent.method},
+      {"route", sent.route},
+      {"status", std::to_string(response.status), true},
+      {"us", std::to_string(static_cast<int64_t>(seconds * 1e6)), true},
+      {"request_id", sent.request_id}};
+  if (!sent.token_id.empty()) fields.push_back({"token", sent.token_id});
+  if (response.status >= 400 && response.content_type == "application/problem+json") {
+    // The code only: details are for the caller.
+    auto code_at = response.body.rfind("\"code\":\"");
+    if (code_at != std::string::npos) {
+      auto end = response.body.find('"', code_at + 8);
+      fields.push_back({"code", response.body.substr(code_at + 8, end - code_at - 8)});
     }
-    log_.Write(response.status >= 500   ? LogLevel::kError
-               : response.status >= 400 ? LogLevel::kWarn
-                                        : LogLevel::kInfo,
-               "request", fields);
   }
-  return response;
+  log_.Write(response.status >= 500   ? LogLevel::kError
+             : response.status >= 400 ? LogLevel::kWarn
+                                      : LogLevel::kInfo,
+             "request", fields);
 }
 
 }  // namespace custos::api

@@ -12,6 +12,7 @@
 #ifndef CUSTOS_API_SERVER_H_
 #define CUSTOS_API_SERVER_H_
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +84,14 @@ class Api {
 
  private:
   struct Route;
+  // What /metrics and the request log say of an answer, known when the request was handled.
+  struct Sent {
+    size_t route_index;
+    std::string route, method, request_id, token_id;
+    std::chrono::steady_clock::time_point start;
+  };
+  // Counts (and, as --log-requests says, logs) `response` as sent now for `sent`.
+  void Account(const Sent& sent, const HttpResponse& response);
   void AddRoutes();
   void Add(const char* method, const char* pattern, const char* operation, std::vector<Role> roles,
            Handler handler, bool requester = false);

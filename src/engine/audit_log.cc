@@ -93,6 +93,25 @@ void AuditLog::SetLeadRunner(std::function<void(std::function<void()>)> run) {
   lead_runner_ = std::move(run);
 }
 
+void AuditLog::CommitThen(store::WriteBatch batch, std::vector<AuditEntry> entries,
+                          std::function<void(Result<store::AppliedIds>)> done) {
+  std::unique_lock lock(mutex_);
+  if (!lead_runner_) {
+    lock.unlock();
+    done(Commit(std::move(batch), std::move(entries)));
+    return;
+  }
+  auto* pending = new Pending();
+  pending->held = std::make_unique<HeldCommit>(
+      HeldCommit{std::move(batch), std::move(entries), std::move(done)});
+  pending->batch = &pending->held->batch;
+  pending->entries = &pending->held->entries;
+  waiting_.push_back(pending);
+  ++unled_;
+  queued_.notify_all();
+  ScheduleLead(lock);
+}
+
 bool AuditLog::HoldsWithoutWaiting() const {
   std::lock_guard lock(mutex_);
   return static_cast<bool>(lead_runner_);
@@ -193,7 +212,7 @@ Result<store::AppliedIds> AuditLog::Commit(store::WriteBatch batch,
                                            std::vector<AuditEntry> entries) {
   std::unique_lock lock(mutex_);
   if (batch.empty() && entries.empty() && buffer_.empty()) return store::AppliedIds{};
-  Pending me{&batch, &entries, std::nullopt};
+  Pending me{&batch, &entries, std::nullopt, nullptr};
   waiting_.push_back(&me);
   queued_.notify_all();
   AwaitGroup(lock, next_group_, [&] { return me.result.has_value(); });
@@ -326,9 +345,11 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
   last_hash_ = std::move(head_hash);
   for (const SeqRange& range : stored) NoteOwnSeqs(range.first, range.last);
   stats_.groups += transactions;
+  std::vector<std::unique_ptr<Pending>> held;  // CommitThen calls: told below, then freed
   for (size_t i = 0; i < group.size(); ++i) {
     stats_.commits += results[i]->ok() ? 1 : 0;
     group[i]->result = std::move(results[i]);
+    if (group[i]->held) held.emplace_back(group[i]);
   }
   leading_ = false;
   turns_[number % 2].notify_all();
@@ -341,9 +362,11 @@ void AuditLog::LeadGroup(std::unique_lock<std::mutex>& lock) {
                          std::move(callbacks_.front().second));
     callbacks_.pop_front();
   }
-  if (answers.empty()) return;
+  if (answers.empty() && held.empty()) return;
   lock.unlock();
+  for (auto& pending : held) pending->held->done(std::move(*pending->result));
   for (auto& [status, stored] : answers) stored(status);
+  held.clear();
   lock.lock();
 }
 

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -106,6 +107,11 @@ class AuditLog {
   // not be stored stay buffered for the next commit.
   Result<store::AppliedIds> Commit(store::WriteBatch batch, std::vector<AuditEntry> entries);
   Status Flush() { return Commit({}, {}).status(); }
+  // Commit without the wait: `done` gets what Commit would return once the commit that took
+  // the batch has ended, on the committing thread and without the log's lock (led as for
+  // RecordDurablyThen). Without a lead runner the caller commits and waits, then `done` runs.
+  void CommitThen(store::WriteBatch batch, std::vector<AuditEntry> entries,
+                  std::function<void(Result<store::AppliedIds>)> done);
   size_t buffered() const;
   // OK unless buffered entries could not be stored by the last commit that took them and still
   // wait: then that commit's error (readiness reports it; the entries go with a later commit).
@@ -148,11 +154,19 @@ class AuditLog {
   static void AppendCanonical(const store::AuditRow& row, std::string& out);
 
  private:
-  // One waiting Commit call; lives on its caller's stack until `result` is set.
+  // A CommitThen call's batch and entries, and whom to tell.
+  struct HeldCommit {
+    store::WriteBatch batch;
+    std::vector<AuditEntry> entries;
+    std::function<void(Result<store::AppliedIds>)> done;
+  };
+  // One waiting Commit call; lives on its caller's stack until `result` is set. A CommitThen
+  // call's lives on the heap, owns its batch (`held`) and is freed once `done` was called.
   struct Pending {
     store::WriteBatch* batch = nullptr;
     const std::vector<AuditEntry>* entries = nullptr;
     std::optional<Result<store::AppliedIds>> result;
+    std::unique_ptr<HeldCommit> held;
   };
   // How often one commit re-chains after finding that another process appended first.
   static constexpr int kMaxHeadRetries = 64;
@@ -214,7 +228,7 @@ class AuditLog {
   int64_t failed_through_ = 0;
   Status failure_;
   // RecordDurablyThen's callbacks by entry number, oldest first; `unled_` counts their entries
-  // still in buffer_ (no leader has taken them yet).
+  // still in buffer_ and the CommitThen calls in waiting_ (no leader has taken them yet).
   std::deque<std::pair<int64_t, std::function<void(Status)>>> callbacks_;
   int64_t unled_ = 0;
   std::function<void(std::function<void()>)> lead_runner_;

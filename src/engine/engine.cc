@@ -469,6 +469,37 @@ Result<SubjectView> Engine::ReadSubject(const std::string& subject_id, const std
 }
 
 Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
+  Timestamp at = At(request.at);
+  std::string key;
+  ASSIGN_OR_RETURN(store::WriteBatch batch, ConsentBatch(request, at, key));
+  RETURN_IF_ERROR(audit_.Commit(std::move(batch), {ConsentEntry(request, at, key)}).status());
+  NoteConsentInCache(request.subject_id, key, at, request.given);
+  return Status::Ok();
+}
+
+Status Engine::ChangeConsentThen(const ConsentChangeRequest& request,
+                                 std::function<void(Status)> stored) {
+  Timestamp at = At(request.at);
+  std::string key;
+  ASSIGN_OR_RETURN(store::WriteBatch batch, ConsentBatch(request, at, key));
+  audit_.CommitThen(std::move(batch), {ConsentEntry(request, at, key)},
+                    [this, subject_id = request.subject_id, key, at, given = request.given,
+                     stored = std::move(stored)](Result<store::AppliedIds> committed) {
+                      // The cache learns the change before its answer leaves.
+                      if (committed.ok()) NoteConsentInCache(subject_id, key, at, given);
+                      stored(committed.status());
+                    });
+  return Status::Ok();
+}
+
+AuditEntry Engine::ConsentEntry(const ConsentChangeRequest& request, Timestamp at,
+                                const std::string& key) const {
+  return Entry(request.actor, request.given ? "consent_given" : "consent_withdrawn",
+               request.subject_id, at, key);
+}
+
+Result<store::WriteBatch> Engine::ConsentBatch(const ConsentChangeRequest& request, Timestamp at,
+                                               std::string& key) {
   if (request.cookie) {
     bool known = std::any_of(policy_.cookies.begin(), policy_.cookies.end(),
                              [&](const auto& c) { return c.key == request.target; });
@@ -477,7 +508,6 @@ Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
     return Invalid("purpose '" + request.target + "' is not in the policy");
   }
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(request.subject_id));
-  Timestamp at = At(request.at);
   store::ConsentEventRow row;
   row.controller = controller_;
   row.subject_id = request.subject_id;
@@ -496,16 +526,15 @@ Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
   }
   store::WriteBatch batch;
   batch.Add(std::move(row));
-  std::string key = request.cookie ? "cookie:" + request.target : request.target;
-  RETURN_IF_ERROR(
-      audit_
-          .Commit(std::move(batch),
-                  {Entry(request.actor, request.given ? "consent_given" : "consent_withdrawn",
-                         request.subject_id, at, key)})
-          .status());
-  cache_.Update(request.subject_id, [&](SubjectState& state) {
+  key = request.cookie ? "cookie:" + request.target : request.target;
+  return batch;
+}
+
+void Engine::NoteConsentInCache(const std::string& subject_id, const std::string& key, Timestamp at,
+                                bool given) {
+  cache_.Update(subject_id, [&](SubjectState& state) {
     auto& changes = state.consent[key];
-    ConsentChange change{at, request.given};
+    ConsentChange change{at, given};
     changes.insert(std::upper_bound(
                        changes.begin(), changes.end(), change,
                        [](const ConsentChange& a, const ConsentChange& b) { return a.at < b.at; }),
@@ -516,7 +545,6 @@ Status Engine::ChangeConsent(const ConsentChangeRequest& request) {
       state.consent_kept_from[key] = changes.front().at;
     }
   });
-  return Status::Ok();
 }
 
 Status Engine::SetPreference(const std::string& subject_id, const std::string& channel,

@@ -260,6 +260,10 @@ class Engine {
                                   const std::string& purpose);
 
   Status ChangeConsent(const ConsentChangeRequest& request);
+  // ChangeConsent without waiting for the commit: the request is checked at once (its errors
+  // returned; `stored` is then not called); `stored` is called once the commit has ended (OK:
+  // stored, and the decision cache knows it), on the committing thread (AuditLog::CommitThen).
+  Status ChangeConsentThen(const ConsentChangeRequest& request, std::function<void(Status)> stored);
   Status SetPreference(const std::string& subject_id, const std::string& channel, bool allowed,
                        std::optional<Timestamp> at, const std::string& actor = "system");
   // `purpose` is a purpose key, "*" (all legitimate-interest processing) or "direct_marketing".
@@ -731,6 +735,14 @@ class Engine {
   Status CheckRecordFields(const std::string& category, const std::string& source,
                            const std::string& purpose) const;
   Result<std::optional<SubjectState>> LoadState(const std::string& subject_id);
+  // A consent change's row (checked against the policy; evidence sealed) and its key in
+  // SubjectState::consent; its audit entry; and the change noted in the decision cache.
+  Result<store::WriteBatch> ConsentBatch(const ConsentChangeRequest& request, Timestamp at,
+                                         std::string& key);
+  AuditEntry ConsentEntry(const ConsentChangeRequest& request, Timestamp at,
+                          const std::string& key) const;
+  void NoteConsentInCache(const std::string& subject_id, const std::string& key, Timestamp at,
+                          bool given);
   // Decides and fills `entry` with the decision's audit entry, recording nothing.
   Result<Decision> DecideUnrecorded(const DecisionRequest& request, AuditEntry& entry);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);

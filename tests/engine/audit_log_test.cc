@@ -389,6 +389,47 @@ TEST_F(AuditLogTest, AHeldEntryThatCannotBeStoredIsAnsweredWithTheError) {
   EXPECT_EQ(StoredDecisions(*sqlite_), 2);
 }
 
+// Held writes (CommitThen: a consent change answered without a thread waiting) are told once
+// their batch is stored, share commits with each other and with waiting callers, and a bad
+// batch among them fails only itself.
+TEST_F(AuditLogTest, HeldCommitsAreToldOnceStoredAndABadOneFailsAlone) {
+  constexpr int kHeld = 40;
+  AuditLog log(*sqlite_, ChainKey());
+  ASSERT_TRUE(log.Open().ok());
+  ThreadRunner runner;
+  log.SetLeadRunner([&runner](std::function<void()> job) { runner.Run(std::move(job)); });
+  std::atomic<int> ok{0}, failed{0}, unstored{0};
+  for (int i = 0; i < kHeld; ++i) {
+    std::string id = "w" + std::to_string(i);
+    log.CommitThen(NewSubject(id), {Entry(id, "subject_add")},
+                   [&, id](Result<store::AppliedIds> committed) {
+                     if (!committed.ok()) {
+                       ++failed;
+                       return;
+                     }
+                     ++ok;
+                     if (!AuditHasSubject(*sqlite_, id)) ++unstored;
+                   });
+  }
+  // The same subject twice: the store refuses the second, and only that caller hears so.
+  std::optional<Status> duplicate;
+  log.CommitThen(NewSubject("w0"), {Entry("w0", "subject_add")},
+                 [&](Result<store::AppliedIds> committed) { duplicate = committed.status(); });
+  // A caller that waits shares the log with the held ones.
+  ASSERT_TRUE(log.Commit(NewSubject("waiter"), {Entry("waiter", "subject_add")}).ok());
+  runner.Join();
+  log.SetLeadRunner(nullptr);
+  EXPECT_EQ(ok.load(), kHeld);
+  EXPECT_EQ(failed.load(), 0);
+  EXPECT_EQ(unstored.load(), 0);
+  ASSERT_TRUE(duplicate.has_value());
+  EXPECT_FALSE(duplicate->ok());
+  auto verified = AuditLog::Verify(*sqlite_, ChainKey());
+  ASSERT_TRUE(verified.ok());
+  EXPECT_FALSE(verified->first_broken_seq.has_value()) << verified->problem;
+  EXPECT_EQ(verified->entries_checked, kHeld + 1);
+}
+
 // A store that refuses every write as PostgreSQL refuses a seq another process took, while the
 // head it shows never moves (the other process keeps winning, or its row is not yet visible).
 class HeadAlwaysTaken : public store::ForwardingStore {
