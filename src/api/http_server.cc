@@ -23,7 +23,7 @@ struct HttpServer::Call {
   bool counted = false;   // in in_flight_
   bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
-  bool dispatched = false;         // handed to the handler pool (the connection is suspended)
+  bool dispatched = false;         // with the pool or held (the connection is suspended)
   std::atomic<bool> ready{false};  // the pool's thread has set `response`
   HttpResponse response;
   size_t discarded = 0;  // bytes of a chunked body over the limit, read and thrown away
@@ -402,7 +402,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     call->answered = true;
     return self->Answer(connection, call->response, close);
   }
-  if (call->dispatched) return MHD_YES;  // still with the pool
+  if (call->dispatched) return MHD_YES;  // still with the pool, or held
   self->StopReceiving(connection);
   if (draining) {
     call->answered = true;

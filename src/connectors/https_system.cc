@@ -10,7 +10,8 @@
 #include <map>
 #include <mutex>
 #include <set>
-#include <sstream>
+
+#include "connectors/connection_text.h"
 
 namespace custos::connectors {
 
@@ -38,27 +39,9 @@ std::string UrlPart(CURLU* url, CURLUPart which) {
 }
 
 Result<Options> ParseConnection(const std::string& system, const std::string& text) {
-  Options options;
-  std::istringstream in(text);
-  for (std::string pair; in >> pair;) {
-    size_t eq = pair.find('=');
-    std::string key = pair.substr(0, eq);
-    std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
-    if (key == "url") {
-      options.url = value;
-    } else if (key == "token") {
-      options.token = value;
-    } else if (key == "ca") {
-      options.ca = value;
-    } else if (key == "token_header") {
-      options.token_header = value;
-    } else {
-      // The key is not a secret; its value may be.
-      return Status(ErrorCode::kInvalidArgument, "system " + system +
-                                                     ": the HTTPS connection has an unknown key '" +
-                                                     key + "' (url, token, ca, token_header)");
-    }
-  }
+  ASSIGN_OR_RETURN(auto pairs, ReadConnectionText(system, "HTTPS", text,
+                                                  {"url", "token", "ca", "token_header"}));
+  Options options{pairs["url"], pairs["token"], pairs["ca"], pairs["token_header"]};
   std::unique_ptr<CURLU, CurlUrlFree> url(curl_url());
   if (options.url.empty() || !url ||
       curl_url_set(url.get(), CURLUPART_URL, options.url.c_str(), 0) != CURLUE_OK) {

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <sstream>
 
+#include "connectors/connection_text.h"
 #include "connectors/sql_statements.h"
 
 namespace custos::connectors {
@@ -19,31 +19,18 @@ struct Options {
 };
 
 Result<Options> ParseConnection(const std::string& system, const std::string& text) {
+  ASSIGN_OR_RETURN(auto pairs,
+                   ReadConnectionText(system, "MySQL", text,
+                                      {"host", "port", "user", "password", "database", "socket"}));
   Options options;
-  std::istringstream in(text);
-  for (std::string pair; in >> pair;) {
-    size_t eq = pair.find('=');
-    std::string key = pair.substr(0, eq);
-    std::string value = eq == std::string::npos ? "" : pair.substr(eq + 1);
-    if (key == "host") {
-      options.host = value;
-    } else if (key == "port") {
-      options.port = static_cast<unsigned int>(std::strtoul(value.c_str(), nullptr, 10));
-    } else if (key == "user") {
-      options.user = value;
-    } else if (key == "password") {
-      options.password = value;
-    } else if (key == "database") {
-      options.database = value;
-    } else if (key == "socket") {
-      options.socket = value;
-    } else {
-      // The key is not a secret; its value may be.
-      return Status(ErrorCode::kInvalidArgument,
-                    "system " + system + ": the MySQL connection has an unknown key '" + key +
-                        "' (host, port, user, password, database, socket)");
-    }
+  if (pairs.count("host")) options.host = pairs["host"];
+  if (pairs.count("port")) {
+    options.port = static_cast<unsigned int>(std::strtoul(pairs["port"].c_str(), nullptr, 10));
   }
+  options.user = pairs["user"];
+  options.password = pairs["password"];
+  options.database = pairs["database"];
+  options.socket = pairs["socket"];
   if (options.database.empty()) {
     return Status(ErrorCode::kInvalidArgument,
                   "system " + system + ": the MySQL connection names no database (database=...)");

@@ -152,19 +152,20 @@ struct Mistake {
 
 class SystemsPolicyMistake : public ::testing::TestWithParam<Mistake> {};
 
-TEST_P(SystemsPolicyMistake, IsRefusedWithItsLine) {
-  const Mistake& m = GetParam();
-  std::string section = policy_text::Replace(kMinimal, m.from, m.to);
-  std::string text = Wig() + "\n" + section;
+// `m` applied to `section`, after WIG's policy, is refused at its line, and every message comes
+// with a fix.
+void ExpectRefusedAtItsLine(const Mistake& m, const char* section) {
+  std::string text = Wig() + "\n" + policy_text::Replace(section, m.from, m.to);
   LoadOutcome outcome = CheckPolicyText(text, "wig.yaml");
   EXPECT_FALSE(outcome.ok()) << m.what;
   EXPECT_EQ(FirstError(outcome),
             std::string(m.code) + " line " + std::to_string(LineOf(text, m.line_of)))
       << m.what << "\n"
       << outcome.Report();
-  // Every message comes with a fix.
   for (const auto& d : outcome.diagnostics) EXPECT_FALSE(d.hint.empty()) << d.message;
 }
+
+TEST_P(SystemsPolicyMistake, IsRefusedWithItsLine) { ExpectRefusedAtItsLine(GetParam(), kMinimal); }
 
 INSTANTIATE_TEST_SUITE_P(
     Each, SystemsPolicyMistake,
@@ -258,17 +259,7 @@ TEST(SystemsPolicy, PlugginsMailingToolLoadsWithItsCalls) {
 
 class ServicePolicyMistake : public ::testing::TestWithParam<Mistake> {};
 
-TEST_P(ServicePolicyMistake, IsRefusedWithItsLine) {
-  const Mistake& m = GetParam();
-  std::string text = Wig() + "\n" + policy_text::Replace(kService, m.from, m.to);
-  LoadOutcome outcome = CheckPolicyText(text, "wig.yaml");
-  EXPECT_FALSE(outcome.ok()) << m.what;
-  EXPECT_EQ(FirstError(outcome),
-            std::string(m.code) + " line " + std::to_string(LineOf(text, m.line_of)))
-      << m.what << "\n"
-      << outcome.Report();
-  for (const auto& d : outcome.diagnostics) EXPECT_FALSE(d.hint.empty()) << d.message;
-}
+TEST_P(ServicePolicyMistake, IsRefusedWithItsLine) { ExpectRefusedAtItsLine(GetParam(), kService); }
 
 INSTANTIATE_TEST_SUITE_P(
     Each, ServicePolicyMistake,
