@@ -5,14 +5,30 @@
 #define CUSTOS_API_HTTP_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace custos::api {
 
 struct HttpResponse;
+
+// A request body taken as it arrives, piece by piece, rather than in full (a bulk import of
+// any size): the handler answers the request's head with a sink (HttpResponse::sink), the
+// transport hands it the body's pieces in order, one at a time, not reading further while a
+// piece is taken, and sends what Finish answers.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // The next piece of the body (PII). False: read no more; Finish says why.
+  virtual bool Take(std::string_view piece) = 0;
+  // The answer, once the body has ended or Take refused.
+  virtual HttpResponse Finish() = 0;
+};
+
 // Sends an answer the handler held (HttpResponse::hold): std::nullopt sends the held response
 // as it is, a response is sent in its place. Called once, from any thread.
 using ReleaseAnswer = std::function<void(std::optional<HttpResponse>)>;
@@ -29,6 +45,9 @@ struct HttpRequest {
   std::string request_id;       // the X-Request-Id header as received (used only when well-formed)
   std::string client_address;   // peer IP, for rate limits only: never logged (personal data)
   std::string body;             // PII possible: never logged
+  // The body is not in `body`: it will be handed to the sink the handler answers with
+  // (HttpResponse::sink), as it arrives. Only for the requests the transport is told stream.
+  bool body_streamed = false;
   bool body_too_large = false;  // the transport stopped reading: the body exceeded the limit
   // The head declares the body's length twice, differently (two Content-Length values, or one
   // beside Transfer-Encoding): the body cannot be read safely and is not.
@@ -51,6 +70,9 @@ struct HttpResponse {
   // decision, once its audit entry is committed): the transport keeps the connection waiting,
   // without a thread, and calls hold(release); the answer leaves when release is called.
   std::function<void(ReleaseAnswer)> hold;
+  // Set by a handler of a streamed request (HttpRequest::body_streamed) that accepts its body:
+  // the transport feeds the body to it and sends its Finish() instead of this response.
+  std::shared_ptr<BodySink> sink;
 };
 
 }  // namespace custos::api

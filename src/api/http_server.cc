@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -27,6 +28,12 @@ struct HttpServer::Call {
   std::atomic<bool> ready{false};  // the pool's thread has set `response`
   HttpResponse response;
   size_t discarded = 0;  // bytes of a chunked body over the limit, read and thrown away
+  // A streamed body (HttpServerOptions::streams_body): the handler's sink, what has arrived
+  // since the last piece was taken (PII), and whether the sink stopped reading.
+  std::shared_ptr<BodySink> sink;
+  std::string pending;
+  bool sink_refused = false;
+  Connection* connection = nullptr;  // its deadline, set again after each piece
 };
 
 // One TCP connection, from libmicrohttpd's connection notifications (its socket context).
@@ -369,6 +376,21 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     }
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &CollectQuery,
                               &call->request.query);
+    if (self->options_.streams_body && call->admitted && !call->request.ambiguous_length &&
+        self->options_.streams_body(call->request)) {
+      // The body is handed over as it arrives, with no overall limit.
+      call->request.body_too_large = false;
+      call->request.body_streamed = true;
+      call->connection = ConnectionOf(connection);
+      HttpResponse response = self->handler_(call->request);
+      if (response.sink) {
+        call->sink = std::move(response.sink);
+        return MHD_YES;
+      }
+      // Refused on its head (no token, an unknown mapping, ...): the body is not read.
+      call->answered = true;
+      return self->Answer(connection, response, /*close=*/true);
+    }
     // Answered before the body is read: the length is refused or cannot be trusted.
     if (!call->request.body_too_large && !call->request.ambiguous_length) return MHD_YES;
   }
@@ -376,6 +398,7 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     *upload_data_size = 0;  // discard the rest of a body we refused
     return MHD_YES;
   }
+  if (call->sink) return self->Stream(call, connection, upload_data, upload_data_size);
   if (*upload_data_size > 0) {
     if (!call->request.body_too_large &&
         call->request.body.size() + *upload_data_size <= self->options_.max_body_bytes) {
@@ -432,6 +455,46 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     self->Hold(call, connection, std::move(response));
   });
   return MHD_YES;
+}
+
+int HttpServer::Stream(Call* call, MHD_Connection* connection, const char* upload_data,
+                       size_t* upload_data_size) {
+  if (call->ready.load()) {
+    // The sink has answered: the body ended, or it stopped reading (the rest is not read).
+    call->answered = true;
+    *upload_data_size = 0;
+    return Answer(connection, call->response, /*close=*/call->sink_refused);
+  }
+  if (*upload_data_size > 0) {
+    call->pending.append(upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    if (call->pending.size() >= options_.stream_piece_bytes) TakePiece(call, connection, false);
+    return MHD_YES;
+  }
+  if (call->dispatched) return MHD_YES;  // the last piece is with the sink
+  call->dispatched = true;
+  TakePiece(call, connection, true);
+  return MHD_YES;
+}
+
+void HttpServer::TakePiece(Call* call, MHD_Connection* connection, bool last) {
+  // The sink's time is not the client's: the deadline starts again after the piece.
+  if (call->connection != nullptr) call->connection->deadline_ms = 0;
+  std::string piece;
+  piece.swap(call->pending);
+  MHD_suspend_connection(connection);
+  pool_.Submit([this, call, connection, last, piece = std::move(piece)] {
+    const bool go_on = call->sink->Take(piece);
+    if (!go_on || last) {
+      call->sink_refused = !go_on;
+      call->response = call->sink->Finish();
+      call->ready.store(true);
+    } else if (call->connection != nullptr && options_.request_deadline_seconds > 0) {
+      call->connection->deadline_ms =
+          NowMillis() + 1000 * int64_t{options_.request_deadline_seconds};
+    }
+    MHD_resume_connection(connection);
+  });
 }
 
 void HttpServer::Hold(Call* call, MHD_Connection* connection, HttpResponse response) {

@@ -15,6 +15,10 @@
 // libmicrohttpd): TLS 1.2 and 1.3 only, forward-secret key exchange, AEAD ciphers only
 // (kTlsPriorities).
 //
+// A streamed request (HttpServerOptions::streams_body, a bulk import) is read a piece at a
+// time: each piece is handed to the handler's sink on the pool while the connection waits, so
+// a body of any size holds one piece in memory, and the deadline below applies to each piece.
+//
 // Holding the server down: one client address may hold at most `per_address_connections`
 // connections at once (further ones are closed as they arrive), and every request must have
 // arrived, head and body, within `request_deadline_seconds` of its connection opening (or of the
@@ -56,6 +60,12 @@ struct HttpServerOptions {
   // Requests the handler answers at once without waiting on anything (health, ping): run on
   // the polling thread, sparing them the hand-off to the pool. Unset: every request goes to it.
   std::function<bool(const HttpRequest&)> answers_at_once;
+  // Requests whose body is streamed (a bulk import): the handler sees the head alone, on the
+  // polling thread, with body_streamed set, and answers with a sink (HttpResponse::sink) that
+  // takes the body on the pool, stream_piece_bytes at a time, with no max_body_bytes limit; an
+  // answer without a sink (a refusal) is sent at once and the body is not read.
+  std::function<bool(const HttpRequest&)> streams_body;
+  size_t stream_piece_bytes = 256 * 1024;
   size_t max_body_bytes = 64 * 1024;
   std::string tls_cert_pem, tls_key_pem;     // both set: TLS
   unsigned connection_timeout_seconds = 60;  // idle: nothing received or sent for this long
@@ -123,6 +133,11 @@ class HttpServer {
                        size_t* upload_data_size, void** call);
   static void OnCompleted(void* self, struct MHD_Connection* connection, void** call, int reason);
   int Answer(struct MHD_Connection* connection, const HttpResponse& response, bool close);
+  // A streamed body's next callback: gathers a piece, hands it to the sink on the pool (the
+  // connection suspended meanwhile), and sends the sink's answer once it has one.
+  int Stream(Call* call, struct MHD_Connection* connection, const char* upload_data,
+             size_t* upload_data_size);
+  void TakePiece(Call* call, struct MHD_Connection* connection, bool last);
   static Connection* ConnectionOf(struct MHD_Connection* connection);
   // The deadline for the next request on `connection` (now + request_deadline_seconds), or none.
   void StartReceiving(struct MHD_Connection* connection);

@@ -141,9 +141,14 @@ Status Serve(const ServeConfig& config, std::ostream& out) {
   ApiOptions api_options = config.api;
   api_options.test_clock = config.deployment.test_clock;
   api_options.checkpoint_path = (*session)->checkpoint_path();
+  if (!config.import_mappings_dir.empty()) {
+    ASSIGN_OR_RETURN(api_options.import_mappings,
+                     deployment::ReadImportMappings(config.import_mappings_dir, engine.policy()));
+  }
   Api api(engine, (*session)->store(), tokens, log, api_options, (*session)->test_clock());
   HttpServerOptions http = config.http;
   http.answers_at_once = [&api](const HttpRequest& request) { return api.AnswersAtOnce(request); };
+  http.streams_body = [&api](const HttpRequest& request) { return api.StreamsBody(request); };
   HttpServer server(
       http, [&api](HttpRequest& request) { return api.Handle(request); }, api.Draining());
   RETURN_IF_ERROR(server.Start());

@@ -29,6 +29,9 @@ struct ServeConfig {
   deployment::Options deployment;
   std::string policy_path;  // non-empty: initialise the deployment from this policy first
   std::string mail_config;  // non-empty: the mail notifier's configuration (smtp_sender.h)
+  // Non-empty: a directory of import mappings (NAME.yaml) for POST /v1/imports?mapping=NAME,
+  // each checked against the policy at start (a bad one stops the start with its file and line).
+  std::string import_mappings_dir;
   HttpServerOptions http;
   ApiOptions api;                        // test_clock is taken from deployment.test_clock
   LogLevel log_level = LogLevel::kInfo;  // lines below it are not written

@@ -20,6 +20,7 @@
 
 #include "api/centre.h"
 #include "api/handler_support.h"
+#include "api/import_jobs.h"
 #include "api/request_id.h"
 
 namespace custos::api {
@@ -159,6 +160,29 @@ void Redact(std::string& problem, std::vector<std::string> secrets) {
 
 }  // namespace
 
+// The sink of a streamed body, wrapped so its answer leaves as Handle's do: with the problem's
+// instance, the security headers and the request id, counted and logged when it is made.
+class Api::SentSink final : public BodySink {
+ public:
+  SentSink(Api& api, std::shared_ptr<BodySink> inner, Sent sent, std::string path)
+      : api_(api), inner_(std::move(inner)), sent_(std::move(sent)), path_(std::move(path)) {}
+  bool Take(std::string_view piece) override { return inner_->Take(piece); }
+  HttpResponse Finish() override {
+    HttpResponse response = inner_->Finish();
+    if (response.status >= 400) AddInstance(response, path_, {});
+    api_.Secure(response, false);
+    response.headers.emplace_back("X-Request-Id", sent_.request_id);
+    api_.Account(sent_, response);
+    return response;
+  }
+
+ private:
+  Api& api_;
+  std::shared_ptr<BodySink> inner_;
+  Sent sent_;
+  std::string path_;
+};
+
 struct Api::Route {
   RouteInfo info;
   std::vector<std::string> segments;
@@ -174,7 +198,8 @@ Api::Api(engine::Engine& engine, store::Store& store, TokenStore& tokens, JsonLo
       options_(options),
       test_clock_(test_clock),
       token_limiter_(options.token_rate, std::max(1.0, options.token_rate)),
-      address_limiter_(options.address_rate, std::max(1.0, options.address_rate * 2)) {
+      address_limiter_(options.address_rate, std::max(1.0, options.address_rate * 2)),
+      import_jobs_(std::make_unique<ImportJobs>()) {
   AddRoutes();
   std::vector<std::string> labels;
   for (const auto& route : routes_) labels.push_back(route.info.method + " " + route.info.pattern);
@@ -281,6 +306,10 @@ void Api::AddRoutes() {
       &Api::TellPeopleOfBreach);
   Add("GET", "/v1/breaches/{id}/ico-report", "getBreachReport", {A, D}, &Api::BreachReport);
   // The organisation's own systems (systems_routes.cc): the DPO's and admins' only.
+  // Bulk import (import_routes.cc): the DPO's and admins' only.
+  Add("POST", "/v1/imports", "startImport", {A, D}, &Api::StartImport);
+  Add("GET", "/v1/imports", "listImports", {A, D}, &Api::ListImports);
+  Add("GET", "/v1/imports/{id}", "getImport", {A, D}, &Api::GetImport);
   Add("GET", "/v1/systems/check", "checkSystems", {A, D}, &Api::CheckSystems);
   Add("POST", "/v1/systems/retention", "sweepSystems", {A, D}, &Api::SweepSystems);
   Add("GET", "/v1/requests/{id}/systems-plan", "planRequestInSystems", {A, D},
@@ -474,6 +503,11 @@ HttpResponse Api::Handle(HttpRequest& request) {
             request_id,
             token_id,
             start};
+  if (response.sink) {
+    response.sink =
+        std::make_shared<SentSink>(*this, std::move(response.sink), std::move(sent), request.path);
+    return response;
+  }
   if (!response.hold) {
     Account(sent, response);
     return response;

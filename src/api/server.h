@@ -25,6 +25,7 @@
 #include "api/metrics_access.h"
 #include "api/rate_limit.h"
 #include "common/time.h"
+#include "deployment/import_mappings.h"
 #include "engine/engine.h"
 #include "policy/notice.h"
 #include "store/store.h"
@@ -46,9 +47,12 @@ struct ApiOptions {
   bool demo_site = false;  // the centre also serves <centre>demo-site, embedding the banner
   // The organisation's own notice templates (policy/notice.h); empty: the defaults.
   policy::NoticeTemplates notice_templates;
+  // The import mappings POST /v1/imports?mapping=NAME may use (serve --import-mappings DIR).
+  deployment::ImportMappings import_mappings;
 };
 
 class Centre;
+class ImportJobs;
 
 // What the router knows about a route. `roles`: the token roles that may call it. `requester`:
 // the person who made the rights request in the path ({id}) may call it with the secret that
@@ -81,6 +85,10 @@ class Api {
   // and decisions about people in the decision cache, whose answers are held rather than
   // waited for): the transport may run them on its polling thread.
   bool AnswersAtOnce(const HttpRequest& request) const;
+  // True for the requests whose body Handle() takes as it arrives (a bulk import: POST
+  // /v1/imports): the transport calls Handle() on their head, with body_streamed set, and
+  // feeds the body to the sink of the answer (HttpResponse::sink).
+  bool StreamsBody(const HttpRequest& request) const;
 
  private:
   struct Route;
@@ -99,6 +107,8 @@ class Api {
   // requester (request_routes.cc).
   HttpResponse AsRequester(Context& c, Handler handler);
   void Secure(HttpResponse& response, bool html) const;
+  // A streamed body's sink, whose answer is secured, counted and logged as any other.
+  class SentSink;
 
   // The handlers, one family per file. The server's own (service_routes.cc).
   HttpResponse Healthz(Context& c);
@@ -173,6 +183,10 @@ class Api {
   HttpResponse ChangeBreach(Context& c);
   HttpResponse TellPeopleOfBreach(Context& c);
   HttpResponse BreachReport(Context& c);
+  // Bulk import of JSON Lines, streamed, and its jobs (import_routes.cc).
+  HttpResponse StartImport(Context& c);
+  HttpResponse GetImport(Context& c);
+  HttpResponse ListImports(Context& c);
   // The organisation's own systems (systems_routes.cc).
   HttpResponse CheckSystems(Context& c);
   HttpResponse SweepSystems(Context& c);
@@ -191,7 +205,8 @@ class Api {
   std::vector<Route> routes_;
   std::unique_ptr<Metrics> metrics_;
   RateLimiter token_limiter_, address_limiter_;
-  std::unique_ptr<Centre> centre_;  // the privacy centre's pages (api/centre.h), or null
+  std::unique_ptr<Centre> centre_;
+  std::unique_ptr<ImportJobs> import_jobs_;  // the privacy centre's pages (api/centre.h), or null
 };
 
 // The OpenAPI 3.1 document served at /v1/openapi.json (src/api/openapi.json, built in).

@@ -19,7 +19,9 @@
 
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
+#include "deployment/import_mappings.h"
 #include "engine/import.h"
+#include "engine/import_run.h"
 
 namespace custos::cli {
 
@@ -101,45 +103,31 @@ class Progress {
 
 struct Rejection {
   std::string file;
-  int64_t line = 0;
-  std::string reason;
+  engine::ImportRejection row;
 };
 
-struct Totals {
-  int64_t rows = 0, imported = 0, skipped = 0, rejected = 0, consents_withheld = 0, batches = 0;
-  std::map<std::string, int64_t> skipped_by_reason;
-  std::vector<Rejection> shown;  // the first kRejectionsShown
-};
-
+// Feeds each file's rows to one engine::ImportRun, writes the reject file (file, line, reason)
+// and keeps the first rejections for the summary.
 class Importer {
  public:
   Importer(deployment::Session& session, const engine::ImportMapping& mapping, int batch_size,
            std::string rejects_path, Progress& progress)
-      : session_(session),
-        mapping_(mapping),
-        batch_size_(batch_size),
+      : run_(session.engine(), mapping, batch_size, "cli:import",
+             [this](engine::ImportRejection rejection) { return Rejected(std::move(rejection)); }),
         rejects_path_(std::move(rejects_path)),
         progress_(progress) {}
 
   // Imports one file. Errors: the store's (the batches before stay imported).
   Status File(const std::string& path, engine::RowReader& reader, int64_t bytes_before) {
+    file_ = path;
     engine::ImportRow row;
-    std::vector<Rejection> rejected;
     while (reader.Next(row)) {
-      ++totals_.rows;
-      auto person = engine::MapRow(mapping_, row);
-      if (!person.ok()) {
-        rejected.push_back({path, row.line, person.status().message()});
-      } else {
-        people_.push_back(std::move(*person));
-      }
-      if (people_.size() + rejected.size() >= static_cast<size_t>(batch_size_)) {
-        RETURN_IF_ERROR(Flush(path, rejected));
-        progress_.Update(totals_.rows, bytes_before + reader.bytes_read(), false);
+      RETURN_IF_ERROR(run_.Add(row));
+      if (run_.totals().rows % 256 == 0) {
+        progress_.Update(run_.totals().rows, bytes_before + reader.bytes_read(), false);
       }
     }
-    RETURN_IF_ERROR(Flush(path, rejected));
-    return Status::Ok();
+    return run_.Flush();
   }
 
   // Writes the reject file's last lines.
@@ -151,64 +139,36 @@ class Importer {
     return Status::Ok();
   }
 
-  const Totals& totals() const { return totals_; }
+  const engine::ImportTotals& totals() const { return run_.totals(); }
+  const std::vector<Rejection>& shown() const { return shown_; }
   bool wrote_rejects() const { return rejects_.is_open(); }
 
  private:
-  Status Flush(const std::string& path, std::vector<Rejection>& rejected) {
-    if (!people_.empty()) {
-      ASSIGN_OR_RETURN(std::vector<engine::ImportOutcome> outcomes,
-                       session_.engine().ImportBatch(people_, "cli:import"));
-      ++totals_.batches;
-      for (const auto& outcome : outcomes) {
-        switch (outcome.kind) {
-          case engine::ImportOutcome::Kind::kImported: ++totals_.imported; break;
-          case engine::ImportOutcome::Kind::kSkipped:
-            ++totals_.skipped;
-            ++totals_.skipped_by_reason[outcome.reason];
-            break;
-          case engine::ImportOutcome::Kind::kRejected:
-            rejected.push_back({path, outcome.line, outcome.reason});
-            break;
-        }
-        totals_.consents_withheld += outcome.consents_withheld;
-      }
-      people_.clear();
-    }
-    std::sort(rejected.begin(), rejected.end(),
-              [](const Rejection& a, const Rejection& b) { return a.line < b.line; });
-    for (auto& rejection : rejected) {
-      ++totals_.rejected;
-      RETURN_IF_ERROR(WriteRejection(rejection));
-      if (totals_.shown.size() < kRejectionsShown) totals_.shown.push_back(std::move(rejection));
-    }
-    rejected.clear();
-    return Status::Ok();
-  }
-
-  Status WriteRejection(const Rejection& rejection) {
+  Status Rejected(engine::ImportRejection rejection) {
     if (!rejects_.is_open()) {
       rejects_.open(rejects_path_, std::ios::trunc);
       if (!rejects_) return Status(ErrorCode::kIo, "cannot write the reject file " + rejects_path_);
       rejects_ << "file,line,reason\n";
     }
-    rejects_ << CsvField(rejection.file) << "," << rejection.line << ","
-             << CsvField(rejection.reason) << "\n";
+    rejects_ << CsvField(file_) << "," << rejection.line << "," << CsvField(rejection.reason)
+             << "\n";
+    if (shown_.size() < kRejectionsShown) shown_.push_back({file_, std::move(rejection)});
     return Status::Ok();
   }
 
-  deployment::Session& session_;
-  const engine::ImportMapping& mapping_;
-  int batch_size_;
+  engine::ImportRun run_;
   std::string rejects_path_;
   Progress& progress_;
-  std::vector<engine::ImportPerson> people_;
+  std::string file_;
   std::ofstream rejects_;
-  Totals totals_;
+  std::vector<Rejection> shown_;
 };
 
-void PrintSummary(const Totals& t, const std::string& rejects_path, bool wrote_rejects, bool json,
+void PrintSummary(const Importer& importer, const std::string& rejects_path, bool json,
                   std::ostream& out) {
+  const engine::ImportTotals& t = importer.totals();
+  const std::vector<Rejection>& shown = importer.shown();
+  const bool wrote_rejects = importer.wrote_rejects();
   if (json) {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
@@ -225,11 +185,11 @@ void PrintSummary(const Totals& t, const std::string& rejects_path, bool wrote_r
     w.EndObject();
     Key(w, "rejections");
     w.StartArray();
-    for (const auto& r : t.shown) {
+    for (const auto& r : shown) {
       w.StartObject();
       Str(w, "file", r.file);
-      Int(w, "line", r.line);
-      Str(w, "reason", r.reason);
+      Int(w, "line", r.row.line);
+      Str(w, "reason", r.row.reason);
       w.EndObject();
     }
     w.EndArray();
@@ -243,12 +203,11 @@ void PrintSummary(const Totals& t, const std::string& rejects_path, bool wrote_r
   for (const auto& [reason, count] : t.skipped_by_reason) {
     out << "  skipped " << count << ": " << reason << "\n";
   }
-  for (const auto& r : t.shown) {
-    out << "  rejected " << r.file << ":" << r.line << ": " << r.reason << "\n";
+  for (const auto& r : shown) {
+    out << "  rejected " << r.file << ":" << r.row.line << ": " << r.row.reason << "\n";
   }
-  if (t.rejected > static_cast<int64_t>(t.shown.size())) {
-    out << "  ... and " << (t.rejected - static_cast<int64_t>(t.shown.size()))
-        << " more rejected\n";
+  if (t.rejected > static_cast<int64_t>(shown.size())) {
+    out << "  ... and " << (t.rejected - static_cast<int64_t>(shown.size())) << " more rejected\n";
   }
   if (t.consents_withheld > 0) {
     out << "  consents withheld: " << t.consents_withheld
@@ -266,26 +225,9 @@ int ImportCommand(deployment::Session& s, const std::vector<std::string>& args, 
     return Usage(err, kUsage, a.status());
   }
   const std::string mapping_path = *a->Option("--mapping");
-  std::ifstream mapping_file(mapping_path, std::ios::binary);
-  if (!mapping_file) {
-    return Fail(err, Status(ErrorCode::kIo, "cannot read the mapping file " + mapping_path));
-  }
-  std::stringstream mapping_text;
-  mapping_text << mapping_file.rdbuf();
-  engine::ImportMapping mapping;
-  policy::Diagnostics diagnostics;
-  if (!engine::ParseImportMapping(mapping_text.str(), s.engine().policy(), mapping, diagnostics)) {
-    // One line: the first problem, where it is and its fix (custos policy check style).
-    const policy::Diagnostic& d = diagnostics.front();
-    std::string first = mapping_path + ":" + std::to_string(d.loc.line) + ":" +
-                        std::to_string(d.loc.column) + ": error " + std::string(CodeName(d.code)) +
-                        ": " + d.message + "; fix: " + d.hint;
-    if (diagnostics.size() > 1) {
-      first += " (and " + std::to_string(diagnostics.size() - 1) + " more problem" +
-               (diagnostics.size() > 2 ? "s" : "") + ")";
-    }
-    return Fail(err, Status(ErrorCode::kMappingInvalid, first));
-  }
+  auto read = deployment::ReadImportMapping(mapping_path, s.engine().policy());
+  if (!read.ok()) return Fail(err, read.status());
+  const engine::ImportMapping& mapping = *read;
   int batch_size = mapping.batch_size;
   if (const std::string* batch = a->Option("--batch")) {
     auto n = IdArgument(*batch, "--batch");
@@ -361,8 +303,7 @@ int ImportCommand(deployment::Session& s, const std::vector<std::string>& args, 
     Status done = importer.File(path, *reader, bytes_before);
     if (!done.ok()) {
       (void)importer.Close();
-      PrintSummary(importer.totals(), rejects_path, importer.wrote_rejects(), s.options().json,
-                   out);
+      PrintSummary(importer, rejects_path, s.options().json, out);
       return Fail(err, Status(done.code(), done.message() +
                                                " (the batches before are imported; run the same "
                                                "command again to go on)"));
@@ -376,7 +317,7 @@ int ImportCommand(deployment::Session& s, const std::vector<std::string>& args, 
     std::error_code ec;
     std::filesystem::remove(rejects_path, ec);
   }
-  PrintSummary(importer.totals(), rejects_path, importer.wrote_rejects(), s.options().json, out);
+  PrintSummary(importer, rejects_path, s.options().json, out);
   return kExitOk;
 }
 

@@ -29,7 +29,7 @@ constexpr const char* kServeUsage =
     "[--drain-seconds N] [--sweep-every SECONDS] [--deliver-every SECONDS] [--mail FILE] "
     "[--refresh-every MILLISECONDS] [--audit-decisions durable|buffered] [--cache-people N] "
     "[--wait-for-database SECONDS] "
-    "[--centre-path PATH|none] [--notice-templates DIR] [--demo-site]";
+    "[--centre-path PATH|none] [--notice-templates DIR] [--demo-site] [--import-mappings DIR]";
 constexpr const char* kTokenUsage =
     "usage: custos --data DIR token create --role admin|dpo|staff|processor|subject "
     "[--purpose P]... [--controller C --category C...] [--subject ID] [--label TEXT] | "
@@ -81,7 +81,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
                            "--centre-path",
                            "--cache-people",
                            "--wait-for-database",
-                           "--notice-templates"},
+                           "--notice-templates",
+                           "--import-mappings"},
                           {"--test-clock", "--demo-site"});
   if (!parsed.ok() || !parsed->positional.empty()) {
     err << kServeUsage << "\n";
@@ -303,6 +304,8 @@ int RunServeCommand(deployment::Options options, const std::vector<std::string>&
   using std::chrono::milliseconds;
   config.deployment = options;
   if (const auto* v = a.Option("--mail")) config.mail_config = *v;
+  // Mappings for the bulk import over HTTP (POST /v1/imports?mapping=NAME), read at start.
+  if (const auto* v = a.Option("--import-mappings")) config.import_mappings_dir = *v;
   config.sweep_every = milliseconds(static_cast<int64_t>(sweep_seconds * 1000));
   config.deliver_every =
       deliver_seconds > 0

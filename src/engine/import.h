@@ -14,11 +14,13 @@
 #define CUSTOS_ENGINE_IMPORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <istream>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -41,9 +43,9 @@ struct ImportMapping {
   char delimiter = ',';
   int batch_size = 1000;  // people per transaction
 
-  MappedColumn external_id;         // required: the stable id of a person in the CRM
-  std::string subject_type;         // a fixed subject type, or
-  MappedColumn subject_type_column; // a column holding it (several joined by '|' or ',')
+  MappedColumn external_id;           // required: the stable id of a person in the CRM
+  std::string subject_type;           // a fixed subject type, or
+  MappedColumn subject_type_column;   // a column holding it (several joined by '|' or ',')
   std::optional<MappedColumn> since;  // when the person became known (default: now)
 
   struct IdentifierColumn {
@@ -66,7 +68,7 @@ struct ImportMapping {
     MappedColumn date;                     // required: when it was given or withdrawn
     std::optional<MappedColumn> evidence;  // sealed (form id, IP address, ...)
     std::string channel = "import";
-    std::string notice_version;            // default: the policy's notice version
+    std::string notice_version;  // default: the policy's notice version
   };
   std::vector<IdentifierColumn> identifiers;
   std::vector<RecordColumn> records;
@@ -83,8 +85,8 @@ struct ImportMapping {
 // problem in `diagnostics` (codes: YAML_SYNTAX, UNSUPPORTED_VERSION, UNKNOWN_FIELD,
 // MISSING_FIELD, WRONG_TYPE, INVALID_VALUE, UNKNOWN_CATEGORY, UNKNOWN_SOURCE, UNKNOWN_PURPOSE,
 // UNKNOWN_EVENT, UNKNOWN_SUBJECT_TYPE, CATEGORY_NOT_IN_PURPOSE).
-bool ParseImportMapping(std::string_view text, const policy::Policy& policy,
-                        ImportMapping& mapping, policy::Diagnostics& diagnostics);
+bool ParseImportMapping(std::string_view text, const policy::Policy& policy, ImportMapping& mapping,
+                        policy::Diagnostics& diagnostics);
 
 // One data row: the values of the mapping's columns (nullopt: absent), and where it started.
 struct ImportRow {
@@ -114,6 +116,40 @@ Result<std::unique_ptr<RowReader>> OpenCsvReader(std::istream& in, const ImportM
 // A JSON Lines reader: one object per line; strings, numbers and booleans are values, null
 // is absent; blank lines are skipped.
 std::unique_ptr<RowReader> OpenJsonLinesReader(std::istream& in, const ImportMapping& mapping);
+
+// One JSON Lines row: an object whose members named by the mapping are its values.
+class JsonLineParser {
+ public:
+  explicit JsonLineParser(const ImportMapping& mapping);
+  // Fills `row` from `line` (without its line break); a malformed line sets row.error.
+  void Parse(std::string_view line, int64_t number, ImportRow& row) const;
+
+ private:
+  std::unordered_map<std::string, size_t> slots_;
+};
+
+// JSON Lines arriving in pieces of any size (an HTTP body): Feed hands every complete row to
+// `sink` as soon as its line ends, Finish the last line if it had no line break. Keeps at most
+// one partial line (kMaxLineBytes). Blank lines are skipped but counted, as in a file.
+class JsonLinesSplitter {
+ public:
+  using RowSink = std::function<Status(ImportRow&)>;
+  static constexpr size_t kMaxLineBytes = 1 << 20;
+
+  explicit JsonLinesSplitter(const ImportMapping& mapping) : parser_(mapping) {}
+  // Errors: `sink`'s; INVALID_ARGUMENT when a line grows past kMaxLineBytes.
+  Status Feed(std::string_view piece, const RowSink& sink);
+  Status Finish(const RowSink& sink);
+
+ private:
+  Status Line(std::string_view line, const RowSink& sink);
+  Status LineTooLong() const;
+
+  JsonLineParser parser_;
+  std::string partial_;  // PII
+  int64_t line_number_ = 0;
+  ImportRow row_;
+};
 
 // A person as read from one row, ready for Engine::ImportBatch. PII: values and identifiers.
 struct ImportPerson {
@@ -155,8 +191,8 @@ struct ImportOutcome {
   Kind kind = Kind::kImported;
   int64_t line = 0;
   std::string subject_id;
-  std::string reason;           // skipped or rejected: why (no personal value)
-  int consents_withheld = 0;    // marketing consents not given again: the person is suppressed
+  std::string reason;         // skipped or rejected: why (no personal value)
+  int consents_withheld = 0;  // marketing consents not given again: the person is suppressed
 };
 
 }  // namespace custos::engine

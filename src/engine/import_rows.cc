@@ -131,9 +131,7 @@ class CsvReader final : public RowReader {
 
 class JsonLinesReader final : public RowReader {
  public:
-  JsonLinesReader(std::istream& in, const ImportMapping& mapping) : in_(in) {
-    for (size_t i = 0; i < mapping.columns.size(); ++i) slots_[mapping.columns[i]] = i;
-  }
+  JsonLinesReader(std::istream& in, const ImportMapping& mapping) : in_(in), parser_(mapping) {}
 
   bool Next(ImportRow& row) override {
     for (;;) {
@@ -141,44 +139,13 @@ class JsonLinesReader final : public RowReader {
       ++line_number_;
       if (line_.find_first_not_of(" \t") != std::string::npos) break;
     }
-    row.line = line_number_;
-    row.error.clear();
-    row.values.assign(slots_.size(), std::nullopt);
-    rapidjson::Document doc;
-    doc.Parse(line_.data(), line_.size());
-    if (doc.HasParseError()) {
-      row.error = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
-                  " at byte " + std::to_string(doc.GetErrorOffset() + 1);
-      return true;
-    }
-    if (!doc.IsObject()) {
-      row.error = "a JSON Lines row must be an object";
-      return true;
-    }
-    for (auto member = doc.MemberBegin(); member != doc.MemberEnd(); ++member) {
-      auto slot = slots_.find(std::string(member->name.GetString(), member->name.GetStringLength()));
-      if (slot == slots_.end()) continue;
-      const auto& value = member->value;
-      auto& out = row.values[slot->second];
-      if (value.IsString()) {
-        out = std::string(value.GetString(), value.GetStringLength());
-      } else if (value.IsBool()) {
-        out = value.GetBool() ? "true" : "false";
-      } else if (value.IsInt64()) {
-        out = std::to_string(value.GetInt64());
-      } else if (value.IsNumber()) {
-        out = std::to_string(value.GetDouble());
-      } else if (!value.IsNull()) {
-        row.error = "field '" + slot->first + "' is a list or an object, not a value";
-        return true;
-      }
-    }
+    parser_.Parse(line_, line_number_, row);
     return true;
   }
 
  private:
   std::istream& in_;
-  std::unordered_map<std::string, size_t> slots_;
+  JsonLineParser parser_;
   std::string line_;
   int64_t line_number_ = 0;
 };
@@ -261,6 +228,89 @@ Result<std::unique_ptr<RowReader>> OpenCsvReader(std::istream& in, const ImportM
   }
   reader->Bind(std::move(slot_of_field), names.size());
   return std::unique_ptr<RowReader>(std::move(reader));
+}
+
+JsonLineParser::JsonLineParser(const ImportMapping& mapping) {
+  for (size_t i = 0; i < mapping.columns.size(); ++i) slots_[mapping.columns[i]] = i;
+}
+
+void JsonLineParser::Parse(std::string_view line, int64_t number, ImportRow& row) const {
+  row.line = number;
+  row.error.clear();
+  row.values.assign(slots_.size(), std::nullopt);
+  rapidjson::Document doc;
+  doc.Parse(line.data(), line.size());
+  if (doc.HasParseError()) {
+    row.error = std::string("not JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+                " at byte " + std::to_string(doc.GetErrorOffset() + 1);
+    return;
+  }
+  if (!doc.IsObject()) {
+    row.error = "a JSON Lines row must be an object";
+    return;
+  }
+  for (auto member = doc.MemberBegin(); member != doc.MemberEnd(); ++member) {
+    auto slot = slots_.find(std::string(member->name.GetString(), member->name.GetStringLength()));
+    if (slot == slots_.end()) continue;
+    const auto& value = member->value;
+    auto& out = row.values[slot->second];
+    if (value.IsString()) {
+      out = std::string(value.GetString(), value.GetStringLength());
+    } else if (value.IsBool()) {
+      out = value.GetBool() ? "true" : "false";
+    } else if (value.IsInt64()) {
+      out = std::to_string(value.GetInt64());
+    } else if (value.IsNumber()) {
+      out = std::to_string(value.GetDouble());
+    } else if (!value.IsNull()) {
+      row.error = "field '" + slot->first + "' is a list or an object, not a value";
+      return;
+    }
+  }
+}
+
+Status JsonLinesSplitter::Feed(std::string_view piece, const RowSink& sink) {
+  while (!piece.empty()) {
+    size_t end = piece.find('\n');
+    if (end == std::string_view::npos) {
+      if (partial_.size() + piece.size() > kMaxLineBytes) return LineTooLong();
+      partial_.append(piece);
+      return Status::Ok();
+    }
+    if (partial_.size() + end > kMaxLineBytes) return LineTooLong();
+    Status done;
+    if (partial_.empty()) {
+      done = Line(piece.substr(0, end), sink);
+    } else {
+      partial_.append(piece.substr(0, end));
+      done = Line(partial_, sink);
+      partial_.clear();
+    }
+    RETURN_IF_ERROR(done);
+    piece.remove_prefix(end + 1);
+  }
+  return Status::Ok();
+}
+
+Status JsonLinesSplitter::Finish(const RowSink& sink) {
+  std::string last;
+  last.swap(partial_);
+  return last.empty() ? Status::Ok() : Line(last, sink);
+}
+
+Status JsonLinesSplitter::Line(std::string_view line, const RowSink& sink) {
+  ++line_number_;
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.find_first_not_of(" \t") == std::string_view::npos) return Status::Ok();
+  parser_.Parse(line, line_number_, row_);
+  return sink(row_);
+}
+
+Status JsonLinesSplitter::LineTooLong() const {
+  return Status(ErrorCode::kInvalidArgument,
+                "line " + std::to_string(line_number_ + 1) + " is longer than " +
+                    std::to_string(kMaxLineBytes / 1024) +
+                    " KiB; a JSON Lines row is one object on one line, each line ending in \\n");
 }
 
 std::unique_ptr<RowReader> OpenJsonLinesReader(std::istream& in, const ImportMapping& mapping) {

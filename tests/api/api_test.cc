@@ -26,6 +26,7 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "deployment/checkpoint_file.h"
+#include "deployment/import_mappings.h"
 #include "engine/engine.h"
 #include "openapi_contract.h"
 #include "policy/loader.h"
@@ -39,6 +40,11 @@ namespace {
 namespace fs = std::filesystem;
 
 Timestamp T(const char* text) { return *Timestamp::Parse(text); }
+
+// One row of WIG's CRM export as JSON Lines (tests/fixtures/import/wig_crm.yaml's columns).
+constexpr char kImportLine[] =
+    R"({"crm_id": "7001", "kind": "member", "joined": "2020-02-02", "email": "ida@example.test"})"
+    "\n";
 
 Principal Scope(Role role, std::vector<std::string> purposes = {}, std::string controller = {},
                 std::vector<std::string> categories = {}, std::string subject = {}) {
@@ -125,6 +131,17 @@ class ApiTest : public ::testing::Test {
         },
         options);
   }
+  // WIG's CRM mapping (tests/fixtures/import/wig_crm.yaml) as the server's "wig_crm".
+  deployment::ImportMappings WigImportMapping() {
+    auto mapping = deployment::ReadImportMapping(
+        std::string(CUSTOS_SOURCE_DIR) + "/tests/fixtures/import/wig_crm.yaml", engine_->policy());
+    EXPECT_TRUE(mapping.ok()) << mapping.status().ToString();
+    deployment::ImportMappings out;
+    if (mapping.ok()) {
+      out["wig_crm"] = std::make_shared<const engine::ImportMapping>(std::move(*mapping));
+    }
+    return out;
+  }
   HttpResponse Call(const std::string& method, const std::string& path, const std::string& body,
                     const std::string& token,
                     std::vector<std::pair<std::string, std::string>> query = {}) {
@@ -133,7 +150,9 @@ class ApiTest : public ::testing::Test {
     request.path = path;
     request.query = std::move(query);
     request.body = body;
-    request.content_type = body.empty() ? "" : "application/json";
+    // The bulk import takes JSON Lines; every other body is JSON.
+    request.content_type =
+        body.empty() ? "" : (path == "/v1/imports" ? "application/x-ndjson" : "application/json");
     request.client_address = "127.0.0.1";
     if (!token.empty()) request.authorization = "Bearer " + token;
     return api_->Handle(request);
@@ -264,6 +283,14 @@ class ApiTest : public ::testing::Test {
       return "";
     }
     return doc[key].GetString();
+  }
+  static int64_t JsonNumber(const std::string& json, const char* key) {
+    rapidjson::Document doc;
+    doc.Parse(json.c_str());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(key) || !doc[key].IsInt64()) {
+      return -1;
+    }
+    return doc[key].GetInt64();
   }
   std::string Logs() {
     std::fflush(log_file_);
@@ -503,8 +530,13 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"sweepSystems", {"AD....", 200}},
       {"planRequestInSystems", {"AD....", 200}},
       {"waiveSystem", {"AD....", 422}},
+      // Bulk import: the DPO's and admins' only.
+      {"startImport", {"AD....", 201}},
+      {"listImports", {"AD....", 200}},
+      {"getImport", {"AD....", 200}},
   };
   ApiOptions options;
+  options.import_mappings = WigImportMapping();
   options.test_clock = true;
   options.token_rate = 0;  // some hundred calls in a second: no rate limit in the way
   options.address_rate = 0;
@@ -695,6 +727,15 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
          return Sample{q + running() + "/system-waivers",
                        R"({"system":"crm","reason":"the CRM was retired"})", ""};
        }},
+      {"startImport", fixed("/v1/imports?mapping=wig_crm", kImportLine)},
+      {"listImports", fixed("/v1/imports", "")},
+      {"getImport",
+       [&] {
+         HttpResponse started = Call("POST", "/v1/imports", kImportLine, token_[Role::kAdmin],
+                                     {{"mapping", "wig_crm"}});
+         EXPECT_EQ(started.status, 201) << started.body;
+         return Sample{"/v1/imports/" + JsonString(started.body, "import_id"), "", ""};
+       }},
   };
 
   auto routes = api_->Routes();
@@ -708,7 +749,14 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
     const int success = kTable.at(op).status;
     auto call = [&](const std::string& token) {
       Sample sample = samples.at(op)();
-      return Call(route.method, sample.path, sample.body, token, query);
+      auto with = query;
+      if (auto mark = sample.path.find('?'); mark != std::string::npos) {
+        // A sample's own query parameter (name=value), besides the purpose.
+        std::string pair = sample.path.substr(mark + 1);
+        with.emplace_back(pair.substr(0, pair.find('=')), pair.substr(pair.find('=') + 1));
+        sample.path.resize(mark);
+      }
+      return Call(route.method, sample.path, sample.body, token, with);
     };
     if (allowed == "-") {
       ASSERT_FALSE(route.requester) << op;
@@ -2512,6 +2560,114 @@ TEST_F(ApiTest, IdentifiersOfTheWrongFormAreRefusedNamingTheField) {
   EXPECT_TRUE(Answers(
       Call("POST", "/v1/identifiers/lookup", R"({"kind":"phone","value":"+447700900123"})", admin),
       200, "lookupIdentifier"));
+}
+
+// Bulk import over HTTP: the transport hands the body over in pieces (HttpRequest::body_streamed,
+// the answer's sink); pieces that cut lines anywhere import what the whole body imports, with the
+// same mapping and rules as `custos import`, and the job is followed by GET /v1/imports/{id}.
+TEST_F(ApiTest, ABulkImportTakesItsBodyInPiecesAndIsFollowedAsAJob) {
+  ApiOptions options;
+  options.import_mappings = WigImportMapping();
+  MakeApi(options);
+  std::string body;
+  for (int i = 1; i <= 40; ++i) {
+    body += R"({"crm_id": ")" + std::to_string(5000 + i) +
+            R"(", "kind": "member", "joined": "2021-01-01", "email": "bulk)" + std::to_string(i) +
+            R"(@example.test", "name": "Bulk Person"})" + "\n";
+    if (i == 10) body += "{not json: bulk-secret@example.test\n";  // line 11
+    if (i == 20)
+      body += R"({"kind": "member", "email": "nobody@example.test"})"
+              "\n";  // 22
+  }
+  HttpRequest request;
+  request.method = "POST";
+  request.path = "/v1/imports";
+  request.query = {{"mapping", "wig_crm"}, {"batch", "8"}};
+  request.content_type = "application/x-ndjson; charset=utf-8";
+  request.authorization = "Bearer " + token_[Role::kDpo];
+  request.client_address = "127.0.0.1";
+  request.body_streamed = true;
+  HttpResponse head = api_->Handle(request);
+  ASSERT_TRUE(head.sink) << head.status << " " << head.body;
+  // Pieces of 13 bytes: most lines arrive cut in two or more.
+  for (size_t at = 0; at < body.size(); at += 13) {
+    ASSERT_TRUE(head.sink->Take(std::string_view(body).substr(at, 13)));
+  }
+  HttpResponse done = head.sink->Finish();
+  ASSERT_TRUE(Answers(done, 201, "startImport"));
+  EXPECT_EQ(JsonNumber(done.body, "rows"), 42);
+  EXPECT_EQ(JsonNumber(done.body, "imported"), 40);
+  EXPECT_EQ(JsonNumber(done.body, "rejected"), 2);
+  EXPECT_EQ(JsonNumber(done.body, "batches"), 6);  // 8 rows a batch; the last holds 2
+  EXPECT_EQ(JsonString(done.body, "state"), "done");
+  // The rejections name their lines and what is wrong, never a value of the row.
+  EXPECT_NE(done.body.find(R"("line":11)"), std::string::npos) << done.body;
+  EXPECT_NE(done.body.find(R"("line":22)"), std::string::npos) << done.body;
+  EXPECT_EQ(done.body.find("example.test"), std::string::npos) << done.body;
+  EXPECT_NE(std::find(done.headers.begin(), done.headers.end(),
+                      std::pair<std::string, std::string>{"X-Content-Type-Options", "nosniff"}),
+            done.headers.end())
+      << "the sink's answer carries the security headers";
+  const std::string id = JsonString(done.body, "import_id");
+  auto followed = Call("GET", "/v1/imports/" + id, "", token_[Role::kDpo]);
+  ASSERT_TRUE(Answers(followed, 200, "getImport"));
+  EXPECT_EQ(JsonNumber(followed.body, "imported"), 40);
+  // The people are there, found by their e-mail address as any other person.
+  auto found = Call("POST", "/v1/identifiers/lookup",
+                    R"({"kind":"email","value":"bulk7@example.test"})", token_[Role::kDpo]);
+  EXPECT_EQ(found.status, 200) << found.body;
+
+  // The same body again, whole this time: nothing is imported twice.
+  auto again = Call("POST", "/v1/imports", body, token_[Role::kAdmin], {{"mapping", "wig_crm"}});
+  ASSERT_TRUE(Answers(again, 201, "startImport"));
+  EXPECT_EQ(JsonNumber(again.body, "imported"), 0);
+  EXPECT_EQ(JsonNumber(again.body, "skipped"), 40);
+  auto list = Call("GET", "/v1/imports", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(list, 200, "listImports"));
+  EXPECT_LT(list.body.find(JsonString(again.body, "import_id")), list.body.find(id))
+      << "the newest first";
+}
+
+TEST_F(ApiTest, ABulkImportIsRefusedOnItsHeadWithTheReason) {
+  ApiOptions options;
+  options.import_mappings = WigImportMapping();
+  auto csv = std::make_shared<engine::ImportMapping>(*options.import_mappings.at("wig_crm"));
+  csv->format = engine::ImportMapping::Format::kCsv;
+  options.import_mappings["wig_csv"] = csv;
+  MakeApi(options);
+  auto head = [&](const std::string& token, std::vector<std::pair<std::string, std::string>> query,
+                  const std::string& type = "application/x-ndjson") {
+    HttpRequest request;
+    request.method = "POST";
+    request.path = "/v1/imports";
+    request.query = std::move(query);
+    request.content_type = type;
+    if (!token.empty()) request.authorization = "Bearer " + token;
+    request.client_address = "127.0.0.1";
+    request.body_streamed = true;
+    return api_->Handle(request);
+  };
+  const auto dpo = token_[Role::kDpo];
+  struct Case {
+    HttpResponse response;
+    int status;
+    const char* detail;
+  };
+  const Case cases[] = {
+      {head("", {{"mapping", "wig_crm"}}), 401, "Bearer"},
+      {head(token_[Role::kStaff], {{"mapping", "wig_crm"}}), 403, "staff"},
+      {head(dpo, {}), 400, "wig_crm, wig_csv"},
+      {head(dpo, {{"mapping", "nope"}}), 400, "this server has: wig_crm, wig_csv"},
+      {head(dpo, {{"mapping", "wig_csv"}}), 415, "reads CSV"},
+      {head(dpo, {{"mapping", "wig_crm"}}, "text/csv"), 415, "application/x-ndjson"},
+      {head(dpo, {{"mapping", "wig_crm"}, {"batch", "0"}}), 400, "batch"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_FALSE(c.response.sink) << c.detail;
+    EXPECT_TRUE(Answers(c.response, c.status, "startImport")) << c.detail;
+    EXPECT_NE(c.response.body.find(c.detail), std::string::npos) << c.response.body;
+  }
+  EXPECT_TRUE(Answers(Call("GET", "/v1/imports/imp_0123", "", dpo), 404, "getImport"));
 }
 
 }  // namespace

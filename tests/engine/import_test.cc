@@ -1,6 +1,8 @@
 // Import: the mapping file's checks (with lines), the CSV and JSON Lines readers, rows to
 // people, and Engine::ImportBatch over a real SqliteStore (a batch is all or nothing, a second
 // run changes nothing, suppression is kept).
+#include "engine/import.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,7 +12,6 @@
 #include "crypto/key.h"
 #include "crypto/master_key.h"
 #include "engine/engine.h"
-#include "engine/import.h"
 #include "policy/loader.h"
 #include "store/forwarding_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -76,8 +77,8 @@ TEST(ImportMapping, ReadsEveryPart) {
   EXPECT_EQ(mapping.records[0].purpose, "membership_records");
   ASSERT_EQ(mapping.consents.size(), 1u);
   EXPECT_EQ(mapping.consents[0].date.name, "news_at");
-  EXPECT_EQ(mapping.columns,
-            (std::vector<std::string>{"crm_id", "email", "name", "ended", "news", "news_at", "form"}));
+  EXPECT_EQ(mapping.columns, (std::vector<std::string>{"crm_id", "email", "name", "ended", "news",
+                                                       "news_at", "form"}));
   EXPECT_EQ(mapping.batch_size, 1000);
 }
 
@@ -96,10 +97,10 @@ TEST(ImportMapping, NamesTheLineOfEveryMistake) {
                      "colour: blue\n"),
             (std::vector<std::string>{"4 UNKNOWN_PURPOSE", "5 CATEGORY_NOT_IN_PURPOSE",
                                       "6 UNKNOWN_SOURCE", "7 UNKNOWN_EVENT", "8 UNKNOWN_FIELD"}));
-  EXPECT_EQ(Problems("custos_import: 1\nperson:\n  type: pirate\n"
-                     "identifiers: [{column: e, kind: fax}]\n"),
-            (std::vector<std::string>{"3 MISSING_FIELD", "3 UNKNOWN_SUBJECT_TYPE",
-                                      "4 INVALID_VALUE"}));
+  EXPECT_EQ(
+      Problems("custos_import: 1\nperson:\n  type: pirate\n"
+               "identifiers: [{column: e, kind: fax}]\n"),
+      (std::vector<std::string>{"3 MISSING_FIELD", "3 UNKNOWN_SUBJECT_TYPE", "4 INVALID_VALUE"}));
   // Consent to a purpose that is not on consent cannot be imported as consent.
   EXPECT_EQ(Problems("custos_import: 1\nperson: {external_id: id, type: member}\n"
                      "consents:\n  - {column: c, purpose: membership_records, date: d}\n"),
@@ -119,7 +120,8 @@ std::vector<ImportRow> ReadAll(RowReader& reader) {
 TEST(ImportReader, CsvQuotesLineBreaksAndCrlf) {
   ImportMapping mapping = Mapping();
   std::istringstream in(
-      "\xEF\xBB\xBF" "crm_id,unused,name,email,ended,news,news_at,form\r\n"
+      "\xEF\xBB\xBF"
+      "crm_id,unused,name,email,ended,news,news_at,form\r\n"
       "1,x,\"Ada \"\"A\"\" Lovelace, Countess\",ada@example.test,,yes,2020-01-01,f1\r\n"
       "\r\n"
       "2,x,\"two\nlines\",bo@example.test,2019-06-30,,,\r\n"
@@ -175,6 +177,62 @@ TEST(ImportReader, JsonLinesValuesAndMistakes) {
   EXPECT_EQ(rows[2].error, "a JSON Lines row must be an object");
   EXPECT_EQ(rows[3].line, 5);
   EXPECT_EQ(rows[3].error.rfind("not JSON: ", 0), 0u) << rows[3].error;
+}
+
+// An HTTP body arrives in pieces that cut lines anywhere: every split gives the rows (values,
+// lines, mistakes) that reading the same text as a file gives.
+TEST(ImportReader, JsonLinesInPiecesOfAnySizeGiveTheFilesRows) {
+  ImportMapping mapping = Mapping();
+  const std::string text =
+      "{\"crm_id\": 7, \"name\": \"Ada\", \"news\": true}\r\n"
+      "\n"
+      "{\"crm_id\": \"8\", \"name\": {\"first\": \"Bo\"}}\n"
+      "  \n"
+      "{broken\n"
+      "{\"crm_id\": \"9\", \"name\": \"Cy\u00e9\"}";  // the last line has no line break
+  std::istringstream in(text);
+  auto expected = ReadAll(*OpenJsonLinesReader(in, mapping));
+  ASSERT_EQ(expected.size(), 4u);
+  for (size_t piece : {1, 2, 3, 7, 64, 4096}) {
+    JsonLinesSplitter splitter(mapping);
+    std::vector<ImportRow> rows;
+    auto keep = [&rows](ImportRow& row) {
+      rows.push_back(row);
+      return Status::Ok();
+    };
+    for (size_t at = 0; at < text.size(); at += piece) {
+      ASSERT_TRUE(splitter.Feed(std::string_view(text).substr(at, piece), keep).ok());
+    }
+    ASSERT_TRUE(splitter.Finish(keep).ok());
+    ASSERT_EQ(rows.size(), expected.size()) << "pieces of " << piece;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].line, expected[i].line) << "pieces of " << piece;
+      EXPECT_EQ(rows[i].values, expected[i].values) << "pieces of " << piece;
+      EXPECT_EQ(rows[i].error, expected[i].error) << "pieces of " << piece;
+    }
+  }
+  EXPECT_EQ(expected[3].line, 6);
+  EXPECT_EQ(expected[3].values[0], "9");
+}
+
+TEST(ImportReader, AJsonLineLongerThanTheLimitStopsTheStreamWithItsLine) {
+  ImportMapping mapping = Mapping();
+  JsonLinesSplitter splitter(mapping);
+  int rows = 0;
+  auto count = [&rows](ImportRow&) {
+    ++rows;
+    return Status::Ok();
+  };
+  ASSERT_TRUE(splitter.Feed("{\"crm_id\": 1}\n", count).ok());
+  const std::string endless(64 * 1024, 'x');
+  Status status;
+  for (size_t sent = 0; status.ok() && sent <= JsonLinesSplitter::kMaxLineBytes;
+       sent += endless.size()) {
+    status = splitter.Feed(endless, count);
+  }
+  EXPECT_EQ(status.code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("line 2 "), std::string::npos) << status.message();
+  EXPECT_EQ(rows, 1);
 }
 
 ImportRow Row(std::vector<std::optional<std::string>> values) {
@@ -260,10 +318,13 @@ class ImportBatchTest : public ::testing::Test {
 
   int64_t AuditEntries() {
     int64_t n = 0;
-    EXPECT_TRUE(store_->ScanAudit(0, [&](const store::AuditRow&) {
-                        ++n;
-                        return true;
-                      }).ok());
+    EXPECT_TRUE(store_
+                    ->ScanAudit(0,
+                                [&](const store::AuditRow&) {
+                                  ++n;
+                                  return true;
+                                })
+                    .ok());
     return n;
   }
 
@@ -277,8 +338,9 @@ class ImportBatchTest : public ::testing::Test {
 
 TEST_F(ImportBatchTest, StoresPeopleWithTheirHistoryAndSkipsThemNextTime) {
   auto bad = Person("3", "not-an-email");
-  auto outcomes = engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test"),
-                                        bad, Person("1", "a@example.test")});
+  auto outcomes =
+      engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test"), bad,
+                            Person("1", "a@example.test")});
   ASSERT_TRUE(outcomes.ok()) << outcomes.status().ToString();
   ASSERT_EQ(outcomes->size(), 4u);
   EXPECT_EQ((*outcomes)[0].kind, ImportOutcome::Kind::kImported);
@@ -299,7 +361,8 @@ TEST_F(ImportBatchTest, StoresPeopleWithTheirHistoryAndSkipsThemNextTime) {
   ASSERT_EQ(view->consents.size(), 1u);
   EXPECT_EQ(view->consents[0].at, T("2015-01-01"));
   bool ended = false;
-  for (const auto& e : view->events) ended |= e.event == "membership_ended" && e.at == T("2020-01-01");
+  for (const auto& e : view->events)
+    ended |= e.event == "membership_ended" && e.at == T("2020-01-01");
   EXPECT_TRUE(ended);
   auto found = engine_->FindSubjects("email", "a@example.test");
   ASSERT_TRUE(found.ok());
@@ -318,7 +381,8 @@ TEST_F(ImportBatchTest, StoresPeopleWithTheirHistoryAndSkipsThemNextTime) {
 
 TEST_F(ImportBatchTest, AFailedBatchStoresNoneOfItsPeople) {
   failing_->failing = true;
-  auto outcomes = engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test")});
+  auto outcomes =
+      engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test")});
   EXPECT_FALSE(outcomes.ok());
   failing_->failing = false;
   for (const char* id : {"1", "2"}) {
@@ -327,7 +391,8 @@ TEST_F(ImportBatchTest, AFailedBatchStoresNoneOfItsPeople) {
     EXPECT_FALSE(row->has_value()) << id;
   }
   // Run again after the failure: both come in whole.
-  auto retried = engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test")});
+  auto retried =
+      engine_->ImportBatch({Person("1", "a@example.test"), Person("2", "b@example.test")});
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ((*retried)[0].kind, ImportOutcome::Kind::kImported);
   EXPECT_EQ((*retried)[1].kind, ImportOutcome::Kind::kImported);
