@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "cli/commands.h"
+#include "bench/import_export.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace custos::bench {
@@ -39,8 +39,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kTables[] = {"subjects", "events", "identifiers", "records",
-                                   "consent_events", "audit_log"};
+constexpr const char* kTables[] = {"subjects", "events",         "identifiers",
+                                   "records",  "consent_events", "audit_log"};
 
 void Exec(sqlite3* db, const char* sql) {
   char* error = nullptr;
@@ -72,36 +72,6 @@ long long Count(const fs::path& path, const std::string& table) {
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return count;
-}
-
-void WriteExport(const fs::path& path, size_t rows) {
-  std::ofstream out(path);
-  out << "crm_id,kind,joined,email,mobile,name,job,membership_ended,last_login,newsletter,"
-         "newsletter_date,newsletter_form\n";
-  for (size_t i = 1; i <= rows; ++i) {
-    out << i << ",member,2015-03-01,p" << i << "@example.test,,Person " << i
-        << ",Analyst,2020-01-01,,yes,2015-03-01,form-" << i << "\n";
-  }
-}
-
-int Cli(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  int code = cli::RunCli(args, out, err);
-  if (code != 0) std::fprintf(stderr, "custos %s: %s\n", args[2].c_str(), err.str().c_str());
-  return code;
-}
-
-std::vector<std::string> ImportArgs(const fs::path& data, const fs::path& csv, size_t batch) {
-  return {"--data", data.string(), "import", "--mapping",
-          std::string(CUSTOS_SOURCE_DIR) + "/tests/fixtures/import/wig_crm.yaml",
-          "--batch", std::to_string(batch), "--progress", "none", csv.string()};
-}
-
-void InitData(const fs::path& data) {
-  if (Cli({"--data", data.string(), "init", "--policy",
-           std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml"}) != 0) {
-    std::exit(1);
-  }
 }
 
 long PeakRssKb() {
@@ -136,8 +106,9 @@ RawRun RawInsert(const fs::path& source, const fs::path& raw, size_t batch, bool
   std::vector<std::string> people;
   {
     sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(from, "SELECT subject_id FROM audit_log WHERE action = 'import' ORDER BY seq",
-                       -1, &s, nullptr);
+    sqlite3_prepare_v2(from,
+                       "SELECT subject_id FROM audit_log WHERE action = 'import' ORDER BY seq", -1,
+                       &s, nullptr);
     while (sqlite3_step(s) == SQLITE_ROW) {
       people.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)));
     }
@@ -215,12 +186,12 @@ int Main(int argc, char** argv) {
   fs::path csv = root / "export.csv";
   WriteExport(csv, rows);
   fs::path data = root / "data";
-  InitData(data);
+  InitData({"--data", data.string()});
 
   if (memory) {
     long before = PeakRssKb();
     auto start = SteadyClock::now();
-    int code = Cli(ImportArgs(data, csv, batch));
+    int code = Cli(ImportArgs({"--data", data.string()}, csv, batch));
     double seconds = SecondsSince(start);
     long long stored = Count(data / store::SqliteStore::kFileName, "subjects");
     fs::remove_all(root);
@@ -233,14 +204,14 @@ int Main(int argc, char** argv) {
   }
 
   auto start = SteadyClock::now();
-  if (Cli(ImportArgs(data, csv, batch)) != 0) return 1;
+  if (Cli(ImportArgs({"--data", data.string()}, csv, batch)) != 0) return 1;
   double import_seconds = SecondsSince(start);
   fs::path db = data / store::SqliteStore::kFileName;
 
   // The baseline's database: the same schema, initialised the same way (no people yet; the
   // audit log holds init's entries, so the import's entries keep their sequence numbers).
   fs::path raw_dir = root / "raw";
-  InitData(raw_dir);
+  InitData({"--data", raw_dir.string()});
   fs::path raw_db = raw_dir / store::SqliteStore::kFileName;
   long long raw_audit_left = Count(raw_db, "audit_log");
   RawRun raw = RawInsert(db, raw_db, batch, mismatch);
@@ -267,10 +238,13 @@ int Main(int argc, char** argv) {
   double import_rate = static_cast<double>(rows) / import_seconds;
   double raw_rate = static_cast<double>(rows) / raw.seconds;
   double ratio = import_rate / raw_rate;
-  std::printf("import of %zu CRM rows (2 identifiers + external id, 2 records, 1 event, 1 consent "
-              "each), batches of %zu, WAL, synchronous=FULL\n", rows, batch);
-  std::printf("  custos import (CLI: parse, map, check, seal, index, audit): %.0f rows/s (%.1f s)\n",
-              import_rate, import_seconds);
+  std::printf(
+      "import of %zu CRM rows (2 identifiers + external id, 2 records, 1 event, 1 consent "
+      "each), batches of %zu, WAL, synchronous=FULL\n",
+      rows, batch);
+  std::printf(
+      "  custos import (CLI: parse, map, check, seal, index, audit): %.0f rows/s (%.1f s)\n",
+      import_rate, import_seconds);
   std::printf("  baseline raw SQLite, the same rows, the same batches: %.0f people/s (%.1f s)\n",
               raw_rate, raw.seconds);
   std::printf("  ratio: %.2f (goal >= 0.50: %s)\n", ratio, ratio >= 0.5 ? "met" : "not met");

@@ -19,7 +19,8 @@ Status Invalid(std::string message) {
 }  // namespace
 
 std::string Engine::ImportedSubjectId(const std::string& external_id) const {
-  store::Bytes hash = crypto::BlindIndex(master_key_.BlindIndexKey(), "import_subject", external_id);
+  store::Bytes hash =
+      crypto::BlindIndex(master_key_.BlindIndexKey(), "import_subject", external_id);
   hash.resize(12);
   return "x_" + crypto::ToHex(hash);
 }
@@ -32,6 +33,7 @@ Result<std::vector<ImportOutcome>> Engine::ImportBatch(const std::vector<ImportP
   std::unordered_set<std::string> in_batch;
   std::vector<std::string> imported;
   store::WriteBatch batch;
+  batch.only_new_rows = true;  // people never stored before: the store may bulk-load them
   std::vector<AuditEntry> entries;
 
   // The rules each part meets; the same words as the single-value calls.
@@ -62,34 +64,61 @@ Result<std::vector<ImportOutcome>> Engine::ImportBatch(const std::vector<ImportP
     return Status::Ok();
   };
 
-  for (const auto& person : people) {
-    ImportOutcome outcome;
+  // First what can be known without the store: each row's checks, its subject id, repeats
+  // within the batch. Then what the store knows, asked once for the whole batch: who was
+  // imported before, and which identifiers are on the suppression list.
+  std::vector<ImportOutcome> checked(people.size());
+  std::vector<size_t> candidates;  // people to look up: valid, first of their id in the batch
+  std::vector<std::string> candidate_ids;
+  for (size_t p = 0; p < people.size(); ++p) {
+    const ImportPerson& person = people[p];
+    ImportOutcome& outcome = checked[p];
     outcome.line = person.line;
     if (Status valid = check(person); !valid.ok()) {
       outcome.kind = ImportOutcome::Kind::kRejected;
       outcome.reason = std::string(CodeName(valid.code())) + ": " + valid.message();
-      outcomes.push_back(std::move(outcome));
       continue;
     }
-    std::string id = ImportedSubjectId(person.external_id);
-    outcome.subject_id = id;
-    if (!in_batch.insert(id).second) {
+    outcome.subject_id = ImportedSubjectId(person.external_id);
+    if (!in_batch.insert(outcome.subject_id).second) {
       outcome.kind = ImportOutcome::Kind::kSkipped;
       outcome.reason = "the same external id is on an earlier row";
-      outcomes.push_back(std::move(outcome));
       continue;
     }
-    ASSIGN_OR_RETURN(std::optional<store::SubjectRow> existing,
-                     store_.GetSubject(controller_, id));
-    if (existing.has_value()) {
+    candidates.push_back(p);
+    candidate_ids.push_back(outcome.subject_id);
+  }
+  ASSIGN_OR_RETURN(auto existing, store_.SubjectStates(controller_, candidate_ids));
+  std::vector<size_t> newcomers;
+  std::vector<store::Bytes> hashes;  // every newcomer's identifiers, in order
+  for (size_t p : candidates) {
+    ImportOutcome& outcome = checked[p];
+    auto found = existing.find(outcome.subject_id);
+    if (found != existing.end()) {
       outcome.kind = ImportOutcome::Kind::kSkipped;
-      outcome.reason = existing->state == store::SubjectState::kErased
+      outcome.reason = found->second == store::SubjectState::kErased
                            ? "this person was erased; not imported again"
                            : "already imported (same external id)";
+      continue;
+    }
+    newcomers.push_back(p);
+    for (const auto& identifier : people[p].identifiers) {
+      hashes.push_back(IdentifierHash(identifier.kind, identifier.value));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<bool> listed, store_.AreSuppressed(controller_, hashes));
+  std::vector<bool> importing(people.size(), false);
+  for (size_t p : newcomers) importing[p] = true;
+
+  size_t hash_at = 0;  // the next newcomer's first identifier in `hashes`
+  for (size_t p = 0; p < people.size(); ++p) {
+    const ImportPerson& person = people[p];
+    ImportOutcome outcome = std::move(checked[p]);
+    if (!importing[p]) {
       outcomes.push_back(std::move(outcome));
       continue;
     }
-
+    const std::string id = outcome.subject_id;
     Timestamp since = person.since.value_or(now);
     crypto::SecretKey data_key = crypto::SecretKey::Random();
     const std::string context = KeyContext(id);
@@ -112,12 +141,12 @@ Result<std::vector<ImportOutcome>> Engine::ImportBatch(const std::vector<ImportP
       row.controller = controller_;
       row.subject_id = id;
       row.kind = identifier.kind;
-      row.blind_index = IdentifierHash(identifier.kind, identifier.value);
+      row.blind_index = std::move(hashes[hash_at]);
       row.sealed_value = crypto::Seal(data_key, identifier.value, context + "/id/" + row.kind);
       row.verified = identifier.verified;
       row.added_at = since;
-      ASSIGN_OR_RETURN(bool listed, store_.IsSuppressed(controller_, row.blind_index));
-      suppressed = suppressed || listed;
+      suppressed = suppressed || listed[hash_at];
+      ++hash_at;
       batch.Add(std::move(row));
     }
     for (const auto& record : person.records) {
@@ -125,7 +154,8 @@ Result<std::vector<ImportOutcome>> Engine::ImportBatch(const std::vector<ImportP
       row.controller = controller_;
       row.subject_id = id;
       row.category = record.category;
-      row.sealed_value = crypto::Seal(data_key, record.value, context + "/record/" + record.category);
+      row.sealed_value =
+          crypto::Seal(data_key, record.value, context + "/record/" + record.category);
       row.source = record.source;
       row.purpose = record.purpose;
       row.collected_at = record.collected.value_or(since);

@@ -486,6 +486,10 @@ using WriteOp = std::variant<
 
 struct WriteBatch {
   std::vector<WriteOp> ops;
+  // Every row is new and nothing refers to its assigned id (an import's batch of people just
+  // made): a store may bulk-load the rows (PostgreSQL: COPY) rather than insert them one by
+  // one, and then hands back no record ids.
+  bool only_new_rows = false;
   template <typename Row>
   void Add(Row row) {
     ops.emplace_back(std::move(row));

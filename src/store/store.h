@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -84,6 +85,31 @@ class Store {
                                                                     const std::string& kind,
                                                                     const Bytes& blind_index) = 0;
   virtual Result<bool> IsSuppressed(const std::string& controller, const Bytes& hash) = 0;
+
+  // --- many at once, for an import's batch: the answers GetSubject and IsSuppressed give one
+  // by one, in one round trip where the database allows (PostgreSQL); these defaults ask one
+  // at a time (right for SQLite, in the same process).
+  // The state of each of `subject_ids` that exists.
+  virtual Result<std::unordered_map<std::string, SubjectState>> SubjectStates(
+      const std::string& controller, const std::vector<std::string>& subject_ids) {
+    std::unordered_map<std::string, SubjectState> states;
+    for (const auto& id : subject_ids) {
+      ASSIGN_OR_RETURN(std::optional<SubjectRow> row, GetSubject(controller, id));
+      if (row) states.emplace(id, row->state);
+    }
+    return states;
+  }
+  // For each of `hashes`, whether it is on the suppression list.
+  virtual Result<std::vector<bool>> AreSuppressed(const std::string& controller,
+                                                  const std::vector<Bytes>& hashes) {
+    std::vector<bool> listed;
+    listed.reserve(hashes.size());
+    for (const auto& hash : hashes) {
+      ASSIGN_OR_RETURN(bool one, IsSuppressed(controller, hash));
+      listed.push_back(one);
+    }
+    return listed;
+  }
 
   // --- retention: legal holds, review tasks, anonymised facts, sweeps
   // Every legal hold of `controller` (in force, expired or released), in hold_id order.

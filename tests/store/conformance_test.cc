@@ -284,6 +284,72 @@ TEST_P(StoreConformance, EveryRowTypeRoundTrips) {
   EXPECT_TRUE(Same(*got_audit, audit));
 }
 
+// An import's batch (only_new_rows: PostgreSQL loads it with COPY) stores exactly what the
+// same rows applied one by one store, audit entries included, and is as atomic: a person
+// already there fails the whole batch and stores none of it.
+TEST_P(StoreConformance, ABatchOfNewRowsStoresWhatTheRowsOneByOneStore) {
+  ControllerRow controller{"wig", "WIG", "2022-02-10", "custos: 1\n", At(0)};
+  MustApply(Batch(controller, Subject("wig", "s0")));
+  WriteBatch bulk;
+  bulk.only_new_rows = true;
+  std::vector<std::string> ids;
+  for (int i = 1; i <= 40; ++i) {
+    std::string id = "s" + std::to_string(i);
+    ids.push_back(id);
+    bulk.Add(Subject("wig", id));
+    bulk.Add(EventRow{"wig", id, "subject_created", At(1)});
+    // Bytes COPY's text format must escape: tab, line feed, backslash, quote, NUL.
+    Bytes awkward = {'\t', '\n', '\\', '"', 0, static_cast<uint8_t>(i)};
+    bulk.Add(Identifier("wig", id, "email", awkward));
+    bulk.Add(Record("wig", id, "user.name", "name\twith\\tab"));
+    bulk.Add(Consent("wig", id, "newsletter", ConsentAction::kGiven, 4));
+  }
+  AuditRow audit = Audit(1, "import");
+  audit.detail = "1 identifiers, 1 records, 0 events, 1 consents";
+  bulk.Add(audit);
+  MustApply(bulk);
+  for (int i : {1, 17, 40}) {
+    std::string id = "s" + std::to_string(i);
+    auto subject = Must(store_->GetSubject("wig", id));
+    ASSERT_TRUE(subject.has_value()) << id;
+    EXPECT_TRUE(Same(*subject, Subject("wig", id)));
+    Bytes awkward = {'\t', '\n', '\\', '"', 0, static_cast<uint8_t>(i)};
+    EXPECT_TRUE(SameList(Must(store_->ListIdentifiers("wig", id)),
+                         {Identifier("wig", id, "email", awkward)}));
+    EXPECT_TRUE(SameList(Must(store_->ListRecords("wig", id)),
+                         {Record("wig", id, "user.name", "name\twith\\tab")}));
+    EXPECT_TRUE(SameList(Must(store_->ListConsentEvents("wig", id)),
+                         {Consent("wig", id, "newsletter", ConsentAction::kGiven, 4)}));
+    EXPECT_EQ(Must(store_->FindSubjectsByIdentifier("wig", "email", awkward)),
+              std::vector<std::string>{id});
+  }
+  auto last = Must(store_->LastAudit());
+  ASSERT_TRUE(last.has_value());
+  EXPECT_TRUE(Same(*last, audit));
+
+  // Many at once: the same answers as one by one, the erased and the absent included.
+  MustApply(Batch(EraseSubject{"wig", "s2", At(60)},
+                  SuppressionRow{"wig", B("q\"uote\\d"), "email", "erased", At(60)}));
+  ids.push_back("nobody");
+  auto states = Must(store_->SubjectStates("wig", ids));
+  EXPECT_EQ(states.size(), 40u);
+  EXPECT_EQ(states.at("s1"), SubjectState::kActive);
+  EXPECT_EQ(states.at("s2"), SubjectState::kErased);
+  EXPECT_EQ(states.count("nobody"), 0u);
+  EXPECT_TRUE(Must(store_->SubjectStates("wig", {})).empty());
+  const std::vector<Bytes> hashes = {B("q\"uote\\d"), B("absent"), B("q\"uote")};
+  EXPECT_EQ(Must(store_->AreSuppressed("wig", hashes)), (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(Must(store_->AreSuppressed("other", hashes)), (std::vector<bool>{false, false, false}));
+
+  // A person already there: the whole batch fails, none of it is stored.
+  WriteBatch again;
+  again.only_new_rows = true;
+  again.Add(Subject("wig", "s41"));
+  again.Add(Subject("wig", "s40"));
+  EXPECT_FALSE(store_->Apply(again).ok());
+  EXPECT_FALSE(Must(store_->GetSubject("wig", "s41")).has_value());
+}
+
 // The master key a database belongs to is recorded once and never replaced: a second key is
 // answered with the first, for the caller to refuse. A database with entries already chained
 // before the key was recorded is keyed from its head + 1.

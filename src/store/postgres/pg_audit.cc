@@ -77,32 +77,7 @@ Status BatchWriter::operator()(const AuditRow& row) {
 }
 
 Status BatchWriter::CopyAudit(const std::vector<WriteOp>& ops, size_t begin, size_t end) {
-  std::string data;
-  auto text = [&](std::string_view value) {
-    pg::AppendCopyText(data, value);
-    data.push_back('\t');
-  };
-  for (size_t i = begin; i < end; ++i) {
-    const AuditRow& row = std::get<AuditRow>(ops[i]);
-    text(std::to_string(row.seq));
-    text(row.controller);
-    text(std::to_string(row.at.micros));
-    text(row.actor);
-    text(row.action);
-    text(row.purpose);
-    text(row.subject_id);
-    text(row.detail);
-    pg::AppendCopyBytea(data, row.prev_hash);
-    data.push_back('\t');
-    pg::AppendCopyBytea(data, row.hash);
-    data.push_back('\n');
-  }
-  return db_
-      .Copy(
-          "COPY audit_log (seq, controller, at, actor, action, purpose, subject_id, detail,"
-          " prev_hash, hash) FROM STDIN",
-          data)
-      .status();
+  return CopyRows(db_, ops, begin, end).status();
 }
 
 }  // namespace pg
@@ -135,7 +110,8 @@ Status PostgresStore::ScanAudit(int64_t from_seq,
 
 Result<KeyBindingRow> PostgresStore::BindKey(const std::string& key_id) {
   ASSIGN_OR_RETURN(Lease db, Acquire());
-  ASSIGN_OR_RETURN(std::optional<KeyBindingRow> row, First(ReadAll<KeyBindingRow>(*db, kBindKey, key_id)));
+  ASSIGN_OR_RETURN(std::optional<KeyBindingRow> row,
+                   First(ReadAll<KeyBindingRow>(*db, kBindKey, key_id)));
   if (!row.has_value()) return Status(ErrorCode::kIo, "postgres: the key binding was not recorded");
   return std::move(*row);
 }

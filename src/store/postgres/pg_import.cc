@@ -1,6 +1,8 @@
-// PostgresStore::Import: bulk loads of subjects, events, identifiers, records, consent events
-// and preferences through COPY, one buffer per table in COPY's text format, all in one
-// transaction; the database assigns the ids.
+// Bulk loads through COPY (pg::CopyRows): subjects, events, identifiers, records, consent
+// events, preferences and audit entries, one buffer per table in COPY's text format, parents
+// first; the database assigns the ids. PostgresStore::Import runs it in a transaction of its
+// own; a batch of new rows (WriteBatch::only_new_rows, an import's people) runs it inside the
+// transaction of Apply or ApplyGroup, so it commits with the batches beside it.
 #include <string>
 #include <string_view>
 #include <utility>
@@ -12,9 +14,12 @@ namespace custos::store {
 
 using pg::Invalid;
 
-Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
+namespace pg {
+
+Result<int64_t> CopyRows(Connection& db, const std::vector<WriteOp>& ops, size_t begin,
+                         size_t end_at) {
   // COPY's text format, one buffer per table, loaded parents first (subjects).
-  std::string subjects, events, identifiers, records, consents, preferences;
+  std::string subjects, events, identifiers, records, consents, preferences, audit;
   int64_t rows = 0;
   auto tab = [](std::string& out) { out.push_back('\t'); };
   auto text = [&](std::string& out, std::string_view value) {
@@ -33,7 +38,8 @@ Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
     out.back() = '\n';
     ++rows;
   };
-  for (const WriteOp& op : batch.ops) {
+  for (size_t i = begin; i < end_at; ++i) {
+    const WriteOp& op = ops[i];
     if (const auto* s = std::get_if<SubjectRow>(&op)) {
       std::string types;
       RETURN_IF_ERROR(JoinKeys(s->types, "subjects.types", &types));
@@ -93,10 +99,22 @@ Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
       text(preferences, p->allowed ? "t" : "f");
       number(preferences, p->at.micros);
       end(preferences);
+    } else if (const auto* a = std::get_if<AuditRow>(&op); a != nullptr && a->seq > 0) {
+      number(audit, a->seq);
+      text(audit, a->controller);
+      number(audit, a->at.micros);
+      text(audit, a->actor);
+      text(audit, a->action);
+      text(audit, a->purpose);
+      text(audit, a->subject_id);
+      text(audit, a->detail);
+      bytes(audit, a->prev_hash);
+      bytes(audit, a->hash);
+      end(audit);
     } else {
       return Invalid(
-          "import: only subjects, events, identifiers, records, consent events and"
-          " preferences are bulk-loaded");
+          "bulk load: only new subjects, events, identifiers, records, consent events,"
+          " preferences and audit entries (with their seq) are loaded by COPY");
     }
   }
   if (rows == 0) return int64_t{0};
@@ -115,14 +133,25 @@ Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
        "COPY consent_events (controller, subject_id, target_kind, target, action,"
        " notice_version, channel, at, sealed_evidence) FROM STDIN"},
       {&preferences, "COPY preferences (controller, subject_id, channel, allowed, at) FROM STDIN"},
+      {&audit,
+       "COPY audit_log (seq, controller, at, actor, action, purpose, subject_id, detail,"
+       " prev_hash, hash) FROM STDIN"},
   };
+  for (const auto& [data, sql] : copies) {
+    if (data->empty()) continue;
+    RETURN_IF_ERROR(db.Copy(sql, *data).status());
+  }
+  return rows;
+}
+
+}  // namespace pg
+
+Result<int64_t> PostgresStore::Import(const WriteBatch& batch) {
   ASSIGN_OR_RETURN(Lease db, Acquire());
+  int64_t rows = 0;
   Status status = [&]() -> Status {
     RETURN_IF_ERROR(db->Exec("BEGIN"));
-    for (const auto& [data, sql] : copies) {
-      if (data->empty()) continue;
-      RETURN_IF_ERROR(db->Copy(sql, *data).status());
-    }
+    ASSIGN_OR_RETURN(rows, pg::CopyRows(*db, batch.ops, 0, batch.ops.size()));
     return db->Exec("COMMIT");
   }();
   if (!status.ok()) {

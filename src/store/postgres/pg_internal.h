@@ -117,6 +117,11 @@ Result<std::optional<Row>> First(Result<std::vector<Row>> rows) {
 // Defined in postgres_store.cc.
 Result<std::optional<int64_t>> GivenId(Connection& db, const char* sequence, int64_t given);
 
+// Loads ops[begin, end) inside the open transaction with one COPY per table, parents first:
+// new subjects, events, identifiers, records, consent events, preferences and audit entries
+// with their seq; any other op is INVALID_ARGUMENT. Returns the rows loaded (pg_import.cc).
+Result<int64_t> CopyRows(Connection& db, const std::vector<WriteOp>& ops, size_t begin, size_t end);
+
 // Applies the ops of one batch inside the open transaction; one overload per WriteOp.
 class BatchWriter {
  public:

@@ -59,6 +59,8 @@ Result<std::optional<int64_t>> GivenId(Connection& db, const char* sequence, int
 
 Status BatchWriter::Write(const WriteBatch& batch) {
   const std::vector<WriteOp>& ops = batch.ops;
+  // An import's people: every row new, loaded table by table with COPY (pg_import.cc).
+  if (batch.only_new_rows) return CopyRows(db_, ops, 0, ops.size()).status();
   for (size_t i = 0; i < ops.size();) {
     // A run of audit entries (a flush of buffered decisions) goes in one COPY rather than
     // one round trip per entry; a taken seq still fails the whole batch (unique key).

@@ -101,6 +101,10 @@ class PostgresStore final : public Store {
                                                             const std::string& kind,
                                                             const Bytes& blind_index) override;
   Result<bool> IsSuppressed(const std::string& controller, const Bytes& hash) override;
+  Result<std::unordered_map<std::string, SubjectState>> SubjectStates(
+      const std::string& controller, const std::vector<std::string>& subject_ids) override;
+  Result<std::vector<bool>> AreSuppressed(const std::string& controller,
+                                          const std::vector<Bytes>& hashes) override;
   Result<std::vector<LegalHoldRow>> ListLegalHolds(const std::string& controller) override;
   Result<std::vector<ReviewTaskRow>> ListReviewTasks(const std::string& controller,
                                                      bool open_only) override;
