@@ -77,6 +77,7 @@ bench: build-bench
 	build-bench/bench/subject_read_bench 1000000 10000000 1000
 	build-bench/bench/retention_bench 1000000 10000000 5
 	build-bench/bench/systems_reach_bench 1000000 2000 200
+	bench/tail_picture.sh build-bench 10 64 build-bench/tail.svg
 
 format:
 	find src tests fuzz bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

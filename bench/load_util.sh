@@ -48,3 +48,17 @@ start_server() {
   url=$(sed -n 's/.*listening on //p' "$work/serve.out")
   [ -n "$url" ] || { echo "server did not start"; cat "$work/serve.err"; exit 1; }
 }
+
+# make_subjects N: subjects b1..bN over the API; half of them consent to the newsletter, so
+# decisions both allow and deny.
+make_subjects() {
+  {
+    for i in $(seq 1 "$1"); do
+      printf 'url = "%s/v1/subjects"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"id\\":\\"b%d\\",\\"types\\":[\\"non_member\\"]}"\noutput = "/dev/null"\nnext\n' "$url" "$token" "$i"
+      if [ $((i % 2)) -eq 0 ]; then
+        printf 'url = "%s/v1/subjects/b%d/consents"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"target\\":\\"newsletter\\",\\"given\\":true}"\noutput = "/dev/null"\nnext\n' "$url" "$i" "$token"
+      fi
+    done
+  } | sed '$d' > "$work/setup.curl"  # no "next" after the last request
+  curl -s --fail-early -K "$work/setup.curl"
+}

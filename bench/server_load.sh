@@ -53,16 +53,7 @@ token=$("$bin" --data "$data" token create --role admin --label bench)
 source bench/load_util.sh
 start_server ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"}
 
-# Subjects b1..bN; half of them consent to the newsletter, so decisions both allow and deny.
-{
-  for i in $(seq 1 $subjects); do
-    printf 'url = "%s/v1/subjects"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"id\\":\\"b%d\\",\\"types\\":[\\"non_member\\"]}"\noutput = "/dev/null"\nnext\n' "$url" "$token" "$i"
-    if [ $((i % 2)) -eq 0 ]; then
-      printf 'url = "%s/v1/subjects/b%d/consents"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"target\\":\\"newsletter\\",\\"given\\":true}"\noutput = "/dev/null"\nnext\n' "$url" "$i" "$token"
-    fi
-  done
-} | sed '$d' > "$work/setup.curl"  # no "next" after the last request
-curl -s --fail-early -K "$work/setup.curl"
+make_subjects "$subjects"
 
 # The requests are formatted once, in init(): wrk then spends on a decision what it spends on
 # a ping (formatting each request in Lua cost the client ~3.5 us a request, on the same cores).
