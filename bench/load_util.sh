@@ -1,6 +1,6 @@
-# Shell helpers the load benchmarks share (bench/server_load.sh, bench/pages_load.sh), sourced
-# after they set: bin, work and data (start_server), then url and token (the server and an admin
-# token), connections and seconds (wrk).
+# Shell helpers the load benchmarks share (bench/server_load.sh, bench/pages_load.sh,
+# bench/tail_picture.sh), sourced after they set bin (the custos binary); prepare_deployment
+# sets work, data and token, start_server url; connections and seconds are wrk's.
 # "same work" checks; require_same_work ends the run, without a verdict, after a failed one.
 mismatches=0
 same() {  # WHAT MEASURED BASELINE
@@ -61,4 +61,19 @@ make_subjects() {
     done
   } | sed '$d' > "$work/setup.curl"  # no "next" after the last request
   curl -s --fail-early -K "$work/setup.curl"
+}
+
+# prepare_deployment NAME POLICY: a work directory (removed at exit, with the server) holding a
+# deployment initialised from POLICY ($data), and an admin token ($token).
+prepare_deployment() {
+  work=$(mktemp -d "/tmp/custos-$1.XXXXXX")
+  server_pid=
+  trap stop_and_clean EXIT
+  data=$work/data
+  "$bin" --data "$data" init --policy "$2" > /dev/null
+  token=$("$bin" --data "$data" token create --role admin --label bench)
+}
+stop_and_clean() {
+  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
 }

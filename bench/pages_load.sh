@@ -20,19 +20,9 @@ seconds=${2:-10}
 rounds=${3:-3}
 connections=${4:-64}
 bin=$build/custos
-work=$(mktemp -d /tmp/custos-pages-bench.XXXXXX)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-data=$work/data
-# ProgressTeaching's policy: the longest notice of the seeds and four cookie categories.
-"$bin" --data "$data" init --policy policies/progressteaching.yaml > /dev/null
-token=$("$bin" --data "$data" token create --role admin --label bench)
 source bench/load_util.sh
+# ProgressTeaching's policy: the longest notice of the seeds and four cookie categories.
+prepare_deployment pages-bench policies/progressteaching.yaml
 start_server
 
 echo "== pages vs ping: wrk -t2 -c$connections -d${seconds}s, $rounds rounds"

@@ -39,18 +39,8 @@ rounds=${3:-3}
 connections=${4:-64}
 subjects=1000
 bin=$build/custos
-work=$(mktemp -d /tmp/custos-server-bench.XXXXXX)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-data=$work/data
-"$bin" --data "$data" init --policy policies/wig.yaml > /dev/null
-token=$("$bin" --data "$data" token create --role admin --label bench)
 source bench/load_util.sh
+prepare_deployment server-bench policies/wig.yaml
 start_server ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"}
 
 make_subjects "$subjects"

@@ -18,18 +18,8 @@ subjects=1000
 bin=$build/custos
 client=$build/bench/latency_timeline
 [ -x "$client" ] || { echo "build $client first (cmake -DCUSTOS_BENCH=ON)"; exit 2; }
-work=$(mktemp -d /tmp/custos-tail.XXXXXX)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-data=$work/data
-"$bin" --data "$data" init --policy policies/wig.yaml > /dev/null
-token=$("$bin" --data "$data" token create --role admin --label bench)
 source bench/load_util.sh
+prepare_deployment tail policies/wig.yaml
 start_server ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"}
 make_subjects "$subjects"
 port=${url##*:}

@@ -32,15 +32,7 @@ class Connection {
   }
   ~Connection() { close(fd_); }
   bool connected() const { return connected_; }
-  bool Write(const std::string& text) {
-    size_t sent = 0;
-    while (sent < text.size()) {
-      ssize_t n = ::send(fd_, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<size_t>(n);
-    }
-    return true;
-  }
+  bool Write(const std::string& text) { return SendAll(fd_, text); }
   // One chunk of a chunked body.
   bool Chunk(const std::string& data) {
     char size[32];
@@ -48,19 +40,7 @@ class Connection {
     return Write(size + data + "\r\n");
   }
   // Reads the answer to its end (the request asked for Connection: close).
-  Reply Read() {
-    std::string raw;
-    char buffer[8192];
-    ssize_t n;
-    while ((n = recv(fd_, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, n);
-    Reply reply;
-    auto end = raw.find("\r\n\r\n");
-    if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return reply;
-    reply.status = std::atoi(raw.c_str() + 9);
-    reply.headers = raw.substr(0, end);
-    reply.body = raw.substr(end + 4);
-    return reply;
-  }
+  Reply Read() { return ReadReply(fd_); }
 
  private:
   int fd_ = -1;

@@ -1,9 +1,6 @@
 // End to end: the real `custos` binary started on a free port and driven over HTTP with a small
 // socket client. Readiness is the "listening on" line the server prints; the port is the one
 // the kernel chose (--listen 127.0.0.1:0), so tests never collide.
-#include "e2e/server_fixture.h"
-
-#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -13,11 +10,13 @@
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <thread>
 
 #include "deployment/session.h"
+#include "e2e/server_fixture.h"
 
 namespace custos {
 namespace {
@@ -275,8 +274,7 @@ TEST_F(ServerE2eTest, ATokenRevokedWithTheCliIsRefusedByTheRunningServer) {
 TEST_F(ServerE2eTest, ARightsRequestFromIntakeToDownload) {
   Start();
   int code = 0;
-  std::string staff = RunCustos(
-      {"--data", data_, "token", "create", "--role", "dpo"}, &code);
+  std::string staff = RunCustos({"--data", data_, "token", "create", "--role", "dpo"}, &code);
   ASSERT_EQ(code, 0);
   while (!staff.empty() && staff.back() == '\n') staff.pop_back();
   Reply created =

@@ -36,7 +36,7 @@ inline const std::string kSecretEmail = "e2e.private.person@example.test";
 
 // Runs `program` to completion and returns its stdout. *code gets the exit status.
 inline std::string RunProgram(const std::string& program, const std::vector<std::string>& args,
-                       int* code) {
+                              int* code) {
   int out[2];
   if (pipe(out) != 0) return "";
   posix_spawn_file_actions_t actions;
@@ -73,10 +73,36 @@ struct Reply {
   std::string headers, body;
 };
 
+// Writes all of `bytes` to `fd`; false when the connection went away first.
+inline bool SendAll(int fd, const std::string& bytes) {
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads to the end of the connection and parses the answer (status 0: none).
+inline Reply ReadReply(int fd) {
+  std::string raw;
+  char buffer[8192];
+  ssize_t n;
+  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, n);
+  Reply reply;
+  auto end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return reply;
+  reply.status = std::atoi(raw.c_str() + 9);
+  reply.headers = raw.substr(0, end);
+  reply.body = raw.substr(end + 4);
+  return reply;
+}
+
 // One request on a fresh connection (Connection: close), read to the end.
 inline Reply Send(uint16_t port, const std::string& method, const std::string& path,
-           const std::string& body = "", const std::string& token = "",
-           const std::string& content_type = "application/json") {
+                  const std::string& body = "", const std::string& token = "",
+                  const std::string& content_type = "application/json") {
   Reply reply;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return reply;
@@ -99,22 +125,10 @@ inline Reply Send(uint16_t port, const std::string& method, const std::string& p
                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   }
   request += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;  // the server may answer (413) and close before reading everything
-    sent += static_cast<size_t>(n);
-  }
-  std::string raw;
-  char buffer[8192];
-  ssize_t n;
-  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, n);
+  // The server may answer (413) and close before reading everything: the answer is read anyway.
+  (void)SendAll(fd, request);
+  reply = ReadReply(fd);
   close(fd);
-  auto end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return reply;
-  reply.status = std::atoi(raw.c_str() + 9);
-  reply.headers = raw.substr(0, end);
-  reply.body = raw.substr(end + 4);
   return reply;
 }
 

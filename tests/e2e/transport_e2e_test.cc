@@ -41,31 +41,6 @@ int Connect(uint16_t port, const char* from = "127.0.0.1") {
   return fd;
 }
 
-bool SendAll(int fd, const std::string& bytes) {
-  size_t sent = 0;
-  while (sent < bytes.size()) {
-    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    sent += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// Reads to the end of the connection and parses the answer (status 0: none).
-Reply ReadReply(int fd) {
-  std::string raw;
-  char buffer[8192];
-  ssize_t n;
-  while ((n = recv(fd, buffer, sizeof buffer, 0)) > 0) raw.append(buffer, n);
-  Reply reply;
-  auto end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/1.1 ", 0) != 0 || end == std::string::npos) return reply;
-  reply.status = std::atoi(raw.c_str() + 9);
-  reply.headers = raw.substr(0, end);
-  reply.body = raw.substr(end + 4);
-  return reply;
-}
-
 // Sends `raw` on a fresh connection and reads the answer to the end.
 Reply Exchange(uint16_t port, const std::string& raw) {
   int fd = Connect(port);
@@ -201,9 +176,9 @@ TEST_F(TransportE2eTest, ARequestStillArrivingAtTheDeadlineIsClosed) {
   ASSERT_GE(body, 0);
   auto opened = Clock::now();
   ASSERT_TRUE(SendAll(head, "GET /ping HTTP/1.1\r\nHost: x\r\n"));
-  ASSERT_TRUE(SendAll(body, "POST /v1/subjects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                                admin_ +
-                                "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"));
+  ASSERT_TRUE(
+      SendAll(body, "POST /v1/subjects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin_ +
+                        "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"));
   long long head_closed = -1, body_closed = -1;
   while (MillisSince(opened) < 10000 && (head_closed < 0 || body_closed < 0)) {
     if (head_closed < 0 && (!SendAll(head, "X-Slow: 1\r\n") || ClosedByServer(head, 0))) {
@@ -262,9 +237,8 @@ TEST_F(TransportE2eTest, AnAmbiguousBodyLengthIsAnswered400) {
                            admin_ + "\r\nContent-Type: application/json\r\n";
   const std::string json = R"({"types":["non_member"]})";
   // RFC 9112 6.3: two different lengths, or a length beside Transfer-Encoding, are refused.
-  for (const char* framing :
-       {"Content-Length: 24\r\nContent-Length: 2\r\n",
-        "Content-Length: 24\r\nTransfer-Encoding: chunked\r\n"}) {
+  for (const char* framing : {"Content-Length: 24\r\nContent-Length: 2\r\n",
+                              "Content-Length: 24\r\nTransfer-Encoding: chunked\r\n"}) {
     Reply reply = Exchange(port_, head + framing + "\r\n" + json);
     EXPECT_EQ(reply.status, 400) << framing << reply.headers;
     EXPECT_NE(reply.body.find("urn:custos:problem:ambiguous-length"), std::string::npos)
@@ -273,8 +247,10 @@ TEST_F(TransportE2eTest, AnAmbiguousBodyLengthIsAnswered400) {
     EXPECT_NE(reply.headers.find("Connection: close"), std::string::npos);
   }
   // The same length twice is one length.
-  Reply same = Exchange(port_, head + "Content-Length: 24\r\nContent-Length: 24\r\n"
-                                      "Connection: close\r\n\r\n" + json);
+  Reply same = Exchange(port_, head +
+                                   "Content-Length: 24\r\nContent-Length: 24\r\n"
+                                   "Connection: close\r\n\r\n" +
+                                   json);
   EXPECT_EQ(same.status, 201) << same.body;
   EXPECT_EQ(Stop(), 0);
 }
