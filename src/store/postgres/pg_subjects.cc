@@ -3,8 +3,8 @@
 // (sealed values and their states), and the suppression list of keyed hashes that outlives an
 // erased person; ExpectState checks a subject's and a record's state under their row locks.
 #include <functional>
-#include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "store/column_text.h"
@@ -333,9 +333,14 @@ Result<std::vector<bool>> PostgresStore::AreSuppressed(const std::string& contro
   ASSIGN_OR_RETURN(Lease db, Acquire());
   ASSIGN_OR_RETURN(Rows rows,
                    db->Query(kSuppressedAmong, Params().AddAll(controller, ArrayLiteral(texts))));
-  std::set<Bytes> found;
-  for (int i = 0; i < rows.size(); ++i) found.insert(rows.Blob(i, 0));
-  for (size_t i = 0; i < hashes.size(); ++i) listed[i] = found.count(hashes[i]) > 0;
+  std::unordered_set<std::string> found;  // the hashes' bytes
+  for (int i = 0; i < rows.size(); ++i) {
+    Bytes hash = rows.Blob(i, 0);
+    found.emplace(hash.begin(), hash.end());
+  }
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    listed[i] = found.count(std::string(hashes[i].begin(), hashes[i].end())) > 0;
+  }
   return listed;
 }
 
