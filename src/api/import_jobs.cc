@@ -33,6 +33,11 @@ void ImportJob::End(const engine::ImportTotals& totals, const Status& status, Ti
   snapshot_.ended_at = at;
 }
 
+bool ImportJob::running() const {
+  std::lock_guard lock(mutex_);
+  return !snapshot_.ended_at.has_value();
+}
+
 ImportJob::Snapshot ImportJob::Read() const {
   std::lock_guard lock(mutex_);
   return snapshot_;
@@ -46,7 +51,7 @@ std::shared_ptr<ImportJob> ImportJobs::Start(const std::string& mapping, const s
   jobs_.push_back(job);
   // The oldest ended job makes room; running jobs are never dropped.
   for (auto it = jobs_.begin(); jobs_.size() > kJobsKept && it != jobs_.end();) {
-    it = (*it)->Read().state == "running" ? std::next(it) : jobs_.erase(it);
+    it = (*it)->running() ? std::next(it) : jobs_.erase(it);
   }
   return job;
 }

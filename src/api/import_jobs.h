@@ -42,6 +42,7 @@ class ImportJob {
   void End(const engine::ImportTotals& totals, const Status& status, Timestamp at);
   Snapshot Read() const;
   const std::string& id() const { return id_; }
+  bool running() const;
 
  private:
   const std::string id_;

@@ -21,16 +21,10 @@ using internal::Json;
 
 constexpr int kMaxBatch = 100000;
 
-bool JsonLinesType(std::string_view type) {
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  for (std::string_view known : {"application/x-ndjson", "application/jsonl",
-                                 "application/json-lines", "application/x-jsonlines"}) {
-    if (type.size() == known.size() &&
-        std::equal(type.begin(), type.end(), known.begin(),
-                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
-      return true;
-    }
+bool JsonLinesType(const std::string& content_type) {
+  for (std::string_view type : {"application/x-ndjson", "application/jsonl",
+                                "application/json-lines", "application/x-jsonlines"}) {
+    if (IsMediaType(content_type, type)) return true;
   }
   return false;
 }
@@ -83,14 +77,13 @@ class ImportStream final : public BodySink {
         }) {}
 
   bool Take(std::string_view piece) override {
-    status_ = splitter_.Feed(piece, [this](engine::ImportRow& row) { return run_.Add(row); });
+    status_ = splitter_.Feed(piece, add_);
     job_->Progress(run_.totals());
     return status_.ok();
   }
 
   HttpResponse Finish() override {
-    auto add = [this](engine::ImportRow& row) { return run_.Add(row); };
-    if (status_.ok()) status_ = splitter_.Finish(add);
+    if (status_.ok()) status_ = splitter_.Finish(add_);
     if (status_.ok()) status_ = run_.Flush();
     job_->End(run_.totals(), status_, engine_.Now());
     if (!status_.ok()) {
@@ -114,6 +107,9 @@ class ImportStream final : public BodySink {
   std::shared_ptr<ImportJob> job_;
   engine::JsonLinesSplitter splitter_;
   engine::ImportRun run_;
+  const engine::JsonLinesSplitter::RowSink add_ = [this](engine::ImportRow& row) {
+    return run_.Add(row);
+  };
   Status status_;
 };
 

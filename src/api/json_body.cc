@@ -146,15 +146,18 @@ bool CheckMembers(const rapidjson::Value& object, std::initializer_list<Field> f
 
 }  // namespace
 
-bool IsJsonContentType(const std::string& content_type) {
+bool IsMediaType(const std::string& content_type, std::string_view type) {
   std::string_view base = std::string_view(content_type).substr(0, content_type.find(';'));
   while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  constexpr std::string_view kJson = "application/json";
-  if (base.size() != kJson.size()) return false;
+  if (base.size() != type.size()) return false;
   for (size_t i = 0; i < base.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(base[i])) != kJson[i]) return false;
+    if (std::tolower(static_cast<unsigned char>(base[i])) != type[i]) return false;
   }
   return true;
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  return IsMediaType(content_type, "application/json");
 }
 
 JsonBody::JsonBody()
@@ -169,8 +172,10 @@ bool JsonBody::Parse(const HttpRequest& request, std::initializer_list<Field> fi
     // No body is not {}: an operation with a required field needs one.
     for (const Field& f : fields) {
       if (f.required) {
-        *problem = Problem(HttpProblem::kMissingBody, "the request body is missing: send a JSON "
-                                                      "object with '" + std::string(f.name) + "'");
+        *problem = Problem(HttpProblem::kMissingBody,
+                           "the request body is missing: send a JSON "
+                           "object with '" +
+                               std::string(f.name) + "'");
         return false;
       }
     }

@@ -21,6 +21,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http.h"
@@ -78,6 +79,9 @@ class JsonBody {
   Document document_;
 };
 
+// True when the Content-Type's media type is `type` (lower case), in any case, parameters such
+// as charset allowed.
+bool IsMediaType(const std::string& content_type, std::string_view type);
 // True when the Content-Type is application/json (parameters such as charset allowed).
 bool IsJsonContentType(const std::string& content_type);
 
