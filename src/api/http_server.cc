@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -93,6 +95,24 @@ bool AmbiguousLength(MHD_Connection* connection) {
     if (length != framing.lengths.front()) return true;
   }
   return false;
+}
+
+// libmicrohttpd stops the process when it finds its own state broken; the reason goes to the
+// log (stderr, one JSON line, as JsonLog writes them) before it does, so the stop can be traced.
+// The reason is the library's own text, never a request's.
+void LogTransportPanic(void*, const char* file, unsigned int line, const char* reason) {
+  std::string text = reason != nullptr ? reason : "";
+  std::string escaped;
+  for (char c : text) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+  }
+  std::fprintf(stderr,
+               "{\"level\":\"error\",\"event\":\"transport_panic\",\"file\":\"%s\","
+               "\"line\":%u,\"reason\":\"%s\"}\n",
+               file != nullptr ? file : "", line, escaped.c_str());
+  std::fflush(stderr);
+  std::abort();
 }
 
 const char* Header(MHD_Connection* connection, const char* name) {
@@ -217,6 +237,7 @@ Status HttpServer::Start() {
     items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, const_cast<char*>(kTlsPriorities)});
   }
   items.push_back({MHD_OPTION_END, 0, nullptr});
+  MHD_set_panic_func(&LogTransportPanic, nullptr);
   daemon_ = MHD_start_daemon(flags, 0, nullptr, nullptr, &Trampoline, this, MHD_OPTION_ARRAY,
                              items.data(), MHD_OPTION_END);
   if (daemon_ == nullptr) {

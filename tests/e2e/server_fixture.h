@@ -21,6 +21,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -232,12 +233,23 @@ class ServerE2eTest : public ::testing::Test {
     ASSERT_GT(port_, 0);
   }
   // SIGTERM, then the exit code.
+  // A server that did not stop cleanly leaves its log's last lines in the test's output.
   int Stop() {
     kill(pid_, SIGTERM);
     int status = 0;
     waitpid(pid_, &status, 0);
     pid_ = 0;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (code != 0) {
+      std::string log = Logs();
+      if (log.size() > 4000) log = log.substr(log.size() - 4000);
+      std::cerr << "the server "
+                << (WIFSIGNALED(status) ? "ended on signal " + std::to_string(WTERMSIG(status))
+                                        : "exited with " + std::to_string(code))
+                << "; the end of its log:\n"
+                << log << "\n";
+    }
+    return code;
   }
   std::string Logs() {
     std::ifstream in(dir_ / "server.log");
