@@ -67,6 +67,14 @@ std::string ToLine(const TokenRecord& record) {
   strings("categories", p.categories);
   w.Key("subject");
   w.String(p.subject_id.c_str());
+  if (p.role == Role::kApplication) {
+    w.Key("application");
+    w.String(p.application.c_str());
+    w.Key("recipient");
+    w.String(p.recipient.c_str());
+    w.Key("expires_at");
+    w.String(p.expires_at.c_str());
+  }
   w.Key("label");
   w.String(record.label.c_str());
   w.Key("created_at");
@@ -120,6 +128,9 @@ std::optional<TokenRecord> FromLine(const std::string& line) {
   record.principal.controller = str("controller");
   record.principal.categories = strings("categories");
   record.principal.subject_id = str("subject");
+  record.principal.application = str("application");
+  record.principal.recipient = str("recipient");
+  record.principal.expires_at = str("expires_at");
   record.hash = str("hash");
   record.label = str("label");
   record.created_at = str("created_at");
@@ -135,6 +146,7 @@ std::string_view RoleName(Role role) {
     case Role::kStaff: return "staff";
     case Role::kProcessor: return "processor";
     case Role::kSubject: return "subject";
+    case Role::kApplication: return "application";
   }
   return "?";
 }
@@ -147,7 +159,7 @@ std::optional<Role> RoleFromName(std::string_view name) {
 }
 
 bool Principal::MayUsePurpose(std::string_view purpose) const {
-  if (role != Role::kStaff) return true;
+  if (role != Role::kStaff && role != Role::kApplication) return true;
   for (const auto& p : purposes) {
     if (p == purpose) return true;
   }
@@ -155,7 +167,7 @@ bool Principal::MayUsePurpose(std::string_view purpose) const {
 }
 
 bool Principal::MayUseCategory(std::string_view category) const {
-  if (role != Role::kProcessor) return true;
+  if (role != Role::kProcessor && role != Role::kApplication) return true;
   for (const auto& scope : categories) {
     if (Under(category, scope)) return true;
   }
@@ -235,6 +247,13 @@ Result<std::string> TokenStore::Create(const Principal& scope, const std::string
   }
   if (scope.role == Role::kSubject && scope.subject_id.empty()) {
     return Status(ErrorCode::kInvalidArgument, "a subject token needs --subject");
+  }
+  if (scope.role == Role::kApplication &&
+      (scope.application.empty() || scope.recipient.empty() || scope.purposes.empty() ||
+       scope.categories.empty() || scope.expires_at.empty())) {
+    return Status(ErrorCode::kInvalidArgument,
+                  "an application token is made by `custos application authorise` (a grant "
+                  "checked against the policy), not by `token create`");
   }
   crypto::NewToken token = crypto::GenerateApiToken();
   TokenRecord record;

@@ -4,7 +4,10 @@
 // purposes named on their token; a processor acts only for one controller and only on the
 // categories named on its token; a subject token reaches only its own subject's data. Which
 // role may call which route is the route table's business (server.cc); the scope checks for
-// staff, processors and subjects are here.
+// staff, processors and subjects are here. An application token belongs to a third-party
+// application a controller authorised (api/applications.h): it carries the grant (the policy
+// recipient the application is, its purposes and categories, its expiry) and may only ask
+// decisions within it.
 //
 // TokenStore keeps tokens in DIR/tokens.jsonl (mode 0600), one JSON object per line with the
 // token's id, role, scope and BLAKE2b hash: never the token itself (crypto/api_token.h).
@@ -38,26 +41,31 @@
 
 namespace custos::api {
 
-enum class Role { kAdmin, kDpo, kStaff, kProcessor, kSubject };
-inline constexpr Role kAllRoles[] = {Role::kAdmin, Role::kDpo, Role::kStaff, Role::kProcessor,
-                                     Role::kSubject};
+enum class Role { kAdmin, kDpo, kStaff, kProcessor, kSubject, kApplication };
+inline constexpr Role kAllRoles[] = {Role::kAdmin,     Role::kDpo,     Role::kStaff,
+                                     Role::kProcessor, Role::kSubject, Role::kApplication};
 
-std::string_view RoleName(Role role);  // "admin", "dpo", "staff", "processor", "subject"
+// "admin", "dpo", "staff", "processor", "subject", "application"
+std::string_view RoleName(Role role);
 std::optional<Role> RoleFromName(std::string_view name);
 
 // Who is calling, as established from a token.
 struct Principal {
   std::string token_id;
   Role role = Role::kAdmin;
-  std::vector<std::string> purposes;    // staff
+  std::vector<std::string> purposes;    // staff, application
   std::string controller;               // processor
-  std::vector<std::string> categories;  // processor: these keys and their descendants
+  std::vector<std::string> categories;  // processor, application: these keys and beneath
   std::string subject_id;               // subject
+  // application: its name, the policy recipient it is, and when its grant ends (ISO 8601)
+  std::string application, recipient, expires_at;
 
   bool Is(Role r) const { return role == r; }
-  // Staff: the purpose is on the token. Other roles: true (their limits are elsewhere).
+  // Staff and applications: the purpose is on the token. Other roles: true (their limits are
+  // elsewhere).
   bool MayUsePurpose(std::string_view purpose) const;
-  // Processor: every category lies under one of the token's. Other roles: true.
+  // Processors and applications: every category lies under one of the token's. Other roles:
+  // true.
   bool MayUseCategory(std::string_view category) const;
   // Subject: it is their own id. Other roles: true.
   bool MayActFor(std::string_view subject_id) const;

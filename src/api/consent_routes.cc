@@ -1,12 +1,14 @@
 // The routes of what a person has agreed to and asked for, and the decisions made from it:
 // consents (change, export the ledger), channel preferences, objections, restrictions,
 // suppressions of an identifier, and POST /v1/decisions, which asks the engine whether a
-// purpose may use some categories of a person's data now. Each handler parses strictly, checks
+// purpose may use some categories of a person's data now (for an application's token, within
+// its grant). Each handler parses strictly, checks
 // the token's purposes and categories where the route names them, and calls one Engine
 // function.
 #include <optional>
 #include <string>
 
+#include "api/applications.h"
 #include "api/handler_support.h"
 #include "api/held_answer.h"
 
@@ -128,6 +130,31 @@ HttpResponse Api::Suppress(Context& c) {
   return status.ok() ? Empty(201) : ProblemFor(status);
 }
 
+namespace {
+
+// A decision as POST /v1/decisions answers it.
+HttpResponse DecisionBody(const engine::Decision& decision) {
+  Json j;
+  auto& w = j.w();
+  w.StartObject();
+  j.Field("allow", decision.allow);
+  j.Field("basis", decision.basis);
+  j.Field("at", decision.at);
+  j.Key("reasons");
+  w.StartArray();
+  for (const auto& reason : decision.reasons) {
+    w.StartObject();
+    j.Field("code", std::string(CodeName(reason.code)));
+    j.Field("detail", reason.detail);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return j.Done();
+}
+
+}  // namespace
+
 HttpResponse Api::Decide(Context& c) {
   JsonBody body;
   HttpResponse problem;
@@ -147,6 +174,7 @@ HttpResponse Api::Decide(Context& c) {
   request.channel = body.String("channel");
   request.at = body.Time("at").value_or(engine_.Now());
   request.actor = c.actor;
+  if (c.who->Is(Role::kApplication)) return DecideForApplication(c, body.Has("at"), request);
   if (!c.who->MayUsePurpose(request.purpose)) return Forbidden("purpose not on this token");
   for (const auto& category : request.categories) {
     if (!c.who->MayUseCategory(category)) return Forbidden("category not on this token");
@@ -157,24 +185,18 @@ HttpResponse Api::Decide(Context& c) {
   auto held = std::make_shared<HeldAnswer>([](const Status& failed) { return ProblemFor(failed); });
   auto decided = engine_.DecideThen(request, [held](Status stored) { held->Done(stored); });
   if (!decided.ok()) return ProblemFor(decided.status());  // unaudited: no decision is given
-  const engine::Decision& decision = *decided;
-  Json j;
-  auto& w = j.w();
-  w.StartObject();
-  j.Field("allow", decision.allow);
-  j.Field("basis", decision.basis);
-  j.Field("at", decision.at);
-  j.Key("reasons");
-  w.StartArray();
-  for (const auto& reason : decision.reasons) {
-    w.StartObject();
-    j.Field("code", std::string(CodeName(reason.code)));
-    j.Field("detail", reason.detail);
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject();
-  return HeldAnswer::Answer(held, j.Done());
+  return HeldAnswer::Answer(held, DecisionBody(*decided));
+}
+
+// An application's decision (role application): asked about now only (a time of its choosing
+// could fall inside a grant that has ended), checked against its grant, and written to the
+// person's disclosure log when allowed (Engine::DecideForApplication).
+HttpResponse Api::DecideForApplication(Context& c, bool asked_at,
+                                       const engine::DecisionRequest& request) {
+  if (asked_at) return Forbidden("an application's decisions are about now: leave out `at`");
+  auto decided = engine_.DecideForApplication(GrantOf(*c.who), request);
+  if (!decided.ok()) return ProblemFor(decided.status());
+  return DecisionBody(*decided);
 }
 
 }  // namespace custos::api

@@ -98,7 +98,9 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kRequestState:
     case ErrorCode::kBreachState:
     case ErrorCode::kConflict: return 409;
-    case ErrorCode::kVerificationFailed: return 403;
+    case ErrorCode::kVerificationFailed:
+    case ErrorCode::kGrantExpired:
+    case ErrorCode::kOutsideGrant: return 403;
     case ErrorCode::kTooManyCodes:
     case ErrorCode::kTooManyAttempts: return 429;
     case ErrorCode::kSubjectErased: return 410;

@@ -30,7 +30,7 @@ namespace {
 using internal::Forbidden;
 
 constexpr Role A = Role::kAdmin, D = Role::kDpo, S = Role::kStaff, P = Role::kProcessor,
-               U = Role::kSubject;
+               U = Role::kSubject, T = Role::kApplication;
 constexpr bool kRequester = true;  // RouteInfo::requester
 
 std::vector<std::string> Split(std::string_view path) {
@@ -256,7 +256,7 @@ void Api::AddRoutes() {
   Add("DELETE", "/v1/subjects/{id}/restrictions/{restriction_id}", "liftRestriction", {A, D},
       &Api::LiftRestriction);
   Add("POST", "/v1/suppressions", "suppress", {A, D}, &Api::Suppress);
-  Add("POST", "/v1/decisions", "decide", {A, D, S, P}, &Api::Decide);
+  Add("POST", "/v1/decisions", "decide", {A, D, S, P, T}, &Api::Decide);
   Add("POST", "/v1/retention/plan", "planRetention", {A, D}, &Api::PlanRetention);
   Add("POST", "/v1/retention/runs", "runRetention", {A, D}, &Api::RunRetention);
   Add("GET", "/v1/legal-holds", "listLegalHolds", {A, D}, &Api::ListHolds);
@@ -305,6 +305,11 @@ void Api::AddRoutes() {
   Add("POST", "/v1/breaches/{id}/people-notices", "tellPeopleOfBreach", {A, D},
       &Api::TellPeopleOfBreach);
   Add("GET", "/v1/breaches/{id}/ico-report", "getBreachReport", {A, D}, &Api::BreachReport);
+  // Third-party applications (application_routes.cc): the DPO and admins authorise them.
+  Add("GET", "/v1/applications", "listApplications", {A, D}, &Api::ListApplications);
+  Add("POST", "/v1/applications", "authoriseApplication", {A, D}, &Api::AuthoriseApplication);
+  Add("POST", "/v1/applications/{id}/revocation", "revokeApplication", {A, D},
+      &Api::RevokeApplication);
   // The organisation's own systems (systems_routes.cc): the DPO's and admins' only.
   // Bulk import (import_routes.cc): the DPO's and admins' only.
   Add("POST", "/v1/imports", "startImport", {A, D}, &Api::StartImport);
@@ -337,6 +342,11 @@ bool Api::AnswersAtOnce(const HttpRequest& request) const {
     // A decision about a cached person, asked about now, reads nothing and waits for nothing
     // (its answer is held until its audit entry is committed): handing it to another thread
     // would cost more than deciding it. Anything else about the body is Decide's to judge.
+    // An application's decision writes its disclosure before it answers: not at once.
+    if (request.authorization.find("Bearer") != std::string::npos) {
+      auto who = tokens_.Authenticate(request.authorization);
+      if (who && who->Is(Role::kApplication)) return false;
+    }
     rapidjson::Document body;
     body.Parse(request.body.data(), request.body.size());
     if (body.HasParseError() || !body.IsObject() || body.HasMember("at")) return false;

@@ -142,6 +142,8 @@ class Api {
   HttpResponse LiftRestriction(Context& c);
   HttpResponse Suppress(Context& c);
   HttpResponse Decide(Context& c);
+  HttpResponse DecideForApplication(Context& c, bool asked_at,
+                                    const engine::DecisionRequest& request);
   // Retention sweeps, legal holds, review tasks, aggregates (retention_routes.cc).
   HttpResponse PlanRetention(Context& c);
   HttpResponse RunRetention(Context& c);
@@ -187,6 +189,10 @@ class Api {
   HttpResponse StartImport(Context& c);
   HttpResponse GetImport(Context& c);
   HttpResponse ListImports(Context& c);
+  // Third-party applications a controller authorises (application_routes.cc).
+  HttpResponse AuthoriseApplication(Context& c);
+  HttpResponse ListApplications(Context& c);
+  HttpResponse RevokeApplication(Context& c);
   // The organisation's own systems (systems_routes.cc).
   HttpResponse CheckSystems(Context& c);
   HttpResponse SweepSystems(Context& c);

@@ -34,14 +34,6 @@ const std::vector<std::string> kValued = {"--nature",       "--discovered",   "-
                                           "--reference",    "--delay-reason", "--not-told-reason",
                                           "--format",       "--output",       "--at"};
 
-std::vector<std::string> All(const Args& a, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& [key, value] : a.options) {
-    if (key == name) out.push_back(value);
-  }
-  return out;
-}
-
 std::optional<std::string> Text(const Args& a, const std::string& name) {
   const std::string* value = a.Option(name);
   return value ? std::optional<std::string>(*value) : std::nullopt;
@@ -51,9 +43,9 @@ std::optional<std::string> Text(const Args& a, const std::string& name) {
 // of them is given (an update that leaves the scope as it is).
 Result<std::optional<engine::BreachScope>> ScopeOptions(const Args& a) {
   engine::BreachScope scope;
-  scope.categories = All(a, "--category");
-  scope.purposes = All(a, "--purpose");
-  scope.subject_types = All(a, "--subject-type");
+  scope.categories = a.All("--category");
+  scope.purposes = a.All("--purpose");
+  scope.subject_types = a.All("--subject-type");
   ASSIGN_OR_RETURN(scope.from, TimeOption(a, "--from"));
   ASSIGN_OR_RETURN(scope.to, TimeOption(a, "--to"));
   if (scope.categories.empty() && scope.purposes.empty() && scope.subject_types.empty() &&

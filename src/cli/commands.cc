@@ -26,6 +26,14 @@ const std::string* Args::Option(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<std::string> Args::All(const std::string& name) const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : options) {
+    if (key == name) out.push_back(value);
+  }
+  return out;
+}
+
 bool Args::Flag(const std::string& name) const {
   return std::find(flags.begin(), flags.end(), name) != flags.end();
 }

@@ -35,6 +35,8 @@ struct Args {
   std::vector<std::string> flags;                            // "--json"
 
   const std::string* Option(const std::string& name) const;
+  // Every value of a repeatable option, in order.
+  std::vector<std::string> All(const std::string& name) const;
   bool Flag(const std::string& name) const;
 };
 

@@ -7,6 +7,7 @@
 
 #include <ostream>
 
+#include "cli/application_commands.h"
 #include "cli/breach_commands.h"
 #include "cli/command_helpers.h"
 #include "cli/commands.h"
@@ -414,13 +415,17 @@ void PublishCheckpointAfterWrite(Session& s, int64_t head_before, std::ostream& 
 // Every verb over a data directory but `init`, with its handler.
 const std::vector<std::pair<std::string, Handler>>& DataHandlers() {
   static const std::vector<std::pair<std::string, Handler>> handlers = {
-      {"subject", SubjectCommand},   {"event", EventCommand},           {"record", RecordCommand},
-      {"consent", ConsentCommand},   {"preference", PreferenceCommand}, {"object", ObjectCommand},
-      {"restrict", RestrictCommand}, {"suppress", SuppressCommand},     {"decide", DecideCommand},
-      {"audit", AuditCommand},       {"retention", RetentionCommand},   {"hold", HoldCommand},
-      {"review", ReviewCommand},     {"aggregate", AggregateCommand},   {"request", RequestCommand},
-      {"outbox", OutboxCommand},     {"endpoint", EndpointCommand},     {"import", ImportCommand},
-      {"breach", BreachCommand},     {"disclose", DiscloseCommand},     {"systems", SystemsCommand},
+      {"subject", SubjectCommand},       {"event", EventCommand},
+      {"record", RecordCommand},         {"consent", ConsentCommand},
+      {"preference", PreferenceCommand}, {"object", ObjectCommand},
+      {"restrict", RestrictCommand},     {"suppress", SuppressCommand},
+      {"decide", DecideCommand},         {"audit", AuditCommand},
+      {"retention", RetentionCommand},   {"hold", HoldCommand},
+      {"review", ReviewCommand},         {"aggregate", AggregateCommand},
+      {"request", RequestCommand},       {"outbox", OutboxCommand},
+      {"endpoint", EndpointCommand},     {"import", ImportCommand},
+      {"breach", BreachCommand},         {"disclose", DiscloseCommand},
+      {"systems", SystemsCommand},       {"application", ApplicationCommand},
   };
   return handlers;
 }

@@ -92,6 +92,13 @@ constexpr Verb kVerbs[] = {
      "--data DIR breach export ID [--format json|html] [--output FILE]",
      "The breach register: who and what a breach touched (counted from the store), the 72-hour "
      "clock to the regulator, notices to the people affected, the ICO-shaped report."},
+    {"application", kData,
+     "--data DIR application authorise NAME --recipient R --purpose P... --category C...\n"
+     "      --expires TIME\n"
+     "--data DIR application list\n--data DIR application revoke ID",
+     "Third-party applications the controller authorises (the policy's third_party_apps): a "
+     "token limited to the grant's purposes and categories until it expires, every decision it "
+     "asks audited and listed in the person's access package."},
     {"systems", kData,
      "--data DIR systems check [--json]\n"
      "--data DIR systems sweep [--apply] [--batch N] [--at TIME] [--json]",

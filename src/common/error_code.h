@@ -92,6 +92,9 @@ namespace custos {
   X(kBreachState, "BREACH_STATE_INVALID")                                   \
   /* the organisation's own systems */                                      \
   X(kSystemUnavailable, "SYSTEM_UNAVAILABLE")                               \
+  /* third-party applications (an application's token and its grant) */     \
+  X(kGrantExpired, "APPLICATION_GRANT_EXPIRED")                             \
+  X(kOutsideGrant, "OUTSIDE_APPLICATION_GRANT")                             \
   X(kConflict, "CONFLICT")
 
 enum class ErrorCode {

@@ -227,8 +227,10 @@ void SubjectHtml(Html& h, const Policy& policy, const SubjectView& view, bool se
   rows.clear();
   for (const auto& d : view.disclosures) {
     const policy::Recipient* recipient = policy.FindRecipient(d.recipient);
-    rows.push_back({recipient != nullptr ? recipient->name : d.recipient,
-                    CategoryNames(policy, d.categories), PurposeName(policy, d.purpose),
+    std::string name = recipient != nullptr ? recipient->name : d.recipient;
+    // An application is named first, then what kind of recipient it is.
+    if (!d.application.empty()) name = d.application + " (" + name + ")";
+    rows.push_back({name, CategoryNames(policy, d.categories), PurposeName(policy, d.purpose),
                     d.at.ToString()});
   }
   h.Table({"Recipient", "Data", "Why", "When"}, rows, "None recorded.");

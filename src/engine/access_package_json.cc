@@ -187,6 +187,8 @@ void WriteSubject(Json& j, const Policy& policy, const SubjectView& view) {
     j.Field("recipient", d.recipient);
     const policy::Recipient* recipient = policy.FindRecipient(d.recipient);
     j.Field("recipient_name", recipient != nullptr ? recipient->name : d.recipient);
+    // A third-party application the controller authorised, by its name (empty otherwise).
+    j.Field("application", d.application);
     j.Field("purpose", d.purpose);
     j.Field("purpose_name", PurposeName(policy, d.purpose));
     j.Strings("categories", d.categories);

@@ -12,14 +12,18 @@ namespace custos::engine {
 using internal::Invalid;
 using internal::RefsCover;
 
-Result<int64_t> Engine::RecordDisclosure(const Disclosure& disclosure) {
-  const policy::Recipient* recipient = policy_.FindRecipient(disclosure.recipient);
+namespace internal {
+
+Result<const policy::Recipient*> DisclosableTo(const policy::Policy& policy,
+                                               const std::string& recipient_key,
+                                               const std::string& purpose_key,
+                                               const std::vector<std::string>& categories) {
+  const policy::Recipient* recipient = policy.FindRecipient(recipient_key);
   if (recipient == nullptr) {
-    return Invalid("recipient '" + disclosure.recipient + "' is not in the policy");
+    return Invalid("recipient '" + recipient_key + "' is not in the policy");
   }
-  const policy::Purpose* purpose = policy_.FindPurpose(disclosure.purpose);
-  if (purpose == nullptr)
-    return Invalid("purpose '" + disclosure.purpose + "' is not in the policy");
+  const policy::Purpose* purpose = policy.FindPurpose(purpose_key);
+  if (purpose == nullptr) return Invalid("purpose '" + purpose_key + "' is not in the policy");
   // The purpose names the recipient, or a processor the recipient works for.
   auto named = [&](const std::string& key) {
     return std::any_of(purpose->recipients.begin(), purpose->recipients.end(),
@@ -29,8 +33,8 @@ Result<int64_t> Engine::RecordDisclosure(const Disclosure& disclosure) {
     return Invalid("purpose '" + purpose->key + "' does not name recipient '" + recipient->key +
                    "': the notice has not told people their data goes there for it");
   }
-  if (disclosure.categories.empty()) return Invalid("a disclosure names the categories sent");
-  for (const auto& category : disclosure.categories) {
+  if (categories.empty()) return Invalid("a disclosure names the categories sent");
+  for (const auto& category : categories) {
     if (!RefsCover(purpose->categories, category)) {
       return Invalid("purpose '" + purpose->key + "' does not use '" + category + "'");
     }
@@ -38,18 +42,27 @@ Result<int64_t> Engine::RecordDisclosure(const Disclosure& disclosure) {
       return Invalid("recipient '" + recipient->key + "' does not receive '" + category + "'");
     }
   }
+  return recipient;
+}
+
+}  // namespace internal
+
+Result<int64_t> Engine::RecordDisclosure(const Disclosure& disclosure) {
+  ASSIGN_OR_RETURN(const policy::Recipient* recipient,
+                   internal::DisclosableTo(policy_, disclosure.recipient, disclosure.purpose,
+                                           disclosure.categories));
   ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(disclosure.subject_id));
   (void)subject;
   const Timestamp at = At(disclosure.at);
   store::WriteBatch batch;
   batch.Add(store::DisclosureRow{controller_, disclosure.subject_id, 0, recipient->key,
-                                 purpose->key, disclosure.categories, at});
+                                 disclosure.purpose, disclosure.categories, at, ""});
   ASSIGN_OR_RETURN(
       store::AppliedIds ids,
-      audit_.Commit(
-          std::move(batch),
-          {Entry(disclosure.actor, "disclosure", disclosure.subject_id, at,
-                 recipient->key + ": " + internal::Join(disclosure.categories), purpose->key)}));
+      audit_.Commit(std::move(batch),
+                    {Entry(disclosure.actor, "disclosure", disclosure.subject_id, at,
+                           recipient->key + ": " + internal::Join(disclosure.categories),
+                           disclosure.purpose)}));
   return ids.disclosure_ids.empty() ? 0 : ids.disclosure_ids.front();
 }
 

@@ -25,6 +25,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "crypto/master_key.h"
+#include "engine/application_grant.h"
 #include "engine/audit_checkpoint.h"
 #include "engine/audit_log.h"
 #include "engine/breach.h"
@@ -520,6 +521,20 @@ class Engine {
   // a category the purpose does not use or the recipient does not receive), UNKNOWN_SUBJECT,
   // SUBJECT_ERASED. Returns the disclosure's id.
   Result<int64_t> RecordDisclosure(const Disclosure& disclosure);
+
+  // --- Third-party applications (applications.cc; application_grant.h). A grant is checked
+  // against the policy and audited when a controller makes it, and audited when it is revoked
+  // (the grant itself travels on the application's token). Errors: those of
+  // CheckApplicationGrant (for a new grant), IO errors of the audit log.
+  Status RecordApplicationGrant(const ApplicationGrant& grant, const std::string& actor);
+  Status RecordApplicationRevocation(const ApplicationGrant& grant, const std::string& actor);
+  // A decision an application asks under its grant: checked against the grant first, then
+  // decided as Decide does; an allowed one is written to the person's disclosure log under the
+  // application's name, in the commit that stores the decision's audit entry, so every access
+  // is audited and listed in the person's access package. Errors: APPLICATION_GRANT_EXPIRED,
+  // OUTSIDE_APPLICATION_GRANT, those of Decide.
+  Result<Decision> DecideForApplication(const ApplicationGrant& grant,
+                                        const DecisionRequest& request);
 
   // --- The breach register (engine_breach.cc; breach.h). Every change is audited; the free
   // text is sealed with the breach's own key.

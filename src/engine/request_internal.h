@@ -33,6 +33,14 @@ bool Covers(const std::vector<std::string>& scope, const std::string& category);
 // Whether any of the policy's `refs` covers `category` or lies within it.
 bool RefsCover(const std::vector<policy::Ref>& refs, const std::string& category);
 
+// The recipient `recipient_key` when purpose `purpose_key` may send it `categories`: the purpose
+// names it (or a processor it works for), uses each category, and the recipient receives each
+// (what the notice told the person). Errors: INVALID_ARGUMENT naming what is not so.
+Result<const policy::Recipient*> DisclosableTo(const policy::Policy& policy,
+                                               const std::string& recipient_key,
+                                               const std::string& purpose_key,
+                                               const std::vector<std::string>& categories);
+
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Str(Writer& w, std::string_view key, std::string_view value);

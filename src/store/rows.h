@@ -372,6 +372,9 @@ struct DisclosureRow {
   std::string recipient, purpose;
   std::vector<std::string> categories;
   Timestamp at;
+  // The third-party application it went to, by the name its grant gives it; empty when the
+  // recipient itself was sent the data (engine/application_grant.h).
+  std::string application;
 };
 
 // --- Writes --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include "api/auth.h"
 #include "api/catch_up_schedule.h"
 #include "api/server.h"
+#include "crypto/api_token.h"
 #include "crypto/hash_chain.h"
 #include "crypto/key.h"
 #include "crypto/master_key.h"
@@ -57,6 +58,16 @@ Principal Scope(Role role, std::vector<std::string> purposes = {}, std::string c
   return p;
 }
 
+// An application's grant, written straight to the token file (WIG's policy authorises none):
+// event venues' names for event bookings, until 2030.
+Principal ApplicationScope() {
+  Principal p = Scope(Role::kApplication, {"event_bookings"}, "", {"user.name"});
+  p.application = "Venue Check-in";
+  p.recipient = "event_venues";
+  p.expires_at = "2030-01-01T00:00:00Z";
+  return p;
+}
+
 class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,6 +94,7 @@ class ApiTest : public ::testing::Test {
     token_[Role::kStaff] = NewToken(Scope(Role::kStaff, {"newsletter"}));
     token_[Role::kProcessor] = NewToken(Scope(Role::kProcessor, {}, "wig", {"user.contact"}));
     token_[Role::kSubject] = NewToken(Scope(Role::kSubject, {}, "", {}, "s1"));
+    token_[Role::kApplication] = NewToken(ApplicationScope());
     ASSERT_TRUE(deployment::PublishCheckpoint(*engine_, CheckpointPath()).ok());
     MakeApi({});
   }
@@ -97,7 +109,7 @@ class ApiTest : public ::testing::Test {
   std::string CheckpointPath() const { return (dir_ / "master.key.checkpoint").string(); }
 
   std::string NewToken(const Principal& scope) {
-    auto token = tokens_->Create(scope, "test", "2026-01-01");
+    auto token = tokens_->Create(scope, "test", "2026-01-01T00:00:00Z");
     EXPECT_TRUE(token.ok()) << token.status().ToString();
     return token.ok() ? *token : "";
   }
@@ -447,8 +459,9 @@ struct Sample {
 
 TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
   // "A test calls every route with every role and checks allow or deny against one
-  // table." Columns: admin, dpo, staff, processor, subject, and R: the requester secret of the
-  // request in the path (allowed with that request's secret, denied with another request's).
+  // table." Columns: admin, dpo, staff, processor, subject, application, and R: the requester
+  // secret of the request in the path (allowed with that request's secret, denied with another
+  // request's).
   // '-' = no token needed. An allowed call answers the status beside the columns; a refused one
   // 401 without a token (or with a requester secret where none opens the route), else 403. A
   // lower-case letter: the route admits the role, but the handler refuses it this sample (403):
@@ -464,76 +477,83 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       {"ping", {"-", 200}},
       {"openapi", {"-", 200}},
       {"getNotice", {"-", 200}},
-      {"metrics", {"A.....", 200}},
-      {"getPolicy", {"AD....", 200}},
-      {"getRopa", {"AD....", 200}},
-      {"diffPolicy", {"AD....", 200}},
-      {"createSubject", {"ADS...", 201}},
-      {"getSubject", {"ADS.U.", 200}},
-      {"addIdentifier", {"ADS.U.", 201}},
-      {"lookupIdentifier", {"ADS...", 200}},
-      {"addEvent", {"ADS...", 201}},
-      {"recordDisclosure", {"ADS...", 201}},
-      {"putRecord", {"ADSP..", 201}},
-      {"listRecords", {"ADSPU.", 200}},
-      {"changeConsent", {"ADS.U.", 201}},
-      {"exportConsents", {"AD..U.", 200}},
-      {"setPreference", {"ADS.U.", 200}},
-      {"object", {"ADS.U.", 201}},
-      {"liftObjection", {"AD..U.", 200}},
-      {"restrict", {"AD..U.", 201}},
-      {"liftRestriction", {"AD....", 200}},
-      {"suppress", {"AD....", 201}},
-      {"decide", {"ADSP..", 200}},
-      {"planRetention", {"AD....", 200}},
-      {"runRetention", {"AD....", 201}},
-      {"listLegalHolds", {"AD....", 200}},
-      {"placeLegalHold", {"AD....", 201}},
-      {"releaseLegalHold", {"AD....", 200}},
-      {"listReviewTasks", {"AD....", 200}},
-      {"completeReviewTask", {"AD....", 200}},
-      {"aggregate", {"AD....", 200}},
-      {"verifyAudit", {"AD....", 200}},
-      {"getAuditCheckpoint", {"AD....", 200}},
-      {"setTestClock", {"A.....", 200}},
+      {"metrics", {"A......", 200}},
+      {"getPolicy", {"AD.....", 200}},
+      {"getRopa", {"AD.....", 200}},
+      {"diffPolicy", {"AD.....", 200}},
+      {"createSubject", {"ADS....", 201}},
+      {"getSubject", {"ADS.U..", 200}},
+      {"addIdentifier", {"ADS.U..", 201}},
+      {"lookupIdentifier", {"ADS....", 200}},
+      {"addEvent", {"ADS....", 201}},
+      {"recordDisclosure", {"ADS....", 201}},
+      {"putRecord", {"ADSP...", 201}},
+      {"listRecords", {"ADSPU..", 200}},
+      {"changeConsent", {"ADS.U..", 201}},
+      {"exportConsents", {"AD..U..", 200}},
+      {"setPreference", {"ADS.U..", 200}},
+      {"object", {"ADS.U..", 201}},
+      {"liftObjection", {"AD..U..", 200}},
+      {"restrict", {"AD..U..", 201}},
+      {"liftRestriction", {"AD.....", 200}},
+      {"suppress", {"AD.....", 201}},
+      {"decide", {"ADSP.t.", 200}},
+      {"planRetention", {"AD.....", 200}},
+      {"runRetention", {"AD.....", 201}},
+      {"listLegalHolds", {"AD.....", 200}},
+      {"placeLegalHold", {"AD.....", 201}},
+      {"releaseLegalHold", {"AD.....", 200}},
+      {"listReviewTasks", {"AD.....", 200}},
+      {"completeReviewTask", {"AD.....", 200}},
+      {"aggregate", {"AD.....", 200}},
+      {"verifyAudit", {"AD.....", 200}},
+      {"getAuditCheckpoint", {"AD.....", 200}},
+      {"setTestClock", {"A......", 200}},
       // Rights requests: the person (no token, or their requester secret), staff, the DPO.
       {"openRequest", {"-", 202}},
       {"verifyRequest", {"-", 200}},
       {"resendRequestCode", {"-", 202}},
-      {"getRequestStatus", {".....R", 200}},
-      {"getRequestDocument", {"AD...R", 200}},
-      {"listRequestRecipients", {"ADS..R", 200}},
-      {"withdrawRequest", {"ADS..R", 200}},
-      {"openStaffRequest", {"ADs...", 201}},
-      {"listRequests", {"ADS...", 200}},
-      {"purgeRequests", {"AD....", 200}},
-      {"getRequest", {"ADs...", 200}},
-      {"verifyRequestIdentity", {"ADS...", 200}},
-      {"awaitRequester", {"ADS...", 200}},
-      {"requesterAnswered", {"ADS...", 200}},
-      {"extendRequest", {"AD....", 200}},
-      {"refuseRequest", {"AD....", 200}},
-      {"fulfilRequest", {"ADs...", 200}},
-      {"setEndpoint", {"AD....", 200}},
-      {"listEndpoints", {"AD....", 200}},
-      {"listOutbox", {"AD....", 200}},
+      {"getRequestStatus", {"......R", 200}},
+      {"getRequestDocument", {"AD....R", 200}},
+      {"listRequestRecipients", {"ADS...R", 200}},
+      {"withdrawRequest", {"ADS...R", 200}},
+      {"openStaffRequest", {"ADs....", 201}},
+      {"listRequests", {"ADS....", 200}},
+      {"purgeRequests", {"AD.....", 200}},
+      {"getRequest", {"ADs....", 200}},
+      {"verifyRequestIdentity", {"ADS....", 200}},
+      {"awaitRequester", {"ADS....", 200}},
+      {"requesterAnswered", {"ADS....", 200}},
+      {"extendRequest", {"AD.....", 200}},
+      {"refuseRequest", {"AD.....", 200}},
+      {"fulfilRequest", {"ADs....", 200}},
+      {"setEndpoint", {"AD.....", 200}},
+      {"listEndpoints", {"AD.....", 200}},
+      {"listOutbox", {"AD.....", 200}},
       // The breach register: the DPO's and admins' only.
-      {"listBreaches", {"AD....", 200}},
-      {"recordBreach", {"AD....", 201}},
-      {"getBreach", {"AD....", 200}},
-      {"changeBreach", {"AD....", 200}},
-      {"tellPeopleOfBreach", {"AD....", 200}},
-      {"getBreachReport", {"AD....", 200}},
+      {"listBreaches", {"AD.....", 200}},
+      {"recordBreach", {"AD.....", 201}},
+      {"getBreach", {"AD.....", 200}},
+      {"changeBreach", {"AD.....", 200}},
+      {"tellPeopleOfBreach", {"AD.....", 200}},
+      {"getBreachReport", {"AD.....", 200}},
       // The organisation's own systems: the DPO's and admins'. This test's policy declares
       // none, so a waiver is admitted and then refused by the engine (422, no such system).
-      {"checkSystems", {"AD....", 200}},
-      {"sweepSystems", {"AD....", 200}},
-      {"planRequestInSystems", {"AD....", 200}},
-      {"waiveSystem", {"AD....", 422}},
+      {"checkSystems", {"AD.....", 200}},
+      {"sweepSystems", {"AD.....", 200}},
+      {"planRequestInSystems", {"AD.....", 200}},
+      {"waiveSystem", {"AD.....", 422}},
       // Bulk import: the DPO's and admins' only.
-      {"startImport", {"AD....", 201}},
-      {"listImports", {"AD....", 200}},
-      {"getImport", {"AD....", 200}},
+      {"startImport", {"AD.....", 201}},
+      {"listImports", {"AD.....", 200}},
+      {"getImport", {"AD.....", 200}},
+      // Third-party applications: the DPO and admins authorise them. This test's policy has
+      // no third_party_apps, so a grant is admitted and then refused by the engine (422). An
+      // application's token may ask decisions only within its grant: the sample's purpose is
+      // not in it ('t').
+      {"listApplications", {"AD.....", 200}},
+      {"authoriseApplication", {"AD.....", 422}},
+      {"revokeApplication", {"AD.....", 200}},
   };
   ApiOptions options;
   options.import_mappings = WigImportMapping();
@@ -729,6 +749,17 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
        }},
       {"startImport", fixed("/v1/imports?mapping=wig_crm", kImportLine)},
       {"listImports", fixed("/v1/imports", "")},
+      {"listApplications", fixed("/v1/applications", "")},
+      {"authoriseApplication",
+       fixed("/v1/applications",
+             R"({"name":"Planner","recipient":"event_venues","purposes":["event_bookings"],)"
+             R"("categories":["user.name"],"expires_at":"2027-01-01"})")},
+      {"revokeApplication",
+       [&] {
+         std::string token = NewToken(ApplicationScope());
+         auto id = crypto::ApiTokenId(token);
+         return Sample{"/v1/applications/" + std::string(id.value_or("")) + "/revocation", "", ""};
+       }},
       {"getImport",
        [&] {
          HttpResponse started = Call("POST", "/v1/imports", kImportLine, token_[Role::kAdmin],
@@ -763,10 +794,10 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       EXPECT_TRUE(Answers(call(""), success, op));
       continue;
     }
-    ASSERT_EQ(allowed.size(), 6u) << op;
+    ASSERT_EQ(allowed.size(), 7u) << op;
     EXPECT_TRUE(Answers(call(""), 401, op)) << "without a token";
-    const char kLetters[] = "ADSPU";
-    for (size_t i = 0; i < 5; ++i) {
+    const char kLetters[] = "ADSPUT";
+    for (size_t i = 0; i < 6; ++i) {
       Role role = kAllRoles[i];
       bool allow = allowed[i] == kLetters[i];
       bool admitted = allow || allowed[i] == kLetters[i] - 'A' + 'a';
@@ -778,7 +809,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
     }
     // The requester: another request's secret never opens this one; the right one does where
     // the table says so.
-    EXPECT_EQ(route.requester, allowed[5] == 'R') << op;
+    EXPECT_EQ(route.requester, allowed[6] == 'R') << op;
     EXPECT_TRUE(Answers(call(other.secret), route.requester ? 403 : 401, op))
         << "with another request's secret";
     if (route.requester) {
@@ -797,17 +828,17 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
     std::function<Sample()> sample;
   };
   const std::vector<StaffSample> kStaffSamples = {
-      {"openStaffRequest", "ADS...", 201,
+      {"openStaffRequest", "ADS....", 201,
        fixed("/v1/subjects/s1/requests",
              R"({"type":"objection","purpose":"newsletter","verified_by":"passport_seen"})")},
-      {"openStaffRequest", "ADs...", 201,
+      {"openStaffRequest", "ADs....", 201,
        fixed("/v1/subjects/s1/requests",
              R"({"type":"portability","verified_by":"passport_seen"})")},
-      {"getRequest", "ADS...", 200,
+      {"getRequest", "ADS....", 200,
        [&] {
          return Sample{q + OpenByStaff("erasure", "passport_seen"), "", ""};
        }},
-      {"fulfilRequest", "ADS...", 200,
+      {"fulfilRequest", "ADS....", 200,
        [&] {
          HttpResponse opened =
              Call("POST", "/v1/subjects/s1/requests",
@@ -816,7 +847,7 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
          EXPECT_EQ(opened.status, 201) << opened.body;
          return Sample{q + JsonString(opened.body, "request_id") + "/fulfilment", "", ""};
        }},
-      {"fulfilRequest", "ADs...", 200,
+      {"fulfilRequest", "ADs....", 200,
        [&] {
          return Sample{q + OpenByStaff("restriction", "passport_seen") + "/fulfilment", "", ""};
        }},
@@ -827,8 +858,8 @@ TEST_F(ApiTest, EveryRouteWithEveryRoleFollowsTheRoleTable) {
       if (route.operation == extra.op) method = route.method;
     }
     const std::string allowed = extra.callers;
-    const char kLetters[] = "ADSPU";
-    for (size_t i = 0; i < 5; ++i) {
+    const char kLetters[] = "ADSPUT";
+    for (size_t i = 0; i < 6; ++i) {
       Role role = kAllRoles[i];
       bool allow = allowed[i] == kLetters[i];
       Sample sample = extra.sample();
@@ -2668,6 +2699,125 @@ TEST_F(ApiTest, ABulkImportIsRefusedOnItsHeadWithTheReason) {
     EXPECT_NE(c.response.body.find(c.detail), std::string::npos) << c.response.body;
   }
   EXPECT_TRUE(Answers(Call("GET", "/v1/imports/imp_0123", "", dpo), 404, "getImport"));
+}
+
+// ProgressTeaching (001), platform statement: "Before we allow Third Party Applications to access
+// school data, schools must authorise the requests to connect to their data and review the type
+// of data that an application is requesting. These permissions can be revoked at any time by the
+// school." The school's DPO authorises an application; its token asks decisions only within the
+// grant, until it ends or is revoked; each allowed one reaches the pupil's disclosure log.
+TEST_F(ApiTest, AnAuthorisedApplicationAsksOnlyWithinItsGrantUntilItEndsOrIsRevoked) {
+  UsePolicy("progressteaching_schools.yaml", "school");
+  ASSERT_TRUE(engine_->AddSubject({"p1", {"pupil"}, {}, T("2026-01-01"), "t"}).ok());
+  engine::NewRecord record{"p1",     "user.childrens.school_records", "Reading age 11",
+                           "school", "school_legal_obligation",       std::nullopt,
+                           "t"};
+  ASSERT_TRUE(engine_->PutRecord(record).ok());
+  const std::string dpo = token_[Role::kDpo];
+  const std::string grant =
+      R"({"name":"Homework Planner","recipient":"third_party_applications",)"
+      R"("purposes":["school_legal_obligation"],"categories":["user.childrens.school_records"],)"
+      R"("expires_at":"2026-07-31"})";
+  HttpResponse authorised = Call("POST", "/v1/applications", grant, dpo);
+  ASSERT_TRUE(Answers(authorised, 201, "authoriseApplication"));
+  const std::string id = JsonString(authorised.body, "id");
+  const std::string app = JsonString(authorised.body, "token");
+  EXPECT_EQ(Header(authorised, "Location"), "/v1/applications/" + id);
+  EXPECT_EQ(Header(authorised, "Cache-Control"), "no-store");
+
+  const std::string ask = R"({"subject_id":"p1","purpose":"school_legal_obligation",)"
+                          R"("categories":["user.childrens.school_records"]})";
+  HttpResponse allowed = Call("POST", "/v1/decisions", ask, app);
+  ASSERT_TRUE(Answers(allowed, 200, "decide"));
+  EXPECT_NE(allowed.body.find("\"allow\":true"), std::string::npos) << allowed.body;
+  auto view = engine_->ReadSubject("p1", "test", "records_read");
+  ASSERT_TRUE(view.ok());
+  ASSERT_EQ(view->disclosures.size(), 1u);
+  EXPECT_EQ(view->disclosures[0].application, "Homework Planner");
+
+  // Outside the grant: another purpose, another category, a time of its choosing, another route.
+  HttpResponse purpose = Call("POST", "/v1/decisions",
+                              R"({"subject_id":"p1","purpose":"school_legitimate_interests",)"
+                              R"("categories":["user.childrens.school_records"]})",
+                              app);
+  ASSERT_TRUE(Answers(purpose, 403, "decide"));
+  EXPECT_NE(purpose.body.find("OUTSIDE_APPLICATION_GRANT"), std::string::npos) << purpose.body;
+  HttpResponse category = Call("POST", "/v1/decisions",
+                               R"({"subject_id":"p1","purpose":"school_legal_obligation",)"
+                               R"("categories":["user.contact"]})",
+                               app);
+  EXPECT_TRUE(Answers(category, 403, "decide"));
+  HttpResponse earlier =
+      Call("POST", "/v1/decisions",
+           R"({"subject_id":"p1","purpose":"school_legal_obligation",)"
+           R"("categories":["user.childrens.school_records"],"at":"2026-01-02"})",
+           app);
+  EXPECT_TRUE(Answers(earlier, 403, "decide"));
+  EXPECT_EQ(Call("GET", "/v1/subjects/p1", "", app).status, 403);
+  EXPECT_EQ(Call("GET", "/v1/applications", "", app).status, 403);
+
+  HttpResponse listed = Call("GET", "/v1/applications", "", dpo);
+  ASSERT_TRUE(Answers(listed, 200, "listApplications"));
+  EXPECT_NE(listed.body.find("\"state\":\"active\""), std::string::npos) << listed.body;
+
+  // The grant ends: the next decision is refused, and the list says so.
+  clock_.Set(T("2026-07-31T00:00:01Z"));
+  HttpResponse ended = Call("POST", "/v1/decisions", ask, app);
+  ASSERT_TRUE(Answers(ended, 403, "decide"));
+  EXPECT_NE(ended.body.find("APPLICATION_GRANT_EXPIRED"), std::string::npos) << ended.body;
+  EXPECT_NE(Call("GET", "/v1/applications", "", dpo).body.find("\"state\":\"expired\""),
+            std::string::npos);
+
+  // Revoked: the very next decision is refused.
+  clock_.Set(T("2026-09-01"));
+  HttpResponse second = Call("POST", "/v1/applications",
+                             R"({"name":"Reading Tracker","recipient":"third_party_applications",)"
+                             R"("purposes":["school_legal_obligation"],"categories":)"
+                             R"(["user.childrens.school_records"],"expires_at":"2027-07-31"})",
+                             dpo);
+  ASSERT_TRUE(Answers(second, 201, "authoriseApplication"));
+  const std::string tracker = JsonString(second.body, "token");
+  const std::string tracker_id = JsonString(second.body, "id");
+  EXPECT_EQ(Call("POST", "/v1/decisions", ask, tracker).status, 200);
+  HttpResponse revoked =
+      Call("POST", "/v1/applications/" + tracker_id + "/revocation", "", token_[Role::kAdmin]);
+  ASSERT_TRUE(Answers(revoked, 200, "revokeApplication"));
+  EXPECT_NE(revoked.body.find("\"state\":\"revoked\""), std::string::npos) << revoked.body;
+  EXPECT_TRUE(Answers(Call("POST", "/v1/decisions", ask, tracker), 401, "decide"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/applications/" + tracker_id + "/revocation", "", dpo), 409,
+                      "revokeApplication"));
+  EXPECT_TRUE(Answers(Call("POST", "/v1/applications/0000000000000000/revocation", "", dpo), 404,
+                      "revokeApplication"));
+  // Another token's id is not an application's.
+  auto staff_id = crypto::ApiTokenId(token_[Role::kStaff]);
+  EXPECT_EQ(Call("POST", "/v1/applications/" + std::string(staff_id.value_or("")) + "/revocation",
+                 "", dpo)
+                .status,
+            404);
+
+  // A grant the policy does not allow: a processor is not a third-party application.
+  HttpResponse processor = Call("POST", "/v1/applications",
+                                R"({"name":"X","recipient":"sub_processors",)"
+                                R"("purposes":["school_legal_obligation"],)"
+                                R"("categories":["user.name"],"expires_at":"2027-01-01"})",
+                                dpo);
+  ASSERT_TRUE(Answers(processor, 422, "authoriseApplication"));
+  EXPECT_NE(processor.body.find("not a third party"), std::string::npos) << processor.body;
+
+  // Every grant, decision and revocation is in the audit log, under the token that made it.
+  std::string actions;
+  ASSERT_TRUE(store_
+                  ->ScanAudit(1,
+                              [&](const store::AuditRow& row) {
+                                if (row.actor == "token:" + id ||
+                                    row.action.rfind("application_", 0) == 0) {
+                                  actions += row.action + " ";
+                                }
+                                return true;
+                              })
+                  .ok());
+  EXPECT_NE(actions.find("application_authorised decide disclosure"), std::string::npos) << actions;
+  EXPECT_NE(actions.find("application_revoked"), std::string::npos) << actions;
 }
 
 }  // namespace

@@ -140,12 +140,15 @@ const std::map<std::string, std::string> kForms = {
     {"request plan", "SystemsAreCheckedPlannedWaivedAndSwept"},
     {"request plan --json", "SystemsAreCheckedPlannedWaivedAndSwept"},
     {"request waive-system", "SystemsAreCheckedPlannedWaivedAndSwept"},
+    {"application authorise", "ThirdPartyApplicationsAreAuthorisedListedAndRevoked"},
+    {"application list", "ThirdPartyApplicationsAreAuthorisedListedAndRevoked"},
+    {"application revoke", "ThirdPartyApplicationsAreAuthorisedListedAndRevoked"},
 };
 
 // Verbs whose second word picks the operation (`consent give`, `request open`).
 const std::set<std::string> kVerbsWithSubVerbs = {
     "policy", "subject", "record", "consent",  "preference", "audit",  "retention", "hold",
-    "review", "request", "outbox", "endpoint", "token",      "breach", "systems",
+    "review", "request", "outbox", "endpoint", "token",      "breach", "systems",   "application",
 };
 // Global options before the verb that take a value.
 const std::set<std::string> kGlobalOptions = {"--data",       "--database",   "--schema",
@@ -525,7 +528,10 @@ TEST_F(CliForms, DocumentedFormsAllHaveATest) {
                            "request plan",
                            "request waive-system",
                            "systems check",
-                           "systems sweep"}) {
+                           "systems sweep",
+                           "application authorise",
+                           "application list",
+                           "application revoke"}) {
     EXPECT_TRUE(documented.count(form)) << "docs/CLI.md does not show '" << form << "'";
   }
   for (const std::string& form : documented) {
@@ -666,6 +672,48 @@ TEST_F(CliForms, BreachRegisterAndDisclosureLog) {
             std::string::npos);
   CliRun unknown = Run({"breach", "show", "B2"});
   EXPECT_EQ(unknown.err, "custos: error UNKNOWN_BREACH: no breach B2\n");
+}
+
+// ProgressTeaching (001): "Before we allow Third Party Applications to access school data,
+// schools must authorise the requests to connect to their data and review the type of data that
+// an application is requesting. These permissions can be revoked at any time by the school."
+TEST_F(CliForms, ThirdPartyApplicationsAreAuthorisedListedAndRevoked) {
+  policy_ = std::string(CUSTOS_SOURCE_DIR) + "/policies/progressteaching_schools.yaml";
+  CliRun init = Run({"init", "--policy", policy_});
+  ASSERT_EQ(init.code, kExitOk) << init.err;
+  std::string out = Ok({"application", "authorise", "Homework Planner", "--recipient",
+                        "third_party_applications", "--purpose", "school_legal_obligation",
+                        "--category", "user.childrens.school_records", "--expires", "2026-07-31"});
+  ASSERT_EQ(out.rfind("application ", 0), 0u) << out;
+  const std::string id = out.substr(12, 16);
+  EXPECT_EQ(out.substr(28, out.find('\n') + 1 - 28),
+            " authorised until 2026-07-31T00:00:00Z; its token, shown once:\n")
+      << out;
+  EXPECT_EQ(Ok({"application", "list"}),
+            id + " active \"Homework Planner\" recipient=third_party_applications "
+                 "purpose=school_legal_obligation category=user.childrens.school_records "
+                 "expires=2026-07-31T00:00:00Z created=2026-01-05T00:00:00Z\n");
+  EXPECT_EQ(
+      Ok({"application", "revoke", id}),
+      "revoked application " + id + " (a running server refuses its token within a second)\n");
+  EXPECT_NE(Ok({"application", "list"}).find(id + " revoked "), std::string::npos);
+  CliRun again = Run({"application", "revoke", id});
+  EXPECT_NE(again.code, kExitOk);
+  EXPECT_EQ(again.err.rfind("custos: error ALREADY_EXISTS", 0), 0u) << again.err;
+  // What the policy does not allow is refused with the reason, and nothing is issued.
+  CliRun processor =
+      Run({"application", "authorise", "X", "--recipient", "sub_processors", "--purpose",
+           "school_legal_obligation", "--category", "user.name", "--expires", "2026-07-31"});
+  EXPECT_EQ(processor.code, kExitUsage);
+  EXPECT_NE(processor.err.find("is not a third party"), std::string::npos) << processor.err;
+  EXPECT_EQ(Run({"application", "authorise", "X", "--recipient", "third_party_applications"}).code,
+            kExitUsage);
+  // An application's token comes only from a grant.
+  CliRun token = Run({"token", "create", "--role", "application"});
+  EXPECT_EQ(token.code, kExitUsage);
+  EXPECT_NE(token.err.find("application authorise"), std::string::npos) << token.err;
+  const std::string listed = Ok({"application", "list"});
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 1);
 }
 
 TEST_F(CliForms, PolicyDocumentsAreRenderedWithoutADataDirectory) {

@@ -1831,8 +1831,10 @@ TEST_P(StoreConformance, AnOutboxMessageBelongsToARequestOrABreachThatExists) {
 TEST_P(StoreConformance, DisclosuresListPerSubjectInIdOrderWithTheirIds) {
   MustApply(Batch(Subject("wig", "s1"), Subject("wig", "s2")));
   DisclosureRow first{"wig", "s1", 0, "venue", "events", {"user.name", "user.contact.email"},
-                      At(5)};
-  DisclosureRow second{"wig", "s1", 0, "mailer", "news", {"user.contact.email"}, At(6)};
+                      At(5), ""};
+  // One to a third-party application, by name.
+  DisclosureRow second{
+      "wig", "s1", 0, "apps", "news", {"user.contact.email"}, At(6), "Homework Planner"};
   AppliedIds ids = MustApply(Batch(first, second));
   ASSERT_EQ(ids.disclosure_ids.size(), 2u);
   EXPECT_LT(ids.disclosure_ids[0], ids.disclosure_ids[1]);
@@ -1842,15 +1844,17 @@ TEST_P(StoreConformance, DisclosuresListPerSubjectInIdOrderWithTheirIds) {
   EXPECT_EQ(listed[0].recipient, "venue");
   EXPECT_EQ(listed[0].categories, (std::vector<std::string>{"user.name", "user.contact.email"}));
   EXPECT_EQ(listed[0].at, At(5));
+  EXPECT_EQ(listed[0].application, "");
   EXPECT_EQ(listed[1].purpose, "news");
+  EXPECT_EQ(listed[1].application, "Homework Planner");
   EXPECT_TRUE(Must(store_->ListDisclosures("wig", "s2")).empty());
   // A disclosure needs its subject.
-  EXPECT_EQ(
-      store_
-          ->Apply(Batch(DisclosureRow{"wig", "ghost", 0, "venue", "events", {"user.name"}, At(7)}))
-          .status()
-          .code(),
-      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_
+                ->Apply(Batch(
+                    DisclosureRow{"wig", "ghost", 0, "venue", "events", {"user.name"}, At(7), ""}))
+                .status()
+                .code(),
+            ErrorCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -33,11 +33,13 @@ constexpr char kListBreaches[] = "SELECT " CUSTOS_BREACH_COLUMNS
 #undef CUSTOS_BREACH_COLUMNS
 constexpr char kInsertDisclosure[] =
     "INSERT INTO disclosures (controller, subject_id, disclosure_id, recipient, purpose,"
-    " categories, at) VALUES ($1, $2, COALESCE($3, nextval('disclosures_seq')), $4, $5, $6, $7)"
+    " categories, at, application)"
+    " VALUES ($1, $2, COALESCE($3, nextval('disclosures_seq')), $4, $5, $6, $7, $8)"
     " RETURNING disclosure_id";
 constexpr char kListDisclosures[] =
-    "SELECT controller, subject_id, disclosure_id, recipient, purpose, categories, at"
-    " FROM disclosures WHERE controller = $1 AND subject_id = $2 ORDER BY disclosure_id";
+    "SELECT controller, subject_id, disclosure_id, recipient, purpose, categories, at,"
+    " application FROM disclosures WHERE controller = $1 AND subject_id = $2"
+    " ORDER BY disclosure_id";
 
 }  // namespace
 
@@ -65,6 +67,7 @@ Status ReadRow(const Rows& s, int i, DisclosureRow* row) {
   row->purpose = s.Text(i, 4);
   row->categories = SplitKeys(s.Text(i, 5));
   row->at = s.Time(i, 6);
+  row->application = s.Text(i, 7);
   return Status::Ok();
 }
 
@@ -76,8 +79,9 @@ Status BatchWriter::operator()(const DisclosureRow& row) {
   RETURN_IF_ERROR(JoinKeys(row.categories, "disclosures.categories", &categories));
   ASSIGN_OR_RETURN(std::optional<int64_t> id,
                    pg::GivenId(db_, "disclosures_seq", row.disclosure_id));
-  ASSIGN_OR_RETURN(int64_t assigned, Returning(kInsertDisclosure, row.controller, row.subject_id,
-                                               id, row.recipient, row.purpose, categories, row.at));
+  ASSIGN_OR_RETURN(int64_t assigned,
+                   Returning(kInsertDisclosure, row.controller, row.subject_id, id, row.recipient,
+                             row.purpose, categories, row.at, row.application));
   applied_->disclosure_ids.push_back(assigned);
   return Status::Ok();
 }

@@ -30,10 +30,11 @@ constexpr char kListBreaches[] = "SELECT " CUSTOS_BREACH_COLUMNS
 #undef CUSTOS_BREACH_COLUMNS
 constexpr char kInsertDisclosure[] =
     "INSERT INTO disclosures (controller, subject_id, disclosure_id, recipient, purpose,"
-    " categories, at) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    " categories, at, application) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 constexpr char kListDisclosures[] =
-    "SELECT controller, subject_id, disclosure_id, recipient, purpose, categories, at"
-    " FROM disclosures WHERE controller = ? AND subject_id = ? ORDER BY disclosure_id";
+    "SELECT controller, subject_id, disclosure_id, recipient, purpose, categories, at,"
+    " application FROM disclosures WHERE controller = ? AND subject_id = ?"
+    " ORDER BY disclosure_id";
 
 }  // namespace
 
@@ -61,6 +62,7 @@ Status ReadRow(const Statement& s, DisclosureRow* row) {
   row->purpose = s.Text(4);
   row->categories = SplitKeys(s.Text(5));
   row->at = s.Time(6);
+  row->application = s.Text(7);
   return Status::Ok();
 }
 
@@ -72,7 +74,7 @@ Status BatchWriter::operator()(const DisclosureRow& row) {
   RETURN_IF_ERROR(JoinKeys(row.categories, "disclosures.categories", &categories));
   ASSIGN_OR_RETURN(int64_t id, ids_.Take(Sequence::kDisclosures, row.disclosure_id));
   RETURN_IF_ERROR(Insert(kInsertDisclosure, row.controller, row.subject_id, id, row.recipient,
-                         row.purpose, categories, row.at));
+                         row.purpose, categories, row.at, row.application));
   applied_->disclosure_ids.push_back(id);
   return Status::Ok();
 }

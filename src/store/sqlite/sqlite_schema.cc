@@ -425,6 +425,11 @@ CREATE TRIGGER outbox_needs_its_owner BEFORE INSERT ON outbox
   BEGIN SELECT RAISE(ABORT, 'outbox: no request or breach of that id'); END;
 )sql";
 
+constexpr char kSchemaV7[] = R"sql(
+-- A disclosure to a third-party application a controller authorised names the application.
+ALTER TABLE disclosures ADD COLUMN application TEXT NOT NULL DEFAULT '';
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -436,6 +441,7 @@ constexpr std::array kMigrations = {
     Migration{6,
               "the breach register and the disclosure log; the outbox carries breaches' messages",
               kSchemaV6},
+    Migration{7, "disclosures to third-party applications name the application", kSchemaV7},
 };
 
 constexpr char kCreateMigrationsTable[] =
