@@ -176,13 +176,15 @@ class ServerE2eTest : public ::testing::Test {
     data_ = (dir_ / "data").string();
     int code = 0;
     RunCustos({"--data", data_, "init", "--policy",
-               std::string(CUSTOS_SOURCE_DIR) + "/policies/wig.yaml"},
+               std::string(CUSTOS_SOURCE_DIR) + "/policies/" + PolicyFile()},
               &code);
     ASSERT_EQ(code, 0);
     admin_ = RunCustos({"--data", data_, "token", "create", "--role", "admin"}, &code);
     ASSERT_EQ(code, 0);
     while (!admin_.empty() && admin_.back() == '\n') admin_.pop_back();
   }
+  // The seed policy the data directory is initialised with (policies/NAME).
+  virtual std::string PolicyFile() const { return "wig.yaml"; }
   void TearDown() override {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
