@@ -1,9 +1,13 @@
 #include "cli/application_commands.h"
 
+#include <optional>
 #include <ostream>
+#include <string>
+#include <string_view>
 
 #include "api/applications.h"
 #include "cli/command_helpers.h"
+#include "crypto/api_token.h"
 
 namespace custos::cli {
 
@@ -12,7 +16,7 @@ namespace {
 constexpr char kUsage[] =
     "application authorise NAME --recipient R --purpose P [--purpose P...] --category C\n"
     "      [--category C...] --expires TIME\n"
-    "  | application list | application revoke ID";
+    "  | application list | application revoke ID|TOKEN";
 
 }  // namespace
 
@@ -62,9 +66,12 @@ int ApplicationCommand(deployment::Session& s, const std::vector<std::string>& a
   }
   if (verb == "revoke") {
     if (a->positional.size() != 1 || !a->options.empty()) return Usage(err, kUsage);
-    Status revoked = api::RevokeApplication(s.engine(), tokens, a->positional[0], "cli");
+    // The id, or the whole token (whoever holds it may revoke it): never echoed back.
+    std::optional<std::string_view> in_token = crypto::ApiTokenId(a->positional[0]);
+    const std::string id = in_token ? std::string(*in_token) : a->positional[0];
+    Status revoked = api::RevokeApplication(s.engine(), tokens, id, "cli");
     if (!revoked.ok()) return Fail(err, revoked);
-    out << "revoked application " << a->positional[0]
+    out << "revoked application " << id
         << " (a running server refuses its token within a second)\n";
     return kExitOk;
   }

@@ -697,9 +697,12 @@ TEST_F(CliForms, ThirdPartyApplicationsAreAuthorisedListedAndRevoked) {
       Ok({"application", "revoke", id}),
       "revoked application " + id + " (a running server refuses its token within a second)\n");
   EXPECT_NE(Ok({"application", "list"}).find(id + " revoked "), std::string::npos);
-  CliRun again = Run({"application", "revoke", id});
+  // Revoked a second time, by the whole token this time.
+  const std::string token = out.substr(out.find('\n') + 1, out.size() - out.find('\n') - 2);
+  CliRun again = Run({"application", "revoke", token});
   EXPECT_NE(again.code, kExitOk);
   EXPECT_EQ(again.err.rfind("custos: error ALREADY_EXISTS", 0), 0u) << again.err;
+  EXPECT_EQ(again.err.find(token), std::string::npos) << "the token is never echoed";
   // What the policy does not allow is refused with the reason, and nothing is issued.
   CliRun processor =
       Run({"application", "authorise", "X", "--recipient", "sub_processors", "--purpose",
@@ -709,9 +712,9 @@ TEST_F(CliForms, ThirdPartyApplicationsAreAuthorisedListedAndRevoked) {
   EXPECT_EQ(Run({"application", "authorise", "X", "--recipient", "third_party_applications"}).code,
             kExitUsage);
   // An application's token comes only from a grant.
-  CliRun token = Run({"token", "create", "--role", "application"});
-  EXPECT_EQ(token.code, kExitUsage);
-  EXPECT_NE(token.err.find("application authorise"), std::string::npos) << token.err;
+  CliRun created = Run({"token", "create", "--role", "application"});
+  EXPECT_EQ(created.code, kExitUsage);
+  EXPECT_NE(created.err.find("application authorise"), std::string::npos) << created.err;
   const std::string listed = Ok({"application", "list"});
   EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 1);
 }
