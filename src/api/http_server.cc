@@ -23,7 +23,7 @@ namespace custos::api {
 // One request as it is read: created on the first callback, freed when MHD says it is done.
 struct HttpServer::Call {
   HttpRequest request;
-  bool counted = false;   // in in_flight_
+  bool counted = false;   // in in_flight_ (admitted requests only)
   bool admitted = false;  // arrived before draining began: it is served in full
   bool answered = false;
   bool dispatched = false;         // with the pool or held (the connection is suspended)
@@ -324,8 +324,6 @@ void HttpServer::StopWatching() {
 int HttpServer::Drain(std::chrono::milliseconds timeout) {
   if (daemon_ == nullptr) return 0;
   draining_ = true;
-  MHD_socket listen = MHD_quiesce_daemon(daemon_);
-  if (listen != MHD_INVALID_SOCKET) close(listen);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -367,9 +365,12 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     // connection, so only remember the request (unless its body is declared too large).
     call = new Call();
     *call_ptr = call;
-    call->counted = true;
+    // Counted before draining_ is read, as Drain sets draining_ before it reads the count: a
+    // request Drain does not wait for sees that draining began.
     self->in_flight_.fetch_add(1);
     call->admitted = !self->draining_.load();
+    call->counted = call->admitted;
+    if (!call->admitted) self->in_flight_.fetch_sub(1);  // answered 503 at once, not waited for
     call->request.method = method;
     call->request.path = url;
     call->request.client_address = ClientAddress(connection);

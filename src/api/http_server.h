@@ -97,13 +97,18 @@ class HttpServer {
   Status Start();
   // The port bound (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const { return port_; }
-  // Stops accepting, waits up to `timeout` for requests already received to be answered, then
-  // stops. Returns the number of requests still unfinished at the deadline (0 normally).
+  // From now on answers every new request 503 (the draining response) and closes its connection,
+  // waits up to `timeout` for the requests received before to be answered, then stops (the
+  // listening socket closes with the daemon). Returns the number of those requests still
+  // unfinished at the deadline (0 normally). It does not stop accepting first: libmicrohttpd's
+  // MHD_quiesce_daemon races its own epoll threads for the listening socket and can abort the
+  // process (MHD_PANIC) when a thread is busy as it is called.
+
   int Drain(std::chrono::milliseconds timeout);
   // Runs `job` on the handler pool (at once on the caller's thread once the pool has stopped):
   // the audit log leads the commits of held decisions there.
   void RunInPool(std::function<void()> job) { pool_.Submit(std::move(job)); }
-  // Requests inside the handler or being answered.
+  // Requests received before draining began, inside the handler or being answered.
   int in_flight() const { return in_flight_.load(); }
   // Connections closed because their request had not arrived by the deadline.
   int64_t deadline_closes() const { return deadline_closes_.load(); }

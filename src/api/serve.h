@@ -6,8 +6,8 @@
 // bounds the decision cache (people are read on first use, so start time does not grow with
 // their number), listens, runs the background schedules (retention sweeps, outbox delivery,
 // catching up with other writers, audit flushes), and on SIGTERM or SIGINT drains: it
-// stops accepting, answers every request already received, writes buffered audit entries and
-// commits every queued batch before returning. A write is acknowledged only after its commit,
+// answers every request already received (new ones get 503 and their connection closes), stops
+// listening, writes buffered audit entries and commits every queued batch before returning. A write is acknowledged only after its commit,
 // so no acknowledged write is lost. Prints "custos serve: listening on http://HOST:PORT" on
 // `out` once ready; logs are JSON lines on stderr.
 // Thread-safety: one call per process (it blocks SIGTERM and SIGINT and waits for them).

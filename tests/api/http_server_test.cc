@@ -197,5 +197,58 @@ TEST(HttpServer, AnswersHeldOnThePollingThreadLeaveWhenReleasedToo) {
   HeldAnswersLeaveWhenReleased(true);
 }
 
+// Draining: a request received before it is answered in full; one that arrives on a new
+// connection meanwhile gets the draining answer (503) at once, and the server stops cleanly
+// under a steady stream of such requests (no quiesce race with libmicrohttpd's threads).
+TEST(HttpServer, WhileDrainingARequestReceivedBeforeIsAnsweredAndANewOneGets503) {
+  Gate gate;
+  gate.needed = 1000;  // never reached: /block waits until released
+  HttpServerOptions options;
+  options.port = 0;
+  options.threads = 4;
+  options.io_threads = 2;
+  HttpResponse stopping;
+  stopping.status = 503;
+  stopping.content_type = "text/plain";
+  HttpServer server(options, [&](HttpRequest& request) { return gate.Handle(request); },
+                    stopping);
+  ASSERT_TRUE(server.Start().ok());
+  const uint16_t port = server.port();
+  int blocked_status = 0;
+  std::thread blocked([&] { blocked_status = Get(port, "/block"); });
+  {
+    std::unique_lock lock(gate.mutex);
+    ASSERT_TRUE(
+        gate.changed.wait_for(lock, std::chrono::seconds(5), [&] { return gate.inside == 1; }));
+  }
+  int unfinished = -1;
+  std::thread draining([&] { unfinished = server.Drain(std::chrono::seconds(5)); });
+  // Drain has begun once a new request is refused; until then it may still be served.
+  int status = 200;
+  auto start = Clock::now();
+  while (status == 200 && Clock::now() - start < std::chrono::seconds(5)) {
+    status = Get(port, "/ping");
+  }
+  EXPECT_EQ(status, 503);
+  // More arrive, from several clients at once, while the received one is still inside.
+  std::vector<std::thread> late;
+  std::vector<int> late_status(8, -1);
+  for (int i = 0; i < 8; ++i) {
+    late.emplace_back([&, i] { late_status[i] = Get(port, "/ping"); });
+  }
+  for (auto& client : late) client.join();
+  for (int s : late_status) EXPECT_EQ(s, 503);
+  {
+    std::lock_guard lock(gate.mutex);
+    gate.release = true;
+  }
+  gate.changed.notify_all();
+  blocked.join();
+  draining.join();
+  EXPECT_EQ(blocked_status, 200);
+  EXPECT_EQ(unfinished, 0);
+  EXPECT_EQ(Get(port, "/ping"), 0);  // stopped: nothing listens
+}
+
 }  // namespace
 }  // namespace custos::api
