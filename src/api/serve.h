@@ -7,9 +7,9 @@
 // their number), listens, runs the background schedules (retention sweeps, outbox delivery,
 // catching up with other writers, audit flushes), and on SIGTERM or SIGINT drains: it
 // answers every request already received (new ones get 503 and their connection closes), stops
-// listening, writes buffered audit entries and commits every queued batch before returning. A write is acknowledged only after its commit,
-// so no acknowledged write is lost. Prints "custos serve: listening on http://HOST:PORT" on
-// `out` once ready; logs are JSON lines on stderr.
+// listening, writes buffered audit entries and commits every queued batch before returning. A
+// write is acknowledged only after its commit, so no acknowledged write is lost. Prints "custos
+// serve: listening on http://HOST:PORT" on `out` once ready; logs are JSON lines on stderr.
 // Thread-safety: one call per process (it blocks SIGTERM and SIGINT and waits for them).
 #ifndef CUSTOS_API_SERVE_H_
 #define CUSTOS_API_SERVE_H_

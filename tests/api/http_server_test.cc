@@ -210,8 +210,8 @@ TEST(HttpServer, WhileDrainingARequestReceivedBeforeIsAnsweredAndANewOneGets503)
   HttpResponse stopping;
   stopping.status = 503;
   stopping.content_type = "text/plain";
-  HttpServer server(options, [&](HttpRequest& request) { return gate.Handle(request); },
-                    stopping);
+  HttpServer server(
+      options, [&](HttpRequest& request) { return gate.Handle(request); }, stopping);
   ASSERT_TRUE(server.Start().ok());
   const uint16_t port = server.port();
   int blocked_status = 0;
