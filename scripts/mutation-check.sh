@@ -14,6 +14,7 @@ mutants=(
   "consent_missing_allows|src/engine/decide.cc|        Deny(decision, ErrorCode::kConsentMissing, purpose->key);|        (void)0;  // mutant: a missing consent no longer denies|Decide|ConsentMissing|scenario/sqlite/wig"
   "first_retention_rule_dropped|src/engine/retention.cc|  std::string next_rule;\n  for (const auto& rule : policy.retention) {|  std::string next_rule;\n  for (const auto& rule : policy.retention) {\n    if (&rule == &policy.retention.front()) continue;  // mutant|Retention|scenario/sqlite/wig"
   "system_erasure_ignores_holds|src/engine/systems_reach.cc|          field_step.kept = keep(field.category);|          (void)keep;  // mutant: a hold or exemption no longer keeps a system's column|SystemsReach"
+  "application_grant_ignored|src/engine/applications.cc|  RETURN_IF_ERROR(GrantCovers(grant, request.purpose, request.categories, request.at));|  (void)0;  // mutant: an application's decision is no longer held to its grant|ApplicationGrant|AnAuthorisedApplication"
   "decision_audit_skipped|src/engine/audit_log.cc|  buffer_.push_back(std::move(entry));\n  const int64_t mine|  (void)entry;  // mutant: a decision leaves no audit entry\n  const int64_t mine|Audit|Decision|scenario/sqlite/engine"
 )
 
