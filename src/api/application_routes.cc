@@ -84,18 +84,11 @@ HttpResponse Api::ListApplications(Context&) {
 }
 
 HttpResponse Api::RevokeApplication(Context& c) {
-  const std::string& id = c.Param("id");
-  Status revoked = api::RevokeApplication(engine_, tokens_, id, c.actor);
-  if (!revoked.ok()) return ProblemFor(revoked);
-  auto applications = api::ListApplications(tokens_, engine_.Now());
-  if (!applications.ok()) return ProblemFor(applications.status());
-  for (const auto& entry : *applications) {
-    if (entry.record.principal.token_id != id) continue;
-    Json j;
-    WriteApplication(j, entry.record, entry.state);
-    return j.Done();
-  }
-  return ProblemFor(Status(ErrorCode::kNotFound, "no application " + id));
+  auto revoked = api::RevokeApplication(engine_, tokens_, c.Param("id"), c.actor);
+  if (!revoked.ok()) return ProblemFor(revoked.status());
+  Json j;
+  WriteApplication(j, revoked->record, revoked->state);
+  return j.Done();
 }
 
 }  // namespace custos::api

@@ -42,8 +42,8 @@ Result<IssuedApplication> AuthoriseApplication(engine::Engine& engine, TokenStor
   return issued;
 }
 
-Status RevokeApplication(engine::Engine& engine, TokenStore& tokens, const std::string& id,
-                         const std::string& actor) {
+Result<ApplicationEntry> RevokeApplication(engine::Engine& engine, TokenStore& tokens,
+                                           const std::string& id, const std::string& actor) {
   RETURN_IF_ERROR(tokens.Load());  // another process (the CLI) may have authorised it
   std::vector<TokenRecord> records = tokens.List();
   auto found = std::find_if(records.begin(), records.end(), [&](const TokenRecord& r) {
@@ -51,8 +51,12 @@ Status RevokeApplication(engine::Engine& engine, TokenStore& tokens, const std::
   });
   if (found == records.end()) return Status(ErrorCode::kNotFound, "no application " + id);
   // The token is refused first; the audit entry follows.
-  RETURN_IF_ERROR(tokens.Revoke(id, engine.Now().ToString()));
-  return engine.RecordApplicationRevocation(GrantOf(found->principal), actor);
+  const std::string now = engine.Now().ToString();
+  RETURN_IF_ERROR(tokens.Revoke(id, now));
+  RETURN_IF_ERROR(engine.RecordApplicationRevocation(GrantOf(found->principal), actor));
+  ApplicationEntry revoked{std::move(*found), "revoked"};
+  revoked.record.revoked_at = now;
+  return revoked;
 }
 
 Result<std::vector<ApplicationEntry>> ListApplications(TokenStore& tokens, Timestamp now) {
@@ -61,9 +65,9 @@ Result<std::vector<ApplicationEntry>> ListApplications(TokenStore& tokens, Times
   for (auto& record : tokens.List()) {
     if (record.principal.role != Role::kApplication) continue;
     const engine::ApplicationGrant grant = GrantOf(record.principal);
-    std::string state = !record.revoked_at.empty()  ? "revoked"
-                        : !(now < grant.expires_at) ? "expired"
-                                                    : "active";
+    std::string state = !record.revoked_at.empty()       ? "revoked"
+                        : engine::GrantEnded(grant, now) ? "expired"
+                                                         : "active";
     out.push_back({std::move(record), std::move(state)});
   }
   std::sort(out.begin(), out.end(), [](const ApplicationEntry& a, const ApplicationEntry& b) {

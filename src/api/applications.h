@@ -33,15 +33,15 @@ Result<IssuedApplication> AuthoriseApplication(engine::Engine& engine, TokenStor
                                                engine::ApplicationGrant grant,
                                                const std::string& actor);
 
-// Revokes application `id` and audits it. Errors: NOT_FOUND (no application of that id),
-// ALREADY_EXISTS (already revoked), IO_ERROR.
-Status RevokeApplication(engine::Engine& engine, TokenStore& tokens, const std::string& id,
-                         const std::string& actor);
-
 struct ApplicationEntry {
   TokenRecord record;  // role application
   std::string state;   // active, expired, revoked
 };
+
+// Revokes application `id`, audits it and returns it as revoked. Errors: NOT_FOUND (no
+// application of that id), ALREADY_EXISTS (already revoked), IO_ERROR.
+Result<ApplicationEntry> RevokeApplication(engine::Engine& engine, TokenStore& tokens,
+                                           const std::string& id, const std::string& actor);
 
 // Every application ever authorised, oldest first, with its state at `now` (the token file is
 // read again first: the CLI may have written to it). Errors: those of TokenStore::Load.

@@ -69,8 +69,8 @@ int ApplicationCommand(deployment::Session& s, const std::vector<std::string>& a
     // The id, or the whole token (whoever holds it may revoke it): never echoed back.
     std::optional<std::string_view> in_token = crypto::ApiTokenId(a->positional[0]);
     const std::string id = in_token ? std::string(*in_token) : a->positional[0];
-    Status revoked = api::RevokeApplication(s.engine(), tokens, id, "cli");
-    if (!revoked.ok()) return Fail(err, revoked);
+    auto revoked = api::RevokeApplication(s.engine(), tokens, id, "cli");
+    if (!revoked.ok()) return Fail(err, revoked.status());
     out << "revoked application " << id
         << " (a running server refuses its token within a second)\n";
     return kExitOk;

@@ -77,7 +77,7 @@ Status CheckApplicationGrant(const policy::Policy& policy, const ApplicationGran
 
 Status GrantCovers(const ApplicationGrant& grant, std::string_view purpose,
                    const std::vector<std::string>& categories, Timestamp at) {
-  if (!(at < grant.expires_at)) {
+  if (GrantEnded(grant, at)) {
     return Status(ErrorCode::kGrantExpired,
                   "the authorisation of this application ended at " + grant.expires_at.ToString());
   }

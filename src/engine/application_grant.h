@@ -42,6 +42,11 @@ inline constexpr size_t kMaxApplicationName = 100;
 Status CheckApplicationGrant(const policy::Policy& policy, const ApplicationGrant& grant,
                              Timestamp now);
 
+// Whether the grant has ended at `at` (its expiry is not after `at`).
+inline bool GrantEnded(const ApplicationGrant& grant, Timestamp at) {
+  return !(at < grant.expires_at);
+}
+
 // Whether the grant covers purpose `purpose` on `categories` at `at`. Errors:
 // APPLICATION_GRANT_EXPIRED (at or after its expiry), OUTSIDE_APPLICATION_GRANT (a purpose or a
 // category the grant does not name).

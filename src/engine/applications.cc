@@ -35,11 +35,7 @@ Result<Decision> Engine::DecideForApplication(const ApplicationGrant& grant,
   AuditEntry entry;
   ASSIGN_OR_RETURN(Decision decision, DecideUnrecorded(request, entry));
   if (!decision.allow) {
-    if (decision_audit_ == DecisionAudit::kDurable) {
-      RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
-    } else {
-      audit_.Record(std::move(entry));
-    }
+    RETURN_IF_ERROR(RecordDecision(std::move(entry)));
     return decision;
   }
   // Allowed: the data go to the application. The grant was checked against the policy when it

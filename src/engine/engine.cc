@@ -686,12 +686,14 @@ Result<bool> Engine::IsSuppressed(const std::string& kind, const std::string& va
 Result<Decision> Engine::Decide(const DecisionRequest& request) {
   AuditEntry entry;
   ASSIGN_OR_RETURN(Decision decision, DecideUnrecorded(request, entry));
-  if (decision_audit_ == DecisionAudit::kDurable) {
-    RETURN_IF_ERROR(audit_.RecordDurably(std::move(entry)));
-  } else {
-    audit_.Record(std::move(entry));
-  }
+  RETURN_IF_ERROR(RecordDecision(std::move(entry)));
   return decision;
+}
+
+Status Engine::RecordDecision(AuditEntry entry) {
+  if (decision_audit_ == DecisionAudit::kDurable) return audit_.RecordDurably(std::move(entry));
+  audit_.Record(std::move(entry));
+  return Status::Ok();
 }
 
 Result<Decision> Engine::DecideThen(const DecisionRequest& request,

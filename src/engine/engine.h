@@ -758,6 +758,8 @@ class Engine {
                           const std::string& key) const;
   void NoteConsentInCache(const std::string& subject_id, const std::string& key, Timestamp at,
                           bool given);
+  // Records a decision's audit entry as decision_audit_ says (durably, or buffered).
+  Status RecordDecision(AuditEntry entry);
   // Decides and fills `entry` with the decision's audit entry, recording nothing.
   Result<Decision> DecideUnrecorded(const DecisionRequest& request, AuditEntry& entry);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);
