@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include "engine/people_words.h"
 #include "engine/request_internal.h"
 #include "policy/notice.h"
 
@@ -61,54 +62,6 @@ std::vector<std::string> GetList(const rapidjson::Value& o, const char* key) {
     if (v.IsString()) out.emplace_back(v.GetString(), v.GetStringLength());
   }
   return out;
-}
-
-std::string CategoryName(const policy::Policy& policy, const std::string& key) {
-  const policy::Category* c = policy.FindCategory(key);
-  return c != nullptr && !c->name.empty() ? c->name : key;
-}
-std::string SubjectTypeName(const policy::Policy& policy, const std::string& key) {
-  const policy::SubjectType* t = policy.FindSubjectType(key);
-  return t != nullptr && !t->name.empty() ? t->name : key;
-}
-std::string PurposeName(const policy::Policy& policy, const std::string& key) {
-  const policy::Purpose* p = policy.FindPurpose(key);
-  return p != nullptr && !p->name.empty() ? p->name : key;
-}
-
-std::string Names(const policy::Policy& policy, const std::vector<std::string>& keys,
-                  std::string (*name)(const policy::Policy&, const std::string&),
-                  std::string_view none) {
-  if (keys.empty()) return std::string(none);
-  std::string out;
-  for (const auto& k : keys) {
-    if (!out.empty()) out += ", ";
-    out += name(policy, k);
-  }
-  return out;
-}
-
-// Who to contact about the breach: the DPO when there is one, else the security or general
-// contact, else the organisation itself.
-std::string ContactPoint(const policy::Policy& policy) {
-  auto line = [](const std::string& who, const std::string& email, const std::string& phone) {
-    std::string out = who;
-    if (!email.empty()) out += (out.empty() ? "" : ", ") + email;
-    if (!phone.empty()) out += (out.empty() ? "" : ", ") + phone;
-    return out;
-  };
-  if (policy.dpo.present && (!policy.dpo.email.empty() || !policy.dpo.phone.empty())) {
-    return line(policy.dpo.name.empty() ? "Our Data Protection Officer" : policy.dpo.name,
-                policy.dpo.email, policy.dpo.phone);
-  }
-  for (std::string_view wanted : {"security", "dpo", "general"}) {
-    for (const auto& c : policy.contacts) {
-      if (c.purpose == wanted && (!c.email.empty() || !c.phone.empty())) {
-        return line(c.name, c.email, c.phone);
-      }
-    }
-  }
-  return line(policy.controller.name, policy.controller.email, policy.controller.phone);
 }
 
 std::string RiskWords(std::string_view risk) {

@@ -11,6 +11,7 @@
 #include "crypto/sealing.h"
 #include "engine/decide.h"
 #include "engine/identifier_form.h"
+#include "policy/loader.h"
 #include "policy/taxonomy.h"
 
 namespace custos::engine {
@@ -130,12 +131,32 @@ Status Engine::Open(const std::string& policy_text) {
       (*existing)->policy_text == policy_text) {
     return Status::Ok();
   }
+  const Timestamp at = clock_.Now();
+  std::string detail = "notice " + policy_.notice.version;
+  if (existing->has_value()) {
+    const store::ControllerRow& previous = **existing;
+    detail += " (was " + previous.policy_version + ")";
+    policy::LoadOutcome before = policy::ParsePolicyText(previous.policy_text, "previous policy");
+    if (before.ok()) {
+      std::vector<policy::PolicyChange> changes = policy::DiffPolicies(before.policy, policy_);
+      const auto material = std::count_if(changes.begin(), changes.end(),
+                                          [](const policy::PolicyChange& c) { return c.material; });
+      detail += "; " + std::to_string(material) + " material change(s)";
+      if (material > 0) {
+        ASSIGN_OR_RETURN(ChangeNotices notices,
+                         QueuePolicyChangeNotices(before.policy, changes, at));
+        detail += "; " + std::to_string(notices.queued + notices.queued_before) +
+                  " notice(s) of the changes queued to people, " +
+                  std::to_string(notices.without_address) + " without an e-mail address";
+      }
+    } else {
+      detail += "; the previous version could not be read, so nobody was told of changes";
+    }
+  }
   store::WriteBatch batch;
   batch.Add(store::ControllerRow{controller_, policy_.controller.name, policy_.notice.version,
-                                 policy_text, clock_.Now()});
-  return audit_
-      .Commit(std::move(batch), {Entry("system", "policy_loaded", "", clock_.Now(),
-                                       "notice " + policy_.notice.version)})
+                                 policy_text, at});
+  return audit_.Commit(std::move(batch), {Entry("system", "policy_loaded", "", at, detail)})
       .status();
 }
 

@@ -36,6 +36,7 @@
 #include "engine/subject_state.h"
 #include "engine/systems_reach.h"
 #include "policy/policy.h"
+#include "policy/policy_diff.h"
 #include "store/store.h"
 
 namespace custos::engine {
@@ -232,7 +233,11 @@ class Engine {
          DecisionAudit decision_audit = DecisionAudit::kDurable);
 
   // Registers the controller and its policy text in the store when new (or when the policy
-  // version changed), and opens the audit log.
+  // version changed), and opens the audit log. A new version is kept beside the old ones; when
+  // it changes something material against the version before it (policy/policy_diff.h), each
+  // person such a change reaches is sent a notice through the outbox (engine_policy_change.cc),
+  // before the new version is recorded as loaded: a load cut short queues the rest next time,
+  // never the same notice twice. `policy_loaded` in the audit log counts them.
   Status Open(const std::string& policy_text);
 
   const policy::Policy& policy() const { return policy_; }
@@ -669,9 +674,20 @@ class Engine {
                           const crypto::SecretKey& key, const std::string& key_context,
                           const std::string& kind, const std::string& target,
                           const std::string& payload, Timestamp at);
-  // The breach an outbox message belongs to, or nullopt for a request's message.
+  // The breach an outbox message belongs to, or nullopt for a request's or a person's message.
   static std::optional<std::string> BreachOfMessage(const store::OutboxRow& message);
-  // An outbox message's payload, opened with its request's or breach's key.
+  // The person an outbox message is addressed to on its own (a notice of a changed policy:
+  // reference "person:" and a subject id), or nullopt for a request's or breach's message.
+  static std::optional<std::string> PersonOfMessage(const store::OutboxRow& message);
+  // Queues a notice of the material `changes` (the policy before them: `before`) to every
+  // active person one reaches who has an e-mail address (engine_policy_change.cc).
+  struct ChangeNotices {
+    int64_t queued = 0, without_address = 0, queued_before = 0;
+  };
+  Result<ChangeNotices> QueuePolicyChangeNotices(const policy::Policy& before,
+                                                 const std::vector<policy::PolicyChange>& changes,
+                                                 Timestamp at);
+  // An outbox message's payload, opened with its request's, breach's or person's key.
   Result<std::string> OpenOutboxPayload(const store::OutboxRow& message);
   // The breach register (engine_breach.cc).
   std::string BreachKeyContext(const std::string& breach_id) const;

@@ -15,6 +15,7 @@
 #include "crypto/sealing.h"
 #include "engine/engine.h"
 #include "engine/mail_endpoint.h"
+#include "engine/policy_change_notice.h"
 #include "engine/request_internal.h"
 
 namespace custos::engine {
@@ -26,6 +27,9 @@ using internal::Str;
 using internal::Writer;
 using store::OutboxState;
 using store::RequestState;
+
+// What a person's own notice carries once someone took it out of the outbox by hand.
+constexpr char kReadByHand[] = "read by hand";
 
 // Whether an outbox payload is a message to a person who gave an e-mail address.
 bool AddressedToEmail(const std::string& payload) {
@@ -179,6 +183,7 @@ Result<bool> Engine::StaysManual(const store::OutboxRow& message,
     const auto& read = b.details.messages_read_by_hand;
     return std::find(read.begin(), read.end(), message.outbox_id) != read.end();
   }
+  if (PersonOfMessage(message)) return message.last_error == kReadByHand;
   ASSIGN_OR_RETURN(std::vector<store::RequestEventRow> events,
                    store_.ListRequestEvents(controller_, message.request_id));
   const std::string read = OutboxMessageLabel(message);
@@ -247,6 +252,11 @@ Result<std::string> Engine::OpenOutboxPayload(const store::OutboxRow& message) {
     ASSIGN_OR_RETURN(store::BreachRow row, LoadBreachRow(*breach_id));
     ASSIGN_OR_RETURN(crypto::SecretKey key, BreachKey(row));
     return crypto::Open(key, message.sealed_payload, BreachKeyContext(*breach_id) + "/outbox");
+  }
+  if (std::optional<std::string> subject_id = PersonOfMessage(message)) {
+    ASSIGN_OR_RETURN(store::SubjectRow subject, ActiveSubject(*subject_id));
+    ASSIGN_OR_RETURN(crypto::SecretKey key, DataKey(subject));
+    return crypto::Open(key, message.sealed_payload, KeyContext(*subject_id) + "/outbox");
   }
   ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(message.request_id));
   ASSIGN_OR_RETURN(crypto::SecretKey key, RequestKey(request));
@@ -330,7 +340,8 @@ Status Engine::RecordDelivery(const OutboxDelivery& delivery, bool delivered,
     update.next_attempt_at = Timestamp{now.micros + OutboxRetryDelayMicros(attempts)};
   }
   batch.Add(update);
-  const bool of_request = !delivery.request_id.starts_with(kBreachReferencePrefix);
+  const bool of_request = !delivery.request_id.starts_with(kBreachReferencePrefix) &&
+                          !delivery.request_id.starts_with(kPersonReferencePrefix);
   if (of_request) {
     batch.Add(store::RequestEventRow{
         controller_, delivery.request_id, 0, now, "system:outbox",
@@ -371,6 +382,10 @@ Result<std::string> Engine::ReadOutboxMessage(int64_t outbox_id, const std::stri
     ASSIGN_OR_RETURN(Breach breach, LoadBreach(*breach_id));
     breach.details.messages_read_by_hand.push_back(outbox_id);
     RETURN_IF_ERROR(AddBreachUpdate(batch, breach, now));
+  } else if (PersonOfMessage(*it)) {
+    // A person's own notice has no history of its own: the message itself says it was read.
+    batch.Add(store::UpdateOutbox{controller_, outbox_id, it->state, it->attempts,
+                                  it->next_attempt_at, it->delivered_at, kReadByHand, false});
   } else {
     ASSIGN_OR_RETURN(store::RequestRow request, LoadRequest(it->request_id));
     batch.Add(store::RequestEventRow{controller_, it->request_id, 0, now, actor, "outbox_read",

@@ -1813,10 +1813,18 @@ TEST_P(StoreConformance, BreachesListInOrderOfAwarenessAndUpdateOnlyAtTheirVersi
   EXPECT_EQ(store_->Apply(Batch(odd)).status().code(), ErrorCode::kInvalidArgument);
 }
 
-TEST_P(StoreConformance, AnOutboxMessageBelongsToARequestOrABreachThatExists) {
-  MustApply(Batch(Request("wig", "r1", 10), Breach("wig", "b1", 10)));
-  AppliedIds ids = MustApply(Batch(Message("wig", "r1", 10), Message("wig", "breach:b1", 10)));
-  ASSERT_EQ(ids.outbox_ids.size(), 2u);
+TEST_P(StoreConformance, AnOutboxMessageBelongsToARequestABreachOrAPersonThatExists) {
+  MustApply(Batch(Request("wig", "r1", 10), Breach("wig", "b1", 10), Subject("wig", "s1")));
+  AppliedIds ids = MustApply(Batch(Message("wig", "r1", 10), Message("wig", "breach:b1", 10),
+                                   Message("wig", "person:s1", 10)));
+  ASSERT_EQ(ids.outbox_ids.size(), 3u);
+  auto of_person = Must(store_->ListOutbox("wig", "person:s1"));
+  ASSERT_EQ(of_person.size(), 1u);
+  EXPECT_EQ(of_person[0].outbox_id, ids.outbox_ids[2]);
+  EXPECT_EQ(store_->Apply(Batch(Message("wig", "person:s9", 10))).status().code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(store_->Apply(Batch(Message("c2", "person:s1", 10))).status().code(),
+            ErrorCode::kInvalidArgument);  // another controller's person
   auto of_breach = Must(store_->ListOutbox("wig", "breach:b1"));
   ASSERT_EQ(of_breach.size(), 1u);
   EXPECT_EQ(of_breach[0].outbox_id, ids.outbox_ids[1]);

@@ -435,6 +435,29 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE disclosures ADD COLUMN application text NOT NULL DEFAULT '';
 )sql";
 
+// Version 8: the outbox also carries a message to one person on their own (a notice of a changed
+// policy), whose reference is "person:<subject id>".
+constexpr char kSchemaV8[] = R"sql(
+CREATE OR REPLACE FUNCTION custos_outbox_owner() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.request_id LIKE 'breach:%' THEN
+    IF NOT EXISTS (SELECT 1 FROM breaches WHERE controller = NEW.controller
+                   AND breach_id = substr(NEW.request_id, 8)) THEN
+      RAISE EXCEPTION 'outbox: no breach of that id';
+    END IF;
+  ELSIF NEW.request_id LIKE 'person:%' THEN
+    IF NOT EXISTS (SELECT 1 FROM subjects WHERE controller = NEW.controller
+                   AND subject_id = substr(NEW.request_id, 8)) THEN
+      RAISE EXCEPTION 'outbox: no person of that id';
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM requests WHERE controller = NEW.controller
+                    AND request_id = NEW.request_id) THEN
+    RAISE EXCEPTION 'outbox: no request of that id';
+  END IF;
+  RETURN NEW;
+END $$;
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -447,6 +470,7 @@ constexpr std::array kMigrations = {
               "the breach register and the disclosure log; the outbox carries breaches' messages",
               kSchemaV6},
     Migration{7, "disclosures to third-party applications name the application", kSchemaV7},
+    Migration{8, "the outbox carries notices to one person (a changed policy)", kSchemaV8},
 };
 
 // Any fixed number: migrations of every schema in the database take turns on it.

@@ -430,6 +430,24 @@ constexpr char kSchemaV7[] = R"sql(
 ALTER TABLE disclosures ADD COLUMN application TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 8: the outbox also carries a message to one person on their own (a notice of a changed
+// policy), whose reference is "person:<subject id>".
+constexpr char kSchemaV8[] = R"sql(
+DROP TRIGGER outbox_needs_its_owner;
+-- A message still needs what it belongs to: its request, its breach or its person.
+CREATE TRIGGER outbox_needs_its_owner BEFORE INSERT ON outbox
+  WHEN CASE
+    WHEN NEW.request_id LIKE 'breach:%'
+      THEN NOT EXISTS (SELECT 1 FROM breaches WHERE controller = NEW.controller
+                       AND breach_id = substr(NEW.request_id, 8))
+    WHEN NEW.request_id LIKE 'person:%'
+      THEN NOT EXISTS (SELECT 1 FROM subjects WHERE controller = NEW.controller
+                       AND subject_id = substr(NEW.request_id, 8))
+    ELSE NOT EXISTS (SELECT 1 FROM requests WHERE controller = NEW.controller
+                     AND request_id = NEW.request_id) END
+  BEGIN SELECT RAISE(ABORT, 'outbox: no request, breach or person of that id'); END;
+)sql";
+
 // Append new versions at the end; never edit one that has shipped.
 constexpr std::array kMigrations = {
     Migration{1, "initial schema", kSchemaV1},
@@ -442,6 +460,7 @@ constexpr std::array kMigrations = {
               "the breach register and the disclosure log; the outbox carries breaches' messages",
               kSchemaV6},
     Migration{7, "disclosures to third-party applications name the application", kSchemaV7},
+    Migration{8, "the outbox carries notices to one person (a changed policy)", kSchemaV8},
 };
 
 constexpr char kCreateMigrationsTable[] =

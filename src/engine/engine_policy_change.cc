@@ -1,0 +1,111 @@
+// Telling people of a changed policy: when a new version changes something material for them
+// (policy/policy_diff.h), each active person a change reaches, and who gave an e-mail address,
+// is sent the notice engine/policy_change_notice.h writes, through the outbox, sealed with
+// that person's own key (so erasing the person makes an unsent notice unreadable too).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <sodium.h>
+
+#include <algorithm>
+
+#include "crypto/sealing.h"
+#include "engine/engine.h"
+#include "engine/policy_change_notice.h"
+#include "engine/request_internal.h"
+
+namespace custos::engine {
+
+namespace {
+
+constexpr size_t kScanPage = 500;
+constexpr size_t kNoticesPerBatch = 500;
+
+// The person's e-mail address to write to: a verified one before one that is not.
+const store::IdentifierRow* EmailOf(const std::vector<store::IdentifierRow>& identifiers) {
+  const store::IdentifierRow* best = nullptr;
+  for (const auto& identifier : identifiers) {
+    if (identifier.kind != "email") continue;
+    if (best == nullptr || (identifier.verified && !best->verified)) best = &identifier;
+  }
+  return best;
+}
+
+}  // namespace
+
+std::optional<std::string> Engine::PersonOfMessage(const store::OutboxRow& message) {
+  if (!message.request_id.starts_with(kPersonReferencePrefix)) return std::nullopt;
+  return message.request_id.substr(kPersonReferencePrefix.size());
+}
+
+Result<Engine::ChangeNotices> Engine::QueuePolicyChangeNotices(
+    const policy::Policy& before, const std::vector<policy::PolicyChange>& changes, Timestamp at) {
+  ChangeNotices count;
+  store::WriteBatch batch;
+  auto flush = [&]() -> Status {
+    if (batch.empty()) return Status::Ok();
+    Status committed = audit_.Commit(std::move(batch), {}).status();
+    batch = store::WriteBatch();
+    return committed;
+  };
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::SweepSubject> page,
+                     store_.ListSweepPage(controller_, after, kScanPage));
+    if (page.empty()) break;
+    after = page.back().subject.subject_id;
+    for (const auto& person : page) {
+      const store::SubjectRow& subject = person.subject;
+      if (subject.state == store::SubjectState::kErased) continue;
+      std::vector<policy::PolicyChange> reaching = ChangesReaching(policy_, changes, subject.types);
+      if (reaching.empty()) continue;
+      const store::IdentifierRow* email = EmailOf(person.identifiers);
+      if (email == nullptr) {
+        ++count.without_address;
+        continue;
+      }
+      ASSIGN_OR_RETURN(crypto::SecretKey key, DataKey(subject));
+      ASSIGN_OR_RETURN(std::string address,
+                       crypto::Open(key, email->sealed_value,
+                                    KeyContext(subject.subject_id) + "/id/" + email->kind));
+      const PolicyChangeNotice notice = PolicyChangeNoticeFor(before, policy_, reaching);
+      const std::string reference = std::string(kPersonReferencePrefix) + subject.subject_id;
+      rapidjson::StringBuffer buffer;
+      internal::Writer w(buffer);
+      w.StartObject();
+      internal::Str(w, "request_id", reference);
+      internal::Str(w, "controller", policy_.controller.name);
+      internal::Str(w, "policy_version", policy_.notice.version);
+      w.Key("to");
+      w.StartObject();
+      internal::Str(w, "kind", "email");
+      internal::Str(w, "value", address);
+      w.EndObject();
+      internal::Str(w, "subject", notice.subject);
+      internal::Str(w, "body", notice.body);
+      w.EndObject();
+      sodium_memzero(address.data(), address.size());
+      // The same notice queued by a load that was cut short is not queued again: the payload
+      // is deterministic, and its digest is kept beside the message.
+      store::Bytes digest(crypto_generichash_BYTES);
+      crypto_generichash(digest.data(), digest.size(),
+                         reinterpret_cast<const unsigned char*>(buffer.GetString()),
+                         buffer.GetSize(), nullptr, 0);
+      ASSIGN_OR_RETURN(std::vector<store::OutboxRow> sent,
+                       store_.ListOutbox(controller_, reference));
+      if (std::any_of(sent.begin(), sent.end(),
+                      [&](const store::OutboxRow& m) { return m.payload_digest == digest; })) {
+        ++count.queued_before;
+        continue;
+      }
+      RETURN_IF_ERROR(AddOutboxMessage(batch, reference, key, KeyContext(subject.subject_id),
+                                       "policy_change_notice", "requester", buffer.GetString(),
+                                       at));
+      ++count.queued;
+      if (batch.ops.size() >= kNoticesPerBatch) RETURN_IF_ERROR(flush());
+    }
+  }
+  RETURN_IF_ERROR(flush());
+  return count;
+}
+
+}  // namespace custos::engine
