@@ -41,6 +41,7 @@ struct HttpServer::Call {
 // One TCP connection, from libmicrohttpd's connection notifications (its socket context).
 struct HttpServer::Connection {
   int fd = -1;
+  std::string address;  // the client's, as text: read once, for every request on the connection
   // Steady-clock milliseconds by which the request being received must have arrived; 0 while
   // none is being received (the handler runs or the answer is sent).
   std::atomic<int64_t> deadline_ms{0};
@@ -260,6 +261,7 @@ void HttpServer::OnConnection(void* self_ptr, MHD_Connection* connection, void**
     const MHD_ConnectionInfo* info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (info != nullptr) conn->fd = info->connect_fd;
+    conn->address = ClientAddress(connection);
     if (self->options_.request_deadline_seconds > 0) {
       conn->deadline_ms = NowMillis() + 1000 * int64_t{self->options_.request_deadline_seconds};
     }
@@ -373,7 +375,8 @@ int HttpServer::OnRequest(void* self_ptr, MHD_Connection* connection, const char
     if (!call->admitted) self->in_flight_.fetch_sub(1);  // answered 503 at once, not waited for
     call->request.method = method;
     call->request.path = url;
-    call->request.client_address = ClientAddress(connection);
+    const Connection* conn = ConnectionOf(connection);
+    call->request.client_address = conn != nullptr ? conn->address : ClientAddress(connection);
     if (const char* auth = Header(connection, MHD_HTTP_HEADER_AUTHORIZATION)) {
       call->request.authorization = auth;
     }

@@ -347,7 +347,14 @@ bool Api::AnswersAtOnce(const HttpRequest& request) const {
       auto who = tokens_.Authenticate(request.authorization);
       if (who && who->Is(Role::kApplication)) return false;
     }
-    rapidjson::Document body;
+    // A decision's body is small: parsed in pools over the stack (a larger one spills onto the
+    // heap), not in a default document's 64 KiB heap chunk, allocated and freed per request.
+    using Pool = rapidjson::MemoryPoolAllocator<>;
+    alignas(8) char value_buffer[1024];
+    alignas(8) char stack_buffer[1024];
+    Pool values(value_buffer, sizeof value_buffer), stack(stack_buffer, sizeof stack_buffer);
+    rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool> body(&values, sizeof stack_buffer,
+                                                                   &stack);
     body.Parse(request.body.data(), request.body.size());
     if (body.HasParseError() || !body.IsObject() || body.HasMember("at")) return false;
     auto subject = body.FindMember("subject_id");
