@@ -11,15 +11,18 @@ HandlerPool::HandlerPool(unsigned threads) {
 }
 
 void HandlerPool::Submit(std::function<void()> work) {
-  {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.push_back(std::move(work));
-      ready_.notify_one();
-      return;
-    }
+  std::unique_lock lock(mutex_);
+  if (stopping_) {
+    lock.unlock();
+    work();
+    return;
   }
-  work();
+  queue_.push_back(std::move(work));
+  const bool someone_waits = waiting_ > 0;
+  lock.unlock();
+  // Woken after the lock is let go, so the thread woken does not at once wait for it; and only
+  // when a thread waits (every busy one looks at the queue before it waits again).
+  if (someone_waits) ready_.notify_one();
 }
 
 void HandlerPool::Stop() {
@@ -36,7 +39,11 @@ void HandlerPool::Stop() {
 void HandlerPool::Work() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    ready_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    while (!stopping_ && queue_.empty()) {
+      ++waiting_;
+      ready_.wait(lock);
+      --waiting_;
+    }
     if (queue_.empty()) return;  // stopping, and nothing left to run
     std::function<void()> work = std::move(queue_.front());
     queue_.pop_front();

@@ -41,6 +41,7 @@ class HandlerPool {
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  unsigned waiting_ = 0;  // threads waiting for work
   std::vector<std::thread> threads_;
 };
 

@@ -30,8 +30,11 @@ using sqlite::ReadAll;
 
 namespace {
 
-// Idle read connections kept for reuse; more are opened when more threads read at once.
-constexpr size_t kMaxIdleReaders = 8;
+// Idle read connections kept for reuse: as many as were ever in use at once (a server's handler
+// threads may all read together; opening a connection parses the schema, which cost a consent
+// write over HTTP a sixth of the server's time when only 8 were kept), up to this many. Each
+// holds its own page cache (SQLite's default, at most about 2 MB, filled as pages are read).
+constexpr size_t kMaxIdleReaders = 128;
 
 // --- SQL ------------------------------------------------------------------------------------
 
@@ -181,6 +184,8 @@ int SqliteStore::LatestSchemaVersion() { return sqlite::LatestSchemaVersion(); }
 Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   {
     std::lock_guard lock(readers_mutex_);
+    ++leased_readers_;
+    most_leased_readers_ = std::max(most_leased_readers_, leased_readers_);
     if (!idle_readers_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -191,13 +196,21 @@ Result<SqliteStore::ReaderLease> SqliteStore::AcquireReader() {
   options.read_only = true;
   options.durable = durable_;
   options.busy_timeout_ms = busy_timeout_ms_;
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Connection::Open(path_, options));
-  return ReaderLease(this, std::move(connection));
+  auto connection = Connection::Open(path_, options);
+  if (!connection.ok()) {
+    std::lock_guard lock(readers_mutex_);
+    --leased_readers_;
+    return connection.status();
+  }
+  return ReaderLease(this, std::move(*connection));
 }
 
 void SqliteStore::ReleaseReader(std::unique_ptr<Connection> connection) {
   std::lock_guard lock(readers_mutex_);
-  if (idle_readers_.size() < kMaxIdleReaders) idle_readers_.push_back(std::move(connection));
+  --leased_readers_;
+  if (idle_readers_.size() < std::min(kMaxIdleReaders, most_leased_readers_)) {
+    idle_readers_.push_back(std::move(connection));
+  }
 }
 
 // --- Writes ---------------------------------------------------------------------------------

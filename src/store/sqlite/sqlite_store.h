@@ -160,8 +160,10 @@ class SqliteStore final : public Store {
   std::mutex writer_mutex_;  // one write transaction at a time
   std::unique_ptr<sqlite::Connection> writer_;
 
-  std::mutex readers_mutex_;  // guards idle_readers_
+  std::mutex readers_mutex_;  // guards idle_readers_, leased_readers_ and most_leased_readers_
   std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;
+  size_t leased_readers_ = 0;       // read connections in use now
+  size_t most_leased_readers_ = 0;  // the most ever in use at once: how many to keep idle
 };
 
 // Changes one byte of the `detail` of audit entry `seq` directly in the database file, the way
