@@ -22,7 +22,7 @@ void CatchUpSchedule::CatchUpOnce() {
   }
   last_error_.clear();
   for (const auto& notice : report->policies_loaded_elsewhere) {
-    // The detail is "notice VERSION": non-personal.
+    // The detail is "notice VERSION" and the changes' counts: non-personal.
     log_.Write("error", "policy_loaded_elsewhere",
                {{"detail", notice},
                 {"through_seq", std::to_string(report->through_seq), true},

@@ -200,8 +200,8 @@ struct CatchUpReport {
   int64_t changes_by_others = 0;   // of those, this controller's entries that change a
                                    // subject's state, stored by another engine
   int64_t subjects_forgotten = 0;  // subjects dropped from the decision cache for them
-  // The detail ("notice VERSION") of every policy_loaded entry another engine stored: this
-  // engine still decides under the policy it was opened with.
+  // The detail ("notice VERSION (was OLD); ...") of every policy_loaded entry another engine
+  // stored: this engine still decides under the policy it was opened with.
   std::vector<std::string> policies_loaded_elsewhere;
 };
 
