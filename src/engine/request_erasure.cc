@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/engine.h"
+#include "engine/policy_change_notice.h"
 #include "engine/request_internal.h"
 
 namespace custos::engine {
@@ -193,6 +194,20 @@ Status Engine::FulfilErasure(const store::RequestRow& row, Timestamp at, const s
       // value goes at once, old backups included.
       batch.Add(store::DeleteIdentifiers{controller_, subject_id, "", {}});
       batch.Add(store::EraseSubject{controller_, subject_id, at});
+      // The person's own notices not yet sent (a changed policy) are sealed with the key just
+      // destroyed: given up, never sent.
+      ASSIGN_OR_RETURN(
+          std::vector<store::OutboxRow> own,
+          store_.ListOutbox(controller_, std::string(kPersonReferencePrefix) + subject_id));
+      for (const auto& message : own) {
+        if (message.state != store::OutboxState::kPending &&
+            message.state != store::OutboxState::kManual) {
+          continue;
+        }
+        batch.Add(store::UpdateOutbox{controller_, message.outbox_id, store::OutboxState::kDead,
+                                      message.attempts, at, std::nullopt,
+                                      std::string(CodeName(ErrorCode::kSubjectErased)), true});
+      }
       for (const auto& identifier : identifiers) {
         erased_categories.insert(IdentifierCategory(identifier.kind));
       }

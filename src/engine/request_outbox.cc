@@ -295,9 +295,13 @@ Result<std::vector<OutboxDelivery>> Engine::ClaimDeliveries(size_t max, int64_t 
       }
     }
     if (!problem.ok()) {
-      // Nobody can deliver it automatically: leave it for a person (manual), say why.
+      // Nobody can deliver it automatically: leave it for a person (manual), say why; a
+      // person's own notice after they were erased has nobody to go to, and cannot be read.
+      const bool erased =
+          problem.code() == ErrorCode::kSubjectErased && PersonOfMessage(message).has_value();
       store::WriteBatch batch;
-      batch.Add(store::UpdateOutbox{controller_, message.outbox_id, OutboxState::kManual,
+      batch.Add(store::UpdateOutbox{controller_, message.outbox_id,
+                                    erased ? OutboxState::kDead : OutboxState::kManual,
                                     message.attempts, message.next_attempt_at, std::nullopt,
                                     std::string(CodeName(problem.code())), false});
       RETURN_IF_ERROR(audit_.Commit(std::move(batch), {}).status());

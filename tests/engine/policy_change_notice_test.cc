@@ -196,6 +196,34 @@ TEST_F(PolicyChangeNoticeTest, ANoticeGoesByTheMailServerOnceOneIsSetAndIsRecord
   EXPECT_TRUE(m1[0].sealed_payload.empty()) << "only the digest is kept once delivered";
 }
 
+// A person erased before their notice left: it cannot be opened any more (it was sealed with
+// their key), and it is given up, not left for someone to send by hand.
+TEST_F(PolicyChangeNoticeTest, ANoticeToAPersonErasedMeanwhileIsGivenUp) {
+  clock_.Set(T("2027-01-01T08:00:00Z"));
+  Load(WigV2());
+  ASSERT_EQ(Notices("m1").size(), 1u);
+  NewRequest request;
+  request.request_id = "r1";
+  request.type = "erasure";
+  request.intake = "staff";
+  request.subject_id = "m1";
+  request.verification = "member_portal";
+  ASSERT_TRUE(engine_->OpenRequest(request).ok());
+  auto fulfilled = engine_->FulfilRequest("r1", "", std::nullopt);
+  ASSERT_TRUE(fulfilled.ok()) << fulfilled.status().ToString();
+  std::vector<store::OutboxRow> m1 = Notices("m1");
+  EXPECT_EQ(m1[0].state, store::OutboxState::kDead);
+  EXPECT_EQ(m1[0].last_error, "SUBJECT_ERASED");
+  EXPECT_TRUE(m1[0].sealed_payload.empty());
+  EXPECT_FALSE(engine_->ReadOutboxMessage(m1[0].outbox_id, "dpo").ok());
+  // A mail server set afterwards sends it to nobody.
+  ASSERT_TRUE(engine_->SetRecipientEndpoint("requester", "smtp://127.0.0.1:2525", "", {}).ok());
+  auto claimed = engine_->ClaimDeliveries(10, 60'000'000);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  for (const auto& delivery : *claimed) EXPECT_NE(delivery.request_id, "person:m1");
+  EXPECT_EQ(Notices("m1")[0].state, store::OutboxState::kDead);
+}
+
 // The words, on the policy model directly: a new purpose resting on consent says its legal
 // basis (ProtectUK: "we will explain the legal basis") and that consent is asked first.
 TEST(PolicyChangeNoticeWords, ANewConsentPurposeNamesItsBasisAndAsksFirstAndReachesOnlyItsPeople) {
