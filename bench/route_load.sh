@@ -22,34 +22,7 @@ prepare_deployment route-load policies/wig.yaml
 # shellcheck disable=SC2086
 start_server ${SERVE_OPTIONS:-}
 make_subjects "$subjects"
-cat > "$work/decide.lua" <<LUA
-local requests = {}
-function init(args)
-  for i = 1, $subjects do
-    requests[i] = wrk.format("POST", "/v1/decisions", {["Authorization"] = "Bearer $token",
-      ["Content-Type"] = "application/json"},
-      '{"subject_id":"b' .. i .. '","purpose":"newsletter","categories":["user.contact.email"]}')
-  end
-end
-request = function() return requests[math.random($subjects)] end
-LUA
-cat > "$work/consent.lua" <<LUA
-local requests = {}
-local n = 0
-function init(args)
-  for i = 1, $subjects do
-    for _, given in ipairs({"true", "false"}) do
-      requests[#requests + 1] = wrk.format("POST", "/v1/subjects/b" .. i .. "/consents",
-        {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"},
-        '{"target":"newsletter","given":' .. given .. '}')
-    end
-  end
-end
-request = function()
-  n = n + 1
-  return requests[2 * math.random($subjects) - (n % 2)]
-end
-LUA
+write_request_scripts
 case "$route" in
   ping) args=("$url/ping") ;;
   decide) args=(-s "$work/decide.lua" "$url") ;;
@@ -77,6 +50,6 @@ echo "machine idle (idle + iowait): $((100 * idle / total)) %"
 if [ -n "$stat_pid" ] && [ -s "$work/stat" ]; then
   awk -v r="$rps" -v s="$seconds" '/task-clock/ {gsub(",", "", $1); printf "server CPU: %.1f us per request\n", 1000 * $1 / (r * s)}' "$work/stat"
 fi
-if [ "$commits" -gt 0 ]; then
+if [ "$route" = consent ] && [ "$commits" -gt 0 ]; then
   awk -v w="$writes" -v c="$commits" 'BEGIN {printf "writes: %d in %d commits (%.1f a commit)\n", w, c, w / c}'
 fi

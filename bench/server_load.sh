@@ -45,39 +45,7 @@ start_server ${AUDIT_DECISIONS:+--audit-decisions "$AUDIT_DECISIONS"}
 
 make_subjects "$subjects"
 
-# The requests are formatted once, in init(): wrk then spends on a decision what it spends on
-# a ping (formatting each request in Lua cost the client ~3.5 us a request, on the same cores).
-cat > "$work/decide.lua" <<LUA
-local requests = {}
-function init(args)
-  for i = 1, $subjects do
-    requests[i] = wrk.format("POST", "/v1/decisions", {["Authorization"] = "Bearer $token",
-      ["Content-Type"] = "application/json"},
-      '{"subject_id":"b' .. i .. '","purpose":"newsletter","categories":["user.contact.email"]}')
-  end
-end
-request = function()
-  return requests[math.random($subjects)]
-end
-LUA
-cat > "$work/consent.lua" <<LUA
-local requests = {}
-local n = 0
-function init(args)
-  for i = 1, $subjects do
-    for _, given in ipairs({"true", "false"}) do
-      requests[#requests + 1] = wrk.format("POST", "/v1/subjects/b" .. i .. "/consents",
-        {["Authorization"] = "Bearer $token", ["Content-Type"] = "application/json"},
-        '{"target":"newsletter","given":' .. given .. '}')
-    end
-  end
-end
-request = function()
-  n = n + 1
-  -- a random subject; given and withdrawn in turn
-  return requests[2 * math.random($subjects) - (n % 2)]
-end
-LUA
+write_request_scripts
 
 # The "same work" checks, the /metrics reader and wrk's figures come from bench/load_util.sh.
 

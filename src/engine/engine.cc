@@ -97,6 +97,9 @@ constexpr std::string_view kActionsLeavingSubjectStateAlone[] = {
     "outbox_read",
 };
 
+// People read per store page by ForEachPerson.
+constexpr size_t kPeoplePerPage = 500;
+
 // Audit entries read per store scan while catching up: bounds the memory one call holds.
 constexpr int64_t kCatchUpChunk = 4096;
 
@@ -158,6 +161,24 @@ Status Engine::Open(const std::string& policy_text) {
                                  policy_text, at});
   return audit_.Commit(std::move(batch), {Entry("system", "policy_loaded", "", at, detail)})
       .status();
+}
+
+Status Engine::ForEachPerson(const std::function<Status(const store::SweepSubject&)>& visit) {
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<store::SweepSubject> page,
+                     store_.ListSweepPage(controller_, after, kPeoplePerPage));
+    if (page.empty()) return Status::Ok();
+    for (const auto& person : page) RETURN_IF_ERROR(visit(person));
+    after = page.back().subject.subject_id;
+  }
+}
+
+Status Engine::CommitPart(store::WriteBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  Status committed = audit_.Commit(std::move(batch), {}).status();
+  batch = store::WriteBatch();
+  return committed;
 }
 
 AuditEntry Engine::Entry(const std::string& actor, const std::string& action,

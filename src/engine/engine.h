@@ -14,6 +14,7 @@
 #ifndef CUSTOS_ENGINE_ENGINE_H_
 #define CUSTOS_ENGINE_ENGINE_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -679,6 +680,12 @@ class Engine {
   // The person an outbox message is addressed to on its own (a notice of a changed policy:
   // reference "person:" and a subject id), or nullopt for a request's or breach's message.
   static std::optional<std::string> PersonOfMessage(const store::OutboxRow& message);
+  // Calls `visit` for every person of the controller, page by page in subject_id order (each
+  // page one consistent snapshot), stopping at its first error.
+  Status ForEachPerson(const std::function<Status(const store::SweepSubject&)>& visit);
+  // Commits `batch` (no audit entry of its own) when it holds anything, and empties it: a part
+  // of a long run of writes whose last commit carries the run's entry.
+  Status CommitPart(store::WriteBatch& batch);
   // Queues a notice of the material `changes` (the policy before them: `before`) to every
   // active person one reaches who has an e-mail address (engine_policy_change.cc).
   struct ChangeNotices {

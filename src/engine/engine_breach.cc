@@ -18,7 +18,6 @@ namespace {
 
 using internal::Invalid;
 
-constexpr size_t kScanPage = 500;
 constexpr size_t kNoticesPerBatch = 500;
 
 bool IsBreachId(std::string_view id) {
@@ -166,19 +165,14 @@ Status Engine::CheckBreachScope(const BreachScope& scope) const {
 
 Result<Engine::BreachReach> Engine::PeopleInBreachScope(const BreachScope& scope) {
   BreachReach reach;
-  std::string after;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<store::SweepSubject> page,
-                     store_.ListSweepPage(controller_, after, kScanPage));
-    if (page.empty()) break;
-    for (const auto& person : page) {
-      int64_t records = RecordsInScope(scope, person);
-      if (records == 0) continue;
+  RETURN_IF_ERROR(ForEachPerson([&](const store::SweepSubject& person) {
+    const int64_t records = RecordsInScope(scope, person);
+    if (records > 0) {
       reach.subject_ids.push_back(person.subject.subject_id);
       reach.records += records;
     }
-    after = page.back().subject.subject_id;
-  }
+    return Status::Ok();
+  }));
   return reach;
 }
 
@@ -372,12 +366,6 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
   const std::string reference = std::string(kBreachReferencePrefix) + breach_id;
   int64_t queued = 0, unreachable = 0;
   store::WriteBatch batch;
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
-    Status committed = audit_.Commit(std::move(batch), {}).status();
-    batch = store::WriteBatch();
-    return committed;
-  };
   for (const auto& subject_id : reach.subject_ids) {
     ASSIGN_OR_RETURN(std::optional<store::SubjectRow> subject,
                      store_.GetSubject(controller_, subject_id));
@@ -403,24 +391,14 @@ Result<Breach> Engine::TellPeopleOfBreach(const std::string& breach_id,
     ASSIGN_OR_RETURN(crypto::SecretKey data_key, DataKey(*subject));
     ASSIGN_OR_RETURN(std::string value, crypto::Open(data_key, best->sealed_value,
                                                      KeyContext(subject_id) + "/id/" + best->kind));
-    rapidjson::StringBuffer buffer;
-    internal::Writer w(buffer);
-    w.StartObject();
-    internal::Str(w, "request_id", reference);
-    internal::Str(w, "controller", policy_.controller.name);
-    w.Key("to");
-    w.StartObject();
-    internal::Str(w, "kind", best->kind);
-    internal::Str(w, "value", value);
-    w.EndObject();
-    internal::Str(w, "subject", notice.subject);
-    internal::Str(w, "body", notice.body);
-    w.EndObject();
+    std::string payload = internal::PersonMessagePayload(
+        reference, policy_.controller.name, best->kind, value, notice.subject, notice.body);
     sodium_memzero(value.data(), value.size());
     RETURN_IF_ERROR(AddOutboxMessage(batch, reference, key, BreachKeyContext(breach_id),
-                                     "breach_notice", "requester", buffer.GetString(), at));
+                                     "breach_notice", "requester", payload, at));
+    sodium_memzero(payload.data(), payload.size());
     ++queued;
-    if (batch.ops.size() >= kNoticesPerBatch) RETURN_IF_ERROR(flush());
+    if (batch.ops.size() >= kNoticesPerBatch) RETURN_IF_ERROR(CommitPart(batch));
   }
   breach.details.people_told_at = at;
   breach.details.notices_queued = queued;

@@ -2,8 +2,6 @@
 // (policy/policy_diff.h), each active person a change reaches, and who gave an e-mail address,
 // is sent the notice engine/policy_change_notice.h writes, through the outbox, sealed with
 // that person's own key (so erasing the person makes an unsent notice unreadable too).
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -17,7 +15,6 @@ namespace custos::engine {
 
 namespace {
 
-constexpr size_t kScanPage = 500;
 constexpr size_t kNoticesPerBatch = 500;
 
 // The person's e-mail address to write to: a verified one before one that is not.
@@ -41,70 +38,47 @@ Result<Engine::ChangeNotices> Engine::QueuePolicyChangeNotices(
     const policy::Policy& before, const std::vector<policy::PolicyChange>& changes, Timestamp at) {
   ChangeNotices count;
   store::WriteBatch batch;
-  auto flush = [&]() -> Status {
-    if (batch.empty()) return Status::Ok();
-    Status committed = audit_.Commit(std::move(batch), {}).status();
-    batch = store::WriteBatch();
-    return committed;
-  };
-  std::string after;
-  while (true) {
-    ASSIGN_OR_RETURN(std::vector<store::SweepSubject> page,
-                     store_.ListSweepPage(controller_, after, kScanPage));
-    if (page.empty()) break;
-    after = page.back().subject.subject_id;
-    for (const auto& person : page) {
-      const store::SubjectRow& subject = person.subject;
-      if (subject.state == store::SubjectState::kErased) continue;
-      std::vector<policy::PolicyChange> reaching = ChangesReaching(policy_, changes, subject.types);
-      if (reaching.empty()) continue;
-      const store::IdentifierRow* email = EmailOf(person.identifiers);
-      if (email == nullptr) {
-        ++count.without_address;
-        continue;
-      }
-      ASSIGN_OR_RETURN(crypto::SecretKey key, DataKey(subject));
-      ASSIGN_OR_RETURN(std::string address,
-                       crypto::Open(key, email->sealed_value,
-                                    KeyContext(subject.subject_id) + "/id/" + email->kind));
-      const PolicyChangeNotice notice = PolicyChangeNoticeFor(before, policy_, reaching);
-      const std::string reference = std::string(kPersonReferencePrefix) + subject.subject_id;
-      rapidjson::StringBuffer buffer;
-      internal::Writer w(buffer);
-      w.StartObject();
-      internal::Str(w, "request_id", reference);
-      internal::Str(w, "controller", policy_.controller.name);
-      internal::Str(w, "policy_version", policy_.notice.version);
-      w.Key("to");
-      w.StartObject();
-      internal::Str(w, "kind", "email");
-      internal::Str(w, "value", address);
-      w.EndObject();
-      internal::Str(w, "subject", notice.subject);
-      internal::Str(w, "body", notice.body);
-      w.EndObject();
-      sodium_memzero(address.data(), address.size());
-      // The same notice queued by a load that was cut short is not queued again: the payload
-      // is deterministic, and its digest is kept beside the message.
-      store::Bytes digest(crypto_generichash_BYTES);
-      crypto_generichash(digest.data(), digest.size(),
-                         reinterpret_cast<const unsigned char*>(buffer.GetString()),
-                         buffer.GetSize(), nullptr, 0);
-      ASSIGN_OR_RETURN(std::vector<store::OutboxRow> sent,
-                       store_.ListOutbox(controller_, reference));
-      if (std::any_of(sent.begin(), sent.end(),
-                      [&](const store::OutboxRow& m) { return m.payload_digest == digest; })) {
-        ++count.queued_before;
-        continue;
-      }
-      RETURN_IF_ERROR(AddOutboxMessage(batch, reference, key, KeyContext(subject.subject_id),
-                                       "policy_change_notice", "requester", buffer.GetString(),
-                                       at));
-      ++count.queued;
-      if (batch.ops.size() >= kNoticesPerBatch) RETURN_IF_ERROR(flush());
+  RETURN_IF_ERROR(ForEachPerson([&](const store::SweepSubject& person) -> Status {
+    const store::SubjectRow& subject = person.subject;
+    if (subject.state == store::SubjectState::kErased) return Status::Ok();
+    std::vector<policy::PolicyChange> reaching = ChangesReaching(policy_, changes, subject.types);
+    if (reaching.empty()) return Status::Ok();
+    const store::IdentifierRow* email = EmailOf(person.identifiers);
+    if (email == nullptr) {
+      ++count.without_address;
+      return Status::Ok();
     }
-  }
-  RETURN_IF_ERROR(flush());
+    ASSIGN_OR_RETURN(crypto::SecretKey key, DataKey(subject));
+    ASSIGN_OR_RETURN(std::string address,
+                     crypto::Open(key, email->sealed_value,
+                                  KeyContext(subject.subject_id) + "/id/" + email->kind));
+    const PolicyChangeNotice notice = PolicyChangeNoticeFor(before, policy_, reaching);
+    const std::string reference = std::string(kPersonReferencePrefix) + subject.subject_id;
+    std::string payload = internal::PersonMessagePayload(
+        reference, policy_.controller.name, "email", address, notice.subject, notice.body,
+        {{"policy_version", policy_.notice.version}});
+    sodium_memzero(address.data(), address.size());
+    // The same notice queued by a load that was cut short is not queued again: the payload
+    // is deterministic, and its digest is kept beside the message.
+    store::Bytes digest(crypto_generichash_BYTES);
+    crypto_generichash(digest.data(), digest.size(),
+                       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                       nullptr, 0);
+    ASSIGN_OR_RETURN(std::vector<store::OutboxRow> sent, store_.ListOutbox(controller_, reference));
+    const bool queued_before =
+        std::any_of(sent.begin(), sent.end(),
+                    [&](const store::OutboxRow& m) { return m.payload_digest == digest; });
+    if (queued_before) {
+      ++count.queued_before;
+    } else {
+      RETURN_IF_ERROR(AddOutboxMessage(batch, reference, key, KeyContext(subject.subject_id),
+                                       "policy_change_notice", "requester", payload, at));
+      ++count.queued;
+    }
+    sodium_memzero(payload.data(), payload.size());
+    return batch.ops.size() >= kNoticesPerBatch ? CommitPart(batch) : Status::Ok();
+  }));
+  RETURN_IF_ERROR(CommitPart(batch));
   return count;
 }
 

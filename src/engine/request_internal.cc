@@ -43,6 +43,27 @@ void Str(Writer& w, std::string_view key, std::string_view value) {
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
+std::string PersonMessagePayload(
+    std::string_view reference, std::string_view controller, std::string_view kind,
+    std::string_view value, std::string_view subject, std::string_view body,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> more) {
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  Str(w, "request_id", reference);
+  Str(w, "controller", controller);
+  for (const auto& [key, text] : more) Str(w, key, text);
+  w.Key("to");
+  w.StartObject();
+  Str(w, "kind", kind);
+  Str(w, "value", value);
+  w.EndObject();
+  Str(w, "subject", subject);
+  Str(w, "body", body);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
 std::string GetString(const rapidjson::Value& object, const char* key) {
   auto it = object.FindMember(key);
   if (it == object.MemberEnd() || !it->value.IsString()) return {};

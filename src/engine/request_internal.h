@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +45,13 @@ Result<const policy::Recipient*> DisclosableTo(const policy::Policy& policy,
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Str(Writer& w, std::string_view key, std::string_view value);
+
+// A message to one person, as the outbox carries it: {"request_id": reference, "controller",
+// the `more` fields in order, "to": {"kind", "value"}, "subject", "body"}. PII: the address.
+std::string PersonMessagePayload(
+    std::string_view reference, std::string_view controller, std::string_view kind,
+    std::string_view value, std::string_view subject, std::string_view body,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> more = {});
 
 // The string member `key` of a JSON object, or "" when it is missing or not a string.
 std::string GetString(const rapidjson::Value& object, const char* key);
