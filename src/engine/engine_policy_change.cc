@@ -60,10 +60,7 @@ Result<Engine::ChangeNotices> Engine::QueuePolicyChangeNotices(
     sodium_memzero(address.data(), address.size());
     // The same notice queued by a load that was cut short is not queued again: the payload
     // is deterministic, and its digest is kept beside the message.
-    store::Bytes digest(crypto_generichash_BYTES);
-    crypto_generichash(digest.data(), digest.size(),
-                       reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
-                       nullptr, 0);
+    const store::Bytes digest = internal::PayloadDigest(payload);
     ASSIGN_OR_RETURN(std::vector<store::OutboxRow> sent, store_.ListOutbox(controller_, reference));
     const bool queued_before =
         std::any_of(sent.begin(), sent.end(),

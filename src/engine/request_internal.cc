@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <sodium.h>
 
 #include <algorithm>
 
@@ -41,6 +42,14 @@ bool RefsCover(const std::vector<policy::Ref>& refs, const std::string& category
 void Str(Writer& w, std::string_view key, std::string_view value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+std::vector<uint8_t> PayloadDigest(std::string_view payload) {
+  std::vector<uint8_t> digest(crypto_generichash_BYTES);
+  crypto_generichash(digest.data(), digest.size(),
+                     reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
+                     nullptr, 0);
+  return digest;
 }
 
 std::string PersonMessagePayload(

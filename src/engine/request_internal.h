@@ -9,6 +9,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ Result<const policy::Recipient*> DisclosableTo(const policy::Policy& policy,
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void Str(Writer& w, std::string_view key, std::string_view value);
+
+// What the outbox keeps of a message as proof once it is sent: BLAKE2b of its payload.
+std::vector<uint8_t> PayloadDigest(std::string_view payload);
 
 // A message to one person, as the outbox carries it: {"request_id": reference, "controller",
 // the `more` fields in order, "to": {"kind", "value"}, "subject", "body"}. PII: the address.

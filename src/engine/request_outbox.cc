@@ -109,10 +109,7 @@ Status Engine::AddOutboxMessage(store::WriteBatch& batch, const std::string& ref
   message.state = endpoint.has_value() && !by_hand ? OutboxState::kPending : OutboxState::kManual;
   message.created_at = at;
   message.next_attempt_at = at;
-  message.payload_digest.resize(crypto_generichash_BYTES);
-  crypto_generichash(message.payload_digest.data(), message.payload_digest.size(),
-                     reinterpret_cast<const unsigned char*>(payload.data()), payload.size(),
-                     nullptr, 0);
+  message.payload_digest = internal::PayloadDigest(payload);
   message.sealed_payload = crypto::Seal(key, payload, key_context + "/outbox");
   batch.Add(std::move(message));
   return Status::Ok();
