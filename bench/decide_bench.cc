@@ -1,7 +1,7 @@
 // decide() over 1M subjects: throughput and latency percentiles of Engine::Decide (state lookup
 // in the in-memory cache, the rules, and the audit entry buffered), against the baseline of
 // only finding the same subject in the same cache, measured in the same run.
-// Goal: p99 <= 5 us and >= 500k decisions/s on one core.
+// Goal: p99 <= 2 us and >= 1M decisions/s on one core of a quiet machine; p99.9 reported.
 //
 // Method: one thread. An untimed warm-up pass first (so both timed passes find the allocator
 // and caches in the same state), then the baseline pass (unknown purpose: lookup + audit
@@ -105,6 +105,9 @@ int main(int argc, char** argv) {
   // measured over HTTP by bench/server_load.sh).
   engine::Engine engine(policy, "wig", *store, master, clock, engine::DecisionAudit::kBuffered);
   Check(engine.Open("bench"), "engine open");
+  // Room for every person: the cache's bound is per shard, and shards fill unevenly; a person
+  // evicted here would be asked of the store, which never held them (checked below).
+  engine.LimitCachedSubjects(subjects + subjects / 4 + 64);
 
   // 1M subjects, half members, half non-members, with a history like real ones.
   std::mt19937_64 rng(42);
@@ -140,8 +143,10 @@ int main(int argc, char** argv) {
   }
 
   Measure(engine, requests, std::min<size_t>(decisions, 4 * kFlushEvery));  // warm-up
+  const engine::SubjectCacheStats cache_before = engine.subject_cache_stats();
   Run baseline = Measure(engine, unknown_purpose, mismatch ? decisions + 1 : decisions);
   Run decide = Measure(engine, requests, decisions);
+  const engine::SubjectCacheStats cache_after = engine.subject_cache_stats();
   std::filesystem::remove_all(dir);
   double p99 = Percentile(decide.latencies, 0.99);
   std::printf("decide over %zu subjects, %zu decisions (%zu allowed), one thread\n", subjects,
@@ -169,13 +174,17 @@ int main(int argc, char** argv) {
   work.Holds("the baseline's unknown purpose denied every time (" +
                  std::to_string(baseline.allowed) + " allowed)",
              baseline.allowed == 0);
+  work.Holds("every person asked about found in the cache (" +
+                 std::to_string(cache_after.misses - cache_before.misses) + " misses, " +
+                 std::to_string(cache_after.evictions) + " evictions)",
+             cache_after.misses == cache_before.misses && cache_after.evictions == 0);
   work.Require();
   std::printf("  ratio decide/baseline throughput: %.2f (%.2f with the audit write)\n",
               decide.rate / baseline.rate, decide.rate_with_audit / baseline.rate_with_audit);
   std::printf(
-      "  goal: p99 <= 5 us: %s; >= 500k/s: %s (the decision path, the audit flush being "
+      "  goal: p99 <= 2 us: %s; >= 1M/s: %s (the decision path, the audit flush being "
       "another thread's work in the server); with the audit write on the same core: %s\n",
-      p99 <= 5.0 ? "met" : "NOT met", decide.rate >= 500000 ? "met" : "NOT met",
-      decide.rate_with_audit >= 500000 ? "met" : "NOT met");
+      p99 <= 2.0 ? "met" : "NOT met", decide.rate >= 1000000 ? "met" : "NOT met",
+      decide.rate_with_audit >= 1000000 ? "met" : "NOT met");
   return 0;
 }

@@ -15,7 +15,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libyaml-dev rapidjson-dev libkainjow-mustache-dev libsodium-dev libsqlite3-dev sqlite3
+  libyaml-dev rapidjson-dev libabsl-dev libkainjow-mustache-dev libsodium-dev libsqlite3-dev sqlite3
   libpq-dev postgresql-15 libmariadb-dev mariadb-server
   libgraphviz-dev graphviz
   libmicrohttpd-dev wrk curl openssl libcurl4-openssl-dev zlib1g-dev

@@ -61,7 +61,7 @@ Status AuditLog::Open() {
   return Status::Ok();
 }
 
-void AuditLog::Record(AuditEntry entry) {
+void AuditLog::Record(AuditEntry&& entry) {
   std::lock_guard lock(mutex_);
   buffer_.push_back(std::move(entry));
   ++buffered_through_;

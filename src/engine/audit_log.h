@@ -82,7 +82,7 @@ class AuditLog {
   // Reads the head of the chain. REQUIRES: called once before any other method.
   Status Open();
   // Buffers an entry; it is chained and stored by the next Commit or Flush.
-  void Record(AuditEntry entry);
+  void Record(AuditEntry&& entry);
   // Buffers an entry and returns once it is stored: the caller leads the next commit or waits
   // for the one that takes it (with every buffered entry and every waiting Commit, one
   // transaction). Errors: the store's (IO_ERROR, ...) when the commit that took the entry

@@ -732,7 +732,7 @@ Result<Decision> Engine::Decide(const DecisionRequest& request) {
   return decision;
 }
 
-Status Engine::RecordDecision(AuditEntry entry) {
+Status Engine::RecordDecision(AuditEntry&& entry) {
   if (decision_audit_ == DecisionAudit::kDurable) return audit_.RecordDurably(std::move(entry));
   audit_.Record(std::move(entry));
   return Status::Ok();
@@ -760,14 +760,19 @@ Result<Decision> Engine::DecideUnrecorded(const DecisionRequest& request, AuditE
     state = whole ? std::make_shared<const SubjectState>(std::move(*whole)) : nullptr;
   }
   Decision decision = engine::Decide(policy_, state.get(), request);
-  std::string detail = decision.allow ? "allow" : "deny";
+  // Filled in place: a decision's entry is the hot path's one allocation-heavy object.
+  entry.controller = controller_;
+  entry.at = request.at;
+  entry.actor = request.actor;
+  entry.action = "decide";
+  entry.purpose = request.purpose;
+  entry.subject_id = state ? request.subject_id : UnknownSubjectMarker(request.subject_id);
+  std::string& detail = entry.detail;
+  detail = decision.allow ? "allow" : "deny";
   for (const auto& reason : decision.reasons) {
-    detail += " ";
+    detail += ' ';
     detail += CodeName(reason.code);
   }
-  entry = Entry(request.actor, "decide",
-                state ? request.subject_id : UnknownSubjectMarker(request.subject_id), request.at,
-                std::move(detail), request.purpose);
   return decision;
 }
 

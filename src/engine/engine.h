@@ -782,7 +782,7 @@ class Engine {
   void NoteConsentInCache(const std::string& subject_id, const std::string& key, Timestamp at,
                           bool given);
   // Records a decision's audit entry as decision_audit_ says (durably, or buffered).
-  Status RecordDecision(AuditEntry entry);
+  Status RecordDecision(AuditEntry&& entry);
   // Decides and fills `entry` with the decision's audit entry, recording nothing.
   Result<Decision> DecideUnrecorded(const DecisionRequest& request, AuditEntry& entry);
   Result<RetentionReport> SweepRetention(const RetentionOptions& options, bool apply);

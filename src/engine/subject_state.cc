@@ -1,5 +1,7 @@
 #include "engine/subject_state.h"
 
+#include <absl/hash/hash.h>
+
 #include <algorithm>
 
 namespace custos::engine {
@@ -42,12 +44,13 @@ size_t PerShard(size_t capacity, size_t shards) {
 SubjectStateCache::SubjectStateCache(Loader loader, size_t capacity)
     : loader_(std::move(loader)), per_shard_(PerShard(capacity, kShards)) {}
 
-SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject_id) {
-  return shards_[std::hash<std::string>{}(subject_id) % kShards];
+// The shard is chosen by the hash's top bits: the table inside it uses the low ones.
+SubjectStateCache::Shard& SubjectStateCache::ShardFor(std::string_view subject_id) {
+  return shards_[absl::Hash<std::string_view>{}(subject_id) >> (64 - kShardBits)];
 }
 
-const SubjectStateCache::Shard& SubjectStateCache::ShardFor(const std::string& subject_id) const {
-  return shards_[std::hash<std::string>{}(subject_id) % kShards];
+const SubjectStateCache::Shard& SubjectStateCache::ShardFor(std::string_view subject_id) const {
+  return shards_[absl::Hash<std::string_view>{}(subject_id) >> (64 - kShardBits)];
 }
 
 void SubjectStateCache::SetCapacity(size_t capacity) {
@@ -65,12 +68,12 @@ Result<SubjectStatePtr> SubjectStateCache::Get(const std::string& subject_id) {
       if (!it->second.used.load(std::memory_order_relaxed)) {
         it->second.used.store(true, std::memory_order_relaxed);
       }
-      hits_.fetch_add(1, std::memory_order_relaxed);
+      shard.hits.fetch_add(1, std::memory_order_relaxed);
       return it->second.state;
     }
     forgets_before_load = shard.forgets;
   }
-  misses_.fetch_add(1, std::memory_order_relaxed);
+  shard.misses.fetch_add(1, std::memory_order_relaxed);
   Result<std::optional<SubjectState>> loaded = loader_(subject_id);
   if (!loaded.ok()) return loaded.status();
   if (!loaded->has_value()) return SubjectStatePtr();
@@ -112,7 +115,7 @@ void SubjectStateCache::EvictOne(Shard& shard) {
       continue;
     }
     shard.states.erase(it);
-    evictions_.fetch_add(1, std::memory_order_relaxed);
+    shard.evictions.fetch_add(1, std::memory_order_relaxed);
     return;
   }
 }
@@ -167,9 +170,11 @@ SubjectCacheStats SubjectStateCache::Stats() const {
   SubjectCacheStats stats;
   stats.entries = size();
   stats.capacity = per_shard_.load(std::memory_order_relaxed) * kShards;
-  stats.hits = hits_.load(std::memory_order_relaxed);
-  stats.misses = misses_.load(std::memory_order_relaxed);
-  stats.evictions = evictions_.load(std::memory_order_relaxed);
+  for (const auto& shard : shards_) {
+    stats.hits += shard.hits.load(std::memory_order_relaxed);
+    stats.misses += shard.misses.load(std::memory_order_relaxed);
+    stats.evictions += shard.evictions.load(std::memory_order_relaxed);
+  }
   return stats;
 }
 

@@ -7,6 +7,8 @@
 #ifndef CUSTOS_ENGINE_SUBJECT_STATE_H_
 #define CUSTOS_ENGINE_SUBJECT_STATE_H_
 
+#include <absl/container/flat_hash_map.h>
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -19,7 +21,6 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -137,30 +138,44 @@ class SubjectStateCache {
   SubjectCacheStats Stats() const;
 
  private:
-  static constexpr size_t kShards = 64;
+  static constexpr int kShardBits = 6;
+  static constexpr size_t kShards = size_t{1} << kShardBits;
   struct Entry {
+    Entry() = default;
+    // Moved only when the table grows, under the shard's exclusive lock.
+    Entry(Entry&& other) noexcept
+        : state(std::move(other.state)), used(other.used.load(std::memory_order_relaxed)) {}
+    Entry& operator=(Entry&& other) noexcept {
+      state = std::move(other.state);
+      used.store(other.used.load(std::memory_order_relaxed), std::memory_order_relaxed);
+      return *this;
+    }
     SubjectStatePtr state;
     mutable std::atomic<bool> used{false};  // read since the eviction hand last passed
   };
-  struct Shard {
+  // One shard per cache line and more: a lookup in one shard writes (its lock, its counters)
+  // nothing another shard's readers read.
+  struct alignas(64) Shard {
     mutable std::shared_mutex mutex;
-    std::unordered_map<std::string, Entry> states;
+    // Open addressing (Swiss table): a lookup reads one group of control bytes and the slot it
+    // names, where a node-based map walks a bucket's chain through other people's entries.
+    absl::flat_hash_map<std::string, Entry> states;
     std::deque<std::string> hand;  // ids in the order the hand visits them; may hold stale ids
     uint64_t forgets = 0;          // Forgets (and Updates of uncached ids) so far: a load that saw
                                    // another value may be stale
+    mutable std::atomic<uint64_t> hits{0};
+    std::atomic<uint64_t> misses{0};
+    std::atomic<uint64_t> evictions{0};
   };
   // REQUIRES shard.mutex held exclusively.
   void Insert(Shard& shard, const std::string& id, SubjectStatePtr state);
   void EvictOne(Shard& shard);
-  Shard& ShardFor(const std::string& subject_id);
-  const Shard& ShardFor(const std::string& subject_id) const;
+  Shard& ShardFor(std::string_view subject_id);
+  const Shard& ShardFor(std::string_view subject_id) const;
 
   Loader loader_;
   std::atomic<size_t> per_shard_;
   std::array<Shard, kShards> shards_;
-  std::atomic<uint64_t> hits_{0};
-  std::atomic<uint64_t> misses_{0};
-  std::atomic<uint64_t> evictions_{0};
 };
 
 }  // namespace custos::engine
