@@ -64,17 +64,25 @@ make_subjects() {
 }
 
 # prepare_deployment NAME POLICY: a work directory (removed at exit, with the server) holding a
-# deployment initialised from POLICY ($data), and an admin token ($token).
+# deployment initialised from POLICY ($data), and an admin token ($token). With STORE=postgres
+# the store is a throwaway PostgreSQL cluster in the work directory (scripts/pg-test-cluster.sh,
+# fsync on), named to every custos command by CUSTOS_DATABASE; $data then holds the keys only.
 prepare_deployment() {
   work=$(mktemp -d "/tmp/custos-$1.XXXXXX")
   server_pid=
   trap stop_and_clean EXIT
   data=$work/data
+  if [ "${STORE:-sqlite}" = postgres ]; then
+    scripts/pg-test-cluster.sh start "$work/pg" > /dev/null
+    CUSTOS_DATABASE=$(cat "$work/pg/url")
+    export CUSTOS_DATABASE
+  fi
   "$bin" --data "$data" init --policy "$2" > /dev/null
   token=$("$bin" --data "$data" token create --role admin --label bench)
 }
 stop_and_clean() {
   if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  if [ -d "$work/pg" ]; then scripts/pg-test-cluster.sh stop "$work/pg" > /dev/null || true; fi
   rm -rf "$work"
 }
 

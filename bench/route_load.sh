@@ -6,7 +6,8 @@
 # group commits (writes per commit, from /metrics).
 # Usage: bench/route_load.sh [BUILD_DIR=build] [ROUTE=decide|consent|ping] [SECONDS=6]
 #        environment: CONNS (64), THREADS (the server's --threads, 64), SERVE_OPTIONS (more
-#        options for `custos serve`, e.g. "--audit-decisions buffered").
+#        options for `custos serve`, e.g. "--audit-decisions buffered"), STORE (sqlite, or
+#        postgres: a throwaway PostgreSQL 15 cluster, fsync on, started for the run).
 # Decisions and consent writes are the requests of bench/server_load.sh (1000 people, half
 # consenting, a random person each request). Not a verdict: server_load.sh gives those.
 set -euo pipefail

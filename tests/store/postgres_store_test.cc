@@ -292,6 +292,42 @@ TEST_F(PostgresStoreTest, TwoStoresOverOneSchemaKeepOneAuditChain) {
   EXPECT_GE(verified->entries_checked, 2 * kPeople + kPeople);
 }
 
+TEST_F(PostgresStoreTest, KeepsTheConnectionsABusyServerUsedForItsNextRequests) {
+  // A server's handler threads lease connections at once; closing them after use made every
+  // request under load open a new one (a server process each). kLeases statements that overlap
+  // (each sleeps) hold kLeases connections at once; afterwards all of them stay open, and the
+  // next kLeases overlapping statements run on those same connections. Each statement carries a
+  // tag in a comment, so pg_stat_activity (its `query` is a backend's last statement) tells
+  // which of this test's connections are open and what they last ran.
+  constexpr int kLeases = 20;
+  auto overlapping = [&](const std::string& tag) {
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kLeases; ++i) {
+      threads.emplace_back([&] {
+        if (!store_->ExecForTesting("SELECT pg_sleep(0.3) /* " + tag + " */").ok()) ++failures;
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(failures.load(), 0);
+  };
+  const std::string first = "first_" + schema_, second = "second_" + schema_;
+  auto open_with = [&](const std::string& tag) {
+    return "(SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%" + tag +
+           " */%' AND query NOT LIKE '%pg_stat_activity%')";
+  };
+  overlapping(first);
+  EXPECT_TRUE(Require(open_with(first) + " = " + std::to_string(kLeases - 1),
+                      "the connections used at once were not kept")
+                  .ok());
+  overlapping(second);
+  // All kLeases ran the second statements, the one now running this check included.
+  EXPECT_TRUE(Require(open_with(second) + " = " + std::to_string(kLeases - 1) + " AND " +
+                          open_with(first) + " = 0",
+                      "new connections were opened instead of the kept ones")
+                  .ok());
+}
+
 std::string ReadAll(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream buffer;

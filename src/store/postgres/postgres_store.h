@@ -30,7 +30,7 @@
 //   while due messages are locked by another claim in flight.
 //
 // Thread-safety: safe to call from many threads at once; each call leases a connection from a
-// pool (opened on demand, up to `max_idle_connections` kept).
+// pool (opened on demand, up to `max_idle_connections` kept open between uses).
 // PII: the database holds personal values only sealed or as keyed hashes (see rows.h); values
 // are sent as bound binary parameters or COPY data, never in SQL text, and error messages never
 // quote a row.
@@ -58,7 +58,11 @@ struct PostgresOptions {
   // The PostgreSQL schema that holds custos's tables (created when missing):
   // [a-z_][a-z0-9_]*, at most 63 characters. One database may hold several custos schemas.
   std::string schema = "custos";
-  size_t max_idle_connections = 8;
+  // Connections kept open between uses. Never more are kept than were in use at once, so this
+  // bounds only a busy server: one with 64 handler threads may lease 64 at once, and each
+  // connection closed after use and opened again costs a new server process (with 8 kept,
+  // durable consent writes at 64 connections spent most of their time opening connections).
+  size_t max_idle_connections = 64;
 };
 
 class PostgresStore final : public Store {
