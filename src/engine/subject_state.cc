@@ -45,12 +45,8 @@ SubjectStateCache::SubjectStateCache(Loader loader, size_t capacity)
     : loader_(std::move(loader)), per_shard_(PerShard(capacity, kShards)) {}
 
 // The shard is chosen by the hash's top bits: the table inside it uses the low ones.
-SubjectStateCache::Shard& SubjectStateCache::ShardFor(std::string_view subject_id) {
-  return shards_[absl::Hash<std::string_view>{}(subject_id) >> (64 - kShardBits)];
-}
-
-const SubjectStateCache::Shard& SubjectStateCache::ShardFor(std::string_view subject_id) const {
-  return shards_[absl::Hash<std::string_view>{}(subject_id) >> (64 - kShardBits)];
+size_t SubjectStateCache::ShardIndex(std::string_view subject_id) {
+  return absl::Hash<std::string_view>{}(subject_id) >> (64 - kShardBits);
 }
 
 void SubjectStateCache::SetCapacity(size_t capacity) {

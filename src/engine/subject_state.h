@@ -163,15 +163,18 @@ class SubjectStateCache {
     std::deque<std::string> hand;  // ids in the order the hand visits them; may hold stale ids
     uint64_t forgets = 0;          // Forgets (and Updates of uncached ids) so far: a load that saw
                                    // another value may be stale
-    mutable std::atomic<uint64_t> hits{0};
+    std::atomic<uint64_t> hits{0};
     std::atomic<uint64_t> misses{0};
     std::atomic<uint64_t> evictions{0};
   };
   // REQUIRES shard.mutex held exclusively.
   void Insert(Shard& shard, const std::string& id, SubjectStatePtr state);
   void EvictOne(Shard& shard);
-  Shard& ShardFor(std::string_view subject_id);
-  const Shard& ShardFor(std::string_view subject_id) const;
+  static size_t ShardIndex(std::string_view subject_id);
+  Shard& ShardFor(std::string_view subject_id) { return shards_[ShardIndex(subject_id)]; }
+  const Shard& ShardFor(std::string_view subject_id) const {
+    return shards_[ShardIndex(subject_id)];
+  }
 
   Loader loader_;
   std::atomic<size_t> per_shard_;
